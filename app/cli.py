@@ -1,0 +1,175 @@
+"""The `rcc` command: a thin layer over app.pipeline and the data layer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+EMBEDDED_REGION = Path(__file__).resolve().parent.parent / "data" / "regions" / "greater-manchester"
+
+REASON_WORDS = {
+    "available": "no registered setting with a vacancy",
+    "setting_type": "no setting of a suitable type",
+    "secure": "secure need not met",
+    "age_range": "no setting for the child's age",
+    "needs": "needs not met by any setting",
+    "ratio": "staffing ratio not available",
+    "solo": "no empty setting for a child who must live alone",
+    "distance": "nothing within the maximum distance",
+    "sibling_group": "no setting for the whole sibling group",
+    "capacity": "places taken by other children (shortage)",
+}
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def cmd_validate(args) -> int:
+    from data.load import read_region
+    from data.problems import count_by_severity
+
+    region, issues = read_region(args.dir)
+    counts = count_by_severity(issues)
+    if args.out:
+        issues.to_csv(args.out, index=False)
+    if issues.empty:
+        print(f"{args.dir}: no problems found.")
+    else:
+        shown = issues.head(args.limit)
+        with pd.option_context("display.max_colwidth", 120, "display.width", 250):
+            print(shown.to_string(index=False, na_rep=""))
+        if len(issues) > len(shown):
+            print(f"... {len(issues) - len(shown)} more rows" + (f" in {args.out}" if args.out else
+                                                                 " (use --out FILE for the full table)"))
+    print(f"\n{counts['error']} error(s), {counts['warning']} warning(s), {counts['flag']} flag(s)."
+          + (" Fix the errors and run again." if counts["error"] else ""))
+    if region is not None:
+        print("Loaded: " + ", ".join(f"{v} {k}" for k, v in region.summary().items()))
+    return 1 if counts["error"] else 0
+
+
+def cmd_template(args) -> int:
+    from data.templates import write_templates
+
+    for path in write_templates(args.dir):
+        print(path)
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from data.schema import docs_markdown
+
+    print(docs_markdown())
+    return 0
+
+
+def cmd_synth(args) -> int:
+    from data.synthetic import REGIONS, generate, write
+
+    if args.region not in REGIONS:
+        print(f"unknown region {args.region!r}; choose one of: {', '.join(REGIONS)}", file=sys.stderr)
+        return 2
+    tables = generate(args.region, args.seed, progress=_progress)
+    for path in write(tables, args.out):
+        print(path)
+    return 0
+
+
+def cmd_match(args) -> int:
+    from app.pipeline import run_match
+    from data.problems import ValidationError
+    from optimiser.params import MatchParams
+
+    try:
+        params = MatchParams.from_toml(args.params) if args.params else MatchParams()
+        if args.solver or args.time_limit:
+            import dataclasses
+            params = dataclasses.replace(params, **{k: v for k, v in (("solver", args.solver),
+                                                                      ("time_limit_s", args.time_limit)) if v})
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        run = run_match(args.dir, args.out, params, progress=_progress)
+    except ValidationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print_match_summary(run)
+    return 0 if run.result.status != "failed" else 1
+
+
+def print_match_summary(run) -> None:
+    s, r = run.summary, run.result
+    lines = [
+        f"Regional match: {r.status} ({r.solver}, gap {r.gap:.2%}, {r.timings['total_s']:.1f} s)"
+        + (f" - {r.message}" if r.message else ""),
+        f"  referrals            {s['referrals']}",
+        f"  matched              {s['matched']}",
+        f"  unmatched            {s['unmatched']}",
+    ]
+    for code, count in s["unmatched_by_reason"].items():
+        lines.append(f"    {count:4d}  {REASON_WORDS.get(code, code)}")
+    if s["mean_distance_km"] is not None:
+        lines += [f"  mean distance        {s['mean_distance_km']:.1f} km from home",
+                  f"  over 20 miles        {s['share_over_20_miles']:.1%} of matched children"]
+    lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}",
+              "Outputs:"] + [f"  {path}" for path in run.outputs.values()]
+    print("\n".join(lines))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rcc", description="Placement-sufficiency optimiser for Regional Care Co-operatives.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  rcc validate data/regions/greater-manchester\n"
+               "  rcc match data/regions/greater-manchester --out out\n\nRun `rcc COMMAND --help` for each command.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, help_text, example, func):
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("validate", "Check a region's tables and print every problem (file, row, column, value, rule).",
+                "rcc validate data/regions/greater-manchester --out issues.csv", cmd_validate)
+    p.add_argument("dir", type=Path, help="folder of CSV files, or one .xlsx workbook")
+    p.add_argument("--out", type=Path, help="write the full issues table to this CSV")
+    p.add_argument("--limit", type=int, default=200, help="rows of the table to print (default 200)")
+
+    p = command("template", "Write blank input templates (CSV files and one Excel workbook with a guide).",
+                "rcc template my-region", cmd_template)
+    p.add_argument("dir", type=Path, help="folder to write the templates into")
+
+    command("schema", "Print the data contract (every table and column) as Markdown.",
+            "rcc schema > DATA-columns.md", cmd_schema)
+
+    p = command("synth", "Write a seeded synthetic region (the embedded one is greater-manchester, seed 7).",
+                "rcc synth --region greater-manchester --seed 7 --out /tmp/gm", cmd_synth)
+    p.add_argument("--region", default="greater-manchester", help="greater-manchester or national")
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.add_argument("--out", type=Path, required=True, help="folder to write the tables into")
+
+    p = command("match", "Match every referral in the region to a registered setting; write allocations.csv "
+                         "and run.json.", "rcc match data/regions/greater-manchester --out out", cmd_match)
+    p.add_argument("dir", type=Path, nargs="?", default=EMBEDDED_REGION,
+                   help="folder of CSV files or one .xlsx workbook (default: the embedded Greater Manchester)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+    p.add_argument("--params", type=Path, help="parameters TOML (defaults: optimiser/match.toml)")
+    p.add_argument("--solver", choices=["scip", "highs", "cp-sat"], help="override the solver")
+    p.add_argument("--time-limit", type=float, help="override the solver time limit in seconds")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""The validation issues table: every problem found in the input, with where it is and which rule it breaks.
+
+Rows are numbered as a spreadsheet shows them (the header is row 1, the first record row 2), so a council
+officer can open the file in Excel and go straight to the cell. Row is blank for a problem with a whole file
+or column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["file", "row", "column", "value", "rule", "severity"]
+SEVERITIES = ("error", "warning", "flag")  # flag: lawful data describing something a commissioner must act on
+FIRST_RECORD_ROW = 2
+
+
+class Problems:
+    """Collects problems from many checks before anything fails (users fix a file once, not once per error)."""
+
+    def __init__(self) -> None:
+        self._frames: list[pd.DataFrame] = []
+
+    def add(self, file: str, row: int | None, column: str, value, rule: str, severity: str = "error") -> None:
+        self.add_rows(file, [row] if row is not None else [None], column, [value], rule, severity)
+
+    def add_rows(self, file: str, rows: Iterable, column: str, values: Iterable, rule: str,
+                 severity: str = "error") -> None:
+        """Add one problem per row; `rows` are spreadsheet row numbers (or None for a whole-file problem)."""
+        if severity not in SEVERITIES:
+            raise ValueError(f"severity {severity!r} is not one of {SEVERITIES}")
+        rows = list(rows)
+        if not rows:
+            return
+        self._frames.append(pd.DataFrame({
+            "file": file,
+            "row": pd.array(rows, dtype="Int64"),
+            "column": column,
+            "value": [_display(v) for v in values],
+            "rule": rule,
+            "severity": severity,
+        }))
+
+    def add_mask(self, file: str, positions: np.ndarray, column: str, values: pd.Series, rule: str,
+                 severity: str = "error") -> None:
+        """Add a problem for each True in a boolean mask over a table's records (0-based positions)."""
+        where = np.flatnonzero(np.asarray(positions, dtype=bool))
+        if where.size:
+            self.add_rows(file, where + FIRST_RECORD_ROW, column, values.iloc[where].tolist(), rule, severity)
+
+    def table(self) -> pd.DataFrame:
+        if not self._frames:
+            return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in COLUMNS})
+        out = pd.concat(self._frames, ignore_index=True)
+        order = {s: i for i, s in enumerate(SEVERITIES)}
+        out["_severity_order"] = out["severity"].map(order)
+        out = out.sort_values(["_severity_order", "file", "row", "column"], kind="stable", na_position="first")
+        return out.drop(columns="_severity_order").reset_index(drop=True)
+
+
+def _display(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, tuple):
+        return ";".join(value)
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return str(value)
+
+
+def count_by_severity(issues: pd.DataFrame) -> dict[str, int]:
+    counts = issues["severity"].value_counts()
+    return {s: int(counts.get(s, 0)) for s in SEVERITIES}
+
+
+class ValidationError(ValueError):
+    """Raised in strict mode: one error that lists every problem, not just the first."""
+
+    def __init__(self, source: str, issues: pd.DataFrame):
+        self.source = source
+        self.issues = issues
+        errors = issues[issues["severity"] == "error"]
+        shown = errors.head(50)
+        lines = [f"{source}: {len(errors)} error(s) in the input data; nothing was run."]
+        lines += [format_problem(p) for p in shown.itertuples(index=False)]
+        if len(errors) > len(shown):
+            lines.append(f"... and {len(errors) - len(shown)} more (run `rcc validate` for the full table).")
+        super().__init__("\n".join(lines))
+
+
+def format_problem(p) -> str:
+    where = p.file if pd.isna(p.row) else f"{p.file} row {p.row}"
+    if p.column:
+        where += f", column {p.column}"
+    value = f" (value {p.value!r})" if p.value != "" else ""
+    return f"{p.severity.upper()}: {where}{value}: {p.rule}"

@@ -1,0 +1,360 @@
+"""The input tables of a region, defined once.
+
+Every table in ../shared/design/DATA.md is described here as data: its columns, their types, units, whether
+they are required, allowed values or ranges, defaults and a plain-English description. Loading, validation,
+the documentation table (`rcc schema`) and the blank templates (`rcc template DIR`) are all driven from these
+definitions, so a change to the contract is made here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# --- vocabularies (DATA.md) -------------------------------------------------------------------------------
+
+SECTORS = ("local_authority", "private", "voluntary", "health_authority")
+SETTING_TYPES = (
+    "childrens_home",
+    "secure_childrens_home",
+    "foster_inhouse",
+    "foster_ifa",
+    "supported_accommodation",
+    "residential_special_school",
+)
+REGISTRATION_STATUSES = ("active", "suspended", "resigned", "cancelled", "applied", "unregistered")
+RATIOS = ("standard", "1:1", "2:1", "3:1")
+OFSTED_GRADES = ("outstanding", "good", "requires_improvement", "inadequate", "not_inspected")
+SEXES = ("m", "f", "other")
+SUITABILITY = ("preferred", "suitable", "unsuitable", "not_specified")
+CARED_ALONGSIDE = ("solo", "with_others", "older_only", "younger_only", "no_preference")
+RISK_LEVELS = ("none", "low", "high")
+NEEDS = (
+    "emotional_behavioural",
+    "mental_health",
+    "learning_disability",
+    "physical_disability",
+    "sensory_impairment",
+    "complex_health",
+    "exploitation_risk",
+    "substance_misuse",
+    "parent_and_child",
+    "uasc",
+)
+OWNERSHIP = ("private_equity", "listed", "family", "charity", "council", "nhs", "other")
+
+# SSDA903 code lists (DfE SSDA903 guide; Z1 and Z11-Z14 from 2025/26).
+SSDA903_PLACE = (
+    "A3", "A4", "A5", "A6", "H5", "K1", "K2", "K3", "P1", "P2", "P3", "R1", "R2", "R3", "R5", "S1",
+    "T0", "T1", "T2", "T3", "T4", "U1", "U2", "U3", "U4", "U5", "U6", "Z1", "Z11", "Z12", "Z13", "Z14",
+)
+SSDA903_RNE = ("S", "L", "P", "T", "B", "U")
+SSDA903_PLACE_PROVIDER = ("PR0", "PR1", "PR2", "PR3", "PR4", "PR5")
+SSDA903_LS = ("C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4")
+SSDA903_SEX = ("1", "2")
+SSDA903_REC = (
+    "E11", "E12", "E13", "E14", "E15", "E16", "E17", "E2", "E3", "E4A", "E4B", "E41", "E45", "E46", "E47",
+    "E48", "E5", "E6", "E7", "E8", "E9", "X1",
+)
+
+# Setting types that are (or may be) the home a child is in; which referral suitability column governs each.
+SUITABILITY_COLUMN_BY_SETTING_TYPE = {
+    "foster_inhouse": "foster_suitability",
+    "foster_ifa": "foster_suitability",
+    "childrens_home": "residential_suitability",
+    "residential_special_school": "residential_suitability",
+    "secure_childrens_home": "residential_suitability",
+    "supported_accommodation": "supported_suitability",
+}
+
+# Great Britain's extent, generously rounded: coordinates outside it are a typo (a swapped lat/lon, a missing
+# minus sign) rather than a real home; the RCCs are all in England.
+GB_LAT = (49.8, 60.95)
+GB_LON = (-8.7, 1.85)
+
+
+# --- the schema machinery ---------------------------------------------------------------------------------
+
+DTYPES = ("str", "int", "float", "bool", "date", "list")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str
+    description: str
+    required: bool = False
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    default: Any = None
+    unit: str = ""
+    unique: bool = False
+    references: str | None = None  # "table.column" this column must match
+    not_in_future: bool = False
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"column {self.name}: dtype {self.dtype!r} is not one of {DTYPES}")
+        if self.required and self.default is not None:
+            raise ValueError(f"column {self.name}: a required column cannot have a default")
+
+    def rule_text(self) -> str:
+        """The constraint on this column's values, in words (docs table and template notes)."""
+        parts = []
+        if self.allowed:
+            parts.append("one of " + ", ".join(self.allowed))
+        if self.minimum is not None and self.maximum is not None:
+            parts.append(f"{self.minimum:g} to {self.maximum:g}")
+        elif self.minimum is not None:
+            parts.append(f"at least {self.minimum:g}")
+        elif self.maximum is not None:
+            parts.append(f"at most {self.maximum:g}")
+        if self.unique:
+            parts.append("unique")
+        if self.references:
+            parts.append(f"must match {self.references}")
+        if self.not_in_future:
+            parts.append("not in the future")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    optional_table: bool = False
+    ssda903: bool = False
+    key: str | None = None
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+
+def _lat(name: str, required: bool, what: str) -> Column:
+    return Column(name, "float", f"Latitude of {what} (WGS84, postcode-sector centroid)", required=required,
+                  minimum=-90, maximum=90, unit="degrees")
+
+
+def _lon(name: str, required: bool, what: str) -> Column:
+    return Column(name, "float", f"Longitude of {what} (WGS84, postcode-sector centroid)", required=required,
+                  minimum=-180, maximum=180, unit="degrees")
+
+
+AUTHORITIES = Table(
+    "authorities",
+    "The councils (local authorities) of the region.",
+    (
+        Column("la_code", "str", "ONS code of the council, e.g. E08000003", required=True, unique=True),
+        Column("la_name", "str", "Name of the council", required=True),
+        _lat("lat", True, "the council's centroid"),
+        _lon("lon", True, "the council's centroid"),
+        Column("population_0_17", "int", "Children aged 0-17 living in the council (for rates per 10,000)",
+               minimum=0, unit="children"),
+    ),
+    key="la_code",
+)
+
+PROVIDERS = Table(
+    "providers",
+    "The organisations that run settings.",
+    (
+        Column("provider_id", "str", "Pseudonymous or Ofsted provider id", required=True, unique=True),
+        Column("provider_name", "str", "Name of the provider", required=True),
+        Column("sector", "str", "Who runs it", required=True, allowed=SECTORS),
+        Column("parent_group", "str", "Ultimate owner, for group-level oversight", default=""),
+        Column("ownership", "str", "Kind of owner", allowed=OWNERSHIP, default="other"),
+        Column("financial_year_end", "date", "End of the financial year the figures cover"),
+        Column("revenue", "float", "Revenue for the financial year", minimum=0, unit="£ per year"),
+        Column("operating_profit", "float", "Operating profit for the financial year (negative for a loss)",
+               unit="£ per year"),
+        Column("difficult_to_replace", "bool", "Designated difficult to replace (the Bill's financial oversight)",
+               default=False),
+    ),
+    key="provider_id",
+)
+
+SETTINGS = Table(
+    "settings",
+    "Places a child can live: children's homes, foster households, supported accommodation (the supply).",
+    (
+        Column("setting_id", "str", "Ofsted URN where registered, else a pseudonymous id", required=True,
+               unique=True),
+        Column("provider_id", "str", "Provider that runs it", required=True, references="providers.provider_id"),
+        Column("setting_type", "str", "Kind of setting", required=True, allowed=SETTING_TYPES),
+        Column("registration_status", "str", "Ofsted registration status", required=True,
+               allowed=REGISTRATION_STATUSES),
+        Column("la_code", "str", "Council the setting is in (it may be outside the region)", required=True),
+        _lat("lat", True, "the setting"),
+        _lon("lon", True, "the setting"),
+        Column("places", "int", "Registered or approved places", required=True, minimum=0, maximum=100,
+               unit="places"),
+        Column("vacancies", "int", "Places free to offer now", required=True, minimum=0, unit="places"),
+        Column("age_min", "int", "Youngest age taken", minimum=0, maximum=25, default=0, unit="years"),
+        Column("age_max", "int", "Oldest age taken (supported accommodation: 16-17)", minimum=0, maximum=25,
+               default=17, unit="years"),
+        Column("needs_met", "list", "Needs the setting can meet (';'-separated)", allowed=NEEDS, default=()),
+        Column("solo_only", "bool", "A single-child home", default=False),
+        Column("max_ratio", "str", "Highest adult:child staffing ratio it can give", allowed=RATIOS,
+               default="standard"),
+        Column("ofsted_grade", "str", "Latest Ofsted overall grade", allowed=OFSTED_GRADES,
+               default="not_inspected"),
+        Column("weekly_fee", "float", "Fee the provider charges", minimum=0, unit="£ per week"),
+        Column("block_contract", "bool", "Beds already bought by the RCC", default=False),
+        Column("setting_name", "str", "Name (never shown with a child)", default=""),
+    ),
+    key="setting_id",
+)
+
+CHILDREN = Table(
+    "children",
+    "Children looked after now, and where they live.",
+    (
+        Column("child_id", "str", "Pseudonymous child id", required=True, unique=True),
+        Column("la_code", "str", "Responsible council", required=True, references="authorities.la_code"),
+        Column("age", "int", "Age in whole years (required unless dob is given)", minimum=0, maximum=25,
+               unit="years"),
+        Column("dob", "date", "Date of birth (used for age when age is blank)", not_in_future=True),
+        Column("sex", "str", "Sex", required=True, allowed=SEXES),
+        Column("current_setting_id", "str", "Setting the child lives in (blank: family, kinship, outside data)",
+               default=""),
+        Column("placement_start", "date", "Start of the current placement", not_in_future=True),
+        Column("weekly_cost", "float", "What the council actually pays", minimum=0, unit="£ per week"),
+        _lat("home_lat", False, "the family home"),
+        _lon("home_lon", False, "the family home"),
+        Column("needs", "list", "Needs (';'-separated)", allowed=NEEDS, default=()),
+        Column("uasc", "bool", "Unaccompanied asylum-seeking child", default=False),
+        Column("legal_status", "str", "SSDA903 legal status code", allowed=SSDA903_LS, default=""),
+        Column("place", "str", "SSDA903 placement type code", allowed=SSDA903_PLACE, default=""),
+    ),
+    key="child_id",
+)
+
+REFERRALS = Table(
+    "referrals",
+    "Home searches: children who need a home now (after the RCC home-search data standard).",
+    (
+        Column("referral_id", "str", "Pseudonymous referral id", required=True, unique=True),
+        Column("child_id", "str", "Pseudonymous child id", required=True),
+        Column("la_code", "str", "Council making the referral", required=True, references="authorities.la_code"),
+        Column("age", "int", "Age in whole years", required=True, minimum=0, maximum=25, unit="years"),
+        Column("sex", "str", "Sex", required=True, allowed=SEXES),
+        Column("needed_by", "date", "Date the home is needed by", required=True),
+        Column("emergency", "bool", "Needs a home today", default=False),
+        Column("sibling_group", "str", "Siblings sharing an id must be placed together", default=""),
+        _lat("family_lat", False, "the family home"),
+        _lon("family_lon", False, "the family home"),
+        Column("close_to_family", "bool", "Being near family matters more than usual", default=False),
+        _lat("school_lat", False, "the child's school"),
+        _lon("school_lon", False, "the child's school"),
+        Column("keep_school", "bool", "The child should stay at the same school", default=False),
+        Column("foster_suitability", "str", "Is foster care right for the child", allowed=SUITABILITY,
+               default="not_specified"),
+        Column("residential_suitability", "str", "Is a children's home right for the child", allowed=SUITABILITY,
+               default="not_specified"),
+        Column("supported_suitability", "str", "Is supported accommodation right for the child (16-17 only)",
+               allowed=SUITABILITY, default="not_specified"),
+        Column("secure_required", "bool", "Needs a deprivation-of-liberty (secure) placement", default=False),
+        Column("needs", "list", "Needs the home must meet (';'-separated)", allowed=NEEDS, default=()),
+        Column("cared_alongside", "str", "Who the child can live with", allowed=CARED_ALONGSIDE,
+               default="no_preference"),
+        Column("ratio", "str", "Adult:child staffing ratio the child needs", allowed=RATIOS, default="standard"),
+        Column("risk_to_self", "str", "Risk to self", allowed=RISK_LEVELS, default="none"),
+        Column("risk_to_others", "str", "Risk to others", allowed=RISK_LEVELS, default="none"),
+        _lat("avoid_lat", False, "a place the child must not live near"),
+        _lon("avoid_lon", False, "a place the child must not live near"),
+        Column("avoid_radius_km", "float", "Radius around the avoid point", minimum=0, unit="km"),
+        Column("max_distance_km", "float", "Furthest the home may be from the family", minimum=0, unit="km"),
+        Column("current_setting_id", "str", "Setting the child must move from, e.g. an unregistered one",
+               default=""),
+    ),
+    key="referral_id",
+)
+
+HEADER = Table(
+    "header",
+    "SSDA903 header: one row per child ever looked after (DfE return, council column added).",
+    (
+        Column("CHILD", "str", "Pseudonymous child id", required=True, unique=True),
+        Column("SEX", "str", "1 male, 2 female", required=True, allowed=SSDA903_SEX),
+        Column("DOB", "date", "Date of birth", required=True, not_in_future=True),
+        Column("ETHNIC", "str", "Ethnicity code", default=""),
+        Column("LA", "str", "Responsible council (ONS code)", required=True, references="authorities.la_code"),
+    ),
+    optional_table=True,
+    ssda903=True,
+    key="CHILD",
+)
+
+EPISODES = Table(
+    "episodes",
+    "SSDA903 episodes: one row per change of placement, legal status or care period.",
+    (
+        Column("CHILD", "str", "Pseudonymous child id", required=True, references="header.CHILD"),
+        Column("DECOM", "date", "Date the episode started", required=True, not_in_future=True),
+        Column("RNE", "str", "Reason for new episode", required=True, allowed=SSDA903_RNE),
+        Column("LS", "str", "Legal status", required=True, allowed=SSDA903_LS),
+        Column("CIN", "str", "Category of need (N1-N8)", default=""),
+        Column("PLACE", "str", "Placement type", required=True, allowed=SSDA903_PLACE),
+        Column("PLACE_PROVIDER", "str", "Placement provider", required=True, allowed=SSDA903_PLACE_PROVIDER),
+        Column("DEC", "date", "Date the episode ceased (blank if open)", not_in_future=True),
+        Column("REC", "str", "Reason episode ceased", allowed=SSDA903_REC, default=""),
+        Column("REASON_PLACE_CHANGE", "str", "Reason for placement change", default=""),
+        Column("HOME_POST", "str", "Home postcode sector", default=""),
+        Column("PL_POST", "str", "Placement postcode sector", default=""),
+        Column("URN", "str", "Ofsted URN of the placement", default=""),
+        Column("LA", "str", "Responsible council (ONS code)", required=True, references="authorities.la_code"),
+    ),
+    optional_table=True,
+    ssda903=True,
+)
+
+UASC = Table(
+    "uasc",
+    "SSDA903 UASC: children who were unaccompanied asylum-seeking children, and when that ceased.",
+    (
+        Column("CHILD", "str", "Pseudonymous child id", required=True, references="header.CHILD"),
+        Column("DUC", "date", "Date UASC status ceased (18th birthday or status decided)"),
+        Column("LA", "str", "Responsible council (ONS code)", required=True, references="authorities.la_code"),
+    ),
+    optional_table=True,
+    ssda903=True,
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (AUTHORITIES, PROVIDERS, SETTINGS, CHILDREN, REFERRALS, HEADER, EPISODES, UASC)
+}
+REQUIRED_TABLES = tuple(name for name, t in TABLES.items() if not t.optional_table)
+
+
+def docs_markdown() -> str:
+    """The data contract as Markdown tables, generated from the schema (so docs never drift from code)."""
+    lines = []
+    for table in TABLES.values():
+        note = " (optional table)" if table.optional_table else ""
+        lines += [f"### {table.file_name}{note}", "", table.description, "",
+                  "| column | type | unit | required | default | rule | description |",
+                  "|---|---|---|---|---|---|---|"]
+        for c in table.columns:
+            default = "" if c.default is None else (";".join(c.default) if isinstance(c.default, tuple)
+                                                    else str(c.default))
+            lines.append(f"| `{c.name}` | {c.dtype} | {c.unit} | {'yes' if c.required else ''} | {default} | "
+                         f"{c.rule_text()} | {c.description} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,180 @@
+"""Rules that need more than one cell: ids across tables, capacities, coordinates, siblings, the law on ages.
+
+Each check adds to the shared Problems collector and never raises, so a user sees every problem at once.
+Severity: `error` stops a run (the data cannot be trusted), `warning` is probably a mistake but the run can go
+on, `flag` is lawful-to-load data describing a situation a commissioner must act on (e.g. an under-16 living in
+supported accommodation, which has been unlawful since September 2021).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from data.geo import in_great_britain
+from data.problems import FIRST_RECORD_ROW, Problems
+from data.schema import TABLES
+
+SUPPORTED_MIN_AGE = 16
+SUPPORTED_OK = ("preferred", "suitable")
+
+COORDINATE_PAIRS = {
+    "authorities": [("lat", "lon")],
+    "settings": [("lat", "lon")],
+    "children": [("home_lat", "home_lon")],
+    "referrals": [("family_lat", "family_lon"), ("school_lat", "school_lon"), ("avoid_lat", "avoid_lon")],
+}
+
+
+def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: Problems) -> None:
+    def file(name: str) -> str:
+        return files.get(name, TABLES[name].file_name)
+
+    if tables["authorities"].empty:
+        problems.add(file("authorities"), None, "la_code", "", "no councils: a region needs at least one row here")
+    _check_unique_ids(tables, file, problems)
+    _check_references(tables, file, problems)
+    _check_ages_present(tables["children"], file("children"), problems)
+    _check_capacity(tables["settings"], file("settings"), problems)
+    _check_age_ranges(tables["settings"], file("settings"), problems)
+    _check_coordinates(tables, file, problems)
+    _check_avoid_zones(tables["referrals"], file("referrals"), problems)
+    _check_sibling_councils(tables["referrals"], file("referrals"), problems)
+    _check_supported_under_16(tables, file, problems)
+    _check_occupancy(tables["children"], tables["settings"], file("children"), problems)
+    _check_episode_dates(tables["episodes"], file("episodes"), problems)
+
+
+def _rows(mask) -> np.ndarray:
+    return np.flatnonzero(np.asarray(mask, dtype=bool)) + FIRST_RECORD_ROW
+
+
+def _check_unique_ids(tables, file, problems: Problems) -> None:
+    for name, table in TABLES.items():
+        df = tables[name]
+        for column in (c for c in table.columns if c.unique):
+            ids = df[column.name]
+            dup = ids.notna() & ids.duplicated(keep=False)
+            for value, group in df[dup].groupby(column.name, sort=True):
+                rows = (group.index.to_numpy() + FIRST_RECORD_ROW).tolist()
+                problems.add_rows(file(name), rows, column.name, [value] * len(rows),
+                                  "duplicate id: the same id is on rows " + ", ".join(map(str, rows)))
+
+
+def _check_references(tables, file, problems: Problems) -> None:
+    for name, table in TABLES.items():
+        df = tables[name]
+        for column in (c for c in table.columns if c.references):
+            target_table, target_column = column.references.split(".")
+            target = tables[target_table]
+            values = df[column.name]
+            if len(df) and values.notna().any() and target.empty:
+                problems.add(TABLES[target_table].file_name, None, target_column, "",
+                             f"needed because {file(name)} refers to it, but it is missing or empty")
+                continue
+            unknown = values.notna() & ~values.isin(set(target[target_column].dropna()))
+            problems.add_mask(file(name), unknown, column.name, values,
+                              f"unknown id: not found in {TABLES[target_table].file_name} column {target_column}")
+    known_settings = set(tables["settings"]["setting_id"].dropna())
+    for name in ("children", "referrals"):
+        values = tables[name]["current_setting_id"]
+        unknown = values.ne("") & values.notna() & ~values.isin(known_settings)
+        problems.add_mask(file(name), unknown, "current_setting_id", values,
+                          "setting not in settings.csv: it will be treated as unknown (possibly unregistered) "
+                          "provision", severity="warning")
+
+
+def _check_ages_present(children: pd.DataFrame, file: str, problems: Problems) -> None:
+    missing = children["age"].isna() & children["dob"].isna()
+    problems.add_mask(file, missing, "age", children["age"], "age is blank and there is no dob to work it out from")
+
+
+def _check_capacity(settings: pd.DataFrame, file: str, problems: Problems) -> None:
+    over = (settings["vacancies"] > settings["places"]).fillna(False)
+    problems.add_mask(file, over, "vacancies", settings["vacancies"],
+                      "vacancies exceed places: a setting cannot have more free places than it is registered for")
+
+
+def _check_age_ranges(settings: pd.DataFrame, file: str, problems: Problems) -> None:
+    inverted = (settings["age_min"] > settings["age_max"]).fillna(False)
+    problems.add_mask(file, inverted, "age_min", settings["age_min"], "age_min is greater than age_max")
+    supported_young = (settings["setting_type"].eq("supported_accommodation")
+                       & (settings["age_min"] < SUPPORTED_MIN_AGE)).fillna(False)
+    problems.add_mask(file, supported_young, "age_min", settings["age_min"],
+                      "supported accommodation may only take 16-17 year olds; rcc will not place anyone "
+                      "younger there", severity="warning")
+
+
+def _check_coordinates(tables, file, problems: Problems) -> None:
+    for name, pairs in COORDINATE_PAIRS.items():
+        df = tables[name]
+        for lat_col, lon_col in pairs:
+            lat, lon = df[lat_col].astype(float), df[lon_col].astype(float)
+            half = lat.isna() ^ lon.isna()
+            problems.add_mask(file(name), half & lon.isna(), lon_col, lon,
+                              f"{lat_col} is given but {lon_col} is blank: give both or neither")
+            problems.add_mask(file(name), half & lat.isna(), lat_col, lat,
+                              f"{lon_col} is given but {lat_col} is blank: give both or neither")
+            both = lat.notna() & lon.notna()
+            outside = both & ~in_great_britain(lat, lon)
+            text = lat.astype(str) + ", " + lon.astype(str)
+            problems.add_mask(file(name), outside, f"{lat_col}/{lon_col}", text,
+                              "coordinates are outside Great Britain (swapped latitude and longitude, "
+                              "or a missing minus sign?)")
+
+
+def _check_avoid_zones(referrals: pd.DataFrame, file: str, problems: Problems) -> None:
+    point = referrals["avoid_lat"].notna() & referrals["avoid_lon"].notna()
+    radius = referrals["avoid_radius_km"].notna()
+    problems.add_mask(file, point & ~radius, "avoid_radius_km", referrals["avoid_radius_km"],
+                      "an avoid point is given without a radius")
+    problems.add_mask(file, radius & ~point, "avoid_lat", referrals["avoid_lat"],
+                      "avoid_radius_km is given without an avoid point")
+
+
+def _check_sibling_councils(referrals: pd.DataFrame, file: str, problems: Problems) -> None:
+    grouped = referrals[referrals["sibling_group"].fillna("").ne("")]
+    councils = grouped.groupby("sibling_group")["la_code"].transform("nunique")
+    split = grouped[councils > 1]
+    for group_id, rows in split.groupby("sibling_group", sort=True):
+        listing = ", ".join(f"{la} (row {i + FIRST_RECORD_ROW})" for i, la in rows["la_code"].items())
+        problems.add_rows(file, rows.index.to_numpy() + FIRST_RECORD_ROW, "la_code", rows["la_code"].tolist(),
+                          f"sibling group {group_id} spans councils: {listing}; they will still be placed "
+                          "together, check the responsible council", severity="warning")
+
+
+def _check_supported_under_16(tables, file, problems: Problems) -> None:
+    referrals = tables["referrals"]
+    young = (referrals["age"] < SUPPORTED_MIN_AGE).fillna(False)
+    asks_supported = referrals["supported_suitability"].isin(SUPPORTED_OK)
+    problems.add_mask(file("referrals"), young & asks_supported, "supported_suitability",
+                      referrals["supported_suitability"],
+                      "a child under 16 cannot be placed in supported accommodation (unlawful since September "
+                      "2021): mark it unsuitable")
+    supported = set(tables["settings"].loc[tables["settings"]["setting_type"].eq("supported_accommodation"),
+                                           "setting_id"])
+    for name in ("children", "referrals"):
+        df = tables[name]
+        living_there = df["current_setting_id"].isin(supported) & (df["age"] < SUPPORTED_MIN_AGE).fillna(False)
+        problems.add_mask(file(name), living_there, "current_setting_id", df["current_setting_id"],
+                          "a child aged under 16 is living in supported accommodation: unlawful since September "
+                          "2021; the child needs a registered home",
+                          severity="flag")
+
+
+def _check_occupancy(children: pd.DataFrame, settings: pd.DataFrame, file: str, problems: Problems) -> None:
+    living = children["current_setting_id"].fillna("")
+    counts = living[living.ne("")].value_counts()
+    places = settings.drop_duplicates("setting_id").set_index("setting_id")["places"]
+    occupied = counts.reindex(places.index).fillna(0)
+    over = places.index[(occupied > places).fillna(False).to_numpy()]
+    for setting_id in over:
+        mask = living.eq(setting_id)
+        problems.add_mask(file, mask, "current_setting_id", living,
+                          f"{int(counts[setting_id])} children live in setting {setting_id}, which has "
+                          f"{int(places[setting_id])} places", severity="warning")
+
+
+def _check_episode_dates(episodes: pd.DataFrame, file: str, problems: Problems) -> None:
+    backwards = (episodes["DEC"] < episodes["DECOM"]).fillna(False)
+    problems.add_mask(file, backwards, "DEC", episodes["DEC"], "episode ends (DEC) before it starts (DECOM)")

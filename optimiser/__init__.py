@@ -1,0 +1,1 @@
+"""Optimisation: eligible child x setting pairs, the regional matching model, and its independent verifier."""

@@ -1,0 +1,166 @@
+"""The regional matching model: every referral in the region to at most one setting, as one region.
+
+A mixed-integer model over the pair table (OR-Tools model builder, pandas idiom of its assignment sample):
+    minimise   sum(cost[p] * x[p]) + sum(penalty * size[u] * (1 - sum(x[p] for p of u)))
+    subject to sum(x[p] for p of unit u) <= 1                          each unit placed at most once
+               sum(weight[p] * x[p] for p into setting s) <= vacancies[s]   capacity (a solo child or a
+                                                                       single-child home uses all of it)
+The penalty term makes the model place every child it lawfully can; the children it cannot place are the
+sufficiency gap, each with a reason.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from ortools.linear_solver.python import model_builder as mb
+
+from data.region import Region
+from optimiser.candidates import RULE_TEXT, RULES, Candidates, build_candidates
+from optimiser.params import MatchParams
+
+ALLOCATION_COLUMNS = [
+    "referral_id", "child_id", "la_code", "setting_id", "provider_id", "setting_type", "distance_km",
+    "weekly_fee", "status", "reason",
+    # audit columns beyond DATA.md: the cost terms the model weighed, and where distance was measured from
+    "reason_code", "sibling_group", "setting_la_code", "fee_cost", "distance_cost", "total_cost", "distance_from",
+]
+GAP_PARAMETER = {"scip": "limits/gap = {}", "highs": "mip_rel_gap = {}"}
+OK_STATUSES = {mb.SolveStatus.OPTIMAL: "optimal", mb.SolveStatus.FEASIBLE: "feasible"}
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    status: str  # optimal | feasible (time limit hit: best answer found, see gap) | failed
+    objective: float
+    bound: float
+    gap: float
+    solver: str
+    timings: dict[str, float]
+    allocations: pd.DataFrame
+    pairs: int
+    units: int
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def match_region(region: Region, params: MatchParams | None = None) -> MatchResult:
+    params = params or MatchParams()
+    started = time.perf_counter()
+    candidates = build_candidates(region, params)
+    built = time.perf_counter()
+    chosen, report = solve_assignment(candidates.pairs, candidates.units, params)
+    solved = time.perf_counter()
+    allocations = allocation_table(region, candidates, chosen)
+    timings = {"candidates_s": built - started, "solve_s": solved - built,
+               "total_s": time.perf_counter() - started}
+    return MatchResult(allocations=allocations, timings=timings, pairs=len(candidates.pairs),
+                       units=len(candidates.units), **report)
+
+
+def solve_assignment(pairs: pd.DataFrame, units: pd.DataFrame, params: MatchParams) -> tuple[pd.Series, dict]:
+    """Solve the model on a pair table; return the chosen pairs (bool Series on pairs.index) and a report."""
+    model = mb.Model()
+    x = model.new_bool_var_series(name="x", index=pairs.index)
+    for _, rows in pairs.groupby("unit_id").groups.items():
+        model.add(mb.LinearExpr.sum(x[rows].tolist()) <= 1)
+    for _, rows in pairs.groupby("setting_id").groups.items():
+        capacity = int(pairs.loc[rows[0], "capacity"])
+        model.add(mb.LinearExpr.weighted_sum(x[rows].tolist(), pairs.loc[rows, "weight"].tolist()) <= capacity)
+    # Constant part of the penalty kept out of the solver so the gap is measured on what can change.
+    unmatched_all = params.unmatched_penalty * float(units["size"].sum())
+    placed_saving = params.unmatched_penalty * pairs["size"].astype(float)
+    model.minimize(mb.LinearExpr.weighted_sum(x.tolist(), (pairs["cost"] - placed_saving).tolist()))
+
+    solver = mb.Solver(params.solver)
+    solver.set_time_limit_in_seconds(params.time_limit_s)
+    if params.solver in GAP_PARAMETER:
+        solver.set_solver_specific_parameters(GAP_PARAMETER[params.solver].format(params.relative_gap))
+    status = solver.solve(model)
+    if status not in OK_STATUSES:
+        empty = pd.Series(False, index=pairs.index)
+        return empty, {"status": "failed", "objective": float("nan"), "bound": float("nan"), "gap": float("nan"),
+                       "solver": params.solver, "message": f"solver stopped with {status.name}: "
+                       f"{solver.status_string or 'no further detail'}"}
+    chosen = solver.values(x) > 0.5
+    objective = solver.objective_value + unmatched_all
+    bound = solver.best_objective_bound + unmatched_all
+    gap = abs(objective - bound) / max(abs(objective), 1e-9)
+    message = "" if status == mb.SolveStatus.OPTIMAL else (
+        f"stopped at the {params.time_limit_s:g} s time limit with the best answer found; it is within "
+        f"{gap:.2%} of the best possible")
+    return chosen, {"status": OK_STATUSES[status], "objective": objective, "bound": bound, "gap": gap,
+                    "solver": params.solver, "message": message}
+
+
+def allocation_table(region: Region, candidates: Candidates, chosen: pd.Series) -> pd.DataFrame:
+    """One row per referral: where it goes (with the cost terms), or why it could not be matched."""
+    picked = candidates.pairs.loc[chosen.to_numpy(dtype=bool), ["unit_id", "setting_id"]]
+    r = candidates.referrals
+    alloc = r[["referral_id", "child_id", "la_code", "sibling_group", "unit_id", "distance_from"]].merge(
+        picked, on="unit_id", how="left")
+    alloc = alloc.merge(candidates.member_pairs[["referral_id", "setting_id", "distance_km", "fee_cost",
+                                                 "distance_cost", "cost"]],
+                        on=["referral_id", "setting_id"], how="left").rename(columns={"cost": "total_cost"})
+    settings = region.settings.set_index("setting_id")
+    alloc["provider_id"] = alloc["setting_id"].map(settings["provider_id"])
+    alloc["setting_type"] = alloc["setting_id"].map(settings["setting_type"])
+    alloc["setting_la_code"] = alloc["setting_id"].map(settings["la_code"])
+    alloc["weekly_fee"] = alloc["setting_id"].map(settings["weekly_fee"])
+    matched = alloc["setting_id"].notna()
+    alloc["status"] = np.where(matched, "matched", "unmatched")
+    codes, texts = unmatched_reasons(candidates, alloc.loc[~matched, "referral_id"])
+    alloc["reason_code"] = alloc["referral_id"].map(codes).fillna("")
+    alloc["reason"] = alloc["referral_id"].map(texts).fillna("")
+    alloc["sibling_group"] = alloc["sibling_group"].fillna("")
+    alloc.loc[~matched, "distance_from"] = ""
+    return alloc[ALLOCATION_COLUMNS].sort_values("referral_id").reset_index(drop=True)
+
+
+def unmatched_reasons(candidates: Candidates, referral_ids: pd.Series) -> tuple[dict[str, str], dict[str, str]]:
+    """Why each unmatched referral could not be placed: the first rule that left it no setting, or competition."""
+    survivors = candidates.survivors
+    r = candidates.referrals.set_index("referral_id")
+    unit_has_pairs = set(candidates.pairs["unit_id"])
+    codes, texts = {}, {}
+    for referral_id in referral_ids:
+        row = survivors.loc[referral_id]
+        size = int(r.at[referral_id, "unit_size"])
+        blocking = next((code for code, _ in RULES if row[code] == 0), None)
+        if blocking is not None:
+            before = _count_before(row, blocking)
+            codes[referral_id] = blocking
+            texts[referral_id] = _no_setting_text(blocking, before, r.loc[referral_id], size)
+        elif r.at[referral_id, "unit_id"] not in unit_has_pairs:
+            codes[referral_id] = "sibling_group"
+            texts[referral_id] = (f"no single setting can take all {size} siblings together: each sibling can go "
+                                  "to some settings, but no setting suits every one of them")
+        else:
+            codes[referral_id] = "capacity"
+            texts[referral_id] = (f"{int(row.iloc[-1])} setting(s) could take this child, but the regional optimum "
+                                  "gave their places to other children: the region is short of places of this "
+                                  "kind")
+    return codes, texts
+
+
+def _count_before(row: pd.Series, code: str) -> int:
+    order = [c for c, _ in RULES]
+    position = order.index(code)
+    return int(row[order[position - 1]]) if position else 0
+
+
+def _no_setting_text(code: str, before: int, referral: pd.Series, size: int) -> str:
+    detail = {
+        "age_range": f" (age {referral['age']})",
+        "needs": f" ({', '.join(referral['needs'])})" if referral["needs"] else "",
+        "ratio": f" ({referral['ratio']})",
+        "distance": (f" ({referral['max_distance_km']:g} km)" if pd.notna(referral["max_distance_km"]) else ""),
+        "sibling_group": f" ({size} children)",
+    }.get(code, "")
+    lead = f"no setting with a vacancy {RULE_TEXT[code]}{detail}"
+    if code == "available":
+        return lead + ": the region has no vacancies in registered settings"
+    return lead + f": {before} setting(s) passed the earlier rules, none passed this one"

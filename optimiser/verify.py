@@ -1,0 +1,119 @@
+"""An independent check of any allocation against the hard rules.
+
+Deliberately written a second way (plain loops over rows, straight from the Region's tables, sharing no code
+with candidates.py) so that a bug in the vectorised filters or the model cannot hide itself: tests run every
+solver's answer through this, and it can audit an allocation that came from anywhere (e.g. a council's own).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+import pandas as pd
+
+from data.region import Region
+from optimiser.params import MatchParams
+
+RATIO_ORDER = ["standard", "1:1", "2:1", "3:1"]
+SUITABILITY_FOR = {
+    "foster_inhouse": "foster_suitability", "foster_ifa": "foster_suitability",
+    "childrens_home": "residential_suitability", "residential_special_school": "residential_suitability",
+    "secure_childrens_home": "residential_suitability", "supported_accommodation": "supported_suitability",
+}
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
+    h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def verify_allocation(region: Region, allocations: pd.DataFrame, params: MatchParams | None = None) -> pd.DataFrame:
+    """Every broken hard rule as a row (referral_id, setting_id, rule, detail); empty when the allocation is sound."""
+    params = params or MatchParams()
+    settings = {row["setting_id"]: row for row in region.settings.to_dict("records")}
+    referrals = {row["referral_id"]: row for row in region.referrals.to_dict("records")}
+    centroids = {row["la_code"]: (row["lat"], row["lon"]) for row in region.authorities.to_dict("records")}
+    violations: list[dict] = []
+
+    def broken(referral_id, setting_id, rule, detail):
+        violations.append({"referral_id": referral_id, "setting_id": setting_id, "rule": rule, "detail": detail})
+
+    seen = Counter(allocations["referral_id"])
+    for referral_id in referrals:
+        if seen[referral_id] != 1:
+            broken(referral_id, "", "one_row_per_referral", f"appears {seen[referral_id]} times in the allocation")
+    placed_in = defaultdict(list)
+    for row in allocations.to_dict("records"):
+        setting_id = row["setting_id"]
+        if row["status"] != "matched":
+            continue
+        referral = referrals.get(row["referral_id"])
+        setting = settings.get(setting_id)
+        if referral is None or setting is None:
+            broken(row["referral_id"], setting_id, "known_ids", "referral or setting not in the region")
+            continue
+        placed_in[setting_id].append(referral)
+        for rule, detail in _pair_violations(referral, setting, params, centroids):
+            broken(referral["referral_id"], setting_id, rule, detail)
+    for setting_id, placed in placed_in.items():
+        for rule, detail in _setting_violations(settings[setting_id], placed):
+            broken("", setting_id, rule, detail)
+    for rule, referral_id, detail in _sibling_violations(referrals, allocations):
+        broken(referral_id, "", rule, detail)
+    return pd.DataFrame(violations, columns=["referral_id", "setting_id", "rule", "detail"])
+
+
+def _pair_violations(referral: dict, setting: dict, params: MatchParams, centroids: dict):
+    stype = setting["setting_type"]
+    age = referral["age"]
+    if setting["registration_status"] != "active":
+        yield "registration", f"setting is {setting['registration_status']}"
+    if params.exclude_inadequate and setting["ofsted_grade"] == "inadequate":
+        yield "ofsted_grade", "setting is graded inadequate"
+    if referral[SUITABILITY_FOR[stype]] == "unsuitable":
+        yield "suitability", f"{stype} is marked unsuitable for the child"
+    if stype == "supported_accommodation" and age < 16:
+        yield "supported_under_16", f"child aged {age} placed in supported accommodation"
+    if bool(referral["secure_required"]) != (stype == "secure_childrens_home"):
+        yield "secure", f"secure_required={referral['secure_required']} but setting is {stype}"
+    if not setting["age_min"] <= age <= setting["age_max"]:
+        yield "age_range", f"age {age} outside {setting['age_min']}-{setting['age_max']}"
+    missing = set(referral["needs"] or ()) - set(setting["needs_met"] or ())
+    if missing:
+        yield "needs", "needs not met: " + ", ".join(sorted(missing))
+    if RATIO_ORDER.index(setting["max_ratio"]) < RATIO_ORDER.index(referral["ratio"]):
+        yield "ratio", f"child needs {referral['ratio']}, setting gives at most {setting['max_ratio']}"
+    if referral["cared_alongside"] == "solo" and setting["vacancies"] != setting["places"]:
+        yield "solo", "child must live alone but the setting already has children"
+    origin = (referral["family_lat"], referral["family_lon"])
+    if pd.isna(origin[0]) or pd.isna(origin[1]):
+        origin = centroids[referral["la_code"]]
+    distance = great_circle_km(origin[0], origin[1], setting["lat"], setting["lon"])
+    limits = [v for v in (referral["max_distance_km"], params.max_distance_km or None) if v is not None and pd.notna(v)]
+    if limits and distance > min(limits) + 1e-6:
+        yield "distance", f"{distance:.1f} km from home, limit {min(limits):g} km"
+
+
+def _setting_violations(setting: dict, placed: list[dict]):
+    if len(placed) > setting["vacancies"]:
+        yield "capacity", f"{len(placed)} children placed, {setting['vacancies']} vacancies"
+    if setting["solo_only"] and len(placed) > 1:
+        yield "solo_only", f"single-child home given {len(placed)} children"
+    if len(placed) > 1 and any(r["cared_alongside"] == "solo" for r in placed):
+        yield "solo", "a child who must live alone shares the setting with another child placed in this run"
+
+
+def _sibling_violations(referrals: dict, allocations: pd.DataFrame):
+    where = {row["referral_id"]: (row["status"], row["setting_id"] if row["status"] == "matched" else "")
+             for row in allocations.to_dict("records")}
+    groups = defaultdict(list)
+    for referral in referrals.values():
+        if referral["sibling_group"]:
+            groups[referral["sibling_group"]].append(referral["referral_id"])
+    for group, members in groups.items():
+        outcomes = {where.get(m, ("missing", None)) for m in members}
+        if len(outcomes) > 1:
+            yield "siblings_together", members[0], f"sibling group {group} is split: {sorted(map(str, outcomes))}"
