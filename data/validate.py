@@ -76,6 +76,8 @@ def _check_references(tables, file, problems: Problems) -> None:
             problems.add_mask(file(name), unknown, column.name, values,
                               f"unknown id: not found in {TABLES[target_table].file_name} column {target_column}")
     known_settings = set(tables["settings"]["setting_id"].dropna())
+    if not known_settings:  # settings.csv itself is missing: that error is enough, not one warning per child
+        return
     for name in ("children", "referrals"):
         values = tables[name]["current_setting_id"]
         unknown = values.ne("") & values.notna() & ~values.isin(known_settings)
