@@ -55,56 +55,92 @@ def needs_mask(needs: pd.Series) -> np.ndarray:
     return needs.map(lambda items: sum(NEED_BIT[n] for n in (items or ()))).to_numpy(dtype=np.int64)
 
 
-def build_candidates(region: Region, params: MatchParams) -> Candidates:
+def build_candidates(region: Region, params: MatchParams, chunk_pairs: int = 4_000_000) -> Candidates:
+    """Screen every (referral, available setting) pair, a block of referrals at a time to bound memory."""
     referrals = _with_units_and_origin(region)
     # Setting-level rules first: the pair table only ever holds settings that could take someone.
     settings = region.settings[_available(region.settings, params)].reset_index(drop=True)
-    ref_idx, set_idx = np.meshgrid(np.arange(len(referrals)), np.arange(len(settings)), indexing="ij")
-    ref_idx, set_idx = ref_idx.ravel(), set_idx.ravel()
-    r, s = referrals, settings
+    r_arrays, s_arrays = _referral_arrays(referrals), _setting_arrays(settings)
+    survivors = np.zeros((len(referrals), len(RULES)), dtype=np.int64)
+    kept_ref, kept_set, kept_km = [], [], []
+    step = max(1, chunk_pairs // max(len(settings), 1))
+    for start in range(0, len(referrals), step):
+        rows = np.arange(start, min(start + step, len(referrals)))
+        ref_idx, set_idx = np.repeat(rows, len(settings)), np.tile(np.arange(len(settings)), len(rows))
+        distance = haversine_km(r_arrays["lat"][ref_idx], r_arrays["lon"][ref_idx],
+                                s_arrays["lat"][set_idx], s_arrays["lon"][set_idx])
+        checks = _pair_checks(r_arrays, s_arrays, ref_idx, set_idx, distance, params)
+        alive = np.ones(len(ref_idx), dtype=bool)
+        for k, (code, _) in enumerate(RULES):
+            alive &= checks[code]
+            survivors[:, k] += np.bincount(ref_idx[alive], minlength=len(referrals))
+        kept_ref.append(ref_idx[alive])
+        kept_set.append(set_idx[alive])
+        kept_km.append(distance[alive])
+    survivors = pd.DataFrame(survivors, index=referrals["referral_id"], columns=[code for code, _ in RULES])
 
-    setting_type = s["setting_type"].to_numpy()[set_idx]
-    age = r["age"].to_numpy(dtype=float)[ref_idx]
-    distance = haversine_km(r["origin_lat"].to_numpy()[ref_idx], r["origin_lon"].to_numpy()[ref_idx],
-                            s["lat"].to_numpy()[set_idx], s["lon"].to_numpy()[set_idx])
-    sizes = r["unit_size"].to_numpy()[ref_idx]
-    vacancies = s["vacancies"].to_numpy(dtype=float)[set_idx]
-
-    checks = {
-        "available": np.ones(len(ref_idx), dtype=bool),
-        "setting_type": _type_suitable(r, setting_type, ref_idx, age),
-        "secure": r["secure_required"].to_numpy(dtype=bool)[ref_idx] == (setting_type == "secure_childrens_home"),
-        "age_range": (s["age_min"].to_numpy(dtype=float)[set_idx] <= age)
-        & (age <= s["age_max"].to_numpy(dtype=float)[set_idx]),
-        "needs": (needs_mask(r["needs"])[ref_idx] & ~needs_mask(s["needs_met"])[set_idx]) == 0,
-        "ratio": s["max_ratio"].map(RATIO_RANK).to_numpy()[set_idx] >= r["ratio"].map(RATIO_RANK).to_numpy()[ref_idx],
-        "solo": _solo_ok(r, s, ref_idx, set_idx),
-        "distance": _within_distance(r, distance, ref_idx, params),
-        "sibling_group": (vacancies >= sizes) & ~((sizes > 1) & s["solo_only"].to_numpy(dtype=bool)[set_idx]),
-    }
-    alive = np.ones(len(ref_idx), dtype=bool)
-    survivors = {}
-    for code, _ in RULES:
-        alive &= checks[code]
-        survivors[code] = np.bincount(ref_idx[alive], minlength=len(r))
-    survivors = pd.DataFrame(survivors, index=r["referral_id"])
-
-    fee = s["weekly_fee"].to_numpy(dtype=float)[set_idx]
+    ref_idx, set_idx = np.concatenate(kept_ref or [[]]).astype(int), np.concatenate(kept_set or [[]]).astype(int)
+    distance = np.concatenate(kept_km or [[]])
     member_pairs = pd.DataFrame({
-        "referral_id": r["referral_id"].to_numpy()[ref_idx],
-        "unit_id": r["unit_id"].to_numpy()[ref_idx],
-        "setting_id": s["setting_id"].to_numpy()[set_idx],
+        "referral_id": referrals["referral_id"].to_numpy()[ref_idx],
+        "unit_id": referrals["unit_id"].to_numpy()[ref_idx],
+        "setting_id": settings["setting_id"].to_numpy()[set_idx],
         "distance_km": distance,
-        "fee_cost": fee,
+        "fee_cost": settings["weekly_fee"].to_numpy(dtype=float)[set_idx],
         "distance_cost": params.cost_per_km * distance,
-    })[alive].reset_index(drop=True)
-    member_pairs["fee_cost"] = member_pairs["fee_cost"].fillna(_typical_fee(s, member_pairs["setting_id"]))
+    })
+    member_pairs["fee_cost"] = member_pairs["fee_cost"].fillna(_typical_fee(settings, member_pairs["setting_id"]))
     member_pairs["cost"] = member_pairs["fee_cost"] + member_pairs["distance_cost"]
 
     units = _units(referrals)
-    pairs = _unit_pairs(member_pairs, units, s)
+    pairs = _unit_pairs(member_pairs, units, settings)
     return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, survivors=survivors,
                       referrals=referrals)
+
+
+def _referral_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
+    arrays = {
+        "lat": r["origin_lat"].to_numpy(dtype=float), "lon": r["origin_lon"].to_numpy(dtype=float),
+        "age": r["age"].to_numpy(dtype=float), "secure": r["secure_required"].to_numpy(dtype=bool),
+        "needs": needs_mask(r["needs"]), "ratio": r["ratio"].map(RATIO_RANK).to_numpy(),
+        "solo": r["cared_alongside"].eq("solo").to_numpy(), "size": r["unit_size"].to_numpy(),
+        "max_km": r["max_distance_km"].to_numpy(dtype=float),
+    }
+    for column in set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()):
+        arrays[column] = r[column].ne("unsuitable").to_numpy()
+    return arrays
+
+
+def _setting_arrays(s: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {
+        "lat": s["lat"].to_numpy(dtype=float), "lon": s["lon"].to_numpy(dtype=float),
+        "type": s["setting_type"].to_numpy(dtype=object),
+        "age_min": s["age_min"].to_numpy(dtype=float), "age_max": s["age_max"].to_numpy(dtype=float),
+        "needs": needs_mask(s["needs_met"]), "ratio": s["max_ratio"].map(RATIO_RANK).to_numpy(),
+        "empty": (s["vacancies"] == s["places"]).to_numpy(dtype=bool),
+        "vacancies": s["vacancies"].to_numpy(dtype=float), "solo_only": s["solo_only"].to_numpy(dtype=bool),
+    }
+
+
+def _pair_checks(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, distance: np.ndarray,
+                 params: MatchParams) -> dict[str, np.ndarray]:
+    setting_type, age, size = s["type"][set_idx], r["age"][ref_idx], r["size"][ref_idx]
+    max_km = r["max_km"][ref_idx]
+    within = np.isnan(max_km) | (distance <= max_km)
+    if params.max_distance_km > 0:
+        within &= distance <= params.max_distance_km
+    return {
+        "available": np.ones(len(ref_idx), dtype=bool),
+        "setting_type": _type_suitable(r, setting_type, ref_idx, age),
+        "secure": r["secure"][ref_idx] == (setting_type == "secure_childrens_home"),
+        "age_range": (s["age_min"][set_idx] <= age) & (age <= s["age_max"][set_idx]),
+        "needs": (r["needs"][ref_idx] & ~s["needs"][set_idx]) == 0,
+        "ratio": s["ratio"][set_idx] >= r["ratio"][ref_idx],
+        # a child who must live alone needs a setting nobody lives in now
+        "solo": ~r["solo"][ref_idx] | s["empty"][set_idx],
+        "distance": within,
+        "sibling_group": (s["vacancies"][set_idx] >= size) & ~((size > 1) & s["solo_only"][set_idx]),
+    }
 
 
 def _with_units_and_origin(region: Region) -> pd.DataFrame:
@@ -128,28 +164,13 @@ def _available(s: pd.DataFrame, params: MatchParams) -> np.ndarray:
     return ok.to_numpy(dtype=bool)
 
 
-def _type_suitable(r: pd.DataFrame, setting_type: np.ndarray, ref_idx: np.ndarray, age: np.ndarray) -> np.ndarray:
+def _type_suitable(r: dict, setting_type: np.ndarray, ref_idx: np.ndarray, age: np.ndarray) -> np.ndarray:
     """`unsuitable` never; supported accommodation never for under-16s (unlawful since September 2021)."""
     ok = np.zeros(len(ref_idx), dtype=bool)
     for stype, column in SUITABILITY_COLUMN_BY_SETTING_TYPE.items():
         here = setting_type == stype
-        ok[here] = r[column].to_numpy()[ref_idx[here]] != "unsuitable"
+        ok[here] = r[column][ref_idx[here]]
     ok &= ~((setting_type == "supported_accommodation") & (age < SUPPORTED_MIN_AGE))
-    return ok
-
-
-def _solo_ok(r: pd.DataFrame, s: pd.DataFrame, ref_idx: np.ndarray, set_idx: np.ndarray) -> np.ndarray:
-    """A child who must live alone needs a setting nobody lives in now."""
-    solo = r["cared_alongside"].eq("solo").to_numpy()[ref_idx]
-    empty = (s["vacancies"] == s["places"]).to_numpy(dtype=bool)[set_idx]
-    return ~solo | empty
-
-
-def _within_distance(r: pd.DataFrame, distance: np.ndarray, ref_idx: np.ndarray, params: MatchParams) -> np.ndarray:
-    own_cap = r["max_distance_km"].to_numpy(dtype=float)[ref_idx]
-    ok = np.isnan(own_cap) | (distance <= own_cap)
-    if params.max_distance_km > 0:
-        ok &= distance <= params.max_distance_km
     return ok
 
 

@@ -227,3 +227,12 @@ def test_time_limit_returns_best_feasible_answer_with_gap(tmp_path):
     result = match_region(region, MatchParams(time_limit_s=0.001))
     assert result.status in ("optimal", "feasible")
     assert result.gap >= 0 and np.isfinite(result.objective)
+
+
+def test_screening_in_small_blocks_gives_the_same_pairs(tmp_path):
+    """Screening one referral at a time (as at national scale) yields the same pairs and diagnostics."""
+    settings, referrals = random_instance(5)
+    region = make_region(tmp_path / "region", settings=settings, referrals=referrals)
+    whole, blocks = build_candidates(region, MatchParams()), build_candidates(region, MatchParams(), chunk_pairs=1)
+    pd.testing.assert_frame_equal(whole.pairs, blocks.pairs)
+    pd.testing.assert_frame_equal(whole.survivors, blocks.survivors)
