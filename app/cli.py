@@ -11,20 +11,6 @@ import pandas as pd
 
 EMBEDDED_REGION = Path(__file__).resolve().parent.parent / "data" / "regions" / "greater-manchester"
 
-REASON_WORDS = {
-    "available": "no registered setting with a vacancy",
-    "setting_type": "no setting of a suitable type",
-    "secure": "secure need not met",
-    "age_range": "no setting for the child's age",
-    "needs": "needs not met by any setting",
-    "ratio": "staffing ratio not available",
-    "solo": "no empty setting for a child who must live alone",
-    "distance": "nothing within the maximum distance",
-    "sibling_group": "no setting for the whole sibling group",
-    "capacity": "places taken by other children (shortage)",
-}
-
-
 def _progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -104,6 +90,8 @@ def cmd_match(args) -> int:
 
 
 def print_match_summary(run) -> None:
+    from optimiser.matching import REASON_SUMMARY
+
     s, r = run.summary, run.result
     lines = [
         f"Regional match: {r.status} ({r.solver}, gap {r.gap:.2%}, {r.timings['total_s']:.1f} s)"
@@ -113,7 +101,7 @@ def print_match_summary(run) -> None:
         f"  unmatched            {s['unmatched']}",
     ]
     for code, count in s["unmatched_by_reason"].items():
-        lines.append(f"    {count:4d}  {REASON_WORDS.get(code, code)}")
+        lines.append(f"    {count:4d}  {REASON_SUMMARY.get(code, code)}")
     if s["mean_distance_km"] is not None:
         lines += [f"  mean distance        {s['mean_distance_km']:.1f} km from home",
                   f"  over 20 miles        {s['share_over_20_miles']:.1%} of matched children"]

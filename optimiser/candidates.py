@@ -23,20 +23,21 @@ NEED_BIT = {need: 1 << i for i, need in enumerate(NEEDS)}
 RATIO_RANK = {ratio: i for i, ratio in enumerate(RATIOS)}
 SUPPORTED_MIN_AGE = 16
 
-# (code, what the rule requires) in the order the filters are applied; the text completes
-# "no setting with a vacancy ...".
-RULES: tuple[tuple[str, str], ...] = (
-    ("available", "is registered, active and not graded inadequate"),
-    ("setting_type", "is of a type the referral marks suitable"),
-    ("secure", "matches the child's secure need (secure homes only for children who need one)"),
-    ("age_range", "takes a child of this age"),
-    ("needs", "meets all of the child's needs"),
-    ("ratio", "can staff the ratio the child needs"),
-    ("solo", "can give the child a home alone"),
-    ("distance", "is within the maximum distance"),
-    ("sibling_group", "has room for the whole sibling group together"),
+# (code, what the rule requires, short summary of a child it leaves with no setting), in the order the filters
+# are applied; the requirement completes "no setting with a vacancy ...".
+RULES: tuple[tuple[str, str, str], ...] = (
+    ("available", "is registered, active and not graded inadequate", "no registered setting with a vacancy"),
+    ("setting_type", "is of a type the referral marks suitable", "no setting of a suitable type"),
+    ("secure", "matches the child's secure need (secure homes only for children who need one)",
+     "secure need not met"),
+    ("age_range", "takes a child of this age", "no setting for the child's age"),
+    ("needs", "meets all of the child's needs", "needs not met by any setting"),
+    ("ratio", "can staff the ratio the child needs", "staffing ratio not available"),
+    ("solo", "can give the child a home alone", "no empty setting for a child who must live alone"),
+    ("distance", "is within the maximum distance", "nothing within the maximum distance"),
+    ("sibling_group", "has room for the whole sibling group together", "no setting for the whole sibling group"),
 )
-RULE_TEXT = dict(RULES)
+RULE_TEXT = {code: requirement for code, requirement, _ in RULES}
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,13 @@ def build_candidates(region: Region, params: MatchParams, chunk_pairs: int = 4_0
                                 s_arrays["lat"][set_idx], s_arrays["lon"][set_idx])
         checks = _pair_checks(r_arrays, s_arrays, ref_idx, set_idx, distance, params)
         alive = np.ones(len(ref_idx), dtype=bool)
-        for k, (code, _) in enumerate(RULES):
+        for k, (code, _, _) in enumerate(RULES):
             alive &= checks[code]
             survivors[:, k] += np.bincount(ref_idx[alive], minlength=len(referrals))
         kept_ref.append(ref_idx[alive])
         kept_set.append(set_idx[alive])
         kept_km.append(distance[alive])
-    survivors = pd.DataFrame(survivors, index=referrals["referral_id"], columns=[code for code, _ in RULES])
+    survivors = pd.DataFrame(survivors, index=referrals["referral_id"], columns=[code for code, _, _ in RULES])
 
     ref_idx, set_idx = np.concatenate(kept_ref or [[]]).astype(int), np.concatenate(kept_set or [[]]).astype(int)
     distance = np.concatenate(kept_km or [[]])

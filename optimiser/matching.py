@@ -28,7 +28,10 @@ ALLOCATION_COLUMNS = [
     # audit columns beyond DATA.md: the cost terms the model weighed, and where distance was measured from
     "reason_code", "sibling_group", "setting_la_code", "fee_cost", "distance_cost", "total_cost", "distance_from",
 ]
-GAP_PARAMETER = {"scip": "limits/gap = {}", "highs": "mip_rel_gap = {}"}
+# HiGHS prints a banner unless told not to, even with output disabled.
+SOLVER_OPTIONS = {"scip": "limits/gap = {gap}", "highs": "mip_rel_gap = {gap}\noutput_flag = false"}
+REASON_SUMMARY = {code: summary for code, _, summary in RULES} | {
+    "capacity": "places taken by other children (shortage)"}
 OK_STATUSES = {mb.SolveStatus.OPTIMAL: "optimal", mb.SolveStatus.FEASIBLE: "feasible"}
 
 
@@ -77,8 +80,9 @@ def solve_assignment(pairs: pd.DataFrame, units: pd.DataFrame, params: MatchPara
 
     solver = mb.Solver(params.solver)
     solver.set_time_limit_in_seconds(params.time_limit_s)
-    if params.solver in GAP_PARAMETER:
-        solver.set_solver_specific_parameters(GAP_PARAMETER[params.solver].format(params.relative_gap))
+    solver.enable_output(False)
+    if params.solver in SOLVER_OPTIONS:
+        solver.set_solver_specific_parameters(SOLVER_OPTIONS[params.solver].format(gap=params.relative_gap))
     status = solver.solve(model)
     if status not in OK_STATUSES:
         empty = pd.Series(False, index=pairs.index)
@@ -129,7 +133,7 @@ def unmatched_reasons(candidates: Candidates, referral_ids: pd.Series) -> tuple[
     for referral_id in referral_ids:
         row = survivors.loc[referral_id]
         size = int(r.at[referral_id, "unit_size"])
-        blocking = next((code for code, _ in RULES if row[code] == 0), None)
+        blocking = next((code for code, _, _ in RULES if row[code] == 0), None)
         if blocking is not None:
             before = _count_before(row, blocking)
             codes[referral_id] = blocking
@@ -143,11 +147,23 @@ def unmatched_reasons(candidates: Candidates, referral_ids: pd.Series) -> tuple[
             texts[referral_id] = (f"{int(row.iloc[-1])} setting(s) could take this child, but the regional optimum "
                                   "gave their places to other children: the region is short of places of this "
                                   "kind")
+    return _explain_siblings_as_one(r, codes, texts)
+
+
+def _explain_siblings_as_one(r: pd.DataFrame, codes: dict, texts: dict) -> tuple[dict, dict]:
+    """Siblings are placed together or not at all, so they share one reason: the sibling most restricted."""
+    rank = {code: i for i, (code, _, _) in enumerate(RULES)} | {"capacity": len(RULES)}
+    unmatched = r.loc[list(codes)]
+    for group, members in unmatched[unmatched["unit_size"] > 1].groupby("sibling_group"):
+        worst = min(members.index, key=lambda referral_id: rank[codes[referral_id]])
+        text = f"sibling group {group} ({len(members)} children) cannot be placed together: {worst}: {texts[worst]}"
+        for referral_id in members.index:
+            codes[referral_id], texts[referral_id] = codes[worst], text
     return codes, texts
 
 
 def _count_before(row: pd.Series, code: str) -> int:
-    order = [c for c, _ in RULES]
+    order = [c for c, _, _ in RULES]
     position = order.index(code)
     return int(row[order[position - 1]]) if position else 0
 

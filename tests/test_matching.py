@@ -236,3 +236,15 @@ def test_screening_in_small_blocks_gives_the_same_pairs(tmp_path):
     whole, blocks = build_candidates(region, MatchParams()), build_candidates(region, MatchParams(), chunk_pairs=1)
     pd.testing.assert_frame_equal(whole.pairs, blocks.pairs)
     pd.testing.assert_frame_equal(whole.survivors, blocks.survivors)
+
+
+def test_siblings_share_one_reason_naming_the_most_restricted_child(tmp_path):
+    """When one sibling's needs cannot be met anywhere, every sibling is told so, with the child named."""
+    region = make_region(tmp_path / "region",
+                         settings=settings_rows({"setting_type": "foster_ifa", "vacancies": 2, "places": 2}),
+                         referrals=referral_rows({"sibling_group": "G2", "age": 7},
+                                                 {"sibling_group": "G2", "age": 9, "needs": "complex_health"}))
+    alloc = match_region(region).allocations
+    assert alloc["reason_code"].tolist() == ["needs", "needs"]
+    assert alloc["reason"].nunique() == 1
+    assert alloc["reason"].iloc[0].startswith("sibling group G2 (2 children) cannot be placed together: R2:")
