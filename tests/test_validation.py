@@ -174,3 +174,15 @@ def test_region_is_replaced_not_mutated():
     assert len(fewer.settings) == 2 and len(region.settings) == 5
     with pytest.raises(AttributeError):
         region.settings = region.settings.iloc[:1]  # type: ignore[misc]
+
+
+def test_docs_table_lists_every_column_with_its_rule():
+    """`rcc schema` documents every column of every table, from the same definitions that validate."""
+    from data.schema import docs_markdown
+
+    text = docs_markdown()
+    for table in TABLES.values():
+        assert f"### {table.file_name}" in text
+        for column in table.columns:
+            assert f"| `{column.name}` | {column.dtype} |" in text
+    assert "one of active, suspended, resigned, cancelled, applied, unregistered" in text

@@ -3,8 +3,8 @@
 Prints figures; asserts nothing (speed is measured here, not in tests).
 
 examples:
-  .venv/bin/python benchmarks/match.py                                   # embedded Greater Manchester
-  .venv/bin/python benchmarks/match.py --region national --max-distance-km 80 --solvers scip
+  .venv/bin/python benchmarks/matching.py                                   # embedded Greater Manchester
+  .venv/bin/python benchmarks/matching.py --region national --max-distance-km 80 --solvers scip
 """
 
 from __future__ import annotations
