@@ -11,13 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.geo import KM_PER_MILE
+from data.geo import TWENTY_MILES_KM
 from data.load import load_region
 from optimiser.matching import MatchResult, match_region
 from optimiser.params import MatchParams
 from optimiser.verify import verify_allocation
-
-TWENTY_MILES_KM = 20 * KM_PER_MILE
 
 
 @dataclass(frozen=True)

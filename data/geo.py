@@ -8,6 +8,7 @@ from data.schema import GB_LAT, GB_LON
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 KM_PER_MILE = 1.609344
+TWENTY_MILES_KM = 20 * KM_PER_MILE  # DfE reports placements "more than 20 miles" from home
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:

@@ -46,7 +46,8 @@ class Candidates:
 
     units: pd.DataFrame  # one row per unit: unit_id, size, solo, referral_ids (tuple)
     pairs: pd.DataFrame  # one row per eligible (unit, setting): unit_id, setting_id, cost, weight, capacity
-    member_pairs: pd.DataFrame  # one row per eligible (referral, setting): the audited cost terms per child
+    member_pairs: pd.DataFrame  # one row per (referral, setting) eligible for the child alone: cost terms, and
+    #                             group_fits: the setting also has room for the child's whole sibling group
     survivors: pd.DataFrame  # referral_id x rule code: settings still eligible after each rule
     referrals: pd.DataFrame  # referrals with unit_id and the origin used for distance
 
@@ -63,7 +64,7 @@ def build_candidates(region: Region, params: MatchParams, chunk_pairs: int = 4_0
     settings = region.settings[_available(region.settings, params)].reset_index(drop=True)
     r_arrays, s_arrays = _referral_arrays(referrals), _setting_arrays(settings)
     survivors = np.zeros((len(referrals), len(RULES)), dtype=np.int64)
-    kept_ref, kept_set, kept_km = [], [], []
+    kept_ref, kept_set, kept_km, kept_fits = [], [], [], []
     step = max(1, chunk_pairs // max(len(settings), 1))
     for start in range(0, len(referrals), step):
         rows = np.arange(start, min(start + step, len(referrals)))
@@ -73,15 +74,21 @@ def build_candidates(region: Region, params: MatchParams, chunk_pairs: int = 4_0
         checks = _pair_checks(r_arrays, s_arrays, ref_idx, set_idx, distance, params)
         alive = np.ones(len(ref_idx), dtype=bool)
         for k, (code, _, _) in enumerate(RULES):
+            if code == "sibling_group":
+                # Kept per child even when the whole group does not fit: a split placement (today's practice
+                # in the baseline) needs them. Units only ever use pairs where the whole group fits.
+                eligible_alone = alive.copy()
             alive &= checks[code]
             survivors[:, k] += np.bincount(ref_idx[alive], minlength=len(referrals))
-        kept_ref.append(ref_idx[alive])
-        kept_set.append(set_idx[alive])
-        kept_km.append(distance[alive])
+        kept_ref.append(ref_idx[eligible_alone])
+        kept_set.append(set_idx[eligible_alone])
+        kept_km.append(distance[eligible_alone])
+        kept_fits.append(checks["sibling_group"][eligible_alone])
     survivors = pd.DataFrame(survivors, index=referrals["referral_id"], columns=[code for code, _, _ in RULES])
 
     ref_idx, set_idx = np.concatenate(kept_ref or [[]]).astype(int), np.concatenate(kept_set or [[]]).astype(int)
     distance = np.concatenate(kept_km or [[]])
+    fits_group = np.concatenate(kept_fits or [[]]).astype(bool)
     member_pairs = pd.DataFrame({
         "referral_id": referrals["referral_id"].to_numpy()[ref_idx],
         "unit_id": referrals["unit_id"].to_numpy()[ref_idx],
@@ -89,6 +96,7 @@ def build_candidates(region: Region, params: MatchParams, chunk_pairs: int = 4_0
         "distance_km": distance,
         "fee_cost": settings["weekly_fee"].to_numpy(dtype=float)[set_idx],
         "distance_cost": params.cost_per_km * distance,
+        "group_fits": fits_group,
     })
     member_pairs["fee_cost"] = member_pairs["fee_cost"].fillna(_typical_fee(settings, member_pairs["setting_id"]))
     member_pairs["cost"] = member_pairs["fee_cost"] + member_pairs["distance_cost"]
@@ -196,7 +204,7 @@ def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame
     `weight` is what the pair uses of the setting's `capacity` (its vacancies): the unit's size, or the whole
     setting when the unit must live alone or the setting is a single-child home.
     """
-    grouped = member_pairs.groupby(["unit_id", "setting_id"], sort=True)
+    grouped = member_pairs[member_pairs["group_fits"]].groupby(["unit_id", "setting_id"], sort=True)
     pairs = grouped.agg(members=("referral_id", "size"), cost=("cost", "sum")).reset_index()
     pairs = pairs.merge(units[["unit_id", "size", "solo"]], on="unit_id")
     pairs = pairs[pairs["members"] == pairs["size"]].drop(columns="members")

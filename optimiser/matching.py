@@ -32,6 +32,8 @@ ALLOCATION_COLUMNS = [
 SOLVER_OPTIONS = {"scip": "limits/gap = {gap}", "highs": "mip_rel_gap = {gap}\noutput_flag = false"}
 REASON_SUMMARY = {code: summary for code, _, summary in RULES} | {
     "capacity": "places taken by other children (shortage)"}
+SHORTAGE_REGIONAL = ("the regional optimum gave their places to other children: the region is short of places "
+                     "of this kind")
 OK_STATUSES = {mb.SolveStatus.OPTIMAL: "optimal", mb.SolveStatus.FEASIBLE: "feasible"}
 
 
@@ -57,7 +59,7 @@ def match_region(region: Region, params: MatchParams | None = None) -> MatchResu
     built = time.perf_counter()
     chosen, report = solve_assignment(candidates.pairs, candidates.units, params)
     solved = time.perf_counter()
-    allocations = allocation_table(region, candidates, chosen)
+    allocations = allocation_table(region, candidates, assignment_from_units(candidates, chosen))
     timings = {"candidates_s": built - started, "solve_s": solved - built,
                "total_s": time.perf_counter() - started}
     return MatchResult(allocations=allocations, timings=timings, pairs=len(candidates.pairs),
@@ -100,12 +102,19 @@ def solve_assignment(pairs: pd.DataFrame, units: pd.DataFrame, params: MatchPara
                     "solver": params.solver, "message": message}
 
 
-def allocation_table(region: Region, candidates: Candidates, chosen: pd.Series) -> pd.DataFrame:
-    """One row per referral: where it goes (with the cost terms), or why it could not be matched."""
-    picked = candidates.pairs.loc[chosen.to_numpy(dtype=bool), ["unit_id", "setting_id"]]
+def assignment_from_units(candidates: Candidates, chosen: pd.Series) -> pd.Series:
+    """Setting per referral (NaN when unmatched) from the chosen unit pairs: siblings share their unit's."""
+    picked = candidates.pairs.loc[chosen.to_numpy(dtype=bool)].set_index("unit_id")["setting_id"]
     r = candidates.referrals
-    alloc = r[["referral_id", "child_id", "la_code", "sibling_group", "unit_id", "distance_from"]].merge(
-        picked, on="unit_id", how="left")
+    return pd.Series(r["unit_id"].map(picked).to_numpy(), index=r["referral_id"], name="setting_id")
+
+
+def allocation_table(region: Region, candidates: Candidates, assignment: pd.Series,
+                     shortage: str = SHORTAGE_REGIONAL) -> pd.DataFrame:
+    """One row per referral: where it goes (with the cost terms), or why it could not be matched."""
+    r = candidates.referrals
+    alloc = r[["referral_id", "child_id", "la_code", "sibling_group", "unit_id", "distance_from"]].copy()
+    alloc["setting_id"] = alloc["referral_id"].map(assignment).astype(object)
     alloc = alloc.merge(candidates.member_pairs[["referral_id", "setting_id", "distance_km", "fee_cost",
                                                  "distance_cost", "cost"]],
                         on=["referral_id", "setting_id"], how="left").rename(columns={"cost": "total_cost"})
@@ -116,7 +125,7 @@ def allocation_table(region: Region, candidates: Candidates, chosen: pd.Series) 
     alloc["weekly_fee"] = alloc["setting_id"].map(settings["weekly_fee"])
     matched = alloc["setting_id"].notna()
     alloc["status"] = np.where(matched, "matched", "unmatched")
-    codes, texts = unmatched_reasons(candidates, alloc.loc[~matched, "referral_id"])
+    codes, texts = unmatched_reasons(candidates, alloc.loc[~matched, "referral_id"], shortage)
     alloc["reason_code"] = alloc["referral_id"].map(codes).fillna("")
     alloc["reason"] = alloc["referral_id"].map(texts).fillna("")
     alloc["sibling_group"] = alloc["sibling_group"].fillna("")
@@ -124,7 +133,8 @@ def allocation_table(region: Region, candidates: Candidates, chosen: pd.Series) 
     return alloc[ALLOCATION_COLUMNS].sort_values("referral_id").reset_index(drop=True)
 
 
-def unmatched_reasons(candidates: Candidates, referral_ids: pd.Series) -> tuple[dict[str, str], dict[str, str]]:
+def unmatched_reasons(candidates: Candidates, referral_ids: pd.Series,
+                      shortage: str = SHORTAGE_REGIONAL) -> tuple[dict[str, str], dict[str, str]]:
     """Why each unmatched referral could not be placed: the first rule that left it no setting, or competition."""
     survivors = candidates.survivors
     r = candidates.referrals.set_index("referral_id")
@@ -144,9 +154,7 @@ def unmatched_reasons(candidates: Candidates, referral_ids: pd.Series) -> tuple[
                                   "to some settings, but no setting suits every one of them")
         else:
             codes[referral_id] = "capacity"
-            texts[referral_id] = (f"{int(row.iloc[-1])} setting(s) could take this child, but the regional optimum "
-                                  "gave their places to other children: the region is short of places of this "
-                                  "kind")
+            texts[referral_id] = f"{int(row.iloc[-1])} setting(s) could take this child, but {shortage}"
     return _explain_siblings_as_one(r, codes, texts)
 
 

@@ -1,0 +1,69 @@
+"""Today's practice as a counterfactual: each council alone, first come first served."""
+
+from __future__ import annotations
+
+
+from optimiser.baseline import la_by_la_baseline
+from optimiser.candidates import build_candidates
+from optimiser.matching import allocation_table, match_region
+from optimiser.params import MatchParams
+from optimiser.verify import verify_allocation
+from tests.builders import PROVIDER, make_region, referral_rows, settings_rows
+
+COUNCIL = {"provider_id": "LA3", "provider_name": "Manchester City Council", "sector": "local_authority"}
+
+
+def baseline_allocation(region):
+    candidates = build_candidates(region, MatchParams())
+    chosen = la_by_la_baseline(region, candidates).set_index("referral_id")["setting_id"]
+    return allocation_table(region, candidates, chosen)
+
+
+def test_council_uses_its_own_foster_place_before_a_nearer_ifa(tmp_path):
+    """A council takes its in-house foster place first, even when an agency carer is nearer."""
+    region = make_region(
+        tmp_path / "r", providers=[PROVIDER, COUNCIL],
+        settings=settings_rows({"setting_type": "foster_ifa", "weekly_fee": 800, "lat": 53.452},
+                               {"setting_type": "foster_inhouse", "provider_id": "LA3", "weekly_fee": 500,
+                                "lat": 53.60}),
+        referrals=referral_rows({"age": 6, "residential_suitability": "unsuitable"}))
+    assert baseline_allocation(region)["setting_id"].tolist() == ["S2"]
+
+
+def test_first_come_takes_the_bed_the_region_would_have_shared_better(tmp_path):
+    """First come first served gives the near bed to the earlier referral; the region minimises total cost."""
+    region = make_region(
+        tmp_path / "r",
+        settings=settings_rows({"vacancies": 1, "lat": 53.46}, {"vacancies": 1, "lat": 53.75}),
+        referrals=referral_rows({"needed_by": "2026-12-01", "family_lat": 53.55},
+                                {"needed_by": "2026-12-09", "family_lat": 53.40}))
+    baseline = baseline_allocation(region)
+    regional = match_region(region).allocations
+    assert baseline["setting_id"].tolist() == ["S1", "S2"]
+    assert regional["setting_id"].tolist() == ["S2", "S1"]
+    assert regional["total_cost"].sum() < baseline["total_cost"].sum()
+
+
+def test_siblings_split_only_in_the_baseline(tmp_path):
+    """With no setting big enough, the baseline splits siblings; the regional model keeps them together."""
+    region = make_region(
+        tmp_path / "r",
+        settings=settings_rows({"setting_type": "foster_ifa", "vacancies": 1, "places": 1},
+                               {"setting_type": "foster_ifa", "vacancies": 1, "places": 1}),
+        referrals=referral_rows({"sibling_group": "G1", "age": 5}, {"sibling_group": "G1", "age": 7}))
+    baseline = baseline_allocation(region)
+    assert baseline["status"].tolist() == ["matched", "matched"]
+    assert baseline["setting_id"].nunique() == 2
+    assert set(verify_allocation(region, baseline)["rule"]) == {"siblings_together"}
+    assert (match_region(region).allocations["status"] == "unmatched").all()
+
+
+def test_baseline_respects_every_rule_but_sibling_splits_on_random_regions(tmp_path):
+    """On varied tiny regions the baseline never breaks a hard rule other than splitting siblings."""
+    from tests.test_matching import random_instance
+
+    for seed in range(12):
+        settings, referrals = random_instance(seed)
+        region = make_region(tmp_path / f"r{seed}", settings=settings, referrals=referrals)
+        rules = set(verify_allocation(region, baseline_allocation(region))["rule"])
+        assert rules <= {"siblings_together"}, (seed, rules)
