@@ -105,9 +105,28 @@ def print_match_summary(run) -> None:
     if s["mean_distance_km"] is not None:
         lines += [f"  mean distance        {s['mean_distance_km']:.1f} km from home",
                   f"  over 20 miles        {s['share_over_20_miles']:.1%} of matched children"]
-    lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}",
+    lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}", "", comparison_text(run.comparison), "",
               "Outputs:"] + [f"  {path}" for path in run.outputs.values()]
     print("\n".join(lines))
+
+
+COMPARISON_ROWS = {
+    "matched": ("children matched", "{:,.0f}"),
+    "total_weekly_cost": ("weekly cost of placements", "£{:,.0f}"),
+    "mean_distance_km": ("mean distance from home", "{:.1f} km"),
+    "share_over_20_miles": ("placed over 20 miles away", "{:.1%}"),
+    "family_settings": ("placed in foster families", "{:,.0f}"),
+    "sibling_splits": ("sibling groups split", "{:,.0f}"),
+    "hard_rule_violations": ("hard rules broken", "{:,.0f}"),
+}
+
+
+def comparison_text(comparison) -> str:
+    lines = [f"  {'Regional vs each council alone':34}{'regional':>14}{'councils alone':>16}"]
+    for measure, (label, fmt) in COMPARISON_ROWS.items():
+        values = [fmt.format(v) if v == v else "-" for v in comparison.loc[measure]]
+        lines.append(f"  {label:34}{values[0]:>14}{values[1]:>16}")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:

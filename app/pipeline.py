@@ -13,15 +13,20 @@ import pandas as pd
 
 from data.geo import TWENTY_MILES_KM
 from data.load import load_region
-from optimiser.matching import MatchResult, match_region
+from optimiser.baseline import compare_outcomes, la_by_la_baseline
+from optimiser.matching import MatchResult, allocation_table, match_region
 from optimiser.params import MatchParams
 from optimiser.verify import verify_allocation
+
+
+SHORTAGE_BASELINE = "other councils' children had already taken those places when this council searched"
 
 
 @dataclass(frozen=True)
 class MatchRun:
     result: MatchResult
     summary: dict
+    comparison: pd.DataFrame  # measure x approach (regional, la_by_la)
     outputs: dict[str, Path]
 
 
@@ -39,10 +44,20 @@ def run_match(region_dir: Path, out_dir: Path, params: MatchParams | None = None
     if not violations.empty:
         # A broken hard rule is a bug in rcc, never something to hand to a commissioner.
         raise RuntimeError("the allocation breaks hard rules (this is a bug in rcc):\n" + violations.to_string())
+    progress("Comparing with today's practice (each council searching alone, first come first served)")
+    baseline = allocation_table(region, result.candidates,
+                                la_by_la_baseline(region, result.candidates).set_index("referral_id")["setting_id"],
+                                shortage=SHORTAGE_BASELINE)
+    baseline_violations = verify_allocation(region, baseline, params)
+    comparison = compare_outcomes(result.allocations, baseline,
+                                  {"regional": 0, "la_by_la": len(baseline_violations)})
     summary = match_summary(result.allocations)
     out_dir.mkdir(parents=True, exist_ok=True)
-    outputs = {"allocations": out_dir / "allocations.csv", "run": out_dir / "run.json"}
+    outputs = {"allocations": out_dir / "allocations.csv", "baseline": out_dir / "baseline_allocations.csv",
+               "comparison": out_dir / "comparison.csv", "run": out_dir / "run.json"}
     result.allocations.to_csv(outputs["allocations"], index=False, float_format="%.2f")
+    baseline.to_csv(outputs["baseline"], index=False, float_format="%.2f")
+    comparison.to_csv(outputs["comparison"], index_label="measure", float_format="%.3f")
     record = {
         "job": "match",
         "started_at": started.isoformat(timespec="seconds"),
@@ -62,9 +77,11 @@ def run_match(region_dir: Path, out_dir: Path, params: MatchParams | None = None
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "verification": {"violations": 0},
         "summary": summary,
+        "comparison": {approach: {k: (None if pd.isna(v) else v) for k, v in column.items()}
+                       for approach, column in comparison.items()},
     }
     outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
-    return MatchRun(result=result, summary=summary, outputs=outputs)
+    return MatchRun(result=result, summary=summary, comparison=comparison, outputs=outputs)
 
 
 def match_summary(allocations: pd.DataFrame) -> dict:

@@ -90,8 +90,7 @@ def _first_common(ids: list[str], options: dict[str, list[str]], remaining: dict
     return None
 
 
-def compare_outcomes(region: Region, regional: pd.DataFrame, baseline: pd.DataFrame,
-                     violations: dict[str, int]) -> pd.DataFrame:
+def compare_outcomes(regional: pd.DataFrame, baseline: pd.DataFrame, violations: dict[str, int]) -> pd.DataFrame:
     """Regional optimum vs today's practice on the same referrals, one row per measure."""
     rows = []
     for name, alloc in (("regional", regional), ("la_by_la", baseline)):

@@ -12,7 +12,7 @@ sufficiency gap, each with a reason.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -46,10 +46,16 @@ class MatchResult:
     solver: str
     timings: dict[str, float]
     allocations: pd.DataFrame
-    pairs: int
-    units: int
+    candidates: Candidates
     message: str = ""
-    extra: dict = field(default_factory=dict)
+
+    @property
+    def pairs(self) -> int:
+        return len(self.candidates.pairs)
+
+    @property
+    def units(self) -> int:
+        return len(self.candidates.units)
 
 
 def match_region(region: Region, params: MatchParams | None = None) -> MatchResult:
@@ -62,8 +68,7 @@ def match_region(region: Region, params: MatchParams | None = None) -> MatchResu
     allocations = allocation_table(region, candidates, assignment_from_units(candidates, chosen))
     timings = {"candidates_s": built - started, "solve_s": solved - built,
                "total_s": time.perf_counter() - started}
-    return MatchResult(allocations=allocations, timings=timings, pairs=len(candidates.pairs),
-                       units=len(candidates.units), **report)
+    return MatchResult(allocations=allocations, timings=timings, candidates=candidates, **report)
 
 
 def solve_assignment(pairs: pd.DataFrame, units: pd.DataFrame, params: MatchParams) -> tuple[pd.Series, dict]:
