@@ -22,6 +22,7 @@ class Region:
     header: pd.DataFrame
     episodes: pd.DataFrame
     uasc: pd.DataFrame
+    controls: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
     input_hash: str = ""
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -337,8 +337,27 @@ UASC = Table(
     ssda903=True,
 )
 
+CONTROL_ACTIONS = ("lock", "veto")
+
+CONTROLS = Table(
+    "controls",
+    "Council controls on the match (an rcc extension to DATA.md): lock a child to a named setting, or veto a "
+    "setting or a whole provider for a child.",
+    (
+        Column("referral_id", "str", "Referral the control applies to", required=True,
+               references="referrals.referral_id"),
+        Column("action", "str", "lock: the child must go to setting_id; veto: the child must not go to "
+               "setting_id, or to any setting of provider_id", required=True, allowed=CONTROL_ACTIONS),
+        Column("setting_id", "str", "Setting locked or vetoed", default="", references="settings.setting_id"),
+        Column("provider_id", "str", "Provider vetoed (all its settings)", default="",
+               references="providers.provider_id"),
+        Column("note", "str", "Why (kept with the run for audit)", default=""),
+    ),
+    optional_table=True,
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (AUTHORITIES, PROVIDERS, SETTINGS, CHILDREN, REFERRALS, HEADER, EPISODES, UASC)
+    t.name: t for t in (AUTHORITIES, PROVIDERS, SETTINGS, CHILDREN, REFERRALS, HEADER, EPISODES, UASC, CONTROLS)
 }
 REQUIRED_TABLES = tuple(name for name, t in TABLES.items() if not t.optional_table)
 

@@ -43,6 +43,7 @@ def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], p
     _check_supported_under_16(tables, file, problems)
     _check_occupancy(tables["children"], tables["settings"], file("children"), problems)
     _check_episode_dates(tables["episodes"], file("episodes"), problems)
+    _check_controls(tables["controls"], file("controls"), problems)
 
 
 def _rows(mask) -> np.ndarray:
@@ -68,11 +69,12 @@ def _check_references(tables, file, problems: Problems) -> None:
             target_table, target_column = column.references.split(".")
             target = tables[target_table]
             values = df[column.name]
-            if len(df) and values.notna().any() and target.empty:
+            given = values.notna() & values.ne("")
+            if given.any() and target.empty:
                 problems.add(TABLES[target_table].file_name, None, target_column, "",
                              f"needed because {file(name)} refers to it, but it is missing or empty")
                 continue
-            unknown = values.notna() & ~values.isin(set(target[target_column].dropna()))
+            unknown = given & ~values.isin(set(target[target_column].dropna()))
             problems.add_mask(file(name), unknown, column.name, values,
                               f"unknown id: not found in {TABLES[target_table].file_name} column {target_column}")
     known_settings = set(tables["settings"]["setting_id"].dropna())
@@ -180,3 +182,19 @@ def _check_occupancy(children: pd.DataFrame, settings: pd.DataFrame, file: str, 
 def _check_episode_dates(episodes: pd.DataFrame, file: str, problems: Problems) -> None:
     backwards = (episodes["DEC"] < episodes["DECOM"]).fillna(False)
     problems.add_mask(file, backwards, "DEC", episodes["DEC"], "episode ends (DEC) before it starts (DECOM)")
+
+
+def _check_controls(controls: pd.DataFrame, file: str, problems: Problems) -> None:
+    setting = controls["setting_id"].fillna("").ne("")
+    provider = controls["provider_id"].fillna("").ne("")
+    lock = controls["action"].eq("lock")
+    problems.add_mask(file, lock & ~setting, "setting_id", controls["setting_id"],
+                      "a lock needs the setting the child must go to")
+    problems.add_mask(file, lock & provider, "provider_id", controls["provider_id"],
+                      "a lock names one setting, not a provider")
+    problems.add_mask(file, ~lock & ~setting & ~provider, "setting_id", controls["setting_id"],
+                      "a veto needs a setting_id or a provider_id")
+    locks = controls[lock]
+    twice = locks["referral_id"].duplicated(keep=False)
+    problems.add_mask(file, lock & controls.index.isin(locks.index[twice]), "referral_id", controls["referral_id"],
+                      "a child can be locked to one setting only")

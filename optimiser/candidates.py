@@ -10,7 +10,9 @@ child cannot be matched, the first rule that left no setting is the plain-Englis
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -22,11 +24,14 @@ from optimiser.params import MatchParams
 NEED_BIT = {need: 1 << i for i, need in enumerate(NEEDS)}
 RATIO_RANK = {ratio: i for i, ratio in enumerate(RATIOS)}
 SUPPORTED_MIN_AGE = 16
+WGS84, BRITISH_NATIONAL_GRID = "EPSG:4326", "EPSG:27700"  # buffers in metres need a metric CRS
 
 # (code, what the rule requires, short summary of a child it leaves with no setting), in the order the filters
 # are applied; the requirement completes "no setting with a vacancy ...".
 RULES: tuple[tuple[str, str, str], ...] = (
     ("available", "is registered, active and not graded inadequate", "no registered setting with a vacancy"),
+    ("lock", "is the setting the council locked this child to", "locked setting cannot take the child"),
+    ("veto", "is free of the council's vetoes", "every setting left was vetoed by the council"),
     ("setting_type", "is of a type the referral marks suitable", "no setting of a suitable type"),
     ("secure", "matches the child's secure need (secure homes only for children who need one)",
      "secure need not met"),
@@ -34,22 +39,28 @@ RULES: tuple[tuple[str, str, str], ...] = (
     ("needs", "meets all of the child's needs", "needs not met by any setting"),
     ("ratio", "can staff the ratio the child needs", "staffing ratio not available"),
     ("solo", "can give the child a home alone", "no empty setting for a child who must live alone"),
+    ("alongside", "has only children of the ages this child can live with",
+     "no setting with children of compatible ages"),
     ("distance", "is within the maximum distance", "nothing within the maximum distance"),
+    ("school", "is close enough to keep the child's school", "nothing close enough to the child's school"),
+    ("avoid", "is outside the area the child must avoid", "every setting left is in the area to avoid"),
     ("sibling_group", "has room for the whole sibling group together", "no setting for the whole sibling group"),
 )
 RULE_TEXT = {code: requirement for code, requirement, _ in RULES}
+COST_TERMS = ("fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost")
 
 
 @dataclass(frozen=True)
 class Candidates:
     """What the matching model needs, as tables (one concept each)."""
 
-    units: pd.DataFrame  # one row per unit: unit_id, size, solo, referral_ids (tuple)
+    units: pd.DataFrame  # one row per unit: unit_id, size, solo, penalty, referral_ids (tuple)
     pairs: pd.DataFrame  # one row per eligible (unit, setting): unit_id, setting_id, cost, weight, capacity
     member_pairs: pd.DataFrame  # one row per (referral, setting) eligible for the child alone: cost terms, and
     #                             group_fits: the setting also has room for the child's whole sibling group
+    conflicts: pd.DataFrame  # pair_a, pair_b: rows of `pairs` that cannot both be chosen (ages cared alongside)
     survivors: pd.DataFrame  # referral_id x rule code: settings still eligible after each rule
-    referrals: pd.DataFrame  # referrals with unit_id and the origin used for distance
+    referrals: pd.DataFrame  # referrals with unit_id, priority and the origin used for distance
 
 
 def needs_mask(needs: pd.Series) -> np.ndarray:
@@ -57,21 +68,23 @@ def needs_mask(needs: pd.Series) -> np.ndarray:
     return needs.map(lambda items: sum(NEED_BIT[n] for n in (items or ()))).to_numpy(dtype=np.int64)
 
 
-def build_candidates(region: Region, params: MatchParams, chunk_pairs: int = 4_000_000) -> Candidates:
+def build_candidates(region: Region, params: MatchParams, run_date: date | None = None,
+                     chunk_pairs: int = 4_000_000) -> Candidates:
     """Screen every (referral, available setting) pair, a block of referrals at a time to bound memory."""
-    referrals = _with_units_and_origin(region)
+    referrals = _prepare_referrals(region, params, run_date or date.today())
     # Setting-level rules first: the pair table only ever holds settings that could take someone.
-    settings = region.settings[_available(region.settings, params)].reset_index(drop=True)
+    settings = _with_residents(region.settings[_available(region.settings, params)].reset_index(drop=True), region)
     r_arrays, s_arrays = _referral_arrays(referrals), _setting_arrays(settings)
+    blocked = _blocked_pair_codes(region, referrals, settings)
     survivors = np.zeros((len(referrals), len(RULES)), dtype=np.int64)
-    kept_ref, kept_set, kept_km, kept_fits = [], [], [], []
+    kept = {"ref": [], "set": [], "km": [], "fits": []}
     step = max(1, chunk_pairs // max(len(settings), 1))
     for start in range(0, len(referrals), step):
         rows = np.arange(start, min(start + step, len(referrals)))
         ref_idx, set_idx = np.repeat(rows, len(settings)), np.tile(np.arange(len(settings)), len(rows))
         distance = haversine_km(r_arrays["lat"][ref_idx], r_arrays["lon"][ref_idx],
                                 s_arrays["lat"][set_idx], s_arrays["lon"][set_idx])
-        checks = _pair_checks(r_arrays, s_arrays, ref_idx, set_idx, distance, params)
+        checks = _pair_checks(r_arrays, s_arrays, ref_idx, set_idx, distance, params, blocked, len(settings))
         alive = np.ones(len(ref_idx), dtype=bool)
         for k, (code, _, _) in enumerate(RULES):
             if code == "sibling_group":
@@ -80,80 +93,26 @@ def build_candidates(region: Region, params: MatchParams, chunk_pairs: int = 4_0
                 eligible_alone = alive.copy()
             alive &= checks[code]
             survivors[:, k] += np.bincount(ref_idx[alive], minlength=len(referrals))
-        kept_ref.append(ref_idx[eligible_alone])
-        kept_set.append(set_idx[eligible_alone])
-        kept_km.append(distance[eligible_alone])
-        kept_fits.append(checks["sibling_group"][eligible_alone])
+        for key, values in (("ref", ref_idx), ("set", set_idx), ("km", distance),
+                            ("fits", checks["sibling_group"])):
+            kept[key].append(values[eligible_alone])
     survivors = pd.DataFrame(survivors, index=referrals["referral_id"], columns=[code for code, _, _ in RULES])
-
-    ref_idx, set_idx = np.concatenate(kept_ref or [[]]).astype(int), np.concatenate(kept_set or [[]]).astype(int)
-    distance = np.concatenate(kept_km or [[]])
-    fits_group = np.concatenate(kept_fits or [[]]).astype(bool)
-    member_pairs = pd.DataFrame({
-        "referral_id": referrals["referral_id"].to_numpy()[ref_idx],
-        "unit_id": referrals["unit_id"].to_numpy()[ref_idx],
-        "setting_id": settings["setting_id"].to_numpy()[set_idx],
-        "distance_km": distance,
-        "fee_cost": settings["weekly_fee"].to_numpy(dtype=float)[set_idx],
-        "distance_cost": params.cost_per_km * distance,
-        "group_fits": fits_group,
-    })
-    member_pairs["fee_cost"] = member_pairs["fee_cost"].fillna(_typical_fee(settings, member_pairs["setting_id"]))
-    member_pairs["cost"] = member_pairs["fee_cost"] + member_pairs["distance_cost"]
+    ref_idx, set_idx = (np.concatenate(kept[k] or [[]]).astype(int) for k in ("ref", "set"))
+    member_pairs = _member_costs(referrals, settings, region, ref_idx, set_idx,
+                                 np.concatenate(kept["km"] or [[]]), params)
+    member_pairs["group_fits"] = np.concatenate(kept["fits"] or [[]]).astype(bool)
+    _check_penalty_dominates(member_pairs, params)
 
     units = _units(referrals)
     pairs = _unit_pairs(member_pairs, units, settings)
-    return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, survivors=survivors,
-                      referrals=referrals)
+    return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, conflicts=_age_conflicts(pairs, units),
+                      survivors=survivors, referrals=referrals)
 
 
-def _referral_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
-    arrays = {
-        "lat": r["origin_lat"].to_numpy(dtype=float), "lon": r["origin_lon"].to_numpy(dtype=float),
-        "age": r["age"].to_numpy(dtype=float), "secure": r["secure_required"].to_numpy(dtype=bool),
-        "needs": needs_mask(r["needs"]), "ratio": r["ratio"].map(RATIO_RANK).to_numpy(),
-        "solo": r["cared_alongside"].eq("solo").to_numpy(), "size": r["unit_size"].to_numpy(),
-        "max_km": r["max_distance_km"].to_numpy(dtype=float),
-    }
-    for column in set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()):
-        arrays[column] = r[column].ne("unsuitable").to_numpy()
-    return arrays
+# --- referrals and settings, prepared once -----------------------------------------------------------------
 
-
-def _setting_arrays(s: pd.DataFrame) -> dict[str, np.ndarray]:
-    return {
-        "lat": s["lat"].to_numpy(dtype=float), "lon": s["lon"].to_numpy(dtype=float),
-        "type": s["setting_type"].to_numpy(dtype=object),
-        "age_min": s["age_min"].to_numpy(dtype=float), "age_max": s["age_max"].to_numpy(dtype=float),
-        "needs": needs_mask(s["needs_met"]), "ratio": s["max_ratio"].map(RATIO_RANK).to_numpy(),
-        "empty": (s["vacancies"] == s["places"]).to_numpy(dtype=bool),
-        "vacancies": s["vacancies"].to_numpy(dtype=float), "solo_only": s["solo_only"].to_numpy(dtype=bool),
-    }
-
-
-def _pair_checks(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, distance: np.ndarray,
-                 params: MatchParams) -> dict[str, np.ndarray]:
-    setting_type, age, size = s["type"][set_idx], r["age"][ref_idx], r["size"][ref_idx]
-    max_km = r["max_km"][ref_idx]
-    within = np.isnan(max_km) | (distance <= max_km)
-    if params.max_distance_km > 0:
-        within &= distance <= params.max_distance_km
-    return {
-        "available": np.ones(len(ref_idx), dtype=bool),
-        "setting_type": _type_suitable(r, setting_type, ref_idx, age),
-        "secure": r["secure"][ref_idx] == (setting_type == "secure_childrens_home"),
-        "age_range": (s["age_min"][set_idx] <= age) & (age <= s["age_max"][set_idx]),
-        "needs": (r["needs"][ref_idx] & ~s["needs"][set_idx]) == 0,
-        "ratio": s["ratio"][set_idx] >= r["ratio"][ref_idx],
-        # a child who must live alone needs a setting nobody lives in now
-        "solo": ~r["solo"][ref_idx] | s["empty"][set_idx],
-        "distance": within,
-        "sibling_group": (s["vacancies"][set_idx] >= size) & ~((size > 1) & s["solo_only"][set_idx]),
-    }
-
-
-def _with_units_and_origin(region: Region) -> pd.DataFrame:
-    """Each referral's unit (its sibling group, or itself) and the point distance is measured from."""
+def _prepare_referrals(region: Region, params: MatchParams, run_date: date) -> pd.DataFrame:
+    """Each referral's unit (its sibling group, or itself), priority, and the point distance is measured from."""
     r = region.referrals.reset_index(drop=True).copy()
     group = r["sibling_group"].fillna("")
     r["unit_id"] = np.where(group.ne(""), "sibling:" + group, "child:" + r["referral_id"])
@@ -163,6 +122,12 @@ def _with_units_and_origin(region: Region) -> pd.DataFrame:
     r["origin_lat"] = r["family_lat"].where(has_family, r["la_code"].map(centroid["lat"]))
     r["origin_lon"] = r["family_lon"].where(has_family, r["la_code"].map(centroid["lon"]))
     r["distance_from"] = np.where(has_family, "family home", "council centroid (no family location given)")
+    r["days_waiting"] = (pd.Timestamp(run_date) - r["needed_by"]).dt.days.clip(lower=0).fillna(0).astype(int)
+    r["penalty"] = (params.unmatched_penalty + params.emergency_priority * r["emergency"].astype(float)
+                    + params.waiting_priority_per_day * r["days_waiting"])
+    controls = region.controls
+    locks = controls[controls["action"].eq("lock")].drop_duplicates("referral_id").set_index("referral_id")
+    r["locked_to"] = r["referral_id"].map(locks["setting_id"]).fillna("")
     return r
 
 
@@ -171,6 +136,116 @@ def _available(s: pd.DataFrame, params: MatchParams) -> np.ndarray:
     if params.exclude_inadequate:
         ok &= s["ofsted_grade"].ne("inadequate")
     return ok.to_numpy(dtype=bool)
+
+
+def _with_residents(settings: pd.DataFrame, region: Region) -> pd.DataFrame:
+    """Youngest and oldest child living in each setting now (for who a child can be cared alongside)."""
+    living = region.children[region.children["current_setting_id"].fillna("").ne("")]
+    ages = living.groupby("current_setting_id")["age"].agg(["min", "max"]).astype(float)
+    settings = settings.copy()
+    settings["resident_min_age"] = settings["setting_id"].map(ages["min"])
+    settings["resident_max_age"] = settings["setting_id"].map(ages["max"])
+    return settings
+
+
+def _referral_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
+    arrays = {
+        "lat": r["origin_lat"].to_numpy(dtype=float), "lon": r["origin_lon"].to_numpy(dtype=float),
+        "age": r["age"].to_numpy(dtype=float), "secure": r["secure_required"].to_numpy(dtype=bool),
+        "needs": needs_mask(r["needs"]), "ratio": r["ratio"].map(RATIO_RANK).to_numpy(),
+        "solo": r["cared_alongside"].eq("solo").to_numpy(),
+        "older_only": r["cared_alongside"].eq("older_only").to_numpy(),
+        "younger_only": r["cared_alongside"].eq("younger_only").to_numpy(),
+        "size": r["unit_size"].to_numpy(), "max_km": r["max_distance_km"].to_numpy(dtype=float),
+        "keep_school": (r["keep_school"] & r["school_lat"].notna() & r["school_lon"].notna()).to_numpy(dtype=bool),
+        "school_lat": r["school_lat"].to_numpy(dtype=float), "school_lon": r["school_lon"].to_numpy(dtype=float),
+        "locked_to": r["locked_to"].to_numpy(dtype=object),
+    }
+    for column in set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()):
+        arrays[column] = r[column].ne("unsuitable").to_numpy()
+    return arrays
+
+
+def _setting_arrays(s: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {
+        "id": s["setting_id"].to_numpy(dtype=object),
+        "lat": s["lat"].to_numpy(dtype=float), "lon": s["lon"].to_numpy(dtype=float),
+        "type": s["setting_type"].to_numpy(dtype=object),
+        "age_min": s["age_min"].to_numpy(dtype=float), "age_max": s["age_max"].to_numpy(dtype=float),
+        "needs": needs_mask(s["needs_met"]), "ratio": s["max_ratio"].map(RATIO_RANK).to_numpy(),
+        "empty": (s["vacancies"] == s["places"]).to_numpy(dtype=bool),
+        "vacancies": s["vacancies"].to_numpy(dtype=float), "solo_only": s["solo_only"].to_numpy(dtype=bool),
+        "resident_min_age": s["resident_min_age"].to_numpy(dtype=float),
+        "resident_max_age": s["resident_max_age"].to_numpy(dtype=float),
+    }
+
+
+def _blocked_pair_codes(region: Region, referrals: pd.DataFrame, settings: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Pairs ruled out by a listed exception rather than a formula: vetoes and avoid zones (as ref*n+set codes)."""
+    n = len(settings)
+    position = pd.Series(np.arange(len(referrals)), index=referrals["referral_id"])
+    setting_position = pd.Series(np.arange(n), index=settings["setting_id"])
+    vetoes = region.controls[region.controls["action"].eq("veto")]
+    by_setting = vetoes[vetoes["setting_id"].fillna("").ne("")][["referral_id", "setting_id"]]
+    by_provider = vetoes[vetoes["provider_id"].fillna("").ne("")].merge(
+        settings[["setting_id", "provider_id"]], on="provider_id", suffixes=("_veto", ""))[["referral_id", "setting_id"]]
+    veto = pd.concat([by_setting, by_provider])
+    veto = veto[veto["setting_id"].isin(setting_position.index) & veto["referral_id"].isin(position.index)]
+    return {
+        "veto": (position[veto["referral_id"]].to_numpy() * n + setting_position[veto["setting_id"]].to_numpy()),
+        "avoid": _avoid_zone_codes(referrals, settings),
+    }
+
+
+def _avoid_zone_codes(referrals: pd.DataFrame, settings: pd.DataFrame) -> np.ndarray:
+    """Settings inside each referral's avoid circle, by a spatial join of buffers drawn in metres."""
+    zones = referrals[referrals["avoid_lat"].notna() & referrals["avoid_radius_km"].notna()]
+    if zones.empty or settings.empty:
+        return np.array([], dtype=np.int64)
+    circles = gpd.GeoDataFrame(
+        {"ref_pos": zones.index.to_numpy()},
+        geometry=gpd.points_from_xy(zones["avoid_lon"], zones["avoid_lat"], crs=WGS84).to_crs(BRITISH_NATIONAL_GRID)
+        .buffer(zones["avoid_radius_km"].to_numpy() * 1000, quad_segs=32))
+    points = gpd.GeoDataFrame({"set_pos": np.arange(len(settings))},
+                              geometry=gpd.points_from_xy(settings["lon"], settings["lat"], crs=WGS84)
+                              .to_crs(BRITISH_NATIONAL_GRID))
+    inside = gpd.sjoin(points, circles, predicate="within")
+    return inside["ref_pos"].to_numpy(dtype=np.int64) * len(settings) + inside["set_pos"].to_numpy(dtype=np.int64)
+
+
+# --- the rules ------------------------------------------------------------------------------------------------
+
+def _pair_checks(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, distance: np.ndarray,
+                 params: MatchParams, blocked: dict[str, np.ndarray], n_settings: int) -> dict[str, np.ndarray]:
+    setting_type, age, size = s["type"][set_idx], r["age"][ref_idx], r["size"][ref_idx]
+    codes = ref_idx.astype(np.int64) * n_settings + set_idx
+    max_km = r["max_km"][ref_idx]
+    within = np.isnan(max_km) | (distance <= max_km)
+    if params.max_distance_km > 0:
+        within &= distance <= params.max_distance_km
+    keep_school = r["keep_school"][ref_idx]
+    school_km = np.where(keep_school, haversine_km(r["school_lat"][ref_idx], r["school_lon"][ref_idx],
+                                                   s["lat"][set_idx], s["lon"][set_idx]), 0.0)
+    locked_to = r["locked_to"][ref_idx]
+    youngest, oldest = s["resident_min_age"][set_idx], s["resident_max_age"][set_idx]
+    return {
+        "available": np.ones(len(ref_idx), dtype=bool),
+        "lock": (locked_to == "") | (locked_to == s["id"][set_idx]),
+        "veto": ~np.isin(codes, blocked["veto"]),
+        "setting_type": _type_suitable(r, setting_type, ref_idx, age),
+        "secure": r["secure"][ref_idx] == (setting_type == "secure_childrens_home"),
+        "age_range": (s["age_min"][set_idx] <= age) & (age <= s["age_max"][set_idx]),
+        "needs": (r["needs"][ref_idx] & ~s["needs"][set_idx]) == 0,
+        "ratio": s["ratio"][set_idx] >= r["ratio"][ref_idx],
+        # a child who must live alone needs a setting nobody lives in now
+        "solo": ~r["solo"][ref_idx] | s["empty"][set_idx],
+        # NaN resident ages (nobody lives there) compare False, so an empty setting passes
+        "alongside": ~(r["older_only"][ref_idx] & (youngest <= age)) & ~(r["younger_only"][ref_idx] & (oldest >= age)),
+        "distance": within,
+        "school": ~keep_school | (school_km <= params.keep_school_max_km),
+        "avoid": ~np.isin(codes, blocked["avoid"]),
+        "sibling_group": (s["vacancies"][set_idx] >= size) & ~((size > 1) & s["solo_only"][set_idx]),
+    }
 
 
 def _type_suitable(r: dict, setting_type: np.ndarray, ref_idx: np.ndarray, age: np.ndarray) -> np.ndarray:
@@ -183,17 +258,56 @@ def _type_suitable(r: dict, setting_type: np.ndarray, ref_idx: np.ndarray, age: 
     return ok
 
 
-def _typical_fee(s: pd.DataFrame, setting_ids: pd.Series) -> pd.Series:
-    """A setting with no fee on file is costed at the median fee of its type, so it is neither free nor barred."""
-    median_by_type = s.groupby("setting_type")["weekly_fee"].median()
-    setting_type = setting_ids.map(s.set_index("setting_id")["setting_type"])
-    return setting_type.map(median_by_type).fillna(0.0)
+# --- costs ------------------------------------------------------------------------------------------------
 
+def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Region, ref_idx: np.ndarray,
+                  set_idx: np.ndarray, distance: np.ndarray, params: MatchParams) -> pd.DataFrame:
+    """Each eligible child-setting pair with every cost term the model weighs, kept apart for audit."""
+    r = referrals.iloc[ref_idx].reset_index(drop=True)
+    s = settings.iloc[set_idx].reset_index(drop=True)
+    fee = s["weekly_fee"].fillna(s["setting_type"].map(settings.groupby("setting_type")["weekly_fee"].median()))
+    suitability = pd.Series(np.select(
+        [s["setting_type"].map(SUITABILITY_COLUMN_BY_SETTING_TYPE).eq(column) for column in
+         sorted(set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()))],
+        [r[column] for column in sorted(set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()))], default=""))
+    sector = s["provider_id"].map(region.providers.set_index("provider_id")["sector"])
+    own_in_house = s["setting_type"].eq("foster_inhouse") & sector.eq("local_authority") & s["la_code"].eq(r["la_code"])
+    distance_weight = np.where(r["close_to_family"], params.close_to_family_multiplier, 1.0)
+    pairs = pd.DataFrame({
+        "referral_id": r["referral_id"], "unit_id": r["unit_id"], "setting_id": s["setting_id"],
+        "distance_km": distance,
+        # a block-contract bed is already paid for: placing a child there costs nothing extra
+        "fee_cost": np.where(s["block_contract"], 0.0, fee.fillna(0.0)),
+        "distance_cost": params.cost_per_km * distance_weight * distance,
+        "fit_cost": np.where(suitability.eq("preferred"), 0.0, params.not_preferred_cost),
+        "quality_cost": s["ofsted_grade"].map(params.grade_cost).astype(float),
+        "in_house_cost": np.where(own_in_house & params.in_house_first, -params.in_house_bonus, 0.0),
+    })
+    pairs["cost"] = pairs[list(COST_TERMS)].sum(axis=1)
+    return pairs
+
+
+def _check_penalty_dominates(member_pairs: pd.DataFrame, params: MatchParams) -> None:
+    if len(member_pairs) and member_pairs["cost"].max() >= params.unmatched_penalty:
+        worst = member_pairs.loc[member_pairs["cost"].idxmax()]
+        raise ValueError(
+            f"unmatched_penalty (£{params.unmatched_penalty:,.0f}) must exceed the costliest placement, "
+            f"£{worst['cost']:,.0f} for {worst['referral_id']} in {worst['setting_id']}: raise it in the "
+            "parameters file, or the model may leave a child unmatched to save money")
+
+
+# --- units ------------------------------------------------------------------------------------------------
 
 def _units(referrals: pd.DataFrame) -> pd.DataFrame:
-    return referrals.groupby("unit_id", sort=True).agg(
+    r = referrals.assign(
+        older_only_age=referrals["age"].where(referrals["cared_alongside"].eq("older_only")).astype(float),
+        younger_only_age=referrals["age"].where(referrals["cared_alongside"].eq("younger_only")).astype(float))
+    return r.groupby("unit_id", sort=True).agg(
         size=("referral_id", "size"),
         solo=("cared_alongside", lambda c: bool(c.eq("solo").any())),
+        penalty=("penalty", "sum"),
+        min_age=("age", "min"), max_age=("age", "max"),
+        older_only_age=("older_only_age", "max"), younger_only_age=("younger_only_age", "min"),
         referral_ids=("referral_id", lambda ids: tuple(sorted(ids))),
     ).reset_index()
 
@@ -213,3 +327,30 @@ def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame
     whole = pairs["solo"] | pairs["setting_id"].map(setting["solo_only"]).astype(bool)
     pairs["weight"] = np.where(whole, pairs["capacity"], pairs["size"])
     return pairs.reset_index(drop=True)
+
+
+def _age_conflicts(pairs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of placements into one setting that break a child's older_only / younger_only wish.
+
+    Only units with such a wish are joined against the others, so the table stays small.
+    """
+    constrained = units.loc[units["older_only_age"].notna() | units["younger_only_age"].notna(), "unit_id"]
+    empty = pd.DataFrame({"pair_a": pd.Series(dtype=int), "pair_b": pd.Series(dtype=int)})
+    if constrained.empty:
+        return empty
+    info = units.set_index("unit_id")[["min_age", "max_age", "older_only_age", "younger_only_age"]]
+    left = pairs[pairs["unit_id"].isin(constrained)].reset_index(names="pair_a")[["pair_a", "unit_id", "setting_id"]]
+    right = pairs.reset_index(names="pair_b")[["pair_b", "unit_id", "setting_id"]]
+    both = left.merge(right, on="setting_id", suffixes=("_a", "_b"))
+    both = both[both["unit_id_a"] != both["unit_id_b"]]
+    a = info.loc[both["unit_id_a"]].to_numpy(dtype=float)
+    b = info.loc[both["unit_id_b"]].to_numpy(dtype=float)
+
+    def clash(x, y):  # columns: min_age, max_age, older_only_age, younger_only_age (NaN: no such wish)
+        older_broken = ~np.isnan(x[:, 2]) & (y[:, 0] <= np.nan_to_num(x[:, 2]))
+        younger_broken = ~np.isnan(x[:, 3]) & (y[:, 1] >= np.nan_to_num(x[:, 3]))
+        return older_broken | younger_broken
+
+    bad = both[clash(a, b) | clash(b, a)]
+    ordered = np.sort(bad[["pair_a", "pair_b"]].to_numpy(), axis=1)
+    return pd.DataFrame(np.unique(ordered, axis=0), columns=["pair_a", "pair_b"]) if len(ordered) else empty

@@ -13,20 +13,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 from ortools.linear_solver.python import model_builder as mb
 
 from data.region import Region
-from optimiser.candidates import RULE_TEXT, RULES, Candidates, build_candidates
+from optimiser.candidates import COST_TERMS, RULE_TEXT, RULES, Candidates, build_candidates
 from optimiser.params import MatchParams
 
 ALLOCATION_COLUMNS = [
     "referral_id", "child_id", "la_code", "setting_id", "provider_id", "setting_type", "distance_km",
     "weekly_fee", "status", "reason",
     # audit columns beyond DATA.md: the cost terms the model weighed, and where distance was measured from
-    "reason_code", "sibling_group", "setting_la_code", "fee_cost", "distance_cost", "total_cost", "distance_from",
+    "reason_code", "sibling_group", "setting_la_code", *COST_TERMS, "total_cost", "distance_from",
 ]
 # HiGHS prints a banner unless told not to, even with output disabled.
 SOLVER_OPTIONS = {"scip": "limits/gap = {gap}", "highs": "mip_rel_gap = {gap}\noutput_flag = false"}
@@ -58,12 +59,13 @@ class MatchResult:
         return len(self.candidates.units)
 
 
-def match_region(region: Region, params: MatchParams | None = None) -> MatchResult:
+def match_region(region: Region, params: MatchParams | None = None, run_date: date | None = None) -> MatchResult:
+    """Match the region's referrals; `run_date` (default today) sets how long each referral has waited."""
     params = params or MatchParams()
     started = time.perf_counter()
-    candidates = build_candidates(region, params)
+    candidates = build_candidates(region, params, run_date=run_date)
     built = time.perf_counter()
-    chosen, report = solve_assignment(candidates.pairs, candidates.units, params)
+    chosen, report = solve_assignment(candidates, params)
     solved = time.perf_counter()
     allocations = allocation_table(region, candidates, assignment_from_units(candidates, chosen))
     timings = {"candidates_s": built - started, "solve_s": solved - built,
@@ -71,8 +73,9 @@ def match_region(region: Region, params: MatchParams | None = None) -> MatchResu
     return MatchResult(allocations=allocations, timings=timings, candidates=candidates, **report)
 
 
-def solve_assignment(pairs: pd.DataFrame, units: pd.DataFrame, params: MatchParams) -> tuple[pd.Series, dict]:
+def solve_assignment(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, dict]:
     """Solve the model on a pair table; return the chosen pairs (bool Series on pairs.index) and a report."""
+    pairs, units = candidates.pairs, candidates.units
     model = mb.Model()
     x = model.new_bool_var_series(name="x", index=pairs.index)
     for _, rows in pairs.groupby("unit_id").groups.items():
@@ -80,9 +83,11 @@ def solve_assignment(pairs: pd.DataFrame, units: pd.DataFrame, params: MatchPara
     for _, rows in pairs.groupby("setting_id").groups.items():
         capacity = int(pairs.loc[rows[0], "capacity"])
         model.add(mb.LinearExpr.weighted_sum(x[rows].tolist(), pairs.loc[rows, "weight"].tolist()) <= capacity)
+    for a, b in candidates.conflicts[["pair_a", "pair_b"]].itertuples(index=False):
+        model.add(x[a] + x[b] <= 1)
     # Constant part of the penalty kept out of the solver so the gap is measured on what can change.
-    unmatched_all = params.unmatched_penalty * float(units["size"].sum())
-    placed_saving = params.unmatched_penalty * pairs["size"].astype(float)
+    unmatched_all = float(units["penalty"].sum())
+    placed_saving = pairs["unit_id"].map(units.set_index("unit_id")["penalty"]).astype(float)
     model.minimize(mb.LinearExpr.weighted_sum(x.tolist(), (pairs["cost"] - placed_saving).tolist()))
 
     solver = mb.Solver(params.solver)
@@ -120,8 +125,7 @@ def allocation_table(region: Region, candidates: Candidates, assignment: pd.Seri
     r = candidates.referrals
     alloc = r[["referral_id", "child_id", "la_code", "sibling_group", "unit_id", "distance_from"]].copy()
     alloc["setting_id"] = alloc["referral_id"].map(assignment).astype(object)
-    alloc = alloc.merge(candidates.member_pairs[["referral_id", "setting_id", "distance_km", "fee_cost",
-                                                 "distance_cost", "cost"]],
+    alloc = alloc.merge(candidates.member_pairs[["referral_id", "setting_id", "distance_km", *COST_TERMS, "cost"]],
                         on=["referral_id", "setting_id"], how="left").rename(columns={"cost": "total_cost"})
     settings = region.settings.set_index("setting_id")
     alloc["provider_id"] = alloc["setting_id"].map(settings["provider_id"])
@@ -188,8 +192,16 @@ def _no_setting_text(code: str, before: int, referral: pd.Series, size: int) -> 
         "ratio": f" ({referral['ratio']})",
         "distance": (f" ({referral['max_distance_km']:g} km)" if pd.notna(referral["max_distance_km"]) else ""),
         "sibling_group": f" ({size} children)",
+        "alongside": f" ({referral['cared_alongside'].replace('_', ' ')}, age {referral['age']})",
+        "avoid": f" ({referral['avoid_radius_km']:g} km)" if pd.notna(referral["avoid_radius_km"]) else "",
+        "lock": f" ({referral['locked_to']})",
     }.get(code, "")
     lead = f"no setting with a vacancy {RULE_TEXT[code]}{detail}"
     if code == "available":
         return lead + ": the region has no vacancies in registered settings"
+    if code == "lock":
+        return (f"the council locked this child to {referral['locked_to']}, which has no vacancy or is not "
+                "registered and active")
+    if referral["locked_to"]:
+        return f"the council locked this child to {referral['locked_to']}, but that setting fails a rule: {lead}"
     return lead + f": {before} setting(s) passed the earlier rules, none passed this one"

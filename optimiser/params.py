@@ -9,22 +9,42 @@ from pathlib import Path
 
 DEFAULTS_FILE = Path(__file__).with_name("match.toml")
 SOLVERS = ("scip", "highs", "cp-sat")
+NON_NEGATIVE = ("cost_per_km", "not_preferred_cost", "outstanding_cost", "good_cost", "requires_improvement_cost",
+                "not_inspected_cost", "inadequate_cost", "emergency_priority", "waiting_priority_per_day",
+                "in_house_bonus")
 
 
 @dataclass(frozen=True)
 class MatchParams:
     cost_per_km: float = 25.0
-    unmatched_penalty: float = 1_000_000.0
+    close_to_family_multiplier: float = 2.0
+    not_preferred_cost: float = 300.0
+    outstanding_cost: float = 0.0
+    good_cost: float = 0.0
+    requires_improvement_cost: float = 500.0
+    not_inspected_cost: float = 250.0
+    inadequate_cost: float = 2000.0
     exclude_inadequate: bool = True
     max_distance_km: float = 0.0
+    keep_school_max_km: float = 15.0
+    unmatched_penalty: float = 1_000_000.0
+    emergency_priority: float = 200_000.0
+    waiting_priority_per_day: float = 2_000.0
+    in_house_first: bool = False
+    in_house_bonus: float = 5_000.0
     solver: str = "scip"
     time_limit_s: float = 60.0
     relative_gap: float = 1e-4
 
     def __post_init__(self) -> None:
         problems = []
-        if self.cost_per_km < 0:
-            problems.append(f"cost_per_km must not be negative (got {self.cost_per_km})")
+        for name in NON_NEGATIVE:
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must not be negative (got {getattr(self, name)})")
+        if self.close_to_family_multiplier < 1:
+            problems.append(f"close_to_family_multiplier must be at least 1 (got {self.close_to_family_multiplier})")
+        if self.keep_school_max_km <= 0:
+            problems.append(f"keep_school_max_km must be positive (got {self.keep_school_max_km})")
         if self.unmatched_penalty <= 0:
             problems.append(f"unmatched_penalty must be positive (got {self.unmatched_penalty})")
         if self.max_distance_km < 0:
@@ -48,6 +68,9 @@ class MatchParams:
         if unknown:
             raise ValueError(f"{path}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return cls(**values)
+
+    def grade_cost(self, grade: str) -> float:
+        return getattr(self, f"{grade}_cost")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -16,6 +16,7 @@ from data.region import Region
 from optimiser.params import MatchParams
 
 RATIO_ORDER = ["standard", "1:1", "2:1", "3:1"]
+AVOID_TOLERANCE = 0.01
 SUITABILITY_FOR = {
     "foster_inhouse": "foster_suitability", "foster_ifa": "foster_suitability",
     "childrens_home": "residential_suitability", "residential_special_school": "residential_suitability",
@@ -36,6 +37,11 @@ def verify_allocation(region: Region, allocations: pd.DataFrame, params: MatchPa
     settings = {row["setting_id"]: row for row in region.settings.to_dict("records")}
     referrals = {row["referral_id"]: row for row in region.referrals.to_dict("records")}
     centroids = {row["la_code"]: (row["lat"], row["lon"]) for row in region.authorities.to_dict("records")}
+    residents = defaultdict(list)
+    for child in region.children.to_dict("records"):
+        if child["current_setting_id"]:
+            residents[child["current_setting_id"]].append(child["age"])
+    controls = region.controls.to_dict("records")
     violations: list[dict] = []
 
     def broken(referral_id, setting_id, rule, detail):
@@ -58,8 +64,10 @@ def verify_allocation(region: Region, allocations: pd.DataFrame, params: MatchPa
         placed_in[setting_id].append(referral)
         for rule, detail in _pair_violations(referral, setting, params, centroids):
             broken(referral["referral_id"], setting_id, rule, detail)
+        for rule, detail in _control_violations(referral, setting, controls):
+            broken(referral["referral_id"], setting_id, rule, detail)
     for setting_id, placed in placed_in.items():
-        for rule, detail in _setting_violations(settings[setting_id], placed):
+        for rule, detail in _setting_violations(settings[setting_id], placed, residents[setting_id]):
             broken("", setting_id, rule, detail)
     for rule, referral_id, detail in _sibling_violations(referrals, allocations):
         broken(referral_id, "", rule, detail)
@@ -95,9 +103,38 @@ def _pair_violations(referral: dict, setting: dict, params: MatchParams, centroi
     limits = [v for v in (referral["max_distance_km"], params.max_distance_km or None) if v is not None and pd.notna(v)]
     if limits and distance > min(limits) + 1e-6:
         yield "distance", f"{distance:.1f} km from home, limit {min(limits):g} km"
+    if referral["keep_school"] and pd.notna(referral["school_lat"]):
+        school_km = great_circle_km(referral["school_lat"], referral["school_lon"], setting["lat"], setting["lon"])
+        if school_km > params.keep_school_max_km + 1e-6:
+            yield "school", f"{school_km:.1f} km from the child's school, limit {params.keep_school_max_km:g} km"
+    if pd.notna(referral["avoid_lat"]) and pd.notna(referral["avoid_radius_km"]):
+        avoid_km = great_circle_km(referral["avoid_lat"], referral["avoid_lon"], setting["lat"], setting["lon"])
+        # the model draws the circle as a polygon on the British National Grid; allow for its tiny distortion
+        if avoid_km < referral["avoid_radius_km"] * (1 - AVOID_TOLERANCE):
+            yield "avoid", f"{avoid_km:.1f} km from the place to avoid, radius {referral['avoid_radius_km']:g} km"
 
 
-def _setting_violations(setting: dict, placed: list[dict]):
+def _control_violations(referral: dict, setting: dict, controls: list[dict]):
+    for control in controls:
+        if control["referral_id"] != referral["referral_id"]:
+            continue
+        if control["action"] == "lock" and control["setting_id"] != setting["setting_id"]:
+            yield "lock", f"council locked the child to {control['setting_id']}"
+        if control["action"] == "veto" and setting["setting_id"] == control["setting_id"]:
+            yield "veto", "council vetoed this setting for the child"
+        if control["action"] == "veto" and control["provider_id"] and setting["provider_id"] == control["provider_id"]:
+            yield "veto", f"council vetoed provider {control['provider_id']} for the child"
+
+
+def _setting_violations(setting: dict, placed: list[dict], resident_ages: list[int]):
+    for child in placed:
+        siblings = {o["referral_id"] for o in placed if child["sibling_group"] and o["sibling_group"] == child["sibling_group"]}
+        others = resident_ages + [o["age"] for o in placed if o["referral_id"] != child["referral_id"]
+                                  and o["referral_id"] not in siblings]
+        if child["cared_alongside"] == "older_only" and any(age <= child["age"] for age in others):
+            yield "alongside", f"{child['referral_id']} (age {child['age']}) may live only with older children"
+        if child["cared_alongside"] == "younger_only" and any(age >= child["age"] for age in others):
+            yield "alongside", f"{child['referral_id']} (age {child['age']}) may live only with younger children"
     if len(placed) > setting["vacancies"]:
         yield "capacity", f"{len(placed)} children placed, {setting['vacancies']} vacancies"
     if setting["solo_only"] and len(placed) > 1:

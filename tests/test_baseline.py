@@ -63,7 +63,6 @@ def test_baseline_respects_every_rule_but_sibling_splits_on_random_regions(tmp_p
     from tests.test_matching import random_instance
 
     for seed in range(12):
-        settings, referrals = random_instance(seed)
-        region = make_region(tmp_path / f"r{seed}", settings=settings, referrals=referrals)
+        region = make_region(tmp_path / f"r{seed}", **random_instance(seed))
         rules = set(verify_allocation(region, baseline_allocation(region))["rule"])
         assert rules <= {"siblings_together"}, (seed, rules)

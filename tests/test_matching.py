@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -16,47 +16,74 @@ from optimiser.verify import great_circle_km, verify_allocation
 from tests.builders import make_region, referral_rows, settings_rows
 
 SOLVERS = ["scip", "highs", "cp-sat"]
+RUN_DATE = date(2026, 11, 22)
 TYPES = ["childrens_home", "foster_ifa", "foster_inhouse", "supported_accommodation", "secure_childrens_home"]
 NEEDS = ["emotional_behavioural", "mental_health", "learning_disability", "exploitation_risk"]
 
 
-def random_instance(seed: int) -> tuple[list[dict], list[dict]]:
-    """A tiny region where every hard rule bites sometimes; small enough to enumerate every allocation."""
+def random_instance(seed: int) -> dict[str, list[dict]]:
+    """A tiny region where every hard rule and cost term bites sometimes; small enough to enumerate."""
     rng = np.random.default_rng(seed)
-    settings = []
-    for _ in range(rng.integers(3, 5)):
+    settings, children = [], []
+    for k in range(rng.integers(3, 5)):
         stype = rng.choice(TYPES, p=[0.45, 0.25, 0.15, 0.1, 0.05])
         places = int(rng.integers(1, 4))
+        vacancies = int(rng.integers(places // 2, places + 1))
         age_min = 16 if stype == "supported_accommodation" else int(rng.choice([0, 0, 0, 10]))
         settings.append({
-            "setting_type": stype, "places": places, "vacancies": int(rng.integers(places // 2, places + 1)),
+            "setting_type": stype, "places": places, "vacancies": vacancies,
             "registration_status": rng.choice(["active"] * 8 + ["suspended", "unregistered"]),
-            "ofsted_grade": rng.choice(["good", "good", "good", "outstanding", "inadequate"]),
+            "ofsted_grade": rng.choice(["good", "good", "requires_improvement", "outstanding", "inadequate",
+                                        "not_inspected"]),
             "age_min": age_min, "age_max": 17,
             "needs_met": ";".join(n for n in NEEDS if rng.random() < 0.85),
             "max_ratio": rng.choice(["standard", "1:1", "2:1"]), "solo_only": bool(rng.random() < 0.15),
-            "weekly_fee": float(rng.integers(5, 90) * 100),
+            "weekly_fee": float(rng.integers(5, 90) * 100), "block_contract": bool(rng.random() < 0.15),
             "lat": 53.45 + rng.normal(0, 0.15), "lon": -2.23 + rng.normal(0, 0.2),
         })
+        children += [{"child_id": f"K{k}{j}", "age": int(rng.integers(age_min, 18)), "current_setting_id": f"S{k + 1}"}
+                     for j in range(places - vacancies)]
     referrals = []
-    n_referrals = int(rng.integers(3, 5))
     sibling_pair = rng.random() < 0.5
-    for i in range(n_referrals):
+    for i in range(int(rng.integers(3, 5))):
         age = int(rng.integers(5, 18))
+        family = (53.45 + rng.normal(0, 0.1), -2.23 + rng.normal(0, 0.15))
+        avoid = rng.random() < 0.2
         referrals.append({
             "age": age, "sibling_group": "G1" if sibling_pair and i < 2 else "",
-            "family_lat": 53.45 + rng.normal(0, 0.1), "family_lon": -2.23 + rng.normal(0, 0.15),
+            "family_lat": family[0], "family_lon": family[1],
+            "needed_by": rng.choice(["2026-11-01", "2026-11-20", "2026-12-01"]),
+            "emergency": bool(rng.random() < 0.3), "close_to_family": bool(rng.random() < 0.3),
             "foster_suitability": rng.choice(["preferred", "suitable", "suitable", "unsuitable"]),
-            "residential_suitability": rng.choice(["preferred", "suitable", "unsuitable", "not_specified", "suitable", "suitable"]),
+            "residential_suitability": rng.choice(["preferred", "suitable", "unsuitable", "not_specified", "suitable"]),
             "supported_suitability": rng.choice(["suitable", "unsuitable"]) if age >= 16 else "unsuitable",
             "secure_required": bool(rng.random() < 0.05),
             "needs": ";".join(n for n in NEEDS if rng.random() < 0.06),
             "ratio": rng.choice(["standard", "standard", "standard", "1:1", "2:1"]),
-            "cared_alongside": rng.choice(["no_preference"] * 5 + ["solo"]) if not (sibling_pair and i < 2)
-            else "no_preference",
+            "cared_alongside": rng.choice(["no_preference"] * 4 + ["solo", "older_only", "younger_only"]),
             "max_distance_km": rng.choice([np.nan, np.nan, np.nan, 30.0]),
+            "keep_school": bool(rng.random() < 0.2),
+            "school_lat": family[0] + 0.02, "school_lon": family[1],
+            "avoid_lat": family[0] + rng.normal(0, 0.1) if avoid else np.nan,
+            "avoid_lon": family[1] + rng.normal(0, 0.1) if avoid else np.nan,
+            "avoid_radius_km": 8.0 if avoid else np.nan,
         })
-    return settings_rows(*settings), referral_rows(*referrals)
+    return {"settings": settings_rows(*settings), "referrals": referral_rows(*referrals), "children": children}
+
+
+GRADE_COST = {"outstanding": 0.0, "good": 0.0, "requires_improvement": 500.0, "not_inspected": 250.0}
+SUITABILITY_OF = {"foster_inhouse": "foster_suitability", "foster_ifa": "foster_suitability",
+                  "childrens_home": "residential_suitability", "secure_childrens_home": "residential_suitability",
+                  "supported_accommodation": "supported_suitability"}
+
+
+def placement_cost(referral: pd.Series, setting: pd.Series, params: MatchParams) -> float:
+    """The objective's cost of one child in one setting, written out term by term from the parameter docs."""
+    km = great_circle_km(referral["family_lat"], referral["family_lon"], setting["lat"], setting["lon"])
+    distance = params.cost_per_km * km * (params.close_to_family_multiplier if referral["close_to_family"] else 1)
+    fee = 0.0 if setting["block_contract"] else setting["weekly_fee"]
+    fit = 0.0 if referral[SUITABILITY_OF[setting["setting_type"]]] == "preferred" else params.not_preferred_cost
+    return fee + distance + fit + GRADE_COST[setting["ofsted_grade"]]
 
 
 def brute_force_optimum(region, params: MatchParams) -> tuple[float, int]:
@@ -78,12 +105,13 @@ def brute_force_optimum(region, params: MatchParams) -> tuple[float, int]:
         feasible += 1
         cost = 0.0
         for row in rows:
+            r = by_id.loc[row["referral_id"]]
             if row["setting_id"] is None:
-                cost += params.unmatched_penalty
-                continue
-            s, r = settings.loc[row["setting_id"]], by_id.loc[row["referral_id"]]
-            km = great_circle_km(r["family_lat"], r["family_lon"], s["lat"], s["lon"])
-            cost += s["weekly_fee"] + params.cost_per_km * km
+                waited = max(0, (pd.Timestamp(RUN_DATE) - r["needed_by"]).days)
+                cost += (params.unmatched_penalty + params.emergency_priority * bool(r["emergency"])
+                         + params.waiting_priority_per_day * waited)
+            else:
+                cost += placement_cost(r, settings.loc[row["setting_id"]], params)
         best = min(best, cost)
     return best, feasible
 
@@ -91,13 +119,12 @@ def brute_force_optimum(region, params: MatchParams) -> tuple[float, int]:
 @pytest.mark.parametrize("seed", range(12))
 def test_optimum_matches_brute_force_for_every_solver(seed, tmp_path):
     """On tiny random regions each solver's objective equals the brute-force optimum and passes the verifier."""
-    settings, referrals = random_instance(seed)
-    region = make_region(tmp_path / "region", settings=settings, referrals=referrals)
+    region = make_region(tmp_path / "region", **random_instance(seed))
     params = MatchParams(cost_per_km=40.0)
     expected, feasible = brute_force_optimum(region, params)
     assert feasible >= 1  # leaving everyone unmatched is always allowed
     for solver in SOLVERS:
-        result = match_region(region, MatchParams(cost_per_km=40.0, solver=solver))
+        result = match_region(region, MatchParams(cost_per_km=40.0, solver=solver), run_date=RUN_DATE)
         assert result.status == "optimal", (solver, result.message)
         assert result.objective == pytest.approx(expected, rel=1e-7), solver
         violations = verify_allocation(region, result.allocations, params)
@@ -105,13 +132,15 @@ def test_optimum_matches_brute_force_for_every_solver(seed, tmp_path):
 
 
 def test_instances_exercise_matches_and_gaps(tmp_path):
-    """The random family is not trivial: across seeds some children are matched and some are not."""
-    statuses = []
-    for seed in range(12):
-        settings, referrals = random_instance(seed)
-        region = make_region(tmp_path / f"r{seed}", settings=settings, referrals=referrals)
-        statuses += match_region(region).allocations["status"].tolist()
-    assert statuses.count("matched") >= 10 and statuses.count("unmatched") >= 10
+    """The random family is not trivial: children are matched and unmatched, for many different reasons."""
+    statuses, reasons = [], set()
+    for seed in range(20):
+        region = make_region(tmp_path / f"r{seed}", **random_instance(seed))
+        allocations = match_region(region, run_date=RUN_DATE).allocations
+        statuses += allocations["status"].tolist()
+        reasons |= set(allocations["reason_code"]) - {""}
+    assert statuses.count("matched") >= 12 and statuses.count("unmatched") >= 12
+    assert len(reasons) >= 8, reasons
 
 
 def test_siblings_are_placed_together_or_not_at_all(tmp_path):
@@ -177,7 +206,7 @@ def test_pair_table_costs_are_fee_plus_distance(tmp_path):
     pair = build_candidates(region, params).member_pairs.iloc[0]
     km = great_circle_km(53.451, -2.233, 53.55, -2.233)
     assert pair["distance_km"] == pytest.approx(km, rel=1e-9)
-    assert pair["cost"] == pytest.approx(4100 + 10 * km)
+    assert pair["cost"] == pytest.approx(4100 + 10 * km + params.not_preferred_cost)
 
 
 def move(allocation: pd.DataFrame, referral_id: str, setting_id: str) -> pd.DataFrame:
@@ -222,8 +251,7 @@ def test_verifier_catches_planted_violations(rule, tmp_path):
 
 def test_time_limit_returns_best_feasible_answer_with_gap(tmp_path):
     """A run stopped by its time limit reports feasible or optimal with a gap, never an exception."""
-    settings, referrals = random_instance(3)
-    region = make_region(tmp_path / "region", settings=settings, referrals=referrals)
+    region = make_region(tmp_path / "region", **random_instance(3))
     result = match_region(region, MatchParams(time_limit_s=0.001))
     assert result.status in ("optimal", "feasible")
     assert result.gap >= 0 and np.isfinite(result.objective)
@@ -231,8 +259,7 @@ def test_time_limit_returns_best_feasible_answer_with_gap(tmp_path):
 
 def test_screening_in_small_blocks_gives_the_same_pairs(tmp_path):
     """Screening one referral at a time (as at national scale) yields the same pairs and diagnostics."""
-    settings, referrals = random_instance(5)
-    region = make_region(tmp_path / "region", settings=settings, referrals=referrals)
+    region = make_region(tmp_path / "region", **random_instance(5))
     whole, blocks = build_candidates(region, MatchParams()), build_candidates(region, MatchParams(), chunk_pairs=1)
     pd.testing.assert_frame_equal(whole.pairs, blocks.pairs)
     pd.testing.assert_frame_equal(whole.survivors, blocks.survivors)
