@@ -26,6 +26,8 @@ EXPECTED = {
     "children__under_16_in_supported_accommodation": ("children.csv", 2, "current_setting_id", "under 16", "flag"),
     "children__unknown_council": ("children.csv", 4, "la_code", "unknown id", "error"),
     "children__unknown_current_setting": ("children.csv", 5, "current_setting_id", "not in settings.csv", "warning"),
+    "controls__lock_without_setting": ("controls.csv", 3, "setting_id", "a lock needs the setting", "error"),
+    "controls__unknown_referral": ("controls.csv", 2, "referral_id", "unknown id", "error"),
     "episodes__dec_before_decom": ("episodes.csv", 2, "DEC", "before it starts", "error"),
     "episodes__place_code_not_in_vocabulary": ("episodes.csv", 3, "PLACE", "must be one of", "error"),
     "episodes__unknown_child": ("episodes.csv", 6, "CHILD", "unknown id", "error"),
@@ -70,7 +72,7 @@ def test_valid_region_has_no_problems():
     """The base region all defects are laid on is itself clean, so each defect is the only problem."""
     region, issues = read_region(VALID, today=TODAY)
     assert issues.empty, issues.to_string()
-    assert region is not None and len(region.settings) == 5
+    assert region is not None and len(region.settings) == 5 and len(region.controls) == 2
 
 
 @pytest.mark.parametrize("defect", sorted(EXPECTED))
@@ -161,7 +163,7 @@ def test_missing_required_file_is_an_error(tmp_path):
     """A region without settings.csv is refused with the file named; optional SSDA903 files may be absent."""
     shutil.copytree(VALID, tmp_path / "region")
     (tmp_path / "region" / "settings.csv").unlink()
-    for optional in ("header.csv", "episodes.csv", "uasc.csv"):
+    for optional in ("header.csv", "episodes.csv", "uasc.csv", "controls.csv"):
         (tmp_path / "region" / optional).unlink()
     _, issues = read_region(tmp_path / "region", today=TODAY)
     assert issues[["file", "severity"]].values.tolist() == [["settings.csv", "error"]]
