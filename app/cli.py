@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimiser.params import SOLVERS
+
 EMBEDDED_REGION = Path(__file__).resolve().parent.parent / "data" / "regions" / "greater-manchester"
 
 def _progress(message: str) -> None:
@@ -168,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder of CSV files or one .xlsx workbook (default: the embedded Greater Manchester)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
     p.add_argument("--params", type=Path, help="parameters TOML (defaults: optimiser/match.toml)")
-    p.add_argument("--solver", choices=["scip", "highs", "cp-sat"], help="override the solver")
+    p.add_argument("--solver", choices=list(SOLVERS),
+                   help="override the backend: fast (default), pyomo (reference), scip, highs, cp-sat")
     p.add_argument("--time-limit", type=float, help="override the solver time limit in seconds")
     return parser
 

@@ -1,27 +1,24 @@
-"""The regional matching model: every referral in the region to at most one setting, as one region.
+"""The regional match: every referral in the region to at most one setting, as one region, and why not.
 
-A mixed-integer model over the pair table (OR-Tools model builder, pandas idiom of its assignment sample):
-    minimise   sum(cost[p] * x[p]) + sum(penalty * size[u] * (1 - sum(x[p] for p of u)))
-    subject to sum(x[p] for p of unit u) <= 1                          each unit placed at most once
-               sum(weight[p] * x[p] for p into setting s) <= vacancies[s]   capacity (a solo child or a
-                                                                       single-child home uses all of it)
-The penalty term makes the model place every child it lawfully can; the children it cannot place are the
-sufficiency gap, each with a reason.
+Candidates (candidates.py) hold the eligible pairs and their costs; a backend (solvers.py, where the model is
+written out) chooses the pairs; this module turns the choice into the allocation table, one row per referral,
+with each cost term for audit and a plain-English reason for every child left unmatched.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
-from ortools.linear_solver.python import model_builder as mb
 
 from data.region import Region
 from optimiser.candidates import COST_TERMS, RULE_TEXT, RULES, Candidates, build_candidates
 from optimiser.params import MatchParams
+from optimiser.solvers import BACKENDS, nothing_to_choose
 
 ALLOCATION_COLUMNS = [
     "referral_id", "child_id", "la_code", "setting_id", "provider_id", "setting_type", "distance_km",
@@ -29,13 +26,10 @@ ALLOCATION_COLUMNS = [
     # audit columns beyond DATA.md: the cost terms the model weighed, and where distance was measured from
     "reason_code", "sibling_group", "setting_la_code", *COST_TERMS, "total_cost", "distance_from",
 ]
-# HiGHS prints a banner unless told not to, even with output disabled.
-SOLVER_OPTIONS = {"scip": "limits/gap = {gap}", "highs": "mip_rel_gap = {gap}\noutput_flag = false"}
 REASON_SUMMARY = {code: summary for code, _, summary in RULES} | {
     "capacity": "places taken by other children (shortage)"}
 SHORTAGE_REGIONAL = ("the regional optimum gave their places to other children: the region is short of places "
                      "of this kind")
-OK_STATUSES = {mb.SolveStatus.OPTIMAL: "optimal", mb.SolveStatus.FEASIBLE: "feasible"}
 
 
 @dataclass(frozen=True)
@@ -65,51 +59,14 @@ def match_region(region: Region, params: MatchParams | None = None, run_date: da
     started = time.perf_counter()
     candidates = build_candidates(region, params, run_date=run_date)
     built = time.perf_counter()
-    chosen, report = solve_assignment(candidates, params)
+    chosen, report = (BACKENDS[params.solver](candidates, params) if len(candidates.pairs)
+                      else nothing_to_choose(candidates, params))
     solved = time.perf_counter()
     allocations = allocation_table(region, candidates, assignment_from_units(candidates, chosen))
     timings = {"candidates_s": built - started, "solve_s": solved - built,
                "total_s": time.perf_counter() - started}
-    return MatchResult(allocations=allocations, timings=timings, candidates=candidates, **report)
-
-
-def solve_assignment(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, dict]:
-    """Solve the model on a pair table; return the chosen pairs (bool Series on pairs.index) and a report."""
-    pairs, units = candidates.pairs, candidates.units
-    model = mb.Model()
-    x = model.new_bool_var_series(name="x", index=pairs.index)
-    for _, rows in pairs.groupby("unit_id").groups.items():
-        model.add(mb.LinearExpr.sum(x[rows].tolist()) <= 1)
-    for _, rows in pairs.groupby("setting_id").groups.items():
-        capacity = int(pairs.loc[rows[0], "capacity"])
-        model.add(mb.LinearExpr.weighted_sum(x[rows].tolist(), pairs.loc[rows, "weight"].tolist()) <= capacity)
-    for a, b in candidates.conflicts[["pair_a", "pair_b"]].itertuples(index=False):
-        model.add(x[a] + x[b] <= 1)
-    # Constant part of the penalty kept out of the solver so the gap is measured on what can change.
-    unmatched_all = float(units["penalty"].sum())
-    placed_saving = pairs["unit_id"].map(units.set_index("unit_id")["penalty"]).astype(float)
-    model.minimize(mb.LinearExpr.weighted_sum(x.tolist(), (pairs["cost"] - placed_saving).tolist()))
-
-    solver = mb.Solver(params.solver)
-    solver.set_time_limit_in_seconds(params.time_limit_s)
-    solver.enable_output(False)
-    if params.solver in SOLVER_OPTIONS:
-        solver.set_solver_specific_parameters(SOLVER_OPTIONS[params.solver].format(gap=params.relative_gap))
-    status = solver.solve(model)
-    if status not in OK_STATUSES:
-        empty = pd.Series(False, index=pairs.index)
-        return empty, {"status": "failed", "objective": float("nan"), "bound": float("nan"), "gap": float("nan"),
-                       "solver": params.solver, "message": f"solver stopped with {status.name}: "
-                       f"{solver.status_string or 'no further detail'}"}
-    chosen = solver.values(x) > 0.5
-    objective = solver.objective_value + unmatched_all
-    bound = solver.best_objective_bound + unmatched_all
-    gap = abs(objective - bound) / max(abs(objective), 1e-9)
-    message = "" if status == mb.SolveStatus.OPTIMAL else (
-        f"stopped at the {params.time_limit_s:g} s time limit with the best answer found; it is within "
-        f"{gap:.2%} of the best possible")
-    return chosen, {"status": OK_STATUSES[status], "objective": objective, "bound": bound, "gap": gap,
-                    "solver": params.solver, "message": message}
+    return MatchResult(allocations=allocations, timings=timings, candidates=candidates,
+                       **dataclasses.asdict(report))
 
 
 def assignment_from_units(candidates: Candidates, chosen: pd.Series) -> pd.Series:

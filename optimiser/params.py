@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULTS_FILE = Path(__file__).with_name("match.toml")
-SOLVERS = ("scip", "highs", "cp-sat")
+SOLVERS = ("fast", "pyomo", "scip", "highs", "cp-sat")  # see optimiser/solvers.py
 NON_NEGATIVE = ("cost_per_km", "not_preferred_cost", "outstanding_cost", "good_cost", "requires_improvement_cost",
                 "not_inspected_cost", "inadequate_cost", "emergency_priority", "waiting_priority_per_day",
                 "in_house_bonus")
@@ -32,7 +32,7 @@ class MatchParams:
     waiting_priority_per_day: float = 2_000.0
     in_house_first: bool = False
     in_house_bonus: float = 5_000.0
-    solver: str = "scip"
+    solver: str = "fast"
     time_limit_s: float = 60.0
     relative_gap: float = 1e-4
 

@@ -55,7 +55,7 @@ def test_match_writes_allocations_and_run_record(tmp_path, capsys):
     assert set(allocations["status"]) <= {"matched", "unmatched"}
     assert (allocations.loc[allocations["status"] == "unmatched", "reason"] != "").all()
     run = json.loads((out / "run.json").read_text())
-    assert run["status"] == "optimal" and run["parameters"]["cost_per_km"] == 25.0
+    assert run["status"] == "optimal" and run["parameters"]["cost_per_km"] == 25.0 and run["solver"] == "fast"
     assert len(run["input"]["input_hash"]) == 64
     printed = capsys.readouterr().out
     assert f"referrals            {len(allocations)}" in printed and "total weekly cost" in printed

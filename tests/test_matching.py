@@ -15,7 +15,7 @@ from optimiser.params import MatchParams
 from optimiser.verify import great_circle_km, verify_allocation
 from tests.builders import make_region, referral_rows, settings_rows
 
-SOLVERS = ["scip", "highs", "cp-sat"]
+SOLVERS = ["fast", "pyomo", "scip", "highs", "cp-sat"]
 RUN_DATE = date(2026, 11, 22)
 TYPES = ["childrens_home", "foster_ifa", "foster_inhouse", "supported_accommodation", "secure_childrens_home"]
 NEEDS = ["emotional_behavioural", "mental_health", "learning_disability", "exploitation_risk"]
@@ -275,3 +275,19 @@ def test_siblings_share_one_reason_naming_the_most_restricted_child(tmp_path):
     assert alloc["reason_code"].tolist() == ["needs", "needs"]
     assert alloc["reason"].nunique() == 1
     assert alloc["reason"].iloc[0].startswith("sibling group G2 (2 children) cannot be placed together: R2:")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_path_pieces_relax_and_repair_soundly(seed, tmp_path):
+    """The flow relaxation never costs more than the MIP optimum, and its repair is a feasible allocation."""
+    from optimiser.solvers import ModelArrays, flow_relaxation, repair
+
+    region = make_region(tmp_path / "region", **random_instance(seed))
+    candidates = build_candidates(region, MatchParams(), run_date=RUN_DATE)
+    arrays = ModelArrays.build(candidates)
+    flows = flow_relaxation(candidates)
+    relaxed = arrays.constant + float(arrays.c @ (flows / candidates.pairs["size"].to_numpy()))
+    repaired = repair(candidates, flows)
+    optimum = match_region(region, MatchParams(solver="scip"), run_date=RUN_DATE).objective
+    assert relaxed <= optimum + 1e-6
+    assert arrays.feasible(repaired) and arrays.objective(repaired) >= optimum - 1e-6

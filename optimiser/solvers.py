@@ -1,0 +1,285 @@
+"""One matching model, several ways to solve it, all returning the same thing.
+
+The model (defined once, over the pair table in Candidates):
+    minimise   constant + sum((cost[p] - penalty[unit of p]) * x[p])
+    subject to sum(x[p] for p of unit u) <= 1                           each unit placed at most once
+               sum(weight[p] * x[p] for p into setting s) <= capacity[s]   vacancies (a solo child or a
+                                                                        single-child home uses all of them)
+               x[a] + x[b] <= 1 for each (a, b) in conflicts           ages a child can live alongside
+where constant is every unit's unmatched penalty, so the objective is "cost if nobody were placed, less what
+each placement saves". The children left unmatched are the sufficiency gap.
+
+Backends (MatchParams.solver):
+- fast: OR-Tools min-cost flow on the network relaxation (siblings may split, solo weights ignored), a greedy
+  repair to a feasible allocation, then HiGHS (highspy) on the exact MIP, warm-started from the repair.
+- pyomo: the same model written plainly in Pyomo and solved by HiGHS: the readable reference.
+- scip, highs, cp-sat: the same model through OR-Tools' model builder (pandas idiom of its assignment sample).
+Each returns the chosen pairs (bool Series on pairs.index) and a SolveReport.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from ortools.graph.python import min_cost_flow
+from ortools.linear_solver.python import model_builder as mb
+from pyomo.contrib.appsi.solvers import Highs as AppsiHighs
+from pyomo.contrib.appsi.base import TerminationCondition
+from scipy import sparse
+
+from optimiser.candidates import Candidates
+from optimiser.params import MatchParams
+
+FLOW_COST_SCALE = 100  # min-cost flow needs integer costs: work in pence
+# HiGHS prints a banner unless told not to, even with output disabled.
+MODEL_BUILDER_OPTIONS = {"scip": "limits/gap = {gap}", "highs": "mip_rel_gap = {gap}\noutput_flag = false"}
+MODEL_BUILDER_STATUS = {mb.SolveStatus.OPTIMAL: "optimal", mb.SolveStatus.FEASIBLE: "feasible"}
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    status: str  # optimal | feasible (stopped early: best answer found, see gap) | failed
+    objective: float
+    bound: float
+    gap: float
+    solver: str
+    message: str = ""
+
+
+def _gap(objective: float, bound: float) -> float:
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def _time_limit_message(params: MatchParams, gap: float) -> str:
+    return (f"stopped at the {params.time_limit_s:g} s time limit with the best answer found; it is within "
+            f"{gap:.2%} of the best possible")
+
+
+@dataclass(frozen=True)
+class ModelArrays:
+    """The model as arrays: objective c, constraint matrix A (rows: units, settings, conflicts), row bounds."""
+
+    c: np.ndarray
+    A: sparse.csc_matrix
+    row_upper: np.ndarray
+    constant: float
+
+    @classmethod
+    def build(cls, candidates: Candidates) -> ModelArrays:
+        pairs, units = candidates.pairs, candidates.units
+        n = len(pairs)
+        unit_row = pairs["unit_id"].map(pd.Series(np.arange(len(units)), index=units["unit_id"])).to_numpy()
+        setting_codes, settings = pd.factorize(pairs["setting_id"])
+        capacity = pairs.groupby(setting_codes)["capacity"].first().to_numpy(dtype=float)
+        conflicts = candidates.conflicts[["pair_a", "pair_b"]].to_numpy(dtype=int)
+        first_setting_row, first_conflict_row = len(units), len(units) + len(settings)
+        rows = np.concatenate([unit_row, first_setting_row + setting_codes,
+                               first_conflict_row + np.repeat(np.arange(len(conflicts)), 2)])
+        cols = np.concatenate([np.arange(n), np.arange(n), conflicts.ravel()])
+        values = np.concatenate([np.ones(n), pairs["weight"].to_numpy(dtype=float), np.ones(2 * len(conflicts))])
+        shape = (first_conflict_row + len(conflicts), n)
+        penalty = pairs["unit_id"].map(units.set_index("unit_id")["penalty"]).to_numpy(dtype=float)
+        return cls(c=pairs["cost"].to_numpy(dtype=float) - penalty,
+                   A=sparse.csc_matrix((values, (rows, cols)), shape=shape),
+                   row_upper=np.concatenate([np.ones(len(units)), capacity, np.ones(len(conflicts))]),
+                   constant=float(units["penalty"].sum()))
+
+    def objective(self, x: np.ndarray) -> float:
+        return self.constant + float(self.c @ x)
+
+    def feasible(self, x: np.ndarray) -> bool:
+        return bool(np.all(self.A @ x <= self.row_upper + 1e-9))
+
+
+# --- fast: min-cost flow, repair, warm-started HiGHS MIP -----------------------------------------------------
+
+def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
+    arrays = ModelArrays.build(candidates)
+    start = repair(candidates, flow_relaxation(candidates))
+    x, report = _solve_highs(arrays, start, params)
+    return pd.Series(x > 0.5, index=candidates.pairs.index), report
+
+
+def flow_relaxation(candidates: Candidates) -> np.ndarray:
+    """Children placed per pair when each child of a unit may go anywhere its unit may (siblings can split).
+
+    This is a min-cost flow (units -> settings -> sink, plus an unmatched arc per unit), solved exactly and in
+    well under a second at national scale; it ignores solo weights and age conflicts, which repair restores.
+    """
+    pairs, units = candidates.pairs, candidates.units
+    unit_node = pd.Series(np.arange(len(units)), index=units["unit_id"])
+    setting_codes, settings = pd.factorize(pairs["setting_id"])
+    setting_node = len(units) + setting_codes
+    sink = len(units) + len(settings)
+    size = units["size"].to_numpy(dtype=np.int64)
+    penalty_per_child = units["penalty"].to_numpy(dtype=float) / size
+    pair_unit = pairs["unit_id"].map(unit_node).to_numpy()
+    per_child_cost = pairs["cost"].to_numpy(dtype=float) / pairs["size"].to_numpy(dtype=float)
+    capacity = pairs.groupby(setting_codes)["capacity"].first().to_numpy(dtype=np.int64)
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    pair_arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        pair_unit, setting_node, size[pair_unit],
+        np.round((per_child_cost - penalty_per_child[pair_unit]) * FLOW_COST_SCALE).astype(np.int64))
+    flow.add_arcs_with_capacity_and_unit_cost(np.arange(len(units)), np.full(len(units), sink), size,
+                                              np.zeros(len(units), dtype=np.int64))
+    flow.add_arcs_with_capacity_and_unit_cost(len(units) + np.arange(len(settings)), np.full(len(settings), sink),
+                                              capacity, np.zeros(len(settings), dtype=np.int64))
+    flow.set_nodes_supplies(np.arange(len(units)), size)
+    flow.set_node_supply(sink, -int(size.sum()))
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow relaxation failed with status {status} (this is a bug in rcc)")
+    return flow.flows(pair_arcs).astype(float)
+
+
+def repair(candidates: Candidates, flows: np.ndarray) -> np.ndarray:
+    """A feasible 0/1 allocation from the relaxation: keep whole-unit flows that fit, then place the rest greedily.
+
+    Units the relaxation placed whole go first (best saving first); split or unplaced units then take their
+    cheapest setting that still has room and no age conflict.
+    """
+    pairs = candidates.pairs
+    saving = ModelArrays.build(candidates).c
+    remaining = pairs.groupby("setting_id")["capacity"].first().to_dict()
+    conflicts = defaultdict(set)
+    for a, b in candidates.conflicts[["pair_a", "pair_b"]].itertuples(index=False):
+        conflicts[a].add(b)
+        conflicts[b].add(a)
+    chosen = np.zeros(len(pairs))
+    placed_units: set[str] = set()
+    unit_ids, setting_ids = pairs["unit_id"].to_numpy(), pairs["setting_id"].to_numpy()
+    weights = pairs["weight"].to_numpy()
+    whole = np.flatnonzero(np.isclose(flows, pairs["size"].to_numpy()) & (flows > 0))
+    rest = np.argsort(saving, kind="stable")
+    for p in list(whole[np.argsort(saving[whole], kind="stable")]) + list(rest):
+        unit, setting = unit_ids[p], setting_ids[p]
+        if unit in placed_units or saving[p] >= 0 or remaining[setting] < weights[p]:
+            continue
+        if any(chosen[q] for q in conflicts[p]):
+            continue
+        chosen[p] = 1
+        placed_units.add(unit)
+        remaining[setting] -= weights[p]
+    return chosen
+
+
+def _solve_highs(arrays: ModelArrays, start: np.ndarray, params: MatchParams) -> tuple[np.ndarray, SolveReport]:
+    n = len(arrays.c)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(params.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(params.relative_gap))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, arrays.A.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = arrays.c, np.zeros(n), np.ones(n)
+    lp.row_lower_, lp.row_upper_ = np.full(lp.num_row_, -highspy.kHighsInf), arrays.row_upper
+    lp.offset_ = arrays.constant
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = arrays.A.indptr, arrays.A.indices, arrays.A.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h.passModel(lp)
+    warm = highspy.HighsSolution()
+    warm.col_value = start.tolist()
+    warm.value_valid = True
+    h.setSolution(warm)
+    h.run()
+    status, info = h.getModelStatus(), h.getInfo()
+    x = np.round(np.asarray(h.getSolution().col_value, dtype=float)) if info.primal_solution_status else start
+    if not arrays.feasible(x):
+        x = start  # never hand back anything the repair did not already make feasible
+    objective = arrays.objective(x)
+    bound = min(info.mip_dual_bound, objective) if np.isfinite(info.mip_dual_bound) else -np.inf
+    gap = _gap(objective, bound)
+    if status == highspy.HighsModelStatus.kOptimal:
+        return x, SolveReport("optimal", objective, bound, gap, "fast")
+    return x, SolveReport("feasible", objective, bound, gap, "fast", _time_limit_message(params, gap))
+
+
+# --- pyomo: the readable reference -----------------------------------------------------------------------------
+
+def solve_pyomo(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
+    pairs, units = candidates.pairs, candidates.units
+    penalty = units.set_index("unit_id")["penalty"]
+    by_unit = pairs.groupby("unit_id").groups
+    by_setting = pairs.groupby("setting_id").groups
+    m = pyo.ConcreteModel("regional_match")
+    m.pairs = pyo.Set(initialize=pairs.index.tolist())
+    m.x = pyo.Var(m.pairs, domain=pyo.Binary)
+    m.one_setting_per_unit = pyo.Constraint(
+        list(by_unit), rule=lambda m, u: sum(m.x[p] for p in by_unit[u]) <= 1)
+    m.vacancies = pyo.Constraint(
+        list(by_setting), rule=lambda m, s: sum(pairs.at[p, "weight"] * m.x[p] for p in by_setting[s])
+        <= int(pairs.at[by_setting[s][0], "capacity"]))
+    conflicts = candidates.conflicts[["pair_a", "pair_b"]].to_numpy()
+    m.ages_alongside = pyo.Constraint(range(len(conflicts)),
+                                      rule=lambda m, k: m.x[conflicts[k][0]] + m.x[conflicts[k][1]] <= 1)
+    m.cost = pyo.Objective(expr=float(penalty.sum()) + sum(
+        (pairs.at[p, "cost"] - penalty[pairs.at[p, "unit_id"]]) * m.x[p] for p in m.pairs))
+    solver = AppsiHighs()
+    solver.config.time_limit = params.time_limit_s
+    solver.config.mip_gap = params.relative_gap
+    solver.config.load_solution = False
+    solver.config.stream_solver = False
+    result = solver.solve(m)
+    if result.best_feasible_objective is None:
+        return pd.Series(False, index=pairs.index), SolveReport(
+            "failed", np.nan, np.nan, np.nan, "pyomo", f"HiGHS via Pyomo stopped with {result.termination_condition}")
+    result.solution_loader.load_vars()
+    chosen = pd.Series([pyo.value(m.x[p]) > 0.5 for p in pairs.index], index=pairs.index)
+    objective, bound = result.best_feasible_objective, result.best_objective_bound
+    gap = _gap(objective, bound)
+    if result.termination_condition == TerminationCondition.optimal:
+        return chosen, SolveReport("optimal", objective, bound, gap, "pyomo")
+    return chosen, SolveReport("feasible", objective, bound, gap, "pyomo", _time_limit_message(params, gap))
+
+
+# --- OR-Tools model builder ------------------------------------------------------------------------------------
+
+def solve_model_builder(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
+    pairs, units = candidates.pairs, candidates.units
+    model = mb.Model()
+    x = model.new_bool_var_series(name="x", index=pairs.index)
+    for _, rows in pairs.groupby("unit_id").groups.items():
+        model.add(mb.LinearExpr.sum(x[rows].tolist()) <= 1)
+    for _, rows in pairs.groupby("setting_id").groups.items():
+        capacity = int(pairs.loc[rows[0], "capacity"])
+        model.add(mb.LinearExpr.weighted_sum(x[rows].tolist(), pairs.loc[rows, "weight"].tolist()) <= capacity)
+    for a, b in candidates.conflicts[["pair_a", "pair_b"]].itertuples(index=False):
+        model.add(x[a] + x[b] <= 1)
+    arrays = ModelArrays.build(candidates)
+    # The constant stays out of the solver so the gap is measured on what the choices can change.
+    model.minimize(mb.LinearExpr.weighted_sum(x.tolist(), arrays.c.tolist()))
+
+    solver = mb.Solver(params.solver)
+    solver.set_time_limit_in_seconds(params.time_limit_s)
+    solver.enable_output(False)
+    if params.solver in MODEL_BUILDER_OPTIONS:
+        solver.set_solver_specific_parameters(MODEL_BUILDER_OPTIONS[params.solver].format(gap=params.relative_gap))
+    status = solver.solve(model)
+    if status not in MODEL_BUILDER_STATUS:
+        return pd.Series(False, index=pairs.index), SolveReport(
+            "failed", np.nan, np.nan, np.nan, params.solver,
+            f"solver stopped with {status.name}: {solver.status_string or 'no further detail'}")
+    chosen = solver.values(x) > 0.5
+    objective = solver.objective_value + arrays.constant
+    bound = solver.best_objective_bound + arrays.constant
+    gap = _gap(objective, bound)
+    message = "" if status == mb.SolveStatus.OPTIMAL else _time_limit_message(params, gap)
+    return chosen, SolveReport(MODEL_BUILDER_STATUS[status], objective, bound, gap, params.solver, message)
+
+
+def nothing_to_choose(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
+    """No child has any eligible setting: every child is unmatched, which is trivially optimal."""
+    constant = float(candidates.units["penalty"].sum())
+    return (pd.Series(False, index=candidates.pairs.index),
+            SolveReport("optimal", constant, constant, 0.0, params.solver, "no child had an eligible setting"))
+
+
+BACKENDS = {"fast": solve_fast, "pyomo": solve_pyomo, "scip": solve_model_builder, "highs": solve_model_builder,
+            "cp-sat": solve_model_builder}
