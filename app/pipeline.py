@@ -14,7 +14,7 @@ import pandas as pd
 from data.geo import TWENTY_MILES_KM
 from data.load import load_region
 from optimiser.baseline import compare_outcomes, la_by_la_baseline
-from optimiser.matching import MatchResult, allocation_table, match_region
+from optimiser.matching import MatchResult, allocation_table, match_region, weekly_spend
 from optimiser.params import MatchParams
 from optimiser.verify import verify_allocation
 
@@ -95,5 +95,5 @@ def match_summary(allocations: pd.DataFrame) -> dict:
         "unmatched_by_reason": {k: int(v) for k, v in unmatched["reason_code"].value_counts().sort_index().items()},
         "mean_distance_km": round(float(distance.mean()), 1) if len(matched) else None,
         "share_over_20_miles": round(float((distance > TWENTY_MILES_KM).mean()), 3) if len(matched) else None,
-        "total_weekly_cost": round(float(matched["weekly_fee"].fillna(matched["fee_cost"]).sum()), 2),
+        "total_weekly_cost": round(weekly_spend(allocations), 2),
     }

@@ -16,6 +16,7 @@ import pandas as pd
 from data.geo import TWENTY_MILES_KM
 from data.region import Region
 from optimiser.candidates import Candidates
+from optimiser.matching import weekly_spend
 
 # A council "can afford" up to this multiple of the median fee it sees for a type of setting.
 AFFORDABLE_MULTIPLE = 1.25
@@ -102,7 +103,7 @@ def compare_outcomes(regional: pd.DataFrame, baseline: pd.DataFrame, violations:
             "referrals": len(alloc),
             "matched": len(matched),
             "unmatched": int((alloc["status"] == "unmatched").sum()),
-            "total_weekly_cost": float(matched["fee_cost"].sum()),
+            "total_weekly_cost": weekly_spend(alloc),
             "mean_distance_km": float(matched["distance_km"].mean()) if len(matched) else np.nan,
             "share_over_20_miles": float((matched["distance_km"] > TWENTY_MILES_KM).mean()) if len(matched) else np.nan,
             "family_settings": int(matched["setting_type"].isin(["foster_inhouse", "foster_ifa"]).sum()),

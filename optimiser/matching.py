@@ -69,6 +69,12 @@ def match_region(region: Region, params: MatchParams | None = None, run_date: da
                        **dataclasses.asdict(report))
 
 
+def weekly_spend(allocations: pd.DataFrame) -> float:
+    """Money paid each week for the matched placements at the providers' fees (block beds included)."""
+    matched = allocations[allocations["status"] == "matched"]
+    return float(matched["weekly_fee"].fillna(matched["fee_cost"]).sum())
+
+
 def assignment_from_units(candidates: Candidates, chosen: pd.Series) -> pd.Series:
     """Setting per referral (NaN when unmatched) from the chosen unit pairs: siblings share their unit's."""
     picked = candidates.pairs.loc[chosen.to_numpy(dtype=bool)].set_index("unit_id")["setting_id"]
