@@ -47,7 +47,7 @@ RULES: tuple[tuple[str, str, str], ...] = (
     ("sibling_group", "has room for the whole sibling group together", "no setting for the whole sibling group"),
 )
 RULE_TEXT = {code: requirement for code, requirement, _ in RULES}
-COST_TERMS = ("fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost")
+COST_TERMS = ("fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost", "split_cost")
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ def build_candidates(region: Region, params: MatchParams, run_date: date | None 
     member_pairs = _member_costs(referrals, settings, region, ref_idx, set_idx,
                                  np.concatenate(kept["km"] or [[]]), params)
     member_pairs["group_fits"] = np.concatenate(kept["fits"] or [[]]).astype(bool)
+    referrals, member_pairs = _split_groups_no_setting_can_take(referrals, member_pairs, params)
     _check_penalty_dominates(member_pairs, params)
-
     units = _units(referrals)
     pairs = _unit_pairs(member_pairs, units, settings)
     return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, conflicts=_age_conflicts(pairs, units),
@@ -283,7 +283,7 @@ def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Regio
         "quality_cost": s["ofsted_grade"].map(params.grade_cost).astype(float),
         "in_house_cost": np.where(own_in_house & params.in_house_first, -params.in_house_bonus, 0.0),
     })
-    pairs["cost"] = pairs[list(COST_TERMS)].sum(axis=1)
+    pairs["cost"] = pairs[[t for t in COST_TERMS if t in pairs]].sum(axis=1)
     return pairs
 
 
@@ -297,6 +297,32 @@ def _check_penalty_dominates(member_pairs: pd.DataFrame, params: MatchParams) ->
 
 
 # --- units ------------------------------------------------------------------------------------------------
+
+def _split_groups_no_setting_can_take(referrals: pd.DataFrame, member_pairs: pd.DataFrame,
+                                      params: MatchParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Siblings no single setting can take together may be placed apart, each at a penalty.
+
+    A group is split only when not one setting passes every rule for all of them with room for them all (the
+    law and practice guidance: together wherever possible), so the model never trades togetherness for cost.
+    """
+    whole = member_pairs[member_pairs["group_fits"]].groupby(["unit_id", "setting_id"])["referral_id"].nunique()
+    size = referrals.groupby("unit_id")["referral_id"].size()
+    placeable_together = set(whole[whole.to_numpy() == size.reindex(whole.index.get_level_values(0)).to_numpy()]
+                             .index.get_level_values(0))
+    split = referrals["unit_size"].gt(1) & ~referrals["unit_id"].isin(placeable_together)
+    referrals = referrals.copy()
+    referrals["split_from"] = np.where(split, referrals["sibling_group"], "")
+    referrals.loc[split, "unit_id"] = "apart:" + referrals.loc[split, "referral_id"]
+    referrals.loc[split, "unit_size"] = 1
+    apart = member_pairs["referral_id"].isin(set(referrals.loc[split, "referral_id"]))
+    member_pairs = member_pairs.copy()
+    member_pairs["unit_id"] = member_pairs["referral_id"].map(referrals.set_index("referral_id")["unit_id"])
+    member_pairs["split_cost"] = np.where(apart, params.sibling_split_cost, 0.0)
+    member_pairs["cost"] += member_pairs["split_cost"]
+    # the child alone is now the whole unit, so every pair the child may use fits it
+    member_pairs.loc[apart, "group_fits"] = True
+    return referrals, member_pairs
+
 
 def _units(referrals: pd.DataFrame) -> pd.DataFrame:
     r = referrals.assign(

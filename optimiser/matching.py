@@ -24,7 +24,7 @@ ALLOCATION_COLUMNS = [
     "referral_id", "child_id", "la_code", "setting_id", "provider_id", "setting_type", "distance_km",
     "weekly_fee", "status", "reason",
     # audit columns beyond DATA.md: the cost terms the model weighed, and where distance was measured from
-    "reason_code", "sibling_group", "setting_la_code", *COST_TERMS, "total_cost", "distance_from",
+    "reason_code", "sibling_group", "sibling_split", "setting_la_code", *COST_TERMS, "total_cost", "distance_from",
 ]
 REASON_SUMMARY = {code: summary for code, _, summary in RULES} | {
     "capacity": "places taken by other children (shortage)"}
@@ -69,6 +69,15 @@ def match_region(region: Region, params: MatchParams | None = None, run_date: da
                        **dataclasses.asdict(report))
 
 
+def split_siblings(allocations: pd.DataFrame) -> pd.Series:
+    """True for each matched child whose sibling group is not all in one setting (placed apart, or left behind)."""
+    grouped = allocations["sibling_group"].ne("")
+    where = allocations["setting_id"].where(allocations["status"].eq("matched"), "-").fillna("-")
+    places_used = where[grouped].groupby(allocations.loc[grouped, "sibling_group"]).transform("nunique")
+    return (grouped & places_used.reindex(allocations.index).fillna(1).gt(1)
+            & allocations["status"].eq("matched"))
+
+
 def weekly_spend(allocations: pd.DataFrame) -> float:
     """Money paid each week for the matched placements at the providers' fees (block beds included)."""
     matched = allocations[allocations["status"] == "matched"]
@@ -86,7 +95,7 @@ def allocation_table(region: Region, candidates: Candidates, assignment: pd.Seri
                      shortage: str = SHORTAGE_REGIONAL) -> pd.DataFrame:
     """One row per referral: where it goes (with the cost terms), or why it could not be matched."""
     r = candidates.referrals
-    alloc = r[["referral_id", "child_id", "la_code", "sibling_group", "unit_id", "distance_from"]].copy()
+    alloc = r[["referral_id", "child_id", "la_code", "sibling_group", "split_from", "unit_id", "distance_from"]].copy()
     alloc["setting_id"] = alloc["referral_id"].map(assignment).astype(object)
     alloc = alloc.merge(candidates.member_pairs[["referral_id", "setting_id", "distance_km", *COST_TERMS, "cost"]],
                         on=["referral_id", "setting_id"], how="left").rename(columns={"cost": "total_cost"})
@@ -101,6 +110,7 @@ def allocation_table(region: Region, candidates: Candidates, assignment: pd.Seri
     alloc["reason_code"] = alloc["referral_id"].map(codes).fillna("")
     alloc["reason"] = alloc["referral_id"].map(texts).fillna("")
     alloc["sibling_group"] = alloc["sibling_group"].fillna("")
+    alloc["sibling_split"] = split_siblings(alloc)
     alloc.loc[~matched, "distance_from"] = ""
     return alloc[ALLOCATION_COLUMNS].sort_values("referral_id").reset_index(drop=True)
 
@@ -115,7 +125,9 @@ def unmatched_reasons(candidates: Candidates, referral_ids: pd.Series,
     for referral_id in referral_ids:
         row = survivors.loc[referral_id]
         size = int(r.at[referral_id, "unit_size"])
-        blocking = next((code for code, _, _ in RULES if row[code] == 0), None)
+        # siblings who may be placed apart are judged as single children
+        rules = [code for code, _, _ in RULES if not (r.at[referral_id, "split_from"] and code == "sibling_group")]
+        blocking = next((code for code in rules if row[code] == 0), None)
         if blocking is not None:
             before = _count_before(row, blocking)
             codes[referral_id] = blocking

@@ -10,7 +10,7 @@ from pathlib import Path
 DEFAULTS_FILE = Path(__file__).with_name("match.toml")
 SOLVERS = ("fast", "pyomo", "scip", "highs", "cp-sat")  # see optimiser/solvers.py
 NON_NEGATIVE = ("cost_per_km", "not_preferred_cost", "outstanding_cost", "good_cost", "requires_improvement_cost",
-                "not_inspected_cost", "inadequate_cost", "emergency_priority", "waiting_priority_per_day",
+                "not_inspected_cost", "inadequate_cost", "sibling_split_cost", "emergency_priority", "waiting_priority_per_day",
                 "in_house_bonus")
 
 
@@ -30,6 +30,7 @@ class MatchParams:
     unmatched_penalty: float = 1_000_000.0
     emergency_priority: float = 200_000.0
     waiting_priority_per_day: float = 2_000.0
+    sibling_split_cost: float = 3_000.0
     in_house_first: bool = False
     in_house_bonus: float = 5_000.0
     solver: str = "fast"

@@ -69,7 +69,8 @@ def verify_allocation(region: Region, allocations: pd.DataFrame, params: MatchPa
     for setting_id, placed in placed_in.items():
         for rule, detail in _setting_violations(settings[setting_id], placed, residents[setting_id]):
             broken("", setting_id, rule, detail)
-    for rule, referral_id, detail in _sibling_violations(referrals, allocations):
+    for rule, referral_id, detail in _sibling_violations(referrals, allocations, settings, params, centroids,
+                                                          controls):
         broken(referral_id, "", rule, detail)
     return pd.DataFrame(violations, columns=["referral_id", "setting_id", "rule", "detail"])
 
@@ -143,14 +144,30 @@ def _setting_violations(setting: dict, placed: list[dict], resident_ages: list[i
         yield "solo", "a child who must live alone shares the setting with another child placed in this run"
 
 
-def _sibling_violations(referrals: dict, allocations: pd.DataFrame):
+def _sibling_violations(referrals: dict, allocations: pd.DataFrame, settings: dict, params: MatchParams,
+                        centroids: dict, controls: list[dict]):
+    """Siblings must share one setting, unless not one setting could have taken them all together."""
     where = {row["referral_id"]: (row["status"], row["setting_id"] if row["status"] == "matched" else "")
              for row in allocations.to_dict("records")}
     groups = defaultdict(list)
     for referral in referrals.values():
         if referral["sibling_group"]:
-            groups[referral["sibling_group"]].append(referral["referral_id"])
+            groups[referral["sibling_group"]].append(referral)
     for group, members in groups.items():
-        outcomes = {where.get(m, ("missing", None)) for m in members}
-        if len(outcomes) > 1:
-            yield "siblings_together", members[0], f"sibling group {group} is split: {sorted(map(str, outcomes))}"
+        outcomes = {where.get(m["referral_id"], ("missing", None)) for m in members}
+        if len(outcomes) <= 1:
+            continue
+        together = next((s for s in settings.values() if _could_take_together(s, members, params, centroids,
+                                                                               controls)), None)
+        if together is not None:
+            yield ("siblings_together", members[0]["referral_id"],
+                   f"sibling group {group} is split, though {together['setting_id']} could take them all: "
+                   f"{sorted(map(str, outcomes))}")
+
+
+def _could_take_together(setting: dict, members: list[dict], params: MatchParams, centroids: dict,
+                         controls: list[dict]) -> bool:
+    if setting["vacancies"] < len(members) or setting["solo_only"]:
+        return False
+    return not any(any(True for _ in _pair_violations(m, setting, params, centroids))
+                   or any(True for _ in _control_violations(m, setting, controls)) for m in members)

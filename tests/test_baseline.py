@@ -44,18 +44,20 @@ def test_first_come_takes_the_bed_the_region_would_have_shared_better(tmp_path):
     assert regional["total_cost"].sum() < baseline["total_cost"].sum()
 
 
-def test_siblings_split_only_in_the_baseline(tmp_path):
-    """With no setting big enough, the baseline splits siblings; the regional model keeps them together."""
+def test_baseline_splits_siblings_the_region_keeps_together(tmp_path):
+    """An earlier referral takes a bed the region would keep for a sibling pair: the baseline splits them."""
     region = make_region(
         tmp_path / "r",
-        settings=settings_rows({"setting_type": "foster_ifa", "vacancies": 1, "places": 1},
-                               {"setting_type": "foster_ifa", "vacancies": 1, "places": 1}),
-        referrals=referral_rows({"sibling_group": "G1", "age": 5}, {"sibling_group": "G1", "age": 7}))
-    baseline = baseline_allocation(region)
-    assert baseline["status"].tolist() == ["matched", "matched"]
-    assert baseline["setting_id"].nunique() == 2
-    assert set(verify_allocation(region, baseline)["rule"]) == {"siblings_together"}
-    assert (match_region(region).allocations["status"] == "unmatched").all()
+        settings=settings_rows({"setting_type": "foster_ifa", "vacancies": 2, "places": 2},
+                               {"setting_type": "foster_ifa", "vacancies": 1, "places": 1, "lat": 53.60}),
+        referrals=referral_rows({"age": 8, "needed_by": "2026-11-25"},
+                                {"sibling_group": "G1", "age": 5}, {"sibling_group": "G1", "age": 7}))
+    baseline = baseline_allocation(region).set_index("referral_id")
+    assert baseline["status"].eq("matched").all()
+    assert baseline.loc["R2", "setting_id"] != baseline.loc["R3", "setting_id"]
+    assert set(verify_allocation(region, baseline.reset_index())["rule"]) == {"siblings_together"}
+    regional = match_region(region).allocations.set_index("referral_id")
+    assert regional.loc["R2", "setting_id"] == regional.loc["R3", "setting_id"] == "S1"
 
 
 def test_baseline_respects_every_rule_but_sibling_splits_on_random_regions(tmp_path):

@@ -87,31 +87,39 @@ def placement_cost(referral: pd.Series, setting: pd.Series, params: MatchParams)
 
 
 def brute_force_optimum(region, params: MatchParams) -> tuple[float, int]:
-    """Try every way of giving each unit a setting or none; keep the cheapest that the verifier accepts."""
+    """Try every way of giving each child a setting or none; keep the cheapest the verifier accepts.
+
+    Siblings who could all live in one setting must (the verifier refuses anything else); siblings who could
+    not may be placed apart, each placed child costing sibling_split_cost more.
+    """
     referrals = region.referrals
-    units = referrals.assign(unit=np.where(referrals["sibling_group"].ne(""), referrals["sibling_group"],
-                                           referrals["referral_id"])).groupby("unit")["referral_id"].apply(list)
     settings = region.settings.set_index("setting_id")
     by_id = referrals.set_index("referral_id")
+    ids = referrals["referral_id"].tolist()
+
+    def allocation(choice):
+        return pd.DataFrame({"referral_id": ids, "setting_id": list(choice),
+                             "status": ["unmatched" if c is None else "matched" for c in choice]})
+
+    group = referrals.loc[referrals["sibling_group"].ne(""), "referral_id"].tolist()
+    together_possible = any(
+        verify_allocation(region, allocation([s if rid in group else None for rid in ids]), params).empty
+        for s in settings.index) if group else True
     best, feasible = np.inf, 0
-    for choice in itertools.product([None, *settings.index], repeat=len(units)):
-        rows = []
-        for members, setting_id in zip(units, choice):
-            rows += [{"referral_id": m, "status": "unmatched" if setting_id is None else "matched",
-                      "setting_id": setting_id} for m in members]
-        allocation = pd.DataFrame(rows)
-        if not verify_allocation(region, allocation, params).empty:
+    for choice in itertools.product([None, *settings.index], repeat=len(ids)):
+        if not verify_allocation(region, allocation(choice), params).empty:
             continue
         feasible += 1
         cost = 0.0
-        for row in rows:
-            r = by_id.loc[row["referral_id"]]
-            if row["setting_id"] is None:
+        for rid, setting_id in zip(ids, choice):
+            r = by_id.loc[rid]
+            if setting_id is None:
                 waited = max(0, (pd.Timestamp(RUN_DATE) - r["needed_by"]).days)
                 cost += (params.unmatched_penalty + params.emergency_priority * bool(r["emergency"])
                          + params.waiting_priority_per_day * waited)
             else:
-                cost += placement_cost(r, settings.loc[row["setting_id"]], params)
+                apart = rid in group and not together_possible
+                cost += placement_cost(r, settings.loc[setting_id], params) + apart * params.sibling_split_cost
         best = min(best, cost)
     return best, feasible
 
@@ -143,8 +151,8 @@ def test_instances_exercise_matches_and_gaps(tmp_path):
     assert len(reasons) >= 8, reasons
 
 
-def test_siblings_are_placed_together_or_not_at_all(tmp_path):
-    """A sibling group of three goes to the one setting with three vacancies, though others are cheaper."""
+def test_siblings_are_placed_together_and_apart_only_when_no_setting_fits(tmp_path):
+    """Three siblings go to the one setting with room for all, though others are cheaper; without it, apart."""
     region = make_region(
         tmp_path / "region",
         settings=settings_rows({"setting_type": "foster_ifa", "vacancies": 2, "places": 2, "weekly_fee": 700},
@@ -153,12 +161,13 @@ def test_siblings_are_placed_together_or_not_at_all(tmp_path):
                                {"setting_type": "foster_ifa", "vacancies": 1, "places": 1, "weekly_fee": 600}),
         referrals=referral_rows(*({"age": a, "sibling_group": "G7", "needs": ""} for a in (4, 6, 9))))
     alloc = match_region(region).allocations
-    assert alloc["setting_id"].tolist() == ["S2", "S2", "S2"]
+    assert alloc["setting_id"].tolist() == ["S2", "S2", "S2"] and not alloc["sibling_split"].any()
     smaller = region.replace(settings=region.settings[region.settings["setting_id"] != "S2"])
     alloc = match_region(smaller).allocations
-    assert (alloc["status"] == "unmatched").all()
-    assert set(alloc["reason_code"]) == {"sibling_group"}
-    assert "whole sibling group" in alloc["reason"].iloc[0]
+    assert (alloc["status"] == "matched").all() and alloc["sibling_split"].all()
+    assert sorted(alloc["setting_id"]) == ["S1", "S1", "S3"]
+    assert (alloc["split_cost"] == MatchParams().sibling_split_cost).all()
+    assert verify_allocation(smaller, alloc).empty
 
 
 def test_vacancies_are_respected_and_shortage_explained(tmp_path):
@@ -265,16 +274,28 @@ def test_screening_in_small_blocks_gives_the_same_pairs(tmp_path):
     pd.testing.assert_frame_equal(whole.survivors, blocks.survivors)
 
 
-def test_siblings_share_one_reason_naming_the_most_restricted_child(tmp_path):
-    """When one sibling's needs cannot be met anywhere, every sibling is told so, with the child named."""
+def test_sibling_no_setting_can_take_does_not_hold_back_the_others(tmp_path):
+    """When one sibling's needs cannot be met anywhere, the other is placed (apart) and each reason is their own."""
     region = make_region(tmp_path / "region",
                          settings=settings_rows({"setting_type": "foster_ifa", "vacancies": 2, "places": 2}),
                          referrals=referral_rows({"sibling_group": "G2", "age": 7},
                                                  {"sibling_group": "G2", "age": 9, "needs": "complex_health"}))
-    alloc = match_region(region).allocations
-    assert alloc["reason_code"].tolist() == ["needs", "needs"]
-    assert alloc["reason"].nunique() == 1
-    assert alloc["reason"].iloc[0].startswith("sibling group G2 (2 children) cannot be placed together: R2:")
+    alloc = match_region(region).allocations.set_index("referral_id")
+    assert alloc.at["R1", "status"] == "matched" and alloc.at["R1", "sibling_split"]
+    assert alloc.at["R2", "status"] == "unmatched" and alloc.at["R2", "reason_code"] == "needs"
+
+
+def test_siblings_competing_for_one_home_share_one_reason(tmp_path):
+    """A sibling pair that loses the only big-enough home to an emergency is told so, with one shared reason."""
+    region = make_region(tmp_path / "region",
+                         settings=settings_rows({"setting_type": "foster_ifa", "vacancies": 2, "places": 2}),
+                         referrals=referral_rows({"sibling_group": "G3", "age": 7}, {"sibling_group": "G3", "age": 9},
+                                                 {"age": 10, "emergency": True},
+                                                 {"age": 11, "emergency": True}))
+    alloc = match_region(region).allocations.set_index("referral_id")
+    assert alloc.loc[["R1", "R2"], "reason_code"].tolist() == ["capacity", "capacity"]
+    assert alloc.at["R1", "reason"] == alloc.at["R2", "reason"]
+    assert alloc.at["R1", "reason"].startswith("sibling group G3 (2 children) cannot be placed together")
 
 
 @pytest.mark.parametrize("seed", range(12))
