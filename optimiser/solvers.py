@@ -19,6 +19,7 @@ Each returns the chosen pairs (bool Series on pairs.index) and a SolveReport.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -99,9 +100,31 @@ class ModelArrays:
 # --- fast: min-cost flow, repair, warm-started HiGHS MIP -----------------------------------------------------
 
 def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
+    """Flow relaxation and repair for a first answer; the LP relaxation for a bound, a better answer and
+    reduced-cost fixing; then HiGHS on what is left of the MIP, warm-started. Exact: a pair is fixed out only
+    when the LP proves it cannot beat the answer in hand."""
     arrays = ModelArrays.build(candidates)
-    start = repair(candidates, flow_relaxation(candidates))
-    x, report = _solve_highs(arrays, start, params)
+    sizes = candidates.pairs["size"].to_numpy(dtype=float)
+    start = repair(candidates, flow_relaxation(candidates) / sizes)
+    lp = _highs(arrays, params, integer=False)
+    lp.run()
+    upper = np.ones(len(arrays.c))
+    lower_bound = -np.inf
+    if lp.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        solution = lp.getSolution()
+        x_lp, reduced_cost = np.asarray(solution.col_value), np.asarray(solution.col_dual)
+        lower_bound = lp.getInfo().objective_function_value
+        guided = repair(candidates, x_lp)
+        if arrays.objective(guided) < arrays.objective(start):
+            start = guided
+        incumbent = arrays.objective(start)
+        if _gap(incumbent, lower_bound) <= params.relative_gap:
+            return (pd.Series(start > 0.5, index=candidates.pairs.index),
+                    SolveReport("optimal", incumbent, lower_bound, _gap(incumbent, lower_bound), "fast"))
+        upper[(x_lp < 1e-9) & (reduced_cost > incumbent - lower_bound + 1e-6)] = 0
+    x, report = _solve_highs(arrays, start, params, upper)
+    bound = max(report.bound, min(lower_bound, report.objective))
+    report = dataclasses.replace(report, bound=bound, gap=_gap(report.objective, bound))
     return pd.Series(x > 0.5, index=candidates.pairs.index), report
 
 
@@ -138,11 +161,12 @@ def flow_relaxation(candidates: Candidates) -> np.ndarray:
     return flow.flows(pair_arcs).astype(float)
 
 
-def repair(candidates: Candidates, flows: np.ndarray) -> np.ndarray:
-    """A feasible 0/1 allocation from the relaxation: keep whole-unit flows that fit, then place the rest greedily.
+def repair(candidates: Candidates, fractions: np.ndarray) -> np.ndarray:
+    """A feasible 0/1 allocation from a relaxation (the share of each unit each pair carries).
 
-    Units the relaxation placed whole go first (best saving first); split or unplaced units then take their
-    cheapest setting that still has room and no age conflict.
+    Pairs the relaxation chose whole are kept while they fit (best saving first); every unit still unplaced then
+    takes its cheapest setting with room and no age conflict, the units with fewest options choosing first so
+    a child with one possible home is not crowded out by a child with fifty.
     """
     pairs = candidates.pairs
     saving = ModelArrays.build(candidates).c
@@ -153,23 +177,31 @@ def repair(candidates: Candidates, flows: np.ndarray) -> np.ndarray:
         conflicts[b].add(a)
     chosen = np.zeros(len(pairs))
     placed_units: set[str] = set()
-    unit_ids, setting_ids = pairs["unit_id"].to_numpy(), pairs["setting_id"].to_numpy()
-    weights = pairs["weight"].to_numpy()
-    whole = np.flatnonzero(np.isclose(flows, pairs["size"].to_numpy()) & (flows > 0))
-    rest = np.argsort(saving, kind="stable")
-    for p in list(whole[np.argsort(saving[whole], kind="stable")]) + list(rest):
-        unit, setting = unit_ids[p], setting_ids[p]
-        if unit in placed_units or saving[p] >= 0 or remaining[setting] < weights[p]:
-            continue
-        if any(chosen[q] for q in conflicts[p]):
-            continue
+    unit_ids, setting_ids, weights = pairs["unit_id"].to_numpy(), pairs["setting_id"].to_numpy(), pairs["weight"].to_numpy()
+
+    def place(p: int) -> bool:
+        if (unit_ids[p] in placed_units or saving[p] >= 0 or remaining[setting_ids[p]] < weights[p]
+                or any(chosen[q] for q in conflicts[p])):
+            return False
         chosen[p] = 1
-        placed_units.add(unit)
-        remaining[setting] -= weights[p]
+        placed_units.add(unit_ids[p])
+        remaining[setting_ids[p]] -= weights[p]
+        return True
+
+    whole = np.flatnonzero(fractions > 1 - 1e-6)
+    for p in whole[np.argsort(saving[whole], kind="stable")]:
+        place(p)
+    options = pd.Series(np.arange(len(pairs))).groupby(unit_ids).apply(
+        lambda rows: rows.to_numpy()[np.argsort(pairs["cost"].to_numpy()[rows.to_numpy()], kind="stable")])
+    for unit in sorted(options.index, key=lambda u: (len(options[u]), u)):
+        for p in options[unit]:
+            if place(p):
+                break
     return chosen
 
 
-def _solve_highs(arrays: ModelArrays, start: np.ndarray, params: MatchParams) -> tuple[np.ndarray, SolveReport]:
+def _highs(arrays: ModelArrays, params: MatchParams, integer: bool, upper: np.ndarray | None = None) -> highspy.Highs:
+    """The model loaded into HiGHS from its sparse arrays (integer, or its LP relaxation)."""
     n = len(arrays.c)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -177,13 +209,21 @@ def _solve_highs(arrays: ModelArrays, start: np.ndarray, params: MatchParams) ->
     h.setOptionValue("mip_rel_gap", float(params.relative_gap))
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, arrays.A.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = arrays.c, np.zeros(n), np.ones(n)
+    lp.col_cost_, lp.col_lower_ = arrays.c, np.zeros(n)
+    lp.col_upper_ = np.ones(n) if upper is None else upper
     lp.row_lower_, lp.row_upper_ = np.full(lp.num_row_, -highspy.kHighsInf), arrays.row_upper
     lp.offset_ = arrays.constant
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = arrays.A.indptr, arrays.A.indices, arrays.A.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
     h.passModel(lp)
+    return h
+
+
+def _solve_highs(arrays: ModelArrays, start: np.ndarray, params: MatchParams,
+                 upper: np.ndarray) -> tuple[np.ndarray, SolveReport]:
+    h = _highs(arrays, params, integer=True, upper=upper)
     warm = highspy.HighsSolution()
     warm.col_value = start.tolist()
     warm.value_valid = True

@@ -308,7 +308,7 @@ def test_fast_path_pieces_relax_and_repair_soundly(seed, tmp_path):
     arrays = ModelArrays.build(candidates)
     flows = flow_relaxation(candidates)
     relaxed = arrays.constant + float(arrays.c @ (flows / candidates.pairs["size"].to_numpy()))
-    repaired = repair(candidates, flows)
+    repaired = repair(candidates, flows / candidates.pairs["size"].to_numpy())
     optimum = match_region(region, MatchParams(solver="scip"), run_date=RUN_DATE).objective
     assert relaxed <= optimum + 1e-6
     assert arrays.feasible(repaired) and arrays.objective(repaired) >= optimum - 1e-6
