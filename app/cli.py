@@ -91,6 +91,85 @@ def cmd_match(args) -> int:
     return 0 if run.result.status != "failed" else 1
 
 
+def _forecast_params(args):
+    """Parameters from --params (defaults: forecasts/forecast.toml) with --seed applied; None after an error."""
+    import dataclasses
+
+    from forecasts.params import ForecastParams
+
+    try:
+        params = ForecastParams.from_toml(args.params) if args.params else ForecastParams()
+        return dataclasses.replace(params, seed=args.seed) if args.seed is not None else params
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_forecast(args) -> int:
+    from app.pipeline import run_forecast
+    from data.problems import ValidationError
+    from forecasts.scenarios import Scenario
+
+    params = _forecast_params(args)
+    if params is None:
+        return 2
+    try:
+        scenario = Scenario.from_toml(args.scenario) if args.scenario else None
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        run = run_forecast(args.dir, args.out, args.horizon, params, scenario, progress=_progress)
+    except ValidationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    f = run.forecast
+    last = f.regional.iloc[-1]
+    cost = f.demand.loc[f.demand["month"] == last["month"], "weekly_cost"].sum()
+    print("\n".join([
+        f"Forecast ({f.scenario.name}): {len(f.history.la_codes)} councils, {args.horizon} months after "
+        f"{f.model.origin_month:%B %Y}",
+        f"  children in care now       {int(f.history.stock[:, -1].sum())}",
+        f"  in {last['month'][:7]}             {last['mean']:.0f} expected (p10-p90 {last['p10']:.0f}-{last['p90']:.0f})",
+        f"  weekly cost then           £{cost:,.0f}",
+        "Outputs:"] + [f"  {path}" for path in run.outputs.values()]))
+    return 0
+
+
+def cmd_backtest(args) -> int:
+    from app.pipeline import run_backtest
+    from data.problems import ValidationError
+
+    params = _forecast_params(args)
+    if params is None:
+        return 2
+    try:
+        run = run_backtest(args.dir, args.out, params, progress=_progress)
+    except ValidationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    bt = run.backtest
+    regional = bt.regional().pivot(index="model", columns="horizon", values=["mase", "coverage_80", "bias"])
+    series = bt.table[(bt.table["la_code"] != "region") & (bt.table["group"] != "all")]
+    median = series.groupby(["model", "horizon"])["mase"].median().unstack("horizon")
+    with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 200):
+        print(f"Backtest: {len(bt.origins)} origins ({bt.origins[0]:%Y-%m} to {bt.origins[-1]:%Y-%m}), "
+              f"horizons {', '.join(map(str, params.backtest.horizons))} months")
+        print("Whole region, all groups: MASE (below 1 beats last year's figure), p10-p90 coverage "
+              "(nominal 0.80), bias (share of actual)")
+        print(regional.to_string())
+        print("Median MASE over council x group series:")
+        print(median.to_string())
+    print("Outputs:\n" + "\n".join(f"  {path}" for path in run.outputs.values()))
+    return 0
+
+
 def print_match_summary(run) -> None:
     from optimiser.matching import REASON_SUMMARY
 
@@ -170,9 +249,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder of CSV files or one .xlsx workbook (default: the embedded Greater Manchester)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
     p.add_argument("--params", type=Path, help="parameters TOML (defaults: optimiser/match.toml)")
-    p.add_argument("--solver", choices=list(SOLVERS),
+    p.add_argument("--backend", "--solver", dest="solver", choices=list(SOLVERS),
                    help="override the backend: fast (default), pyomo (reference), scip, highs, cp-sat")
     p.add_argument("--time-limit", type=float, help="override the solver time limit in seconds")
+
+    p = command("forecast", "Forecast children in care per council x placement group x age band with p10-p90 "
+                            "intervals; write forecast.csv (the Demand table) and forecast_run.json.",
+                "rcc forecast data/regions/greater-manchester --horizon 24 --out out", cmd_forecast)
+    p.add_argument("dir", type=Path, nargs="?", default=EMBEDDED_REGION,
+                   help="folder of CSV files or one .xlsx workbook with SSDA903 header.csv and episodes.csv "
+                        "(default: the embedded Greater Manchester)")
+    p.add_argument("--horizon", type=int, default=24, help="months ahead (default 24)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+    p.add_argument("--scenario", type=Path, help="scenario TOML (levers and rate edits); default: no change")
+    p.add_argument("--params", type=Path, help="parameters TOML (defaults: forecasts/forecast.toml)")
+    p.add_argument("--seed", type=int, help="random seed of the simulation (default from the parameters, 0)")
+
+    p = command("backtest", "Refit and forecast from past months and score against what happened: write "
+                            "backtest.csv (MASE, bias, p10-p90 coverage per series, horizon and model).",
+                "rcc backtest data/regions/greater-manchester --out out", cmd_backtest)
+    p.add_argument("dir", type=Path, nargs="?", default=EMBEDDED_REGION,
+                   help="folder of CSV files or one .xlsx workbook (default: the embedded Greater Manchester)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+    p.add_argument("--params", type=Path, help="parameters TOML (defaults: forecasts/forecast.toml)")
+    p.add_argument("--seed", type=int, help="random seed of the simulation (default from the parameters, 0)")
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -14,9 +15,14 @@ import pandas as pd
 from data.geo import TWENTY_MILES_KM
 from data.load import load_region
 from optimiser.baseline import compare_outcomes, la_by_la_baseline
+from optimiser.explain import explanations, sufficiency_gap
 from optimiser.matching import MatchResult, allocation_table, match_region, weekly_spend
 from optimiser.params import MatchParams
 from optimiser.verify import verify_allocation
+from forecasts.backtest import Backtest
+from forecasts.demand import Forecast, backtest_region, forecast
+from forecasts.params import ForecastParams
+from forecasts.scenarios import Scenario
 
 
 SHORTAGE_BASELINE = "other councils' children had already taken those places when this council searched"
@@ -51,10 +57,16 @@ def run_match(region_dir: Path, out_dir: Path, params: MatchParams | None = None
     baseline_violations = verify_allocation(region, baseline, params)
     comparison = compare_outcomes(result.allocations, baseline,
                                   {"regional": 0, "la_by_la": len(baseline_violations)})
+    progress("Explaining unmatched referrals and the sufficiency gap")
+    why = explanations(region, result.allocations, params)
+    gap = sufficiency_gap(region, result.allocations)
     summary = match_summary(result.allocations)
     out_dir.mkdir(parents=True, exist_ok=True)
-    outputs = {"allocations": out_dir / "allocations.csv", "baseline": out_dir / "baseline_allocations.csv",
+    outputs = {"allocations": out_dir / "allocations.csv", "explanations": out_dir / "explanations.csv",
+               "gap": out_dir / "gap.csv", "baseline": out_dir / "baseline_allocations.csv",
                "comparison": out_dir / "comparison.csv", "run": out_dir / "run.json"}
+    why.to_csv(outputs["explanations"], index=False)
+    gap.to_csv(outputs["gap"], index=False)
     result.allocations.to_csv(outputs["allocations"], index=False, float_format="%.2f")
     baseline.to_csv(outputs["baseline"], index=False, float_format="%.2f")
     comparison.to_csv(outputs["comparison"], index_label="measure", float_format="%.3f")
@@ -97,3 +109,99 @@ def match_summary(allocations: pd.DataFrame) -> dict:
         "share_over_20_miles": round(float((distance > TWENTY_MILES_KM).mean()), 3) if len(matched) else None,
         "total_weekly_cost": round(weekly_spend(allocations), 2),
     }
+
+
+@dataclass(frozen=True)
+class ForecastRun:
+    forecast: Forecast
+    outputs: dict[str, Path]
+
+
+def run_forecast(region_dir: Path, out_dir: Path, horizon: int = 24, params: ForecastParams | None = None,
+                 scenario: Scenario | None = None, progress=lambda message: None) -> ForecastRun:
+    """Load and validate a region, forecast children in care from its SSDA903 history, write forecast.csv (the
+    Demand table), forecast_costs.csv and forecast_run.json."""
+    params = params or ForecastParams()
+    started = datetime.now(timezone.utc)
+    progress(f"Loading and validating {region_dir}")
+    region = load_region(region_dir)
+    result = forecast(region, params, horizon, scenario, progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {"forecast": out_dir / "forecast.csv", "costs": out_dir / "forecast_costs.csv",
+               "run": out_dir / "forecast_run.json"}
+    result.demand.to_csv(outputs["forecast"], index=False, float_format="%.2f")
+    result.costs.to_csv(outputs["costs"], index=False, float_format="%.2f")
+    model, prep = result.model, result.preparation
+    first_month = pd.Timestamp(result.demand["month"].min())
+    weekly = result.demand.groupby("month")["weekly_cost"].sum()
+    record = {
+        "job": "forecast",
+        "started_at": started.isoformat(timespec="seconds"),
+        "rcc_version": metadata.version("rcc"),
+        "python": platform.python_version(),
+        "input": _input_record(region, region_dir),
+        "parameters": params.to_dict(),
+        "scenario": result.scenario.to_dict(),
+        "horizon_months": horizon,
+        "history": {"first_month": f"{result.history.months[0]:%Y-%m}", "as_of": f"{prep.as_of:%Y-%m-%d}",
+                    "councils": list(result.history.la_codes)},
+        "origin_month": f"{model.origin_month:%Y-%m}",
+        "forecast_months": [f"{first_month:%Y-%m}", f"{pd.Timestamp(result.demand['month'].max()):%Y-%m}"],
+        "reference_window": [f"{model.rates.window[0]:%Y-%m}", f"{model.rates.window[1]:%Y-%m}"],
+        "entry_window": [f"{model.entries.fitted['month'].min():%Y-%m}", f"{model.entries.fitted['month'].max():%Y-%m}"],
+        "entry_dispersion": round(model.entries.dispersion, 4),
+        "preparation": {row.rule: int(row.rows) for row in prep.report.itertuples()},
+        "preparation_warnings": int((prep.issues["severity"] == "warning").sum()),
+        "renormalised_rows": result.renormalised,
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "summary": {"children_now": int(result.history.stock[:, -1].sum()),
+                    "children_at_horizon": {k: round(float(result.regional[k].iloc[-1]), 1)
+                                            for k in ("mean", "p10", "p50", "p90")},
+                    "weekly_cost_first_month": round(float(weekly.iloc[0]), 2),
+                    "weekly_cost_last_month": round(float(weekly.iloc[-1]), 2)},
+    }
+    outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return ForecastRun(forecast=result, outputs=outputs)
+
+
+@dataclass(frozen=True)
+class BacktestRun:
+    backtest: Backtest
+    outputs: dict[str, Path]
+
+
+def run_backtest(region_dir: Path, out_dir: Path, params: ForecastParams | None = None,
+                 progress=lambda message: None) -> BacktestRun:
+    """Rolling-origin backtest of the chain and the baselines: write backtest.csv (la_code, group, horizon, model,
+    mase, bias, coverage_80), backtest_forecasts.csv (every forecast scored) and backtest_run.json."""
+    params = params or ForecastParams()
+    started = datetime.now(timezone.utc)
+    progress(f"Loading and validating {region_dir}")
+    region = load_region(region_dir)
+    clock = time.perf_counter()
+    result, preparation = backtest_region(region, params, progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {"backtest": out_dir / "backtest.csv", "forecasts": out_dir / "backtest_forecasts.csv",
+               "run": out_dir / "backtest_run.json"}
+    result.table.to_csv(outputs["backtest"], index=False, float_format="%.4f")
+    result.forecasts.to_csv(outputs["forecasts"], index=False, float_format="%.2f", date_format="%Y-%m")
+    record = {
+        "job": "backtest",
+        "started_at": started.isoformat(timespec="seconds"),
+        "rcc_version": metadata.version("rcc"),
+        "python": platform.python_version(),
+        "input": _input_record(region, region_dir),
+        "parameters": params.to_dict(),
+        "origins": [f"{m:%Y-%m}" for m in result.origins],
+        "preparation": {row.rule: int(row.rows) for row in preparation.report.itertuples()},
+        "regional": result.regional().to_dict(orient="records"),
+        "timings": {"total_s": round(time.perf_counter() - clock, 3)},
+    }
+    outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return BacktestRun(backtest=result, outputs=outputs)
+
+
+def _input_record(region, region_dir: Path) -> dict:
+    return {"source": str(region_dir), "input_hash": region.input_hash,
+            "warnings": int((region.issues["severity"] == "warning").sum()),
+            "flags": int((region.issues["severity"] == "flag").sum())}

@@ -71,11 +71,7 @@ def needs_mask(needs: pd.Series) -> np.ndarray:
 def build_candidates(region: Region, params: MatchParams, run_date: date | None = None,
                      chunk_pairs: int = 4_000_000) -> Candidates:
     """Screen every (referral, available setting) pair, a block of referrals at a time to bound memory."""
-    referrals = _prepare_referrals(region, params, run_date or date.today())
-    # Setting-level rules first: the pair table only ever holds settings that could take someone.
-    settings = _with_residents(region.settings[_available(region.settings, params)].reset_index(drop=True), region)
-    r_arrays, s_arrays = _referral_arrays(referrals), _setting_arrays(settings)
-    blocked = _blocked_pair_codes(region, referrals, settings)
+    referrals, settings, r_arrays, s_arrays, blocked = _screening_inputs(region, params, run_date)
     survivors = np.zeros((len(referrals), len(RULES)), dtype=np.int64)
     kept = {"ref": [], "set": [], "km": [], "fits": []}
     step = max(1, chunk_pairs // max(len(settings), 1))
@@ -107,6 +103,31 @@ def build_candidates(region: Region, params: MatchParams, run_date: date | None 
     pairs = _unit_pairs(member_pairs, units, settings)
     return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, conflicts=_age_conflicts(pairs, units),
                       survivors=survivors, referrals=referrals)
+
+
+def rule_table(region: Region, params: MatchParams, referral_ids: list[str],
+               run_date: date | None = None) -> pd.DataFrame:
+    """For some referrals, every available setting with each rule's verdict and the distance: the evidence
+    behind an explanation (which rules bind, and what relaxing each would open up)."""
+    referrals, settings, r_arrays, s_arrays, blocked = _screening_inputs(region, params, run_date)
+    rows = np.flatnonzero(referrals["referral_id"].isin(referral_ids).to_numpy())
+    ref_idx, set_idx = np.repeat(rows, len(settings)), np.tile(np.arange(len(settings)), len(rows))
+    distance = haversine_km(r_arrays["lat"][ref_idx], r_arrays["lon"][ref_idx],
+                            s_arrays["lat"][set_idx], s_arrays["lon"][set_idx])
+    checks = _pair_checks(r_arrays, s_arrays, ref_idx, set_idx, distance, params, blocked, len(settings))
+    table = pd.DataFrame({code: checks[code] for code, _, _ in RULES})
+    table.insert(0, "referral_id", referrals["referral_id"].to_numpy()[ref_idx])
+    table.insert(1, "setting_id", settings["setting_id"].to_numpy()[set_idx])
+    table.insert(2, "distance_km", distance)
+    return table
+
+
+def _screening_inputs(region: Region, params: MatchParams, run_date: date | None):
+    referrals = _prepare_referrals(region, params, run_date or date.today())
+    # Setting-level rules first: the pair table only ever holds settings that could take someone.
+    settings = _with_residents(region.settings[_available(region.settings, params)].reset_index(drop=True), region)
+    return (referrals, settings, _referral_arrays(referrals), _setting_arrays(settings),
+            _blocked_pair_codes(region, referrals, settings))
 
 
 # --- referrals and settings, prepared once -----------------------------------------------------------------

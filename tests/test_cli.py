@@ -54,6 +54,7 @@ def test_match_writes_allocations_and_run_record(tmp_path, capsys):
     assert allocations.columns.tolist() == ALLOCATION_COLUMNS
     assert set(allocations["status"]) <= {"matched", "unmatched"}
     assert (allocations.loc[allocations["status"] == "unmatched", "reason"] != "").all()
+    assert (out / "explanations.csv").exists() and (out / "gap.csv").exists()
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "optimal" and run["parameters"]["cost_per_km"] == 25.0 and run["solver"] == "fast"
     assert len(run["input"]["input_hash"]) == 64
