@@ -177,7 +177,9 @@ def print_match_summary(run) -> None:
     lines = [
         f"Regional match: {r.status} ({r.solver}, gap {r.gap:.2%}, {r.timings['total_s']:.1f} s)"
         + (f" - {r.message}" if r.message else ""),
-        f"  referrals            {s['referrals']}",
+        f"  referrals            {s['referrals']}"
+        + (f" (including {s['step_down_referrals_added']} step-down referrals rcc added for children in unlawful "
+           "settings)" if s["step_down_referrals_added"] else ""),
         f"  matched              {s['matched']}",
         f"  unmatched            {s['unmatched']}",
     ]

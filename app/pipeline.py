@@ -16,6 +16,7 @@ from data.geo import TWENTY_MILES_KM
 from data.load import load_region
 from optimiser.baseline import compare_outcomes, la_by_la_baseline
 from optimiser.explain import explanations, sufficiency_gap
+from optimiser.stepdown import with_step_down_referrals
 from optimiser.matching import MatchResult, allocation_table, match_region, weekly_spend
 from optimiser.params import MatchParams
 from optimiser.verify import verify_allocation
@@ -43,6 +44,9 @@ def run_match(region_dir: Path, out_dir: Path, params: MatchParams | None = None
     started = datetime.now(timezone.utc)
     progress(f"Loading and validating {region_dir}")
     region = load_region(region_dir)
+    region, step_down = with_step_down_referrals(region, started.date())
+    if len(step_down):
+        progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")
     progress(f"Matching {len(region.referrals)} referrals against {len(region.settings)} settings "
              f"({params.solver}, time limit {params.time_limit_s:g} s)")
     result = match_region(region, params)
@@ -60,7 +64,7 @@ def run_match(region_dir: Path, out_dir: Path, params: MatchParams | None = None
     progress("Explaining unmatched referrals and the sufficiency gap")
     why = explanations(region, result.allocations, params)
     gap = sufficiency_gap(region, result.allocations)
-    summary = match_summary(result.allocations)
+    summary = match_summary(result.allocations) | {"step_down_referrals_added": len(step_down)}
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {"allocations": out_dir / "allocations.csv", "explanations": out_dir / "explanations.csv",
                "gap": out_dir / "gap.csv", "baseline": out_dir / "baseline_allocations.csv",
@@ -125,6 +129,9 @@ def run_forecast(region_dir: Path, out_dir: Path, horizon: int = 24, params: For
     started = datetime.now(timezone.utc)
     progress(f"Loading and validating {region_dir}")
     region = load_region(region_dir)
+    region, step_down = with_step_down_referrals(region, started.date())
+    if len(step_down):
+        progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")
     result = forecast(region, params, horizon, scenario, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {"forecast": out_dir / "forecast.csv", "costs": out_dir / "forecast_costs.csv",
@@ -178,6 +185,9 @@ def run_backtest(region_dir: Path, out_dir: Path, params: ForecastParams | None 
     started = datetime.now(timezone.utc)
     progress(f"Loading and validating {region_dir}")
     region = load_region(region_dir)
+    region, step_down = with_step_down_referrals(region, started.date())
+    if len(step_down):
+        progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")
     clock = time.perf_counter()
     result, preparation = backtest_region(region, params, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
