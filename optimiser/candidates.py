@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from data.geo import haversine_km
+from data.geo import TWENTY_MILES_KM, haversine_km
 from data.region import Region
 from data.schema import NEEDS, RATIOS, SUITABILITY_COLUMN_BY_SETTING_TYPE
 from optimiser.params import MatchParams
@@ -299,7 +299,8 @@ def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Regio
         "distance_km": distance,
         # a block-contract bed is already paid for: placing a child there costs nothing extra
         "fee_cost": np.where(s["block_contract"], 0.0, fee.fillna(0.0)),
-        "distance_cost": params.cost_per_km * distance_weight * distance,
+        "distance_cost": distance_weight * (params.cost_per_km * distance
+                                            + params.over_20_miles_cost * (distance > TWENTY_MILES_KM)),
         "fit_cost": np.where(suitability.eq("preferred"), 0.0, params.not_preferred_cost),
         "quality_cost": s["ofsted_grade"].map(params.grade_cost).astype(float),
         "in_house_cost": np.where(own_in_house & params.in_house_first, -params.in_house_bonus, 0.0),

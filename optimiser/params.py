@@ -9,7 +9,7 @@ from pathlib import Path
 
 DEFAULTS_FILE = Path(__file__).with_name("match.toml")
 SOLVERS = ("fast", "pyomo", "scip", "highs", "cp-sat")  # see optimiser/solvers.py
-NON_NEGATIVE = ("cost_per_km", "not_preferred_cost", "outstanding_cost", "good_cost", "requires_improvement_cost",
+NON_NEGATIVE = ("cost_per_km", "over_20_miles_cost", "not_preferred_cost", "outstanding_cost", "good_cost", "requires_improvement_cost",
                 "not_inspected_cost", "inadequate_cost", "sibling_split_cost", "emergency_priority", "waiting_priority_per_day",
                 "in_house_bonus")
 
@@ -17,6 +17,7 @@ NON_NEGATIVE = ("cost_per_km", "not_preferred_cost", "outstanding_cost", "good_c
 @dataclass(frozen=True)
 class MatchParams:
     cost_per_km: float = 25.0
+    over_20_miles_cost: float = 2_000.0
     close_to_family_multiplier: float = 2.0
     not_preferred_cost: float = 300.0
     outstanding_cost: float = 0.0

@@ -80,7 +80,8 @@ SUITABILITY_OF = {"foster_inhouse": "foster_suitability", "foster_ifa": "foster_
 def placement_cost(referral: pd.Series, setting: pd.Series, params: MatchParams) -> float:
     """The objective's cost of one child in one setting, written out term by term from the parameter docs."""
     km = great_circle_km(referral["family_lat"], referral["family_lon"], setting["lat"], setting["lon"])
-    distance = params.cost_per_km * km * (params.close_to_family_multiplier if referral["close_to_family"] else 1)
+    far = params.over_20_miles_cost if km > 20 * 1.609344 else 0.0
+    distance = (params.cost_per_km * km + far) * (params.close_to_family_multiplier if referral["close_to_family"] else 1)
     fee = 0.0 if setting["block_contract"] else setting["weekly_fee"]
     fit = 0.0 if referral[SUITABILITY_OF[setting["setting_type"]]] == "preferred" else params.not_preferred_cost
     return fee + distance + fit + GRADE_COST[setting["ofsted_grade"]]
