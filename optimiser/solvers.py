@@ -20,6 +20,7 @@ Each returns the chosen pairs (bool Series on pairs.index) and a SolveReport.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -103,6 +104,7 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
     """Flow relaxation and repair for a first answer; the LP relaxation for a bound, a better answer and
     reduced-cost fixing; then HiGHS on what is left of the MIP, warm-started. Exact: a pair is fixed out only
     when the LP proves it cannot beat the answer in hand."""
+    started = time.perf_counter()
     arrays = ModelArrays.build(candidates)
     sizes = candidates.pairs["size"].to_numpy(dtype=float)
     start = repair(candidates, flow_relaxation(candidates) / sizes)
@@ -122,9 +124,13 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
             return (pd.Series(start > 0.5, index=candidates.pairs.index),
                     SolveReport("optimal", incumbent, lower_bound, _gap(incumbent, lower_bound), "fast"))
         upper[(x_lp < 1e-9) & (reduced_cost > incumbent - lower_bound + 1e-6)] = 0
-    x, report = _solve_highs(arrays, start, params, upper)
+    # the time limit covers the whole solve, not each stage of it
+    remaining = dataclasses.replace(params, time_limit_s=max(1.0, params.time_limit_s - (time.perf_counter() - started)))
+    x, report = _solve_highs(arrays, start, remaining, upper)
     bound = max(report.bound, min(lower_bound, report.objective))
-    report = dataclasses.replace(report, bound=bound, gap=_gap(report.objective, bound))
+    gap = _gap(report.objective, bound)
+    report = dataclasses.replace(report, bound=bound, gap=gap,
+                                 message=_time_limit_message(params, gap) if report.status == "feasible" else "")
     return pd.Series(x > 0.5, index=candidates.pairs.index), report
 
 
