@@ -1,0 +1,119 @@
+"""Rolling-origin backtests: refit at each origin on the data up to it, forecast, compare with what happened.
+
+Series are stocks per council x placement group (age bands summed), per council in total (group "all"), and the
+same for the whole region (la_code "region"). For each series, horizon and model: MASE (mean absolute error over
+the origins, each scaled by the in-sample mean absolute year-on-year change up to that origin, so 1 means as good
+as last year's figure was in the past), bias (forecast minus actual, as a share of the actual), and the share of
+origins whose actual fell inside the p10-p90 interval (nominally 0.8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecasts.baselines import SEASON, Ets, mase_scale, seasonal_naive
+from forecasts.flows import History
+from forecasts.groups import GROUPS
+from forecasts.params import BACKTEST_MODELS, ForecastParams
+from forecasts.simulate import fit, simulate
+
+BACKTEST_COLUMNS = ["la_code", "group", "horizon", "model", "mase", "bias", "coverage_80"]
+REGION = "region"
+ALL_GROUPS = "all"
+
+
+@dataclass(frozen=True)
+class Backtest:
+    table: pd.DataFrame  # BACKTEST_COLUMNS
+    forecasts: pd.DataFrame  # one row per series x origin x horizon x model: forecast, p10, p90, actual, scale
+    origins: pd.DatetimeIndex
+
+    def regional(self) -> pd.DataFrame:
+        """The aggregated regional series' rows: every model at every horizon."""
+        rows = self.table[(self.table["la_code"] == REGION) & (self.table["group"] == ALL_GROUPS)]
+        return rows.sort_values(["horizon", "model"], ignore_index=True)
+
+
+def series_labels(la_codes: tuple[str, ...]) -> pd.DataFrame:
+    """la_code and group of each series, in the order `series` stacks them."""
+    la = [*la_codes, REGION]
+    groups = [*GROUPS, ALL_GROUPS]
+    return pd.DataFrame({"la_code": np.repeat(la, len(groups)), "group": np.tile(groups, len(la))})
+
+
+def series(stock: np.ndarray) -> np.ndarray:
+    """Stack every series from an array whose last three axes are (council, group, age): (..., series)."""
+    by_group = stock.sum(axis=-1)  # (..., council, group)
+    with_total = np.concatenate([by_group, by_group.sum(axis=-1, keepdims=True)], axis=-1)
+    with_region = np.concatenate([with_total, with_total.sum(axis=-2, keepdims=True)], axis=-2)
+    return with_region.reshape(*with_region.shape[:-2], -1)
+
+
+def origins_for(history: History, params: ForecastParams) -> list[int]:
+    """Origin month indices, latest last, each leaving the longest horizon inside the data and enough history
+    before it to fit the chain and the entries."""
+    bt = params.backtest
+    last = len(history.months) - 1 - max(bt.horizons)
+    earliest = max(params.reference_months, SEASON * 2)
+    origins = [last - k * bt.origin_step for k in range(bt.origins)]
+    kept = sorted(o for o in origins if o >= earliest)
+    if not kept:
+        raise ValueError(f"the history has {len(history.months)} months: too short to backtest "
+                         f"{max(bt.horizons)} months ahead after {earliest} months of fitting")
+    return kept
+
+
+def backtest(history: History, params: ForecastParams, population: pd.Series | None = None,
+             progress: Callable[[str], None] = lambda message: None) -> Backtest:
+    bt = params.backtest
+    origins = origins_for(history, params)
+    horizon = max(bt.horizons)
+    observed = series(history.stock.transpose(1, 0, 2, 3))  # (month, series)
+    labels = series_labels(history.la_codes)
+    ets = [Ets() for _ in range(observed.shape[1])]
+    records, model = [], None
+    for i, origin in enumerate(origins):
+        if i % 4 == 0:
+            progress(f"Backtest origin {i + 1} of {len(origins)} ({history.months[origin]:%Y-%m})")
+        train = observed[:origin + 1]
+        actual = observed[[origin + h for h in bt.horizons]]  # (horizon, series)
+        scale = np.array([mase_scale(train[:, s]) for s in range(observed.shape[1])])
+        at = np.asarray(bt.horizons) - 1
+        for name in bt.models:
+            if name == "markov":
+                model = fit(history, origin, params, population, previous=model)
+                sims = series(simulate(model, horizon, bt.paths, params.seed + origin).stock)
+                mean, low, high = sims.mean(axis=1)[at], *np.quantile(sims, [0.1, 0.9], axis=1)[:, at]
+            else:
+                baseline = [seasonal_naive(train[:, s], horizon) if name == "seasonal_naive"
+                            else ets[s].forecast(train[:, s], history.months[0], horizon)
+                            for s in range(observed.shape[1])]
+                mean, low, high = (np.stack([getattr(b, part)[at] for b in baseline], axis=1)
+                                   for part in ("mean", "p10", "p90"))
+            for k, h in enumerate(bt.horizons):
+                records.append(pd.DataFrame({
+                    "series": np.arange(observed.shape[1]), "origin": origin, "horizon": h, "model": name,
+                    "forecast": mean[k], "p10": low[k], "p90": high[k], "actual": actual[k], "scale": scale}))
+    forecasts = pd.concat(records, ignore_index=True)
+    forecasts = labels.iloc[forecasts["series"]].reset_index(drop=True).join(forecasts.drop(columns="series"))
+    forecasts["origin"] = history.months[forecasts["origin"]]
+    return Backtest(table=score(forecasts), forecasts=forecasts, origins=history.months[origins])
+
+
+def score(forecasts: pd.DataFrame) -> pd.DataFrame:
+    """MASE, bias and 80% coverage per series x horizon x model."""
+    f = forecasts.assign(
+        scaled=np.abs(forecasts["forecast"] - forecasts["actual"]) / forecasts["scale"].where(forecasts["scale"] > 0),
+        error=forecasts["forecast"] - forecasts["actual"],
+        inside=((forecasts["actual"] >= forecasts["p10"]) & (forecasts["actual"] <= forecasts["p90"])).astype(float))
+    out = f.groupby(["la_code", "group", "horizon", "model"], sort=False).agg(
+        mase=("scaled", "mean"), error=("error", "sum"), actual=("actual", "sum"), coverage_80=("inside", "mean"))
+    out["bias"] = out["error"] / out["actual"].where(out["actual"] > 0)
+    out = out.reset_index()
+    out["model"] = pd.Categorical(out["model"], categories=BACKTEST_MODELS)
+    return out.sort_values(["la_code", "group", "horizon", "model"], ignore_index=True).assign(
+        model=lambda d: d["model"].astype(str))[BACKTEST_COLUMNS]

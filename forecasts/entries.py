@@ -1,0 +1,128 @@
+"""Entries to care: a Poisson GLM on month of year and a trend per council, and where entrants go (placement
+group x age state).
+
+All councils are fitted together: each has its own level and trend, and the seasonal pattern is shared, as
+twelve monthly effects are too many to learn well from one council's few hundred entries a year. The fit is
+quasi-Poisson (standard errors scaled by the Pearson dispersion). For each path the coefficients are drawn
+from their estimated sampling distribution, and each month's count around that path's mean with the variance
+the data showed: wider than Poisson (gamma-mixed) when entries vary more, narrower (thinned binomial) when they
+vary less, as when a council's entries are steadier than chance alone.
+
+Each council has its own level, so a population offset would change nothing but the level's units: the
+children's population (authorities.csv, where given) turns fitted entries into rates per 10,000 children for
+reports, and is left out of the fit itself, which converges far faster without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from forecasts.flows import History, band_sum
+from forecasts.params import ForecastParams
+
+ENTRY_RATE_COLUMNS = ["la_code", "month", "observed", "fitted", "per_10000"]
+MONTHS_PER_YEAR = 12
+
+
+@dataclass(frozen=True)
+class EntryModel:
+    la_codes: tuple[str, ...]
+    coef: np.ndarray
+    cov: np.ndarray
+    dispersion: float  # variance / mean of monthly entries (Pearson): above 1 over-, below 1 under-dispersed
+    origin_month: pd.Timestamp
+    fitted: pd.DataFrame  # la_code, month, observed, fitted, per_10000 over the fitting window
+    active: np.ndarray  # councils with any entries in the window (others are forecast to have none)
+    trend: bool
+    mix: np.ndarray  # (council, group, age state): where entrants go, shrunk towards the region's mix
+    mix_concentration: np.ndarray  # per council: entrants of evidence after discounting
+    uasc_share: np.ndarray  # (council, group, age band): share of entrants there who are unaccompanied
+
+    def mean(self, months_ahead: np.ndarray, coef: np.ndarray | None = None) -> np.ndarray:
+        """Expected entries (paths or 1, council, month ahead) for coefficient draws (paths, p) or the estimate."""
+        coef = self.coef[None] if coef is None else coef
+        design = _design(len(self.la_codes), self.active, months_ahead, self.origin_month, self.trend)
+        eta = np.einsum("cmp,sp->scm", design, coef)
+        return np.where(self.active[None, :, None], np.exp(eta), 0.0)
+
+
+def fit_entries(history: History, origin: int, params: ForecastParams, population: pd.Series | None = None,
+                previous: EntryModel | None = None) -> EntryModel:
+    """Fit on the `params.entry_months` months up to month index `origin`. A `previous` fit with the same
+    councils (a backtest's last origin) starts the iterations near the answer."""
+    first = max(origin - params.entry_months + 1, 1)  # month 0 has no entries (nothing before it to compare)
+    counts = history.entries[:, first:origin + 1].sum(axis=(2, 3, 4)).astype(float)  # (council, month)
+    n_c, n_m = counts.shape
+    active = counts.sum(axis=1) > 0
+    per_10000 = np.full(n_c, np.nan)
+    if population is not None:
+        pop = population.reindex(list(history.la_codes)).to_numpy(float)
+        per_10000 = np.where(pop > 0, 1e4 / np.where(pop > 0, pop, 1.0), np.nan)
+    ahead = np.arange(first, origin + 1) - origin  # months relative to the origin (<= 0)
+    design = _design(n_c, active, ahead, history.months[origin], params.entry_trend)
+    rows = np.flatnonzero(np.repeat(active, n_m))
+    x = design.reshape(-1, design.shape[-1])[rows]
+    y = counts.reshape(-1)[rows]
+    start = previous.coef if previous is not None and np.array_equal(previous.active, active) \
+        and previous.trend == params.entry_trend else None
+    result = sm.GLM(y, x, family=sm.families.Poisson()).fit(start_params=start, scale="X2")
+    mu = result.mu
+    fitted = np.zeros(n_c * n_m)
+    fitted[rows] = mu
+    la = np.repeat(np.asarray(history.la_codes, dtype=object), n_m)
+    table = pd.DataFrame({"la_code": la, "month": np.tile(history.months[first:origin + 1], n_c),
+                          "observed": counts.reshape(-1), "fitted": fitted,
+                          "per_10000": fitted * np.repeat(per_10000, n_m)})
+    mix, mix_conc, uasc = _mix(history, first, origin, params)
+    return EntryModel(la_codes=history.la_codes, coef=np.asarray(result.params), cov=np.asarray(result.cov_params()),
+                      dispersion=float(result.scale), origin_month=history.months[origin],
+                      fitted=table[ENTRY_RATE_COLUMNS],
+                      active=active, trend=params.entry_trend, mix=mix,
+                      mix_concentration=mix_conc, uasc_share=uasc)
+
+
+def _design(n_c: int, active: np.ndarray, ahead: np.ndarray, origin_month: pd.Timestamp,
+            trend: bool) -> np.ndarray:
+    """(council, month, parameter): a level per active council, a trend per active council (per year from the
+    origin), and eleven month-of-year effects (January is the reference)."""
+    councils = np.flatnonzero(active)
+    calendar = (origin_month.month - 1 + ahead) % MONTHS_PER_YEAR
+    n_m = len(ahead)
+    columns = [np.broadcast_to((np.arange(n_c)[:, None] == councils[None, :])[:, None, :],
+                               (n_c, n_m, len(councils)))]
+    if trend:
+        years = (ahead / MONTHS_PER_YEAR)[None, :, None]
+        columns.append(columns[0] * years)
+    season = (calendar[:, None] == np.arange(1, MONTHS_PER_YEAR)[None, :]).astype(float)
+    columns.append(np.broadcast_to(season[None], (n_c, n_m, MONTHS_PER_YEAR - 1)))
+    return np.concatenate([np.asarray(c, dtype=float) for c in columns], axis=-1)
+
+
+def _mix(history: History, first: int, origin: int, params: ForecastParams):
+    """Where entrants go (council, group, age state) and the share of them unaccompanied (council, group, band),
+    each council's shrunk towards the region's."""
+    arrivals = history.entries[:, first:origin + 1].sum(axis=1).astype(float)  # (council, group, state, uasc)
+    by_state = arrivals.sum(axis=-1)
+    regional = by_state.sum(axis=0) / max(by_state.sum(), 1.0)
+    kappa = params.entry_mix_shrinkage
+    total = by_state.sum(axis=(1, 2))
+    mix = (kappa * regional[None] + by_state) / (kappa + total)[:, None, None]
+    uasc, everyone = band_sum(arrivals[..., 1], axis=2), band_sum(by_state, axis=2)
+    regional_uasc = (uasc.sum(axis=0) + 0.5) / (everyone.sum(axis=0) + 1.0)
+    share = (kappa * regional_uasc[None] + uasc) / (kappa + everyone)
+    return mix, params.evidence_discount * (kappa + total), share
+
+
+def draw_entries(model: EntryModel, horizon: int, paths: int, rng: np.random.Generator):
+    """(mean entries per path x council x month ahead, entry mix per path x council x group x age state)."""
+    coef = rng.multivariate_normal(model.coef, model.cov, size=paths, method="cholesky")
+    mean = model.mean(np.arange(1, horizon + 1), coef)
+    conc = model.mix_concentration[None, :, None, None]
+    gammas = rng.gamma(np.broadcast_to(model.mix * conc, (paths, *model.mix.shape)))
+    total = gammas.sum(axis=(2, 3), keepdims=True)
+    mix = np.divide(gammas, total, out=np.broadcast_to(model.mix, gammas.shape).copy(), where=total > 0)
+    return mean, mix

@@ -1,0 +1,130 @@
+"""The chain and entries recover the rates a history was simulated with; intervals cover as they claim."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.load import load_region
+from forecasts.backtest import backtest
+from forecasts.demand import prepared_history
+from forecasts.entries import fit_entries
+from forecasts.markov import fit_chain
+from forecasts.groups import MONTHS_16_TO_18, TOP_BAND
+from forecasts.params import BacktestParams, ForecastParams
+from forecasts.scenarios import RateEdit, Scenario
+from forecasts.simulate import demand_table, fit, simulate
+from tests.forecast_history import SEASON, KnownRates, simulate_903, write_history_region
+
+KNOWN = KnownRates()
+# Counts are 300-600 events per group, so 15% is about three standard errors.
+EXIT_TOLERANCE = 0.15
+MOVE_TOLERANCE = 0.25
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    folder = write_history_region(tmp_path_factory.mktemp("known") / "region", simulate_903(seed=11))
+    return prepared_history(load_region(folder), ForecastParams())[1]
+
+
+def test_exit_rates_are_recovered_within_tolerance(history):
+    """Each group's monthly exit rate, estimated over five years, is within 15% of the rate simulated."""
+    rates = fit_chain(history, len(history.months) - 1, ForecastParams(reference_months=60)).table()
+    exits = rates[rates["rate"] == "exit"].groupby("group")[["events", "exposure"]].sum()
+    for group, known in KNOWN.exit.items():
+        estimate = exits.loc[group, "events"] / exits.loc[group, "exposure"]
+        assert estimate == pytest.approx(known, rel=EXIT_TOLERANCE), group
+
+
+def test_move_rates_are_recovered_within_tolerance(history):
+    """Each simulated move between groups is recovered within 25% (moves are rarer than exits)."""
+    rates = fit_chain(history, len(history.months) - 1, ForecastParams(reference_months=60)).table()
+    moves = rates[rates["rate"] == "move"]
+    stayers = rates[(rates["rate"] == "move")].drop_duplicates(["la_code", "group", "age_band"]).groupby(
+        "group")["exposure"].sum()
+    events = moves.groupby(["group", "to_group"])["events"].sum()
+    for (src, dst), known in KNOWN.move.items():
+        assert events[(src, dst)] / stayers[src] == pytest.approx(known, rel=MOVE_TOLERANCE), (src, dst)
+    unknown = events.drop(list(KNOWN.move))
+    assert unknown.sum() == 0
+
+
+def test_council_rates_are_shrunk_towards_the_regional_rate(history):
+    """A council's rate is (shrinkage x regional + events) / (shrinkage + exposure): small counts lean regional."""
+    params = ForecastParams(shrinkage=120.0)
+    rates = fit_chain(history, len(history.months) - 1, params).table()
+    exits = rates[(rates["rate"] == "exit") & (rates["exposure"] > 0)]
+    expected = (120.0 * exits["regional"] + exits["events"]) / (120.0 + exits["exposure"])
+    assert np.allclose(exits["mean"], expected)
+    small = exits.nsmallest(5, "exposure")
+    raw = small["events"] / small["exposure"]
+    assert ((small["mean"] - small["regional"]).abs() <= (raw - small["regional"]).abs() + 1e-12).all()
+
+
+def test_leaving_care_at_18_follows_dates_of_birth_exactly(history, tmp_path):
+    """With no other exits, no entries and no ageing into the band, the 16-18 stock a year on is the origin's
+    16-18 stock less exactly the children whose 18th birthday falls within the year."""
+    origin = len(history.months) - 13
+    model = fit(history, origin, ForecastParams())
+    frozen = Scenario(edits=(RateEdit("exit", multiply=0.0), RateEdit("entry", multiply=0.0),
+                             RateEdit("ageing", multiply=0.0)))
+    later = simulate(model, 12, 20, seed=0, scenario=frozen).stock[-1, :, :, :, -1].sum(axis=(1, 2))
+    states = history.stock[:, origin, :, TOP_BAND:].sum(axis=(0, 1))  # by months left before 18: 24 down to 1
+    assert (later == states[:MONTHS_16_TO_18 - 12].sum()).all()
+
+
+def test_entry_trend_level_and_seasonality_are_recovered(history):
+    """The entries GLM finds the simulated 5% a year growth, the level at the origin and the seasonal swing."""
+    origin = len(history.months) - 1
+    model = fit_entries(history, origin, ForecastParams(entry_months=60))
+    n_c = len(history.la_codes)
+    trend = model.coef[n_c:2 * n_c]
+    assert trend == pytest.approx(np.full(n_c, np.log(1 + KNOWN.growth_per_year)), abs=0.04)
+    season = np.r_[0.0, model.coef[2 * n_c:]]  # January is the reference month
+    known = np.log(SEASON / SEASON[0])
+    # Fifty entries a month swing +-8% with the seasons against +-14% of Poisson noise: the shape shows, roughly.
+    assert np.corrcoef(season, known)[0, 1] > 0.5
+    month = history.months[origin]
+    level = KNOWN.entries_per_month * (1 + KNOWN.growth_per_year) ** (origin / 12) * SEASON[month.month - 1]
+    assert model.mean(np.array([0]))[0, :, 0] == pytest.approx(np.full(n_c, level), rel=0.12)
+
+
+def test_intervals_reach_their_nominal_coverage(history):
+    """Over rolling origins, actual stocks per council x group fall inside p10-p90 about 80% of the time."""
+    params = ForecastParams(backtest=BacktestParams(origins=12, origin_step=2, paths=200, models=("markov",)))
+    table = backtest(history, params).table
+    series = table[(table["la_code"] != "region") & (table["group"] != "all")].dropna(subset=["mase"])
+    assert 0.7 <= series["coverage_80"].mean() <= 0.9
+
+
+def test_demand_intervals_are_never_negative_and_can_be_asymmetric(history):
+    """p10 <= p50 <= p90, none negative, and small counts give lopsided intervals (not a symmetric +-2 sigma)."""
+    model = fit(history, len(history.months) - 1, ForecastParams())
+    demand = demand_table(simulate(model, 12, 300, seed=1))
+    assert (demand["p10"] >= 0).all()
+    assert ((demand["p10"] <= demand["p50"]) & (demand["p50"] <= demand["p90"])).all()
+    upper, lower = demand["p90"] - demand["p50"], demand["p50"] - demand["p10"]
+    assert ((upper - lower).abs() > 0.5).any()
+
+
+def test_the_same_seed_gives_the_same_forecast(history):
+    """Simulation is reproducible: one seed, one answer; another seed, another draw."""
+    model = fit(history, len(history.months) - 1, ForecastParams())
+    first, again, other = (demand_table(simulate(model, 6, 50, seed=s)) for s in (3, 3, 4))
+    pd.testing.assert_frame_equal(first, again)
+    assert not first["mean"].equals(other["mean"])
+
+
+def test_paths_keep_every_rate_a_probability(history):
+    """Drawn rates stay in [0, 1] and every row of move probabilities sums to 1."""
+    from forecasts.markov import draw_chain
+
+    rates = fit_chain(history, len(history.months) - 1, dataclasses.replace(ForecastParams(), evidence_discount=0.1))
+    draws = draw_chain(rates, 30, np.random.default_rng(0))
+    for array in (draws.exit, draws.ageing, draws.move):
+        assert ((array >= 0) & (array <= 1)).all()
+    assert np.allclose(draws.move.sum(axis=-1), 1)
