@@ -13,6 +13,7 @@ from data.schema import TABLES
 from data.synthetic import REGIONS, generate, write
 from data.synthetic import facts, flows, snapshot
 from data.synthetic.places import SECURE_HOMES
+from data.synthetic.providers import GROUPS
 from data.synthetic.targets import council_targets
 
 GM = "greater-manchester"
@@ -249,6 +250,36 @@ def test_provider_margins_and_planted_outliers(gm):
     assert 3 <= len(planted) <= 5 and margin.loc[planted].between(0.35, 0.55).all()
     assert margin.drop(planted).between(-0.10, 0.30).all()
     assert {"fee_outlier", "unregistered_setting", "under_16_in_supported"} <= set(truth["kind"])
+
+
+def test_planted_market_anomalies(gm):
+    """For the flags: one council where the largest group holds at least 65% of independent home places, one group
+    whose companies all earn 27.5-30%, and fee-outlier placements (children in the overpriced homes, or paid for at
+    3-4 times their home's fee)."""
+    truth = gm["synthetic_truth"]
+    settings, providers = gm["settings"].set_index("setting_id"), gm["providers"]
+    market = truth.loc[truth["kind"].eq("concentrated_market"), "subject_id"].tolist()
+    assert len(market) == 1 and market[0].endswith(":childrens_home")
+    la_code = market[0].split(":")[0]
+    here = settings[settings["la_code"].eq(la_code) & settings["registration_status"].eq("active")
+                    & settings["setting_type"].isin(["childrens_home", "residential_special_school"])]
+    group = providers.set_index("provider_id")["parent_group"]
+    sector = providers.set_index("provider_id")["sector"]
+    here = here[sector.loc[here["provider_id"]].ne("local_authority").to_numpy()]
+    owned = group.loc[here["provider_id"]].eq(GROUPS[0][0]).to_numpy()
+    share = here.loc[owned, "places"].sum() / here["places"].sum()
+    detail = truth.loc[truth["kind"].eq("concentrated_market"), "detail"].iloc[0]
+    assert share >= 0.65 and f"holds {share:.0%} of independent" in detail
+    (planted_group,) = truth.loc[truth["kind"].eq("outlier_group_margin"), "subject_id"]
+    companies = providers[providers["parent_group"].eq(planted_group) & (providers["revenue"] > 0)]
+    assert len(companies) >= 2 and (companies["operating_profit"] / companies["revenue"]).between(0.275, 0.30).all()
+    children = gm["children"].set_index("child_id")
+    placements = truth.loc[truth["kind"].eq("fee_outlier_placement"), "subject_id"]
+    homes = set(truth.loc[truth["kind"].eq("fee_outlier"), "subject_id"])
+    where = children.loc[placements, "current_setting_id"]
+    premium = children.loc[placements, "weekly_cost"] / settings.loc[where, "weekly_fee"].to_numpy()
+    assert (where.isin(homes) | premium.between(2.8, 4.3)).all() and where.isin(homes).any()
+    assert homes <= set(children["current_setting_id"]), "every overpriced home has a child of the region"
 
 
 # --- referrals ----------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from data.synthetic import flows, history, output, referrals, snapshot, supply
+from data.synthetic import flows, history, output, referrals, snapshot, supply, truth
 from data.synthetic.sampling import stream
 from data.synthetic.targets import council_targets
 
@@ -33,6 +33,7 @@ def generate(region: str, seed: int, progress: Callable[[str], None] | None = No
     settings, providers, planted = supply.build(streams, region, targets, kids)
     say("this month's referrals")
     searches = referrals.referrals(streams("referrals"), kids, targets, next_child=len(periods) + 1)
+    planted = planted + [truth.secure_need_outside_registered_home(searches, settings)]
     say(f"SSDA903 history for {len(periods):,} children")
     ssda903 = history.tables(streams("history"), periods, kids, settings)
     say("shaping tables")

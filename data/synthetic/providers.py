@@ -52,9 +52,10 @@ NAME_SUFFIXES = {"homes": ("Care Ltd", "Children's Services Ltd", "Homes Ltd", "
 
 
 def attach(rng: np.random.Generator, settings: pd.DataFrame, n_members: int,
-           national: bool) -> tuple[pd.DataFrame, list]:
+           national: bool, plant_rng: np.random.Generator) -> tuple[pd.DataFrame, list]:
     """Providers for every setting; sets settings' provider_id (and sector, Ofsted grade and fee where the
-    provider decides them). Returns the providers table and the planted margin outliers' truth rows."""
+    provider decides them). Returns the providers table and the truth rows of what was planted: margin outliers,
+    a parent group with a high margin, and a council where one group dominates (drawn from `plant_rng`)."""
     names = _Names(rng)
     settings["provider_id"] = ""
     parts = [_councils(settings), _homes_market(rng, settings, names), _ifas(rng, settings, names, national),
@@ -62,11 +63,13 @@ def attach(rng: np.random.Generator, settings: pd.DataFrame, n_members: int,
              _simple_market(rng, settings, names, "residential_special_school", "schools"),
              _unregistered(rng, settings, names)]
     providers = pd.concat(parts, ignore_index=True)
+    dominant = _dominant_group(plant_rng, settings, providers, n_members)
     _foster_grades_and_fees(rng, settings, providers)
     _accounts(rng, settings, providers)
+    group_margin = _group_margin_outlier(plant_rng, providers)
     planted = _margin_outliers(rng, providers, n_members)
     _difficult_to_replace(providers)
-    return providers.drop(columns=["segment", "tier"]), planted
+    return providers.drop(columns=["segment", "tier"]), dominant + group_margin + planted
 
 
 class _Names:
@@ -249,6 +252,59 @@ def _accounts(rng: np.random.Generator, settings: pd.DataFrame, providers: pd.Da
     providers["operating_profit"] = np.where(company, revenue * _margin(rng, providers), np.nan)
     ends, shares = zip(*YEAR_ENDS)
     providers["financial_year_end"] = np.where(company, pick(rng, ends, shares, len(providers)), "")
+
+
+def _dominant_group(rng: np.random.Generator, settings: pd.DataFrame, providers: pd.DataFrame,
+                    n_members: int) -> list:
+    """In one council of the region (a few nationally), the largest group comes to hold a drawn 65-80% (or a home's
+    worth more) of the independent children's home places, by swapping homes with its homes elsewhere (so every
+    company keeps as many homes)."""
+    group = GROUPS[0][0]
+    owned = settings["provider_id"].isin(providers.loc[providers["parent_group"].eq(group), "provider_id"])
+    homes = (settings["setting_type"].isin(["childrens_home", "residential_special_school"])
+             & settings["registration_status"].eq("active") & settings["provider_id"].ne("")
+             & settings["sector"].isin(["private", "voluntary"]))
+    members = homes & settings["role"].eq("member")
+    counts = settings.loc[members & settings["setting_type"].eq("childrens_home")].groupby("la_code").size()
+    candidates = sorted(counts.index[counts >= 8])
+    planted = []
+    for la_code in np.asarray(candidates)[top_k(rng, np.ones(len(candidates)), max(1, n_members // 40))]:
+        here = members & settings["la_code"].eq(la_code)
+        target = rng.uniform(*facts.PLANTED_DOMINANT_SHARE)
+        total = settings.loc[here, "places"].sum()
+        inside = rng.permutation(np.flatnonzero((here & ~owned & settings["setting_type"].eq("childrens_home"))
+                                                .to_numpy()))
+        outside = rng.permutation(np.flatnonzero((owned & homes & ~here
+                                                  & settings["setting_type"].eq("childrens_home")).to_numpy()))
+        column = settings.columns.get_loc("provider_id")
+        for home, theirs in zip(inside, outside):
+            if settings.loc[here & owned, "places"].sum() >= target * total:
+                break
+            settings.iloc[[home, theirs], column] = settings.iloc[[theirs, home], column].to_numpy()
+            owned.iloc[[home, theirs]] = [True, False]
+        share = settings.loc[here & owned, "places"].sum() / total
+        planted += truth.rows("concentrated_market", "market", [f"{la_code}:childrens_home"],
+                              [f"{group} holds {share:.0%} of independent children's home places"])
+    return planted
+
+
+def _group_margin_outlier(rng: np.random.Generator, providers: pd.DataFrame) -> list:
+    """One parent group (of several companies) whose companies each report 27.5-30%: no company stands out among
+    small providers, but the group as a whole earns well above the CMA's 22.6% for the largest providers."""
+    companies = providers[providers["parent_group"].ne("") & (providers["revenue"] > 0)]
+    sizes = companies.groupby("parent_group").size()
+    eligible = sorted(sizes.index[sizes >= 2])
+    if not eligible:
+        return []
+    group = str(pick(rng, eligible, np.ones(len(eligible)), 1)[0])
+    mine = (providers["parent_group"].eq(group) & (providers["revenue"] > 0)).to_numpy()
+    margin = rng.uniform(*facts.PLANTED_GROUP_MARGIN, int(mine.sum()))
+    column = providers.columns.get_loc("operating_profit")
+    providers.iloc[np.flatnonzero(mine), column] = providers["revenue"].to_numpy()[mine] * margin
+    overall = providers.loc[mine, "operating_profit"].sum() / providers.loc[mine, "revenue"].sum()
+    providers.loc[mine, "tier"] = "planted_group"
+    return truth.rows("outlier_group_margin", "parent_group", [group],
+                      [f"operating margin {overall:.1%} across {int(mine.sum())} companies"])
 
 
 def _margin_outliers(rng: np.random.Generator, providers: pd.DataFrame, n_members: int) -> list:

@@ -28,11 +28,15 @@ def build(streams, region: str, hosts: pd.DataFrame, kids: pd.DataFrame) -> tupl
     settings["setting_id"] = _ids(streams("ids"), settings)
     kids["current_setting_id"] = np.where(row >= 0, settings["setting_id"].to_numpy()[np.maximum(row, 0)], "")
     members = int(hosts["role"].eq("member").sum())
-    planted = truth.fee_outliers(streams("fees"), settings, members)
-    provider_table, margins = providers.attach(streams("providers"), settings, members, region == "national")
+    residents = np.bincount(row[row >= 0], minlength=len(settings))
+    planted = truth.fee_outliers(streams("fees"), settings, members, residents)
+    provider_table, margins = providers.attach(streams("providers"), settings, members, region == "national",
+                                                streams("planted_market"))
     _costs(streams("costs"), kids, settings, row)
     _match_needs(kids, settings, row)
-    parts = [planted, margins, truth.unregistered_settings(settings), truth.children(kids)]
+    placements = truth.fee_outlier_placements(kids, settings, row, planted)
+    premiums = truth.placement_premiums(streams("premiums"), kids, settings, row, members, placements)
+    parts = [planted, margins, placements, premiums, truth.unregistered_settings(settings), truth.children(kids)]
     return settings, provider_table, parts
 
 

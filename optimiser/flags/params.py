@@ -1,0 +1,169 @@
+"""Thresholds of the market flags: validated frozen dataclasses, one per concept, loadable from TOML.
+
+The documented defaults live in optimiser/flags.toml (beside match.toml; a test keeps the two identical). Each
+TOML section is one dataclass here: [unlawful], [profit], [fees], [concentration], [stress]. A run records every
+value with its outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "flags.toml"
+SETTING_TYPES_FOR_SECURE = ("secure_childrens_home", "childrens_home", "residential_special_school")
+PLACEMENT_GROUPS = ("foster_inhouse", "foster_ifa", "childrens_home", "secure", "supported")
+STRESS_RANKINGS = ("children", "places")
+
+
+def _check(name: str, checks: list[tuple[bool, str]]) -> None:
+    problems = [message for ok, message in checks if not ok]
+    if problems:
+        raise ValueError(f"invalid {name} flag parameters: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class UnlawfulParams:
+    secure_lawful_types: tuple[str, ...] = SETTING_TYPES_FOR_SECURE
+    propose_alternatives: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "secure_lawful_types", tuple(self.secure_lawful_types))
+        unknown = sorted(set(self.secure_lawful_types) - set(SETTING_TYPES_FOR_SECURE))
+        _check("unlawful", [(not unknown and bool(self.secure_lawful_types),
+                             f"secure_lawful_types must be some of {', '.join(SETTING_TYPES_FOR_SECURE)} "
+                             f"(got {', '.join(self.secure_lawful_types) or 'none'})")])
+
+
+@dataclass(frozen=True)
+class ProfitParams:
+    benchmark_margin: float = 0.226
+    company_points_over_benchmark: float = 10.0
+    group_points_over_benchmark: float = 4.0
+    robust_z: float = 3.0
+    min_points_over_peers: float = 10.0
+    min_peers: int = 8
+    mad_floor_points: float = 3.0
+    min_revenue: float = 100_000.0
+
+    def __post_init__(self) -> None:
+        _check("profit", [
+            (0 < self.benchmark_margin < 1,
+             f"benchmark_margin is a fraction such as 0.226 (got {self.benchmark_margin})"),
+            (self.company_points_over_benchmark >= 0, "company_points_over_benchmark must not be negative"),
+            (self.group_points_over_benchmark >= 0, "group_points_over_benchmark must not be negative"),
+            (self.robust_z > 0, f"robust_z must be positive (got {self.robust_z})"),
+            (self.min_points_over_peers >= 0, "min_points_over_peers must not be negative"),
+            (self.min_peers >= 3, f"min_peers must be at least 3 for a median and MAD (got {self.min_peers})"),
+            (self.mad_floor_points > 0, f"mad_floor_points must be positive (got {self.mad_floor_points})"),
+            (self.min_revenue >= 0, f"min_revenue must not be negative (got {self.min_revenue})"),
+        ])
+
+
+@dataclass(frozen=True)
+class FeeParams:
+    robust_z: float = 3.0
+    min_ratio: float = 2.0
+    min_gap: float = 500.0
+    list_fee_ratio: float = 1.5
+    high_cost: float = 10_000.0
+    min_log_scale: float = 0.10
+    quantile: float = 0.5
+    min_placements: int = 30
+
+    def __post_init__(self) -> None:
+        _check("fee", [
+            (self.robust_z > 0, f"robust_z must be positive (got {self.robust_z})"),
+            (self.min_ratio >= 1, f"min_ratio must be at least 1 (got {self.min_ratio})"),
+            (self.min_gap >= 0, f"min_gap must not be negative (got {self.min_gap})"),
+            (self.list_fee_ratio > 1, f"list_fee_ratio must be above 1 (got {self.list_fee_ratio})"),
+            (self.high_cost > 0, f"high_cost must be positive (got {self.high_cost})"),
+            (self.min_log_scale > 0, f"min_log_scale must be positive (got {self.min_log_scale})"),
+            (0 < self.quantile < 1, f"quantile must be in (0, 1) (got {self.quantile})"),
+            (self.min_placements >= 10, f"min_placements must be at least 10 (got {self.min_placements})"),
+        ])
+
+
+@dataclass(frozen=True)
+class ConcentrationParams:
+    hhi_moderate: float = 1500.0
+    hhi_high: float = 2500.0
+    dominant_share: float = 0.5
+    min_places: int = 20
+    min_settings: int = 5
+    council_markets: tuple[str, ...] = ("childrens_home", "foster_ifa", "supported")
+    dtr_high_share: float = 0.10
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "council_markets", tuple(self.council_markets))
+        unknown = sorted(set(self.council_markets) - set(PLACEMENT_GROUPS))
+        _check("concentration", [
+            (0 < self.hhi_moderate <= self.hhi_high <= 10_000,
+             f"need 0 < hhi_moderate <= hhi_high <= 10000 (got {self.hhi_moderate}, {self.hhi_high})"),
+            (0 < self.dominant_share <= 1, f"dominant_share must be in (0, 1] (got {self.dominant_share})"),
+            (self.min_places >= 1, f"min_places must be at least 1 (got {self.min_places})"),
+            (self.min_settings >= 1, f"min_settings must be at least 1 (got {self.min_settings})"),
+            (not unknown, f"council_markets must be some of {', '.join(PLACEMENT_GROUPS)} (got {', '.join(unknown)})"),
+            (0 < self.dtr_high_share <= 1, f"dtr_high_share must be in (0, 1] (got {self.dtr_high_share})"),
+        ])
+
+
+@dataclass(frozen=True)
+class StressParams:
+    run: bool = True
+    group: str = ""
+    largest_by: str = "children"
+
+    def __post_init__(self) -> None:
+        _check("stress", [(self.largest_by in STRESS_RANKINGS,
+                           f"largest_by must be one of {', '.join(STRESS_RANKINGS)} (got {self.largest_by!r})")])
+
+
+SECTIONS = {"unlawful": UnlawfulParams, "profit": ProfitParams, "fees": FeeParams,
+            "concentration": ConcentrationParams, "stress": StressParams}
+
+
+@dataclass(frozen=True)
+class FlagParams:
+    unlawful: UnlawfulParams = field(default_factory=UnlawfulParams)
+    profit: ProfitParams = field(default_factory=ProfitParams)
+    fees: FeeParams = field(default_factory=FeeParams)
+    concentration: ConcentrationParams = field(default_factory=ConcentrationParams)
+    stress: StressParams = field(default_factory=StressParams)
+
+    def __post_init__(self) -> None:
+        for name, cls in SECTIONS.items():
+            if not isinstance(getattr(self, name), cls):
+                raise ValueError(f"invalid flag parameters: {name} must be a {cls.__name__}")
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> FlagParams:
+        """Read parameters from TOML; keys left out keep their defaults, unknown keys are an error."""
+        with open(path, "rb") as handle:
+            values = tomllib.load(handle)
+        try:
+            return cls.from_dict(values)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
+    @classmethod
+    def from_dict(cls, values: dict) -> FlagParams:
+        unknown = sorted(set(values) - set(SECTIONS))
+        if unknown:
+            raise ValueError(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
+        sections = {}
+        for name, section in values.items():
+            known = {f.name for f in dataclasses.fields(SECTIONS[name])}
+            if not isinstance(section, dict):
+                raise ValueError(f"[{name}] must be a table of parameters")
+            bad = sorted(set(section) - known)
+            if bad:
+                raise ValueError(f"unknown parameter(s) {', '.join(f'{name}.{b}' for b in bad)}; "
+                                 f"known: {', '.join(f'{name}.{k}' for k in sorted(known))}")
+            sections[name] = SECTIONS[name](**section)
+        return cls(**sections)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

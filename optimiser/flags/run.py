@@ -1,0 +1,123 @@
+"""All the market flags for a region, as one Flags result: the flags table (flags.csv) and the evidence tables
+behind it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from data.region import Region
+from optimiser.flags.common import FLAG_COLUMNS, SEVERITIES, placements
+from optimiser.flags.concentration import concentration_flags, difficult_to_replace, markets
+from optimiser.flags.fees import FeeModel, fee_flags, fee_model
+from optimiser.flags.params import FlagParams
+from optimiser.flags.profit import margins, profit_flags
+from optimiser.flags.stress import StressTest, stress_flags, stress_test
+from optimiser.flags.unlawful import (Proposals, child_flags, propose_alternatives, setting_flags, summary_table,
+                                      unlawful_children, weekly_spend_unregistered)
+from optimiser.params import MatchParams
+
+FLAG_TYPES = {
+    "unregistered_placement": "children in unregistered, cancelled, resigned, suspended or unknown settings",
+    "under_16_supported": "children under 16 in supported accommodation",
+    "secure_need_unmet": "children needing a secure placement living outside a secure or registered home",
+    "unregistered_setting": "unlawful settings with the region's children in them",
+    "profit_outlier": "companies with margins far above peers or the CMA benchmark",
+    "group_profit_outlier": "parent groups with margins above the CMA benchmark",
+    "fee_outlier": "placements far above the expected fee",
+    "high_cost_placement": "placements over the high-cost line",
+    "market_concentration": "highly concentrated markets",
+    "difficult_to_replace_exposure": "providers designated difficult to replace that the region relies on",
+    "provider_exit_stress": "stress test: the largest provider group leaves",
+}
+
+
+@dataclass(frozen=True)
+class Flags:
+    table: pd.DataFrame  # flags.csv: flag, subject_type, subject_id, severity, evidence, action
+    unlawful: pd.DataFrame  # one row per child and unlawful finding, with the placement's details
+    unregistered_summary: pd.DataFrame  # per region, council and provider: children, settings, weekly spend
+    margins: pd.DataFrame  # per company and parent group: margin, peers, robust z, benchmark gap
+    fees: FeeModel  # the expected-fee model and its verdict on every placement
+    markets: pd.DataFrame  # per market: places, HHI, top owner and shares
+    proposals: Proposals | None  # the regional match with step-down referrals
+    stress: StressTest | None
+    timings: dict[str, float]
+
+    def counts(self) -> dict[str, int]:
+        counts = self.table["flag"].value_counts()
+        return {flag: int(counts.get(flag, 0)) for flag in FLAG_TYPES}
+
+    def summary(self) -> dict:
+        weekly, children, settings = weekly_spend_unregistered(self.unlawful)
+        return {"flags": len(self.table), "by_type": self.counts(),
+                "by_severity": {s: int((self.table["severity"] == s).sum()) for s in SEVERITIES},
+                "unregistered": {"children": children, "settings": settings, "weekly_spend": round(weekly, 2)},
+                "fee_model": {"fitted_on": self.fees.fitted_on, "converged": self.fees.converged,
+                              "note": self.fees.note},
+                "step_down_referrals_added": self.proposals.step_down_added if self.proposals else 0,
+                "stress_test": self.stress.summary() if self.stress else None}
+
+
+def find_flags(region: Region, params: FlagParams | None = None, run_date: date | None = None,
+               match_params: MatchParams | None = None,
+               progress: Callable[[str], None] = lambda message: None) -> Flags:
+    """Every flag for the region on `run_date` (default today). The regional match runs once with step-down
+    referrals (to propose registered homes) and once more for the stress test, each only when asked for."""
+    params = params or FlagParams()
+    match_params = match_params or MatchParams()
+    run_date = run_date or date.today()
+    clock, timings = time.perf_counter(), {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[f"{name}_s"] = round(now - clock, 3)
+        clock = now
+
+    placed = placements(region, run_date)
+    found = unlawful_children(region, placed, params.unlawful)
+    proposals = None
+    if params.unlawful.propose_alternatives or params.stress.run:
+        progress(f"Matching the region (this month's referrals, plus a step-down referral for any of the "
+                 f"{found['child_id'].nunique()} children in unlawful settings who has none) to propose registered "
+                 "homes")
+        proposals = propose_alternatives(region, match_params, run_date)
+    lap("match")
+    parts = [child_flags(region, found, proposals if params.unlawful.propose_alternatives else None),
+             setting_flags(region, found)]
+    lap("unlawful")
+    progress("Operating margins against peers and the CMA benchmark")
+    margin_table = margins(region, placed, params.profit)
+    parts.append(profit_flags(region, margin_table, params.profit))
+    lap("profit")
+    progress("Fitting the expected-fee model on the region's placements")
+    model = fee_model(region, placed, params.fees)
+    parts.append(fee_flags(region, model, placed, params.fees, set(found["child_id"])))
+    lap("fees")
+    progress("Market concentration and providers difficult to replace")
+    market_table = markets(region, params.concentration)
+    parts += [concentration_flags(region, market_table, placed, params.concentration),
+              difficult_to_replace(region, placed, params.concentration)]
+    lap("concentration")
+    stress = None
+    if params.stress.run:
+        progress("Stress test: removing the largest provider group and re-matching its children")
+        stress = stress_test(region, placed, params.stress, match_params, run_date,
+                             proposals.allocations if proposals else None)
+        parts.append(stress_flags(stress))
+    lap("stress")
+    table = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else \
+        pd.DataFrame(columns=FLAG_COLUMNS)
+    order = {flag: i for i, flag in enumerate(FLAG_TYPES)}
+    severity = {s: i for i, s in enumerate(SEVERITIES)}
+    table = (table.assign(_f=table["flag"].map(order), _s=table["severity"].map(severity))
+             .sort_values(["_f", "_s", "subject_id"], kind="stable").drop(columns=["_f", "_s"])
+             .reset_index(drop=True))
+    return Flags(table=table[FLAG_COLUMNS], unlawful=found, unregistered_summary=summary_table(region, found),
+                 margins=margin_table, fees=model, markets=market_table, proposals=proposals, stress=stress,
+                 timings=timings)

@@ -1,0 +1,102 @@
+"""Score the market flags against the anomalies the synthetic generator planted (synthetic_truth.csv).
+
+Only tests and benchmarks/flags.py use this; the flags code never sees the truth table. For each flag type:
+  positives  the subjects planted (or, for a rule, the subjects the rule must catch);
+  clean      the population that type judges, less the positives and less any subject that is legitimately
+             affected by a neighbouring plant (a company inside a planted high-margin group, say);
+  recall     positives flagged / positives;  false-positive rate  clean flagged / clean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from data.region import Region
+
+# flag -> truth kind (planted) or "rule" (positives derived from the data by the rule itself)
+TRUTH_KIND = {
+    "unregistered_placement": "child_in_unregistered_setting",
+    "under_16_supported": "under_16_in_supported",
+    "secure_need_unmet": "secure_need_outside_registered_home",
+    "unregistered_setting": "unregistered_setting",
+    "profit_outlier": "outlier_margin",
+    "group_profit_outlier": "outlier_group_margin",
+    "fee_outlier": "fee_outlier_placement",
+    "market_concentration": "concentrated_market",
+    "high_cost_placement": "rule",
+    "difficult_to_replace_exposure": "rule",
+}
+
+
+@dataclass(frozen=True)
+class Score:
+    flag: str
+    positives: int
+    found: int
+    clean: int
+    false_flags: int
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.positives if self.positives else float("nan")
+
+    @property
+    def false_positive_rate(self) -> float:
+        return self.false_flags / self.clean if self.clean else float("nan")
+
+
+def read_truth(folder) -> pd.DataFrame:
+    return pd.read_csv(f"{folder}/synthetic_truth.csv", dtype=str, keep_default_na=False)
+
+
+def score(region: Region, truth: pd.DataFrame, flags: pd.DataFrame, markets: pd.DataFrame,
+          high_cost: float = 10_000.0) -> dict[str, Score]:
+    """Recall and false flags per flag type (see the module docstring for the definitions)."""
+    planted = {kind: set(rows["subject_id"]) for kind, rows in truth.groupby("kind")}
+    flagged = {flag: set(rows["subject_id"]) for flag, rows in flags.groupby("flag")}
+    children = region.children
+    placed = children[children["current_setting_id"].fillna("").ne("")]
+    settings = region.settings.set_index("setting_id")
+    status = placed["current_setting_id"].map(settings["registration_status"])
+    cost = placed["weekly_cost"].fillna(placed["current_setting_id"].map(settings["weekly_fee"]))
+    providers = region.providers
+    accounts = providers[providers["sector"].ne("local_authority") & (providers["revenue"] > 0)]
+    group_of = providers.set_index("provider_id")["parent_group"].fillna("")
+    planted_groups = planted.get("outlier_group_margin", set())
+    in_planted_group = set(group_of[group_of.isin(planted_groups)].index)
+    groups_with_outlier = set(group_of.reindex(list(planted.get("outlier_margin", set()))).dropna()) - {""}
+    in_region = settings["la_code"].isin(region.authorities["la_code"])
+    dtr = providers[providers["difficult_to_replace"].astype(bool)]["provider_id"]
+    used = set(placed["current_setting_id"].map(settings["provider_id"]).dropna()) | set(
+        settings.loc[in_region & settings["registration_status"].eq("active"), "provider_id"])
+    population = {
+        "unregistered_placement": (set(placed["child_id"]), set()),
+        "under_16_supported": (set(placed["child_id"]), set()),
+        "secure_need_unmet": (set(placed["child_id"]), set()),
+        "unregistered_setting": (set(settings.index), set()),
+        "profit_outlier": (set(accounts["provider_id"]), in_planted_group),
+        "group_profit_outlier": (set(group_of[group_of.ne("")]), groups_with_outlier),
+        "fee_outlier": (set(placed.loc[status.eq("active") & cost.notna(), "child_id"]), set()),
+        "market_concentration": (set(markets.loc[markets["assessed"], "area"] + ":"
+                                     + markets.loc[markets["assessed"], "market"]), set()),
+        "high_cost_placement": (set(placed["child_id"]), set()),
+        "difficult_to_replace_exposure": (set(providers["provider_id"]), set()),
+    }
+    rules = {"high_cost_placement": set(placed.loc[cost > high_cost, "child_id"]),
+             "difficult_to_replace_exposure": set(dtr) & used}
+    out = {}
+    for flag, kind in TRUTH_KIND.items():
+        positives = rules[flag] if kind == "rule" else planted.get(kind, set())
+        judged, exempt = population[flag]
+        clean = judged - positives - exempt
+        mine = flagged.get(flag, set())
+        out[flag] = Score(flag, len(positives), len(positives & mine), len(clean), len(clean & mine))
+    return out
+
+
+def table(scores: dict[str, Score]) -> pd.DataFrame:
+    return pd.DataFrame([{"flag": s.flag, "positives": s.positives, "found": s.found, "recall": s.recall,
+                          "clean": s.clean, "false_flags": s.false_flags, "false_positive_rate": s.false_positive_rate}
+                         for s in scores.values()])
