@@ -155,19 +155,80 @@ def cmd_backtest(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     bt = run.backtest
-    regional = bt.regional().pivot(index="model", columns="horizon", values=["mase", "coverage_80", "bias"])
+    regional = bt.regional().assign(bias_pct=lambda d: 100 * d["bias"]).pivot(
+        index="model", columns="horizon", values=["mase", "coverage_80", "bias_pct"])
     series = bt.table[(bt.table["la_code"] != "region") & (bt.table["group"] != "all")]
     median = series.groupby(["model", "horizon"])["mase"].median().unstack("horizon")
     with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 200):
         print(f"Backtest: {len(bt.origins)} origins ({bt.origins[0]:%Y-%m} to {bt.origins[-1]:%Y-%m}), "
               f"horizons {', '.join(map(str, params.backtest.horizons))} months")
         print("Whole region, all groups: MASE (below 1 beats last year's figure), p10-p90 coverage "
-              "(nominal 0.80), bias (share of actual)")
+              "(nominal 0.80), bias (% of actual)")
         print(regional.to_string())
         print("Median MASE over council x group series:")
         print(median.to_string())
     print("Outputs:\n" + "\n".join(f"  {path}" for path in run.outputs.values()))
     return 0
+
+
+def cmd_flags(args) -> int:
+    from datetime import date
+
+    from app.pipeline import run_flags
+    from data.problems import ValidationError
+    from optimiser.flags import FlagParams
+    from optimiser.params import MatchParams
+
+    try:
+        params = FlagParams.from_toml(args.params) if args.params else FlagParams()
+        if args.no_stress or args.no_match:
+            import dataclasses
+            params = dataclasses.replace(
+                params, stress=dataclasses.replace(params.stress, run=False),
+                unlawful=dataclasses.replace(params.unlawful,
+                                             propose_alternatives=params.unlawful.propose_alternatives
+                                             and not args.no_match))
+        match_params = MatchParams.from_toml(args.match_params) if args.match_params else MatchParams()
+        run_date = date.fromisoformat(args.run_date) if args.run_date else None
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        run = run_flags(args.dir, args.out, params, match_params, run_date, progress=_progress)
+    except ValidationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(flags_summary_text(run))
+    return 0
+
+
+def flags_summary_text(run) -> str:
+    from optimiser.flags import FLAG_TYPES
+
+    s = run.summary
+    lines = [f"Market flags: {s['flags']} ({s['by_severity']['high']} high, {s['by_severity']['medium']} medium, "
+             f"{s['by_severity']['low']} low severity)"]
+    lines += [f"  {count:5d}  {flag:30} {FLAG_TYPES[flag]}" for flag, count in s["by_type"].items()]
+    u = s["unregistered"]
+    lines.append(f"  weekly spend on unregistered settings: £{u['weekly_spend']:,.0f} "
+                 f"({u['children']} children in {u['settings']} settings; £{u['weekly_spend'] * 52:,.0f} a year)")
+    councils = run.flags.unregistered_summary
+    councils = councils[councils["level"].eq("council") & councils["weekly_spend"].gt(0)].head(3)
+    if len(councils):
+        lines.append("  most spent on them by: " + ", ".join(
+            f"{r.name} £{r.weekly_spend:,.0f} a week ({r.children_in_unregistered} children)"
+            for r in councils.itertuples()))
+    if s["step_down_referrals_added"]:
+        lines.append(f"  step-down referrals added for the match: {s['step_down_referrals_added']}")
+    t = s["stress_test"]
+    if t:
+        lines.append(f"  stress test: if {t['group']} left, {t['children_displaced']} children would need a new "
+                     f"home (£{t['weekly_spend_before']:,.0f} a week); the region could re-house {t['rehoused']}, "
+                     f"{t['not_rehoused']} could not be placed")
+    return "\n".join(lines + ["Outputs:"] + [f"  {path}" for path in run.outputs.values()])
 
 
 def print_match_summary(run) -> None:
@@ -275,6 +336,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
     p.add_argument("--params", type=Path, help="parameters TOML (defaults: forecasts/forecast.toml)")
     p.add_argument("--seed", type=int, help="random seed of the simulation (default from the parameters, 0)")
+
+    p = command("flags", "Flag unlawful placements (with a registered alternative for each), profit and fee "
+                         "outliers and market concentration, with a provider-exit stress test; write flags.csv.",
+                "rcc flags data/regions/greater-manchester --out out", cmd_flags)
+    p.add_argument("dir", type=Path, nargs="?", default=EMBEDDED_REGION,
+                   help="folder of CSV files or one .xlsx workbook (default: the embedded Greater Manchester)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+    p.add_argument("--params", type=Path, help="flag thresholds TOML (defaults: optimiser/flags.toml)")
+    p.add_argument("--match-params", type=Path, help="match parameters TOML for the step-down proposals and the "
+                                                      "stress test (defaults: optimiser/match.toml)")
+    p.add_argument("--run-date", help="date to count days in placement from, YYYY-MM-DD (default today)")
+    p.add_argument("--no-stress", action="store_true", help="skip the provider-exit stress test (faster)")
+    p.add_argument("--no-match", action="store_true",
+                   help="skip the matcher: no step-down proposals and no stress test (fastest)")
     return parser
 
 

@@ -6,7 +6,7 @@ import json
 import platform
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
@@ -14,12 +14,14 @@ import pandas as pd
 
 from data.geo import TWENTY_MILES_KM
 from data.load import load_region
+from data.region import Region
 from optimiser.baseline import compare_outcomes, la_by_la_baseline
 from optimiser.explain import explanations, sufficiency_gap
 from optimiser.stepdown import with_step_down_referrals
 from optimiser.matching import MatchResult, allocation_table, match_region, weekly_spend
 from optimiser.params import MatchParams
 from optimiser.verify import verify_allocation
+from optimiser.flags import FlagParams, Flags, find_flags
 from forecasts.backtest import Backtest
 from forecasts.demand import Forecast, backtest_region, forecast
 from forecasts.params import ForecastParams
@@ -31,6 +33,7 @@ SHORTAGE_BASELINE = "other councils' children had already taken those places whe
 
 @dataclass(frozen=True)
 class MatchRun:
+    region: Region  # as matched: with the step-down referrals rcc added
     result: MatchResult
     summary: dict
     comparison: pd.DataFrame  # measure x approach (regional, la_by_la)
@@ -79,9 +82,7 @@ def run_match(region_dir: Path, out_dir: Path, params: MatchParams | None = None
         "started_at": started.isoformat(timespec="seconds"),
         "rcc_version": metadata.version("rcc"),
         "python": platform.python_version(),
-        "input": {"source": str(region_dir), "input_hash": region.input_hash,
-                  "warnings": int((region.issues["severity"] == "warning").sum()),
-                  "flags": int((region.issues["severity"] == "flag").sum())},
+        "input": _input_record(region, region_dir),
         "parameters": params.to_dict(),
         "solver": result.solver,
         "status": result.status,
@@ -97,7 +98,7 @@ def run_match(region_dir: Path, out_dir: Path, params: MatchParams | None = None
                        for approach, column in comparison.items()},
     }
     outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
-    return MatchRun(result=result, summary=summary, comparison=comparison, outputs=outputs)
+    return MatchRun(region=region, result=result, summary=summary, comparison=comparison, outputs=outputs)
 
 
 def match_summary(allocations: pd.DataFrame) -> dict:
@@ -123,21 +124,27 @@ class ForecastRun:
 
 def run_forecast(region_dir: Path, out_dir: Path, horizon: int = 24, params: ForecastParams | None = None,
                  scenario: Scenario | None = None, progress=lambda message: None) -> ForecastRun:
-    """Load and validate a region, forecast children in care from its SSDA903 history, write forecast.csv (the
-    Demand table), forecast_costs.csv and forecast_run.json."""
+    """Load and validate a region, forecast children in care from its SSDA903 history, and write forecast.csv
+    (the Demand table), forecast_costs.csv, the rates behind it, the monthly stocks and flows it was fitted on,
+    the preparation's issues and forecast_run.json."""
     params = params or ForecastParams()
     started = datetime.now(timezone.utc)
     progress(f"Loading and validating {region_dir}")
     region = load_region(region_dir)
-    region, step_down = with_step_down_referrals(region, started.date())
-    if len(step_down):
-        progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")
     result = forecast(region, params, horizon, scenario, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
-    outputs = {"forecast": out_dir / "forecast.csv", "costs": out_dir / "forecast_costs.csv",
-               "run": out_dir / "forecast_run.json"}
+    outputs = {name: out_dir / file for name, file in (
+        ("forecast", "forecast.csv"), ("costs", "forecast_costs.csv"), ("rates", "forecast_rates.csv"),
+        ("entries", "forecast_entries.csv"),
+        ("stocks", "history_stocks.csv"), ("flows", "history_flows.csv"),
+        ("preparation", "preparation_issues.csv"), ("run", "forecast_run.json"))}
     result.demand.to_csv(outputs["forecast"], index=False, float_format="%.2f")
     result.costs.to_csv(outputs["costs"], index=False, float_format="%.2f")
+    result.model.rates.table().to_csv(outputs["rates"], index=False, float_format="%.6g")
+    result.model.entries.fitted.to_csv(outputs["entries"], index=False, float_format="%.3f", date_format="%Y-%m-%d")
+    result.history.stocks_table().to_csv(outputs["stocks"], index=False, date_format="%Y-%m-%d")
+    result.history.flows_table().to_csv(outputs["flows"], index=False, date_format="%Y-%m-%d")
+    result.preparation.issues.to_csv(outputs["preparation"], index=False)
     model, prep = result.model, result.preparation
     first_month = pd.Timestamp(result.demand["month"].min())
     weekly = result.demand.groupby("month")["weekly_cost"].sum()
@@ -185,9 +192,6 @@ def run_backtest(region_dir: Path, out_dir: Path, params: ForecastParams | None 
     started = datetime.now(timezone.utc)
     progress(f"Loading and validating {region_dir}")
     region = load_region(region_dir)
-    region, step_down = with_step_down_referrals(region, started.date())
-    if len(step_down):
-        progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")
     clock = time.perf_counter()
     result, preparation = backtest_region(region, params, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -215,3 +219,52 @@ def _input_record(region, region_dir: Path) -> dict:
     return {"source": str(region_dir), "input_hash": region.input_hash,
             "warnings": int((region.issues["severity"] == "warning").sum()),
             "flags": int((region.issues["severity"] == "flag").sum())}
+
+
+@dataclass(frozen=True)
+class FlagsRun:
+    flags: Flags
+    summary: dict
+    outputs: dict[str, Path]
+
+
+def run_flags(region_dir: Path, out_dir: Path, params: FlagParams | None = None,
+              match_params: MatchParams | None = None, run_date: date | None = None,
+              progress=lambda message: None) -> FlagsRun:
+    """Load and validate a region, find every market flag (unlawful placements with step-down proposals, profit and
+    fee outliers, concentration, the stress test), write flags.csv, the evidence tables and flags_run.json."""
+    params = params or FlagParams()
+    started = datetime.now(timezone.utc)
+    run_date = run_date or started.date()
+    progress(f"Loading and validating {region_dir}")
+    region = load_region(region_dir, today=run_date)
+    flags = find_flags(region, params, run_date, match_params, progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {"flags": out_dir / "flags.csv", "unregistered": out_dir / "unregistered_summary.csv",
+               "margins": out_dir / "margins.csv", "fees": out_dir / "fees.csv",
+               "concentration": out_dir / "concentration.csv", "stress": out_dir / "stress_test.csv",
+               "run": out_dir / "flags_run.json"}
+    flags.table.to_csv(outputs["flags"], index=False)
+    flags.unregistered_summary.to_csv(outputs["unregistered"], index=False, float_format="%.2f")
+    flags.margins.to_csv(outputs["margins"], index=False, float_format="%.4f")
+    flags.fees.table.to_csv(outputs["fees"], index=False, float_format="%.3f")
+    flags.markets.to_csv(outputs["concentration"], index=False, float_format="%.3f")
+    if flags.stress is not None:
+        flags.stress.displaced.to_csv(outputs["stress"], index=False, float_format="%.2f")
+    else:
+        outputs.pop("stress")
+    summary = flags.summary()
+    record = {
+        "job": "flags",
+        "started_at": started.isoformat(timespec="seconds"),
+        "run_date": run_date.isoformat(),
+        "rcc_version": metadata.version("rcc"),
+        "python": platform.python_version(),
+        "input": _input_record(region, region_dir),
+        "parameters": params.to_dict(),
+        "match_parameters": (match_params or MatchParams()).to_dict(),
+        "timings": flags.timings,
+        "summary": summary,
+    }
+    outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return FlagsRun(flags=flags, summary=summary, outputs=outputs)

@@ -136,7 +136,7 @@ def _prepare_referrals(region: Region, params: MatchParams, run_date: date) -> p
     """Each referral's unit (its sibling group, or itself), priority, and the point distance is measured from."""
     r = region.referrals.reset_index(drop=True).copy()
     group = r["sibling_group"].fillna("")
-    r["unit_id"] = np.where(group.ne(""), "sibling:" + group, "child:" + r["referral_id"])
+    r["unit_id"] = ("sibling:" + group).where(group.ne(""), "child:" + r["referral_id"]).astype(object)
     r["unit_size"] = r.groupby("unit_id")["referral_id"].transform("size")
     centroid = region.authorities.set_index("la_code")[["lat", "lon"]]
     has_family = r["family_lat"].notna() & r["family_lon"].notna()
@@ -368,6 +368,7 @@ def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame
     """
     grouped = member_pairs[member_pairs["group_fits"]].groupby(["unit_id", "setting_id"], sort=True)
     pairs = grouped.agg(members=("referral_id", "size"), cost=("cost", "sum")).reset_index()
+    pairs = pairs.astype({"unit_id": object, "setting_id": object})  # an empty month keeps its id columns' type
     pairs = pairs.merge(units[["unit_id", "size", "solo"]], on="unit_id")
     pairs = pairs[pairs["members"] == pairs["size"]].drop(columns="members")
     setting = s.set_index("setting_id")

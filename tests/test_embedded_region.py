@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from app.pipeline import run_match
-from data.load import load_region, read_region
+from data.load import read_region
 from optimiser.verify import verify_allocation
 
 EMBEDDED = "data/regions/greater-manchester"
@@ -29,7 +29,7 @@ def test_embedded_region_loads_with_no_errors_and_only_planted_flags():
 def test_embedded_match_is_sound_and_explained(run):
     """Most referrals are matched, none breaks a hard rule, and every unmatched child has a reason."""
     allocations = run.result.allocations
-    assert verify_allocation(load_region(EMBEDDED), allocations).empty
+    assert verify_allocation(run.region, allocations).empty
     assert run.summary["matched"] / run.summary["referrals"] >= 0.8
     unmatched = allocations[allocations["status"] == "unmatched"]
     assert (unmatched["reason"].str.len() > 20).all()

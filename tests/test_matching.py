@@ -313,3 +313,10 @@ def test_fast_path_pieces_relax_and_repair_soundly(seed, tmp_path):
     optimum = match_region(region, MatchParams(solver="scip"), run_date=RUN_DATE).objective
     assert relaxed <= optimum + 1e-6
     assert arrays.feasible(repaired) and arrays.objective(repaired) >= optimum - 1e-6
+
+
+def test_a_month_with_no_referrals_matches_nothing_cleanly(tmp_path):
+    """A region with no home searches this month gives an empty, optimal allocation, not an error."""
+    region = make_region(tmp_path / "region", settings=settings_rows({}), referrals=[])
+    result = match_region(region)
+    assert result.status == "optimal" and result.allocations.empty
