@@ -15,17 +15,17 @@ import pandas as pd
 from data.geo import TWENTY_MILES_KM
 from data.load import load_region
 from data.region import Region
-from optimiser.baseline import compare_outcomes, la_by_la_baseline
-from optimiser.explain import explanations, sufficiency_gap
-from optimiser.stepdown import with_step_down_referrals
-from optimiser.matching import MatchResult, allocation_table, match_region, weekly_spend
-from optimiser.params import MatchParams
-from optimiser.verify import verify_allocation
-from optimiser.flags import FlagParams, Flags, find_flags
 from forecasts.backtest import Backtest
 from forecasts.demand import Forecast, backtest_region, forecast
 from forecasts.params import ForecastParams
 from forecasts.scenarios import Scenario
+from optimiser.baseline import compare_outcomes, la_by_la_baseline
+from optimiser.explain import explanations, sufficiency_gap
+from optimiser.flags import FlagParams, Flags, find_flags
+from optimiser.matching import MatchResult, allocation_table, match_region, weekly_spend
+from optimiser.params import MatchParams
+from optimiser.stepdown import with_step_down_referrals
+from optimiser.verify import verify_allocation
 
 
 SHORTAGE_BASELINE = "other councils' children had already taken those places when this council searched"

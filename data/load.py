@@ -16,7 +16,7 @@ import pandas as pd
 
 from data.problems import Problems, ValidationError
 from data.region import Region
-from data.schema import REQUIRED_TABLES, TABLES, Column, Table
+from data.schema import TABLES, Column, Table
 from data.validate import cross_table_checks
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}

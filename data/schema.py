@@ -8,7 +8,7 @@ definitions, so a change to the contract is made here and nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # --- vocabularies (DATA.md) -------------------------------------------------------------------------------
@@ -359,7 +359,6 @@ CONTROLS = Table(
 TABLES: dict[str, Table] = {
     t.name: t for t in (AUTHORITIES, PROVIDERS, SETTINGS, CHILDREN, REFERRALS, HEADER, EPISODES, UASC, CONTROLS)
 }
-REQUIRED_TABLES = tuple(name for name, t in TABLES.items() if not t.optional_table)
 
 
 def docs_markdown() -> str:

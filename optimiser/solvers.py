@@ -288,7 +288,7 @@ def solve_pyomo(candidates: Candidates, params: MatchParams) -> tuple[pd.Series,
 # --- OR-Tools model builder ------------------------------------------------------------------------------------
 
 def solve_model_builder(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
-    pairs, units = candidates.pairs, candidates.units
+    pairs = candidates.pairs
     model = mb.Model()
     x = model.new_bool_var_series(name="x", index=pairs.index)
     for _, rows in pairs.groupby("unit_id").groups.items():
