@@ -87,6 +87,9 @@ def cmd_match(args) -> int:
     except ValidationError as exc:
         print(exc, file=sys.stderr)
         return 1
+    except ValueError as exc:  # parameters that cannot work with this data, e.g. a penalty below a placement's cost
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print_match_summary(run)
     return 0 if run.result.status != "failed" else 1
 

@@ -80,3 +80,11 @@ def test_every_command_has_help_with_an_example(capsys):
         with pytest.raises(SystemExit):
             main([name, "--help"])
         assert "example:\n  rcc " + name in capsys.readouterr().out
+
+
+def test_match_with_parameters_that_cannot_work_says_why(tmp_path, capsys):
+    """A penalty below a placement's cost is refused with a one-line error naming the fix, not a traceback."""
+    params = tmp_path / "p.toml"
+    params.write_text("unmatched_penalty = 100.0\n")
+    assert main(["match", str(FIXTURES / "valid-region"), "--out", str(tmp_path / "o"), "--params", str(params)]) == 2
+    assert "raise it in the parameters file" in capsys.readouterr().err
