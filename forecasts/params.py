@@ -7,10 +7,10 @@ every value with its outputs.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data.toml_files import load_toml
 from forecasts.groups import GROUPS
 
 DEFAULTS_FILE = Path(__file__).with_name("forecast.toml")
@@ -116,12 +116,7 @@ class ForecastParams:
     @classmethod
     def from_toml(cls, path: str | Path) -> ForecastParams:
         """Read parameters from TOML; keys left out keep their defaults, unknown keys are an error."""
-        with open(path, "rb") as handle:
-            values = tomllib.load(handle)
-        try:
-            return cls.from_dict(values)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        return load_toml(path, cls.from_dict)
 
     @classmethod
     def from_dict(cls, values: dict) -> ForecastParams:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from data.toml_files import load_toml
 from forecasts.groups import AGE_BANDS, BAND_OF_STATE, GROUP_INDEX, GROUPS
 from forecasts.markov import ChainDraws
 
@@ -86,12 +86,8 @@ class Scenario:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Scenario:
-        with open(path, "rb") as handle:
-            values = tomllib.load(handle)
-        try:
-            return cls.from_dict(values)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        """Read from TOML; keys left out keep their defaults, unknown keys are an error."""
+        return load_toml(path, cls.from_dict)
 
     @classmethod
     def from_dict(cls, values: dict) -> Scenario:

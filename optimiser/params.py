@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from data.toml_files import load_toml
+
 DEFAULTS_FILE = Path(__file__).with_name("match.toml")
 SOLVERS = ("fast", "pyomo", "scip", "highs", "cp-sat")  # see optimiser/solvers.py
-NON_NEGATIVE = ("cost_per_km", "over_20_miles_cost", "not_preferred_cost", "outstanding_cost", "good_cost", "requires_improvement_cost",
-                "not_inspected_cost", "inadequate_cost", "sibling_split_cost", "emergency_priority", "waiting_priority_per_day",
-                "in_house_bonus")
+NON_NEGATIVE = ("cost_per_km", "over_20_miles_cost", "not_preferred_cost", "outstanding_cost", "good_cost",
+                "requires_improvement_cost", "not_inspected_cost", "inadequate_cost", "sibling_split_cost",
+                "emergency_priority", "waiting_priority_per_day", "in_house_bonus")
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,14 @@ class MatchParams:
     @classmethod
     def from_toml(cls, path: str | Path) -> MatchParams:
         """Read parameters from a TOML file; keys left out keep their defaults, unknown keys are an error."""
-        with open(path, "rb") as handle:
-            values = tomllib.load(handle)
+        return load_toml(path, cls.from_dict)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> MatchParams:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"{path}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return cls(**values)
 
     def grade_cost(self, grade: str) -> float:

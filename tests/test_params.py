@@ -28,3 +28,11 @@ def test_unknown_key_in_toml_is_an_error(tmp_path):
     path.write_text("cost_per_kn = 3\n")
     with pytest.raises(ValueError, match="cost_per_kn"):
         MatchParams.from_toml(path)
+
+
+def test_a_file_that_is_not_toml_names_the_file(tmp_path):
+    """A broken parameters file is one clear error naming the file, not a parser traceback."""
+    path = tmp_path / "broken.toml"
+    path.write_text("cost_per_km = = 3\n")
+    with pytest.raises(ValueError, match="broken.toml: not valid TOML"):
+        MatchParams.from_toml(path)

@@ -8,9 +8,10 @@ value with its outputs.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from data.toml_files import load_toml
 
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "flags.toml"
 SETTING_TYPES_FOR_SECURE = ("secure_childrens_home", "childrens_home", "residential_special_school")
@@ -141,12 +142,7 @@ class FlagParams:
     @classmethod
     def from_toml(cls, path: str | Path) -> FlagParams:
         """Read parameters from TOML; keys left out keep their defaults, unknown keys are an error."""
-        with open(path, "rb") as handle:
-            values = tomllib.load(handle)
-        try:
-            return cls.from_dict(values)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        return load_toml(path, cls.from_dict)
 
     @classmethod
     def from_dict(cls, values: dict) -> FlagParams:
