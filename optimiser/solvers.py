@@ -37,6 +37,7 @@ from scipy import sparse
 from optimiser.candidates import Candidates
 from optimiser.params import MatchParams
 
+EAGER_CONFLICTS_PER_PAIR = 1.0  # more age-conflict rows than this per pair: add them lazily
 FLOW_COST_SCALE = 100  # min-cost flow needs integer costs: work in pence
 # HiGHS prints a banner unless told not to, even with output disabled.
 MODEL_BUILDER_OPTIONS = {"scip": "limits/gap = {gap}", "highs": "mip_rel_gap = {gap}\noutput_flag = false"}
@@ -102,36 +103,65 @@ class ModelArrays:
 
 def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
     """Flow relaxation and repair for a first answer; the LP relaxation for a bound, a better answer and
-    reduced-cost fixing; then HiGHS on what is left of the MIP, warm-started. Exact: a pair is fixed out only
-    when the LP proves it cannot beat the answer in hand."""
+    reduced-cost fixing; then HiGHS on what is left of the MIP, warm-started.
+
+    Age conflicts (who a child can live alongside) are added lazily when there are many: the MIP is solved with
+    only the conflicts its answers have broken so far, until an answer breaks none. Every model solved is a relaxation of the full
+    one, so its bound is valid, and the final answer satisfies every conflict: the result is exact. Nationally
+    there are hundreds of thousands of conflict rows, of which a handful ever bind.
+    """
     started = time.perf_counter()
-    arrays = ModelArrays.build(candidates)
+    no_conflicts = dataclasses.replace(candidates, conflicts=candidates.conflicts.iloc[:0])
+    relaxed = ModelArrays.build(no_conflicts)
     sizes = candidates.pairs["size"].to_numpy(dtype=float)
-    start = repair(candidates, flow_relaxation(candidates) / sizes)
-    lp = _highs(arrays, params, integer=False)
+    start = repair(candidates, flow_relaxation(candidates) / sizes)  # repair keeps every conflict
+    lp = _highs(relaxed, params, integer=False)
     lp.run()
-    upper = np.ones(len(arrays.c))
+    upper = np.ones(len(relaxed.c))
     lower_bound = -np.inf
     if lp.getModelStatus() == highspy.HighsModelStatus.kOptimal:
         solution = lp.getSolution()
         x_lp, reduced_cost = np.asarray(solution.col_value), np.asarray(solution.col_dual)
         lower_bound = lp.getInfo().objective_function_value
         guided = repair(candidates, x_lp)
-        if arrays.objective(guided) < arrays.objective(start):
+        if relaxed.objective(guided) < relaxed.objective(start):
             start = guided
-        incumbent = arrays.objective(start)
+        incumbent = relaxed.objective(start)
         if _gap(incumbent, lower_bound) <= params.relative_gap:
             return (pd.Series(start > 0.5, index=candidates.pairs.index),
                     SolveReport("optimal", incumbent, lower_bound, _gap(incumbent, lower_bound), "fast"))
         upper[(x_lp < 1e-9) & (reduced_cost > incumbent - lower_bound + 1e-6)] = 0
-    # the time limit covers the whole solve, not each stage of it
-    remaining = dataclasses.replace(params, time_limit_s=max(1.0, params.time_limit_s - (time.perf_counter() - started)))
-    x, report = _solve_highs(arrays, start, remaining, upper)
+    x, report = _solve_with_lazy_conflicts(candidates, start, upper, params, started)
     bound = max(report.bound, min(lower_bound, report.objective))
     gap = _gap(report.objective, bound)
     report = dataclasses.replace(report, bound=bound, gap=gap,
                                  message=_time_limit_message(params, gap) if report.status == "feasible" else "")
     return pd.Series(x > 0.5, index=candidates.pairs.index), report
+
+
+def _solve_with_lazy_conflicts(candidates: Candidates, start: np.ndarray, upper: np.ndarray, params: MatchParams,
+                               started: float) -> tuple[np.ndarray, SolveReport]:
+    conflicts = candidates.conflicts[["pair_a", "pair_b"]]
+    # up front when they are few next to the pairs (one solve); lazily when they would dwarf the model
+    eager = len(conflicts) <= EAGER_CONFLICTS_PER_PAIR * len(candidates.pairs)
+    active = conflicts if eager else conflicts.iloc[:0]
+    while True:
+        # the time limit covers the whole solve, not each stage of it
+        left = params.time_limit_s - (time.perf_counter() - started)
+        arrays = ModelArrays.build(dataclasses.replace(candidates, conflicts=active))
+        x, report = _solve_highs(arrays, start, dataclasses.replace(params, time_limit_s=max(1.0, left)), upper)
+        chosen = x > 0.5
+        broken = conflicts[chosen[conflicts["pair_a"].to_numpy()] & chosen[conflicts["pair_b"].to_numpy()]]
+        if broken.empty:
+            return x, report
+        if left <= 1.0:  # out of time: the repaired answer keeps every conflict
+            objective = arrays.objective(start)
+            return start, SolveReport("feasible", objective, report.bound, _gap(objective, report.bound), "fast")
+        # every conflict of a child whose wish was broken, not only the broken ones: fewer rounds
+        units = candidates.pairs["unit_id"].to_numpy()
+        touched = set(units[broken["pair_a"]]) | set(units[broken["pair_b"]])
+        involved = np.isin(units[conflicts["pair_a"]], list(touched)) | np.isin(units[conflicts["pair_b"]], list(touched))
+        active = pd.concat([active, conflicts[involved]], ignore_index=True).drop_duplicates()
 
 
 def flow_relaxation(candidates: Candidates) -> np.ndarray:
