@@ -284,6 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
                "  rcc match data/regions/greater-manchester --out out\n\nRun `rcc COMMAND --help` for each command.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def region_and_out(p, region_help="folder of CSV files or one .xlsx workbook (default: the embedded "
+                                      "Greater Manchester)"):
+        p.add_argument("dir", type=Path, nargs="?", default=EMBEDDED_REGION, help=region_help)
+        p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+
     def command(name, help_text, example, func):
         p = sub.add_parser(name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -311,9 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("match", "Match every referral in the region to a registered setting; write allocations.csv "
                          "and run.json.", "rcc match data/regions/greater-manchester --out out", cmd_match)
-    p.add_argument("dir", type=Path, nargs="?", default=EMBEDDED_REGION,
-                   help="folder of CSV files or one .xlsx workbook (default: the embedded Greater Manchester)")
-    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+    region_and_out(p)
     p.add_argument("--params", type=Path, help="parameters TOML (defaults: optimiser/match.toml)")
     p.add_argument("--backend", "--solver", dest="solver", choices=list(SOLVERS),
                    help="override the backend: fast (default), pyomo (reference), scip, highs, cp-sat")
@@ -322,11 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("forecast", "Forecast children in care per council x placement group x age band with p10-p90 "
                             "intervals; write forecast.csv (the Demand table) and forecast_run.json.",
                 "rcc forecast data/regions/greater-manchester --horizon 24 --out out", cmd_forecast)
-    p.add_argument("dir", type=Path, nargs="?", default=EMBEDDED_REGION,
-                   help="folder of CSV files or one .xlsx workbook with SSDA903 header.csv and episodes.csv "
-                        "(default: the embedded Greater Manchester)")
+    region_and_out(p, "folder of CSV files or one .xlsx workbook with SSDA903 header.csv and episodes.csv "
+                      "(default: the embedded Greater Manchester)")
     p.add_argument("--horizon", type=int, default=24, help="months ahead (default 24)")
-    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
     p.add_argument("--scenario", type=Path, help="scenario TOML (levers and rate edits); default: no change")
     p.add_argument("--params", type=Path, help="parameters TOML (defaults: forecasts/forecast.toml)")
     p.add_argument("--seed", type=int, help="random seed of the simulation (default from the parameters, 0)")
@@ -334,18 +335,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("backtest", "Refit and forecast from past months and score against what happened: write "
                             "backtest.csv (MASE, bias, p10-p90 coverage per series, horizon and model).",
                 "rcc backtest data/regions/greater-manchester --out out", cmd_backtest)
-    p.add_argument("dir", type=Path, nargs="?", default=EMBEDDED_REGION,
-                   help="folder of CSV files or one .xlsx workbook (default: the embedded Greater Manchester)")
-    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+    region_and_out(p)
     p.add_argument("--params", type=Path, help="parameters TOML (defaults: forecasts/forecast.toml)")
     p.add_argument("--seed", type=int, help="random seed of the simulation (default from the parameters, 0)")
 
     p = command("flags", "Flag unlawful placements (with a registered alternative for each), profit and fee "
                          "outliers and market concentration, with a provider-exit stress test; write flags.csv.",
                 "rcc flags data/regions/greater-manchester --out out", cmd_flags)
-    p.add_argument("dir", type=Path, nargs="?", default=EMBEDDED_REGION,
-                   help="folder of CSV files or one .xlsx workbook (default: the embedded Greater Manchester)")
-    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+    region_and_out(p)
     p.add_argument("--params", type=Path, help="flag thresholds TOML (defaults: optimiser/flags.toml)")
     p.add_argument("--match-params", type=Path, help="match parameters TOML for the step-down proposals and the "
                                                       "stress test (defaults: optimiser/match.toml)")
