@@ -78,11 +78,7 @@ def run_match(region_dir: Path, out_dir: Path, params: MatchParams | None = None
     baseline.to_csv(outputs["baseline"], index=False, float_format="%.2f")
     comparison.to_csv(outputs["comparison"], index_label="measure", float_format="%.3f")
     record = {
-        "job": "match",
-        "started_at": started.isoformat(timespec="seconds"),
-        "rcc_version": metadata.version("rcc"),
-        "python": platform.python_version(),
-        "input": _input_record(region, region_dir),
+        **_run_header("match", started, region, region_dir),
         "parameters": params.to_dict(),
         "solver": result.solver,
         "status": result.status,
@@ -149,11 +145,7 @@ def run_forecast(region_dir: Path, out_dir: Path, horizon: int = 24, params: For
     first_month = pd.Timestamp(result.demand["month"].min())
     weekly = result.demand.groupby("month")["weekly_cost"].sum()
     record = {
-        "job": "forecast",
-        "started_at": started.isoformat(timespec="seconds"),
-        "rcc_version": metadata.version("rcc"),
-        "python": platform.python_version(),
-        "input": _input_record(region, region_dir),
+        **_run_header("forecast", started, region, region_dir),
         "parameters": params.to_dict(),
         "scenario": result.scenario.to_dict(),
         "horizon_months": horizon,
@@ -200,11 +192,7 @@ def run_backtest(region_dir: Path, out_dir: Path, params: ForecastParams | None 
     result.table.to_csv(outputs["backtest"], index=False, float_format="%.4f")
     result.forecasts.to_csv(outputs["forecasts"], index=False, float_format="%.2f", date_format="%Y-%m")
     record = {
-        "job": "backtest",
-        "started_at": started.isoformat(timespec="seconds"),
-        "rcc_version": metadata.version("rcc"),
-        "python": platform.python_version(),
-        "input": _input_record(region, region_dir),
+        **_run_header("backtest", started, region, region_dir),
         "parameters": params.to_dict(),
         "origins": [f"{m:%Y-%m}" for m in result.origins],
         "preparation": {row.rule: int(row.rows) for row in preparation.report.itertuples()},
@@ -215,10 +203,13 @@ def run_backtest(region_dir: Path, out_dir: Path, params: ForecastParams | None 
     return BacktestRun(backtest=result, outputs=outputs)
 
 
-def _input_record(region, region_dir: Path) -> dict:
-    return {"source": str(region_dir), "input_hash": region.input_hash,
-            "warnings": int((region.issues["severity"] == "warning").sum()),
-            "flags": int((region.issues["severity"] == "flag").sum())}
+def _run_header(job: str, started: datetime, region: Region, region_dir: Path) -> dict:
+    """What every run record starts with: the job, when, which code, and exactly which input."""
+    return {"job": job, "started_at": started.isoformat(timespec="seconds"), "rcc_version": metadata.version("rcc"),
+            "python": platform.python_version(),
+            "input": {"source": str(region_dir), "input_hash": region.input_hash,
+                      "warnings": int((region.issues["severity"] == "warning").sum()),
+                      "flags": int((region.issues["severity"] == "flag").sum())}}
 
 
 @dataclass(frozen=True)
@@ -255,12 +246,8 @@ def run_flags(region_dir: Path, out_dir: Path, params: FlagParams | None = None,
         outputs.pop("stress")
     summary = flags.summary()
     record = {
-        "job": "flags",
-        "started_at": started.isoformat(timespec="seconds"),
+        **_run_header("flags", started, region, region_dir),
         "run_date": run_date.isoformat(),
-        "rcc_version": metadata.version("rcc"),
-        "python": platform.python_version(),
-        "input": _input_record(region, region_dir),
         "parameters": params.to_dict(),
         "match_parameters": (match_params or MatchParams()).to_dict(),
         "timings": flags.timings,
