@@ -289,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("dir", type=Path, nargs="?", default=EMBEDDED_REGION, help=region_help)
         p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
 
+    def forecast_options(p):
+        p.add_argument("--params", type=Path, help="parameters TOML (defaults: forecasts/forecast.toml)")
+        p.add_argument("--seed", type=int, help="random seed of the simulation (default from the parameters, 0)")
+
     def command(name, help_text, example, func):
         p = sub.add_parser(name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -329,15 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
                       "(default: the embedded Greater Manchester)")
     p.add_argument("--horizon", type=int, default=24, help="months ahead (default 24)")
     p.add_argument("--scenario", type=Path, help="scenario TOML (levers and rate edits); default: no change")
-    p.add_argument("--params", type=Path, help="parameters TOML (defaults: forecasts/forecast.toml)")
-    p.add_argument("--seed", type=int, help="random seed of the simulation (default from the parameters, 0)")
+    forecast_options(p)
 
     p = command("backtest", "Refit and forecast from past months and score against what happened: write "
                             "backtest.csv (MASE, bias, p10-p90 coverage per series, horizon and model).",
                 "rcc backtest data/regions/greater-manchester --out out", cmd_backtest)
     region_and_out(p)
-    p.add_argument("--params", type=Path, help="parameters TOML (defaults: forecasts/forecast.toml)")
-    p.add_argument("--seed", type=int, help="random seed of the simulation (default from the parameters, 0)")
+    forecast_options(p)
 
     p = command("flags", "Flag unlawful placements (with a registered alternative for each), profit and fee "
                          "outliers and market concentration, with a provider-exit stress test; write flags.csv.",

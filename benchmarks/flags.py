@@ -24,24 +24,16 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import region_folder  # noqa: E402
+
 from data.load import load_region  # noqa: E402
 from optimiser.flags import FlagParams, find_flags  # noqa: E402
 from optimiser.flags.params import StressParams, UnlawfulParams  # noqa: E402
 from tests.flag_scoring import read_truth, score, table  # noqa: E402
 
-EMBEDDED = ROOT / "data" / "regions" / "greater-manchester"
 RUN_DATE = date(2026, 11, 22)  # three weeks after the synthetic regions' snapshot
 DEFAULT_REGIONS = "greater-manchester:7,greater-manchester:8,greater-manchester:9,south-east:3"
 
-
-def region_folder(name: str, seed: int, workdir: Path) -> Path:
-    if name == "greater-manchester" and seed == 7:
-        return EMBEDDED
-    from data.synthetic import generate, write
-
-    folder = workdir / f"{name}-{seed}"
-    write(generate(name, seed), folder)
-    return folder
 
 
 def main() -> None:
@@ -55,7 +47,7 @@ def main() -> None:
         for i, pair in enumerate(args.regions.split(",")):
             name, seed = pair.split(":")
             started = time.perf_counter()
-            folder = region_folder(name, int(seed), Path(tmp))
+            folder = region_folder(name, int(seed), Path(tmp), verbose=False)
             made = time.perf_counter()
             region = load_region(folder, today=RUN_DATE)
             loaded = time.perf_counter()

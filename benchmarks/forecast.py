@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -29,29 +28,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import peak_memory_mb, region_folder  # noqa: E402
+
 from data.load import load_region  # noqa: E402
 from forecasts.backtest import backtest  # noqa: E402
 from forecasts.demand import population, prepared_history  # noqa: E402
 from forecasts.params import ForecastParams  # noqa: E402
 from forecasts.simulate import demand_table, fit, simulate  # noqa: E402
 
-EMBEDDED = ROOT / "data" / "regions" / "greater-manchester"
 
 
-def region_folder(name: str, seed: int, workdir: Path) -> Path:
-    if name == "greater-manchester" and seed == 7:
-        return EMBEDDED
-    from data.synthetic import generate, write
-
-    started = time.perf_counter()
-    folder = workdir / name
-    write(generate(name, seed), folder)
-    print(f"synthesised {name} (seed {seed}) in {time.perf_counter() - started:.1f} s")
-    return folder
-
-
-def peak_memory_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import resource
 import sys
 import tempfile
 import time
@@ -20,28 +19,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import peak_memory_mb, region_folder  # noqa: E402
+
 from data.load import load_region  # noqa: E402
 from optimiser.candidates import build_candidates  # noqa: E402
 from optimiser.params import MatchParams  # noqa: E402
 from optimiser.solvers import BACKENDS, flow_relaxation  # noqa: E402
 
-EMBEDDED = ROOT / "data" / "regions" / "greater-manchester"
 
 
-def region_folder(name: str, seed: int, workdir: Path) -> Path:
-    if name == "greater-manchester" and seed == 7:
-        return EMBEDDED
-    from data.synthetic import generate, write
-
-    started = time.perf_counter()
-    folder = workdir / name
-    write(generate(name, seed, progress=lambda m: print(f"  synth: {m}", flush=True)), folder)
-    print(f"synthesised {name} (seed {seed}) in {time.perf_counter() - started:.1f} s")
-    return folder
-
-
-def peak_memory_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
