@@ -40,19 +40,19 @@ class MatchRun:
     outputs: dict[str, Path]
 
 
-def run_match(region_dir: Path, out_dir: Path, params: MatchParams | None = None,
-              progress=lambda message: None) -> MatchRun:
-    """Load and validate a region, match it, check the answer independently, and write the outputs."""
+def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None = None,
+              progress=lambda message: None, run_date: date | None = None) -> MatchRun:
+    """Load and validate a region (or take one already loaded), match it, check the answer independently, and write
+    the outputs."""
     params = params or MatchParams()
     started = datetime.now(timezone.utc)
-    progress(f"Loading and validating {region_dir}")
-    region = load_region(region_dir)
-    region, step_down = with_step_down_referrals(region, started.date())
+    region = _loaded(source, progress, run_date)
+    region, step_down = with_step_down_referrals(region, run_date or started.date())
     if len(step_down):
         progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")
     progress(f"Matching {len(region.referrals)} referrals against {len(region.settings)} settings "
              f"({params.solver}, time limit {params.time_limit_s:g} s)")
-    result = match_region(region, params)
+    result = match_region(region, params, run_date)
     violations = verify_allocation(region, result.allocations, params)
     if not violations.empty:
         # A broken hard rule is a bug in rcc, never something to hand to a commissioner.
@@ -78,7 +78,7 @@ def run_match(region_dir: Path, out_dir: Path, params: MatchParams | None = None
     baseline.to_csv(outputs["baseline"], index=False, float_format="%.2f")
     comparison.to_csv(outputs["comparison"], index_label="measure", float_format="%.3f")
     record = {
-        **_run_header("match", started, region, region_dir),
+        **_run_header("match", started, region),
         "parameters": params.to_dict(),
         "solver": result.solver,
         "status": result.status,
@@ -118,15 +118,14 @@ class ForecastRun:
     outputs: dict[str, Path]
 
 
-def run_forecast(region_dir: Path, out_dir: Path, horizon: int = 24, params: ForecastParams | None = None,
+def run_forecast(source: Path | Region, out_dir: Path, horizon: int = 24, params: ForecastParams | None = None,
                  scenario: Scenario | None = None, progress=lambda message: None) -> ForecastRun:
     """Load and validate a region, forecast children in care from its SSDA903 history, and write forecast.csv
     (the Demand table), forecast_costs.csv, the rates behind it, the monthly stocks and flows it was fitted on,
     the preparation's issues and forecast_run.json."""
     params = params or ForecastParams()
     started = datetime.now(timezone.utc)
-    progress(f"Loading and validating {region_dir}")
-    region = load_region(region_dir)
+    region = _loaded(source, progress)
     result = forecast(region, params, horizon, scenario, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {name: out_dir / file for name, file in (
@@ -145,7 +144,7 @@ def run_forecast(region_dir: Path, out_dir: Path, horizon: int = 24, params: For
     first_month = pd.Timestamp(result.demand["month"].min())
     weekly = result.demand.groupby("month")["weekly_cost"].sum()
     record = {
-        **_run_header("forecast", started, region, region_dir),
+        **_run_header("forecast", started, region),
         "parameters": params.to_dict(),
         "scenario": result.scenario.to_dict(),
         "horizon_months": horizon,
@@ -176,14 +175,13 @@ class BacktestRun:
     outputs: dict[str, Path]
 
 
-def run_backtest(region_dir: Path, out_dir: Path, params: ForecastParams | None = None,
+def run_backtest(source: Path | Region, out_dir: Path, params: ForecastParams | None = None,
                  progress=lambda message: None) -> BacktestRun:
     """Rolling-origin backtest of the chain and the baselines: write backtest.csv (la_code, group, horizon, model,
     mase, bias, coverage_80), backtest_forecasts.csv (every forecast scored) and backtest_run.json."""
     params = params or ForecastParams()
     started = datetime.now(timezone.utc)
-    progress(f"Loading and validating {region_dir}")
-    region = load_region(region_dir)
+    region = _loaded(source, progress)
     clock = time.perf_counter()
     result, preparation = backtest_region(region, params, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -192,7 +190,7 @@ def run_backtest(region_dir: Path, out_dir: Path, params: ForecastParams | None 
     result.table.to_csv(outputs["backtest"], index=False, float_format="%.4f")
     result.forecasts.to_csv(outputs["forecasts"], index=False, float_format="%.2f", date_format="%Y-%m")
     record = {
-        **_run_header("backtest", started, region, region_dir),
+        **_run_header("backtest", started, region),
         "parameters": params.to_dict(),
         "origins": [f"{m:%Y-%m}" for m in result.origins],
         "preparation": {row.rule: int(row.rows) for row in preparation.report.itertuples()},
@@ -203,11 +201,20 @@ def run_backtest(region_dir: Path, out_dir: Path, params: ForecastParams | None 
     return BacktestRun(backtest=result, outputs=outputs)
 
 
-def _run_header(job: str, started: datetime, region: Region, region_dir: Path) -> dict:
+def _loaded(source: Path | Region, progress, today: date | None = None) -> Region:
+    """The jobs take a folder (the CLI) or a Region already loaded (the monthly batch and the dashboard, which load
+    once and run several jobs, or edit controls before re-solving)."""
+    if isinstance(source, Region):
+        return source
+    progress(f"Loading and validating {source}")
+    return load_region(source, today=today)
+
+
+def _run_header(job: str, started: datetime, region: Region) -> dict:
     """What every run record starts with: the job, when, which code, and exactly which input."""
     return {"job": job, "started_at": started.isoformat(timespec="seconds"), "rcc_version": metadata.version("rcc"),
             "python": platform.python_version(),
-            "input": {"source": str(region_dir), "input_hash": region.input_hash,
+            "input": {"source": region.source, "input_hash": region.input_hash,
                       "warnings": int((region.issues["severity"] == "warning").sum()),
                       "flags": int((region.issues["severity"] == "flag").sum())}}
 
@@ -219,7 +226,7 @@ class FlagsRun:
     outputs: dict[str, Path]
 
 
-def run_flags(region_dir: Path, out_dir: Path, params: FlagParams | None = None,
+def run_flags(source: Path | Region, out_dir: Path, params: FlagParams | None = None,
               match_params: MatchParams | None = None, run_date: date | None = None,
               progress=lambda message: None) -> FlagsRun:
     """Load and validate a region, find every market flag (unlawful placements with step-down proposals, profit and
@@ -227,8 +234,7 @@ def run_flags(region_dir: Path, out_dir: Path, params: FlagParams | None = None,
     params = params or FlagParams()
     started = datetime.now(timezone.utc)
     run_date = run_date or started.date()
-    progress(f"Loading and validating {region_dir}")
-    region = load_region(region_dir, today=run_date)
+    region = _loaded(source, progress, run_date)
     flags = find_flags(region, params, run_date, match_params, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {"flags": out_dir / "flags.csv", "unregistered": out_dir / "unregistered_summary.csv",
@@ -246,7 +252,7 @@ def run_flags(region_dir: Path, out_dir: Path, params: FlagParams | None = None,
         outputs.pop("stress")
     summary = flags.summary()
     record = {
-        **_run_header("flags", started, region, region_dir),
+        **_run_header("flags", started, region),
         "run_date": run_date.isoformat(),
         "parameters": params.to_dict(),
         "match_parameters": (match_params or MatchParams()).to_dict(),
