@@ -20,6 +20,7 @@ import pandas as pd
 
 DEMAND_COLUMNS = ("la_code", "group", "age_band", "month", "mean", "p10", "p50", "p90")
 STOCK_COLUMNS = ("mean", "p10", "p50", "p90")
+AGE_BAND_PATTERN = r"^(\d+)-(\d+)$"  # whole years, upper bound excluded: "10-16" is 10 to 15
 # The forecast's commissioned placement groups as the kinds of home a referral asks for (explain.needed_group):
 # in-house and agency fostering are one need, since which of the two a child ends up in is the search's outcome.
 # Kinship, living with parents, adoption and "other" are not homes an RCC commissions.
@@ -44,11 +45,24 @@ def check_demand(demand: pd.DataFrame, source: str = "the forecast") -> pd.DataF
             # row numbers as a spreadsheet shows them: the header is row 1
             problems.append(f"row {row + 2}, column {column}: {demand[column].iloc[row]!r} is not a "
                             + ("date" if column == "month" else "number of children (0 or more)"))
+    for row in np.flatnonzero(~table["age_band"].astype(str).str.fullmatch(AGE_BAND_PATTERN[1:-1]).to_numpy())[:5]:
+        problems.append(f"row {row + 2}, column age_band: {demand['age_band'].iloc[row]!r} is not an age band "
+                        "such as 10-16")
     if problems:
         raise ValueError(f"{source}: " + "; ".join(problems))
     if table.empty:
         raise ValueError(f"{source}: the Demand table has no rows")
     return table
+
+
+def for_region(demand: pd.DataFrame, la_codes: list[str]) -> pd.DataFrame:
+    """The forecast's rows for the region's councils; a ValueError when it has none (a forecast of another region)."""
+    rows = demand[demand["la_code"].isin(la_codes)]
+    if rows.empty:
+        found = ", ".join(sorted(demand["la_code"].astype(str).unique())[:5])
+        raise ValueError(f"the forecast is for councils {found}, none of which is in this region's authorities.csv "
+                         f"({', '.join(sorted(la_codes)[:5])}...): forecast this region with `rcc forecast`")
+    return rows
 
 
 def read_demand(path: Path) -> pd.DataFrame:
@@ -131,5 +145,5 @@ def new_demand(demand: pd.DataFrame, run_date: date, horizon: int) -> pd.DataFra
 
 def band_ages(age_band: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """First and last whole year of each age band label ("10-16" is 10 to 15)."""
-    parts = age_band.str.split("-", expand=True).astype(int)
+    parts = age_band.astype(str).str.extract(AGE_BAND_PATTERN).astype(int)
     return parts[0].to_numpy(), parts[1].to_numpy() - 1

@@ -31,7 +31,7 @@ import pandas as pd
 from data.region import Region
 from data.schema import TABLES
 from optimiser.candidates import Candidates
-from optimiser.demand import NEED_GROUP, band_ages, stock_rise
+from optimiser.demand import NEED_GROUP, band_ages, for_region, stock_rise
 from optimiser.matching import MatchResult, match_region
 from optimiser.params import MatchParams
 
@@ -123,9 +123,12 @@ def match_with_lookahead(region: Region, demand: pd.DataFrame, params: MatchPara
     objective and bound are the model's, held places included). The Lookahead has what was held and the whole
     allocation, to verify against `Lookahead.region`.
     """
+    demand = for_region(demand, region.la_codes)
     places = places_to_hold(demand, run_date, params)
     holds = hold_referrals(region, places, demand, run_date, params)
-    matched = region.replace(referrals=pd.concat([region.referrals, holds], ignore_index=True)) if len(holds) else region
+    matched = region
+    if len(holds):
+        matched = region.replace(referrals=pd.concat([region.referrals, holds], ignore_index=True))
     full = match_region(matched, params, run_date)
     is_hold = full.allocations["referral_id"].isin(set(holds["referral_id"]))
     held = full.allocations[is_hold]
@@ -197,6 +200,7 @@ def without_referrals(candidates: Candidates, referral_ids: set[str]) -> Candida
                                      & candidates.conflicts["pair_b"].isin(pairs.index)]
     return Candidates(units=candidates.units[candidates.units["unit_id"].isin(units)], pairs=pairs,
                       member_pairs=candidates.member_pairs[candidates.member_pairs["unit_id"].isin(units)],
-                      conflicts=conflicts, survivors=candidates.survivors.drop(index=list(referral_ids), errors="ignore"),
+                      conflicts=conflicts,
+                      survivors=candidates.survivors.drop(index=list(referral_ids), errors="ignore"),
                       referrals=referrals)
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from data.region import Region
 from data.schema import TABLES
-from optimiser.demand import band_ages, months_after, new_demand
+from optimiser.demand import band_ages, for_region, months_after, new_demand
 from optimiser.explain import exploded_needs, needed_group
 from optimiser.lookahead import HOLD_PROFILE
 from optimiser.matching import MatchResult, match_region
@@ -101,9 +101,10 @@ def draw_cohort(region: Region, expected: pd.DataFrame, seed: int = 0) -> pd.Dat
             owed[(la_code, group)] = -remaining
     columns = [*TABLES["referrals"].column_names, "group", "age_band", "month"]  # the template's unit is dropped
     cohort = pd.DataFrame(children, columns=columns)
-    number = pd.Series(np.arange(1, len(cohort) + 1)).map("{:05d}".format)
+    number = pd.Series([f"{i:05d}" for i in range(1, len(cohort) + 1)], dtype=object)
     cohort["referral_id"] = COHORT_PREFIX + "R" + number
     cohort["child_id"] = COHORT_PREFIX + "C" + number
+    cohort["month"] = pd.to_datetime(cohort["month"])
     return cohort.astype(region.referrals.dtypes.to_dict(), errors="ignore")
 
 
@@ -139,6 +140,7 @@ def plan(region: Region, demand: pd.DataFrame, horizon: int, params, run_date: d
     referrals (`region` as `rcc match` would match it, step-down referrals included)."""
     if horizon < 1:
         raise ValueError(f"the planning horizon must be at least 1 month (got {horizon})")
+    demand = for_region(demand, region.la_codes)
     expected = new_demand(demand, run_date, horizon)
     cohort = draw_cohort(region, expected, seed)
     today = match_region(region, params, run_date)

@@ -10,31 +10,20 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from optimiser.demand import check_demand, read_demand, stock_rise
+from optimiser.demand import read_demand, stock_rise
 from optimiser.lookahead import match_with_lookahead, places_to_hold
 from optimiser.matching import match_region
 from optimiser.params import MatchParams
 from optimiser.verify import verify_allocation
-from tests.builders import make_region, referral_rows, settings_rows, write_region
+from tests.builders import (AUTHORITY, demand_table, make_region, referral_rows, settings_rows,
+                            write_region)
 
 RUN_DATE = date(2026, 11, 22)
-COUNCIL = "E08000003"
+COUNCIL = AUTHORITY["la_code"]
 SECURE_BED = {"setting_type": "secure_childrens_home", "places": 1, "vacancies": 1, "weekly_fee": 10_000,
               "age_min": 10, "age_max": 17}
 SECURE_CHILD = {"secure_required": True, "residential_suitability": "preferred", "foster_suitability": "unsuitable",
                 "needed_by": "2026-12-15"}
-
-
-def demand_table(rows, first_month: date = date(2026, 11, 1)) -> pd.DataFrame:
-    """A Demand table from (la_code, group, age_band, [stock per month from first_month], p90 per month or None)."""
-    records = []
-    for la_code, group, age_band, stock, high in rows:
-        for k, value in enumerate(stock):
-            month = (pd.Timestamp(first_month) + pd.DateOffset(months=k)).strftime("%Y-%m-%d")
-            top = value if high is None else high[k]
-            records.append({"la_code": la_code, "group": group, "age_band": age_band, "month": month,
-                            "mean": value, "p10": value, "p50": value, "p90": top})
-    return check_demand(pd.DataFrame(records))
 
 
 SECURE_EMERGENCY_FORECAST = [(COUNCIL, "secure", "10-16", [1.0, 1.0, 1.0], [1.0, 2.0, 2.0])]
