@@ -10,7 +10,7 @@ to the next in the forecast column `lookahead_column` (p90 by default: a month b
 whole places.
 
 How: each expected child is a placeholder referral (id HOLD-..., the council's centroid as home, no particular
-needs, the age its group's children have in the forecast) in the same model, under the same rules, whose
+needs, the age its group's children have in the forecast, within 20 miles unless secure) in the same model, under the same rules, whose
 "unmatched penalty" is `hold_value`. The hold is soft: a real child takes a held place whenever leaving them for
 the next run would cost more than the place is worth (an emergency, or a child long past their needed-by date),
 and a child who can go elsewhere is steered there unless that costs more than the hold is worth. Which places are
@@ -28,6 +28,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from data.geo import TWENTY_MILES_KM
 from data.region import Region
 from data.schema import TABLES
 from optimiser.candidates import Candidates
@@ -46,6 +47,10 @@ HOLD_PROFILE = {
     "secure": {"residential_suitability": "preferred", "secure_required": True},
     "supported": {"supported_suitability": "preferred"},
 }
+# A place held for a council's emergencies is within 20 miles of it (the distance the DfE reports on): a place
+# further away is the out-of-area emergency placement the hold is meant to prevent, and an uncapped placeholder
+# would pair with every vacancy of its kind in a national run. Secure homes are too few nationally for a cap.
+UNCAPPED_GROUPS = ("secure",)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ def hold_referrals(region: Region, places: pd.DataFrame, demand: pd.DataFrame, r
         "keep_school": False, "foster_suitability": "unsuitable", "residential_suitability": "unsuitable",
         "supported_suitability": "unsuitable", "secure_required": False, "needs": [()] * len(rows),
         "cared_alongside": "no_preference", "ratio": "standard", "risk_to_self": "none", "risk_to_others": "none",
+        "max_distance_km": np.where(rows["group"].isin(UNCAPPED_GROUPS), np.nan, TWENTY_MILES_KM),
         "current_setting_id": ""})
     for group, profile in HOLD_PROFILE.items():
         for column, value in profile.items():
@@ -185,7 +191,7 @@ def _held_back_reasons(allocations: pd.DataFrame, candidates: Candidates, held: 
     allocations.loc[hit, "reason"] = (
         "the places that could take this child went to other children or are held back for emergencies the "
         "forecast expects before the next run (held: " + allocations.loc[hit, "referral_id"].map(where)
-        + "); the child is not an emergency and can be matched at the next run")
+        + "); a held place goes only to a child more urgent than this one, who can be matched at the next run")
     return allocations
 
 
