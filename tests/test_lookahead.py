@@ -147,3 +147,16 @@ def test_hold_value_must_be_positive():
     """A hold worth nothing would hold nothing: refused with the parameter's name."""
     with pytest.raises(ValueError, match="hold_value"):
         dataclasses.replace(MatchParams(), hold_value=0.0)
+
+
+def test_a_place_far_from_the_council_is_not_held(tmp_path):
+    """A foster home 50 km away is no place for a council's emergency: it is not held, and the table says why."""
+    far = {"setting_type": "foster_ifa", "places": 1, "vacancies": 1, "weekly_fee": 900, "lat": 53.451 + 0.45}
+    region = make_region(tmp_path / "r", settings=settings_rows(far), referrals=referral_rows(
+        {"foster_suitability": "preferred", "needed_by": "2026-12-15"}))
+    rising = demand_table([(COUNCIL, "foster_ifa", "5-10", [4.0, 5.0, 5.0], None)])
+    result, lookahead = match_with_lookahead(region, rising, MatchParams(), RUN_DATE)
+    assert result.allocations.loc[0, "setting_id"] == "S1"
+    held = lookahead.held_back.iloc[0]
+    assert (held["group"], held["places_expected"], held["places_held"]) == ("foster", 1, 0)
+    assert "maximum distance" in held["why"]
