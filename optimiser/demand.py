@@ -93,6 +93,16 @@ def group_stock(demand: pd.DataFrame, column: str) -> pd.DataFrame:
         columns={column: "children"})
 
 
+def band_stock(demand: pd.DataFrame, months: list[pd.Timestamp] | None = None) -> pd.DataFrame:
+    """Mean children in care per council x need group x month x age band (in-house and agency fostering added
+    together): la_code, group, month, age_band, mean."""
+    table = demand[demand["group"].isin(list(NEED_GROUP))]
+    if months is not None:
+        table = table[table["month"].isin(months)]
+    return table.assign(group=table["group"].map(NEED_GROUP)).groupby(
+        ["la_code", "group", "month", "age_band"], as_index=False)["mean"].sum()
+
+
 def months_after(demand: pd.DataFrame, run_date: date, count: int, purpose: str) -> list[pd.Timestamp]:
     """The run's month and the `count` months after it, all of which the forecast must cover."""
     start = run_month(demand["month"], run_date)
@@ -132,9 +142,7 @@ def new_demand(demand: pd.DataFrame, run_date: date, horizon: int) -> pd.DataFra
                                                             values="children", fill_value=0.0)[months]
     rise = stock.sub(stock[months[0]], axis=0).clip(lower=0.0).cummax(axis=1)
     added = rise.diff(axis=1).iloc[:, 1:].stack().rename("added").reset_index()
-    bands = demand[demand["group"].isin(list(NEED_GROUP)) & demand["month"].isin(months[1:])]
-    bands = bands.assign(group=bands["group"].map(NEED_GROUP)).groupby(
-        ["la_code", "group", "month", "age_band"], as_index=False)["mean"].sum()
+    bands = band_stock(demand, months[1:])
     bands["share"] = bands["mean"] / bands.groupby(["la_code", "group", "month"])["mean"].transform("sum")
     table = added.merge(bands, on=["la_code", "group", "month"])
     table["expected"] = table["added"] * table["share"].fillna(0.0)

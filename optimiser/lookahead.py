@@ -32,7 +32,7 @@ from data.geo import TWENTY_MILES_KM
 from data.region import Region
 from data.schema import TABLES
 from optimiser.candidates import Candidates
-from optimiser.demand import NEED_GROUP, band_ages, for_region, stock_rise
+from optimiser.demand import band_ages, band_stock, for_region, stock_rise
 from optimiser.matching import MatchResult, match_region
 from optimiser.params import MatchParams
 
@@ -105,13 +105,12 @@ def hold_referrals(region: Region, places: pd.DataFrame, demand: pd.DataFrame, r
 
 
 def _ages(rows: pd.DataFrame, demand: pd.DataFrame) -> np.ndarray:
-    bands = demand[demand["group"].isin(list(NEED_GROUP))]
-    bands = bands.assign(group=bands["group"].map(NEED_GROUP)).groupby(
-        ["la_code", "group", "month", "age_band"], as_index=False)["mean"].sum()
+    bands = band_stock(demand)
     ages = np.zeros(len(rows), dtype=int)
     for (la_code, group, month), where in rows.groupby(["la_code", "group", "next_month"]).groups.items():
         mix = bands[bands["la_code"].eq(la_code) & bands["group"].eq(group) & bands["month"].eq(month)]
         mix = mix[mix["mean"] > 0].sort_values("age_band", key=lambda b: band_ages(b)[0])
+        # with no children of this kind in next month's forecast, the band most children in care are in (10-15)
         first, last = band_ages(mix["age_band"]) if len(mix) else (np.array([10]), np.array([15]))
         share = mix["mean"].to_numpy() / mix["mean"].sum() if len(mix) else np.ones(1)
         slots = rows.loc[where, "slot"].to_numpy()
