@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import time
@@ -111,7 +112,8 @@ def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None =
     }
     if lookahead is not None:
         record["lookahead"] = {
-            "forecast_column": params.lookahead_column, "hold_value": params.hold_value, **lookahead.summary(),
+            "forecast": demand_record(demand), "forecast_column": params.lookahead_column,
+            "hold_value": params.hold_value, **lookahead.summary(),
             "children_held_back": int(result.allocations["reason_code"].eq("held_back").sum()),
             "objective_note": "objective and bound include the value of the places held"}
     outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
@@ -342,6 +344,7 @@ def run_planning(source: Path | Region, out_dir: Path, demand: pd.DataFrame, hor
     record = {
         **_run_header("planning", started, region),
         "run_date": run_date.isoformat(),
+        "forecast": demand_record(demand),
         "parameters": params.to_dict(),
         "status": {"today": planning.today.status, "planning": planning.result.status},
         "objective": {"today": planning.today.objective, "planning": planning.result.objective},
@@ -351,3 +354,10 @@ def run_planning(source: Path | Region, out_dir: Path, demand: pd.DataFrame, hor
     }
     outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
     return PlanningRun(planning=planning, summary=summary, outputs=outputs)
+
+
+def demand_record(demand: pd.DataFrame) -> dict:
+    """Which forecast a run used: its months, councils and a hash of its rows (the same table, the same hash)."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(demand, index=False).to_numpy().tobytes()).hexdigest()
+    return {"months": [f"{demand['month'].min():%Y-%m}", f"{demand['month'].max():%Y-%m}"],
+            "councils": int(demand["la_code"].nunique()), "rows": len(demand), "hash": digest[:16]}

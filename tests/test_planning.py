@@ -114,6 +114,7 @@ def test_cli_planning_mode_writes_the_gap_and_run_record(tmp_path, capsys):
     record = json.loads((out / "planning_run.json").read_text())
     assert record["job"] == "planning" and record["summary"]["seed"] == 5
     assert record["summary"]["children_drawn"] == 2 and record["verification"]["violations"] == 0
+    assert record["forecast"]["rows"] == 3 and len(record["forecast"]["hash"]) == 16
     assert "could not be placed  1" in capsys.readouterr().out
     assert not (out / "allocations.csv").exists()
 
