@@ -390,10 +390,15 @@ def _age_conflicts(pairs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     if constrained.empty:
         return empty
     info = units.set_index("unit_id")[["min_age", "max_age", "older_only_age", "younger_only_age"]]
-    left = pairs[pairs["unit_id"].isin(constrained)].reset_index(names="pair_a")[["pair_a", "unit_id", "setting_id"]]
-    right = pairs.reset_index(names="pair_b")[["pair_b", "unit_id", "setting_id"]]
+    # Two children can only share a setting with room for both: most foster households have one vacancy, and
+    # pairing every child who could go there would make millions of rows nationally that no answer could break.
+    shared = pairs.reset_index(names="pair")
+    shared = shared[shared["capacity"] >= 2][["pair", "unit_id", "setting_id", "weight", "capacity"]]
+    left = shared[shared["unit_id"].isin(constrained)].rename(columns={"pair": "pair_a"})
+    right = shared[["pair", "unit_id", "setting_id", "weight"]].rename(columns={"pair": "pair_b"})
     both = left.merge(right, on="setting_id", suffixes=("_a", "_b"))
-    both = both[both["unit_id_a"] != both["unit_id_b"]]
+    both = both[(both["unit_id_a"] != both["unit_id_b"])
+                & (both["weight_a"] + both["weight_b"] <= both["capacity"])]
     a = info.loc[both["unit_id_a"]].to_numpy(dtype=float)
     b = info.loc[both["unit_id_b"]].to_numpy(dtype=float)
 
