@@ -20,6 +20,7 @@ Each returns the chosen pairs (bool Series on pairs.index) and a SolveReport.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass
 
@@ -36,10 +37,15 @@ from scipy import sparse
 from optimiser.candidates import Candidates
 from optimiser.params import MatchParams
 
+# HiGHS starts one thread pool per process, sized by the first model it runs; a later model asking for another
+# size is refused. So every HiGHS model rcc builds (here, through Pyomo, and in the strategy) asks for this one
+# number: the cores this process may use.
+HIGHS_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 EAGER_CONFLICTS_PER_PAIR = 1.0  # more age-conflict rows than this per pair: add them lazily
 FLOW_COST_SCALE = 100  # min-cost flow needs integer costs: work in pence
 # HiGHS prints a banner unless told not to, even with output disabled.
-MODEL_BUILDER_OPTIONS = {"scip": "limits/gap = {gap}", "highs": "mip_rel_gap = {gap}\noutput_flag = false"}
+MODEL_BUILDER_OPTIONS = {"scip": "limits/gap = {gap}",
+                         "highs": "mip_rel_gap = {gap}\noutput_flag = false\nthreads = " + str(HIGHS_THREADS)}
 MODEL_BUILDER_STATUS = {mb.SolveStatus.OPTIMAL: "optimal", mb.SolveStatus.FEASIBLE: "feasible"}
 
 
@@ -277,6 +283,7 @@ def _highs(arrays: ModelArrays, params: MatchParams, integer: bool, upper: np.nd
     n = len(arrays.c)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", HIGHS_THREADS)
     h.setOptionValue("time_limit", float(params.time_limit_s))
     h.setOptionValue("mip_rel_gap", float(params.relative_gap))
     lp = highspy.HighsLp()
@@ -341,6 +348,7 @@ def solve_pyomo(candidates: Candidates, params: MatchParams) -> tuple[pd.Series,
     m.cost = pyo.Objective(expr=float(penalty.sum()) + sum(
         (pairs.at[p, "cost"] - penalty[pairs.at[p, "unit_id"]]) * m.x[p] for p in m.pairs))
     solver = AppsiHighs()
+    solver.highs_options = {"threads": HIGHS_THREADS}
     solver.config.time_limit = params.time_limit_s
     solver.config.mip_gap = params.relative_gap
     solver.config.load_solution = False
