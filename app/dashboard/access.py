@@ -34,6 +34,12 @@ def scope(frame: pd.DataFrame, user: User, child_council: pd.Series, referral_co
         keep &= ~about_child | frame["subject_id"].map(child_council).eq(own)
     if {"level", "id"} <= set(frame.columns) and "la_code" not in frame.columns:
         keep &= ~frame["level"].eq("council") | frame["id"].eq(own)
+    # Safety net for tables whose columns say nothing about children (a diff's "subject", say): any cell that is
+    # exactly another council's child or referral id drops its row.
+    others = set(child_council.index[child_council.ne(own)]) | set(referral_council.index[referral_council.ne(own)])
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            keep &= ~frame[column].isin(others)
     return frame[keep.fillna(False)].reset_index(drop=True)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from app.dashboard.geography import NOT_REGISTERED, REGISTERED
+
 
 def region_map(areas: dict, settings: pd.DataFrame) -> alt.LayerChart:
     """Council areas, and settings as circles per grid cell: colour by type, filled when registered."""
@@ -19,18 +21,18 @@ def region_map(areas: dict, settings: pd.DataFrame) -> alt.LayerChart:
     points = alt.Chart(settings).mark_point(filled=True, opacity=0.75).encode(
         longitude="lon:Q", latitude="lat:Q",
         size=alt.Size("places:Q", title="places", scale=alt.Scale(range=[20, 400])),
-        color=alt.Color("setting_type:N", title="setting type"),
+        color=alt.Color("setting_type:N", title="setting type", scale=alt.Scale(scheme="tableau10")),
         shape=alt.Shape("registration:N", title="registration",
-                        scale=alt.Scale(range=["circle", "triangle-up"])),
+                        scale=alt.Scale(domain=[REGISTERED, NOT_REGISTERED], range=["circle", "triangle-up"])),
         tooltip=[alt.Tooltip("setting_type:N", title="type"), alt.Tooltip("registration:N"),
                  alt.Tooltip("settings:Q", title="settings in this 5 km cell"), alt.Tooltip("places:Q"),
                  alt.Tooltip("vacancies:Q")]).project(**projection)
-    return alt.layer(shapes, points, names).properties(height=560)
+    return alt.layer(shapes, points, names).properties(height=620).configure_legend(labelLimit=320)
 
 
 def forecast_band(history: pd.DataFrame, title: str) -> alt.LayerChart:
     """Mean with the p10-p90 band, children by month."""
-    base = alt.Chart(history).encode(x=alt.X("month:T", title="month"))
+    base = alt.Chart(history).encode(x=alt.X("month:T", title="month", axis=alt.Axis(format="%b %Y")))
     band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
         y=alt.Y("p10:Q", title="children"), y2="p90:Q",
         tooltip=[alt.Tooltip("month:T", format="%b %Y"), alt.Tooltip("p10:Q", format=".0f", title="p10"),

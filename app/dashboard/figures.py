@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class KeyFigure:
@@ -11,6 +13,7 @@ class KeyFigure:
     value: str
     delta: str | None  # change since the previous run, with its unit; None when there is no previous run
     lower_is_better: bool
+    unchanged: bool  # the same as last month (no arrow, no colour)
     source: str  # which summary field it comes from, so a board member's question can be traced
 
 
@@ -28,11 +31,10 @@ FIGURES = (
     ("Referrals needing a home", "match.referrals", "{:,.0f} referrals", "{:+,.0f} referrals", False),
     ("Matched by the regional plan", "match.matched", "{:,.0f} children", "{:+,.0f} children", False),
     ("Left unmatched", "match.unmatched", "{:,.0f} children", "{:+,.0f} children", True),
-    ("Weekly cost of the matched placements", "match.total_weekly_cost", "£{:,.0f} a week", "£{:+,.0f} a week", True),
+    ("Weekly cost of the matched placements", "match.total_weekly_cost", "£{:,.0f} a week", "money", True),
     ("Mean distance from home", "match.mean_distance_km", "{:.1f} km", "{:+.1f} km", True),
     ("Children in unregistered settings", "unregistered.children", "{:,.0f} children", "{:+,.0f} children", True),
-    ("Weekly spend on unregistered settings", "unregistered.weekly_spend", "£{:,.0f} a week", "£{:+,.0f} a week",
-     True),
+    ("Weekly spend on unregistered settings", "unregistered.weekly_spend", "£{:,.0f} a week", "money", True),
 )
 
 
@@ -43,8 +45,15 @@ def key_figures(summary: dict, previous: dict | None) -> list[KeyFigure]:
         if value is None:
             continue
         before = _get(previous, path)
-        delta = delta_fmt.format(value - before) if before is not None else None
-        figures.append(KeyFigure(label, fmt.format(value), delta, lower, f"summary.{path}"))
+        change = value - before if before is not None else None
+        if change is None:
+            delta = None
+        elif delta_fmt == "money":
+            delta = f"{'-' if change < 0 else '+'}£{abs(change):,.0f} a week"
+        else:
+            delta = delta_fmt.format(change)
+        figures.append(KeyFigure(label, fmt.format(value), delta, lower, change is not None and abs(change) < 1e-9,
+                                 f"summary.{path}"))
     return figures
 
 
@@ -55,8 +64,21 @@ def council_group_forecast(forecast, la_code: str, group: str):
     return rows.groupby("month", as_index=False)[["mean", "p10", "p90", "weekly_cost"]].sum()
 
 
+GROUP_LABELS = {"kinship": "kinship care", "foster_inhouse": "council foster care",
+                "foster_ifa": "agency foster care", "childrens_home": "children's homes",
+                "secure": "secure children's homes", "supported": "supported accommodation (16-17)",
+                "with_parents": "placed with parents", "adoption": "placed for adoption", "other": "other placements"}
+FORECAST_MODEL = "markov"  # the model rcc forecasts with; the others in backtest.csv are yardsticks
+
+
 def backtest_for(backtest, la_code: str, group: str):
-    """Accuracy of each model for this series at each horizon: MASE (below 1 beats 'same as a year ago'), bias
-    (share of the actual) and how often the actual fell inside the p10-p90 band (0.8 is right)."""
+    """Per horizon, the accuracy of rcc's model for this series: MASE (below 1 beats 'same as a year ago'), the
+    yardsticks' MASE, bias (share of the actual) and how often the actual fell inside the p10-p90 band (0.8 is
+    right)."""
     rows = backtest[(backtest["la_code"] == la_code) & (backtest["group"] == group)]
-    return rows[["model", "horizon", "mase", "bias", "coverage_80"]].sort_values(["horizon", "model"])
+    mase = rows.pivot_table(index="horizon", columns="model", values="mase")
+    own = rows[rows["model"] == FORECAST_MODEL].set_index("horizon")
+    out = pd.DataFrame({"horizon": mase.index, "mase": mase.get(FORECAST_MODEL),
+                        "yardstick_mase": mase.drop(columns=FORECAST_MODEL, errors="ignore").min(axis=1),
+                        "bias": own["bias"].reindex(mase.index), "coverage_80": own["coverage_80"].reindex(mase.index)})
+    return out.reset_index(drop=True)

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -19,8 +20,9 @@ from data.region import Region
 
 GRID_DEGREES = 0.05  # about 5.6 km north-south and 3.3 km east-west at Manchester's latitude
 MARGIN_DEGREES = 0.05
+SPREAD_DEGREES = 0.012
 REGISTERED = "registered (active)"
-NOT_REGISTERED = "not active: unregistered, suspended, resigned, cancelled or applied"
+NOT_REGISTERED = "not registered or not active (unregistered, suspended, resigned, cancelled, applied)"
 TYPE_LABELS = {
     "childrens_home": "children's home", "secure_childrens_home": "secure children's home",
     "foster_inhouse": "council foster family", "foster_ifa": "agency foster family",
@@ -66,4 +68,10 @@ def coarse_settings(region: Region) -> pd.DataFrame:
         "places": s["places"], "vacancies": s["vacancies"]})
     grouped = cells.groupby(["lat", "lon", "setting_type", "registration"], as_index=False).agg(
         settings=("places", "size"), places=("places", "sum"), vacancies=("vacancies", "sum"))
+    # Each type gets its own spot around the cell's centre so the marks of one cell do not hide each other; the
+    # spots stay well inside the cell.
+    types = sorted(TYPE_LABELS.values())
+    angle = grouped["setting_type"].map({t: 2 * np.pi * i / len(types) for i, t in enumerate(types)}).fillna(0)
+    grouped["lat"] = (grouped["lat"] + SPREAD_DEGREES * np.sin(angle)).round(4)
+    grouped["lon"] = (grouped["lon"] + 1.6 * SPREAD_DEGREES * np.cos(angle)).round(4)
     return grouped

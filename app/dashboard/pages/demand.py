@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app.dashboard import charts, loaders, ui
-from app.dashboard.figures import backtest_for, council_group_forecast
+from app.dashboard.figures import GROUP_LABELS, backtest_for, council_group_forecast
 from forecasts.groups import GROUPS
 from forecasts.scenarios import Levers, Scenario
 
@@ -22,13 +22,13 @@ councils = sorted(forecast["la_code"].unique())
 left, right = st.columns(2)
 la_code = left.selectbox("Council", councils, format_func=ui.council, disabled=len(councils) == 1)
 groups = [g for g in GROUPS if g in set(forecast["group"])]
-group = right.selectbox("Placement group", groups, format_func=lambda g: g.replace("_", " "),
+group = right.selectbox("Placement group", groups, format_func=GROUP_LABELS.get,
                         index=groups.index("childrens_home") if "childrens_home" in groups else 0)
 
 series = council_group_forecast(forecast, la_code, group)
 chart_col, accuracy_col = st.columns([3, 2])
 with chart_col:
-    st.altair_chart(charts.forecast_band(series, f"{ui.council(la_code)}: {group.replace('_', ' ')} (children)"),
+    st.altair_chart(charts.forecast_band(series, f"{ui.council(la_code)}: children in {GROUP_LABELS[group]}"),
                     width="stretch")
     last = series.iloc[-1]
     st.caption(f"By {pd.Timestamp(last['month']):%B %Y}: {last['mean']:.0f} children expected (p10-p90 "
@@ -42,12 +42,16 @@ with accuracy_col:
         accuracy = backtest_for(backtest, la_code, group)
         st.dataframe(accuracy, hide_index=True, width="stretch", column_config={
             "horizon": st.column_config.NumberColumn("months ahead"),
-            "mase": st.column_config.NumberColumn("MASE", format="%.2f",
+            "mase": st.column_config.NumberColumn("error (MASE)", format="%.2f",
                                                   help="below 1: better than 'same as a year ago'"),
-            "bias": st.column_config.NumberColumn("bias", format="percent", help="average error, share of actual"),
-            "coverage_80": st.column_config.NumberColumn("inside p10-p90", format="percent",
-                                                         help="should be near 80%")})
-        st.caption("markov is the model rcc forecasts with; seasonal_naive and ets are the yardsticks.")
+            "yardstick_mase": st.column_config.NumberColumn("best yardstick", format="%.2f",
+                                                            help="the better of seasonal naive and ETS"),
+            "bias": st.column_config.NumberColumn("bias", format="%.2f",
+                                                  help="average error as a share of the actual: 0.05 is 5% high"),
+            "coverage_80": st.column_config.NumberColumn("inside band", format="%.2f",
+                                                         help="share of actuals inside p10-p90: 0.80 is right")})
+        st.caption("Error is MASE: below 1 beats 'same as a year ago'; lower than the yardstick means rcc's model "
+                   "beats the simple methods. 'Inside band' should be near 0.80.")
 ui.source(run_id, "forecast", "backtest")
 
 st.subheader("Scenarios: what if policy changes?")
@@ -74,7 +78,7 @@ if scenario is not None:
     changed = loaders.scenario_forecast(who, scenario, horizon)
     scenario_series = council_group_forecast(changed, la_code, group)
     st.altair_chart(charts.forecast_band(scenario_series, f"Scenario '{scenario.name}': {ui.council(la_code)}, "
-                                         f"{group.replace('_', ' ')}"), width="stretch")
+                                         f"{GROUP_LABELS[group]}"), width="stretch")
     base_total, new_total = series.iloc[-1], scenario_series.iloc[-1]
     a, b = st.columns(2)
     a.metric(f"Children expected by {pd.Timestamp(new_total['month']):%B %Y}", f"{new_total['mean']:.0f} children",

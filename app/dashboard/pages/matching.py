@@ -6,14 +6,14 @@ import streamlit as st
 
 from app.cli import COMPARISON_ROWS
 from app.dashboard import loaders, ui
-from app.dashboard.loaders import CONTROL_COLUMNS
+from app.dashboard.geography import TYPE_LABELS
 from optimiser.matching import REASON_SUMMARY
 
 OUTCOME_KEY = "match_outcome"
 ALLOCATION_VIEW = {
     "referral_id": st.column_config.TextColumn("referral"),
     "child_id": st.column_config.TextColumn("child (pseudonym)"),
-    "la_code": st.column_config.TextColumn("council"),
+    "council": st.column_config.TextColumn("council"),
     "status": st.column_config.TextColumn("status"),
     "setting_id": st.column_config.TextColumn("chosen home"),
     "setting_type": st.column_config.TextColumn("type"),
@@ -80,14 +80,18 @@ a, b, c, d = st.columns(4)
 a.metric("Referrals", f"{len(allocations):,} referrals")
 b.metric("Matched", f"{len(matched):,} children")
 c.metric("Unmatched", f"{len(unmatched):,} children")
-d.metric("Weekly fees of the matches", f"£{matched['weekly_fee'].sum():,.0f} a week")
+d.metric("Fees of the matches (£ a week)", f"£{matched['weekly_fee'].sum():,.0f}")
 st.caption(f"From {origin}, table allocations"
            + ("" if who.sees_all_councils else f" ({ui.council(who.la_code)}'s referrals only)") + ".")
 
 view = st.radio("Show", ["all referrals", "unmatched only"], horizontal=True)
-shown = unmatched if view == "unmatched only" else allocations
+shown = (unmatched if view == "unmatched only" else allocations).assign(
+    council=lambda t: t["la_code"].map(ui.council), setting_type=lambda t: t["setting_type"].map(TYPE_LABELS))
 st.dataframe(shown[[c for c in ALLOCATION_VIEW if c in shown.columns]], hide_index=True, width="stretch",
              column_config=ALLOCATION_VIEW)
+st.caption("Why this home: the plan chooses, for the whole region at once, the homes that keep the total of fees "
+           "and the money-equivalent of distance, fit, Ofsted grade and siblings apart lowest, within the hard rules "
+           "(needs, age, registration, locks and vetoes). Each cost term is in allocations.csv.")
 
 if len(unmatched):
     st.subheader("Why children were not matched")

@@ -17,8 +17,10 @@ st.subheader(f"{record['month']}: the region's key figures")
 figures = key_figures(record["summary"], previous)
 for row in range(0, len(figures), 3):
     for column, figure in zip(st.columns(3), figures[row:row + 3]):
-        column.metric(figure.label, figure.value, figure.delta,
-                      delta_color="inverse" if figure.lower_is_better else "normal", help=figure.source)
+        colour = "off" if figure.unchanged else "inverse" if figure.lower_is_better else "normal"
+        column.metric(figure.label, figure.value, figure.delta and ("no change" if figure.unchanged else figure.delta),
+                      delta_color=colour, delta_arrow="off" if figure.unchanged else "auto",
+                      help=f"From the run summary: {figure.source}")
 st.caption(f"Regional totals from the run summary of run {run_id}"
            + (f"; changes are against run {previous_id} ({loaders.run_record(previous_id)['month']})."
               if previous_id else "; this is the first run in the store, so there is no change to show yet."))
