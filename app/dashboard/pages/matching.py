@@ -10,6 +10,7 @@ from app.dashboard.geography import TYPE_LABELS
 from optimiser.matching import REASON_SUMMARY
 
 OUTCOME_KEY = "match_outcome"
+CONTROLS_KEY = "match_controls"
 ALLOCATION_VIEW = {
     "referral_id": st.column_config.TextColumn("referral"),
     "child_id": st.column_config.TextColumn("child (pseudonym)"),
@@ -26,6 +27,13 @@ ALLOCATION_VIEW = {
     "reason": st.column_config.TextColumn("why not matched", width="large"),
 }
 
+
+
+def referral_label(referrals: pd.DataFrame, referral_id: str) -> str:
+    row = referrals[referrals["referral_id"] == referral_id].iloc[0]
+    return f"{referral_id}: child {row['child_id']}, {ui.council(row['la_code'])}, age {row['age']}"
+
+
 who = ui.user()
 ui.header("Matching", who)
 run_id = ui.chosen_run()
@@ -34,7 +42,26 @@ st.subheader("Locks and vetoes")
 st.write("Lock a child to a named home, or veto a home or a whole provider for a child, then re-solve the "
          "region's match." + ("" if who.sees_all_councils else f" You can edit {ui.council(who.la_code)}'s "
                                                                  "referrals only."))
-edited = st.data_editor(loaders.controls(who), num_rows="dynamic", hide_index=True, key="controls_editor",
+if CONTROLS_KEY not in st.session_state:
+    st.session_state[CONTROLS_KEY] = loaders.controls(who)
+visible_referrals = loaders.referrals(who)
+with st.form("add_control", clear_on_submit=True):
+    a, b = st.columns([2, 1])
+    referral = a.selectbox("Referral", visible_referrals["referral_id"].tolist(), index=None,
+                           placeholder="Choose a referral",
+                           format_func=lambda r: referral_label(visible_referrals, r))
+    action = b.radio("Action", ["veto", "lock"], horizontal=True)
+    a, b, c = st.columns(3)
+    setting_id = a.text_input("Home (setting id)")
+    provider_id = b.text_input("Provider id (veto a whole provider)")
+    note = c.text_input("Why (kept for audit)")
+    if st.form_submit_button("Add this control") and referral:
+        row = {"referral_id": referral, "action": action, "setting_id": setting_id.strip(),
+               "provider_id": provider_id.strip(), "note": note.strip()}
+        st.session_state[CONTROLS_KEY] = pd.concat([st.session_state[CONTROLS_KEY], pd.DataFrame([row])],
+                                                   ignore_index=True)
+edited = st.data_editor(st.session_state[CONTROLS_KEY], num_rows="dynamic", hide_index=True,
+                        key=f"controls_editor_{len(st.session_state[CONTROLS_KEY])}",
                         width="stretch", column_config={
                             "action": st.column_config.SelectboxColumn("action", options=["lock", "veto"],
                                                                        required=True),
@@ -42,6 +69,10 @@ edited = st.data_editor(loaders.controls(who), num_rows="dynamic", hide_index=Tr
                             "setting_id": st.column_config.TextColumn("home (setting id)"),
                             "provider_id": st.column_config.TextColumn("provider (veto only)"),
                             "note": st.column_config.TextColumn("why (kept for audit)")})
+# Keep grid edits when the form adds a row (the editor's key changes with the row count, so edits are not
+# applied twice).
+st.session_state[CONTROLS_KEY] = edited.reset_index(drop=True)
+st.caption("Edit or delete controls in the table; add them with the form above.")
 left, middle, right = st.columns(3)
 if left.button("Re-solve the match with these controls", type="primary"):
     try:
