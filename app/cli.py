@@ -335,12 +335,170 @@ def cmd_users_add(args) -> int:
     return 0
 
 
+def cmd_monthly(args) -> int:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from app.monthly import MonthError, MonthlyParams, run_monthly
+    from data.problems import ValidationError
+
+    console = Console(stderr=True)
+    log_path = args.out / "logs" / f"monthly-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        def write_log(message: str) -> None:
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
+            log.flush()
+
+        try:
+            params = MonthlyParams.from_toml(args.params) if args.params else MonthlyParams()
+        except (ValueError, OSError) as exc:
+            write_log(f"invalid parameters: {exc}")
+            console.print(f"error: {exc}\nNothing was written. Log: {log_path}")
+            return 1
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                      transient=False) as bar:
+            tasks = {}
+
+            def on_stage(stage: str, status: str, seconds: float) -> None:
+                write_log(f"stage {stage}: {status}" + (f" in {seconds:.1f} s" if status == "done" else ""))
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=1)
+                mark = {"done": "done", "reused": "reused from the store", "failed": "FAILED"}.get(status)
+                if mark:
+                    bar.update(tasks[stage], completed=1, description=f"{stage}: {mark}")
+
+            def progress(message: str) -> None:
+                write_log(message)
+                bar.console.log(message)
+
+            try:
+                run = run_monthly(args.dir, args.month, args.store, args.out, params, progress, on_stage)
+            except (ValidationError, MonthError) as exc:
+                write_log(f"invalid input: {exc}")
+                bar.stop()
+                print(exc, file=sys.stderr)
+                print(f"Nothing was written. Log: {log_path}", file=sys.stderr)
+                return 1
+            except Exception as exc:  # noqa: BLE001 - any other failure is ours: say so, keep the store as it was
+                import traceback
+
+                write_log("failure:\n" + traceback.format_exc())
+                bar.stop()
+                print(f"internal failure in the monthly run: {type(exc).__name__}: {exc}\n"
+                      f"Nothing was written: the run store and the outputs are as they were. Details: {log_path}",
+                      file=sys.stderr)
+                return 2
+        write_log(f"run {run.run_id} {'reused' if run.reused else 'stored'}")
+    print(monthly_summary_text(run, log_path))
+    return 0
+
+
+def monthly_summary_text(run, log_path: Path) -> str:
+    s = run.summary
+    m = s["match"]
+    lines = [f"Monthly run {run.month}: run {run.run_id}"
+             + (" (reused: the same inputs and parameters were already run)" if run.reused
+                else f" ({run.timings['total_s']:.1f} s)")]
+    if not run.reused:
+        lines.append("  stages  " + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in run.timings.items() if k != "total_s"))
+    f12 = s["forecast_12_months"]
+    lines += [f"  children in care     {s['children_in_care']:,}; in 12 months {f12['mean']:,.0f} expected "
+              f"(p10-p90 {f12['p10']:,.0f}-{f12['p90']:,.0f})"]
+    if "backtest" in s:
+        lines.append("  forecast accuracy    " + ", ".join(
+            f"{h[1:]} months ahead MASE {v['mase']:.2f}, p10-p90 coverage {v['coverage_80']:.0%}"
+            for h, v in s["backtest"].items()))
+    lines += [f"  referrals            {m['referrals']:,}: {m['matched']:,} matched, {m['unmatched']:,} unmatched",
+              f"  weekly cost          £{m['total_weekly_cost']:,.0f} (councils alone: "
+              f"£{s['comparison']['la_by_la']['total_weekly_cost']:,.0f})",
+              f"  flags                " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["flags"].items() if n),
+              f"  unregistered         {s['unregistered']['children']} children, "
+              f"£{s['unregistered']['weekly_spend']:,.0f} a week",
+              f"Outputs: {run.out_dir}/", f"Run store: {run.store_path} (rcc runs list --store {run.store_path})",
+              f"Log: {log_path}"]
+    return "\n".join(lines)
+
+
+def cmd_runs(args) -> int:
+    from app.store import RunStore, StoreError
+
+    try:
+        with RunStore(args.store, read_only=True) as store:
+            if args.action == "list":
+                runs = store.runs()
+                if runs.empty:
+                    print(f"{args.store}: no runs yet")
+                    return 0
+                table = runs[["run_id", "month", "region", "status", "finished_at", "input_hash", "params_hash"]]
+                print(table.to_string(index=False))
+                return 0
+            if args.action == "show":
+                return _show_run(store, args.runs[0] if args.runs else store.latest_run_id())
+            if len(args.runs) != 2:
+                print("error: `rcc runs diff` needs two run ids: the earlier run, then the later one",
+                      file=sys.stderr)
+                return 2
+            return _diff_runs(store, *args.runs)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _show_run(store, run_id: str | None) -> int:
+    import json
+
+    if run_id is None:
+        print("no runs yet")
+        return 0
+    record = store.run(run_id)
+    print(f"Run {run_id}: {record['region']} {record['month']}, {record['status']}, finished {record['finished_at']}")
+    print(f"  input {record['source']} (hash {record['input_hash'][:16]}), parameters {record['params_hash']}, "
+          f"{record['code_version']}")
+    print("  stages: " + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in record["stages"].items()))
+    print("  tables: " + ", ".join(f"{name} ({len(store.table(run_id, name))} rows)" for name in store.tables(run_id)))
+    print(json.dumps(record["summary"], indent=2, default=str))
+    return 0
+
+
+def _diff_runs(store, run_a: str, run_b: str) -> int:
+    from app.run_diff import accuracy_summary
+
+    diff = store.diff(run_a, run_b)
+    a, b = store.run(run_a), store.run(run_b)
+    print(f"From run {run_a} ({a['month']}) to run {run_b} ({b['month']})")
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.float_format", "{:,.1f}".format):
+        print(diff["headline"].to_string(index=False))
+        children = diff["children"]
+        print("\nChildren searching: " + ", ".join(f"{n} {k}" for k, n in children["change"].value_counts().items()))
+        waiting = children[children["change"].isin(["still waiting", "waiting again", "new referral, waiting"])]
+        if len(waiting):
+            print(waiting[["child_id", "la_code", "change", "reason_code_b"]].to_string(index=False))
+        flags = diff["flags"]
+        print("\nFlags: " + ", ".join(f"{n} {k}" for k, n in flags["change"].value_counts().items()))
+        changed = flags[flags["change"] != "continuing"]
+        if len(changed):
+            print(changed[["change", "flag", "subject_id", "severity"]].to_string(index=False))
+        drift = diff["forecast_drift"].groupby("month")[["mean_a", "mean_b", "change"]].sum()
+        if len(drift):
+            print("\nForecast drift (whole region, children in care):")
+            print(drift.iloc[[0, min(5, len(drift) - 1), min(11, len(drift) - 1)]].to_string())
+        accuracy = accuracy_summary(diff["forecast_accuracy"])
+        print("\nLast run's forecast against this run's actual stock: " + (
+            "no month in common yet" if not accuracy["months"] else
+            f"{accuracy['months']} month(s): forecast {accuracy['regional_forecast']:,.0f}, actual "
+            f"{accuracy['regional_actual']:,}; mean absolute error {accuracy['mean_absolute_error_per_council_group']}"
+            f" children per council x group; {accuracy['share_of_cells_inside_p10_p90']:.0%} of cells inside p10-p90"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rcc", description="Placement-sufficiency optimiser for Regional Care Co-operatives.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  rcc validate data/regions/greater-manchester\n"
-               "  rcc match data/regions/greater-manchester --out out\n\nRun `rcc COMMAND --help` for each command.")
+               "  rcc match data/regions/greater-manchester --out out\n"
+               "  rcc monthly data/regions/greater-manchester --out out\n\nRun `rcc COMMAND --help` for each command.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def region_and_out(p, region_help="folder of CSV files or one .xlsx workbook (default: the embedded "
@@ -432,6 +590,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--la", help="the council officer's council (ONS code, e.g. E08000001)")
     p.add_argument("--display-name", default="", help="name shown on the pages (default: the login name)")
     p.add_argument("--file", type=Path, help="users file (default app/users.toml, or $RCC_USERS)")
+
+    p = command("monthly", "The monthly batch: validate, forecast and backtest, match (with the baseline), flags; "
+                           "store the run in the DuckDB run history and write OUT/<month>/. Exit 0 ok, 1 invalid "
+                           "input (nothing written), 2 internal failure (nothing written).",
+                "rcc monthly data/regions/greater-manchester --out out", cmd_monthly)
+    region_and_out(p)
+    p.add_argument("--month", help="the month this extract is for, YYYY-MM (default: the month its episodes run to)")
+    p.add_argument("--store", type=Path, help="run store (default OUT/runs.duckdb)")
+    p.add_argument("--params", type=Path, help="parameters TOML with [monthly], [forecast], [match] and [flags] "
+                                               "sections (each optional; defaults as each command's)")
+
+    p = command("runs", "The run history: list runs, show one, or diff two (what changed month on month).",
+                "rcc runs diff 16b1a37b8120 4f0c2e9d1a77 --store out/runs.duckdb", cmd_runs)
+    p.add_argument("action", choices=["list", "show", "diff"], help="list | show [RUN] | diff RUN_A RUN_B")
+    p.add_argument("runs", nargs="*", help="run ids (show: default the latest; diff: the earlier, then the later)")
+    p.add_argument("--store", type=Path, default=Path("out/runs.duckdb"), help="run store (default out/runs.duckdb)")
     return parser
 
 

@@ -22,6 +22,7 @@ from forecasts.scenarios import Scenario
 from optimiser.baseline import compare_outcomes, la_by_la_baseline
 from optimiser.explain import explanations, sufficiency_gap
 from optimiser.flags import FlagParams, Flags, find_flags
+from optimiser.flags.unlawful import Proposals
 from optimiser.matching import MatchResult, allocation_table, match_region, weekly_spend
 from optimiser.params import MatchParams
 from optimiser.stepdown import with_step_down_referrals
@@ -228,14 +229,18 @@ class FlagsRun:
 
 def run_flags(source: Path | Region, out_dir: Path, params: FlagParams | None = None,
               match_params: MatchParams | None = None, run_date: date | None = None,
-              progress=lambda message: None) -> FlagsRun:
+              progress=lambda message: None, match_run: MatchRun | None = None) -> FlagsRun:
     """Load and validate a region, find every market flag (unlawful placements with step-down proposals, profit and
-    fee outliers, concentration, the stress test), write flags.csv, the evidence tables and flags_run.json."""
+    fee outliers, concentration, the stress test), write flags.csv, the evidence tables and flags_run.json.
+    `match_run` is this month's regional match when already made: its allocations are the step-down proposals."""
     params = params or FlagParams()
     started = datetime.now(timezone.utc)
     run_date = run_date or started.date()
     region = _loaded(source, progress, run_date)
-    flags = find_flags(region, params, run_date, match_params, progress)
+    proposals = None if match_run is None else Proposals(
+        allocations=match_run.result.allocations, result=match_run.result,
+        step_down_added=match_run.summary["step_down_referrals_added"])
+    flags = find_flags(region, params, run_date, match_params, progress, proposals)
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {"flags": out_dir / "flags.csv", "unregistered": out_dir / "unregistered_summary.csv",
                "margins": out_dir / "margins.csv", "fees": out_dir / "fees.csv",

@@ -65,9 +65,12 @@ class Flags:
 
 def find_flags(region: Region, params: FlagParams | None = None, run_date: date | None = None,
                match_params: MatchParams | None = None,
-               progress: Callable[[str], None] = lambda message: None) -> Flags:
+               progress: Callable[[str], None] = lambda message: None,
+               proposals: Proposals | None = None) -> Flags:
     """Every flag for the region on `run_date` (default today). The regional match runs once with step-down
-    referrals (to propose registered homes) and once more for the stress test, each only when asked for."""
+    referrals (to propose registered homes) and once more for the stress test, each only when asked for.
+    `proposals` is that first match when the caller has already run it (the monthly batch), so it is not solved
+    twice."""
     params = params or FlagParams()
     match_params = match_params or MatchParams()
     run_date = run_date or date.today()
@@ -81,8 +84,7 @@ def find_flags(region: Region, params: FlagParams | None = None, run_date: date 
 
     placed = placements(region, run_date)
     found = unlawful_children(region, placed, params.unlawful)
-    proposals = None
-    if params.unlawful.propose_alternatives or params.stress.run:
+    if proposals is None and (params.unlawful.propose_alternatives or params.stress.run):
         progress(f"Matching the region (this month's referrals, plus a step-down referral for any of the "
                  f"{found['child_id'].nunique()} children in unlawful settings who has none) to propose registered "
                  "homes")

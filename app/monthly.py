@@ -1,0 +1,287 @@
+"""The monthly batch: every job on one month's extract, recorded as one run in the DuckDB run store.
+
+Stages: validate -> forecast -> backtest -> match (with step-down referrals and the baseline comparison) -> flags
+(the match's allocations are the step-down proposals, so the region is not solved twice) -> store -> publish.
+
+Nothing is half-written. The jobs write into a staging folder; the store takes the run in one transaction; only
+then does the staging folder become OUT/<month>/ (the previous one is kept until the swap succeeds). A kill before
+the commit leaves the store and OUT/<month>/ as they were; a kill after it leaves a run whose files are re-exported
+from the store the next time the month is run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from app.pipeline import run_backtest, run_flags, run_forecast, run_match
+from app.store import RunStore
+from data.load import load_region
+from data.region import Region
+from data.toml_files import load_toml
+from forecasts.params import ForecastParams
+from optimiser.flags import FlagParams
+from optimiser.params import MatchParams
+
+STAGES = ("validate", "forecast", "backtest", "match", "flags", "store", "publish")
+RUN_RECORD = "monthly_run.json"
+
+
+@dataclass(frozen=True)
+class MonthlyParams:
+    """Everything that shapes a monthly run; its hash is part of the run id, so changing any of it makes a new
+    run. Read from one TOML file with [monthly], [forecast], [match] and [flags] sections, each optional."""
+    horizon_months: int = 24
+    backtest: bool = True
+    forecast: ForecastParams = field(default_factory=ForecastParams)
+    match: MatchParams = field(default_factory=MatchParams)
+    flags: FlagParams = field(default_factory=FlagParams)
+
+    def __post_init__(self):
+        if not 1 <= self.horizon_months <= 120:
+            raise ValueError(f"monthly.horizon_months must be 1 to 120 months (got {self.horizon_months})")
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> MonthlyParams:
+        return load_toml(path, cls.from_dict)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> MonthlyParams:
+        unknown = sorted(set(values) - {"monthly", "forecast", "match", "flags"})
+        if unknown:
+            raise ValueError(f"unknown section(s) {', '.join(unknown)}; known: monthly, forecast, match, flags")
+        own = dict(values.get("monthly", {}))
+        extra = sorted(set(own) - {"horizon_months", "backtest"})
+        if extra:
+            raise ValueError(f"unknown parameter(s) monthly.{', monthly.'.join(extra)}; "
+                             "known: monthly.horizon_months, monthly.backtest")
+        return cls(**own, forecast=ForecastParams.from_dict(values.get("forecast", {})),
+                   match=MatchParams.from_dict(values.get("match", {})),
+                   flags=FlagParams.from_dict(values.get("flags", {})))
+
+    def to_dict(self) -> dict:
+        return {"monthly": {"horizon_months": self.horizon_months, "backtest": self.backtest},
+                "forecast": self.forecast.to_dict(), "match": self.match.to_dict(), "flags": self.flags.to_dict()}
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class MonthlyRun:
+    run_id: str
+    month: str  # YYYY-MM
+    reused: bool  # the same month, inputs and parameters were already in the store: nothing was recomputed
+    out_dir: Path  # OUT/<month>/
+    store_path: Path
+    summary: dict
+    timings: dict[str, float]
+    log_path: Path | None = None
+
+
+class MonthError(ValueError):
+    """The month asked for is not one this extract can be run for."""
+
+
+def extract_date(region: Region) -> date:
+    """The day the extract runs to: the latest episode start or end in the SSDA903 history (as the forecast uses)."""
+    episodes = region.episodes
+    latest = pd.concat([episodes["DECOM"], episodes["DEC"]]).max()
+    if pd.isna(latest):
+        raise MonthError("the episodes table has no dates, so the month of this extract cannot be told")
+    return pd.Timestamp(latest).date()
+
+
+def run_month(region: Region, month: str | None) -> tuple[str, date]:
+    """The month the run is for and the date its ages, waiting times and days in a setting are counted on.
+    An extract taken on the first days of a month is often labelled with the month before, so either is accepted;
+    anything else would run one month's data under another month's name."""
+    as_of = extract_date(region)
+    own = f"{as_of:%Y-%m}"
+    previous = f"{pd.Period(as_of, freq='M') - 1}"
+    if month is None:
+        return own, as_of
+    try:
+        asked = f"{pd.Period(month, freq='M'):%Y-%m}"
+    except ValueError:
+        raise MonthError(f"--month {month!r} is not a month; write it as YYYY-MM, e.g. {own}") from None
+    if asked not in (own, previous):
+        raise MonthError(f"--month {asked}: this extract runs to {as_of:%d %B %Y}, so it can be run as {own} "
+                         f"(or {previous}); for {asked} use that month's extract")
+    return asked, as_of
+
+
+def run_id_for(region_name: str, month: str, input_hash: str, params: MonthlyParams) -> str:
+    """Same region, month, inputs, parameters and rcc version: same id, so a repeated run is recognised."""
+    key = json.dumps([region_name, month, input_hash, params.digest(), _code_version()])
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def run_monthly(source: Path | Region, month: str | None = None, store_path: Path | None = None,
+                out_dir: Path = Path("out"), params: MonthlyParams | None = None,
+                progress: Callable[[str], None] = lambda message: None,
+                on_stage: Callable[[str, str, float], None] = lambda stage, status, seconds: None) -> MonthlyRun:
+    """Run the month. `on_stage(stage, "started" | "done" | "reused", seconds)` drives a progress display.
+    Raises data.problems.ValidationError for invalid input (nothing written) and MonthError for a month the
+    extract does not cover; any other exception means nothing was written either."""
+    params = params or MonthlyParams()
+    out_dir = Path(out_dir)
+    store_path = Path(store_path) if store_path else out_dir / "runs.duckdb"
+    started = datetime.now(timezone.utc)
+    timings: dict[str, float] = {}
+
+    def stage(name: str):
+        return _Stage(name, timings, on_stage)
+
+    with stage("validate"):
+        region = source if isinstance(source, Region) else _load(source, progress)
+        month, as_of = run_month(region, month)
+        region_name = _region_name(region)
+        run_id = run_id_for(region_name, month, region.input_hash, params)
+    month_dir = out_dir / month
+    with RunStore(store_path) as store:
+        if store.has_run(run_id):
+            for name in STAGES[1:]:
+                on_stage(name, "reused", 0.0)
+            progress(f"Run {run_id} ({month}, same inputs and parameters) is already in {store_path}: reused")
+            if _published_run_id(month_dir) != run_id:
+                _publish_from_store(store, run_id, month_dir)
+            record = store.run(run_id)
+            return MonthlyRun(run_id=run_id, month=month, reused=True, out_dir=month_dir, store_path=store_path,
+                              summary=record["summary"], timings={"total_s": 0.0})
+
+    staging = out_dir / f".{month}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        tables = {"validation": region.issues}
+        with stage("forecast"):
+            forecast = run_forecast(region, staging, params.horizon_months, params.forecast, progress=progress)
+            tables |= {"forecast": forecast.forecast.demand, "forecast_costs": forecast.forecast.costs,
+                       "history_stocks": pd.read_csv(forecast.outputs["stocks"])}
+        if params.backtest:
+            with stage("backtest"):
+                backtest = run_backtest(region, staging, params.forecast, progress=progress)
+                tables["backtest"] = backtest.backtest.table
+        with stage("match"):
+            match = run_match(region, staging, params.match, progress=progress, run_date=as_of)
+            tables |= {name: pd.read_csv(match.outputs[key]) for name, key in (
+                ("allocations", "allocations"), ("explanations", "explanations"), ("gap", "gap"),
+                ("baseline_allocations", "baseline"))}
+            tables["comparison"] = match.comparison.rename_axis("measure").reset_index()
+        with stage("flags"):
+            flags = run_flags(region, staging, params.flags, params.match, run_date=as_of, progress=progress,
+                              match_run=match)
+            tables |= {path.stem: pd.read_csv(path) for path in flags.outputs.values() if path.suffix == ".csv"}
+        summary = monthly_summary(month, run_id, forecast, match, flags, backtest if params.backtest else None)
+        record = {"run_id": run_id, "month": month, "region": region_name, "source": region.source,
+                  "input_hash": region.input_hash, "params_hash": params.digest(), "code_version": _code_version(),
+                  "started_at": started.replace(tzinfo=None), "status": "ok", "summary": summary,
+                  "parameters": params.to_dict(), "as_of": as_of.isoformat()}
+        with stage("store"):
+            record["finished_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
+            record["stages"] = dict(timings)
+            store_record = {k: v for k, v in record.items() if k != "as_of"}
+            with RunStore(store_path) as store:
+                store.write_run(store_record, tables, progress)
+        with stage("publish"):
+            (staging / RUN_RECORD).write_text(json.dumps(record | {"timings": timings}, indent=2, default=str) + "\n")
+            _swap_in(staging, month_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    timings["total_s"] = round(sum(timings.values()), 3)
+    return MonthlyRun(run_id=run_id, month=month, reused=False, out_dir=month_dir, store_path=store_path,
+                      summary=summary, timings=timings)
+
+
+def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest) -> dict:
+    """The figures the one-screen summary, the run store and month-on-month diffs use."""
+    regional = forecast.forecast.regional
+    ahead = regional.iloc[min(11, len(regional) - 1)]
+    summary = {
+        "month": month, "run_id": run_id,
+        "children_in_care": int(forecast.forecast.history.stock[:, -1].sum()),
+        "forecast_12_months": {k: round(float(ahead[k]), 1) for k in ("mean", "p10", "p90")},
+        "match": match.summary,
+        "comparison": {approach: {k: (None if pd.isna(v) else v) for k, v in column.items()}
+                       for approach, column in match.comparison.items()},
+        "flags": flags.summary["by_type"],
+        "unregistered": flags.summary["unregistered"],
+    }
+    if backtest is not None:
+        # The regional total at each horizon, for the chain rcc forecasts with: the accuracy the batch promises.
+        regional = backtest.backtest.regional()
+        chain = regional[regional["model"] == "markov"]
+        summary["backtest"] = {f"h{int(row.horizon)}": {"mase": round(float(row.mase), 3),
+                                                        "coverage_80": round(float(row.coverage_80), 3)}
+                               for row in chain.itertuples()}
+    return summary
+
+
+class _Stage:
+    def __init__(self, name: str, timings: dict, on_stage):
+        self.name, self.timings, self.on_stage = name, timings, on_stage
+
+    def __enter__(self):
+        self.clock = time.perf_counter()
+        self.on_stage(self.name, "started", 0.0)
+
+    def __exit__(self, kind, value, tb):
+        seconds = round(time.perf_counter() - self.clock, 3)
+        self.timings[f"{self.name}_s"] = seconds
+        self.on_stage(self.name, "failed" if kind else "done", seconds)
+        return False
+
+
+def _load(path: Path, progress) -> Region:
+    progress(f"Loading and validating {path}")
+    return load_region(path)
+
+
+def _region_name(region: Region) -> str:
+    source = Path(region.source)
+    return source.stem if source.suffix else source.name
+
+
+def _code_version() -> str:
+    return f"rcc {metadata.version('rcc')}"
+
+
+def _published_run_id(month_dir: Path) -> str | None:
+    try:
+        return json.loads((month_dir / RUN_RECORD).read_text())["run_id"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _publish_from_store(store: RunStore, run_id: str, month_dir: Path) -> None:
+    """Rebuild OUT/<month>/ from the store (a run committed but killed before its files were published, or files
+    someone deleted): the stored tables as CSV and the run record."""
+    staging = month_dir.parent / f".{month_dir.name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name in store.tables(run_id):
+        store.table(run_id, name).to_csv(staging / f"{name}.csv", index=False)
+    (staging / RUN_RECORD).write_text(json.dumps(store.run(run_id), indent=2, default=str) + "\n")
+    _swap_in(staging, month_dir)
+
+
+def _swap_in(staging: Path, month_dir: Path) -> None:
+    """Replace OUT/<month>/ by the staging folder; the old folder stays until the new one is in place."""
+    previous = month_dir.parent / f".{month_dir.name}.previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    if month_dir.exists():
+        month_dir.rename(previous)
+    staging.rename(month_dir)
+    shutil.rmtree(previous, ignore_errors=True)
+

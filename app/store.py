@@ -1,0 +1,172 @@
+"""The run history: one DuckDB file (no server) holding every monthly run and its result tables.
+
+A run is written in one transaction, so a crash or a kill at any moment leaves the store exactly as it was. Each
+result table (forecast, allocations, flags, ...) is one DuckDB table with the run id as its first column and the
+columns of the CSV the pipeline writes, so anything on screen can be traced back with plain SQL:
+
+    duckdb out/runs.duckdb "select * from allocations where run_id = '...' and status = 'unmatched'"
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pandas as pd
+
+RUN_COLUMNS = ("run_id", "month", "region", "source", "input_hash", "params_hash", "code_version", "started_at",
+               "finished_at", "status", "stages", "summary", "parameters", "tables")
+_JSON_COLUMNS = ("stages", "summary", "parameters", "tables")
+# Result tables a run may hold: the CSV stems the pipeline writes. Only these names become tables, so a table name
+# can never be anything a user typed.
+RESULT_TABLES = ("validation", "forecast", "forecast_costs", "history_stocks", "backtest", "allocations", "explanations", "gap",
+                 "baseline_allocations", "comparison", "flags", "unregistered_summary", "margins", "fees",
+                 "concentration", "stress_test", "held_back", "planning_gap", "strategy_actions", "strategy_balance",
+                 "strategy_risk")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or does not hold what was asked for; the message says what to do."""
+
+
+class RunStore:
+    """`with RunStore(path) as store: ...`; readers pass read_only=True so a dashboard never locks out the batch
+    for longer than a read."""
+
+    def __init__(self, path: Path | str, read_only: bool = False):
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no run store here yet; run `rcc monthly` first")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as error:
+            raise StoreError(f"{self.path}: cannot open the run store ({error})") from error
+        if not read_only:
+            self.con.execute(
+                "create table if not exists runs (run_id varchar primary key, month varchar, region varchar, "
+                "source varchar, input_hash varchar, params_hash varchar, code_version varchar, "
+                "started_at timestamp, finished_at timestamp, status varchar, stages varchar, summary varchar, "
+                "parameters varchar, tables varchar)")
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # Reading
+
+    def runs(self) -> pd.DataFrame:
+        """One row per run, newest first."""
+        if not self._exists("runs"):
+            return pd.DataFrame(columns=list(RUN_COLUMNS))
+        return self.con.execute("select * from runs order by month desc, finished_at desc").df()
+
+    def has_run(self, run_id: str) -> bool:
+        return self._exists("runs") and bool(
+            self.con.execute("select count(*) from runs where run_id = ?", [run_id]).fetchone()[0])
+
+    def latest_run_id(self, region: str | None = None) -> str | None:
+        runs = self.runs()
+        if region is not None:
+            runs = runs[runs["region"] == region]
+        return None if runs.empty else str(runs.iloc[0]["run_id"])
+
+    def run(self, run_id: str) -> dict:
+        row = self.con.execute("select * from runs where run_id = ?", [run_id]).df() if self._exists("runs") else None
+        if row is None or row.empty:
+            known = ", ".join(self.runs()["run_id"].head(5)) or "none yet"
+            raise StoreError(f"no run {run_id!r} in {self.path} (latest: {known}); see `rcc runs list`")
+        record = row.iloc[0].to_dict()
+        for column in _JSON_COLUMNS:
+            record[column] = json.loads(record[column]) if record[column] else None
+        return record
+
+    def tables(self, run_id: str) -> list[str]:
+        """The result tables this run wrote (some may have no rows: no stress test, nothing unmatched)."""
+        return list(self.run(run_id)["tables"])
+
+    def table(self, run_id: str, name: str) -> pd.DataFrame:
+        """The result table as the pipeline wrote it (without the run id column)."""
+        if name not in RESULT_TABLES:
+            raise StoreError(f"unknown table {name!r}; the store holds: {', '.join(RESULT_TABLES)}")
+        self.run(run_id)  # a clear error for an unknown run
+        if name not in self.tables(run_id):
+            raise StoreError(f"run {run_id} has no {name} table; it has: {', '.join(self.tables(run_id))}")
+        frame = self.con.execute(f'select * from "{name}" where run_id = ? order by _row', [run_id]).df()
+        return frame.drop(columns=["run_id", "_row"])
+
+    # Writing
+
+    def write_run(self, record: dict, tables: dict[str, pd.DataFrame],
+                  progress: Callable[[str], None] = lambda message: None) -> None:
+        """Add one run and its tables in a single transaction, replacing nothing: a run id already present is an
+        error (the batch checks first, so a repeated month is reused rather than duplicated)."""
+        unknown = set(tables) - set(RESULT_TABLES)
+        if unknown:
+            raise StoreError(f"not a result table: {', '.join(sorted(unknown))}")
+        row = {column: record.get(column) for column in RUN_COLUMNS} | {"tables": list(tables)}
+        for column in _JSON_COLUMNS:
+            row[column] = json.dumps(row[column], default=str, sort_keys=True)
+        self.con.begin()
+        try:
+            if self.has_run(row["run_id"]):
+                raise StoreError(f"run {row['run_id']} is already in {self.path}")
+            self.con.execute(f"insert into runs values ({', '.join('?' * len(RUN_COLUMNS))})",
+                             [row[c] for c in RUN_COLUMNS])
+            for name, frame in tables.items():
+                progress(f"storing {name} ({len(frame)} rows)")
+                self._append(name, row["run_id"], frame)
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def _append(self, name: str, run_id: str, frame: pd.DataFrame) -> None:
+        frame = _storable(frame)
+        staged = frame.assign(run_id=run_id, _row=range(len(frame)))[["run_id", "_row", *frame.columns]]
+        self.con.register("staged", staged)
+        try:
+            if not self._exists(name):
+                self.con.execute(f'create table "{name}" as select * from staged limit 0')
+            present = set(self.con.execute(f'select * from "{name}" limit 0').df().columns)
+            for column in staged.columns:
+                if column not in present:
+                    # A newer rcc may add a column: older runs keep NULL there rather than being rewritten.
+                    kind = self.con.execute(f'select typeof("{column}") from staged limit 1').fetchone()
+                    self.con.execute(f'alter table "{name}" add column "{column}" '
+                                     f'{kind[0] if kind else "varchar"}')
+            self.con.execute(f'insert into "{name}" by name select * from staged')
+        finally:
+            self.con.unregister("staged")
+
+    # Comparing
+
+    def diff(self, run_a: str, run_b: str) -> dict[str, pd.DataFrame]:
+        """What changed from run A (earlier) to run B: see app.run_diff for the tables."""
+        from app.run_diff import diff_runs
+
+        return diff_runs(self, run_a, run_b)
+
+    def _exists(self, name: str) -> bool:
+        return bool(self.con.execute(
+            "select count(*) from information_schema.tables where table_name = ?", [name]).fetchone()[0])
+
+
+def _storable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as text whatever they hold, so a column that happens to be empty this month (all missing) does
+    not fix the stored type to a number and break next month's insert."""
+    out = frame.reset_index(drop=True).copy()
+    for column in out.columns:
+        if out[column].dtype == object or isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype("string")
+        elif str(out[column].dtype) == "bool":
+            out[column] = out[column].astype("boolean")
+    return out
