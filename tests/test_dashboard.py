@@ -64,7 +64,10 @@ def test_overview_shows_key_figures_with_change_since_last_month(run_store):
     assert figures["Children in care"].delta == f"+{EARLIER_CHILDREN_IN_CARE_DROP} children"
     assert figures["Left unmatched"].delta == "no change"
     assert any(run_store.earlier_run_id in t for t in texts(at))
-    assert len(at.get("arrow_vega_lite_chart")) == 1  # the map
+    maps = at.get("vega_lite_chart")
+    assert len(maps) == 1
+    spec = maps[0].proto.vega_lite_chart.spec
+    assert "geoshape" in spec and "Bolton" in spec and "registered (active)" in spec
 
 
 def test_demand_council_choice_and_scenario_change_the_result(run_store):

@@ -269,10 +269,8 @@ def _solve(region_path: str, controls_csv: str, run_date: str | None) -> MatchOu
 
 def match_date() -> str | None:
     """The day the monthly run matched on (its extract's date), so a re-solve counts waiting days the same way."""
-    try:
-        from app.monthly import extract_date
-    except ImportError:  # before the monthly batch lands: today, as `rcc match` does
-        return None
+    from app.monthly import extract_date
+
     return extract_date(region()).isoformat()
 
 
