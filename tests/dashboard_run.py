@@ -7,7 +7,9 @@ have something to show without running the batch twice.
 
 from __future__ import annotations
 
+import atexit
 import functools
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ def dashboard_run() -> DashboardRun:
     from app.store import RunStore
 
     out = Path(tempfile.mkdtemp(prefix="rcc-dashboard-test-"))
+    atexit.register(shutil.rmtree, out, True)
     run = run_monthly(EMBEDDED_REGION, out_dir=out)
     store = out / "runs.duckdb"
     with RunStore(store) as s:

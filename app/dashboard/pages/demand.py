@@ -9,6 +9,8 @@ from app.dashboard.figures import GROUP_LABELS, backtest_for, council_group_fore
 from forecasts.groups import GROUPS
 from forecasts.scenarios import Levers, Scenario
 
+SCENARIO_KEY = "demand_scenario"
+
 who = ui.user()
 ui.header("Demand", who)
 run_id = ui.chosen_run()
@@ -26,7 +28,7 @@ group = right.selectbox("Placement group", groups, format_func=GROUP_LABELS.get,
                         index=groups.index("childrens_home") if "childrens_home" in groups else 0)
 
 series = council_group_forecast(forecast, la_code, group)
-chart_col, accuracy_col = st.columns([3, 2])
+chart_col, accuracy_col = st.columns([1, 1])
 with chart_col:
     st.altair_chart(charts.forecast_band(series, f"{ui.council(la_code)}: children in {GROUP_LABELS[group]}"),
                     width="stretch")
@@ -68,11 +70,11 @@ with st.form("scenario"):
     rerun = st.form_submit_button("Re-run the forecast", type="primary")
 if rerun:
     try:
-        st.session_state["scenario"] = Scenario(name=name.strip() or "scenario", levers=Levers(
+        st.session_state[SCENARIO_KEY] = Scenario(name=name.strip() or "scenario", levers=Levers(
             fgdm_diversion=fgdm, step_down_per_year=step_down, uasc_change=uasc, foster_recruitment=recruit))
     except ValueError as error:
         st.error(str(error))
-scenario = st.session_state.get("scenario")
+scenario = st.session_state.get(SCENARIO_KEY)
 if scenario is not None:
     horizon = forecast["month"].nunique()
     changed = loaders.scenario_forecast(who, scenario, horizon)

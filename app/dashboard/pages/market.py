@@ -28,6 +28,20 @@ def flag_rows(*kinds: str):
     return rows.sort_values("severity", key=lambda s: s.map(order))[list(FLAG_VIEW)]
 
 
+def flag_table(rows, key: str) -> None:
+    """The flags as a table; the row picked is shown in full below it (evidence and action are long)."""
+    picked = st.dataframe(rows, hide_index=True, width="stretch", column_config=FLAG_VIEW, key=key,
+                          on_select="rerun", selection_mode="single-row")
+    chosen = picked.selection.rows if picked else []
+    if chosen:
+        row = rows.iloc[chosen[0]]
+        st.markdown(f"**{row['subject_id']}** ({row['severity']} severity)")
+        st.write(row["evidence"])
+        st.write(f"What to do: {row['action']}")
+    elif len(rows):
+        st.caption("Click a row to read its evidence and action in full.")
+
+
 unlawful_tab, money_tab, concentration_tab = st.tabs(
     ["Unregistered and unlawful placements", "Profit and fee outliers", "Concentration and stress test"])
 
@@ -50,15 +64,14 @@ with unlawful_tab:
             "weekly_spend": st.column_config.NumberColumn("£ a week", format="£%.0f"),
             "annual_spend": st.column_config.NumberColumn("£ a year", format="£%.0f")})
     st.markdown("**Each child, with the registered home the regional match proposes**")
-    st.dataframe(flag_rows(*UNLAWFUL), hide_index=True, width="stretch", column_config=FLAG_VIEW)
+    flag_table(flag_rows(*UNLAWFUL), "unlawful_flags")
     st.markdown("**Unregistered settings to report to Ofsted**")
-    st.dataframe(flag_rows("unregistered_setting"), hide_index=True, width="stretch", column_config=FLAG_VIEW)
+    flag_table(flag_rows("unregistered_setting"), "unregistered_setting_flags")
     ui.source(run_id, "flags", "unregistered_summary")
 
 with money_tab:
     st.markdown("**Providers' profit margins far above their peers'**")
-    st.dataframe(flag_rows("profit_outlier", "group_profit_outlier"), hide_index=True, width="stretch",
-                 column_config=FLAG_VIEW)
+    flag_table(flag_rows("profit_outlier", "group_profit_outlier"), "profit_flags")
     margins = loaders.table(who, run_id, "margins")
     if margins is not None:
         with st.expander("All providers' margins against their peers"):
@@ -73,14 +86,12 @@ with money_tab:
                              "weekly_spend": st.column_config.NumberColumn("region pays (£ a week)",
                                                                            format="£%.0f")})
     st.markdown("**Placements far above the fee the region's own placements predict, and over £10,000 a week**")
-    st.dataframe(flag_rows("fee_outlier", "high_cost_placement"), hide_index=True, width="stretch",
-                 column_config=FLAG_VIEW)
+    flag_table(flag_rows("fee_outlier", "high_cost_placement"), "fee_flags")
     ui.source(run_id, "flags", "margins", "fees")
 
 with concentration_tab:
     st.markdown("**Markets where a few owners hold most places**")
-    st.dataframe(flag_rows("market_concentration", "difficult_to_replace_exposure"), hide_index=True,
-                 width="stretch", column_config=FLAG_VIEW)
+    flag_table(flag_rows("market_concentration", "difficult_to_replace_exposure"), "concentration_flags")
     concentration = loaders.table(who, run_id, "concentration")
     if concentration is not None:
         assessed = concentration[concentration["assessed"].astype(bool)]

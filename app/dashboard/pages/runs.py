@@ -30,7 +30,8 @@ if before == after:
     st.stop()
 
 figures = key_figures(loaders.run_record(after)["summary"], loaders.run_record(before)["summary"])
-st.dataframe(pd.DataFrame([{"figure": f.label, labels[after]: f.value, "change": f.delta} for f in figures]),
+st.dataframe(pd.DataFrame([{"figure": f.label, labels[after]: f.value,
+                            "change": "no change" if f.unchanged else f.delta} for f in figures]),
              hide_index=True, width="stretch")
 st.caption("Regional totals from the two runs' summaries.")
 
