@@ -16,7 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/rcc match data/regions/greater-manchester --out out
+	$(BIN)/rcc monthly data/regions/greater-manchester --out out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

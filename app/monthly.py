@@ -1,12 +1,13 @@
 """The monthly batch: every job on one month's extract, recorded as one run in the DuckDB run store.
 
 Stages: validate -> forecast -> backtest -> match (with step-down referrals and the baseline comparison) -> flags
-(the match's allocations are the step-down proposals, so the region is not solved twice) -> store -> publish.
+(the match's allocations are the step-down proposals, so the region is not solved twice) -> store.
 
-Nothing is half-written. The jobs write into a staging folder; the store takes the run in one transaction; only
-then does the staging folder become OUT/<month>/ (the previous one is kept until the swap succeeds). A kill before
-the commit leaves the store and OUT/<month>/ as they were; a kill after it leaves a run whose files are re-exported
-from the store the next time the month is run.
+Nothing is half-written. The jobs write into a staging folder; the store takes the run in one transaction, and
+the staging folder becomes OUT/<month>/ just before that transaction commits (the previous folder is put back if
+the commit fails). A kill at any moment before the commit leaves the store as it was; OUT/<month>/ is always one
+whole run's files. If OUT/<month>/ is lost or older than the store's run, running the month again re-exports it
+from the store.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from forecasts.params import ForecastParams
 from optimiser.flags import FlagParams
 from optimiser.params import MatchParams
 
-STAGES = ("validate", "forecast", "backtest", "match", "flags", "store", "publish")
+STAGES = ("validate", "forecast", "backtest", "match", "flags", "store")
 RUN_RECORD = "monthly_run.json"
 
 
@@ -111,7 +112,7 @@ def run_month(region: Region, month: str | None) -> tuple[str, date]:
     if month is None:
         return own, as_of
     try:
-        asked = f"{pd.Period(month, freq='M'):%Y-%m}"
+        asked = str(pd.Period(month, freq='M'))
     except ValueError:
         raise MonthError(f"--month {month!r} is not a month; write it as YYYY-MM, e.g. {own}") from None
     if asked not in (own, previous):
@@ -190,12 +191,18 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
         with stage("store"):
             record["finished_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
             record["stages"] = dict(timings)
-            store_record = {k: v for k, v in record.items() if k != "as_of"}
-            with RunStore(store_path) as store:
-                store.write_run(store_record, tables, progress)
-        with stage("publish"):
-            (staging / RUN_RECORD).write_text(json.dumps(record | {"timings": timings}, indent=2, default=str) + "\n")
-            _swap_in(staging, month_dir)
+            (staging / RUN_RECORD).write_text(json.dumps(record, indent=2, default=str) + "\n")
+            swap = _FolderSwap(staging, month_dir)
+            try:
+                with RunStore(store_path) as store:
+                    # The folder is swapped inside the transaction, just before the commit: a failure or a kill
+                    # up to the commit leaves the store as it was (the next run of the month redoes it).
+                    store.write_run({k: v for k, v in record.items() if k != "as_of"}, tables, progress,
+                                    before_commit=swap.swap)
+            except BaseException:
+                swap.undo()
+                raise
+            swap.discard_previous()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -273,15 +280,32 @@ def _publish_from_store(store: RunStore, run_id: str, month_dir: Path) -> None:
     for name in store.tables(run_id):
         store.table(run_id, name).to_csv(staging / f"{name}.csv", index=False)
     (staging / RUN_RECORD).write_text(json.dumps(store.run(run_id), indent=2, default=str) + "\n")
-    _swap_in(staging, month_dir)
+    swap = _FolderSwap(staging, month_dir)
+    swap.swap()
+    swap.discard_previous()
 
 
-def _swap_in(staging: Path, month_dir: Path) -> None:
-    """Replace OUT/<month>/ by the staging folder; the old folder stays until the new one is in place."""
-    previous = month_dir.parent / f".{month_dir.name}.previous"
-    shutil.rmtree(previous, ignore_errors=True)
-    if month_dir.exists():
-        month_dir.rename(previous)
-    staging.rename(month_dir)
-    shutil.rmtree(previous, ignore_errors=True)
+class _FolderSwap:
+    """Replace OUT/<month>/ by the staging folder, keeping the old folder until the run is committed."""
 
+    def __init__(self, staging: Path, month_dir: Path):
+        self.staging, self.month_dir = staging, month_dir
+        self.previous = month_dir.parent / f".{month_dir.name}.previous"
+        self.swapped = False
+
+    def swap(self) -> None:
+        shutil.rmtree(self.previous, ignore_errors=True)
+        if self.month_dir.exists():
+            self.month_dir.rename(self.previous)
+        self.staging.rename(self.month_dir)
+        self.swapped = True
+
+    def undo(self) -> None:
+        if self.swapped:
+            shutil.rmtree(self.month_dir, ignore_errors=True)
+            if self.previous.exists():
+                self.previous.rename(self.month_dir)
+            self.swapped = False
+
+    def discard_previous(self) -> None:
+        shutil.rmtree(self.previous, ignore_errors=True)

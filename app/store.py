@@ -106,9 +106,11 @@ class RunStore:
     # Writing
 
     def write_run(self, record: dict, tables: dict[str, pd.DataFrame],
-                  progress: Callable[[str], None] = lambda message: None) -> None:
+                  progress: Callable[[str], None] = lambda message: None,
+                  before_commit: Callable[[], None] = lambda: None) -> None:
         """Add one run and its tables in a single transaction, replacing nothing: a run id already present is an
-        error (the batch checks first, so a repeated month is reused rather than duplicated)."""
+        error (the batch checks first, so a repeated month is reused rather than duplicated). `before_commit` runs
+        last inside the transaction; if it fails, nothing is stored."""
         unknown = set(tables) - set(RESULT_TABLES)
         if unknown:
             raise StoreError(f"not a result table: {', '.join(sorted(unknown))}")
@@ -124,6 +126,8 @@ class RunStore:
             for name, frame in tables.items():
                 progress(f"storing {name} ({len(frame)} rows)")
                 self._append(name, row["run_id"], frame)
+            progress("publishing the month's files")
+            before_commit()
             self.con.commit()
         except BaseException:
             self.con.rollback()

@@ -103,12 +103,18 @@ class ModelArrays:
 
 def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
     """Flow relaxation and repair for a first answer; the LP relaxation for a bound, a better answer and
-    reduced-cost fixing; then HiGHS on what is left of the MIP, warm-started.
+    reduced costs; then HiGHS on a core of the MIP, warm-started, growing the core until it provably holds the
+    optimum.
+
+    The core: each unit's few pairs with the lowest LP reduced cost (plus every pair the incumbent uses). A pair
+    left out with reduced cost r cannot appear in any answer cheaper than (LP bound + r), so once the core's best
+    answer costs no more than that for every pair left out, it is optimal for the whole model; otherwise the core
+    grows to every pair that could still improve it. Assignment LPs are tight, so the core stays a small fraction
+    of the pairs: this is what keeps the MIP fast at regional and national scale.
 
     Age conflicts (who a child can live alongside) are added lazily when there are many: the MIP is solved with
-    only the conflicts its answers have broken so far, until an answer breaks none. Every model solved is a relaxation of the full
-    one, so its bound is valid, and the final answer satisfies every conflict: the result is exact. Nationally
-    there are hundreds of thousands of conflict rows, of which a handful ever bind.
+    only the conflicts its answers have broken so far, until an answer breaks none. Every model solved is a
+    relaxation of the full one, so its bound is valid, and the final answer satisfies every conflict.
     """
     started = time.perf_counter()
     no_conflicts = dataclasses.replace(candidates, conflicts=candidates.conflicts.iloc[:0])
@@ -117,33 +123,62 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
     start = repair(candidates, flow_relaxation(candidates) / sizes)  # repair keeps every conflict
     lp = _highs(relaxed, params, integer=False)
     lp.run()
-    upper = np.ones(len(relaxed.c))
-    lower_bound = -np.inf
-    if lp.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-        solution = lp.getSolution()
-        x_lp, reduced_cost = np.asarray(solution.col_value), np.asarray(solution.col_dual)
-        lower_bound = lp.getInfo().objective_function_value
-        guided = repair(candidates, x_lp)
-        if relaxed.objective(guided) < relaxed.objective(start):
-            start = guided
-        incumbent = relaxed.objective(start)
-        if _gap(incumbent, lower_bound) <= params.relative_gap:
-            return (pd.Series(start > 0.5, index=candidates.pairs.index),
-                    SolveReport("optimal", incumbent, lower_bound, _gap(incumbent, lower_bound), "fast"))
-        upper[(x_lp < 1e-9) & (reduced_cost > incumbent - lower_bound + 1e-6)] = 0
-    x, report = _solve_with_lazy_conflicts(candidates, start, upper, params, started)
-    bound = max(report.bound, min(lower_bound, report.objective))
-    gap = _gap(report.objective, bound)
-    report = dataclasses.replace(report, bound=bound, gap=gap,
-                                 message=_time_limit_message(params, gap) if report.status == "feasible" else "")
+    if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        x, report = _solve_with_lazy_conflicts(candidates, start, np.ones(len(relaxed.c)), params, started)
+        return pd.Series(x > 0.5, index=candidates.pairs.index), report
+    solution = lp.getSolution()
+    x_lp, reduced_cost = np.asarray(solution.col_value), np.maximum(np.asarray(solution.col_dual), 0.0)
+    lower_bound = lp.getInfo().objective_function_value
+    guided = repair(candidates, x_lp)
+    if relaxed.objective(guided) < relaxed.objective(start):
+        start = guided
+    incumbent = relaxed.objective(start)
+    if _gap(incumbent, lower_bound) <= params.relative_gap:
+        return (pd.Series(start > 0.5, index=candidates.pairs.index),
+                SolveReport("optimal", incumbent, lower_bound, _gap(incumbent, lower_bound), "fast"))
+    core = _initial_core(candidates, reduced_cost, x_lp, start)
+    x, report = start, None
+    while True:
+        x, report = _solve_with_lazy_conflicts(candidates, x, core.astype(float), params, started)
+        objective = report.objective
+        # the best any answer using a pair outside the core could do
+        outside = lower_bound + (reduced_cost[~core].min() if (~core).any() else np.inf)
+        bound = max(min(report.bound, outside), lower_bound)
+        gap = _gap(objective, bound)
+        could_improve = ~core & (reduced_cost < objective - lower_bound - 1e-6)
+        left = params.time_limit_s - (time.perf_counter() - started)
+        if gap <= params.relative_gap or not could_improve.any() or left <= 1.0:
+            break
+        core |= could_improve
+    status = "optimal" if gap <= params.relative_gap or (report.status == "optimal" and not could_improve.any()) \
+        else "feasible"
+    report = dataclasses.replace(report, status=status, bound=bound, gap=gap,
+                                 message=_time_limit_message(params, gap) if status == "feasible" else "")
     return pd.Series(x > 0.5, index=candidates.pairs.index), report
+
+
+CORE_PAIRS_PER_UNIT = 12  # pairs per unit in the first core: enough for the sibling and age-conflict trade-offs
+
+
+def _initial_core(candidates: Candidates, reduced_cost: np.ndarray, x_lp: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Each unit's CORE_PAIRS_PER_UNIT pairs of lowest reduced cost, every pair the LP uses, and the incumbent's."""
+    units = candidates.pairs["unit_id"].to_numpy()
+    order = np.lexsort((reduced_cost, units))
+    rank = np.empty(len(order), dtype=np.int64)
+    _, first = np.unique(units[order], return_index=True)
+    starts = np.repeat(first, np.diff(np.append(first, len(order))))
+    rank[order] = np.arange(len(order)) - starts
+    return (rank < CORE_PAIRS_PER_UNIT) | (x_lp > 1e-9) | (start > 0.5)
 
 
 def _solve_with_lazy_conflicts(candidates: Candidates, start: np.ndarray, upper: np.ndarray, params: MatchParams,
                                started: float) -> tuple[np.ndarray, SolveReport]:
     conflicts = candidates.conflicts[["pair_a", "pair_b"]]
+    free = (upper > 0) | (start > 0.5)
+    # only conflicts between pairs the model may choose can ever be broken
+    conflicts = conflicts[free[conflicts["pair_a"].to_numpy()] & free[conflicts["pair_b"].to_numpy()]]
     # up front when they are few next to the pairs (one solve); lazily when they would dwarf the model
-    eager = len(conflicts) <= EAGER_CONFLICTS_PER_PAIR * len(candidates.pairs)
+    eager = len(conflicts) <= EAGER_CONFLICTS_PER_PAIR * free.sum()
     active = conflicts if eager else conflicts.iloc[:0]
     while True:
         # the time limit covers the whole solve, not each stage of it
@@ -259,14 +294,21 @@ def _highs(arrays: ModelArrays, params: MatchParams, integer: bool, upper: np.nd
 
 def _solve_highs(arrays: ModelArrays, start: np.ndarray, params: MatchParams,
                  upper: np.ndarray) -> tuple[np.ndarray, SolveReport]:
-    h = _highs(arrays, params, integer=True, upper=upper)
+    # Columns fixed at zero are left out of the model HiGHS sees rather than passed with a zero bound: its root
+    # processing scales with the columns it is given.
+    free = np.flatnonzero((upper > 0) | (start > 0.5))
+    sub = ModelArrays(c=arrays.c[free], A=arrays.A[:, free], row_upper=arrays.row_upper, constant=arrays.constant)
+    h = _highs(sub, params, integer=True)
     warm = highspy.HighsSolution()
-    warm.col_value = start.tolist()
+    warm.col_value = start[free].tolist()
     warm.value_valid = True
     h.setSolution(warm)
     h.run()
     status, info = h.getModelStatus(), h.getInfo()
-    x = np.round(np.asarray(h.getSolution().col_value, dtype=float)) if info.primal_solution_status else start
+    x = start
+    if info.primal_solution_status:
+        x = np.zeros(len(arrays.c))
+        x[free] = np.round(np.asarray(h.getSolution().col_value, dtype=float))
     if not arrays.feasible(x):
         x = start  # never hand back anything the repair did not already make feasible
     objective = arrays.objective(x)

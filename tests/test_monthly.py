@@ -1,0 +1,258 @@
+"""The monthly batch and its run store: one transaction per run, idempotent, crash-safe, and a correct diff."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from app.cli import main
+from app.monthly import MonthlyParams, run_monthly
+from app.store import RunStore
+from data.load import load_region
+from tests.monthly_regions import NEW_CHILD, next_month, two_councils, write
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = ROOT / "tests" / "fixtures" / "monthly-fast.toml"
+
+
+@pytest.fixture(scope="module")
+def month_a(tmp_path_factory) -> dict:
+    """Two councils' October extract, run once into a store every test copies."""
+    base = tmp_path_factory.mktemp("monthly")
+    tables = two_councils()
+    folder = write(tables, base / "october" / "two-councils")  # the folder's name is the region's name
+    run = run_monthly(folder, out_dir=base / "out", params=MonthlyParams.from_toml(FAST))
+    return {"tables": tables, "folder": folder, "out": base / "out", "run": run}
+
+
+@pytest.fixture
+def out(month_a, tmp_path) -> Path:
+    """A private copy of the store and output folder holding October's run."""
+    copy = tmp_path / "out"
+    shutil.copytree(month_a["out"], copy)
+    return copy
+
+
+def store_snapshot(path: Path) -> dict[str, int | list]:
+    """Every table's row count and the run ids, read with DuckDB directly rather than through RunStore."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = [row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()]
+        snapshot = {name: con.execute(f'select count(*) from "{name}"').fetchone()[0] for name in names}
+        snapshot["run_ids"] = sorted(row[0] for row in con.execute("select run_id from runs").fetchall())
+        return snapshot
+    finally:
+        con.close()
+
+
+def with_new_margin(month_a, folder: Path) -> Path:
+    """October's extract with one provider's accounts changed: same month, different input."""
+    tables = {name: frame.copy() for name, frame in month_a["tables"].items()}
+    tables["providers"].loc[0, "operating_profit"] = str(int(tables["providers"].loc[0, "operating_profit"] or 0) + 1)
+    return write(tables, folder / "two-councils")
+
+
+def test_a_run_stores_every_table_and_publishes_the_same_rows(month_a):
+    """October's run is in the store with every job's table, and OUT/2026-10/ holds the same rows as the store."""
+    run = month_a["run"]
+    assert run.month == "2026-10" and not run.reused
+    with RunStore(run.store_path, read_only=True) as store:
+        assert list(store.runs()["run_id"]) == [run.run_id]
+        assert {"validation", "forecast", "history_stocks", "backtest", "allocations", "explanations", "gap",
+                "comparison", "flags", "margins", "fees", "stress_test"} <= set(store.tables(run.run_id))
+        stored = store.table(run.run_id, "allocations")
+        record = store.run(run.run_id)
+    published = pd.read_csv(run.out_dir / "allocations.csv")
+    assert list(stored["referral_id"]) == list(published["referral_id"])
+    assert list(stored["status"]) == list(published["status"])
+    assert json.loads((run.out_dir / "monthly_run.json").read_text())["run_id"] == run.run_id
+    assert record["summary"]["match"]["referrals"] == len(published)
+    assert set(record["stages"]) == {f"{s}_s" for s in ("validate", "forecast", "backtest", "match", "flags")}
+
+
+def test_repeating_a_month_with_the_same_inputs_is_idempotent(month_a, out):
+    """The same extract and parameters again: the same run id, nothing recomputed, no row added."""
+    before = store_snapshot(out / "runs.duckdb")
+    again = run_monthly(month_a["folder"], out_dir=out, params=MonthlyParams.from_toml(FAST))
+    assert again.run_id == month_a["run"].run_id and again.reused
+    assert store_snapshot(out / "runs.duckdb") == before
+
+
+def test_a_deleted_month_folder_is_rebuilt_from_the_store(month_a, out):
+    """A committed run whose files were lost gets them back from the store when the month is run again."""
+    shutil.rmtree(out / "2026-10")
+    again = run_monthly(month_a["folder"], out_dir=out, params=MonthlyParams.from_toml(FAST))
+    assert again.reused
+    rebuilt = pd.read_csv(out / "2026-10" / "flags.csv")
+    with RunStore(out / "runs.duckdb", read_only=True) as store:
+        assert list(rebuilt["subject_id"]) == list(store.table(again.run_id, "flags")["subject_id"])
+
+
+def test_changed_inputs_make_a_new_run_and_keep_the_old(month_a, out, tmp_path):
+    """One changed figure in the extract is a new run of the same month; October's first run stays whole."""
+    before = store_snapshot(out / "runs.duckdb")
+    changed = run_monthly(with_new_margin(month_a, tmp_path / "changed"), out_dir=out,
+                          params=MonthlyParams.from_toml(FAST))
+    assert changed.run_id != month_a["run"].run_id and not changed.reused and changed.month == "2026-10"
+    after = store_snapshot(out / "runs.duckdb")
+    assert after["run_ids"] == sorted([month_a["run"].run_id, changed.run_id])
+    with RunStore(out / "runs.duckdb", read_only=True) as store:
+        assert len(store.table(month_a["run"].run_id, "allocations")) == before["allocations"]
+    assert after["allocations"] == 2 * before["allocations"]
+
+
+def test_changed_parameters_make_a_new_run(month_a, out):
+    """Different parameters on the same extract are a different run."""
+    params = MonthlyParams.from_dict({"monthly": {"horizon_months": 3}, "forecast": {"paths": 50},
+                                      "match": {"time_limit_s": 20}})
+    other = run_monthly(month_a["folder"], out_dir=out, params=params)
+    assert other.run_id != month_a["run"].run_id and not other.reused
+
+
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    from app.monthly import MonthlyParams, run_monthly
+
+    folder, out, params, when = sys.argv[1:5]
+
+    def on_stage(stage, status, seconds):
+        if status == "started" and stage == when:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def progress(message):
+        if (when == "store:tables" and message.startswith("storing allocations")) or (
+                when == "store:publish" and message.startswith("publishing")):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    run_monthly(Path(folder), out_dir=Path(out), params=MonthlyParams.from_toml(params), progress=progress,
+                on_stage=on_stage)
+    print("not killed")
+""")
+
+
+@pytest.mark.parametrize("when", ["validate", "forecast", "backtest", "match", "flags", "store", "store:tables",
+                                  "store:publish"])
+def test_a_kill_at_any_stage_leaves_the_store_and_the_month_folder_as_they_were(month_a, out, tmp_path, when):
+    """SIGKILL at the start of each stage, halfway through writing the tables, and after the folder swap but before
+    the commit: the store holds exactly its rows from before and OUT/2026-10/ is still October's first run."""
+    folder = with_new_margin(month_a, tmp_path / "changed")
+    before = store_snapshot(out / "runs.duckdb")
+    published = (out / "2026-10" / "monthly_run.json").read_text()
+    done = subprocess.run([sys.executable, "-c", KILLER, str(folder), str(out), str(FAST), when], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == -9, done.stdout + done.stderr
+    assert store_snapshot(out / "runs.duckdb") == before
+    if when != "store:publish":
+        assert (out / "2026-10" / "monthly_run.json").read_text() == published
+    if not when.startswith("store:"):
+        return
+    # a kill between the folder swap and the commit leaves the new files (a whole run) and no stored run: the next
+    # run of the month redoes it, and then the store and the folder agree again
+    rerun = run_monthly(folder, out_dir=out, params=MonthlyParams.from_toml(FAST))
+    assert not rerun.reused
+    assert json.loads((out / "2026-10" / "monthly_run.json").read_text())["run_id"] == rerun.run_id
+    assert len(store_snapshot(out / "runs.duckdb")["run_ids"]) == 2
+
+
+def test_diff_of_two_months_reports_what_changed(month_a, out, tmp_path):
+    """November's extract after known changes: the placed child stopped searching, the new child is a new
+    referral, the provider's 60% margin is a new profit flag, and October's forecast is scored on November."""
+    a = month_a["run"]
+    with RunStore(out / "runs.duckdb", read_only=True) as store:
+        allocations = store.table(a.run_id, "allocations")
+        margins = store.table(a.run_id, "margins")
+        flags_a = store.table(a.run_id, "flags")
+        forecast_a = store.table(a.run_id, "forecast")
+    leaving = allocations[allocations["status"] == "matched"].iloc[0]
+    flagged = set(flags_a.loc[flags_a["flag"] == "profit_outlier", "subject_id"])
+    provider = margins[(margins["level"] == "company") & (margins["children"] > 0)
+                       & ~margins["id"].isin(flagged) & (margins["revenue"] > 0)]["id"].iloc[0]
+    november = write(next_month(month_a["tables"], leaving["referral_id"], provider),
+                     tmp_path / "november" / "two-councils")
+    # loaded as on 1 December, when November's extract would be run
+    b = run_monthly(load_region(november, today=date(2026, 12, 1)), month="2026-11", out_dir=out,
+                    params=MonthlyParams.from_toml(FAST))
+    assert b.month == "2026-11"
+    with RunStore(out / "runs.duckdb", read_only=True) as store:
+        diff = store.diff(a.run_id, b.run_id)
+        stocks_b = store.table(b.run_id, "history_stocks")
+        allocations_b = store.table(b.run_id, "allocations")
+    children = diff["children"].set_index("child_id")
+    assert children.loc[leaving["child_id"], "change"] == "no longer searching"
+    assert children.loc[NEW_CHILD, "change"].startswith("new referral")
+    assert set(children.index) == set(allocations["child_id"]) | set(allocations_b["child_id"])
+    new_flags = diff["flags"][diff["flags"]["change"] == "new"]
+    assert ((new_flags["flag"] == "profit_outlier") & (new_flags["subject_id"] == provider)).any()
+    headline = diff["headline"].set_index("measure")
+    assert headline.loc["referrals", "change"] == len(allocations_b) - len(allocations)
+    accuracy = diff["forecast_accuracy"]
+    assert set(accuracy["month"]) == {"2026-11"}
+    row = accuracy.iloc[0]
+    months = pd.to_datetime(forecast_a["month"]).dt.strftime("%Y-%m")
+    expected_forecast = forecast_a[(forecast_a["la_code"] == row["la_code"]) & (forecast_a["group"] == row["group"])
+                                   & (months == "2026-11")]["mean"].sum()
+    observed = stocks_b[(stocks_b["la_code"] == row["la_code"]) & (stocks_b["group"] == row["group"])
+                        & (pd.to_datetime(stocks_b["month"]).dt.strftime("%Y-%m") == "2026-11")]["stock"].sum()
+    assert row["forecast"] == pytest.approx(expected_forecast) and row["actual"] == observed
+
+
+def test_cli_monthly_and_runs_commands(month_a, out, capsys):
+    """`rcc monthly` prints the one-screen summary; `rcc runs list/show/diff` read the store."""
+    assert main(["monthly", str(month_a["folder"]), "--out", str(out), "--params", str(FAST)]) == 0
+    printed = capsys.readouterr().out
+    assert f"run {month_a['run'].run_id} (reused" in printed and "Run store:" in printed
+    store = str(out / "runs.duckdb")
+    assert main(["runs", "list", "--store", store]) == 0
+    assert month_a["run"].run_id in capsys.readouterr().out
+    assert main(["runs", "show", month_a["run"].run_id, "--store", store]) == 0
+    assert "allocations (" in capsys.readouterr().out
+    assert main(["runs", "diff", month_a["run"].run_id, month_a["run"].run_id, "--store", store]) == 0
+    assert "Flags:" in capsys.readouterr().out
+    assert main(["runs", "show", "nosuchrun", "--store", store]) == 2
+
+
+def test_invalid_input_exits_one_and_writes_nothing(tmp_path, capsys):
+    """A broken extract: exit 1, the validation table on screen, no store and no month folder."""
+    folder = write({name: frame for name, frame in two_councils().items()}, tmp_path / "broken")
+    settings = pd.read_csv(folder / "settings.csv", dtype=str, keep_default_na=False)
+    settings.loc[0, "vacancies"] = "999"
+    settings.to_csv(folder / "settings.csv", index=False)
+    out = tmp_path / "out"
+    assert main(["monthly", str(folder), "--out", str(out), "--params", str(FAST)]) == 1
+    assert "vacancies exceed places" in capsys.readouterr().err
+    assert not (out / "runs.duckdb").exists()
+    assert [p.name for p in out.iterdir()] == ["logs"]
+
+
+def test_a_month_the_extract_does_not_cover_is_refused(month_a, out, capsys):
+    """--month far from the extract's dates: exit 1 with the months it can be run as."""
+    assert main(["monthly", str(month_a["folder"]), "--out", str(out), "--month", "2025-03",
+                 "--params", str(FAST)]) == 1
+    assert "can be run as 2026-10" in capsys.readouterr().err
+
+
+def test_an_internal_failure_exits_two_and_keeps_the_store(month_a, out, tmp_path, monkeypatch, capsys):
+    """A failure inside a job (here the matcher) exits 2 and leaves the store and the month folder untouched."""
+    import app.monthly
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver crashed")
+
+    monkeypatch.setattr(app.monthly, "run_match", broken)
+    before = store_snapshot(out / "runs.duckdb")
+    folder = with_new_margin(month_a, tmp_path / "changed")
+    assert main(["monthly", str(folder), "--out", str(out), "--params", str(FAST)]) == 2
+    assert "internal failure in the monthly run: RuntimeError: solver crashed" in capsys.readouterr().err
+    assert store_snapshot(out / "runs.duckdb") == before
+    assert not any(p.name.endswith(".partial") for p in out.iterdir())
