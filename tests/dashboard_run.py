@@ -1,6 +1,7 @@
 """One real monthly run of the embedded region for the dashboard tests, made once per test session.
 
-The run is the real batch (app.monthly.run_monthly) into a temporary folder. A second, earlier month is added to
+The run is the real batch (app.monthly.run_monthly) into a temporary folder, with the light settings of
+tests/fixtures/monthly-fast.toml (fewer simulated paths, a 6-month horizon, two backtest horizons). A second, earlier month is added to
 the store from the same tables with a smaller children-in-care figure, so month-on-month changes and the run diff
 have something to show without running the batch twice.
 """
@@ -18,6 +19,7 @@ import pandas as pd
 
 from app.cli import EMBEDDED_REGION
 
+FAST_PARAMS = Path(__file__).resolve().parent / "fixtures" / "monthly-fast.toml"
 EARLIER_CHILDREN_IN_CARE_DROP = 25  # the earlier run had this many fewer children in care
 
 
@@ -31,12 +33,12 @@ class DashboardRun:
 
 @functools.cache
 def dashboard_run() -> DashboardRun:
-    from app.monthly import run_monthly
+    from app.monthly import MonthlyParams, run_monthly
     from app.store import RunStore
 
     out = Path(tempfile.mkdtemp(prefix="rcc-dashboard-test-"))
     atexit.register(shutil.rmtree, out, True)
-    run = run_monthly(EMBEDDED_REGION, out_dir=out)
+    run = run_monthly(EMBEDDED_REGION, out_dir=out, params=MonthlyParams.from_toml(FAST_PARAMS))
     store = out / "runs.duckdb"
     with RunStore(store) as s:
         record = s.run(run.run_id)
