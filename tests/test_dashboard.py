@@ -224,3 +224,25 @@ def test_loader_tables_for_an_officer_hold_only_their_councils_children(run_stor
     full = loaders.table(COMMISSIONER, run_store.run_id, "allocations")
     mine = loaders.table(OFFICER, run_store.run_id, "allocations")
     assert 0 < len(mine) < len(full) and set(mine["la_code"]) == {BOLTON}
+
+
+def test_rcc_app_reuses_the_latest_run_when_the_store_has_one(run_store):
+    """`rcc app` starts on the store's latest run of the region instead of running the batch again."""
+    from app.cli import EMBEDDED_REGION, ensure_latest_run
+
+    messages = []
+    assert ensure_latest_run(EMBEDDED_REGION, run_store.out, run_store.store, messages.append) == run_store.run_id
+    assert messages == []  # nothing was run
+
+
+def test_resolving_without_controls_reproduces_the_runs_allocation(run_store):
+    """A re-solve with no locks or vetoes uses the run's date and parameters, so it gives the run's allocation."""
+    from app.dashboard import loaders
+
+    outcome = loaders.solve(COMMISSIONER, run_store.run_id, pd.DataFrame(columns=loaders.CONTROL_COLUMNS))
+    stored = loaders.table(COMMISSIONER, run_store.run_id, "allocations")
+    assert outcome.issues.empty
+    assert len(outcome.allocations) == len(stored)
+    assert outcome.summary == loaders.run_record(run_store.run_id)["summary"]["match"]
+    assert (outcome.allocations.set_index("referral_id")["status"]
+            == stored.set_index("referral_id")["status"]).all()

@@ -171,3 +171,20 @@ def test_login_page_refuses_a_wrong_password_and_admits_the_right_one(tmp_path, 
     assert at.session_state["user"] == read_users(DEFAULT_USERS_FILE)["bolton"][0]
     assert not at.exception
     assert "No monthly run yet" in at.info[0].value  # signed in: the Overview, on an empty store
+
+
+def test_rcc_users_add_prompts_and_stores_a_hash(tmp_path, monkeypatch, capsys):
+    """`rcc users add` asks for the password twice, stores only its hash, and refuses a mismatch."""
+    from app.cli import main
+
+    path = tmp_path / "users.toml"
+    answers = iter(["officer-password", "officer-password"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["users", "add", "wigan", "--role", "council_officer", "--la", "E08000010", "--file",
+                 str(path)]) == 0
+    assert "council E08000010 only" in capsys.readouterr().out
+    assert authenticate("wigan", "officer-password", path).la_code == "E08000010"
+    assert "officer-password" not in path.read_text()
+    answers = iter(["one-password", "another-password"])
+    assert main(["users", "add", "bury", "--role", "commissioner", "--file", str(path)]) == 2
+    assert "bury" not in read_users(path)

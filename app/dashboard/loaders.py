@@ -176,20 +176,29 @@ def map_data() -> tuple[dict, pd.DataFrame, bool]:
 # --- forecasts and scenarios -------------------------------------------------------------------------------------
 
 @st.cache_data(show_spinner="Re-running the forecast with these levers (about 5 s)", max_entries=16)
-def _scenario_forecast(region_path: str, scenario_json: str, horizon: int) -> pd.DataFrame:
+def _scenario_forecast(region_path: str, scenario_json: str, horizon: int, params_json: str) -> pd.DataFrame:
     from app.pipeline import run_forecast
+    from forecasts.params import ForecastParams
     from forecasts.scenarios import Scenario
 
     scenario = Scenario.from_dict(json.loads(scenario_json))
+    params = ForecastParams.from_dict(json.loads(params_json))
     with tempfile.TemporaryDirectory() as folder:
-        return run_forecast(_region(region_path), Path(folder), horizon, scenario=scenario).forecast.demand
+        return run_forecast(_region(region_path), Path(folder), horizon, params, scenario=scenario).forecast.demand
 
 
-def scenario_forecast(user: User, scenario, horizon: int) -> pd.DataFrame:
-    """The forecast re-run under a scenario (the same job as the monthly run), as this user may see it."""
+def _run_parameters(run_id: str, job: str) -> str:
+    """The parameters the run used for a job (JSON), so a what-if differs from the run only in what was changed."""
+    return json.dumps((run_record(run_id).get("parameters") or {}).get(job, {}), sort_keys=True)
+
+
+def scenario_forecast(user: User, run_id: str, scenario, horizon: int) -> pd.DataFrame:
+    """The forecast re-run under a scenario with the run's own forecast parameters (the same job as the monthly
+    run), as this user may see it."""
     values = dataclasses.asdict(scenario)
     values["edits"] = list(values["edits"])
-    return scoped(_scenario_forecast(str(paths().region), json.dumps(values, sort_keys=True), horizon), user)
+    return scoped(_scenario_forecast(str(paths().region), json.dumps(values, sort_keys=True), horizon,
+                                     _run_parameters(run_id, "forecast")), user)
 
 
 def save_scenario(scenario) -> Path:
@@ -248,11 +257,12 @@ def _merged_controls(user: User, edited: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Solving the regional match with your locks and vetoes (about 10 s)", max_entries=8)
-def _solve(region_path: str, controls_csv: str, run_date: str | None) -> MatchOutcome:
+def _solve(region_path: str, controls_csv: str, run_date: str | None, params_json: str) -> MatchOutcome:
     from datetime import date
 
     from app.pipeline import run_match
     from data.validate import controls_issues
+    from optimiser.params import MatchParams
 
     r = _region(region_path)
     edited = pd.read_csv(io.StringIO(controls_csv), dtype=str, keep_default_na=False)
@@ -261,7 +271,7 @@ def _solve(region_path: str, controls_csv: str, run_date: str | None) -> MatchOu
         empty = pd.DataFrame()
         return MatchOutcome(empty, empty, empty, {}, issues)
     with tempfile.TemporaryDirectory() as folder:
-        run = run_match(r.replace(controls=edited), Path(folder),
+        run = run_match(r.replace(controls=edited), Path(folder), MatchParams.from_dict(json.loads(params_json)),
                         run_date=date.fromisoformat(run_date) if run_date else None)
         explanations = pd.read_csv(run.outputs["explanations"])
     return MatchOutcome(run.result.allocations, explanations, run.comparison.rename_axis("measure").reset_index(), run.summary, issues)
@@ -274,11 +284,12 @@ def match_date() -> str | None:
     return extract_date(region()).isoformat()
 
 
-def solve(user: User, edited_controls: pd.DataFrame, run_date: str | None = None) -> MatchOutcome:
-    """Re-solve the regional match with edited controls (the same run_match the monthly run uses); the children's
-    rows come back filtered to what this user may see. The regional totals are aggregates, shown to everyone."""
+def solve(user: User, run_id: str, edited_controls: pd.DataFrame) -> MatchOutcome:
+    """Re-solve the regional match with edited controls: the same run_match, date and parameters as the monthly
+    run, so only the controls differ. The children's rows come back filtered to what this user may see; the
+    regional totals are aggregates, shown to everyone."""
     merged = _merged_controls(user, edited_controls)
-    outcome = _solve(str(paths().region), merged.to_csv(index=False), run_date)
+    outcome = _solve(str(paths().region), merged.to_csv(index=False), match_date(), _run_parameters(run_id, "match"))
     if user.sees_all_councils or outcome.allocations.empty:
         return outcome
     children, refs = _child_map(None)

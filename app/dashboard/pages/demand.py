@@ -77,7 +77,7 @@ if rerun:
 scenario = st.session_state.get(SCENARIO_KEY)
 if scenario is not None:
     horizon = forecast["month"].nunique()
-    changed = loaders.scenario_forecast(who, scenario, horizon)
+    changed = loaders.scenario_forecast(who, run_id, scenario, horizon)
     scenario_series = council_group_forecast(changed, la_code, group)
     st.altair_chart(charts.forecast_band(scenario_series, f"Scenario '{scenario.name}': {ui.council(la_code)}, "
                                          f"{GROUP_LABELS[group]}"), width="stretch")

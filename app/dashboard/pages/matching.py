@@ -76,7 +76,7 @@ st.caption("Edit or delete controls in the table; add them with the form above."
 left, middle, right = st.columns(3)
 if left.button("Re-solve the match with these controls", type="primary"):
     try:
-        st.session_state[OUTCOME_KEY] = loaders.solve(who, edited, loaders.match_date())
+        st.session_state[OUTCOME_KEY] = loaders.solve(who, run_id, edited)
     except PermissionError as error:
         st.error(str(error))
 if st.session_state.get(OUTCOME_KEY) is not None and middle.button("Back to this month's run"):
