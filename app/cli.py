@@ -69,8 +69,9 @@ def cmd_synth(args) -> int:
 
 
 def cmd_match(args) -> int:
-    from app.pipeline import run_match
+    from app.pipeline import run_match, run_planning
     from data.problems import ValidationError
+    from optimiser.demand import read_demand
     from optimiser.params import MatchParams
 
     try:
@@ -79,19 +80,43 @@ def cmd_match(args) -> int:
             import dataclasses
             params = dataclasses.replace(params, **{k: v for k, v in (("solver", args.solver),
                                                                       ("time_limit_s", args.time_limit)) if v})
+        if args.horizon is not None and args.forecast is None:
+            raise ValueError("--horizon (planning mode) needs --forecast FILE: the forecast.csv `rcc forecast` writes")
+        demand = read_demand(args.forecast) if args.forecast else None
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        run = run_match(args.dir, args.out, params, progress=_progress)
+        if args.horizon is not None:
+            run = run_planning(args.dir, args.out, demand, args.horizon, params, progress=_progress, seed=args.seed)
+        else:
+            run = run_match(args.dir, args.out, params, progress=_progress, demand=demand)
     except ValidationError as exc:
         print(exc, file=sys.stderr)
         return 1
     except ValueError as exc:  # parameters that cannot work with this data, e.g. a penalty below a placement's cost
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.horizon is not None:
+        print(planning_summary_text(run))
+        return 0 if "failed" not in (run.planning.today.status, run.planning.result.status) else 1
     print_match_summary(run)
     return 0 if run.result.status != "failed" else 1
+
+
+def planning_summary_text(run) -> str:
+    s = run.summary
+    months = f" ({s['months'][0]} to {s['months'][1]})" if s["months"] else ""
+    lines = [f"Planning: the next {s['horizon_months']} months{months}, cohort drawn with seed {s['seed']}",
+             f"  today's referrals    {s['today']['referrals']} ({s['today']['matched']} matched first; their "
+             "places come off the supply)",
+             f"  children expected    {s['children_expected']:.1f} by the forecast; drawn {s['children_drawn']} "
+             f"({s['sibling_groups_drawn']} sibling groups)",
+             f"  could not be placed  {s['children_unmet']} with the supply as it stands"]
+    if s["unmet_by_group"]:
+        lines.append("    by kind of home: " + ", ".join(f"{g} {n}" for g, n in s["unmet_by_group"].items()))
+        lines.append("    why: " + ", ".join(f"{code} {n}" for code, n in s["unmet_by_reason"].items()))
+    return "\n".join(lines + ["Outputs:"] + [f"  {path}" for path in run.outputs.values()])
 
 
 def _forecast_params(args):
@@ -252,6 +277,11 @@ def print_match_summary(run) -> None:
     if s["mean_distance_km"] is not None:
         lines += [f"  mean distance        {s['mean_distance_km']:.1f} km from home",
                   f"  over 20 miles        {s['share_over_20_miles']:.1%} of matched children"]
+    if run.lookahead is not None:
+        held = run.lookahead.summary()
+        lines.append(f"  held back            {held['places_held']} of the {held['places_expected']} place(s) the "
+                     "forecast expects emergencies to need before the next run ("
+                     + ", ".join(f"{g} {n}" for g, n in held["held_by_group"].items()) + "; see held_back.csv)")
     lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}", "", comparison_text(run.comparison), "",
               "Outputs:"] + [f"  {path}" for path in run.outputs.values()]
     print("\n".join(lines))
@@ -542,6 +572,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", "--solver", dest="solver", choices=list(SOLVERS),
                    help="override the backend: fast (default), pyomo (reference), scip, highs, cp-sat")
     p.add_argument("--time-limit", type=float, help="override the solver time limit in seconds")
+    p.add_argument("--forecast", type=Path,
+                   help="forecast.csv from `rcc forecast`: hold places back for the emergencies it expects before "
+                        "the next run (writes held_back.csv); with --horizon, planning mode instead")
+    p.add_argument("--horizon", type=int,
+                   help="planning mode: draw the children the forecast expects over this many months, match them "
+                        "to the supply left after today's referrals, write planning_gap.csv")
+    p.add_argument("--seed", type=int, default=0, help="planning mode: random seed of the cohort (default 0)")
 
     p = command("forecast", "Forecast children in care per council x placement group x age band with p10-p90 "
                             "intervals; write forecast.csv (the Demand table) and forecast_run.json.",

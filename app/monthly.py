@@ -12,6 +12,7 @@ from the store.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -37,13 +38,22 @@ STAGES = ("validate", "forecast", "backtest", "match", "flags", "store")
 RUN_RECORD = "monthly_run.json"
 
 
+# The monthly batch backtests the chain rcc forecasts with against the seasonal naive yardstick over the last year
+# of origins; the ETS comparison and two years of origins stay in `rcc backtest`, where their minutes are wanted.
+MONTHLY_BACKTEST = {"origins": 12, "models": ("markov", "seasonal_naive")}
+
+
+def monthly_forecast_defaults(params: ForecastParams) -> ForecastParams:
+    return dataclasses.replace(params, backtest=dataclasses.replace(params.backtest, **MONTHLY_BACKTEST))
+
+
 @dataclass(frozen=True)
 class MonthlyParams:
     """Everything that shapes a monthly run; its hash is part of the run id, so changing any of it makes a new
     run. Read from one TOML file with [monthly], [forecast], [match] and [flags] sections, each optional."""
     horizon_months: int = 24
     backtest: bool = True
-    forecast: ForecastParams = field(default_factory=ForecastParams)
+    forecast: ForecastParams = field(default_factory=lambda: monthly_forecast_defaults(ForecastParams()))
     match: MatchParams = field(default_factory=MatchParams)
     flags: FlagParams = field(default_factory=FlagParams)
 
@@ -65,7 +75,10 @@ class MonthlyParams:
         if extra:
             raise ValueError(f"unknown parameter(s) monthly.{', monthly.'.join(extra)}; "
                              "known: monthly.horizon_months, monthly.backtest")
-        return cls(**own, forecast=ForecastParams.from_dict(values.get("forecast", {})),
+        forecast = values.get("forecast", {})
+        defaults = monthly_forecast_defaults(ForecastParams()).to_dict()["backtest"]
+        forecast = forecast | {"backtest": {k: defaults[k] for k in MONTHLY_BACKTEST} | forecast.get("backtest", {})}
+        return cls(**own, forecast=ForecastParams.from_dict(forecast),
                    match=MatchParams.from_dict(values.get("match", {})),
                    flags=FlagParams.from_dict(values.get("flags", {})))
 

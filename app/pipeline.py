@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import time
@@ -23,8 +24,10 @@ from optimiser.baseline import compare_outcomes, la_by_la_baseline
 from optimiser.explain import explanations, sufficiency_gap
 from optimiser.flags import FlagParams, Flags, find_flags
 from optimiser.flags.unlawful import Proposals
+from optimiser.lookahead import Lookahead, match_with_lookahead
 from optimiser.matching import MatchResult, allocation_table, match_region, weekly_spend
 from optimiser.params import MatchParams
+from optimiser.planning import Planning, plan
 from optimiser.stepdown import with_step_down_referrals
 from optimiser.verify import verify_allocation
 
@@ -39,12 +42,15 @@ class MatchRun:
     summary: dict
     comparison: pd.DataFrame  # measure x approach (regional, la_by_la)
     outputs: dict[str, Path]
+    lookahead: Lookahead | None = None  # what was held back, when the match had a forecast
 
 
 def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None = None,
-              progress=lambda message: None, run_date: date | None = None) -> MatchRun:
+              progress=lambda message: None, run_date: date | None = None,
+              demand: pd.DataFrame | None = None) -> MatchRun:
     """Load and validate a region (or take one already loaded), match it, check the answer independently, and write
-    the outputs."""
+    the outputs. With a forecast's Demand table (`demand`), hold places back for the emergencies it expects before
+    the next run (optimiser/lookahead.py) and write held_back.csv too."""
     params = params or MatchParams()
     started = datetime.now(timezone.utc)
     region = _loaded(source, progress, run_date)
@@ -53,8 +59,16 @@ def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None =
         progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")
     progress(f"Matching {len(region.referrals)} referrals against {len(region.settings)} settings "
              f"({params.solver}, time limit {params.time_limit_s:g} s)")
-    result = match_region(region, params, run_date)
-    violations = verify_allocation(region, result.allocations, params)
+    lookahead = None
+    if demand is None:
+        result = match_region(region, params, run_date)
+        violations = verify_allocation(region, result.allocations, params)
+    else:
+        progress(f"Holding places back for the emergencies the forecast ({params.lookahead_column}) expects before "
+                 "the next run")
+        result, lookahead = match_with_lookahead(region, demand, params, run_date or started.date())
+        # the held places are checked with the children: they must fit the vacancies and the rules together
+        violations = verify_allocation(lookahead.region, lookahead.allocations, params)
     if not violations.empty:
         # A broken hard rule is a bug in rcc, never something to hand to a commissioner.
         raise RuntimeError("the allocation breaks hard rules (this is a bug in rcc):\n" + violations.to_string())
@@ -78,6 +92,9 @@ def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None =
     result.allocations.to_csv(outputs["allocations"], index=False, float_format="%.2f")
     baseline.to_csv(outputs["baseline"], index=False, float_format="%.2f")
     comparison.to_csv(outputs["comparison"], index_label="measure", float_format="%.3f")
+    if lookahead is not None:
+        outputs = {"held_back": out_dir / "held_back.csv", **outputs}
+        lookahead.held_back.to_csv(outputs["held_back"], index=False)
     record = {
         **_run_header("match", started, region),
         "parameters": params.to_dict(),
@@ -94,8 +111,15 @@ def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None =
         "comparison": {approach: {k: (None if pd.isna(v) else v) for k, v in column.items()}
                        for approach, column in comparison.items()},
     }
+    if lookahead is not None:
+        record["lookahead"] = {
+            "forecast": demand_record(demand), "forecast_column": params.lookahead_column,
+            "hold_value": params.hold_value, **lookahead.summary(),
+            "children_held_back": int(result.allocations["reason_code"].eq("held_back").sum()),
+            "objective_note": "objective and bound include the value of the places held"}
     outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
-    return MatchRun(region=region, result=result, summary=summary, comparison=comparison, outputs=outputs)
+    return MatchRun(region=region, result=result, summary=summary, comparison=comparison, outputs=outputs,
+                    lookahead=lookahead)
 
 
 def match_summary(allocations: pd.DataFrame) -> dict:
@@ -266,3 +290,79 @@ def run_flags(source: Path | Region, out_dir: Path, params: FlagParams | None = 
     }
     outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
     return FlagsRun(flags=flags, summary=summary, outputs=outputs)
+
+
+@dataclass(frozen=True)
+class PlanningRun:
+    planning: Planning
+    summary: dict
+    outputs: dict[str, Path]
+
+
+def run_planning(source: Path | Region, out_dir: Path, demand: pd.DataFrame, horizon: int,
+                 params: MatchParams | None = None, progress=lambda message: None, run_date: date | None = None,
+                 seed: int = 0) -> PlanningRun:
+    """Planning mode (`rcc match DIR --forecast FILE --horizon N`): draw the children the forecast expects over the
+    next `horizon` months, match them to the supply left after today's referrals, check the answer independently,
+    and write planning_gap.csv, planning_allocations.csv, planning_cohort.csv and planning_run.json.
+
+    planning_gap.csv, the evidence base of a sufficiency strategy, has one row per council x kind of home x need x
+    month: la_code; group (foster | childrens_home | secure | supported, as in gap.csv); need (a child with two
+    needs counts under each, one with none under "none recorded"); month (YYYY-MM, when the children need a
+    place); children_drawn (children of the forecast's cohort); children_unmet (of those, the supply as it stands
+    could not take). Sum over months for the whole horizon; over needs only for children with one need.
+    """
+    params = params or MatchParams()
+    started = datetime.now(timezone.utc)
+    run_date = run_date or started.date()
+    region = _loaded(source, progress, run_date)
+    region, step_down = with_step_down_referrals(region, run_date)
+    progress(f"Drawing the children the forecast expects over {horizon} months (seed {seed}), matching today's "
+             f"{len(region.referrals)} referrals first, then them against what is left")
+    planning = plan(region, demand, horizon, params, run_date, seed)
+    for name, matched_in, allocations in (("today's match", region, planning.today.allocations),
+                                          ("the planning match", planning.supply, planning.result.allocations)):
+        violations = verify_allocation(matched_in, allocations, params)
+        if not violations.empty:
+            raise RuntimeError(f"{name} breaks hard rules (this is a bug in rcc):\n" + violations.to_string())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {"gap": out_dir / "planning_gap.csv", "allocations": out_dir / "planning_allocations.csv",
+               "cohort": out_dir / "planning_cohort.csv", "run": out_dir / "planning_run.json"}
+    planning.gap.to_csv(outputs["gap"], index=False)
+    planning.allocations.to_csv(outputs["allocations"], index=False, float_format="%.2f")
+    cohort = planning.cohort.assign(needs=planning.cohort["needs"].map(";".join))
+    cohort.to_csv(outputs["cohort"], index=False, date_format="%Y-%m-%d")
+    allocations = planning.allocations
+    unmet = allocations[allocations["status"].eq("unmatched")]
+    summary = {
+        "horizon_months": horizon, "seed": seed,
+        "months": [allocations["month"].min(), allocations["month"].max()] if len(allocations) else [],
+        "children_expected": round(float(planning.expected["expected"].sum()), 1),
+        "children_drawn": len(planning.cohort),
+        "sibling_groups_drawn": planning.cohort.loc[planning.cohort["sibling_group"].ne(""), "sibling_group"].nunique(),
+        "children_unmet": len(unmet),
+        "drawn_by_group": {g: int(n) for g, n in allocations.groupby("group").size().items()},
+        "unmet_by_group": {g: int(n) for g, n in unmet.groupby("group").size().items()},
+        "unmet_by_reason": {k: int(v) for k, v in unmet["reason_code"].value_counts().sort_index().items()},
+        "today": match_summary(planning.today.allocations) | {"step_down_referrals_added": len(step_down)},
+    }
+    record = {
+        **_run_header("planning", started, region),
+        "run_date": run_date.isoformat(),
+        "forecast": demand_record(demand),
+        "parameters": params.to_dict(),
+        "status": {"today": planning.today.status, "planning": planning.result.status},
+        "objective": {"today": planning.today.objective, "planning": planning.result.objective},
+        "gap": {"today": planning.today.gap, "planning": planning.result.gap},
+        "verification": {"violations": 0},
+        "summary": summary,
+    }
+    outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return PlanningRun(planning=planning, summary=summary, outputs=outputs)
+
+
+def demand_record(demand: pd.DataFrame) -> dict:
+    """Which forecast a run used: its months, councils and a hash of its rows (the same table, the same hash)."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(demand, index=False).to_numpy().tobytes()).hexdigest()
+    return {"months": [f"{demand['month'].min():%Y-%m}", f"{demand['month'].max():%Y-%m}"],
+            "councils": int(demand["la_code"].nunique()), "rows": len(demand), "hash": digest[:16]}

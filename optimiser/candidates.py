@@ -146,6 +146,8 @@ def _prepare_referrals(region: Region, params: MatchParams, run_date: date) -> p
     r["days_waiting"] = (pd.Timestamp(run_date) - r["needed_by"]).dt.days.clip(lower=0).fillna(0).astype(int)
     r["penalty"] = (params.unmatched_penalty + params.emergency_priority * r["emergency"].astype(float)
                     + params.waiting_priority_per_day * r["days_waiting"])
+    if "hold_value" in r:  # a place held back for a forecast emergency (optimiser/lookahead.py) is worth this
+        r["penalty"] = r["hold_value"].fillna(r["penalty"])
     controls = region.controls
     locks = controls[controls["action"].eq("lock")].drop_duplicates("referral_id").set_index("referral_id")
     r["locked_to"] = r["referral_id"].map(locks["setting_id"]).fillna("")

@@ -19,6 +19,7 @@ RULE_CODES = [code for code, _, _ in RULES if code != "available"]
 EXPLANATION_COLUMNS = ["referral_id", "rule", "requirement", "settings_failing", "binding_settings",
                        "nearest_binding_km", "explanation"]
 GAP_COLUMNS = ["la_code", "group", "need", "unmatched"]
+NO_NEED = "none recorded"
 
 
 def explanations(region: Region, allocations: pd.DataFrame, params: MatchParams,
@@ -67,14 +68,19 @@ def needed_group(referrals: pd.DataFrame) -> pd.Series:
     return preference.mask(referrals["secure_required"].astype(bool), "secure")
 
 
+def exploded_needs(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per child and need, in a `need` column: a child with two needs counts under each, a child with
+    none under "none recorded"."""
+    return frame.assign(need=frame["needs"].map(lambda needs: list(needs) or [NO_NEED])).explode("need")
+
+
 def sufficiency_gap(region: Region, allocations: pd.DataFrame) -> pd.DataFrame:
     """Unmatched children by council x placement group x need (a child with two needs counts under each)."""
     referrals = region.referrals.set_index("referral_id")
     unmatched = referrals.loc[allocations.loc[allocations["status"] == "unmatched", "referral_id"]]
     if unmatched.empty:
         return pd.DataFrame(columns=GAP_COLUMNS)
-    frame = pd.DataFrame({"la_code": unmatched["la_code"], "group": needed_group(unmatched),
-                          "need": unmatched["needs"].map(lambda needs: list(needs) or ["none recorded"])})
-    frame = frame.explode("need")
+    frame = exploded_needs(pd.DataFrame({"la_code": unmatched["la_code"], "group": needed_group(unmatched),
+                                         "needs": unmatched["needs"]}))
     gap = frame.groupby(["la_code", "group", "need"]).size().rename("unmatched").reset_index()
     return gap.sort_values(["unmatched", "la_code"], ascending=[False, True])[GAP_COLUMNS].reset_index(drop=True)

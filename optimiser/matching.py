@@ -27,7 +27,8 @@ ALLOCATION_COLUMNS = [
     "reason_code", "sibling_group", "sibling_split", "setting_la_code", *COST_TERMS, "total_cost", "distance_from",
 ]
 REASON_SUMMARY = {code: summary for code, _, summary in RULES} | {
-    "capacity": "places taken by other children (shortage)"}
+    "capacity": "places taken by other children (shortage)",
+    "held_back": "places held back for emergencies forecast before the next run"}
 SHORTAGE_REGIONAL = ("the regional optimum gave their places to other children: the region is short of places "
                      "of this kind")
 

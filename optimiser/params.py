@@ -10,6 +10,7 @@ from data.toml_files import load_toml
 
 DEFAULTS_FILE = Path(__file__).with_name("match.toml")
 SOLVERS = ("fast", "pyomo", "scip", "highs", "cp-sat")  # see optimiser/solvers.py
+LOOKAHEAD_COLUMNS = ("mean", "p10", "p50", "p90")  # the Demand table's stock columns (optimiser/demand.py)
 NON_NEGATIVE = ("cost_per_km", "over_20_miles_cost", "not_preferred_cost", "outstanding_cost", "good_cost",
                 "requires_improvement_cost", "not_inspected_cost", "inadequate_cost", "sibling_split_cost",
                 "emergency_priority", "waiting_priority_per_day", "in_house_bonus")
@@ -35,6 +36,8 @@ class MatchParams:
     sibling_split_cost: float = 3_000.0
     in_house_first: bool = False
     in_house_bonus: float = 5_000.0
+    lookahead_column: str = "mean"
+    hold_value: float = 1_050_000.0
     solver: str = "fast"
     time_limit_s: float = 60.0
     relative_gap: float = 1e-4
@@ -52,6 +55,11 @@ class MatchParams:
             problems.append(f"unmatched_penalty must be positive (got {self.unmatched_penalty})")
         if self.max_distance_km < 0:
             problems.append(f"max_distance_km must be 0 (no cap) or positive (got {self.max_distance_km})")
+        if self.lookahead_column not in LOOKAHEAD_COLUMNS:
+            problems.append(f"lookahead_column must be one of {', '.join(LOOKAHEAD_COLUMNS)} "
+                            f"(got {self.lookahead_column!r})")
+        if self.hold_value <= 0:
+            problems.append(f"hold_value must be positive (got {self.hold_value})")
         if self.solver not in SOLVERS:
             problems.append(f"solver must be one of {', '.join(SOLVERS)} (got {self.solver!r})")
         if self.time_limit_s <= 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pandas as pd
 from data.load import load_region
 from data.region import Region
 from data.schema import TABLES
+from optimiser.demand import check_demand
 
 AUTHORITY = {"la_code": "E08000003", "la_name": "Manchester", "lat": 53.451, "lon": -2.233}
 SECOND_AUTHORITY = {"la_code": "E08000006", "la_name": "Salford", "lat": 53.490, "lon": -2.370}
@@ -48,3 +50,15 @@ def write_region(folder: Path, *, settings: list[dict], referrals: list[dict], c
 
 def make_region(folder: Path, **tables) -> Region:
     return load_region(write_region(folder, **tables))
+
+
+def demand_table(rows, first_month: date = date(2026, 11, 1)) -> pd.DataFrame:
+    """A Demand table from (la_code, group, age_band, [stock per month from first_month], p90 per month or None)."""
+    records = []
+    for la_code, group, age_band, stock, high in rows:
+        for k, value in enumerate(stock):
+            month = (pd.Timestamp(first_month) + pd.DateOffset(months=k)).strftime("%Y-%m-%d")
+            top = value if high is None else high[k]
+            records.append({"la_code": la_code, "group": group, "age_band": age_band, "month": month,
+                            "mean": value, "p10": value, "p50": value, "p90": top})
+    return check_demand(pd.DataFrame(records))

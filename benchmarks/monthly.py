@@ -1,0 +1,55 @@
+"""Benchmark the monthly batch: the whole run (validate, forecast, backtest, match with the baseline, flags with
+the stress test, store) on a region, stage by stage, into a fresh store; then the same month again (reused).
+
+Prints figures; asserts nothing. Target on 2 cores: the Greater Manchester monthly run in under 30 s.
+
+examples:
+  .venv/bin/python benchmarks/monthly.py                       # the embedded Greater Manchester
+  .venv/bin/python benchmarks/monthly.py --region south-east --seed 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import peak_memory_mb, region_folder  # noqa: E402
+
+from app.monthly import MonthlyParams, run_monthly  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--region", default="greater-manchester")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--params", type=Path, help="monthly parameters TOML (default: the defaults)")
+    args = parser.parse_args()
+    params = MonthlyParams.from_toml(args.params) if args.params else MonthlyParams()
+    with tempfile.TemporaryDirectory() as work:
+        folder = region_folder(args.region, args.seed, Path(work))
+        out = Path(work) / "out"
+        started = time.perf_counter()
+        run = run_monthly(folder, out_dir=out, params=params)
+        wall = time.perf_counter() - started
+        print(f"monthly run {run.month} of {args.region} (seed {args.seed}): run {run.run_id}")
+        for stage, seconds in run.timings.items():
+            if stage != "total_s":
+                print(f"  {stage[:-2]:10} {seconds:7.1f} s")
+        print(f"  {'total':10} {wall:7.1f} s wall clock (target for Greater Manchester: under 30 s)")
+        m = run.summary["match"]
+        print(f"  referrals {m['referrals']}, matched {m['matched']}, weekly cost £{m['total_weekly_cost']:,.0f}; "
+              f"flags {sum(run.summary['flags'].values())}")
+        started = time.perf_counter()
+        again = run_monthly(folder, out_dir=out, params=params)
+        print(f"same month again: reused={again.reused}, {time.perf_counter() - started:.1f} s")
+        print(f"peak memory {peak_memory_mb():,.0f} MB; store {(out / 'runs.duckdb').stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
