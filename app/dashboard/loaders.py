@@ -257,7 +257,8 @@ def _merged_controls(user: User, edited: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Solving the regional match with your locks and vetoes (about 10 s)", max_entries=8)
-def _solve(region_path: str, controls_csv: str, run_date: str | None, params_json: str) -> MatchOutcome:
+def _solve(region_path: str, controls_csv: str, run_date: str | None, params_json: str,
+           demand_from: tuple[str, str] | None) -> MatchOutcome:
     from datetime import date
 
     from app.pipeline import run_match
@@ -271,8 +272,9 @@ def _solve(region_path: str, controls_csv: str, run_date: str | None, params_jso
         empty = pd.DataFrame()
         return MatchOutcome(empty, empty, empty, {}, issues)
     with tempfile.TemporaryDirectory() as folder:
+        demand = _raw_table(*demand_from, "forecast") if demand_from else None
         run = run_match(r.replace(controls=edited), Path(folder), MatchParams.from_dict(json.loads(params_json)),
-                        run_date=date.fromisoformat(run_date) if run_date else None)
+                        run_date=date.fromisoformat(run_date) if run_date else None, demand=demand)
         explanations = pd.read_csv(run.outputs["explanations"])
     return MatchOutcome(run.result.allocations, explanations, run.comparison.rename_axis("measure").reset_index(), run.summary, issues)
 
@@ -289,7 +291,10 @@ def solve(user: User, run_id: str, edited_controls: pd.DataFrame) -> MatchOutcom
     run, so only the controls differ. The children's rows come back filtered to what this user may see; the
     regional totals are aggregates, shown to everyone."""
     merged = _merged_controls(user, edited_controls)
-    outcome = _solve(str(paths().region), merged.to_csv(index=False), match_date(), _run_parameters(run_id, "match"))
+    # a run that held places back for expected emergencies matched against its forecast: so does the re-solve
+    demand_from = (str(paths().store), run_id) if _has(run_id, "held_back") else None
+    outcome = _solve(str(paths().region), merged.to_csv(index=False), match_date(), _run_parameters(run_id, "match"),
+                     demand_from)
     if user.sees_all_councils or outcome.allocations.empty:
         return outcome
     children, refs = _child_map(None)

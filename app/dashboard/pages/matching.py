@@ -139,6 +139,12 @@ if len(unmatched):
                          "nearest_binding_km": st.column_config.NumberColumn("nearest of those", format="%.1f km")})
     st.caption(f"From {origin}, tables allocations and explanations.")
 
+held = loaders.table(who, run_id, "held_back") if outcome is None else None
+if held is not None and len(held):
+    st.subheader("Places held back for the emergencies the forecast expects")
+    st.dataframe(held, hide_index=True, width="stretch")
+    ui.source(run_id, "held_back")
+
 st.subheader("The regional plan against each council searching alone")
 if comparison is not None and len(comparison):
     table = comparison.set_index("measure")

@@ -8,8 +8,7 @@ PLAN_TABLES = {
     "strategy_actions": "What to commission",
     "strategy_balance": "Places needed against places planned",
     "strategy_risk": "Risk: how the plan holds if demand runs high",
-    "planning_gap": "The planning gap",
-    "held_back": "Places held back",
+    "planning_gap": "The planning gap: homes the forecast needs that the region does not have",
 }
 
 who = ui.user()
