@@ -188,3 +188,15 @@ def test_rcc_users_add_prompts_and_stores_a_hash(tmp_path, monkeypatch, capsys):
     answers = iter(["one-password", "another-password"])
     assert main(["users", "add", "bury", "--role", "commissioner", "--file", str(path)]) == 2
     assert "bury" not in read_users(path)
+
+
+def test_referrals_by_council_adds_up_to_the_allocation():
+    """The Overview's council table counts each referral once and adds only matched children's fees."""
+    from app.dashboard.figures import referrals_by_council
+
+    allocations = pd.DataFrame({"referral_id": ["R1", "R2", "R3"], "la_code": [BOLTON, BOLTON, MANCHESTER],
+                                "status": ["matched", "unmatched", "matched"],
+                                "weekly_fee": [500.0, float("nan"), 4000.0]})
+    table = referrals_by_council(allocations).set_index("la_code")
+    assert table.loc[BOLTON].tolist() == [2, 1, 1, 500.0]
+    assert table.loc[MANCHESTER].tolist() == [1, 1, 0, 4000.0]

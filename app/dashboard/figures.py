@@ -82,3 +82,13 @@ def backtest_for(backtest, la_code: str, group: str):
                         "yardstick_mase": mase.drop(columns=FORECAST_MODEL, errors="ignore").min(axis=1),
                         "bias": own["bias"].reindex(mase.index), "coverage_80": own["coverage_80"].reindex(mase.index)})
     return out.reset_index(drop=True)
+
+
+def referrals_by_council(allocations: pd.DataFrame) -> pd.DataFrame:
+    """Per council: referrals, matched, unmatched and the weekly fees of the matches."""
+    matched = allocations["status"].eq("matched")
+    frame = allocations.assign(matched=matched, unmatched=~matched,
+                               fees=allocations["weekly_fee"].where(matched, 0.0))
+    out = frame.groupby("la_code").agg(referrals=("referral_id", "size"), matched=("matched", "sum"),
+                                       unmatched=("unmatched", "sum"), weekly_fees=("fees", "sum"))
+    return out.reset_index()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.dashboard import charts, loaders, ui
-from app.dashboard.figures import key_figures
+from app.dashboard.figures import key_figures, referrals_by_council
 from app.dashboard.geography import GRID_DEGREES
 
 who = ui.user()
@@ -25,15 +25,21 @@ st.caption(f"Regional totals from the run summary of run {run_id}"
            + (f"; changes are against run {previous_id} ({loaders.run_record(previous_id)['month']})."
               if previous_id else "; this is the first run in the store, so there is no change to show yet."))
 
-if not who.sees_all_councils:
-    mine = loaders.table(who, run_id, "allocations")
-    if mine is not None:
-        st.subheader(f"{ui.council(who.la_code)}'s referrals this month")
-        a, b, c = st.columns(3)
-        a.metric("Referrals", f"{len(mine):,} referrals")
-        b.metric("Matched", f"{int((mine['status'] == 'matched').sum()):,} children")
-        c.metric("Unmatched", f"{int((mine['status'] == 'unmatched').sum()):,} children")
-        ui.source(run_id, "allocations")
+allocations = loaders.table(who, run_id, "allocations")
+if who.sees_all_councils and allocations is not None:
+    st.subheader("Referrals by council")
+    councils = referrals_by_council(allocations).assign(council=lambda t: t["la_code"].map(ui.council))
+    st.dataframe(councils[["council", "referrals", "matched", "unmatched", "weekly_fees"]], hide_index=True,
+                 width="stretch", column_config={
+                     "weekly_fees": st.column_config.NumberColumn("fees of the matches (£ a week)", format="£%.0f")})
+    ui.source(run_id, "allocations")
+if not who.sees_all_councils and allocations is not None:
+    st.subheader(f"{ui.council(who.la_code)}'s referrals this month")
+    a, b, c = st.columns(3)
+    a.metric("Referrals", f"{len(allocations):,} referrals")
+    b.metric("Matched", f"{int((allocations['status'] == 'matched').sum()):,} children")
+    c.metric("Unmatched", f"{int((allocations['status'] == 'unmatched').sum()):,} children")
+    ui.source(run_id, "allocations")
 
 st.subheader("Where the region's places are")
 areas, settings, approximate = loaders.map_data()
