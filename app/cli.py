@@ -440,6 +440,9 @@ def monthly_summary_text(run, log_path: Path) -> str:
             f"{h[1:]} months ahead MASE {v['mase']:.2f}, p10-p90 coverage {v['coverage_80']:.0%}"
             for h, v in s["backtest"].items()))
     lines += [f"  referrals            {m['referrals']:,}: {m['matched']:,} matched, {m['unmatched']:,} unmatched",
+              *([f"  held back            {s['held_back']['places_held']} places for the emergencies the forecast "
+                 f"expects before the next run ({s['held_back']['children_held_back']} children left for then)"]
+                if s.get("held_back") else []),
               f"  weekly cost          £{m['total_weekly_cost']:,.0f} (councils alone: "
               f"£{s['comparison']['la_by_la']['total_weekly_cost']:,.0f})",
               f"  flags                " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["flags"].items() if n),

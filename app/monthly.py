@@ -187,11 +187,15 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
                 backtest = run_backtest(region, staging, params.forecast, progress=progress)
                 tables["backtest"] = backtest.backtest.table
         with stage("match"):
-            match = run_match(region, staging, params.match, progress=progress, run_date=as_of)
+            # the month's forecast holds places back for the emergencies it expects before the next run
+            match = run_match(region, staging, params.match, progress=progress, run_date=as_of,
+                              demand=forecast.forecast.demand)
             tables |= {name: pd.read_csv(match.outputs[key]) for name, key in (
                 ("allocations", "allocations"), ("explanations", "explanations"), ("gap", "gap"),
                 ("baseline_allocations", "baseline"))}
             tables["comparison"] = match.comparison.rename_axis("measure").reset_index()
+            if "held_back" in match.outputs:
+                tables["held_back"] = pd.read_csv(match.outputs["held_back"])
         with stage("flags"):
             flags = run_flags(region, staging, params.flags, params.match, run_date=as_of, progress=progress,
                               match_run=match)
@@ -233,6 +237,8 @@ def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest) -
         "children_in_care": int(forecast.forecast.history.stock[:, -1].sum()),
         "forecast_12_months": {k: round(float(ahead[k]), 1) for k in ("mean", "p10", "p90")},
         "match": match.summary,
+        "held_back": None if match.lookahead is None else match.lookahead.summary() | {
+            "children_held_back": int(match.result.allocations["reason_code"].eq("held_back").sum())},
         "comparison": {approach: {k: (None if pd.isna(v) else v) for k, v in column.items()}
                        for approach, column in match.comparison.items()},
         "flags": flags.summary["by_type"],

@@ -24,6 +24,7 @@ from optimiser.baseline import compare_outcomes, la_by_la_baseline
 from optimiser.explain import explanations, sufficiency_gap
 from optimiser.flags import FlagParams, Flags, find_flags
 from optimiser.flags.unlawful import Proposals
+from optimiser.demand import check_demand
 from optimiser.lookahead import Lookahead, match_with_lookahead
 from optimiser.matching import MatchResult, allocation_table, match_region, weekly_spend
 from optimiser.params import MatchParams
@@ -54,6 +55,8 @@ def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None =
     params = params or MatchParams()
     started = datetime.now(timezone.utc)
     region = _loaded(source, progress, run_date)
+    if demand is not None:
+        demand = check_demand(demand)  # a forecast made in this process has its months as dates, a file as text
     region, step_down = with_step_down_referrals(region, run_date or started.date())
     if len(step_down):
         progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")

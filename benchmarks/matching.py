@@ -5,6 +5,8 @@ Prints figures; asserts nothing (speed is measured here, not in tests).
 examples:
   .venv/bin/python benchmarks/matching.py                                   # embedded Greater Manchester
   .venv/bin/python benchmarks/matching.py --region national --max-distance-km 80 --solvers scip
+  .venv/bin/python benchmarks/matching.py --region national --stress 20000 --max-distance-km 40 --solvers fast \
+      --time-limit 30                                                       # issue 4's stress case
 """
 
 from __future__ import annotations
@@ -25,6 +27,26 @@ from data.load import load_region  # noqa: E402
 from optimiser.candidates import build_candidates  # noqa: E402
 from optimiser.params import MatchParams  # noqa: E402
 from optimiser.solvers import BACKENDS, flow_relaxation  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def stress_referrals(referrals: pd.DataFrame, target: int, seed: int) -> pd.DataFrame:
+    """About `target` referrals drawn from the month's, whole sibling groups at a time, with fresh ids: the same
+    mix of needs, ages and sibling groups at several months' volume, all searching at once."""
+    rng = np.random.default_rng(seed)
+    key = referrals["sibling_group"].where(referrals["sibling_group"].fillna("").ne(""), referrals["referral_id"])
+    groups = list(referrals.groupby(key, sort=False).groups.values())
+    frames, count, copy = [], 0, 0
+    while count < target:
+        rows = referrals.loc[groups[rng.integers(len(groups))]]
+        copy += 1
+        tag = f"{copy:06d}"
+        frames.append(rows.assign(
+            referral_id=[f"RS{tag}{i}" for i in range(len(rows))], child_id=[f"CS{tag}{i}" for i in range(len(rows))],
+            sibling_group=(f"SGS{tag}" if len(rows) > 1 else rows["sibling_group"])))
+        count += len(rows)
+    return pd.concat(frames, ignore_index=True)
 
 
 
@@ -36,6 +58,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--solvers", default="scip,highs,cp-sat", help="comma-separated solvers to compare")
     parser.add_argument("--time-limit", type=float, default=120.0)
+    parser.add_argument("--stress", type=int, default=0,
+                        help="replace the referrals by about this many, drawn from them with sibling groups whole")
     parser.add_argument("--max-distance-km", type=float, default=0.0,
                         help="regional distance cap (keeps the national pair table to a solvable size)")
     args = parser.parse_args()
@@ -45,6 +69,10 @@ def main() -> None:
         started = time.perf_counter()
         region = load_region(folder)
         print(f"loaded {folder.name}: {region.summary()} in {time.perf_counter() - started:.1f} s")
+    if args.stress:
+        region = region.replace(referrals=stress_referrals(region.referrals, args.stress, args.seed))
+        siblings = region.referrals["sibling_group"].fillna("").ne("").sum()
+        print(f"stress case: {len(region.referrals):,} referrals ({siblings:,} in sibling groups)")
     base = MatchParams(time_limit_s=args.time_limit, max_distance_km=args.max_distance_km)
     started = time.perf_counter()
     candidates = build_candidates(region, base)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 
 import highspy
@@ -242,17 +241,19 @@ def repair(candidates: Candidates, fractions: np.ndarray) -> np.ndarray:
     pairs = candidates.pairs
     saving = ModelArrays.build(candidates).c
     remaining = pairs.groupby("setting_id")["capacity"].first().to_dict()
-    conflicts = defaultdict(set)
-    for a, b in candidates.conflicts[["pair_a", "pair_b"]].itertuples(index=False):
-        conflicts[a].add(b)
-        conflicts[b].add(a)
+    # each pair's conflicting pairs as rows of a symmetric sparse matrix: indptr/indices slices, no Python sets
+    ends = candidates.conflicts[["pair_a", "pair_b"]].to_numpy(dtype=np.int64)
+    adjacency = sparse.csr_matrix((np.ones(2 * len(ends), dtype=bool),
+                                   (np.concatenate([ends[:, 0], ends[:, 1]]), np.concatenate([ends[:, 1], ends[:, 0]]))),
+                                  shape=(len(pairs), len(pairs)))
+    indptr, indices = adjacency.indptr, adjacency.indices
     chosen = np.zeros(len(pairs))
     placed_units: set[str] = set()
     unit_ids, setting_ids, weights = pairs["unit_id"].to_numpy(), pairs["setting_id"].to_numpy(), pairs["weight"].to_numpy()
 
     def place(p: int) -> bool:
         if (unit_ids[p] in placed_units or saving[p] >= 0 or remaining[setting_ids[p]] < weights[p]
-                or any(chosen[q] for q in conflicts[p])):
+                or chosen[indices[indptr[p]:indptr[p + 1]]].any()):
             return False
         chosen[p] = 1
         placed_units.add(unit_ids[p])
