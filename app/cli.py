@@ -306,6 +306,65 @@ def comparison_text(comparison) -> str:
     return "\n".join(lines)
 
 
+def ensure_latest_run(region: Path, out: Path, store: Path, progress=_progress) -> str:
+    """The store's latest run of this region, made first (the whole monthly run) when the store has none."""
+    from app.monthly import run_monthly
+    from app.store import RunStore
+
+    if store.exists():
+        with RunStore(store, read_only=True) as existing:
+            name = region.stem if region.suffix else region.name
+            latest = existing.latest_run_id(name)
+        if latest:
+            return latest
+    progress(f"No run of {region} in {store} yet: running this month's batch first (a few minutes)")
+    return run_monthly(region, store_path=store, out_dir=out, progress=progress).run_id
+
+
+def cmd_app(args) -> int:
+    import os
+    import subprocess
+
+    store = args.store or args.out / "runs.duckdb"
+    if not args.no_run:
+        try:
+            run_id = ensure_latest_run(args.dir, args.out, store)
+        except Exception as exc:  # the batch's own messages name the problem (bad data, bad parameters)
+            print(f"error: could not make the first run: {exc}", file=sys.stderr)
+            return 1
+        _progress(f"Dashboard on run {run_id}")
+    env = os.environ | {"RCC_REGION": str(args.dir.resolve()), "RCC_OUT": str(args.out.resolve()),
+                        "RCC_STORE": str(store.resolve())}
+    if args.users:
+        env["RCC_USERS"] = str(args.users.resolve())
+    entry = Path(__file__).resolve().parent / "streamlit_app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(args.port),
+               "--server.headless", "true", "--client.toolbarMode", "viewer",
+               "--browser.gatherUsageStats", "false"]
+    _progress(f"Open http://localhost:{args.port} (Ctrl+C to stop)")
+    return subprocess.call(command, env=env)
+
+
+def cmd_users_add(args) -> int:
+    import getpass
+
+    from app.dashboard.auth import add_user, users_file
+
+    path = args.file or users_file()
+    password = getpass.getpass(f"Password for {args.name}: ")
+    if password != getpass.getpass("Repeat the password: "):
+        print("error: the two passwords differ", file=sys.stderr)
+        return 2
+    try:
+        user = add_user(path, args.name, args.role, password, la_code=args.la or "", display_name=args.display_name)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    scope = "every council" if user.sees_all_councils else f"council {user.la_code} only"
+    print(f"{path}: {user.name} ({user.role}, {scope})")
+    return 0
+
+
 def cmd_monthly(args) -> int:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -550,6 +609,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-stress", action="store_true", help="skip the provider-exit stress test (faster)")
     p.add_argument("--no-match", action="store_true",
                    help="skip the matcher: no step-down proposals and no stress test (fastest)")
+
+    p = command("app", "Start the dashboard (Streamlit) on the region's latest monthly run, making the run first "
+                       "if the store has none.", "rcc app --port 8501", cmd_app)
+    region_and_out(p)
+    p.add_argument("--store", type=Path, help="run store (default OUT/runs.duckdb)")
+    p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    p.add_argument("--users", type=Path, help="users file (default app/users.toml, or $RCC_USERS)")
+    p.add_argument("--no-run", action="store_true", help="start even when the store has no run yet")
+
+    users = command("users", "Manage dashboard users (stored with hashed passwords).",
+                    "rcc users add bolton --role council_officer --la E08000001", lambda a: users.print_help() or 2)
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION")
+    p = users_sub.add_parser("add", help="add or replace a user; prompts for the password",
+                             description="Add or replace a dashboard user; prompts for the password.")
+    p.set_defaults(func=cmd_users_add)
+    p.add_argument("name", help="login name (letters, digits, - and _)")
+    p.add_argument("--role", required=True, choices=["commissioner", "council_officer"],
+                   help="commissioner: every council; council_officer: one council's children")
+    p.add_argument("--la", help="the council officer's council (ONS code, e.g. E08000001)")
+    p.add_argument("--display-name", default="", help="name shown on the pages (default: the login name)")
+    p.add_argument("--file", type=Path, help="users file (default app/users.toml, or $RCC_USERS)")
 
     p = command("monthly", "The monthly batch: validate, forecast and backtest, match (with the baseline), flags; "
                            "store the run in the DuckDB run history and write OUT/<month>/. Exit 0 ok, 1 invalid "

@@ -198,3 +198,29 @@ def _check_controls(controls: pd.DataFrame, file: str, problems: Problems) -> No
     twice = locks["referral_id"].duplicated(keep=False)
     problems.add_mask(file, lock & controls.index.isin(locks.index[twice]), "referral_id", controls["referral_id"],
                       "a child can be locked to one setting only")
+
+
+def controls_issues(region, controls: pd.DataFrame) -> pd.DataFrame:
+    """Check an edited controls table against a loaded region (the dashboard edits locks and vetoes without
+    reloading the region): the same rules and id checks as loading, as an issues table."""
+    problems = Problems()
+    controls = pd.DataFrame(controls, columns=TABLES["controls"].column_names).fillna("").astype(str)
+    file = TABLES["controls"].file_name
+    actions = TABLES["controls"].column("action").allowed
+    problems.add_mask(file, ~controls["action"].isin(actions), "action", controls["action"],
+                      f"must be one of: {', '.join(actions)}")
+    problems.add_mask(file, controls["referral_id"].eq(""), "referral_id", controls["referral_id"],
+                      "required: which referral the control applies to")
+    _check_controls(controls, file, problems)
+    for column, target, key in (("referral_id", region.referrals, "referral_id"),
+                                ("setting_id", region.settings, "setting_id"),
+                                ("provider_id", region.providers, "provider_id")):
+        values = controls[column]
+        unknown = values.ne("") & ~values.isin(set(target[key]))
+        problems.add_mask(file, unknown, column, values,
+                          f"unknown id: not found in {TABLES[_table_of(key)].file_name} column {key}")
+    return problems.table()
+
+
+def _table_of(key: str) -> str:
+    return {"referral_id": "referrals", "setting_id": "settings", "provider_id": "providers"}[key]

@@ -1,0 +1,48 @@
+"""Altair charts the pages draw (chart specifications only: the figures come from the loaders)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from app.dashboard.geography import NOT_REGISTERED, REGISTERED
+
+
+def region_map(areas: dict, settings: pd.DataFrame) -> alt.LayerChart:
+    """Council areas, and settings as circles per grid cell: colour by type, filled when registered."""
+    projection = {"type": "mercator"}
+    shapes = alt.Chart(alt.Data(values=areas["features"])).mark_geoshape(
+        fill="#eef2f5", stroke="#5b6770", strokeWidth=1.2).encode(
+        tooltip=[alt.Tooltip("properties.la_name:N", title="council")]).project(**projection)
+    names = alt.Chart(alt.Data(values=areas["features"])).transform_calculate(
+        lon="geoCentroid(null, datum)[0]", lat="geoCentroid(null, datum)[1]").mark_text(
+        fontSize=12, fontWeight="bold", color="#2b3338").encode(
+        longitude="lon:Q", latitude="lat:Q", text="properties.la_name:N").project(**projection)
+    points = alt.Chart(settings).mark_point(filled=True, opacity=0.75).encode(
+        longitude="lon:Q", latitude="lat:Q",
+        size=alt.Size("places:Q", title="places", scale=alt.Scale(range=[20, 400])),
+        color=alt.Color("setting_type:N", title="setting type", scale=alt.Scale(scheme="tableau10")),
+        shape=alt.Shape("registration:N", title="registration",
+                        scale=alt.Scale(domain=[REGISTERED, NOT_REGISTERED], range=["circle", "triangle-up"])),
+        tooltip=[alt.Tooltip("setting_type:N", title="type"), alt.Tooltip("registration:N"),
+                 alt.Tooltip("settings:Q", title="settings in this 5 km cell"), alt.Tooltip("places:Q"),
+                 alt.Tooltip("vacancies:Q")]).project(**projection)
+    return alt.layer(shapes, points, names).properties(height=620).configure_legend(labelLimit=320)
+
+
+def forecast_band(history: pd.DataFrame, title: str) -> alt.LayerChart:
+    """Mean with the p10-p90 band, children by month."""
+    base = alt.Chart(history).encode(x=alt.X("month:T", title="month", axis=alt.Axis(format="%b %Y")))
+    band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
+        y=alt.Y("p10:Q", title="children"), y2="p90:Q",
+        tooltip=[alt.Tooltip("month:T", format="%b %Y"), alt.Tooltip("p10:Q", format=".0f", title="p10"),
+                 alt.Tooltip("mean:Q", format=".1f", title="expected"),
+                 alt.Tooltip("p90:Q", format=".0f", title="p90")])
+    line = base.mark_line(color="#1f4e79").encode(y="mean:Q")
+    return alt.layer(band, line).properties(title=title, height=300)
+
+
+def comparison_bars(frame: pd.DataFrame, value: str, category: str, title: str) -> alt.Chart:
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X(f"{value}:Q", title=title), y=alt.Y(f"{category}:N", sort="-x", title=None),
+        tooltip=[category, alt.Tooltip(f"{value}:Q", format=",.2f")]).properties(height=max(120, 22 * len(frame)))

@@ -1,0 +1,348 @@
+"""The only place the dashboard reads the run store, the region and the pipeline. Everything is cached, and every
+function that returns rows about children takes the user and applies the role filter (access.scope) before the
+rows leave this module, so a council officer's session never receives another council's children.
+
+Where things are (environment variables, for tests and deployments):
+  RCC_REGION  region folder or workbook (default: the embedded Greater Manchester)
+  RCC_OUT     output folder holding OUT/<month>/ and the run store (default out)
+  RCC_STORE   run store (default RCC_OUT/runs.duckdb)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app.dashboard.access import child_councils, referral_councils, scope
+from app.dashboard.auth import User
+from app.dashboard.geography import coarse_settings, council_areas
+from data.region import Region
+
+EMBEDDED_REGION = Path(__file__).resolve().parents[2] / "data" / "regions" / "greater-manchester"
+CONTROL_COLUMNS = ["referral_id", "action", "setting_id", "provider_id", "note"]
+
+
+@dataclass(frozen=True)
+class Paths:
+    region: Path
+    out: Path
+    store: Path
+
+
+def paths() -> Paths:
+    out = Path(os.environ.get("RCC_OUT", "out"))
+    return Paths(region=Path(os.environ.get("RCC_REGION", EMBEDDED_REGION)), out=out,
+                 store=Path(os.environ.get("RCC_STORE", out / "runs.duckdb")))
+
+
+# --- the region ------------------------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner="Loading the region's data")
+def _region(path: str) -> Region:
+    from data.load import load_region
+
+    return load_region(path)
+
+
+def region() -> Region:
+    """The validated region the runs were made from (shared by every session: never handed to a page whole)."""
+    return _region(str(paths().region))
+
+
+def council_names() -> dict[str, str]:
+    authorities = region().authorities
+    return dict(zip(authorities["la_code"], authorities["la_name"]))
+
+
+def _child_map(run_id: str | None) -> tuple[pd.Series, pd.Series]:
+    """Who is responsible for each child and referral: the region's tables plus the run's own referrals (the
+    step-down referrals a run adds exist only there)."""
+    r = region()
+    extra = [_raw_table(str(paths().store), run_id, "allocations")] if run_id and _has(run_id, "allocations") else []
+    return (child_councils(r.children, r.referrals, *extra), referral_councils(r.referrals, *extra))
+
+
+def scoped(frame: pd.DataFrame, user: User, run_id: str | None = None) -> pd.DataFrame:
+    if user.sees_all_councils:
+        return frame
+    children, referrals = _child_map(run_id)
+    return scope(frame, user, children, referrals)
+
+
+# --- the run store -----------------------------------------------------------------------------------------------
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _runs(store: str) -> pd.DataFrame:
+    from app.store import RunStore
+
+    if not Path(store).exists():
+        return pd.DataFrame()
+    with RunStore(store, read_only=True) as s:
+        return s.runs()
+
+
+def runs() -> pd.DataFrame:
+    """One row per run, newest first (no child rows: safe for every role)."""
+    return _runs(str(paths().store))
+
+
+def latest_run_id() -> str | None:
+    table = runs()
+    return None if table.empty else str(table.iloc[0]["run_id"])
+
+
+@st.cache_data(show_spinner=False)
+def _run_record(store: str, run_id: str) -> dict:
+    from app.store import RunStore
+
+    with RunStore(store, read_only=True) as s:
+        return s.run(run_id)
+
+
+def run_record(run_id: str) -> dict:
+    """The run's row with its summary, stages and parameters decoded: regional aggregates only."""
+    return _run_record(str(paths().store), run_id)
+
+
+def previous_run_id(run_id: str) -> str | None:
+    """The run of the month before (same region), for month-on-month changes."""
+    table = runs()
+    this = table[table["run_id"] == run_id]
+    if this.empty:
+        return None
+    earlier = table[(table["region"] == this.iloc[0]["region"]) & (table["month"] < this.iloc[0]["month"])]
+    return None if earlier.empty else str(earlier.iloc[0]["run_id"])
+
+
+def _has(run_id: str, name: str) -> bool:
+    return name in (run_record(run_id).get("tables") or [])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _raw_table(store: str, run_id: str, name: str) -> pd.DataFrame:
+    from app.store import RunStore
+
+    with RunStore(store, read_only=True) as s:
+        return s.table(run_id, name)
+
+
+def table(user: User, run_id: str, name: str) -> pd.DataFrame | None:
+    """A run's result table as this user may see it; None when the run has no such table."""
+    if not _has(run_id, name):
+        return None
+    return scoped(_raw_table(str(paths().store), run_id, name), user, run_id)
+
+
+def month_folder(run_id: str) -> Path:
+    return paths().out / run_record(run_id)["month"]
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _diff(store: str, run_a: str, run_b: str) -> dict[str, pd.DataFrame]:
+    from app.store import RunStore
+
+    with RunStore(store, read_only=True) as s:
+        return s.diff(run_a, run_b)
+
+
+def run_diff(user: User, run_a: str, run_b: str) -> dict[str, pd.DataFrame]:
+    """What changed from run A to run B, each table filtered to what this user may see."""
+    return {name: scoped(frame, user, run_b) for name, frame in _diff(str(paths().store), run_a, run_b).items()}
+
+
+# --- the map -------------------------------------------------------------------------------------------------------
+
+@st.cache_data(show_spinner=False)
+def _map_data(region_path: str) -> tuple[dict, pd.DataFrame, bool]:
+    r = _region(region_path)
+    areas, approximate = council_areas(r, Path(region_path))
+    return areas, coarse_settings(r), approximate
+
+
+def map_data() -> tuple[dict, pd.DataFrame, bool]:
+    """Council areas (GeoJSON), settings grouped on a coarse grid (never a home's own location), and whether the
+    areas are approximate (built from centroids because the region has no boundary file)."""
+    return _map_data(str(paths().region))
+
+
+# --- forecasts and scenarios -------------------------------------------------------------------------------------
+
+@st.cache_data(show_spinner="Re-running the forecast with these levers (about 5 s)", max_entries=16)
+def _scenario_forecast(region_path: str, scenario_json: str, horizon: int, params_json: str) -> pd.DataFrame:
+    from app.pipeline import run_forecast
+    from forecasts.params import ForecastParams
+    from forecasts.scenarios import Scenario
+
+    scenario = Scenario.from_dict(json.loads(scenario_json))
+    params = ForecastParams.from_dict(json.loads(params_json))
+    with tempfile.TemporaryDirectory() as folder:
+        return run_forecast(_region(region_path), Path(folder), horizon, params, scenario=scenario).forecast.demand
+
+
+def _run_parameters(run_id: str, job: str) -> str:
+    """The parameters the run used for a job (JSON), so a what-if differs from the run only in what was changed."""
+    return json.dumps((run_record(run_id).get("parameters") or {}).get(job, {}), sort_keys=True)
+
+
+def scenario_forecast(user: User, run_id: str, scenario, horizon: int) -> pd.DataFrame:
+    """The forecast re-run under a scenario with the run's own forecast parameters (the same job as the monthly
+    run), as this user may see it."""
+    values = dataclasses.asdict(scenario)
+    values["edits"] = list(values["edits"])
+    return scoped(_scenario_forecast(str(paths().region), json.dumps(values, sort_keys=True), horizon,
+                                     _run_parameters(run_id, "forecast")), user)
+
+
+def save_scenario(scenario) -> Path:
+    """Keep a scenario beside the runs, as the TOML `rcc forecast --scenario` reads."""
+    folder = paths().out / "scenarios"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in scenario.name) or "scenario"
+    return scenario.save(folder / f"{safe}.toml")
+
+
+# --- matching: referrals, controls and re-solving ----------------------------------------------------------------
+
+def referrals(user: User) -> pd.DataFrame:
+    """The region's referrals this user may see (ids, council, age and needs: no family or school locations)."""
+    columns = ["referral_id", "child_id", "la_code", "age", "sex", "needed_by", "emergency", "sibling_group", "needs"]
+    return scoped(region().referrals[columns], user)
+
+
+def controls(user: User) -> pd.DataFrame:
+    """The region's current locks and vetoes this user may see and edit."""
+    current = region().controls
+    frame = current[CONTROL_COLUMNS] if len(current.columns) else pd.DataFrame(columns=CONTROL_COLUMNS)
+    return scoped(frame.fillna("").astype(str), user)
+
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    allocations: pd.DataFrame
+    explanations: pd.DataFrame
+    comparison: pd.DataFrame
+    summary: dict
+    issues: pd.DataFrame  # problems with the edited controls; when there are errors nothing was solved
+
+
+def clean_controls(edited: pd.DataFrame) -> pd.DataFrame:
+    frame = pd.DataFrame(edited, columns=CONTROL_COLUMNS).fillna("").astype(str)
+    frame = frame.apply(lambda column: column.str.strip())
+    return frame[frame.ne("").any(axis=1)].reset_index(drop=True)
+
+
+def _merged_controls(user: User, edited: pd.DataFrame) -> pd.DataFrame:
+    """An officer edits only their own council's controls; the other councils' stay exactly as they were."""
+    edited = clean_controls(edited)
+    if user.sees_all_councils:
+        return edited
+    mine = referral_councils(region().referrals)
+    foreign = edited["referral_id"].map(mine).ne(user.la_code)
+    if foreign.any():
+        raise PermissionError("you can lock or veto only your own council's referrals: "
+                              + ", ".join(edited.loc[foreign, "referral_id"]))
+    current = region().controls
+    others = (current[CONTROL_COLUMNS].fillna("").astype(str) if len(current.columns)
+              else pd.DataFrame(columns=CONTROL_COLUMNS))
+    others = others[others["referral_id"].map(mine).ne(user.la_code)]
+    return pd.concat([others, edited], ignore_index=True)
+
+
+@st.cache_data(show_spinner="Solving the regional match with your locks and vetoes (about 10 s)", max_entries=8)
+def _solve(region_path: str, controls_csv: str, run_date: str | None, params_json: str,
+           demand_from: tuple[str, str] | None) -> MatchOutcome:
+    from datetime import date
+
+    from app.pipeline import run_match
+    from data.validate import controls_issues
+    from optimiser.params import MatchParams
+
+    r = _region(region_path)
+    edited = pd.read_csv(io.StringIO(controls_csv), dtype=str, keep_default_na=False)
+    issues = controls_issues(r, edited)
+    if (issues["severity"] == "error").any():
+        empty = pd.DataFrame()
+        return MatchOutcome(empty, empty, empty, {}, issues)
+    with tempfile.TemporaryDirectory() as folder:
+        demand = _raw_table(*demand_from, "forecast") if demand_from else None
+        run = run_match(r.replace(controls=edited), Path(folder), MatchParams.from_dict(json.loads(params_json)),
+                        run_date=date.fromisoformat(run_date) if run_date else None, demand=demand)
+        explanations = pd.read_csv(run.outputs["explanations"])
+    return MatchOutcome(run.result.allocations, explanations, run.comparison.rename_axis("measure").reset_index(), run.summary, issues)
+
+
+def match_date() -> str | None:
+    """The day the monthly run matched on (its extract's date), so a re-solve counts waiting days the same way."""
+    from app.monthly import extract_date
+
+    return extract_date(region()).isoformat()
+
+
+def solve(user: User, run_id: str, edited_controls: pd.DataFrame) -> MatchOutcome:
+    """Re-solve the regional match with edited controls: the same run_match, date and parameters as the monthly
+    run, so only the controls differ. The children's rows come back filtered to what this user may see; the
+    regional totals are aggregates, shown to everyone."""
+    merged = _merged_controls(user, edited_controls)
+    # a run that held places back for expected emergencies matched against its forecast: so does the re-solve
+    demand_from = (str(paths().store), run_id) if _has(run_id, "held_back") else None
+    outcome = _solve(str(paths().region), merged.to_csv(index=False), match_date(), _run_parameters(run_id, "match"),
+                     demand_from)
+    if user.sees_all_councils or outcome.allocations.empty:
+        return outcome
+    children, refs = _child_map(None)
+    refs = pd.concat([refs, referral_councils(outcome.allocations)]).groupby(level=0).first()
+    return dataclasses.replace(outcome, allocations=scope(outcome.allocations, user, children, refs),
+                               explanations=scope(outcome.explanations, user, children, refs),
+                               issues=scope(outcome.issues, user, children, refs))
+
+
+# --- data upload ---------------------------------------------------------------------------------------------------
+
+def validate_upload(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, dict | None]:
+    """Validate uploaded CSV files (one per table) or one workbook: the issues table, and the loaded region's
+    counts when there are no errors. Not cached: each upload is new data."""
+    from data.load import read_region
+
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        for name, content in files:
+            (folder / Path(name).name).write_bytes(content)
+        books = [name for name, _ in files if name.lower().endswith((".xlsx", ".xlsm"))]
+        source = folder / Path(books[0]).name if len(files) == 1 and books else folder
+        loaded, issues = read_region(source)
+    return issues, (loaded.summary() if loaded is not None else None)
+
+
+def region_issue_counts() -> dict[str, int]:
+    """How many problems the loaded region has, by severity (counts only: the rows may name other councils'
+    children)."""
+    issues = region().issues
+    return {severity: int((issues["severity"] == severity).sum()) for severity in ("error", "warning", "flag")}
+
+
+def region_issues(user: User) -> pd.DataFrame:
+    """The region's validation table (commissioners only: its rows quote cells from every council's files)."""
+    if not user.sees_all_councils:
+        raise PermissionError("the full validation table is for regional commissioners")
+    return region().issues
+
+
+STRATEGY_FILES = {"Download the plan (strategy.xlsx)": ("strategy.xlsx", "application/vnd.openxmlformats-"
+                                                                           "officedocument.spreadsheetml.sheet"),
+                  "Download the report (strategy.html)": ("strategy.html", "text/html")}
+
+
+def strategy_files(run_id: str) -> dict[str, tuple[str, bytes, str]]:
+    """The run's strategy workbook and report, where the monthly run published them (regional plan: no child
+    rows)."""
+    folder = month_folder(run_id)
+    return {label: (name, (folder / name).read_bytes(), mime) for label, (name, mime) in STRATEGY_FILES.items()
+            if (folder / name).exists()}

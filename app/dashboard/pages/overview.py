@@ -1,0 +1,52 @@
+"""Overview: the region on a map, and the month's key figures with their change since last month."""
+
+import streamlit as st
+
+from app.dashboard import charts, loaders, ui
+from app.dashboard.figures import key_figures, referrals_by_council
+from app.dashboard.geography import GRID_DEGREES
+
+who = ui.user()
+ui.header("Overview", who)
+run_id = ui.chosen_run()
+record = loaders.run_record(run_id)
+previous_id = loaders.previous_run_id(run_id)
+previous = loaders.run_record(previous_id)["summary"] if previous_id else None
+
+st.subheader(f"{record['month']}: the region's key figures")
+figures = key_figures(record["summary"], previous)
+for row in range(0, len(figures), 3):
+    for column, figure in zip(st.columns(3), figures[row:row + 3]):
+        colour = "off" if figure.unchanged else "inverse" if figure.lower_is_better else "normal"
+        column.metric(figure.label, figure.value, figure.delta and ("no change" if figure.unchanged else figure.delta),
+                      delta_color=colour, delta_arrow="off" if figure.unchanged else "auto",
+                      help=f"From the run summary: {figure.source}")
+st.caption(f"Regional totals from the run summary of run {run_id}"
+           + (f"; changes are against run {previous_id} ({loaders.run_record(previous_id)['month']})."
+              if previous_id else "; this is the first run in the store, so there is no change to show yet."))
+
+allocations = loaders.table(who, run_id, "allocations")
+if who.sees_all_councils and allocations is not None:
+    st.subheader("Referrals by council")
+    councils = referrals_by_council(allocations).assign(council=lambda t: t["la_code"].map(ui.council))
+    st.dataframe(councils[["council", "referrals", "matched", "unmatched", "weekly_fees"]], hide_index=True,
+                 width="stretch", column_config={
+                     "weekly_fees": st.column_config.NumberColumn("fees of the matches (£ a week)", format="£%.0f")})
+    ui.source(run_id, "allocations")
+if not who.sees_all_councils and allocations is not None:
+    st.subheader(f"{ui.council(who.la_code)}'s referrals this month")
+    a, b, c = st.columns(3)
+    a.metric("Referrals", f"{len(allocations):,} referrals")
+    b.metric("Matched", f"{int((allocations['status'] == 'matched').sum()):,} children")
+    c.metric("Unmatched", f"{int((allocations['status'] == 'unmatched').sum()):,} children")
+    ui.source(run_id, "allocations")
+
+st.subheader("Where the region's places are")
+areas, settings, approximate = loaders.map_data()
+st.altair_chart(charts.region_map(areas, settings), width="stretch")
+st.caption(f"Each mark counts the settings of one type in a grid cell of {GRID_DEGREES}° (about 5 km): no home "
+           "is shown at its own address. Size: places; triangles: settings not registered and active. "
+           + ("Council areas are approximate (drawn around each council's centre because the region has no "
+              "boundary file); they are not legal boundaries." if approximate else
+              "Council areas from the region's boundaries.geojson.")
+           + " Source: the region's settings.csv and authorities.csv.")

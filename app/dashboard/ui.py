@@ -1,0 +1,69 @@
+"""What every page shares: the signed-in user, the run being looked at, and where each figure comes from."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.dashboard import loaders
+from app.dashboard.auth import User
+
+USER_KEY = "user"
+RUN_KEY = "run_id"
+
+MONEY = st.column_config.NumberColumn(format="£%.0f")
+KM = st.column_config.NumberColumn(format="%.1f km")
+SHARE = st.column_config.NumberColumn(format="percent")
+
+
+def current_user() -> User | None:
+    return st.session_state.get(USER_KEY)
+
+
+def user() -> User:
+    """The signed-in user; a page reached without signing in stops here."""
+    signed_in = current_user()
+    if signed_in is None:
+        st.warning("Please log in.")
+        st.stop()
+    return signed_in
+
+
+def scope_note(who: User) -> str:
+    if who.sees_all_councils:
+        return f"Signed in as {who.display_name} (regional commissioner): every council."
+    council = loaders.council_names().get(who.la_code, who.la_code)
+    return (f"Signed in as {who.display_name} (council officer, {council}): children's rows are {council}'s "
+            "only; regional figures are totals.")
+
+
+def header(title: str, who: User) -> None:
+    st.title(title)
+    st.caption(scope_note(who))
+
+
+def chosen_run() -> str:
+    """The run this page shows: the latest by default, or one picked in the sidebar. Stops with a plain message
+    when the store holds no run yet."""
+    runs = loaders.runs()
+    if runs.empty:
+        st.info("No monthly run yet. Start the dashboard with `rcc app` (it creates this month's run), or run "
+                "`rcc monthly` and reload.")
+        st.stop()
+    labels = {row.run_id: f"{row.month} (run {row.run_id})" for row in runs.itertuples()}
+    current = st.session_state.get(RUN_KEY)
+    index = list(labels).index(current) if current in labels else 0
+    picked = st.sidebar.selectbox("Monthly run", list(labels), index=index, format_func=labels.get,
+                                  key="run_picker")
+    st.session_state[RUN_KEY] = picked
+    return picked
+
+
+def source(run_id: str, *tables: str) -> None:
+    """Say where the figures above come from, so anyone can trace them in the run store."""
+    month = loaders.run_record(run_id)["month"]
+    st.caption(f"Source: monthly run {run_id} ({month}), table{'s' if len(tables) > 1 else ''} "
+               f"{', '.join(tables)} in the run store (also OUT/{month}/{tables[0]}.csv).")
+
+
+def council(la_code: str) -> str:
+    return loaders.council_names().get(la_code, la_code)

@@ -1,0 +1,26 @@
+"""The rcc dashboard: this file only declares who can reach which page. Start it with `rcc app`."""
+
+import streamlit as st
+
+from app.dashboard.ui import current_user
+
+st.set_page_config(page_title="rcc: placement sufficiency", page_icon=":material/home_work:", layout="wide")
+
+if current_user() is None:
+    navigation = st.navigation([st.Page("dashboard/pages/login.py", title="Log in", icon=":material/login:")])
+else:
+    navigation = st.navigation({
+        "This month": [
+            st.Page("dashboard/pages/overview.py", title="Overview", icon=":material/map:", default=True),
+            st.Page("dashboard/pages/demand.py", title="Demand", icon=":material/trending_up:"),
+            st.Page("dashboard/pages/matching.py", title="Matching", icon=":material/join_inner:"),
+            st.Page("dashboard/pages/market.py", title="Market", icon=":material/storefront:"),
+            st.Page("dashboard/pages/strategy.py", title="Strategy", icon=":material/flag:"),
+        ],
+        "Runs and data": [
+            st.Page("dashboard/pages/runs.py", title="Runs", icon=":material/history:"),
+            st.Page("dashboard/pages/data_upload.py", title="Data", icon=":material/upload_file:"),
+            st.Page("dashboard/pages/logout.py", title="Log out", icon=":material/logout:"),
+        ],
+    })
+navigation.run()

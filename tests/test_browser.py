@@ -1,0 +1,166 @@
+"""The dashboard in a real browser: Debian's chromium, headless, drives the app as a commissioner and as a council
+officer, runs a match, and saves a screenshot of every page under out/screenshots/ for people to look at."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard_run import dashboard_run
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "out" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+PAGES = {"overview": "Overview", "demand": "Demand", "matching": "Matching", "market": "Market",
+         "strategy": "Strategy", "runs": "Runs", "data_upload": "Data"}
+PAGE_SECONDS = 2.0  # the issue's bar for a page once cached
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """The dashboard served by `streamlit run` on a free port, on the session's monthly run."""
+    for program in (CHROMIUM, CHROMEDRIVER):
+        if not Path(program).exists():
+            pytest.fail(f"{program} is missing: install Debian's chromium and chromium-driver "
+                        "(apt-get install chromium chromium-driver; .ci/run does this)", pytrace=False)
+    run = dashboard_run()
+    port = _free_port()
+    env = os.environ | {"RCC_OUT": str(run.out), "RCC_STORE": str(run.store),
+                        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env.pop("RCC_REGION", None)
+    log = tempfile.NamedTemporaryFile(prefix="rcc-streamlit-", suffix=".log", delete=False)
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
+                               "--server.headless", "true", "--server.port", str(port),
+                               "--client.toolbarMode", "viewer", "--browser.gatherUsageStats", "false"],
+                              env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        server.kill()
+        server.wait()
+        log.close()
+        pytest.fail("streamlit did not start within 60 s: " + Path(log.name).read_text()[-2000:])
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+    Path(log.name).unlink()
+
+
+@pytest.fixture()
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1500,1500"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def _settled(driver, title: str, timeout: float = 120) -> None:
+    """Wait until the page's title is shown and Streamlit has stopped running for a moment."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: title in d.execute_script(
+        "return Array.from(document.querySelectorAll('h1')).map(h => h.innerText)"))
+    quiet = 0
+    while quiet < 3:
+        time.sleep(0.2)
+        busy = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"], [data-testid="stSpinner"]')
+        quiet = 0 if busy else quiet + 1
+
+
+def _log_in(driver, url: str, name: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    field = WebDriverWait(driver, 60).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, 'input[aria-label="User name"]')))
+    field.send_keys(name)
+    driver.find_element(By.CSS_SELECTOR, 'input[aria-label="Password"]').send_keys(password)
+    driver.find_element(By.XPATH, '//button[.//p[text()="Log in"]]').click()
+    _settled(driver, "Overview")
+
+
+def _open(driver, page: str) -> float:
+    """Click the page in the sidebar; seconds until it has rendered."""
+    from selenium.webdriver.common.by import By
+
+    started = time.perf_counter()
+    links = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a')
+    # a link's text is its icon's name then the page title
+    next(link for link in links if link.text.strip().endswith(PAGES[page])).click()
+    _settled(driver, PAGES[page])
+    return time.perf_counter() - started - 0.6  # minus the quiet period _settled waits out
+
+
+def _button(driver, label: str):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.XPATH, f'//button[.//p[text()="{label}"]]')
+
+
+def test_commissioner_runs_a_match_in_chromium(app_url, browser):
+    """Log in as the commissioner, re-solve the match, see the result, and screenshot every page (each under 2 s
+    once cached)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    _log_in(browser, app_url, "commissioner", "commissioner-demo")
+    for page in PAGES:  # first visit fills the caches
+        _open(browser, page)
+    timings = {}
+    for page in PAGES:
+        timings[page] = round(_open(browser, page), 2)
+        browser.save_screenshot(str(SCREENSHOTS / f"commissioner-{page}.png"))
+    (SCREENSHOTS / "page-seconds.json").write_text(json.dumps(timings, indent=2) + "\n")
+    slow = {page: seconds for page, seconds in timings.items() if seconds > PAGE_SECONDS}
+    assert not slow, f"pages slower than {PAGE_SECONDS} s once cached: {slow}"
+
+    _open(browser, "matching")
+    _button(browser, "Re-solve the match with these controls").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 180).until(lambda d: "Re-solved with" in d.page_source)
+    _settled(browser, "Matching")
+    browser.save_screenshot(str(SCREENSHOTS / "commissioner-matching-resolved.png"))
+    assert "Back to this month's run" in browser.page_source
+
+
+def test_council_officer_sees_own_council_in_chromium(app_url, browser):
+    """Log in as Bolton's officer: the pages say so and the allocation lists Bolton's referrals only."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    _log_in(browser, app_url, "bolton", "bolton-demo")
+    assert "council officer, Bolton" in browser.page_source
+    for page in ("overview", "matching", "market"):
+        _open(browser, page)
+        browser.save_screenshot(str(SCREENSHOTS / f"bolton-{page}.png"))
+        if page == "matching":
+            assert "(Bolton's referrals only)" in browser.find_element("tag name", "body").text

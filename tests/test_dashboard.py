@@ -1,0 +1,248 @@
+"""Every dashboard page under Streamlit's AppTest, as each role, on a real monthly run of the embedded region; and
+the proof that a council officer's session never receives another council's children."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.dashboard.auth import User
+from tests.dashboard_run import EARLIER_CHILDREN_IN_CARE_DROP, dashboard_run
+
+ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+BOLTON = "E08000001"
+COMMISSIONER = User("commissioner", "commissioner", display_name="Test commissioner")
+OFFICER = User("bolton", "council_officer", BOLTON, "Test Bolton officer")
+PAGES = ("overview", "demand", "matching", "market", "strategy", "runs", "data_upload")
+TITLES = {"data_upload": "Data"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def run_store():
+    """Point the dashboard at the session's monthly run (the real batch on the embedded region)."""
+    run = dashboard_run()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RCC_OUT", str(run.out))
+        patch.setenv("RCC_STORE", str(run.store))
+        patch.delenv("RCC_REGION", raising=False)
+        yield run
+
+
+def open_page(user: User, page: str) -> AppTest:
+    at = AppTest.from_file(ENTRY, default_timeout=240)
+    at.session_state["user"] = user
+    at.run()
+    at.switch_page(f"dashboard/pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> list[str]:
+    return [e.value for kind in ("markdown", "caption", "info", "success", "warning", "error") for e in
+            getattr(at, kind)] + [f"{m.label} {m.value}" for m in at.metric]
+
+
+@pytest.mark.parametrize("user", [COMMISSIONER, OFFICER], ids=["commissioner", "council_officer"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_for_each_role(page, user):
+    """Each page runs without an exception, shows its title and says who is signed in and what they see."""
+    at = open_page(user, page)
+    assert at.title[0].value == TITLES.get(page, page.capitalize())
+    assert "Signed in as " + user.display_name in at.caption[0].value
+    assert ("every council" in at.caption[0].value) == user.sees_all_councils
+
+
+def test_overview_shows_key_figures_with_change_since_last_month(run_store):
+    """The key figures come from the run summary, with the change against the earlier month's run."""
+    at = open_page(COMMISSIONER, "overview")
+    figures = {m.label: m for m in at.metric}
+    assert {"Children in care", "Left unmatched", "Weekly cost of the matched placements"} <= set(figures)
+    assert figures["Children in care"].delta == f"+{EARLIER_CHILDREN_IN_CARE_DROP} children"
+    assert figures["Left unmatched"].delta == "no change"
+    assert any(run_store.earlier_run_id in t for t in texts(at))
+    maps = at.get("vega_lite_chart")
+    assert len(maps) == 1
+    spec = maps[0].proto.spec
+    assert "geoshape" in spec and "Bolton" in spec and "registered (active)" in spec
+
+
+def test_demand_council_choice_and_scenario_change_the_result(run_store):
+    """Picking another council changes the forecast shown; a scenario re-runs the forecast, shows its effect and
+    saves as TOML."""
+    at = open_page(COMMISSIONER, "demand")
+    before = next(c.value for c in at.caption if c.value.startswith("By "))
+    next(s for s in at.selectbox if s.label == "Council").select_index(2).run()
+    after = next(c.value for c in at.caption if c.value.startswith("By "))
+    assert before != after
+    from app.dashboard import loaders
+
+    horizons = loaders.table(COMMISSIONER, run_store.run_id, "backtest")["horizon"].nunique()
+    assert len(at.dataframe[0].value) == horizons  # the accuracy at each horizon backtested
+    at.slider[0].set_value(0.2)
+    at.button[0].click().run()  # the form's submit
+    assert not at.exception
+    effect = [m for m in at.metric if m.label.startswith("Children expected by")]
+    assert effect and "vs the run" in effect[0].delta
+    next(b for b in at.button if b.label == "Save this scenario").click().run()
+    saved = run_store.out / "scenarios" / "my-scenario.toml"
+    assert saved.exists() and "fgdm_diversion = 0.2" in saved.read_text()
+
+
+def test_matching_veto_changes_the_allocation():
+    """Vetoing the home a child was given and re-solving moves that child elsewhere, and the page says so."""
+    at = open_page(COMMISSIONER, "matching")
+    allocations = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    matched = allocations[allocations["status"] == "matched"].iloc[0]
+    referral, home = matched["referral_id"], matched["setting_id"]
+    next(s for s in at.selectbox if s.label == "Referral").select(referral)
+    at.radio[0].set_value("veto")
+    at.text_input[0].input(home)
+    at.text_input[2].input("test veto")
+    next(b for b in at.button if b.label == "Add this control").click().run()
+    next(b for b in at.button if b.label == "Re-solve the match with these controls").click().run()
+    assert not at.exception
+    assert "Re-solved with 1 control(s)" in at.success[0].value
+    outcome = at.session_state["match_outcome"]
+    row = outcome.allocations.set_index("referral_id").loc[referral]
+    assert row["setting_id"] != home
+
+
+def test_matching_rejects_a_control_with_an_unknown_home():
+    """A veto of a home that does not exist is reported row by row and nothing is re-solved."""
+    at = open_page(COMMISSIONER, "matching")
+    referral_box = next(s for s in at.selectbox if s.label == "Referral")
+    referral_box.select_index(0)
+    at.text_input[0].input("NO-SUCH-HOME")
+    next(b for b in at.button if b.label == "Add this control").click().run()
+    next(b for b in at.button if b.label == "Re-solve the match with these controls").click().run()
+    assert "not re-solved" in at.error[0].value
+    assert "NO-SUCH-HOME" in at.dataframe[1].value["value"].tolist()
+
+
+def test_strategy_page_says_plainly_when_a_run_has_no_plan():
+    """Without strategy tables the page says so instead of showing empty tables."""
+    at = open_page(COMMISSIONER, "strategy")
+    from app.store import RunStore
+
+    with RunStore(dashboard_run().store, read_only=True) as s:
+        has_plan = "strategy_actions" in s.tables(dashboard_run().run_id)
+    assert has_plan or "no commissioning strategy yet" in at.info[0].value
+
+
+def test_runs_page_lists_runs_and_compares_them(run_store):
+    """Both runs are listed and the comparison shows the change in children in care between them."""
+    at = open_page(COMMISSIONER, "runs")
+    listed = at.dataframe[0].value
+    assert set(listed["run_id"]) == {run_store.run_id, run_store.earlier_run_id}
+    figures = at.dataframe[1].value.set_index("figure")
+    assert figures.loc["Children in care", "change"] == f"+{EARLIER_CHILDREN_IN_CARE_DROP} children"
+
+
+def test_data_page_validates_an_upload_and_lists_every_problem():
+    """An uploaded settings file with a bad value comes back as rows of the validation table."""
+    from app.dashboard import loaders
+
+    files = [(p.name, p.read_bytes()) for p in sorted(Path(loaders.EMBEDDED_REGION).glob("*.csv"))]
+    broken = [(name, content.replace(b",childrens_home,", b",castle,", 1) if name == "settings.csv" else content)
+              for name, content in files]
+    issues, counts = loaders.validate_upload(broken)
+    assert counts is None
+    bad = issues[(issues["severity"] == "error") & (issues["value"] == "castle")]
+    assert len(bad) == 1 and bad.iloc[0]["file"] == "settings.csv"
+    at = open_page(COMMISSIONER, "data_upload")
+    assert [m.label for m in at.metric] == ["Errors", "Warnings", "Flags (facts to act on)"]
+
+
+# --- role isolation ---------------------------------------------------------------------------------------------
+
+def _other_councils_ids(run_store) -> set[str]:
+    """Every child and referral id that belongs to a council other than Bolton, in the region and in the run."""
+    from app.dashboard import loaders
+    from app.store import RunStore
+
+    region = loaders.region()
+    with RunStore(run_store.store, read_only=True) as s:
+        allocations = s.table(run_store.run_id, "allocations")
+    frames = [region.children[["child_id", "la_code"]], region.referrals[["child_id", "la_code"]],
+              allocations[["child_id", "la_code"]]]
+    children = pd.concat(frames)
+    ids = set(children.loc[children["la_code"] != BOLTON, "child_id"])
+    referrals = pd.concat([region.referrals[["referral_id", "la_code"]], allocations[["referral_id", "la_code"]]])
+    ids |= set(referrals.loc[referrals["la_code"] != BOLTON, "referral_id"])
+    return ids - set(children.loc[children["la_code"] == BOLTON, "child_id"])
+
+
+def _cells(frame: pd.DataFrame) -> set[str]:
+    return set(frame.astype(str).to_numpy().ravel())
+
+
+def test_council_officer_session_never_receives_another_councils_children(run_store):
+    """Visit every page as Bolton's officer (and re-solve the match): no table, text or session value carries a
+    child or referral id of another council, and every council column is Bolton's or the region's."""
+    foreign = _other_councils_ids(run_store)
+    assert len(foreign) > 1000  # the check is about something: the other nine councils' children
+    id_pattern = re.compile(r"\b[A-Z]{1,3}[-0-9A-Z]*\d{4,}\b")
+    seen_tables = 0
+    for page in PAGES:
+        at = open_page(OFFICER, page)
+        if page == "matching":
+            next(b for b in at.button if b.label == "Re-solve the match with these controls").click().run()
+            assert not at.exception
+            outcome = at.session_state["match_outcome"]
+            for frame in (outcome.allocations, outcome.explanations):
+                assert not _cells(frame) & foreign
+            assert set(outcome.allocations["la_code"]) == {BOLTON}
+        for element in at.dataframe:
+            frame = element.value
+            seen_tables += 1
+            leaked = _cells(frame) & foreign
+            assert not leaked, f"{page}: {sorted(leaked)[:5]}"
+            if "la_code" in frame.columns:
+                assert set(frame["la_code"].astype(str)) <= {BOLTON, "region"}, page
+        for text in texts(at):
+            leaked = set(id_pattern.findall(text)) & foreign
+            assert not leaked, f"{page}: {sorted(leaked)[:5]} in {text[:80]!r}"
+    assert seen_tables >= 10
+
+
+def test_loader_tables_for_an_officer_hold_only_their_councils_children(run_store):
+    """Every result table of the run, read through the loaders as Bolton's officer, has no other council's child."""
+    from app.dashboard import loaders
+    from app.store import RunStore
+
+    foreign = _other_councils_ids(run_store)
+    with RunStore(run_store.store, read_only=True) as s:
+        names = s.tables(run_store.run_id)
+    assert {"allocations", "flags", "fees", "explanations"} <= set(names)
+    for name in names:
+        frame = loaders.table(OFFICER, run_store.run_id, name)
+        assert not _cells(frame) & foreign, name
+    full = loaders.table(COMMISSIONER, run_store.run_id, "allocations")
+    mine = loaders.table(OFFICER, run_store.run_id, "allocations")
+    assert 0 < len(mine) < len(full) and set(mine["la_code"]) == {BOLTON}
+
+
+def test_rcc_app_reuses_the_latest_run_when_the_store_has_one(run_store):
+    """`rcc app` starts on the store's latest run of the region instead of running the batch again."""
+    from app.cli import EMBEDDED_REGION, ensure_latest_run
+
+    messages = []
+    assert ensure_latest_run(EMBEDDED_REGION, run_store.out, run_store.store, messages.append) == run_store.run_id
+    assert messages == []  # nothing was run
+
+
+def test_resolving_without_controls_reproduces_the_runs_allocation(run_store):
+    """A re-solve with no locks or vetoes uses the run's date and parameters, so it gives the run's allocation."""
+    from app.dashboard import loaders
+
+    outcome = loaders.solve(COMMISSIONER, run_store.run_id, pd.DataFrame(columns=loaders.CONTROL_COLUMNS))
+    stored = loaders.table(COMMISSIONER, run_store.run_id, "allocations")
+    assert outcome.issues.empty
+    assert len(outcome.allocations) == len(stored)
+    assert outcome.summary == loaders.run_record(run_store.run_id)["summary"]["match"]
+    assert (outcome.allocations.set_index("referral_id")["status"]
+            == stored.set_index("referral_id")["status"]).all()

@@ -1,0 +1,202 @@
+"""Dashboard access: users, password hashing, the role filter, and what the map may show. No run store needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.dashboard.access import child_councils, referral_councils, scope
+from app.dashboard.auth import (DEFAULT_USERS_FILE, User, add_user, authenticate, check_password, hash_password,
+                                read_users)
+from app.dashboard.geography import GRID_DEGREES, SPREAD_DEGREES, coarse_settings, council_areas
+from data.load import load_region
+from data.validate import controls_issues
+from tests.builders import make_region, referral_rows, settings_rows
+
+ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+DEMO_PASSWORDS = {"commissioner": "commissioner-demo", "bolton": "bolton-demo", "manchester": "manchester-demo"}
+BOLTON, MANCHESTER = "E08000001", "E08000003"
+OFFICER = User("bolton", "council_officer", BOLTON, "Bolton officer")
+COMMISSIONER = User("commissioner", "commissioner", display_name="Commissioner")
+
+
+def test_password_hash_round_trip_and_salted():
+    """A stored hash accepts its password, rejects others, never holds the password, and is salted."""
+    stored = hash_password("correct horse", iterations=1000)
+    assert check_password("correct horse", stored)
+    assert not check_password("correct horsE", stored)
+    assert "correct horse" not in stored
+    assert hash_password("correct horse", iterations=1000) != stored
+
+
+def test_malformed_hash_is_rejected_not_raised():
+    """A damaged password field means 'no', never a crash at the login form."""
+    assert not check_password("x", "plain-text-password")
+    assert not check_password("x", "md5$1$00$00")
+
+
+def test_demo_users_file_has_each_role_and_documented_passwords():
+    """The shipped demo users log in with the passwords the README gives, each with the right role and council."""
+    users = read_users(DEFAULT_USERS_FILE)
+    assert users["commissioner"][0].role == "commissioner"
+    assert users["bolton"][0] == User("bolton", "council_officer", BOLTON, users["bolton"][0].display_name)
+    assert users["manchester"][0].la_code == MANCHESTER
+    for name, password in DEMO_PASSWORDS.items():
+        assert authenticate(name, password, DEFAULT_USERS_FILE) == users[name][0]
+        assert authenticate(name, password + "x", DEFAULT_USERS_FILE) is None
+    assert authenticate("nobody", "commissioner-demo", DEFAULT_USERS_FILE) is None
+
+
+def test_add_user_keeps_others_and_checks_roles(tmp_path):
+    """`rcc users add` writes a hashed user beside the existing ones; an officer without a council is refused."""
+    path = tmp_path / "users.toml"
+    add_user(path, "chief", "commissioner", "a-long-password")
+    add_user(path, "oldham", "council_officer", "another-password", la_code="E08000004", display_name='O "Officer"')
+    assert set(read_users(path)) == {"chief", "oldham"}
+    assert "a-long-password" not in path.read_text()
+    assert authenticate("oldham", "another-password", path).display_name == 'O "Officer"'
+    with pytest.raises(ValueError, match="needs la_code"):
+        add_user(path, "nocouncil", "council_officer", "a-long-password")
+    with pytest.raises(ValueError, match="at least 8"):
+        add_user(path, "short", "commissioner", "short")
+
+
+def _allocations() -> pd.DataFrame:
+    return pd.DataFrame({"referral_id": ["R1", "R2", "SD-C3"], "child_id": ["C1", "C2", "C3"],
+                         "la_code": [BOLTON, MANCHESTER, MANCHESTER], "status": "matched"})
+
+
+def test_officer_receives_only_own_council_rows():
+    """An officer's allocations, explanations and fee rows are their council's only; a commissioner gets all."""
+    allocations = _allocations()
+    children, referrals = child_councils(allocations), referral_councils(allocations)
+    assert scope(allocations, OFFICER, children, referrals)["child_id"].tolist() == ["C1"]
+    explanations = pd.DataFrame({"referral_id": ["R1", "R2", "SD-C3"], "rule": "needs"})
+    assert scope(explanations, OFFICER, children, referrals)["referral_id"].tolist() == ["R1"]
+    assert len(scope(allocations, COMMISSIONER, children, referrals)) == 3
+
+
+def test_officer_flags_keep_market_rows_and_drop_other_councils_children():
+    """Flags about another council's child are dropped; provider and market flags (no child) are kept."""
+    allocations = _allocations()
+    flags = pd.DataFrame({"flag": ["fee_outlier", "fee_outlier", "profit_outlier", "unregistered_placement"],
+                          "subject_type": ["child", "child", "provider", "child"],
+                          "subject_id": ["C1", "C2", "P9", "C-unknown"]})
+    kept = scope(flags, OFFICER, child_councils(allocations), referral_councils(allocations))
+    # an unknown child cannot be shown to be Bolton's, so it is dropped (fail closed)
+    assert kept["subject_id"].tolist() == ["C1", "P9"]
+
+
+def test_officer_sees_own_and_region_rows_of_council_tables():
+    """Council-level summaries keep the whole-region row and the officer's own council, nothing else."""
+    summary = pd.DataFrame({"level": ["region", "council", "council", "provider"],
+                            "id": ["region", BOLTON, MANCHESTER, "P1"], "weekly_spend": [3.0, 1.0, 2.0, 5.0]})
+    kept = scope(summary, OFFICER, pd.Series(dtype=object), pd.Series(dtype=object))
+    assert kept["id"].tolist() == ["region", BOLTON, "P1"]
+
+
+def test_safety_net_drops_other_councils_ids_in_any_column():
+    """A table naming a child in a column the filter does not know (a diff's 'subject') still loses that row."""
+    allocations = _allocations()
+    diff = pd.DataFrame({"subject": ["C2", "C1", "P4"], "change": ["new", "resolved", "new"]})
+    kept = scope(diff, OFFICER, child_councils(allocations), referral_councils(allocations))
+    assert kept["subject"].tolist() == ["C1", "P4"]
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    from app.cli import EMBEDDED_REGION
+
+    return load_region(EMBEDDED_REGION), EMBEDDED_REGION
+
+
+def test_map_never_shows_a_home_at_its_own_location(embedded):
+    """Every map mark sits within half a grid cell (plus the spread between types) of a grid point, and no
+    setting's own coordinates appear among the marks."""
+    region, _ = embedded
+    marks = coarse_settings(region)
+    tolerance = SPREAD_DEGREES * 1.6 + 1e-6
+    for axis in ("lat", "lon"):
+        nearest_grid = (marks[axis] / GRID_DEGREES).round() * GRID_DEGREES
+        assert (marks[axis] - nearest_grid).abs().max() <= tolerance
+    own = set(zip(region.settings["lat"].round(4), region.settings["lon"].round(4)))
+    assert not own & set(zip(marks["lat"], marks["lon"]))
+    inside = region.settings[region.settings["la_code"].isin(region.authorities["la_code"])]
+    assert marks["settings"].sum() == len(inside) and marks["places"].sum() == inside["places"].sum()
+
+
+def test_approximate_council_areas_hold_their_centroids(embedded):
+    """Without a boundary file, each council's area is marked approximate and contains its own centre."""
+    import shapely
+
+    region, folder = embedded
+    areas, approximate = council_areas(region, folder)
+    assert approximate
+    by_code = {f["properties"]["la_code"]: shapely.geometry.shape(f["geometry"]) for f in areas["features"]}
+    assert set(by_code) == set(region.authorities["la_code"])
+    for row in region.authorities.itertuples():
+        assert by_code[row.la_code].contains(shapely.Point(row.lon, row.lat))
+
+
+def test_edited_controls_are_checked_against_the_region(tmp_path):
+    """Unknown referral or setting ids, a bad action and a lock without a setting are each reported as errors."""
+    region = make_region(tmp_path / "r", settings=settings_rows({}), referrals=referral_rows({}))
+    good = pd.DataFrame([{"referral_id": "R1", "action": "veto", "setting_id": "S1"}])
+    assert controls_issues(region, good).empty
+    bad = pd.DataFrame([{"referral_id": "R9", "action": "veto", "setting_id": "S1"},
+                        {"referral_id": "R1", "action": "lock", "setting_id": ""},
+                        {"referral_id": "R1", "action": "ban", "setting_id": "S7"}])
+    issues = controls_issues(region, bad)
+    assert set(issues["severity"]) == {"error"}
+    assert {(row.row, row.column) for row in issues.itertuples()} >= {(2, "referral_id"), (3, "setting_id"),
+                                                                       (4, "action"), (4, "setting_id")}
+
+
+def test_login_page_refuses_a_wrong_password_and_admits_the_right_one(tmp_path, monkeypatch):
+    """The app shows only the login page until a user signs in; a wrong password is refused with a message."""
+    monkeypatch.setenv("RCC_OUT", str(tmp_path))
+    at = AppTest.from_file(ENTRY, default_timeout=60).run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["User name", "Password"]
+    at.text_input[0].input("bolton")
+    at.text_input[1].input("wrong-password")
+    at.button[0].click().run()
+    assert "do not match" in at.error[0].value
+    assert "user" not in at.session_state
+    at.text_input[1].input("bolton-demo")
+    at.button[0].click().run()
+    assert at.session_state["user"] == read_users(DEFAULT_USERS_FILE)["bolton"][0]
+    assert not at.exception
+    assert "No monthly run yet" in at.info[0].value  # signed in: the Overview, on an empty store
+
+
+def test_rcc_users_add_prompts_and_stores_a_hash(tmp_path, monkeypatch, capsys):
+    """`rcc users add` asks for the password twice, stores only its hash, and refuses a mismatch."""
+    from app.cli import main
+
+    path = tmp_path / "users.toml"
+    answers = iter(["officer-password", "officer-password"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["users", "add", "wigan", "--role", "council_officer", "--la", "E08000010", "--file",
+                 str(path)]) == 0
+    assert "council E08000010 only" in capsys.readouterr().out
+    assert authenticate("wigan", "officer-password", path).la_code == "E08000010"
+    assert "officer-password" not in path.read_text()
+    answers = iter(["one-password", "another-password"])
+    assert main(["users", "add", "bury", "--role", "commissioner", "--file", str(path)]) == 2
+    assert "bury" not in read_users(path)
+
+
+def test_referrals_by_council_adds_up_to_the_allocation():
+    """The Overview's council table counts each referral once and adds only matched children's fees."""
+    from app.dashboard.figures import referrals_by_council
+
+    allocations = pd.DataFrame({"referral_id": ["R1", "R2", "R3"], "la_code": [BOLTON, BOLTON, MANCHESTER],
+                                "status": ["matched", "unmatched", "matched"],
+                                "weekly_fee": [500.0, float("nan"), 4000.0]})
+    table = referrals_by_council(allocations).set_index("la_code")
+    assert table.loc[BOLTON].tolist() == [2, 1, 1, 500.0]
+    assert table.loc[MANCHESTER].tolist() == [1, 1, 0, 4000.0]
