@@ -1,10 +1,11 @@
-# Two commands work on a fresh machine: `make run` and `make test`. Both create .venv when it is missing.
+# Two commands work on a fresh machine: `make run` and `make test` (and `make app`, the dashboard). Each creates
+# .venv when it is missing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup clean
+.PHONY: run test app setup clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +18,9 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/rcc monthly data/regions/greater-manchester --out out
+
+app: $(STAMP)
+	$(BIN)/rcc app data/regions/greater-manchester --out out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
