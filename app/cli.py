@@ -208,6 +208,75 @@ def cmd_flags(args) -> int:
     return 0
 
 
+def cmd_strategy(args) -> int:
+    import dataclasses
+
+    from app.pipeline import run_strategy
+    from data.problems import ValidationError
+    from optimiser.strategy import StrategyParams
+
+    forecast_params = _forecast_params(argparse.Namespace(params=args.forecast_params, seed=args.seed))
+    if forecast_params is None:
+        return 2
+    try:
+        params = StrategyParams.from_toml(args.params) if args.params else StrategyParams()
+        overrides = {k: v for k, v in (("quantile", args.quantile), ("horizon_quarters", args.horizon_quarters),
+                                       ("plan", args.plan)) if v is not None}
+        params = dataclasses.replace(params, **overrides) if overrides else params
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        run = run_strategy(args.dir, args.out, params, forecast_params, progress=_progress)
+    except ValidationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(strategy_summary_text(run))
+    return 0
+
+
+def strategy_summary_text(run) -> str:
+    from optimiser.strategy import PLAN_NAMES
+
+    s, strategy = run.summary, run.strategy
+    p = strategy.params
+    years = p.horizon_quarters / 4
+    actions = strategy.actions
+    places = actions.groupby("kind")["places"].sum()
+    risk = strategy.risk
+    chosen = strategy.chosen
+    likely = 1 - p.quantile
+    lines = [
+        f"Sufficiency strategy: {PLAN_NAMES[chosen]}, {s['status']} (gap {s['gap']:.2%}), "
+        f"{p.horizon_quarters} quarters from {strategy.quarters['first_month'].iloc[0]}, service level "
+        f"p{p.quantile * 100:.0f}",
+        f"  options                  {s['options']} ({s['options_source']})",
+        f"  new homes                {places.get('new_home', 0):.0f} places",
+        f"  foster recruitment       {places.get('foster_recruitment', 0):.1f} children's places "
+        f"({actions.loc[actions['kind'].eq('foster_recruitment'), 'units'].sum():.0f} households)",
+        f"  block-contracted beds    {places.get('block_contract', 0):.0f} "
+        f"({int(actions['kind'].eq('block_contract').sum())} contracts)",
+        f"  step-downs to families   up to {places.get('step_down', 0):.1f} children",
+        f"  capital and one-off      £{s['capital_cost']:,.0f} (budget £{p.capital_budget:,.0f})",
+        f"  expected cost            £{s['expected_cash_cost']:,.0f} over {years:g} years "
+        f"(on {s['futures_evaluated']} simulated futures)",
+        f"  doing nothing            £{s['do_nothing_expected_cash_cost']:,.0f}",
+        f"  expected saving          £{s['expected_saving']:,.0f} ({s['expected_saving_share']:.1%})",
+        f"  shortfall likely (>{likely:.0%} of futures) in {int((risk[f'{chosen}_shortfall_probability'] > likely).sum())}"
+        f" of {len(risk)} council x group cells (doing nothing: "
+        f"{int((risk['do_nothing_shortfall_probability'] > likely).sum())})",
+        f"  expected child-weeks short {risk[f'{chosen}_shortfall_child_weeks'].sum():,.0f} "
+        f"(doing nothing: {risk['do_nothing_shortfall_child_weeks'].sum():,.0f})",
+        f"  providers to renegotiate with: {s['providers_to_renegotiate']}",
+    ]
+    if "quantile" in strategy.outcomes and chosen != "quantile":
+        lines.append(f"  quantile plan            £{strategy.outcomes['quantile'].costs['cash']:,.0f} expected")
+    return "\n".join(lines + ["Outputs:"] + [f"  {path}" for path in run.outputs.values()])
+
+
 def flags_summary_text(run) -> str:
     from optimiser.flags import FLAG_TYPES
 
@@ -352,6 +421,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-stress", action="store_true", help="skip the provider-exit stress test (faster)")
     p.add_argument("--no-match", action="store_true",
                    help="skip the matcher: no step-down proposals and no stress test (fastest)")
+
+    p = command("strategy", "Plan commissioning under forecast uncertainty (block contracts, new homes, foster "
+                            "recruitment, spot purchasing) with Pyomo + HiGHS; write strategy.xlsx, strategy.html "
+                            "and the plan's tables.",
+                "rcc strategy data/regions/greater-manchester --out out --quantile 0.8 --horizon-quarters 12",
+                cmd_strategy)
+    region_and_out(p)
+    p.add_argument("--params", type=Path, help="strategy parameters TOML (defaults: optimiser/strategy.toml)")
+    p.add_argument("--quantile", type=float, help="service level: demand quantile to meet (default 0.8)")
+    p.add_argument("--horizon-quarters", type=int, help="quarters to plan (default 12: three years)")
+    p.add_argument("--plan", choices=["two_stage", "quantile"], help="plan to recommend (default two_stage)")
+    p.add_argument("--forecast-params", type=Path, help="forecast parameters TOML (defaults: forecasts/forecast.toml)")
+    p.add_argument("--seed", type=int, help="random seed of the forecast simulation (default from its parameters)")
     return parser
 
 

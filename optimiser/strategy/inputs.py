@@ -151,7 +151,7 @@ def supply_cells(region: Region, current: pd.DataFrame, gap: pd.DataFrame, param
              .merge(own.groupby(CELL).size().rename("own_now").reset_index(), on=CELL, how="left")
              .merge(bought.groupby(CELL).size().rename("spot_now").reset_index(), on=CELL, how="left"))
     counts = ["vacancies", "children_now", "gap", "own_now", "spot_now"]
-    cells[counts] = cells[counts].fillna(0.0)
+    cells[counts] = cells[counts].astype(float).fillna(0.0)
     cells["base_places"] = cells["own_now"] + cells["vacancies"]
     spot_fee = _by_cell_with_fallback(cells, bought, "fee", "median", settings.groupby("group")["weekly_fee"].median())
     cells["base_weekly_cost"] = _by_cell_with_fallback(cells, own, "fee", "median", pd.Series(dtype=float)).fillna(

@@ -154,7 +154,10 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
                                + m.slack[i] >= target[i] + shift(i))
 
     capital = decisions["capital_per_unit"].to_numpy(float)
-    m.capital_budget = pyo.Constraint(expr=pyo.quicksum(capital[j] * m.x[j] for j in m.J) <= params.capital_budget)
+    paying = [j for j in m.J if capital[j] > 0]
+    if paying:
+        m.capital_budget = pyo.Constraint(expr=pyo.quicksum(capital[j] * m.x[j] for j in paying)
+                                          <= params.capital_budget)
     weekly = decisions["weekly_cost"].to_numpy(float)
     support = params.step_down_support_weekly_cost
 
@@ -162,6 +165,8 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
         spend = pyo.quicksum(weeks * weekly[j] * data.places[j, t - 1] * m.x[j] for j in m.J
                              if data.places[j, t - 1] > 0)
         spend += pyo.quicksum(weeks * support * m.z[n] for n, (_, q) in enumerate(keys) if q == t)
+        if isinstance(spend, (int, float)):  # nothing runs this quarter
+            return pyo.Constraint.Skip
         return spend <= params.running_budget_per_year / 4
     m.running_budget = pyo.Constraint(pyo.RangeSet(1, data.horizon), rule=running)
 

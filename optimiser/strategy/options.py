@@ -26,8 +26,9 @@ def region_options(region: Region, cells: pd.DataFrame, params: StrategyParams) 
 
 
 def default_options(region: Region, cells: pd.DataFrame, params: StrategyParams) -> pd.DataFrame:
-    """Block contracts with every independent provider's active places (per council and kind of home), a new
-    children's home per council, and foster recruitment per council, costed from the region's own fees."""
+    """Block contracts with every independent provider's active places (per council and kind of home), new
+    children's homes and supported accommodation per council, and foster recruitment per council, costed from the
+    region's own fees where it has them."""
     d = params.options
     councils = region.authorities["la_code"].tolist()
     settings = region.settings[region.settings["registration_status"].eq("active")
@@ -50,6 +51,12 @@ def default_options(region: Region, cells: pd.DataFrame, params: StrategyParams)
         "note": [f"{int(p)} of the provider's {int(t)} active places in the council, at its median list fee "
                  f"£{f:,.0f} less {d.block_discount:.0%}" for p, t, f in zip(block["places"], block["total"],
                                                                           block["fee"])]})]
+    frames.append(pd.DataFrame({
+        "option_id": [f"S-{la}" for la in councils], "kind": "new_home", "provider_id": "", "la_code": councils,
+        "group": "supported", "places": float(d.supported_home_places), "capital_cost": d.supported_home_capital_cost,
+        "weekly_cost": d.supported_home_weekly_cost, "lead_time_quarters": d.supported_home_lead_time_quarters,
+        "min_term_quarters": 0, "max_units": d.supported_homes_per_council,
+        "note": "registered supported accommodation run for the RCC (figures are assumptions)"}))
     in_house = cells[cells["group"].eq("foster")].set_index("la_code")["base_weekly_cost"]
     frames.append(pd.DataFrame({
         "option_id": [f"H-{la}" for la in councils], "kind": "new_home", "provider_id": "", "la_code": councils,
@@ -93,7 +100,7 @@ def decision_table(options: pd.DataFrame, params: StrategyParams, horizon: int) 
                          "min_term": int(o.min_term_quarters)})
     table = pd.DataFrame(rows)
     if table.empty:
-        return pd.DataFrame(columns=DECISION_COLUMNS), np.zeros((0, horizon))
+        return pd.DataFrame(columns=[*DECISION_COLUMNS, "weekly_cost"]), np.zeros((0, horizon))
     quarters = np.arange(1, horizon + 1)
     active = quarters[None, :] >= table["available"].to_numpy()[:, None]
     retention = params.carer_retention_per_year ** 0.25

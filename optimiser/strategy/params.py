@@ -38,6 +38,11 @@ class OptionDefaults:
     new_home_weekly_cost: float = 5_059.0
     new_home_lead_time_quarters: int = 4
     new_homes_per_council: int = 2
+    supported_home_places: int = 4
+    supported_home_capital_cost: float = 400_000.0
+    supported_home_weekly_cost: float = 1_600.0
+    supported_home_lead_time_quarters: int = 2
+    supported_homes_per_council: int = 2
     foster_cost_per_approval: float = 15_000.0
     foster_children_per_household: float = 1.25
     foster_lead_time_quarters: int = 2
@@ -55,6 +60,11 @@ class OptionDefaults:
             (self.new_home_weekly_cost >= 0, "new_home_weekly_cost must not be negative"),
             (self.new_home_lead_time_quarters >= 0, "new_home_lead_time_quarters must not be negative"),
             (self.new_homes_per_council >= 0, "new_homes_per_council must not be negative"),
+            (self.supported_home_places >= 1, f"supported_home_places must be at least 1 (got {self.supported_home_places})"),
+            (self.supported_home_capital_cost >= 0, "supported_home_capital_cost must not be negative"),
+            (self.supported_home_weekly_cost >= 0, "supported_home_weekly_cost must not be negative"),
+            (self.supported_home_lead_time_quarters >= 0, "supported_home_lead_time_quarters must not be negative"),
+            (self.supported_homes_per_council >= 0, "supported_homes_per_council must not be negative"),
             (self.foster_cost_per_approval >= 0, "foster_cost_per_approval must not be negative"),
             (self.foster_children_per_household > 0,
              f"foster_children_per_household must be positive (got {self.foster_children_per_household})"),

@@ -42,6 +42,7 @@ class Strategy:
     risk: pd.DataFrame  # per council x group: shortfall probability and child-weeks, each plan
     comparison: pd.DataFrame  # cost lines (rows) x plans (columns), £ over the horizon
     in_sample: dict[str, float]  # expected objective of each plan on the two-stage model's own futures
+    planned_futures: np.ndarray  # (future, demand row): the futures the two-stage model planned on
     futures: int
     timings: dict[str, float]
 
@@ -144,5 +145,5 @@ def plan_strategy(region: Region, gap: pd.DataFrame, params: StrategyParams | No
                     solutions=solutions, outcomes=outcomes,
                     actions=actions_table(data, chosen, quarters, params),
                     balance=balance_table(data, outcomes[params.plan], futures, quarters),
-                    risk=risk_table(data, outcomes), comparison=comparison, in_sample=in_sample,
+                    risk=risk_table(data, outcomes), comparison=comparison, in_sample=in_sample, planned_futures=sample,
                     futures=len(futures), timings={k: round(v, 3) for k, v in timings.items()})

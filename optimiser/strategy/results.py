@@ -74,7 +74,7 @@ def outcome(data: ModelData, solution: Solution, futures: np.ndarray, params: St
         "distance_equivalent": weeks * params.distance_cost_per_km_week * float(
             (spot * rows["spot_extra_km"].to_numpy(float)).sum(axis=1).mean()),
         "shortfall_harm_equivalent": weeks * params.shortfall_penalty_per_week * float(short.sum(axis=1).mean()),
-        "family_preference_equivalent": -params.family_preference_per_week * z_weeks,
+        "family_preference_equivalent": -params.family_preference_per_week * z_weeks + 0.0,
         "service_level_equivalent": weeks * params.service_penalty_per_week * float(solution.slack.sum()),
     }
     costs["cash"] = sum(costs[k] for k in ("capital", "commissioned_running", "step_down_support", "own_places",
@@ -129,7 +129,8 @@ def _action_text(r, horizon: int) -> str:
                 + (f" (minimum term runs {r.committed_quarters_after_horizon:.0f} quarters past the plan)"
                    if r.committed_quarters_after_horizon else ""))
     if r.kind == "new_home":
-        return f"{KIND_TEXT[r.kind]}: {r.units:.0f} x {r.unit_places:.0f}-place children's home, open quarter {r.available}"
+        what = "children's home" if r.group == "childrens_home" else f"{r.group.replace('_', ' ')} home"
+        return f"{KIND_TEXT[r.kind]}: {r.units:.0f} x {r.unit_places:.0f}-place {what}, open quarter {r.available}"
     return (f"{KIND_TEXT[r.kind]}: {r.units:.0f} households approved by quarter {r.available} "
             f"(about {r.units * r.unit_places:.1f} children)")
 
@@ -157,18 +158,21 @@ def balance_table(data: ModelData, outcome_: Outcome, futures: np.ndarray, quart
 
 
 def risk_table(data: ModelData, outcomes: dict[str, Outcome]) -> pd.DataFrame:
-    """Per council x group, for each plan: the chance of a shortfall in at least one quarter, and the expected
-    child-weeks without a suitable home over the horizon."""
+    """Per council x group, for each plan: the chance of a shortfall in its worst quarter (comparable with the
+    service level: at the p80, at most 20% where places can be opened in time), the chance of one in any quarter,
+    and the expected child-weeks without a suitable home over the horizon."""
     cells = data.rows[["la_code", "group"]].drop_duplicates().reset_index(drop=True)
     key = pd.MultiIndex.from_frame(data.rows[["la_code", "group"]])
+    idx = pd.MultiIndex.from_frame(cells)
     out = cells.copy()
     for name, o in outcomes.items():
-        short = pd.DataFrame(o.short.T, index=key)
+        short = pd.DataFrame(o.short.T > 1e-6, index=key)
         per_cell = short.groupby(level=[0, 1])
-        any_quarter = per_cell.max().gt(1e-6).mean(axis=1)
-        child_weeks = per_cell.sum().mean(axis=1) * WEEKS_PER_QUARTER
-        idx = pd.MultiIndex.from_frame(cells)
-        out[f"{name}_shortfall_probability"] = any_quarter.reindex(idx).to_numpy()
+        worst_quarter = short.mean(axis=1).groupby(level=[0, 1]).max()
+        any_quarter = per_cell.max().mean(axis=1)
+        child_weeks = pd.DataFrame(o.short.T, index=key).groupby(level=[0, 1]).sum().mean(axis=1) * WEEKS_PER_QUARTER
+        out[f"{name}_shortfall_probability"] = worst_quarter.reindex(idx).to_numpy()
+        out[f"{name}_shortfall_any_quarter"] = any_quarter.reindex(idx).to_numpy()
         out[f"{name}_shortfall_child_weeks"] = child_weeks.reindex(idx).to_numpy()
     return out
 
