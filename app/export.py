@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def board_tables(strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFram
         ("Expected cost of the plan", s["expected_cash_cost"], f"£ over {years:g} years"),
         ("Expected cost of doing nothing", s["do_nothing_expected_cash_cost"], f"£ over {years:g} years"),
         ("Expected saving", s["expected_saving"], f"£ over {years:g} years"),
-        ("Expected saving", s["expected_saving_share"], "share of doing nothing"),
+        ("Expected saving, share of doing nothing's cost", s["expected_saving_share"], "share"),
         ("Capital and one-off spending", s["capital_cost"], f"£ (budget £{p.capital_budget:,.0f})"),
         (f"Council x group cells where a shortfall is likely in some quarter (over {1 - p.quantile:.0%} of futures), plan",
          int((strategy.risk[f"{chosen}_shortfall_probability"] > 1 - p.quantile).sum()), "cells"),
@@ -408,13 +409,14 @@ def write_strategy_report(path: Path, strategy: Strategy, renegotiate: pd.DataFr
         (f"£{s['expected_cash_cost'] / 1e6:,.1f}m", f"expected cost of the plan (doing nothing: "
                                                     f"£{s['do_nothing_expected_cash_cost'] / 1e6:,.1f}m)"),
         (f"£{s['capital_cost'] / 1e6:,.2f}m", f"capital and one-off spending (budget £{p.capital_budget / 1e6:,.1f}m)"),
-        (f"{t.headline.at[10, 'value']:,.0f}", f"expected child-weeks without a suitable home (doing nothing: "
-                                               f"{t.headline.at[11, 'value']:,.0f})"),
+        (f"{strategy.risk[f'{chosen}_shortfall_child_weeks'].sum():,.0f}",
+         f"expected child-weeks without a suitable home (doing nothing: "
+         f"{strategy.risk['do_nothing_shortfall_child_weeks'].sum():,.0f})"),
     ]
     plan_text = ", ".join(f"{places.get(k, 0):,.0f} places from {KIND_NAMES[k]}" for k in KIND_NAMES if k in places)
     sections = [
         f"<h1>Regional sufficiency strategy</h1><p class='sub'>{html.escape(PLAN_NAMES[chosen])}; "
-        f"{html.escape(t.headline.at[1, 'value'])}; service level p{p.quantile * 100:.0f}. Generated "
+        f"{html.escape(str(t.headline.at[1, 'value']))}; service level p{p.quantile * 100:.0f}. Generated "
         f"{html.escape(header['started_at'])} from {html.escape(header['input']['source'])}.</p>",
         "<div class='cards'>" + "".join(f"<div class='card'><div class='value'>{v}</div><div class='label'>"
                                         f"{html.escape(label)}</div></div>" for v, label in cards) + "</div>",
@@ -490,10 +492,10 @@ def _svg(fig) -> str:
     import matplotlib.pyplot as plt
 
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return re.sub(r"<metadata>.*?</metadata>", "", text[text.index("<svg"):], flags=re.DOTALL)
 
 
 def _pyplot():

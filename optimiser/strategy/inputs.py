@@ -156,7 +156,10 @@ def supply_cells(region: Region, current: pd.DataFrame, gap: pd.DataFrame, param
     spot_fee = _by_cell_with_fallback(cells, bought, "fee", "median", settings.groupby("group")["weekly_fee"].median())
     cells["base_weekly_cost"] = _by_cell_with_fallback(cells, own, "fee", "median", pd.Series(dtype=float)).fillna(
         cells["list_fee"]).fillna(spot_fee)
-    cells["spot_weekly_cost"] = spot_fee
+    # A kind of home the region buys nowhere has no fee to go on: price it as a placement found outside the
+    # registered market (it only matters if such places appear, e.g. from options.csv).
+    cells["base_weekly_cost"] = cells["base_weekly_cost"].fillna(params.unregistered_weekly_cost)
+    cells["spot_weekly_cost"] = spot_fee.fillna(params.unregistered_weekly_cost)
     spot_km = _by_cell_with_fallback(cells, bought, "km", "mean", pd.Series(dtype=float))
     own_km = _by_cell_with_fallback(cells, own, "km", "mean", pd.Series(dtype=float))
     cells["spot_extra_km"] = (spot_km - own_km).clip(lower=0).fillna(0.0)

@@ -106,9 +106,9 @@ def plan_strategy(region: Region, gap: pd.DataFrame, params: StrategyParams | No
     cells = supply_cells(region, current, gap, params)
     options, source = region_options(region, cells, params)
     decisions, places = decision_table(options, params, horizon)
-    rows = rows.merge(cells, on=["la_code", "group"], how="inner").sort_values(
+    rows = rows.assign(demand_row=np.arange(len(rows))).merge(cells, on=["la_code", "group"], how="inner").sort_values(
         ["la_code", "group", "quarter"], kind="stable")
-    keep = rows.index.to_numpy()
+    keep = rows.pop("demand_row").to_numpy()
     rows = rows.reset_index(drop=True)
     rows["spot_cost"] = rows["spot_weekly_cost"] + params.distance_cost_per_km_week * rows["spot_extra_km"]
     rows["shortfall_cost"] = params.unregistered_weekly_cost + params.shortfall_penalty_per_week
