@@ -107,9 +107,11 @@ class Solution:
     message: str = ""
 
 
-def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: str) -> Solution:
+def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: str,
+          start: dict[str, np.ndarray] | None = None) -> Solution:
     """Solve the model against `futures` (future x demand row): one row is the quantile model, many the
-    two-stage model. The objective is in £ (and £-equivalents) over the horizon."""
+    two-stage model. The objective is in £ (and £-equivalents) over the horizon. `start` is a complete feasible
+    solution (x, z, slack, commissioned, blocked and the second stage b, p, u per future) HiGHS starts from."""
     started = time.perf_counter()
     rows, decisions = data.rows, data.decisions
     weeks = WEEKS_PER_QUARTER
@@ -199,6 +201,9 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
                        for k in m.F for i in m.I)))
 
     solver = AppsiHighs()
+    if start is not None:
+        _set_start(m, start)
+        solver.config.warmstart = True
     solver.config.time_limit = params.time_limit_s
     solver.config.mip_gap = params.relative_gap
     solver.config.load_solution = False
@@ -224,3 +229,15 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
 def _step_downs(keys: list[tuple[str, int]], z: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"la_code": [k[0] for k in keys], "quarter": [k[1] for k in keys],
                          "children": np.clip(z, 0, None) if len(keys) else []})
+
+
+def _set_start(m, start: dict[str, np.ndarray]) -> None:
+    """Give every variable its value in `start` (first stage by index, second stage by future and row)."""
+    for name in ("x", "z", "slack", "commissioned", "blocked"):
+        values = start[name]
+        for index in getattr(m, name):
+            getattr(m, name)[index].set_value(float(values[index]), skip_validation=True)
+    for name in ("b", "p", "u"):
+        values = start[name]
+        for k, i in getattr(m, name):
+            getattr(m, name)[k, i].set_value(float(values[k, i]), skip_validation=True)

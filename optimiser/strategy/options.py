@@ -40,7 +40,7 @@ def default_options(region: Region, cells: pd.DataFrame, params: StrategyParams)
     block = independent.groupby(["provider_id", "la_code", "group"], as_index=False).agg(
         total=("places", "sum"), fee=("weekly_fee", "median"))
     block["places"] = np.floor(block["total"] * d.block_share_of_places)
-    block = block[(block["places"] >= 1) & block["fee"].notna()]
+    block = block[(block["places"] >= d.block_min_beds) & block["fee"].notna()]
     frames = [pd.DataFrame({
         "option_id": "B-" + block["provider_id"] + "-" + block["la_code"] + "-" + block["group"],
         "kind": "block_contract", "provider_id": block["provider_id"], "la_code": block["la_code"],

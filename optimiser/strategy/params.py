@@ -31,6 +31,7 @@ def _check(name: str, checks: list[tuple[bool, str]]) -> None:
 class OptionDefaults:
     block_discount: float = 0.10
     block_share_of_places: float = 0.5
+    block_min_beds: int = 2
     block_min_term_quarters: int = 8
     block_lead_time_quarters: int = 1
     new_home_places: int = 3
@@ -53,6 +54,7 @@ class OptionDefaults:
             (0 <= self.block_discount < 1, f"block_discount is a fraction such as 0.1 (got {self.block_discount})"),
             (0 < self.block_share_of_places <= 1,
              f"block_share_of_places must be in (0, 1] (got {self.block_share_of_places})"),
+            (self.block_min_beds >= 1, f"block_min_beds must be at least 1 (got {self.block_min_beds})"),
             (self.block_min_term_quarters >= 0, "block_min_term_quarters must not be negative"),
             (self.block_lead_time_quarters >= 0, "block_lead_time_quarters must not be negative"),
             (self.new_home_places >= 1, f"new_home_places must be at least 1 (got {self.new_home_places})"),
@@ -92,7 +94,7 @@ class StrategyParams:
     procurement_round_quarters: int = 4
     regional_groups: tuple[str, ...] = ("secure",)
     service_penalty_per_week: float = 1_000_000.0
-    time_limit_s: float = 20.0
+    time_limit_s: float = 15.0
     relative_gap: float = 1e-3
     options: OptionDefaults = field(default_factory=OptionDefaults)
 

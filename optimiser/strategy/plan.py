@@ -125,7 +125,8 @@ def plan_strategy(region: Region, gap: pd.DataFrame, params: StrategyParams | No
     if params.plan == "two_stage":
         progress(f"Two-stage plan over {len(sample)} simulated futures")
         mark = time.perf_counter()
-        solutions["two_stage"] = solve(data, sample, params, "two_stage")
+        solutions["two_stage"] = solve(data, sample, params, "two_stage",
+                                       start=_start(data, solutions["quantile"], sample, params))
         timings["two_stage_s"] = time.perf_counter() - mark
     solutions["do_nothing"] = Solution("do_nothing", np.zeros(len(decisions)),
                                        solutions["quantile"].step_down.assign(children=0.0),
@@ -147,3 +148,13 @@ def plan_strategy(region: Region, gap: pd.DataFrame, params: StrategyParams | No
                     balance=balance_table(data, outcomes[params.plan], futures, quarters),
                     risk=risk_table(data, outcomes), comparison=comparison, in_sample=in_sample, planned_futures=sample,
                     futures=len(futures), timings={k: round(v, 3) for k, v in timings.items()})
+
+
+def _start(data: ModelData, solution: Solution, futures: np.ndarray, params: StrategyParams) -> dict[str, np.ndarray]:
+    """A plan as a complete solution of the model over `futures` (its best second stage in each), for HiGHS to start
+    from: the quantile plan is feasible for the two-stage model, so the search begins no worse than it."""
+    o = outcome(data, solution, futures, params, coefficients(data), coefficients(data, ("block_contract",)))
+    keys = data.step_down_keys()
+    step = solution.step_down.set_index(["la_code", "quarter"])["children"]
+    return {"x": solution.units, "z": np.array([step.get(k, 0.0) for k in keys]), "slack": solution.slack,
+            "commissioned": o.commissioned, "blocked": o.blocked, "b": o.own, "p": o.spot, "u": o.short}
