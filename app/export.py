@@ -358,7 +358,7 @@ def _table_sheet(writer, name: str, frame: pd.DataFrame, fmt: dict, widths: dict
         _style_header(sheet, table, row, fmt["header"])
         first_header = row if first_header is None else first_header
         for col, column in enumerate(table.columns):
-            style = (fmt["money"] if "£" in column or (money_columns and money_columns in column) else
+            style = (fmt["money"] if _is_money(column) or (money_columns and money_columns in column) else
                      fmt["share"] if "share" in column or (share_columns and share_columns in column) else None)
             if style is None or not pd.api.types.is_numeric_dtype(table[column]):
                 continue
@@ -443,8 +443,12 @@ def write_strategy_report(path: Path, strategy: Strategy, renegotiate: pd.DataFr
         "<h2>Recommended actions</h2>",
         _figure(_places_chart(t), "Places the plan adds each quarter, by kind of action."),
         _html_table(t.actions_by_council, money=True),
-        _html_table(t.actions[t.actions["kind"] != KIND_NAMES["block_contract"]].drop(columns=["option"]),
-                    money=True),
+        "<p class='note'>New homes and step-downs to family settings:</p>",
+        _html_table(t.actions[t.actions["kind"].isin([KIND_NAMES["new_home"], KIND_NAMES["step_down"]])]
+                    .drop(columns=["option", "provider"]), money=True),
+        "<p class='note'>Foster recruitment through the regional hub, council by council (quarter by quarter in "
+        "strategy.xlsx):</p>",
+        _html_table(_recruitment_by_council(t), money=True),
         f"<p class='note'>Block contracts: {int((strategy.actions['kind'] == 'block_contract').sum())} contracts, "
         f"{places.get('block_contract', 0):,.0f} beds in all; every one is listed in strategy.xlsx (Actions).</p>",
         "<h2>Providers to renegotiate with</h2>",
@@ -462,6 +466,23 @@ def write_strategy_report(path: Path, strategy: Strategy, renegotiate: pd.DataFr
     return path
 
 
+def _is_money(column: str) -> bool:
+    """A heading whose unit is pounds, e.g. "capital and one-off (£)" or "cost per place (£ per week)"."""
+    return "(£" in column
+
+
+def _recruitment_by_council(t: BoardTables) -> pd.DataFrame:
+    """Foster recruitment in the report: one line per council (the workbook lists every quarter)."""
+    rows = t.actions[t.actions["kind"].eq(KIND_NAMES["foster_recruitment"])]
+    money = [c for c in rows.columns if _is_money(c) and "per week" not in c]
+    out = rows.groupby("council").agg(**{"households (units)": ("units", "sum"),
+                                         "children placed (places)": ("places (places)", "sum"),
+                                         "first decision (month)": ("decide by (month)", "min"),
+                                         "last decision (month)": ("decide by (month)", "max")},
+                                      **{c: (c, "sum") for c in money})
+    return out.reset_index()
+
+
 def _html_table(frame: pd.DataFrame, money: bool = False) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
@@ -471,7 +492,7 @@ def _html_table(frame: pd.DataFrame, money: bool = False) -> str:
             if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
                 if pd.isna(value):
                     text = ""
-                elif "£" in column or (money and abs(value) >= 1000):
+                elif _is_money(column) or (money and abs(value) >= 1000):
                     text = f"£{value:,.0f}"
                 elif "share" in column:
                     text = f"{value:.1%}"
