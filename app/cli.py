@@ -272,8 +272,10 @@ def strategy_summary_text(run) -> str:
         f"(doing nothing: {risk['do_nothing_shortfall_child_weeks'].sum():,.0f})",
         f"  providers to renegotiate with: {s['providers_to_renegotiate']}",
     ]
-    if "quantile" in strategy.outcomes and chosen != "quantile":
-        lines.append(f"  quantile plan            £{strategy.outcomes['quantile'].costs['cash']:,.0f} expected")
+    for other in ("quantile", "two_stage"):
+        if other in strategy.outcomes and other != chosen:
+            lines.append(f"  {other.replace('_', '-')} plan" + " " * (15 - len(other))
+                         + f"£{strategy.outcomes[other].costs['cash']:,.0f} expected")
     return "\n".join(lines + ["Outputs:"] + [f"  {path}" for path in run.outputs.values()])
 
 
@@ -431,7 +433,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params", type=Path, help="strategy parameters TOML (defaults: optimiser/strategy.toml)")
     p.add_argument("--quantile", type=float, help="service level: demand quantile to meet (default 0.8)")
     p.add_argument("--horizon-quarters", type=int, help="quarters to plan (default 12: three years)")
-    p.add_argument("--plan", choices=["two_stage", "quantile"], help="plan to recommend (default two_stage)")
+    p.add_argument("--plan", choices=["best", "two_stage", "quantile"],
+                   help="plan to recommend (default best: the lower expected cost on every simulated future)")
     p.add_argument("--forecast-params", type=Path, help="forecast parameters TOML (defaults: forecasts/forecast.toml)")
     p.add_argument("--seed", type=int, help="random seed of the forecast simulation (default from its parameters)")
     return parser

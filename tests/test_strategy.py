@@ -149,10 +149,13 @@ def test_two_stage_plan_is_the_best_of_every_plan_enumerated(tmp_path, seed):
 @pytest.mark.parametrize("seed", [3, 4, 5])
 def test_two_stage_never_does_worse_than_the_quantile_plan_on_its_futures(tmp_path, seed):
     """The quantile plan is one of the plans the two-stage model may choose, so on the two-stage model's futures
-    its expected cost is never lower than the two-stage plan's."""
+    its expected cost is never lower than the two-stage plan's; by default the plan recommended is the one with the
+    lower expected cost on every future."""
     s = _instance(tmp_path, seed)
     assert s.in_sample["two_stage"] <= s.in_sample["quantile"] * (1 + 1e-9)
     assert s.in_sample["two_stage"] <= s.in_sample["do_nothing"]
+    recommended = s.outcomes[s.chosen].costs["objective"]
+    assert recommended == min(s.outcomes[n].costs["objective"] for n in ("quantile", "two_stage"))
 
 
 @pytest.mark.parametrize("capital_budget, running_budget", [(0.0, 1e9), (45_000.0, 1e9), (1e9, 120_000.0),
@@ -189,7 +192,7 @@ def test_defaults_file_matches_the_dataclass():
 @pytest.mark.parametrize("text, message", [("quantile = 1.2\n", "quantile is a service level"),
                                            ("budget = 5\n", "unknown parameter(s) budget"),
                                            ("[options]\nblock_discount = 2.0\n", "block_discount"),
-                                           ('plan = "best"\n', "plan must be one of")])
+                                           ('plan = "cheapest"\n', "plan must be one of")])
 def test_bad_parameters_name_the_file_and_the_key(tmp_path, text, message):
     """A parameters file with a bad value or an unknown key is one error naming the file and the problem."""
     path = tmp_path / "strategy.toml"

@@ -17,7 +17,7 @@ from data.toml_files import load_toml
 
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "strategy.toml"
 WEEKS_PER_QUARTER = 365.25 / 7 / 4
-PLANS = ("two_stage", "quantile")
+PLANS = ("best", "two_stage", "quantile")
 REGION_AREA = "region"  # the area of a group planned across the whole region
 
 
@@ -80,7 +80,7 @@ class StrategyParams:
     horizon_quarters: int = 12
     quantile: float = 0.8
     samples: int = 20
-    plan: str = "two_stage"
+    plan: str = "best"
     capital_budget: float = 10_000_000.0
     running_budget_per_year: float = 40_000_000.0
     spot_market_headroom: float = 0.10

@@ -2,11 +2,13 @@
 
 Three plans are compared on every simulated future: do nothing (spot-purchase at today's fees), the quantile plan
 (meets demand at the service level, costed as if demand were exactly that) and the two-stage plan (meets the same
-service level and minimises the expected cost over `samples` futures). `params.plan` names the one recommended.
+service level and minimises the expected cost over `samples` futures). `params.plan` names the one recommended, or
+"best": the one with the lower expected cost on every simulated future.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -45,10 +47,7 @@ class Strategy:
     planned_futures: np.ndarray  # (future, demand row): the futures the two-stage model planned on
     futures: int
     timings: dict[str, float]
-
-    @property
-    def chosen(self) -> str:
-        return self.params.plan
+    chosen: str  # the recommended plan: quantile or two_stage
 
     def summary(self) -> dict:
         plan, nothing = self.outcomes[self.chosen].costs, self.outcomes["do_nothing"].costs
@@ -99,6 +98,7 @@ def plan_strategy(region: Region, gap: pd.DataFrame, params: StrategyParams | No
         if params.plan == "two_stage":
             raise ValueError("the two-stage plan needs the forecast's simulated paths; with only the Demand table, "
                              "set plan = \"quantile\"")
+        params = dataclasses.replace(params, plan="quantile")
     else:
         raise ValueError("plan_strategy needs the forecast's sample paths or its Demand table")
     quarters = quarter_labels(first_month, horizon)
@@ -122,7 +122,7 @@ def plan_strategy(region: Region, gap: pd.DataFrame, params: StrategyParams | No
     solutions = {"quantile": solve(data, rows["at_quantile"].to_numpy()[None, :], params, "quantile")}
     timings["quantile_s"] = time.perf_counter() - mark
     sample = futures[: params.samples]
-    if params.plan == "two_stage":
+    if params.plan in ("two_stage", "best"):
         progress(f"Two-stage plan over {len(sample)} simulated futures")
         mark = time.perf_counter()
         solutions["two_stage"] = solve(data, sample, params, "two_stage",
@@ -139,15 +139,17 @@ def plan_strategy(region: Region, gap: pd.DataFrame, params: StrategyParams | No
                 for name in ("do_nothing", "quantile", "two_stage") if name in solutions}
     in_sample = {name: outcome(data, solutions[name], sample, params, all_places, block_places).costs["objective"]
                  for name in outcomes}
-    chosen = solutions[params.plan]
+    name = params.plan if params.plan != "best" else min(
+        ("quantile", "two_stage"), key=lambda n: outcomes[n].costs["objective"])
+    chosen = solutions[name]
     comparison = pd.DataFrame({name: o.costs for name, o in outcomes.items()})
     timings["total_s"] = time.perf_counter() - clock
     return Strategy(params=params, quarters=quarters, cells=cells, options=options, options_source=source, data=data,
                     solutions=solutions, outcomes=outcomes,
                     actions=actions_table(data, chosen, quarters, params),
-                    balance=balance_table(data, outcomes[params.plan], futures, quarters),
+                    balance=balance_table(data, outcomes[name], futures, quarters),
                     risk=risk_table(data, outcomes), comparison=comparison, in_sample=in_sample, planned_futures=sample,
-                    futures=len(futures), timings={k: round(v, 3) for k, v in timings.items()})
+                    futures=len(futures), timings={k: round(v, 3) for k, v in timings.items()}, chosen=name)
 
 
 def _start(data: ModelData, solution: Solution, futures: np.ndarray, params: StrategyParams) -> dict[str, np.ndarray]:
