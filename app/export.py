@@ -493,7 +493,7 @@ def _html_table(frame: pd.DataFrame, money: bool = False) -> str:
                 if pd.isna(value):
                     text = ""
                 elif _is_money(column) or (money and abs(value) >= 1000):
-                    text = f"£{value:,.0f}"
+                    text = f"{'-' if value < 0 else ''}£{abs(value):,.0f}"
                 elif "share" in column:
                     text = f"{value:.1%}"
                 else:

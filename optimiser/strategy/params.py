@@ -94,7 +94,7 @@ class StrategyParams:
     procurement_round_quarters: int = 4
     regional_groups: tuple[str, ...] = ("secure",)
     service_penalty_per_week: float = 1_000_000.0
-    time_limit_s: float = 15.0
+    time_limit_s: float = 10.0
     relative_gap: float = 1e-3
     options: OptionDefaults = field(default_factory=OptionDefaults)
 
