@@ -293,10 +293,12 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
         _style_header(gaps_sheet, t.risk, risk_row, fmt["header"])
         chart = book.add_chart({"type": "bar"})
         n_risk = len(t.risk)
-        for col, colour in ((3, "#C00000"), (len(t.risk.columns) - 1, "#4472C4")):
-            chart.add_series({"name": [f"Gaps", risk_row, col],
-                              "categories": [f"Gaps", risk_row + 1, 0, risk_row + n_risk, 1],
-                              "values": [f"Gaps", risk_row + 1, col, risk_row + n_risk, col],
+        weeks = [list(t.risk.columns).index(f"{PLAN_NAMES[name]}: expected shortfall (child-weeks)")
+                 for name in ("do_nothing", strategy.chosen)]
+        for col, colour in zip(weeks, ("#C00000", "#4472C4")):
+            chart.add_series({"name": ["Gaps", risk_row, col],
+                              "categories": ["Gaps", risk_row + 1, 0, risk_row + n_risk, 1],
+                              "values": ["Gaps", risk_row + 1, col, risk_row + n_risk, col],
                               "fill": {"color": colour}})
         chart.set_title({"name": "Expected child-weeks without a suitable home"})
         chart.set_x_axis({"name": "child-weeks over the plan"})
