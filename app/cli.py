@@ -233,6 +233,77 @@ def cmd_flags(args) -> int:
     return 0
 
 
+def cmd_strategy(args) -> int:
+    import dataclasses
+
+    from app.pipeline import run_strategy
+    from data.problems import ValidationError
+    from optimiser.strategy import StrategyParams
+
+    forecast_params = _forecast_params(argparse.Namespace(params=args.forecast_params, seed=args.seed))
+    if forecast_params is None:
+        return 2
+    try:
+        params = StrategyParams.from_toml(args.params) if args.params else StrategyParams()
+        overrides = {k: v for k, v in (("quantile", args.quantile), ("horizon_quarters", args.horizon_quarters),
+                                       ("plan", args.plan)) if v is not None}
+        params = dataclasses.replace(params, **overrides) if overrides else params
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        run = run_strategy(args.dir, args.out, params, forecast_params, progress=_progress)
+    except ValidationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(strategy_summary_text(run))
+    return 0
+
+
+def strategy_summary_text(run) -> str:
+    from optimiser.strategy import PLAN_NAMES
+
+    s, strategy = run.summary, run.strategy
+    p = strategy.params
+    years = p.horizon_quarters / 4
+    actions = strategy.actions
+    places = actions.groupby("kind")["places"].sum()
+    risk = strategy.risk
+    chosen = strategy.chosen
+    likely = 1 - p.quantile
+    lines = [
+        f"Sufficiency strategy: {PLAN_NAMES[chosen]}, {s['status']} (gap {s['gap']:.2%}), "
+        f"{p.horizon_quarters} quarters from {strategy.quarters['first_month'].iloc[0]}, service level "
+        f"p{p.quantile * 100:.0f}",
+        f"  options                  {s['options']} ({s['options_source']})",
+        f"  new homes                {places.get('new_home', 0):.0f} places",
+        f"  foster recruitment       {places.get('foster_recruitment', 0):.1f} children's places "
+        f"({actions.loc[actions['kind'].eq('foster_recruitment'), 'units'].sum():.0f} households)",
+        f"  block-contracted beds    {places.get('block_contract', 0):.0f} "
+        f"({int(actions['kind'].eq('block_contract').sum())} contracts)",
+        f"  step-downs to families   up to {places.get('step_down', 0):.1f} children",
+        f"  capital and one-off      £{s['capital_cost']:,.0f} (budget £{p.capital_budget:,.0f})",
+        f"  expected cost            £{s['expected_cash_cost']:,.0f} over {years:g} years "
+        f"(on {s['futures_evaluated']} simulated futures)",
+        f"  doing nothing            £{s['do_nothing_expected_cash_cost']:,.0f}",
+        f"  expected saving          £{s['expected_saving']:,.0f} ({s['expected_saving_share']:.1%})",
+        f"  shortfall likely (>{likely:.0%} of futures) in {int((risk[f'{chosen}_shortfall_probability'] > likely).sum())}"
+        f" of {len(risk)} council x group cells (doing nothing: "
+        f"{int((risk['do_nothing_shortfall_probability'] > likely).sum())})",
+        f"  expected child-weeks short {risk[f'{chosen}_shortfall_child_weeks'].sum():,.0f} "
+        f"(doing nothing: {risk['do_nothing_shortfall_child_weeks'].sum():,.0f})",
+        f"  providers to renegotiate with: {s['providers_to_renegotiate']}",
+    ]
+    for other in ("quantile", "two_stage"):
+        if other in strategy.outcomes and other != chosen:
+            lines.append(f"  {other.replace('_', '-')} plan" + " " * (15 - len(other))
+                         + f"£{strategy.outcomes[other].costs['cash']:,.0f} expected")
+    return "\n".join(lines + ["Outputs:"] + [f"  {path}" for path in run.outputs.values()])
+
+
 def flags_summary_text(run) -> str:
     from optimiser.flags import FLAG_TYPES
 
@@ -445,7 +516,7 @@ def monthly_summary_text(run, log_path: Path) -> str:
                 if s.get("held_back") else []),
               f"  weekly cost          £{m['total_weekly_cost']:,.0f} (councils alone: "
               f"£{s['comparison']['la_by_la']['total_weekly_cost']:,.0f})",
-              f"  flags                " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["flags"].items() if n),
+              "  flags                " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["flags"].items() if n),
               f"  unregistered         {s['unregistered']['children']} children, "
               f"£{s['unregistered']['weekly_spend']:,.0f} a week",
               f"Outputs: {run.out_dir}/", f"Run store: {run.store_path} (rcc runs list --store {run.store_path})",
@@ -646,6 +717,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "show", "diff"], help="list | show [RUN] | diff RUN_A RUN_B")
     p.add_argument("runs", nargs="*", help="run ids (show: default the latest; diff: the earlier, then the later)")
     p.add_argument("--store", type=Path, default=Path("out/runs.duckdb"), help="run store (default out/runs.duckdb)")
+
+    p = command("strategy", "Plan commissioning under forecast uncertainty (block contracts, new homes, foster "
+                            "recruitment, spot purchasing) with Pyomo + HiGHS; write strategy.xlsx, strategy.html "
+                            "and the plan's tables.",
+                "rcc strategy data/regions/greater-manchester --out out --quantile 0.8 --horizon-quarters 12",
+                cmd_strategy)
+    region_and_out(p)
+    p.add_argument("--params", type=Path, help="strategy parameters TOML (defaults: optimiser/strategy.toml)")
+    p.add_argument("--quantile", type=float, help="service level: demand quantile to meet (default 0.8)")
+    p.add_argument("--horizon-quarters", type=int, help="quarters to plan (default 12: three years)")
+    p.add_argument("--plan", choices=["best", "two_stage", "quantile"],
+                   help="plan to recommend (default best: the lower expected cost on every simulated future)")
+    p.add_argument("--forecast-params", type=Path, help="forecast parameters TOML (defaults: forecasts/forecast.toml)")
+    p.add_argument("--seed", type=int, help="random seed of the forecast simulation (default from its parameters)")
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import platform
@@ -16,10 +17,13 @@ import pandas as pd
 from data.geo import TWENTY_MILES_KM
 from data.load import load_region
 from data.region import Region
+from app.export import write_strategy_report, write_strategy_workbook
 from forecasts.backtest import Backtest
 from forecasts.demand import Forecast, backtest_region, forecast
 from forecasts.params import ForecastParams
+from forecasts.groups import GROUPS
 from forecasts.scenarios import Scenario
+from forecasts.simulate import path_table
 from optimiser.baseline import compare_outcomes, la_by_la_baseline
 from optimiser.explain import explanations, sufficiency_gap
 from optimiser.flags import FlagParams, Flags, find_flags
@@ -30,6 +34,8 @@ from optimiser.matching import MatchResult, allocation_table, match_region, week
 from optimiser.params import MatchParams
 from optimiser.planning import Planning, plan
 from optimiser.stepdown import with_step_down_referrals
+from optimiser.strategy import Strategy, StrategyParams, plan_strategy, unmatched_by_group
+from optimiser.strategy.renegotiate import providers_to_renegotiate
 from optimiser.verify import verify_allocation
 
 
@@ -369,3 +375,100 @@ def demand_record(demand: pd.DataFrame) -> dict:
     digest = hashlib.sha256(pd.util.hash_pandas_object(demand, index=False).to_numpy().tobytes()).hexdigest()
     return {"months": [f"{demand['month'].min():%Y-%m}", f"{demand['month'].max():%Y-%m}"],
             "councils": int(demand["la_code"].nunique()), "rows": len(demand), "hash": digest[:16]}
+
+
+@dataclass(frozen=True)
+class StrategyRun:
+    strategy: Strategy
+    renegotiate: pd.DataFrame  # providers to renegotiate with (from the market flags)
+    gap: pd.DataFrame  # the starting evidence: children without a home per council x group
+    summary: dict
+    outputs: dict[str, Path]
+
+
+def starting_gap(region: Region, match_run: MatchRun | None = None, run_date: date | None = None,
+                 progress=lambda message: None) -> pd.DataFrame:
+    """Children the match cannot place today per council x kind of home (la_code, group, children): the evidence
+    the strategy starts from. Today the current match's; the matcher's planning mode can replace this step."""
+    if match_run is not None:
+        return unmatched_by_group(match_run.region, match_run.result.allocations)
+    progress("Matching today's referrals for the starting sufficiency gap")
+    region, _ = with_step_down_referrals(region, run_date or date.today())
+    return unmatched_by_group(region, match_region(region, MatchParams(), run_date).allocations)
+
+
+def run_strategy(source: Path | Region, out_dir: Path, params: StrategyParams | None = None,
+                 forecast_params: ForecastParams | None = None, progress=lambda message: None,
+                 forecast: Forecast | None = None, match_run: MatchRun | None = None,
+                 gap: pd.DataFrame | None = None, run_date: date | None = None) -> StrategyRun:
+    """Plan commissioning under forecast uncertainty: forecast (or take a forecast), take the starting gap (the
+    current match's unless `gap` is given), solve the quantile and two-stage plans, compare them with doing
+    nothing, find the providers to renegotiate with, and write strategy.xlsx, strategy.html, the plan's tables
+    (strategy_actions.csv, strategy_balance.csv, strategy_risk.csv, strategy_comparison.csv, strategy_options.csv,
+    strategy_renegotiate.csv) and strategy_run.json."""
+    from forecasts.demand import forecast as make_forecast
+
+    params = params or StrategyParams()
+    forecast_params = forecast_params or ForecastParams()
+    started = datetime.now(timezone.utc)
+    run_date = run_date or started.date()
+    region = _loaded(source, progress, run_date)
+    clock, timings = time.perf_counter(), {}
+    if forecast is None:
+        progress(f"Forecasting {3 * params.horizon_quarters} months ahead")
+        forecast = make_forecast(region, forecast_params, 3 * params.horizon_quarters, progress=progress)
+    timings["forecast_s"] = time.perf_counter() - clock
+    if gap is None:
+        gap = starting_gap(region, match_run, run_date, progress)
+    timings["gap_s"] = time.perf_counter() - clock - timings["forecast_s"]
+    history = forecast.history
+    now = history.stock[:, -1]  # (council, group, age state) at the end of the last full month
+    current = pd.DataFrame([(la, group, float(now[c, g].sum())) for c, la in enumerate(history.la_codes)
+                            for g, group in enumerate(GROUPS)], columns=["la_code", "group", "children"])
+    paths = path_table(forecast.simulation) if forecast.simulation is not None else None
+    strategy = plan_strategy(region, gap, params, paths=paths, demand=forecast.demand, current=current,
+                             progress=progress)
+    progress("Market flags: providers to renegotiate with")
+    quiet = FlagParams()
+    quiet = dataclasses.replace(quiet, stress=dataclasses.replace(quiet.stress, run=False),
+                                unlawful=dataclasses.replace(quiet.unlawful, propose_alternatives=False))
+    flags = find_flags(region, quiet, run_date)
+    renegotiate = providers_to_renegotiate(region, flags.table, strategy.actions)
+    summary = strategy.summary() | {"providers_to_renegotiate": len(renegotiate)}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {name: out_dir / file for name, file in (
+        ("workbook", "strategy.xlsx"), ("report", "strategy.html"), ("actions", "strategy_actions.csv"),
+        ("balance", "strategy_balance.csv"), ("risk", "strategy_risk.csv"),
+        ("comparison", "strategy_comparison.csv"), ("options", "strategy_options.csv"),
+        ("renegotiate", "strategy_renegotiate.csv"), ("run", "strategy_run.json"))}
+    strategy.actions.to_csv(outputs["actions"], index=False, float_format="%.2f")
+    strategy.balance.to_csv(outputs["balance"], index=False, float_format="%.3f")
+    strategy.risk.to_csv(outputs["risk"], index=False, float_format="%.4f")
+    strategy.comparison.to_csv(outputs["comparison"], index_label="cost", float_format="%.2f")
+    strategy.options.to_csv(outputs["options"], index=False)
+    renegotiate.to_csv(outputs["renegotiate"], index=False)
+    header = _run_header("strategy", started, region)
+    names = dict(zip(region.authorities["la_code"], region.authorities["la_name"]))
+    write_strategy_workbook(outputs["workbook"], strategy, renegotiate, gap, header, names)
+    write_strategy_report(outputs["report"], strategy, renegotiate, gap, header, names)
+    timings.update({f"strategy_{k}": v for k, v in strategy.timings.items()})
+    timings["total_s"] = time.perf_counter() - clock
+    record = {
+        **header,
+        "run_date": run_date.isoformat(),
+        "parameters": params.to_dict(),
+        "forecast_parameters": forecast_params.to_dict(),
+        "forecast_origin": f"{forecast.model.origin_month:%Y-%m}",
+        "quarters": strategy.quarters.to_dict(orient="records"),
+        "starting_gap": gap.to_dict(orient="records"),
+        "solvers": {name: {"status": s.status, "objective": s.objective, "bound": s.bound, "gap": s.gap,
+                           "runtime_s": round(s.runtime_s, 3), "message": s.message}
+                    for name, s in strategy.solutions.items() if name != "do_nothing"},
+        "expected_costs": {name: {k: round(v, 2) for k, v in o.costs.items()}
+                           for name, o in strategy.outcomes.items()},
+        "in_sample_expected_objective": {k: round(v, 2) for k, v in strategy.in_sample.items()},
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "summary": summary,
+    }
+    outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return StrategyRun(strategy=strategy, renegotiate=renegotiate, gap=gap, summary=summary, outputs=outputs)

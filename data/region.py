@@ -23,6 +23,7 @@ class Region:
     episodes: pd.DataFrame
     uasc: pd.DataFrame
     controls: pd.DataFrame = field(default_factory=pd.DataFrame)
+    options: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
     input_hash: str = ""
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)

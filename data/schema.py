@@ -356,8 +356,50 @@ CONTROLS = Table(
     optional_table=True,
 )
 
+OPTION_KINDS = ("block_contract", "new_home", "foster_recruitment")
+# What the sufficiency strategy plans in: the kinds of home a child needs (optimiser.explain.needed_group's labels);
+# foster covers in-house and agency carers alike, since who employs the carer is a commissioning choice.
+STRATEGY_GROUPS = ("foster", "childrens_home", "secure", "supported")
+
+OPTIONS = Table(
+    "options",
+    "Commissioning options for the sufficiency strategy (an rcc extension to DATA.md): beds to block-contract "
+    "with a provider, new homes to open, foster carers to recruit. When the file is absent rcc generates "
+    "defaults from the region's providers, settings and fees (optimiser/strategy/options.py).",
+    (
+        Column("option_id", "str", "Id of the option", required=True, unique=True),
+        Column("kind", "str", "block_contract: beds bought from a provider at a discounted fee for a minimum "
+               "term; new_home: a home the RCC opens; foster_recruitment: recruiting and approving foster "
+               "households", required=True, allowed=OPTION_KINDS),
+        Column("provider_id", "str", "Provider of a block contract (blank for the other kinds)", default="",
+               references="providers.provider_id"),
+        Column("la_code", "str", "Council whose children the places serve (where they are)", required=True,
+               references="authorities.la_code"),
+        Column("group", "str", "Kind of home the places are", required=True, allowed=STRATEGY_GROUPS),
+        Column("places", "float", "Block contract: most beds on offer; new home: its places; foster "
+               "recruitment: children placed per household approved (approved places x share filled)",
+               required=True, minimum=0, unit="places"),
+        Column("capital_cost", "float", "One-off cost: building or buying a home; recruiting and assessing one "
+               "household", minimum=0, default=0.0, unit="£ per unit"),
+        Column("weekly_cost", "float", "Running cost of one place, paid whether or not a child is in it (a "
+               "block bed's discounted fee, a home's running cost per place, a carer's fee and allowance)",
+               required=True, minimum=0, unit="£ per place per week"),
+        Column("lead_time_quarters", "int", "Quarters from the decision until the places can take children",
+               minimum=0, maximum=40, default=0, unit="quarters"),
+        Column("min_term_quarters", "int", "Shortest contract (block contracts): a contract is paid for at least "
+               "this long, even past the plan's horizon", minimum=0, maximum=40, default=0, unit="quarters"),
+        Column("max_units", "int", "How many units may be taken: homes of this design (new_home), households "
+               "a quarter (foster_recruitment); ignored for block contracts (places caps the beds)", minimum=0,
+               default=1, unit="units"),
+        Column("note", "str", "Where the figures come from (kept with the plan)", default=""),
+    ),
+    optional_table=True,
+    key="option_id",
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (AUTHORITIES, PROVIDERS, SETTINGS, CHILDREN, REFERRALS, HEADER, EPISODES, UASC, CONTROLS)
+    t.name: t for t in (AUTHORITIES, PROVIDERS, SETTINGS, CHILDREN, REFERRALS, HEADER, EPISODES, UASC, CONTROLS,
+                        OPTIONS)
 }
 
 

@@ -44,6 +44,7 @@ def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], p
     _check_occupancy(tables["children"], tables["settings"], file("children"), problems)
     _check_episode_dates(tables["episodes"], file("episodes"), problems)
     _check_controls(tables["controls"], file("controls"), problems)
+    _check_options(tables["options"], file("options"), problems)
 
 
 def _rows(mask) -> np.ndarray:
@@ -224,3 +225,14 @@ def controls_issues(region, controls: pd.DataFrame) -> pd.DataFrame:
 
 def _table_of(key: str) -> str:
     return {"referral_id": "referrals", "setting_id": "settings", "provider_id": "providers"}[key]
+
+
+def _check_options(options: pd.DataFrame, file: str, problems: Problems) -> None:
+    block = options["kind"].eq("block_contract")
+    problems.add_mask(file, block & options["provider_id"].fillna("").eq(""), "provider_id", options["provider_id"],
+                      "a block contract needs the provider the beds are bought from")
+    problems.add_mask(file, options["kind"].eq("new_home") & options["capital_cost"].fillna(0).eq(0),
+                      "capital_cost", options["capital_cost"],
+                      "a new home with no capital cost: is the building already owned?", severity="warning")
+    problems.add_mask(file, options["places"].fillna(0).eq(0), "places", options["places"],
+                      "an option with no places adds nothing to the plan", severity="warning")

@@ -15,7 +15,7 @@ from forecasts.flows import History, history
 from forecasts.params import ForecastParams
 from forecasts.prepare import Preparation, prepare
 from forecasts.scenarios import Scenario
-from forecasts.simulate import FittedModel, demand_table, fit, simulate, total_table
+from forecasts.simulate import FittedModel, Simulation, demand_table, fit, simulate, total_table
 
 MIN_HISTORY_MONTHS = 24
 
@@ -31,6 +31,7 @@ class Forecast:
     scenario: Scenario
     renormalised: int
     timings: dict[str, float]
+    simulation: Simulation | None = None  # the sample paths behind the quantiles (forecasts.simulate.path_table)
 
 
 def prepared_history(region: Region, params: ForecastParams) -> tuple[Preparation, History]:
@@ -77,7 +78,7 @@ def forecast(region: Region, params: ForecastParams, horizon: int, scenario: Sce
     timings["simulate_s"] = time.perf_counter() - mark
     timings["total_s"] = time.perf_counter() - started
     return Forecast(demand=demand, regional=regional, costs=costs, model=model, preparation=preparation, history=months,
-                    scenario=scenario, renormalised=sim.renormalised, timings=timings)
+                    scenario=scenario, renormalised=sim.renormalised, timings=timings, simulation=sim)
 
 
 def backtest_region(region: Region, params: ForecastParams,

@@ -174,3 +174,13 @@ def total_table(sim: Simulation) -> pd.DataFrame:
     q = np.quantile(total, QUANTILES, axis=1)
     return pd.DataFrame({"month": sim.months.strftime("%Y-%m-%d"), "mean": total.mean(axis=1), "p10": q[0],
                          "p50": q[1], "p90": q[2]})
+
+
+def path_table(sim: Simulation, paths: int | None = None) -> pd.DataFrame:
+    """The simulated futures in long form, for planning under uncertainty: one row per path x council x group x
+    month with the children in care (all age bands); the first `paths` paths (default all)."""
+    stock = sim.stock[:, :paths].sum(axis=4)  # (month, path, council, group)
+    h, p, c, g = np.indices(stock.shape).reshape(4, -1)
+    return pd.DataFrame({"path": p, "la_code": np.asarray(sim.la_codes, dtype=object)[c],
+                         "group": np.asarray(GROUPS, dtype=object)[g], "month": sim.months[h].strftime("%Y-%m-%d"),
+                         "children": stock.reshape(-1)})
