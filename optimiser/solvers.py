@@ -125,15 +125,31 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
     no_conflicts = dataclasses.replace(candidates, conflicts=candidates.conflicts.iloc[:0])
     relaxed = ModelArrays.build(no_conflicts)
     sizes = candidates.pairs["size"].to_numpy(dtype=float)
-    start = repair(candidates, flow_relaxation(candidates) / sizes)  # repair keeps every conflict
+    flow = flow_relaxation(candidates)
+    start = repair(candidates, flow / sizes)  # repair keeps every conflict
+    flow_bound = _flow_bound(candidates, relaxed, flow)
+    incumbent = relaxed.objective(start)
+    if _gap(incumbent, flow_bound) <= params.relative_gap:
+        return (pd.Series(start > 0.5, index=candidates.pairs.index),
+                SolveReport("optimal", incumbent, flow_bound, _gap(incumbent, flow_bound), "fast"))
     lp = _highs(relaxed, params, integer=False)
+    lp.setOptionValue("time_limit", max(1.0, params.time_limit_s - (time.perf_counter() - started)))
     lp.run()
     if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        # Nationally the LP alone can outlast the time limit: answer with the repaired flow and its flow bound.
+        left = params.time_limit_s - (time.perf_counter() - started)
+        if left <= 1.0:
+            gap = _gap(incumbent, flow_bound)
+            return (pd.Series(start > 0.5, index=candidates.pairs.index),
+                    SolveReport("feasible", incumbent, flow_bound, gap, "fast", _time_limit_message(params, gap)))
         x, report = _solve_with_lazy_conflicts(candidates, start, np.ones(len(relaxed.c)), params, started)
+        bound = max(report.bound, flow_bound)
+        report = dataclasses.replace(report, bound=bound, gap=_gap(report.objective, bound))
         return pd.Series(x > 0.5, index=candidates.pairs.index), report
     solution = lp.getSolution()
     x_lp, reduced_cost = np.asarray(solution.col_value), np.maximum(np.asarray(solution.col_dual), 0.0)
     lower_bound = lp.getInfo().objective_function_value
+    lower_bound = max(lower_bound, flow_bound)
     guided = repair(candidates, x_lp)
     if relaxed.objective(guided) < relaxed.objective(start):
         start = guided
@@ -148,7 +164,7 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
         objective = report.objective
         # the best any answer using a pair outside the core could do
         outside = lower_bound + (reduced_cost[~core].min() if (~core).any() else np.inf)
-        bound = max(min(report.bound, outside), lower_bound)
+        bound = max(min(report.bound, outside), lower_bound, flow_bound)
         gap = _gap(objective, bound)
         could_improve = ~core & (reduced_cost < objective - lower_bound - 1e-6)
         left = params.time_limit_s - (time.perf_counter() - started)
@@ -202,6 +218,15 @@ def _solve_with_lazy_conflicts(candidates: Candidates, start: np.ndarray, upper:
         touched = set(units[broken["pair_a"]]) | set(units[broken["pair_b"]])
         involved = np.isin(units[conflicts["pair_a"]], list(touched)) | np.isin(units[conflicts["pair_b"]], list(touched))
         active = pd.concat([active, conflicts[involved]], ignore_index=True).drop_duplicates()
+
+
+def _flow_bound(candidates: Candidates, relaxed: ModelArrays, flow: np.ndarray) -> float:
+    """A lower bound on the model's optimum from the flow relaxation, which only loosens it (siblings may split,
+    solo weights and age conflicts are dropped, each child of a unit costs its share of the unit's pair). The
+    flow was optimal for costs rounded to FLOW_COST_SCALE, so each child's share may be off by half a unit."""
+    sizes = candidates.pairs["size"].to_numpy(dtype=float)
+    value = relaxed.constant + float(relaxed.c @ (flow / sizes))
+    return value - float(candidates.units["size"].sum()) / FLOW_COST_SCALE
 
 
 def flow_relaxation(candidates: Candidates) -> np.ndarray:
