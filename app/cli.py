@@ -519,9 +519,18 @@ def monthly_summary_text(run, log_path: Path) -> str:
               "  flags                " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["flags"].items() if n),
               f"  unregistered         {s['unregistered']['children']} children, "
               f"£{s['unregistered']['weekly_spend']:,.0f} a week",
+              *([strategy_line(s["strategy"])] if s.get("strategy") else []),
               f"Outputs: {run.out_dir}/", f"Run store: {run.store_path} (rcc runs list --store {run.store_path})",
               f"Log: {log_path}"]
     return "\n".join(lines)
+
+
+def strategy_line(s: dict) -> str:
+    return (f"  strategy             {s['plan'].replace('_', '-')} plan: expected cost £{s['expected_cash_cost'] / 1e6:,.1f}m "
+            f"over the horizon against £{s['do_nothing_expected_cash_cost'] / 1e6:,.1f}m doing nothing (saves "
+            f"{s['expected_saving_share']:.1%}), £{s['capital_cost'] / 1e6:,.1f}m capital; at its peak "
+            f"{s['children_short_at_service_level_peak']:,.0f} children of the service-level demand are beyond any "
+            "option's reach")
 
 
 def cmd_runs(args) -> int:

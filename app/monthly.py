@@ -1,7 +1,8 @@
 """The monthly batch: every job on one month's extract, recorded as one run in the DuckDB run store.
 
 Stages: validate -> forecast -> backtest -> match (with step-down referrals and the baseline comparison) -> flags
-(the match's allocations are the step-down proposals, so the region is not solved twice) -> store.
+(the match's allocations are the step-down proposals, so the region is not solved twice) -> strategy (on the
+month's forecast paths, the match's gap and the flags) -> store.
 
 Nothing is half-written. The jobs write into a staging folder; the store takes the run in one transaction, and
 the staging folder becomes OUT/<month>/ just before that transaction commits (the previous folder is put back if
@@ -25,7 +26,7 @@ from typing import Callable
 
 import pandas as pd
 
-from app.pipeline import run_backtest, run_flags, run_forecast, run_match
+from app.pipeline import run_backtest, run_flags, run_forecast, run_match, run_strategy
 from app.store import RunStore
 from data.load import load_region
 from data.region import Region
@@ -33,14 +34,20 @@ from data.toml_files import load_toml
 from forecasts.params import ForecastParams
 from optimiser.flags import FlagParams
 from optimiser.params import MatchParams
+from optimiser.strategy import StrategyParams
 
-STAGES = ("validate", "forecast", "backtest", "match", "flags", "store")
+STAGES = ("validate", "forecast", "backtest", "match", "flags", "strategy", "store")
 RUN_RECORD = "monthly_run.json"
 
 
 # The monthly batch backtests the chain rcc forecasts with against the seasonal naive yardstick over the last year
 # of origins; the ETS comparison and two years of origins stay in `rcc backtest`, where their minutes are wanted.
 MONTHLY_BACKTEST = {"origins": 12, "models": ("markov", "seasonal_naive")}
+
+
+# The strategy is re-planned every month, so each of its two solves gets a few seconds (a plan within a fraction of
+# a percent of the best) rather than `rcc strategy`'s ten.
+MONTHLY_STRATEGY = {"time_limit_s": 4.0}
 
 
 def monthly_forecast_defaults(params: ForecastParams) -> ForecastParams:
@@ -51,15 +58,21 @@ def monthly_forecast_defaults(params: ForecastParams) -> ForecastParams:
 class MonthlyParams:
     """Everything that shapes a monthly run; its hash is part of the run id, so changing any of it makes a new
     run. Read from one TOML file with [monthly], [forecast], [match] and [flags] sections, each optional."""
-    horizon_months: int = 24
+    horizon_months: int = 36
     backtest: bool = True
+    strategy_plan: bool = True
     forecast: ForecastParams = field(default_factory=lambda: monthly_forecast_defaults(ForecastParams()))
     match: MatchParams = field(default_factory=MatchParams)
     flags: FlagParams = field(default_factory=FlagParams)
+    strategy: StrategyParams = field(default_factory=lambda: StrategyParams(**MONTHLY_STRATEGY))
 
     def __post_init__(self):
         if not 1 <= self.horizon_months <= 120:
             raise ValueError(f"monthly.horizon_months must be 1 to 120 months (got {self.horizon_months})")
+        if self.strategy_plan and self.horizon_months < 3 * self.strategy.horizon_quarters:
+            raise ValueError(f"monthly.horizon_months ({self.horizon_months}) must cover the strategy's "
+                             f"{self.strategy.horizon_quarters} quarters ({3 * self.strategy.horizon_quarters} months):"
+                             " the strategy plans on the month's forecast")
 
     @classmethod
     def from_toml(cls, path: str | Path) -> MonthlyParams:
@@ -67,24 +80,28 @@ class MonthlyParams:
 
     @classmethod
     def from_dict(cls, values: dict) -> MonthlyParams:
-        unknown = sorted(set(values) - {"monthly", "forecast", "match", "flags"})
+        unknown = sorted(set(values) - {"monthly", "forecast", "match", "flags", "strategy"})
         if unknown:
-            raise ValueError(f"unknown section(s) {', '.join(unknown)}; known: monthly, forecast, match, flags")
+            raise ValueError(f"unknown section(s) {', '.join(unknown)}; known: monthly, forecast, match, flags, "
+                             "strategy")
         own = dict(values.get("monthly", {}))
-        extra = sorted(set(own) - {"horizon_months", "backtest"})
+        extra = sorted(set(own) - {"horizon_months", "backtest", "strategy_plan"})
         if extra:
             raise ValueError(f"unknown parameter(s) monthly.{', monthly.'.join(extra)}; "
-                             "known: monthly.horizon_months, monthly.backtest")
+                             "known: monthly.horizon_months, monthly.backtest, monthly.strategy_plan")
         forecast = values.get("forecast", {})
         defaults = monthly_forecast_defaults(ForecastParams()).to_dict()["backtest"]
         forecast = forecast | {"backtest": {k: defaults[k] for k in MONTHLY_BACKTEST} | forecast.get("backtest", {})}
         return cls(**own, forecast=ForecastParams.from_dict(forecast),
                    match=MatchParams.from_dict(values.get("match", {})),
-                   flags=FlagParams.from_dict(values.get("flags", {})))
+                   flags=FlagParams.from_dict(values.get("flags", {})),
+                   strategy=StrategyParams.from_dict(MONTHLY_STRATEGY | values.get("strategy", {})))
 
     def to_dict(self) -> dict:
-        return {"monthly": {"horizon_months": self.horizon_months, "backtest": self.backtest},
-                "forecast": self.forecast.to_dict(), "match": self.match.to_dict(), "flags": self.flags.to_dict()}
+        return {"monthly": {"horizon_months": self.horizon_months, "backtest": self.backtest,
+                            "strategy_plan": self.strategy_plan},
+                "forecast": self.forecast.to_dict(), "match": self.match.to_dict(), "flags": self.flags.to_dict(),
+                "strategy": self.strategy.to_dict()}
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -200,7 +217,15 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
             flags = run_flags(region, staging, params.flags, params.match, run_date=as_of, progress=progress,
                               match_run=match)
             tables |= {path.stem: pd.read_csv(path) for path in flags.outputs.values() if path.suffix == ".csv"}
-        summary = monthly_summary(month, run_id, forecast, match, flags, backtest if params.backtest else None)
+        strategy = None
+        if params.strategy_plan:
+            with stage("strategy"):
+                strategy = run_strategy(region, staging, params.strategy, params.forecast, progress=progress,
+                                        forecast=forecast.forecast, match_run=match, run_date=as_of,
+                                        flags_table=flags.flags.table)
+                tables |= {path.stem: pd.read_csv(path) for path in strategy.outputs.values() if path.suffix == ".csv"}
+        summary = monthly_summary(month, run_id, forecast, match, flags, backtest if params.backtest else None,
+                                  strategy)
         record = {"run_id": run_id, "month": month, "region": region_name, "source": region.source,
                   "input_hash": region.input_hash, "params_hash": params.digest(), "code_version": _code_version(),
                   "started_at": started.replace(tzinfo=None), "status": "ok", "summary": summary,
@@ -228,7 +253,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
                       summary=summary, timings=timings)
 
 
-def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest) -> dict:
+def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest, strategy=None) -> dict:
     """The figures the one-screen summary, the run store and month-on-month diffs use."""
     regional = forecast.forecast.regional
     ahead = regional.iloc[min(11, len(regional) - 1)]
@@ -244,6 +269,8 @@ def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest) -
         "flags": flags.summary["by_type"],
         "unregistered": flags.summary["unregistered"],
     }
+    if strategy is not None:
+        summary["strategy"] = strategy.summary
     if backtest is not None:
         # The regional total at each horizon, for the chain rcc forecasts with: the accuracy the batch promises.
         regional = backtest.backtest.regional()

@@ -400,7 +400,8 @@ def starting_gap(region: Region, match_run: MatchRun | None = None, run_date: da
 def run_strategy(source: Path | Region, out_dir: Path, params: StrategyParams | None = None,
                  forecast_params: ForecastParams | None = None, progress=lambda message: None,
                  forecast: Forecast | None = None, match_run: MatchRun | None = None,
-                 gap: pd.DataFrame | None = None, run_date: date | None = None) -> StrategyRun:
+                 gap: pd.DataFrame | None = None, run_date: date | None = None,
+                 flags_table: pd.DataFrame | None = None) -> StrategyRun:
     """Plan commissioning under forecast uncertainty: forecast (or take a forecast), take the starting gap (the
     current match's unless `gap` is given), solve the quantile and two-stage plans, compare them with doing
     nothing, find the providers to renegotiate with, and write strategy.xlsx, strategy.html, the plan's tables
@@ -429,11 +430,12 @@ def run_strategy(source: Path | Region, out_dir: Path, params: StrategyParams | 
     strategy = plan_strategy(region, gap, params, paths=paths, demand=forecast.demand, current=current,
                              progress=progress)
     progress("Market flags: providers to renegotiate with")
-    quiet = FlagParams()
-    quiet = dataclasses.replace(quiet, stress=dataclasses.replace(quiet.stress, run=False),
-                                unlawful=dataclasses.replace(quiet.unlawful, propose_alternatives=False))
-    flags = find_flags(region, quiet, run_date)
-    renegotiate = providers_to_renegotiate(region, flags.table, strategy.actions)
+    if flags_table is None:  # the monthly batch has them already; alone, the flags without the matcher suffice
+        quiet = FlagParams()
+        quiet = dataclasses.replace(quiet, stress=dataclasses.replace(quiet.stress, run=False),
+                                    unlawful=dataclasses.replace(quiet.unlawful, propose_alternatives=False))
+        flags_table = find_flags(region, quiet, run_date).table
+    renegotiate = providers_to_renegotiate(region, flags_table, strategy.actions)
     summary = strategy.summary() | {"providers_to_renegotiate": len(renegotiate)}
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {name: out_dir / file for name, file in (

@@ -24,7 +24,7 @@ _JSON_COLUMNS = ("stages", "summary", "parameters", "tables")
 RESULT_TABLES = ("validation", "forecast", "forecast_costs", "history_stocks", "backtest", "allocations", "explanations", "gap",
                  "baseline_allocations", "comparison", "flags", "unregistered_summary", "margins", "fees",
                  "concentration", "stress_test", "held_back", "planning_gap", "strategy_actions", "strategy_balance",
-                 "strategy_risk")
+                 "strategy_risk", "strategy_comparison", "strategy_options", "strategy_renegotiate")
 
 
 class StoreError(RuntimeError):

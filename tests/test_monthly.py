@@ -77,7 +77,7 @@ def test_a_run_stores_every_table_and_publishes_the_same_rows(month_a):
     assert list(stored["status"]) == list(published["status"])
     assert json.loads((run.out_dir / "monthly_run.json").read_text())["run_id"] == run.run_id
     assert record["summary"]["match"]["referrals"] == len(published)
-    assert set(record["stages"]) == {f"{s}_s" for s in ("validate", "forecast", "backtest", "match", "flags")}
+    assert set(record["stages"]) == {f"{s}_s" for s in ("validate", "forecast", "backtest", "match", "flags", "strategy")}
 
 
 def test_repeating_a_month_with_the_same_inputs_is_idempotent(month_a, out):
@@ -141,7 +141,7 @@ KILLER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("when", ["validate", "forecast", "backtest", "match", "flags", "store", "store:tables",
+@pytest.mark.parametrize("when", ["validate", "forecast", "backtest", "match", "flags", "strategy", "store", "store:tables",
                                   "store:publish"])
 def test_a_kill_at_any_stage_leaves_the_store_and_the_month_folder_as_they_were(month_a, out, tmp_path, when):
     """SIGKILL at the start of each stage, halfway through writing the tables, and after the folder swap but before
