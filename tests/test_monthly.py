@@ -113,8 +113,9 @@ def test_changed_inputs_make_a_new_run_and_keep_the_old(month_a, out, tmp_path):
 
 def test_changed_parameters_make_a_new_run(month_a, out):
     """Different parameters on the same extract are a different run."""
-    params = MonthlyParams.from_dict({"monthly": {"horizon_months": 3}, "forecast": {"paths": 50},
-                                      "match": {"time_limit_s": 20}})
+    params = MonthlyParams.from_dict({"monthly": {"horizon_months": 9}, "forecast": {"paths": 50},
+                                      "match": {"time_limit_s": 20},
+                                      "strategy": {"horizon_quarters": 2, "samples": 5, "time_limit_s": 5.0}})
     other = run_monthly(month_a["folder"], out_dir=out, params=params)
     assert other.run_id != month_a["run"].run_id and not other.reused
 
@@ -233,6 +234,12 @@ def test_invalid_input_exits_one_and_writes_nothing(tmp_path, capsys):
     assert "vacancies exceed places" in capsys.readouterr().err
     assert not (out / "runs.duckdb").exists()
     assert [p.name for p in out.iterdir()] == ["logs"]
+
+
+def test_a_forecast_shorter_than_the_strategy_is_refused():
+    """The strategy plans on the month's forecast, so a horizon that does not cover it is a parameter error."""
+    with pytest.raises(ValueError, match="must cover the strategy's 2 quarters"):
+        MonthlyParams.from_dict({"monthly": {"horizon_months": 5}, "strategy": {"horizon_quarters": 2}})
 
 
 def test_a_month_the_extract_does_not_cover_is_refused(month_a, out, capsys):
