@@ -119,6 +119,19 @@ def planning_summary_text(run) -> str:
     return "\n".join(lines + ["Outputs:"] + [f"  {path}" for path in run.outputs.values()])
 
 
+def _run_job(job, *args, **kwargs):
+    """A pipeline job, or None after printing why the input cannot be used (the validation table, or the reason)."""
+    from data.problems import ValidationError
+
+    try:
+        return job(*args, **kwargs)
+    except ValidationError as exc:
+        print(exc, file=sys.stderr)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    return None
+
+
 def _forecast_params(args):
     """Parameters from --params (defaults: forecasts/forecast.toml) with --seed applied; None after an error."""
     import dataclasses
@@ -135,7 +148,6 @@ def _forecast_params(args):
 
 def cmd_forecast(args) -> int:
     from app.pipeline import run_forecast
-    from data.problems import ValidationError
     from forecasts.scenarios import Scenario
 
     params = _forecast_params(args)
@@ -146,13 +158,8 @@ def cmd_forecast(args) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        run = run_forecast(args.dir, args.out, args.horizon, params, scenario, progress=_progress)
-    except ValidationError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    run = _run_job(run_forecast, args.dir, args.out, args.horizon, params, scenario, progress=_progress)
+    if run is None:
         return 1
     f = run.forecast
     last = f.regional.iloc[-1]
@@ -169,18 +176,12 @@ def cmd_forecast(args) -> int:
 
 def cmd_backtest(args) -> int:
     from app.pipeline import run_backtest
-    from data.problems import ValidationError
 
     params = _forecast_params(args)
     if params is None:
         return 2
-    try:
-        run = run_backtest(args.dir, args.out, params, progress=_progress)
-    except ValidationError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    run = _run_job(run_backtest, args.dir, args.out, params, progress=_progress)
+    if run is None:
         return 1
     bt = run.backtest
     regional = bt.regional().assign(bias_pct=lambda d: 100 * d["bias"]).pivot(
@@ -203,7 +204,6 @@ def cmd_flags(args) -> int:
     from datetime import date
 
     from app.pipeline import run_flags
-    from data.problems import ValidationError
     from optimiser.flags import FlagParams
     from optimiser.params import MatchParams
 
@@ -221,13 +221,8 @@ def cmd_flags(args) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        run = run_flags(args.dir, args.out, params, match_params, run_date, progress=_progress)
-    except ValidationError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    run = _run_job(run_flags, args.dir, args.out, params, match_params, run_date, progress=_progress)
+    if run is None:
         return 1
     print(flags_summary_text(run))
     return 0
@@ -237,7 +232,6 @@ def cmd_strategy(args) -> int:
     import dataclasses
 
     from app.pipeline import run_strategy
-    from data.problems import ValidationError
     from optimiser.strategy import StrategyParams
 
     forecast_params = _forecast_params(argparse.Namespace(params=args.forecast_params, seed=args.seed))
@@ -251,13 +245,8 @@ def cmd_strategy(args) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        run = run_strategy(args.dir, args.out, params, forecast_params, progress=_progress)
-    except ValidationError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    run = _run_job(run_strategy, args.dir, args.out, params, forecast_params, progress=_progress)
+    if run is None:
         return 1
     print(strategy_summary_text(run))
     return 0
