@@ -333,6 +333,11 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
                      title_rows=[("Parameters (strategy_run.json holds every value)", t.assumptions),
                                  ("Supply today, per council x kind of home", t.supply)])
         _table_sheet(writer, "Options", t.options, fmt, widths={0: 40, 1: 18, 11: 80})
+        for sheet in writer.sheets.values():
+            # printed for a board pack: landscape A4, each sheet one page wide however long
+            sheet.set_landscape()
+            sheet.set_paper(9)
+            sheet.fit_to_pages(1, 0)
     return path
 
 
