@@ -132,10 +132,8 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
     if _gap(incumbent, flow_bound) <= params.relative_gap:
         return (pd.Series(start > 0.5, index=candidates.pairs.index),
                 SolveReport("optimal", incumbent, flow_bound, _gap(incumbent, flow_bound), "fast"))
-    lp = _highs(relaxed, params, integer=False)
-    lp.setOptionValue("time_limit", max(1.0, params.time_limit_s - (time.perf_counter() - started)))
-    lp.run()
-    if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    lp = _lp_by_pricing(relaxed, candidates, (flow > 0) | (start > 0.5), params, started)
+    if lp is None:
         # Nationally the LP alone can outlast the time limit: answer with the repaired flow and its flow bound.
         left = params.time_limit_s - (time.perf_counter() - started)
         if left <= 1.0:
@@ -146,9 +144,8 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
         bound = max(report.bound, flow_bound)
         report = dataclasses.replace(report, bound=bound, gap=_gap(report.objective, bound))
         return pd.Series(x > 0.5, index=candidates.pairs.index), report
-    solution = lp.getSolution()
-    x_lp, reduced_cost = np.asarray(solution.col_value), np.maximum(np.asarray(solution.col_dual), 0.0)
-    lower_bound = lp.getInfo().objective_function_value
+    x_lp, col_dual, lower_bound = lp
+    reduced_cost = np.maximum(col_dual, 0.0)
     lower_bound = max(lower_bound, flow_bound)
     guided = repair(candidates, x_lp)
     if relaxed.objective(guided) < relaxed.objective(start):
@@ -176,6 +173,49 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
     report = dataclasses.replace(report, status=status, bound=bound, gap=gap,
                                  message=_time_limit_message(params, gap) if status == "feasible" else "")
     return pd.Series(x > 0.5, index=candidates.pairs.index), report
+
+
+LP_SEED_PAIRS_PER_UNIT = 8  # pairs per unit the LP starts from, before pricing brings in any that could improve it
+
+
+def _lp_by_pricing(relaxed: ModelArrays, candidates: Candidates, seed: np.ndarray, params: MatchParams,
+                   started: float) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The LP relaxation (without age conflicts) by column generation: solve it on each unit's cheapest pairs
+    (and the `seed` pairs), price every other pair with the duals, add those with negative reduced cost, repeat.
+    When no pair prices out, the restricted optimum is the full LP's: its value is a valid bound and its duals
+    give every pair's reduced cost. Nationally the full LP has millions of columns; the restricted ones a few
+    hundred thousand. None if the time limit comes first."""
+    units = candidates.pairs["unit_id"].to_numpy()
+    order = np.lexsort((relaxed.c, units))
+    _, first = np.unique(units[order], return_index=True)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - np.repeat(first, np.diff(np.append(first, len(order))))
+    columns = (rank < LP_SEED_PAIRS_PER_UNIT) | seed
+    A_rows = relaxed.A.T.tocsr()  # pairs x rows, to price every pair at once
+    keep = np.flatnonzero(columns)
+    lp = _highs(ModelArrays(c=relaxed.c[keep], A=relaxed.A[:, keep], row_upper=relaxed.row_upper,
+                            constant=relaxed.constant), params, integer=False)
+    while True:
+        left = params.time_limit_s - (time.perf_counter() - started)
+        if left <= 1.0:
+            return None
+        lp.setOptionValue("time_limit", left)
+        lp.run()  # after the first round, from the last basis: only the new columns' pivots
+        if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        solution = lp.getSolution()
+        col_dual = relaxed.c - A_rows @ np.asarray(solution.row_dual)
+        entering = np.flatnonzero(~columns & (col_dual < -1e-7))
+        if not len(entering):
+            x = np.zeros(len(relaxed.c))
+            x[keep] = np.asarray(solution.col_value)
+            col_dual[keep] = np.asarray(solution.col_dual)
+            return x, col_dual, lp.getInfo().objective_function_value
+        new = relaxed.A[:, entering].tocsc()
+        lp.addCols(len(entering), relaxed.c[entering], np.zeros(len(entering)), np.ones(len(entering)),
+                   new.nnz, new.indptr[:-1].astype(np.int32), new.indices.astype(np.int32), new.data)
+        columns[entering] = True
+        keep = np.concatenate([keep, entering])
 
 
 CORE_PAIRS_PER_UNIT = 12  # pairs per unit in the first core: enough for the sibling and age-conflict trade-offs
