@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -21,3 +22,19 @@ def load_toml(path: str | Path, build: Callable[[dict], T]) -> T:
         return build(values)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: {exc}") from None
+
+
+def check_parameters(name: str, checks: list[tuple[bool, str]]) -> None:
+    """One ValueError listing every failed (ok, message) check of a parameters dataclass."""
+    problems = [message for ok, message in checks if not ok]
+    if problems:
+        raise ValueError(f"invalid {name} parameters: " + "; ".join(problems))
+
+
+def refuse_unknown(cls, values: dict, prefix: str = "") -> None:
+    """A key in a parameters file that is no field of `cls` is a typo until proven otherwise: say which are known."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(prefix + u for u in unknown)}; "
+                         f"known: {', '.join(prefix + k for k in sorted(known))}")

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.toml_files import load_toml
+from data.toml_files import check_parameters, load_toml, refuse_unknown
 from forecasts.groups import GROUPS
 
 DEFAULTS_FILE = Path(__file__).with_name("forecast.toml")
@@ -33,10 +33,6 @@ UNIT_WEEKLY_COSTS = {
 COST_INFLATION = 0.043
 
 
-def _problems_in(name: str, checks: list[tuple[bool, str]]) -> None:
-    problems = [message for ok, message in checks if not ok]
-    if problems:
-        raise ValueError(f"invalid {name} parameters: " + "; ".join(problems))
 
 
 BACKTEST_MODELS = ("markov", "seasonal_naive", "ets")
@@ -54,7 +50,7 @@ class BacktestParams:
         object.__setattr__(self, "horizons", tuple(int(h) for h in self.horizons))
         object.__setattr__(self, "models", tuple(self.models))
         unknown = sorted(set(self.models) - set(BACKTEST_MODELS))
-        _problems_in("backtest", [
+        check_parameters("backtest", [
             (bool(self.models) and not unknown,
              f"models must be some of {', '.join(BACKTEST_MODELS)} (got {', '.join(self.models) or 'none'})"),
             (len(self.horizons) > 0 and all(h >= 1 for h in self.horizons),
@@ -77,7 +73,7 @@ class CostParams:
         unknown = sorted(set(unit) - set(GROUPS)) + sorted(
             {g for costs in self.councils.values() for g in costs} - set(GROUPS))
         costs = list(unit.values()) + [c for costs in self.councils.values() for c in costs.values()]
-        _problems_in("cost", [
+        check_parameters("cost", [
             (not unknown, f"unknown placement group(s) {', '.join(unknown)}; groups are {', '.join(GROUPS)}"),
             (all(c >= 0 for c in costs), "weekly costs must not be negative"),
             (-0.5 < self.inflation < 1, f"inflation is an annual rate such as 0.04 (got {self.inflation})"),
@@ -102,7 +98,7 @@ class ForecastParams:
     costs: CostParams = field(default_factory=CostParams)
 
     def __post_init__(self) -> None:
-        _problems_in("forecast", [
+        check_parameters("forecast", [
             (self.reference_months >= 3, f"reference_months must be at least 3 (got {self.reference_months})"),
             (self.entry_months >= 24,
              f"entry_months must be at least 24 to see seasonality twice (got {self.entry_months})"),
@@ -121,22 +117,15 @@ class ForecastParams:
     @classmethod
     def from_dict(cls, values: dict) -> ForecastParams:
         values = dict(values)
-        _refuse_unknown(cls, values, "")
+        refuse_unknown(cls, values, "")
         if "backtest" in values:
-            _refuse_unknown(BacktestParams, values["backtest"], "backtest.")
+            refuse_unknown(BacktestParams, values["backtest"], "backtest.")
             values["backtest"] = BacktestParams(**values["backtest"])
         if "costs" in values:
-            _refuse_unknown(CostParams, values["costs"], "costs.")
+            refuse_unknown(CostParams, values["costs"], "costs.")
             values["costs"] = CostParams(**values["costs"])
         return cls(**values)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-
-def _refuse_unknown(cls, values: dict, prefix: str) -> None:
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {', '.join(prefix + u for u in unknown)}; "
-                         f"known: {', '.join(prefix + k for k in sorted(known))}")

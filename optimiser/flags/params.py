@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.toml_files import load_toml
+from data.toml_files import check_parameters, load_toml
 
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "flags.toml"
 SETTING_TYPES_FOR_SECURE = ("secure_childrens_home", "childrens_home", "residential_special_school")
@@ -19,10 +19,6 @@ PLACEMENT_GROUPS = ("foster_inhouse", "foster_ifa", "childrens_home", "secure", 
 STRESS_RANKINGS = ("children", "places")
 
 
-def _check(name: str, checks: list[tuple[bool, str]]) -> None:
-    problems = [message for ok, message in checks if not ok]
-    if problems:
-        raise ValueError(f"invalid {name} flag parameters: " + "; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -33,7 +29,7 @@ class UnlawfulParams:
     def __post_init__(self) -> None:
         object.__setattr__(self, "secure_lawful_types", tuple(self.secure_lawful_types))
         unknown = sorted(set(self.secure_lawful_types) - set(SETTING_TYPES_FOR_SECURE))
-        _check("unlawful", [(not unknown and bool(self.secure_lawful_types),
+        check_parameters("unlawful flag", [(not unknown and bool(self.secure_lawful_types),
                              f"secure_lawful_types must be some of {', '.join(SETTING_TYPES_FOR_SECURE)} "
                              f"(got {', '.join(self.secure_lawful_types) or 'none'})")])
 
@@ -50,7 +46,7 @@ class ProfitParams:
     min_revenue: float = 100_000.0
 
     def __post_init__(self) -> None:
-        _check("profit", [
+        check_parameters("profit flag", [
             (0 < self.benchmark_margin < 1,
              f"benchmark_margin is a fraction such as 0.226 (got {self.benchmark_margin})"),
             (self.company_points_over_benchmark >= 0, "company_points_over_benchmark must not be negative"),
@@ -75,7 +71,7 @@ class FeeParams:
     min_placements: int = 30
 
     def __post_init__(self) -> None:
-        _check("fee", [
+        check_parameters("fee flag", [
             (self.robust_z > 0, f"robust_z must be positive (got {self.robust_z})"),
             (self.min_ratio >= 1, f"min_ratio must be at least 1 (got {self.min_ratio})"),
             (self.min_gap >= 0, f"min_gap must not be negative (got {self.min_gap})"),
@@ -100,7 +96,7 @@ class ConcentrationParams:
     def __post_init__(self) -> None:
         object.__setattr__(self, "council_markets", tuple(self.council_markets))
         unknown = sorted(set(self.council_markets) - set(PLACEMENT_GROUPS))
-        _check("concentration", [
+        check_parameters("concentration flag", [
             (0 < self.hhi_moderate <= self.hhi_high <= 10_000,
              f"need 0 < hhi_moderate <= hhi_high <= 10000 (got {self.hhi_moderate}, {self.hhi_high})"),
             (0 < self.dominant_share <= 1, f"dominant_share must be in (0, 1] (got {self.dominant_share})"),
@@ -118,7 +114,7 @@ class StressParams:
     largest_by: str = "children"
 
     def __post_init__(self) -> None:
-        _check("stress", [(self.largest_by in STRESS_RANKINGS,
+        check_parameters("stress flag", [(self.largest_by in STRESS_RANKINGS,
                            f"largest_by must be one of {', '.join(STRESS_RANKINGS)} (got {self.largest_by!r})")])
 
 

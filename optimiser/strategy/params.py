@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.schema import STRATEGY_GROUPS
-from data.toml_files import load_toml
+from data.toml_files import check_parameters, load_toml, refuse_unknown
 
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "strategy.toml"
 WEEKS_PER_QUARTER = 365.25 / 7 / 4
@@ -21,10 +21,6 @@ PLANS = ("best", "two_stage", "quantile")
 REGION_AREA = "region"  # the area of a group planned across the whole region
 
 
-def _check(name: str, checks: list[tuple[bool, str]]) -> None:
-    problems = [message for ok, message in checks if not ok]
-    if problems:
-        raise ValueError(f"invalid {name} parameters: " + "; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -50,7 +46,7 @@ class OptionDefaults:
     foster_households_per_quarter: int = 6
 
     def __post_init__(self) -> None:
-        _check("option default", [
+        check_parameters("option default", [
             (0 <= self.block_discount < 1, f"block_discount is a fraction such as 0.1 (got {self.block_discount})"),
             (0 < self.block_share_of_places <= 1,
              f"block_share_of_places must be in (0, 1] (got {self.block_share_of_places})"),
@@ -103,7 +99,7 @@ class StrategyParams:
             object.__setattr__(self, "options", OptionDefaults(**self.options))
         object.__setattr__(self, "regional_groups", tuple(self.regional_groups))
         unknown = sorted(set(self.regional_groups) - set(STRATEGY_GROUPS))
-        _check("strategy", [
+        check_parameters("strategy", [
             (1 <= self.horizon_quarters <= 40, f"horizon_quarters must be 1 to 40 (got {self.horizon_quarters})"),
             (0.5 <= self.quantile < 1, f"quantile is a service level such as 0.8 (got {self.quantile})"),
             (self.samples >= 1, f"samples must be at least 1 (got {self.samples})"),
@@ -143,21 +139,14 @@ class StrategyParams:
     @classmethod
     def from_dict(cls, values: dict) -> StrategyParams:
         values = dict(values)
-        _refuse_unknown(cls, values, "")
+        refuse_unknown(cls, values, "")
         if "options" in values:
             if not isinstance(values["options"], dict):
                 raise ValueError("[options] must be a table of parameters")
-            _refuse_unknown(OptionDefaults, values["options"], "options.")
+            refuse_unknown(OptionDefaults, values["options"], "options.")
             values["options"] = OptionDefaults(**values["options"])
         return cls(**values)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-
-def _refuse_unknown(cls, values: dict, prefix: str) -> None:
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {', '.join(prefix + u for u in unknown)}; "
-                         f"known: {', '.join(prefix + k for k in sorted(known))}")
