@@ -134,16 +134,10 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
                 SolveReport("optimal", incumbent, flow_bound, _gap(incumbent, flow_bound), "fast"))
     lp = _lp_by_pricing(relaxed, candidates, (flow > 0) | (start > 0.5), params, started)
     if lp is None:
-        # Nationally the LP alone can outlast the time limit: answer with the repaired flow and its flow bound.
-        left = params.time_limit_s - (time.perf_counter() - started)
-        if left <= 1.0:
-            gap = _gap(incumbent, flow_bound)
-            return (pd.Series(start > 0.5, index=candidates.pairs.index),
-                    SolveReport("feasible", incumbent, flow_bound, gap, "fast", _time_limit_message(params, gap)))
-        x, report = _solve_with_lazy_conflicts(candidates, start, np.ones(len(relaxed.c)), params, started)
-        bound = max(report.bound, flow_bound)
-        report = dataclasses.replace(report, bound=bound, gap=_gap(report.objective, bound))
-        return pd.Series(x > 0.5, index=candidates.pairs.index), report
+        # The LP did not finish in the time limit (national scale): the repaired flow, with the flow's bound.
+        gap = _gap(incumbent, flow_bound)
+        return (pd.Series(start > 0.5, index=candidates.pairs.index),
+                SolveReport("feasible", incumbent, flow_bound, gap, "fast", _time_limit_message(params, gap)))
     x_lp, col_dual, lower_bound = lp
     reduced_cost = np.maximum(col_dual, 0.0)
     lower_bound = max(lower_bound, flow_bound)
@@ -176,6 +170,16 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
 
 
 LP_SEED_PAIRS_PER_UNIT = 8  # pairs per unit the LP starts from, before pricing brings in any that could improve it
+LP_ENTERING_PER_UNIT = 4  # pairs per unit pricing brings in at a time
+
+
+def _rank_within(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each element's rank (0 = smallest value) among the elements of its group."""
+    order = np.lexsort((values, groups))
+    _, first = np.unique(groups[order], return_index=True)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - np.repeat(first, np.diff(np.append(first, len(order))))
+    return rank
 
 
 def _lp_by_pricing(relaxed: ModelArrays, candidates: Candidates, seed: np.ndarray, params: MatchParams,
@@ -186,11 +190,8 @@ def _lp_by_pricing(relaxed: ModelArrays, candidates: Candidates, seed: np.ndarra
     give every pair's reduced cost. Nationally the full LP has millions of columns; the restricted ones a few
     hundred thousand. None if the time limit comes first."""
     units = candidates.pairs["unit_id"].to_numpy()
-    order = np.lexsort((relaxed.c, units))
-    _, first = np.unique(units[order], return_index=True)
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order)) - np.repeat(first, np.diff(np.append(first, len(order))))
-    columns = (rank < LP_SEED_PAIRS_PER_UNIT) | seed
+    first = np.unique(units)
+    columns = (_rank_within(units, relaxed.c) < LP_SEED_PAIRS_PER_UNIT) | seed
     A_rows = relaxed.A.T.tocsr()  # pairs x rows, to price every pair at once
     keep = np.flatnonzero(columns)
     lp = _highs(ModelArrays(c=relaxed.c[keep], A=relaxed.A[:, keep], row_upper=relaxed.row_upper,
@@ -199,13 +200,18 @@ def _lp_by_pricing(relaxed: ModelArrays, candidates: Candidates, seed: np.ndarra
         left = params.time_limit_s - (time.perf_counter() - started)
         if left <= 1.0:
             return None
-        lp.setOptionValue("time_limit", left)
-        lp.run()  # after the first round, from the last basis: only the new columns' pivots
+        lp.setOptionValue("time_limit", lp.getRunTime() + left)  # HiGHS's clock runs on across rounds
+        lp.run()
+        # later rounds start from this basis; presolve would throw it away
+        lp.setOptionValue("presolve", "off")
         if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         solution = lp.getSolution()
         col_dual = relaxed.c - A_rows @ np.asarray(solution.row_dual)
         entering = np.flatnonzero(~columns & (col_dual < -1e-7))
+        if len(entering) > len(first):
+            # a few per unit, most negative first: the duals move as columns enter, so most of the rest would not
+            entering = entering[_rank_within(units[entering], col_dual[entering]) < LP_ENTERING_PER_UNIT]
         if not len(entering):
             x = np.zeros(len(relaxed.c))
             x[keep] = np.asarray(solution.col_value)
@@ -223,12 +229,7 @@ CORE_PAIRS_PER_UNIT = 12  # pairs per unit in the first core: enough for the sib
 
 def _initial_core(candidates: Candidates, reduced_cost: np.ndarray, x_lp: np.ndarray, start: np.ndarray) -> np.ndarray:
     """Each unit's CORE_PAIRS_PER_UNIT pairs of lowest reduced cost, every pair the LP uses, and the incumbent's."""
-    units = candidates.pairs["unit_id"].to_numpy()
-    order = np.lexsort((reduced_cost, units))
-    rank = np.empty(len(order), dtype=np.int64)
-    _, first = np.unique(units[order], return_index=True)
-    starts = np.repeat(first, np.diff(np.append(first, len(order))))
-    rank[order] = np.arange(len(order)) - starts
+    rank = _rank_within(candidates.pairs["unit_id"].to_numpy(), reduced_cost)
     return (rank < CORE_PAIRS_PER_UNIT) | (x_lp > 1e-9) | (start > 0.5)
 
 
