@@ -61,9 +61,11 @@ def simulate(model: FittedModel, horizon: int, paths: int, seed: int,
     entry_mean, entry_mix = draw_entries(model.entries, horizon, paths, rng)
     adjusted = apply(scenario or Scenario(), model.rates.la_codes, chain, entry_mix, model.entries.uasc_share,
                      model.rates.regional_move)
-    exit = adjusted.chain.exit[..., BAND_OF_STATE].reshape(-1)
+    # Rates stay per age band (one row per path, council, group and band) and are looked up for the occupied
+    # cells only: expanding them to all 28 age states would take four arrays the size of the whole state.
+    exit = adjusted.chain.exit.reshape(-1)
     move = adjusted.chain.move  # (path, council, group, band, to group)
-    leave = (1 - np.einsum("pcgag->pcga", move))[..., BAND_OF_STATE].reshape(-1)
+    leave = (1 - np.einsum("pcgag->pcga", move)).reshape(-1)
     leave_to = (move * ~np.eye(len(GROUPS), dtype=bool)[:, None, :]).reshape(-1, len(GROUPS))
     # The chance of leaving the cell at all (care, or the group), then of that being leaving care.
     out_of_cell = exit + (1 - exit) * leave
@@ -71,46 +73,48 @@ def simulate(model: FittedModel, horizon: int, paths: int, seed: int,
     ageing = adjusted.chain.ageing[..., :TOP_BAND]
     entry_total = adjusted.entry_share.sum(axis=(2, 3))  # (path, council): share of the month's entries kept
     entry_cdf = _stacked_cdf(adjusted.entry_share.reshape(entry_total.size, -1))
-    count = np.broadcast_to(model.start, (paths, *model.start.shape)).astype(np.int64)
+    count = np.array(np.broadcast_to(model.start, (paths, *model.start.shape)), dtype=np.int64, order="C")
     shape = count.shape
+    flat = count.reshape(-1)  # a view: the month's draws update the counts in place
     out = np.empty((horizon, *shape[:3], len(AGE_BANDS)), np.int32)
     for h in range(horizon):
         # Leaving the cell (care, or the placement group), drawn only for the occupied cells (most are empty);
         # then, for the few who left, whether it was care.
-        cells = np.flatnonzero(count)
-        n = count.reshape(-1)[cells]
-        gone = rng.binomial(n, out_of_cell[cells])
+        cells = np.flatnonzero(flat)
+        n = flat[cells]
+        path_council_group, state = np.divmod(cells, shape[3])
+        row = path_council_group * len(AGE_BANDS) + BAND_OF_STATE[state]
+        gone = rng.binomial(n, out_of_cell[row])
         left = np.flatnonzero(gone)
-        movers = gone[left] - rng.binomial(gone[left], exit_given_out[cells[left]])
-        count = _settle(rng, shape, cells, n - gone, cells[left], movers, leave_to)
+        movers = gone[left] - rng.binomial(gone[left], exit_given_out[row[left]])
+        flat[cells] = n - gone
+        _settle(rng, flat, cells[left], path_council_group[left] % shape[2], movers, leave_to[row[left]],
+                shape[3])
         # Below 16 a child moves up a band at the measured rate; from 16 every child is a month nearer 18, and
         # those in the last state leave care.
         up = rng.binomial(count[..., :TOP_BAND], ageing)
-        aged = np.concatenate([count[..., :TOP_BAND] - up, up[..., -1:], count[..., TOP_BAND:-1]], axis=-1)
-        aged[..., 1:TOP_BAND] += up[..., :-1]
+        count[..., TOP_BAND + 1:] = count[..., TOP_BAND:-1]
+        count[..., TOP_BAND] = up[..., -1]
+        count[..., :TOP_BAND] -= up
+        count[..., 1:TOP_BAND] += up[..., :-1]
         arrivals = _entrants(rng, entry_mean[:, :, h] * entry_total, model.entries.dispersion)
-        aged += _place(rng, arrivals, entry_cdf).reshape(shape)
+        owner, state = _categorical(rng, arrivals.reshape(-1), entry_cdf)
+        # Each (path, council) row of the entry mix spans that council's (group, state) cells in `flat`.
+        np.add.at(flat, owner * entry_cdf.shape[1] + state, 1)
         if adjusted.entry_add.any():
-            aged += rng.poisson(np.broadcast_to(adjusted.entry_add, shape))
-        count = aged
+            count += rng.poisson(np.broadcast_to(adjusted.entry_add, shape))
         out[h, ..., :TOP_BAND] = count[..., :TOP_BAND]
         out[h, ..., TOP_BAND] = count[..., TOP_BAND:].sum(axis=-1)
     months = pd.date_range(model.origin_month + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
     return Simulation(stock=out, months=months, la_codes=model.rates.la_codes, renormalised=adjusted.renormalised)
 
 
-def _settle(rng: np.random.Generator, shape: tuple[int, ...], cells: np.ndarray, stayed: np.ndarray,
-           moved_from: np.ndarray, movers: np.ndarray, leave_to: np.ndarray) -> np.ndarray:
-    """The new counts: those who stayed where they were, plus every mover sent to another group drawn from
-    their cell's move probabilities (`leave_to` has one row per path, council, group and band)."""
-    settled = np.zeros(int(np.prod(shape)), np.int64)
-    settled[cells] = stayed
-    path_council_group, state = np.divmod(moved_from, shape[3])
-    rows = leave_to[path_council_group * len(AGE_BANDS) + BAND_OF_STATE[state]]
-    owner, to = _categorical(rng, movers, _stacked_cdf(rows))
-    group = path_council_group[owner] % shape[2]
-    np.add.at(settled, moved_from[owner] + (to - group) * shape[3], 1)
-    return settled.reshape(shape)
+def _settle(rng: np.random.Generator, flat: np.ndarray, moved_from: np.ndarray, group: np.ndarray,
+            movers: np.ndarray, leave_to: np.ndarray, n_states: int) -> None:
+    """In place: send every mover out of cell `moved_from[i]` (in placement group `group[i]`) to another group
+    drawn from the cell's move probabilities `leave_to[i]`, keeping their age state."""
+    owner, to = _categorical(rng, movers, _stacked_cdf(leave_to))
+    np.add.at(flat, moved_from[owner] + (to - group[owner]) * n_states, 1)
 
 
 def _stacked_cdf(shares: np.ndarray) -> np.ndarray:
@@ -145,13 +149,6 @@ def _entrants(rng: np.random.Generator, mean: np.ndarray, dispersion: float) -> 
     trials = mean / keep
     whole = np.floor(trials)
     return rng.binomial((whole + (rng.random(mean.shape) < trials - whole)).astype(np.int64), keep)
-
-
-def _place(rng: np.random.Generator, arrivals: np.ndarray, stacked: np.ndarray) -> np.ndarray:
-    """Send each entrant to a (group, age state) drawn from their council's entry mix (`stacked`, one row per
-    path and council): counts per (path, council, group, state)."""
-    owner, state = _categorical(rng, arrivals.reshape(-1), stacked)
-    return np.bincount(owner * stacked.shape[1] + state, minlength=stacked.size)
 
 
 def demand_table(sim: Simulation) -> pd.DataFrame:
