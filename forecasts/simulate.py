@@ -62,34 +62,36 @@ def simulate(model: FittedModel, horizon: int, paths: int, seed: int,
     adjusted = apply(scenario or Scenario(), model.rates.la_codes, chain, entry_mix, model.entries.uasc_share,
                      model.rates.regional_move)
     # Rates stay per age band (one row per path, council, group and band) and are looked up for the occupied
-    # cells only: expanding them to all 28 age states would take four arrays the size of the whole state.
+    # cells by row number: expanding them to all 28 age states took four float arrays the size of the state.
     exit = adjusted.chain.exit.reshape(-1)
     move = adjusted.chain.move  # (path, council, group, band, to group)
     leave = (1 - np.einsum("pcgag->pcga", move)).reshape(-1)
-    leave_to = (move * ~np.eye(len(GROUPS), dtype=bool)[:, None, :]).reshape(-1, len(GROUPS))
+    move_cdf = _row_cdf((move * ~np.eye(len(GROUPS), dtype=bool)[:, None, :]).reshape(-1, len(GROUPS)))
     # The chance of leaving the cell at all (care, or the group), then of that being leaving care.
     out_of_cell = exit + (1 - exit) * leave
     exit_given_out = np.divide(exit, out_of_cell, out=np.zeros_like(exit), where=out_of_cell > 0)
     ageing = adjusted.chain.ageing[..., :TOP_BAND]
     entry_total = adjusted.entry_share.sum(axis=(2, 3))  # (path, council): share of the month's entries kept
     entry_cdf = _stacked_cdf(adjusted.entry_share.reshape(entry_total.size, -1))
-    count = np.array(np.broadcast_to(model.start, (paths, *model.start.shape)), dtype=np.int64, order="C")
+    # int32 holds any count of children and halves the memory the month's whole-state passes go through.
+    count = np.array(np.broadcast_to(model.start, (paths, *model.start.shape)), dtype=np.int32, order="C")
     shape = count.shape
     flat = count.reshape(-1)  # a view: the month's draws update the counts in place
+    # The rate row (path, council, group, band) of every cell, looked up once rather than divided out each month.
+    row_of_cell = (np.arange(np.prod(shape[:3]), dtype=np.int32)[:, None] * len(AGE_BANDS)
+                   + BAND_OF_STATE.astype(np.int32)).reshape(-1)
     out = np.empty((horizon, *shape[:3], len(AGE_BANDS)), np.int32)
     for h in range(horizon):
         # Leaving the cell (care, or the placement group), drawn only for the occupied cells (most are empty);
         # then, for the few who left, whether it was care.
         cells = np.flatnonzero(flat)
         n = flat[cells]
-        path_council_group, state = np.divmod(cells, shape[3])
-        row = path_council_group * len(AGE_BANDS) + BAND_OF_STATE[state]
+        row = row_of_cell[cells]
         gone = rng.binomial(n, out_of_cell[row])
         left = np.flatnonzero(gone)
         movers = gone[left] - rng.binomial(gone[left], exit_given_out[row[left]])
         flat[cells] = n - gone
-        _settle(rng, flat, cells[left], path_council_group[left] % shape[2], movers, leave_to[row[left]],
-                shape[3])
+        _settle(rng, flat, cells[left], movers, row[left], move_cdf, shape)
         # Below 16 a child moves up a band at the measured rate; from 16 every child is a month nearer 18, and
         # those in the last state leave care.
         up = rng.binomial(count[..., :TOP_BAND], ageing)
@@ -109,25 +111,34 @@ def simulate(model: FittedModel, horizon: int, paths: int, seed: int,
     return Simulation(stock=out, months=months, la_codes=model.rates.la_codes, renormalised=adjusted.renormalised)
 
 
-def _settle(rng: np.random.Generator, flat: np.ndarray, moved_from: np.ndarray, group: np.ndarray,
-            movers: np.ndarray, leave_to: np.ndarray, n_states: int) -> None:
-    """In place: send every mover out of cell `moved_from[i]` (in placement group `group[i]`) to another group
-    drawn from the cell's move probabilities `leave_to[i]`, keeping their age state."""
-    # Most cells that lost children lost them to care: only rows with movers need their distribution built.
-    some = np.flatnonzero(movers)
-    owner, to = _categorical(rng, movers[some], _stacked_cdf(leave_to[some]))
-    owner = some[owner]
+def _settle(rng: np.random.Generator, flat: np.ndarray, moved_from: np.ndarray, movers: np.ndarray,
+            row: np.ndarray, move_cdf: np.ndarray, shape: tuple[int, ...]) -> None:
+    """In place: send every mover out of cell `moved_from[i]` of `flat` (a state of `shape`) to another group
+    drawn from its rate row `row[i]` of `move_cdf`, keeping their age state."""
+    n_states = shape[3]
+    group = moved_from // n_states % shape[2]
+    owner = np.repeat(np.arange(movers.size), movers)
+    # A few hundred thousand movers a month nationally, each choosing among nine groups: comparing with their
+    # own row's cumulative probabilities beats a search through every row's.
+    to = np.minimum((move_cdf[row[owner]] <= rng.random(owner.size)[:, None]).sum(axis=1), len(GROUPS) - 1)
     np.add.at(flat, moved_from[owner] + (to - group[owner]) * n_states, 1)
+
+
+def _row_cdf(shares: np.ndarray) -> np.ndarray:
+    """In place: cumulative shares of each row, scaled to end at exactly 1 (rows need not sum to 1; an empty row
+    is all 0, then 1 at the end)."""
+    cdf = np.cumsum(shares, axis=1, out=shares)
+    total = cdf[:, -1:].copy()
+    total[total <= 0] = 1.0
+    cdf /= total
+    cdf[:, -1] = 1.0  # rounding must not leave a gap
+    return cdf
 
 
 def _stacked_cdf(shares: np.ndarray) -> np.ndarray:
     """Cumulative shares of each row (rows need not sum to 1), laid end to end on one sorted axis: row i spans
     [i, i + 1], so a single searchsorted draws a category for individuals of every row."""
-    cdf = np.cumsum(shares, axis=1)
-    total = cdf[:, -1:].copy()
-    total[total <= 0] = 1.0
-    cdf /= total
-    cdf[:, -1] = 1.0  # rounding must not leave a gap before the next row
+    cdf = _row_cdf(shares.copy())
     cdf += np.arange(len(shares), dtype=float)[:, None]
     return cdf
 
