@@ -2,13 +2,16 @@
 timed with peak memory, on the embedded region or national synthetic data (152 councils).
 
 Prints figures; asserts nothing (speed is measured here, not in tests). Loading and validating the input files is
-timed separately: it is the data layer's work, shared by every job.
+timed separately: it is the data layer's work, shared by every job. Each stage shows its wall time and its CPU
+time (this process and the backtest's worker processes): on a shared machine the wall time depends on what else
+is running, shown by the load average (runnable processes, for 1 and 5 minutes) before and after.
 
 examples:
   .venv/bin/python benchmarks/forecast.py                      # national synthetic data, seed 1, forecast.toml
   .venv/bin/python benchmarks/forecast.py --origins 12 --origin-step 2 --backtest-paths 50 --paths 200
   .venv/bin/python benchmarks/forecast.py --region greater-manchester --seed 7
   .venv/bin/python benchmarks/forecast.py --backtest-models markov,seasonal_naive,ets
+  .venv/bin/python benchmarks/forecast.py --processes 1      # the backtest's chain in this process only
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import resource
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-# The simulation is single-threaded; on two cores OpenBLAS's extra threads (used only by the entries GLM) spin
-# against it and against anything else running, which made the same fit take 2 s or 20 s from run to run.
+# Each simulation is single-threaded (the backtest runs one per core); on two cores OpenBLAS's extra threads
+# (used only by the entries GLM) spin against it and against anything else running, which made the same fit
+# take 2 s or 20 s from run to run.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +43,23 @@ from forecasts.params import ForecastParams  # noqa: E402
 from forecasts.simulate import demand_table, fit, simulate  # noqa: E402
 
 
+@contextmanager
+def _timed(timings: dict[str, tuple[float, float]], name: str):
+    """Time the block: (wall, CPU of this process and of any worker processes it waited for) under `name`, which
+    the block may rename by setting the yielded list's item."""
+    label = [name]
+    wall, cpu = time.perf_counter(), _cpu_seconds()
+    yield label
+    timings[label[0]] = (time.perf_counter() - wall, _cpu_seconds() - cpu)
 
+
+def _cpu_seconds() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -51,6 +73,7 @@ def main() -> None:
     parser.add_argument("--origin-step", type=int, help="months between backtest origins (default from forecast.toml)")
     parser.add_argument("--backtest-paths", type=int, help="paths per backtest origin (default from forecast.toml)")
     parser.add_argument("--paths", type=int, help="paths of the 24-month forecast (default from forecast.toml)")
+    parser.add_argument("--processes", type=int, help="processes for the backtest's chain (default: every core)")
     args = parser.parse_args()
     defaults = ForecastParams()
     bt = defaults.backtest
@@ -60,32 +83,34 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as workdir:
         folder = region_folder(args.region, args.seed, Path(workdir))
+        load_average = os.getloadavg()
         clock = time.perf_counter()
         region = load_region(folder)
         load_s = time.perf_counter() - clock
         timings = {}
-        clock = time.perf_counter()
-        preparation, history = prepared_history(region, params)
-        timings["preparation (903 rules, monthly stocks and flows)"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        model = fit(history, len(history.months) - 1, params, population(region))
-        timings["fit (chain rates, entries GLM)"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        result = backtest(history, params, population(region))
-        timings[f"backtest ({len(result.origins)} origins, {params.backtest.paths} paths, "
-                f"{'+'.join(params.backtest.models)})"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        demand = demand_table(simulate(model, 24, params.paths, params.seed))
-        timings[f"24-month forecast ({params.paths} paths)"] = time.perf_counter() - clock
+        with _timed(timings, "preparation (903 rules, monthly stocks and flows)"):
+            preparation, history = prepared_history(region, params)
+        with _timed(timings, "fit (chain rates, entries GLM)"):
+            model = fit(history, len(history.months) - 1, params, population(region))
+        with _timed(timings, "backtest") as name:
+            result = backtest(history, params, population(region), processes=args.processes)
+            name[0] = (f"backtest ({len(result.origins)} origins, {params.backtest.paths} paths, "
+                       f"{'+'.join(params.backtest.models)})")
+        with _timed(timings, f"24-month forecast ({params.paths} paths)"):
+            demand = demand_table(simulate(model, 24, params.paths, params.seed))
 
-    total = sum(timings.values())
+    wall, cpu = (sum(t[i] for t in timings.values()) for i in (0, 1))
     print(f"{args.region} (seed {args.seed}): {len(history.la_codes)} councils, {len(region.episodes):,} episodes, "
           f"{int(history.stock[:, -1].sum()):,} children in care, {len(history.months)} months of history")
+    print(f"  {'':<58} {'wall':>7}   {'CPU':>7}")
     print(f"  {'load and validate the files (data layer)':<58} {load_s:7.1f} s")
-    for name, seconds in timings.items():
-        print(f"  {name:<58} {seconds:7.1f} s")
-    print(f"  {'total: preparation + fit + backtest + forecast':<58} {total:7.1f} s")
-    print(f"  peak memory {peak_memory_mb():,.0f} MB; Demand table {len(demand):,} rows")
+    for name, (seconds, cpu_seconds) in timings.items():
+        print(f"  {name:<58} {seconds:7.1f} s {cpu_seconds:7.1f} s")
+    print(f"  {'total: preparation + fit + backtest + forecast':<58} {wall:7.1f} s {cpu:7.1f} s")
+    print(f"  load average before {load_average[0]:.1f} (1 min), {load_average[1]:.1f} (5 min); "
+          f"after {os.getloadavg()[0]:.1f}, {os.getloadavg()[1]:.1f} on {os.cpu_count()} cores")
+    print(f"  peak memory {peak_memory_mb():,.0f} MB (this process), {_children_peak_mb():,.0f} MB (largest worker); "
+          f"Demand table {len(demand):,} rows")
     regional = result.regional().pivot(index="model", columns="horizon", values=["mase", "coverage_80"])
     lines = regional.round(2).to_string().splitlines()
     print(f"  backtest of the {args.region} total:\n" + "\n".join("    " + line for line in lines))

@@ -9,7 +9,11 @@ origins whose actual fell inside the p10-p90 interval (nominally 0.8).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,32 +72,40 @@ def origins_for(history: History, params: ForecastParams) -> list[int]:
 
 
 def backtest(history: History, params: ForecastParams, population: pd.Series | None = None,
-             progress: Callable[[str], None] = lambda message: None) -> Backtest:
+             progress: Callable[[str], None] = lambda message: None, processes: int | None = None) -> Backtest:
+    """Score every model over the origins. The chain's origins are independent (each has its own seed), so they
+    are shared among `processes` worker processes (default: the cores this process may use), while this process
+    works through the baselines."""
     bt = params.backtest
     origins = origins_for(history, params)
-    horizon = max(bt.horizons)
     observed = series(history.stock.transpose(1, 0, 2, 3))  # (month, series)
     labels = series_labels(history.la_codes)
+    processes = min(processes or len(os.sched_getaffinity(0)), len(origins))
+    chain = _Chain(history, params, population, origins, processes, progress) if "markov" in bt.models else None
     ets = [Ets() for _ in range(observed.shape[1])]
-    records, model = [], None
-    for i, origin in enumerate(origins):
-        if i % 4 == 0:
-            progress(f"Backtest origin {i + 1} of {len(origins)} ({history.months[origin]:%Y-%m})")
-        train = observed[:origin + 1]
+    horizon = max(bt.horizons)
+    at = np.asarray(bt.horizons) - 1
+    forecast = {}
+    with chain or nullcontext():
+        for i, origin in enumerate(origins):
+            if i % 4 == 0 and bt.models != ("markov",):
+                progress(f"Backtest baselines: origin {i + 1} of {len(origins)} ({history.months[origin]:%Y-%m})")
+            train = observed[:origin + 1]
+            for name in bt.models:
+                if name != "markov":
+                    baseline = [seasonal_naive(train[:, s], horizon) if name == "seasonal_naive"
+                                else ets[s].forecast(train[:, s], history.months[0], horizon)
+                                for s in range(observed.shape[1])]
+                    forecast[origin, name] = tuple(np.stack([getattr(b, part)[at] for b in baseline], axis=1)
+                                                   for part in ("mean", "p10", "p90"))
+        if chain:
+            forecast.update({(origin, "markov"): f for origin, f in chain.results().items()})
+    records = []
+    for origin in origins:
         actual = observed[[origin + h for h in bt.horizons]]  # (horizon, series)
-        scale = np.array([mase_scale(train[:, s]) for s in range(observed.shape[1])])
-        at = np.asarray(bt.horizons) - 1
+        scale = np.array([mase_scale(observed[:origin + 1, s]) for s in range(observed.shape[1])])
         for name in bt.models:
-            if name == "markov":
-                model = fit(history, origin, params, population, previous=model)
-                sims = series(simulate(model, horizon, bt.paths, params.seed + origin).stock)
-                mean, low, high = sims.mean(axis=1)[at], *np.quantile(sims, [0.1, 0.9], axis=1)[:, at]
-            else:
-                baseline = [seasonal_naive(train[:, s], horizon) if name == "seasonal_naive"
-                            else ets[s].forecast(train[:, s], history.months[0], horizon)
-                            for s in range(observed.shape[1])]
-                mean, low, high = (np.stack([getattr(b, part)[at] for b in baseline], axis=1)
-                                   for part in ("mean", "p10", "p90"))
+            mean, low, high = forecast[origin, name]
             for k, h in enumerate(bt.horizons):
                 records.append(pd.DataFrame({
                     "series": np.arange(observed.shape[1]), "origin": origin, "horizon": h, "model": name,
@@ -102,6 +114,67 @@ def backtest(history: History, params: ForecastParams, population: pd.Series | N
     forecasts = labels.iloc[forecasts["series"]].reset_index(drop=True).join(forecasts.drop(columns="series"))
     forecasts["origin"] = history.months[forecasts["origin"]]
     return Backtest(table=score(forecasts), forecasts=forecasts, origins=history.months[origins])
+
+
+class _Chain:
+    """The chain's backtest forecasts, (mean, p10, p90) at the scored horizons, (horizon, series) each, per origin.
+    With more than one process they are computed in the background from entering the context; `results` waits."""
+
+    def __init__(self, history: History, params: ForecastParams, population: pd.Series | None, origins: list[int],
+                 processes: int, progress: Callable[[str], None]) -> None:
+        self.input = (history, params, population)
+        self.origins, self.processes, self.progress = origins, processes, progress
+        self.pool, self.futures = None, []
+
+    def __enter__(self) -> _Chain:
+        if self.processes > 1:
+            self.progress(f"Backtest: the chain at {len(self.origins)} origins, in {self.processes} processes")
+            # Forked workers are handed the history at start-up, sharing this process's memory, rather than each
+            # receiving a pickled copy with its task (140 MB nationally).
+            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_worker_input, initargs=self.input)
+            # Consecutive origins per worker, so each fit starts from its neighbour's entries coefficients.
+            self.futures = [self.pool.submit(_worker_chunk, [int(o) for o in chunk])
+                            for chunk in np.array_split(self.origins, self.processes)]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def results(self) -> dict[int, tuple[np.ndarray, ...]]:
+        if self.pool is None:
+            self.progress(f"Backtest: the chain at {len(self.origins)} origins")
+            return _markov_chunk(*self.input, self.origins)
+        out = {}
+        for done, future in enumerate(as_completed(self.futures), 1):
+            out.update(future.result())
+            self.progress(f"Backtest: the chain, {done} of {self.processes} processes done")
+        return out
+
+
+_WORKER_INPUT: tuple = ()
+
+
+def _worker_input(history: History, params: ForecastParams, population: pd.Series | None) -> None:
+    global _WORKER_INPUT
+    _WORKER_INPUT = (history, params, population)
+
+
+def _worker_chunk(origins: list[int]) -> dict[int, tuple[np.ndarray, ...]]:
+    return _markov_chunk(*_WORKER_INPUT, origins)
+
+
+def _markov_chunk(history: History, params: ForecastParams, population: pd.Series | None,
+                  origins: list[int]) -> dict[int, tuple[np.ndarray, ...]]:
+    bt = params.backtest
+    at = np.asarray(bt.horizons) - 1
+    out, model = {}, None
+    for origin in origins:
+        model = fit(history, origin, params, population, previous=model)
+        sims = series(simulate(model, max(bt.horizons), bt.paths, params.seed + origin).stock)
+        out[origin] = (sims.mean(axis=1)[at], *np.quantile(sims, [0.1, 0.9], axis=1)[:, at])
+    return out
 
 
 def score(forecasts: pd.DataFrame) -> pd.DataFrame:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from forecasts.flows import History, band_sum
 from forecasts.params import ForecastParams
@@ -69,8 +68,7 @@ def fit_entries(history: History, origin: int, params: ForecastParams, populatio
     y = counts.reshape(-1)[rows]
     start = previous.coef if previous is not None and np.array_equal(previous.active, active) \
         and previous.trend == params.entry_trend else None
-    result = sm.GLM(y, x, family=sm.families.Poisson()).fit(start_params=start, scale="X2")
-    mu = result.mu
+    coef, cov, dispersion, mu = _quasi_poisson(x, y, start)
     fitted = np.zeros(n_c * n_m)
     fitted[rows] = mu
     la = np.repeat(np.asarray(history.la_codes, dtype=object), n_m)
@@ -78,11 +76,39 @@ def fit_entries(history: History, origin: int, params: ForecastParams, populatio
                           "observed": counts.reshape(-1), "fitted": fitted,
                           "per_10000": fitted * np.repeat(per_10000, n_m)})
     mix, mix_conc, uasc = _mix(history, first, origin, params)
-    return EntryModel(la_codes=history.la_codes, coef=np.asarray(result.params), cov=np.asarray(result.cov_params()),
-                      dispersion=float(result.scale), origin_month=history.months[origin],
+    return EntryModel(la_codes=history.la_codes, coef=coef, cov=cov, dispersion=dispersion,
+                      origin_month=history.months[origin],
                       fitted=table[ENTRY_RATE_COLUMNS],
                       active=active, trend=params.entry_trend, mix=mix,
                       mix_concentration=mix_conc, uasc_share=uasc)
+
+
+def _quasi_poisson(x: np.ndarray, y: np.ndarray, start: np.ndarray | None,
+                   tol: float = 1e-10, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Poisson GLM (log link) by iteratively reweighted least squares: (coefficients, their covariance scaled by
+    the Pearson dispersion, that dispersion, fitted means). statsmodels' GLM gives the same answer, but solves
+    each step by SVD of the whole design (two councils' worth of columns per council) and took 1.4 s of a
+    national fit's 1.5 s; the normal equations here are a few hundred columns square, and well conditioned
+    because every column is an indicator or a short trend. Starts from `start`, else from the data, as
+    statsmodels does."""
+    if start is None:
+        eta = np.log((y + y.mean()) / 2)
+    else:
+        eta = x @ start
+    deviance = np.inf
+    for _ in range(max_iter):
+        mu = np.exp(eta)
+        z = eta + (y - mu) / mu
+        information = (x * mu[:, None]).T @ x
+        coef = np.linalg.solve(information, x.T @ (mu * z))
+        eta = x @ coef
+        mu = np.exp(eta)
+        previous, deviance = deviance, 2 * np.sum(np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / mu), 0) - (y - mu))
+        if abs(deviance - previous) <= tol * (abs(deviance) + tol):
+            break
+    dispersion = float(np.sum((y - mu) ** 2 / mu) / (len(y) - x.shape[1]))
+    cov = dispersion * np.linalg.inv((x * mu[:, None]).T @ x)
+    return coef, cov, dispersion, mu
 
 
 def _design(n_c: int, active: np.ndarray, ahead: np.ndarray, origin_month: pd.Timestamp,

@@ -152,16 +152,21 @@ def _regional_shift(draws: np.ndarray, regional: np.ndarray, conc: np.ndarray,
 def _moves(rng: np.random.Generator, rates: ChainRates, paths: int) -> np.ndarray:
     """Dirichlet draws of each row of move probabilities; the regional shift scales the chance of moving at all."""
     conc = rates.concentration[..., None]
-    gammas = rng.gamma(np.broadcast_to(rates.move * conc, (paths, *rates.move.shape)))
-    total = gammas.sum(axis=-1, keepdims=True)
-    move = np.divide(gammas, total, out=np.broadcast_to(rates.move, gammas.shape).copy(), where=total > 0)
+    # In place throughout: nationally at 500 paths each array of moves is 250 MB.
+    move = rng.gamma(np.broadcast_to(rates.move * conc, (paths, *rates.move.shape)))
+    total = move.sum(axis=-1, keepdims=True)
+    empty = np.broadcast_to(total <= 0, move.shape)
+    np.divide(move, total, out=move, where=~empty)
+    np.copyto(move, np.broadcast_to(rates.move, move.shape), where=empty)
     stay_put = np.eye(len(GROUPS), dtype=bool)[:, None, :]
-    leave = np.where(stay_put, 0.0, move).sum(axis=-1)
+    move *= ~stay_put
+    leave = move.sum(axis=-1)
     regional_leave = np.where(stay_put, 0.0, rates.regional_move).sum(axis=-1)
     shifted = _regional_shift(leave, regional_leave, rates.regional_concentration, rng)
-    scale = np.divide(shifted, leave, out=np.ones_like(leave), where=leave > 0)
-    move = np.where(stay_put, 0.0, move * scale[..., None])
-    return move + stay_put * (1 - move.sum(axis=-1, keepdims=True))
+    move *= np.divide(shifted, leave, out=np.ones_like(leave), where=leave > 0)[..., None]
+    stay = np.einsum("...gag->...ga", move)  # a writable view of the diagonal (staying put), 0 so far
+    stay += 1 - move.sum(axis=-1)
+    return move
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -186,7 +186,9 @@ def renormalise(move: np.ndarray) -> tuple[np.ndarray, int]:
     out = off.sum(axis=-1, keepdims=True)
     over = out > 1
     off = np.where(over, off / np.where(over, out, 1), off)
-    return off + eye * (1 - off.sum(axis=-1, keepdims=True)), int(over.sum())
+    # A row scaled back to outflows of 1 can sum a hair above it: staying must not round below 0, which would
+    # make leaving the cell more likely than certain.
+    return off + eye * np.maximum(1 - off.sum(axis=-1, keepdims=True), 0), int(over.sum())
 
 
 def _shift_foster(flows: np.ndarray, axis_group: int, change: float) -> None:

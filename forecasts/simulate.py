@@ -61,66 +61,90 @@ def simulate(model: FittedModel, horizon: int, paths: int, seed: int,
     entry_mean, entry_mix = draw_entries(model.entries, horizon, paths, rng)
     adjusted = apply(scenario or Scenario(), model.rates.la_codes, chain, entry_mix, model.entries.uasc_share,
                      model.rates.regional_move)
-    exit = adjusted.chain.exit[..., BAND_OF_STATE].reshape(-1)
+    # Rates stay per age band (one row per path, council, group and band) and are looked up for the occupied
+    # cells by row number: expanding them to all 28 age states took four float arrays the size of the state.
+    exit = adjusted.chain.exit.reshape(-1)
     move = adjusted.chain.move  # (path, council, group, band, to group)
-    leave = (1 - np.einsum("pcgag->pcga", move))[..., BAND_OF_STATE].reshape(-1)
-    leave_to = (move * ~np.eye(len(GROUPS), dtype=bool)[:, None, :]).reshape(-1, len(GROUPS))
+    stay = np.einsum("pcgag->pcga", move)  # a view of the diagonal: staying in the group
+    leave = (1 - stay).reshape(-1)
     # The chance of leaving the cell at all (care, or the group), then of that being leaving care.
     out_of_cell = exit + (1 - exit) * leave
     exit_given_out = np.divide(exit, out_of_cell, out=np.zeros_like(exit), where=out_of_cell > 0)
     ageing = adjusted.chain.ageing[..., :TOP_BAND]
+    entry_add, renormalised = adjusted.entry_add, adjusted.renormalised
     entry_total = adjusted.entry_share.sum(axis=(2, 3))  # (path, council): share of the month's entries kept
+    # The draws of moves and of the entry mix become their cumulative distributions in place: nationally at 500
+    # paths they are 250 and 150 MB, and nothing else needs them.
+    stay[...] = 0
+    move_cdf = _row_cdf(move.reshape(-1, len(GROUPS)))
     entry_cdf = _stacked_cdf(adjusted.entry_share.reshape(entry_total.size, -1))
-    count = np.broadcast_to(model.start, (paths, *model.start.shape)).astype(np.int64)
+    del chain, entry_mix, adjusted, move, stay
+    # int32 holds any count of children and halves the memory the month's whole-state passes go through.
+    count = np.array(np.broadcast_to(model.start, (paths, *model.start.shape)), dtype=np.int32, order="C")
     shape = count.shape
+    flat = count.reshape(-1)  # a view: the month's draws update the counts in place
+    # The rate row (path, council, group, band) of every cell, looked up once rather than divided out each month.
+    row_of_cell = (np.arange(np.prod(shape[:3]), dtype=np.int32)[:, None] * len(AGE_BANDS)
+                   + BAND_OF_STATE.astype(np.int32)).reshape(-1)
     out = np.empty((horizon, *shape[:3], len(AGE_BANDS)), np.int32)
     for h in range(horizon):
         # Leaving the cell (care, or the placement group), drawn only for the occupied cells (most are empty);
         # then, for the few who left, whether it was care.
-        cells = np.flatnonzero(count)
-        n = count.reshape(-1)[cells]
-        gone = rng.binomial(n, out_of_cell[cells])
+        cells = np.flatnonzero(flat)
+        n = flat[cells]
+        row = row_of_cell[cells]
+        gone = rng.binomial(n, out_of_cell[row])
         left = np.flatnonzero(gone)
-        movers = gone[left] - rng.binomial(gone[left], exit_given_out[cells[left]])
-        count = _settle(rng, shape, cells, n - gone, cells[left], movers, leave_to)
+        movers = gone[left] - rng.binomial(gone[left], exit_given_out[row[left]])
+        flat[cells] = n - gone
+        _settle(rng, flat, cells[left], movers, row[left], move_cdf, shape)
         # Below 16 a child moves up a band at the measured rate; from 16 every child is a month nearer 18, and
         # those in the last state leave care.
         up = rng.binomial(count[..., :TOP_BAND], ageing)
-        aged = np.concatenate([count[..., :TOP_BAND] - up, up[..., -1:], count[..., TOP_BAND:-1]], axis=-1)
-        aged[..., 1:TOP_BAND] += up[..., :-1]
+        count[..., TOP_BAND + 1:] = count[..., TOP_BAND:-1]
+        count[..., TOP_BAND] = up[..., -1]
+        count[..., :TOP_BAND] -= up
+        count[..., 1:TOP_BAND] += up[..., :-1]
         arrivals = _entrants(rng, entry_mean[:, :, h] * entry_total, model.entries.dispersion)
-        aged += _place(rng, arrivals, entry_cdf).reshape(shape)
-        if adjusted.entry_add.any():
-            aged += rng.poisson(np.broadcast_to(adjusted.entry_add, shape))
-        count = aged
+        owner, state = _categorical(rng, arrivals.reshape(-1), entry_cdf)
+        # Each (path, council) row of the entry mix spans that council's (group, state) cells in `flat`.
+        np.add.at(flat, owner * entry_cdf.shape[1] + state, 1)
+        if entry_add.any():
+            count += rng.poisson(np.broadcast_to(entry_add, shape))
         out[h, ..., :TOP_BAND] = count[..., :TOP_BAND]
         out[h, ..., TOP_BAND] = count[..., TOP_BAND:].sum(axis=-1)
     months = pd.date_range(model.origin_month + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
-    return Simulation(stock=out, months=months, la_codes=model.rates.la_codes, renormalised=adjusted.renormalised)
+    return Simulation(stock=out, months=months, la_codes=model.rates.la_codes, renormalised=renormalised)
 
 
-def _settle(rng: np.random.Generator, shape: tuple[int, ...], cells: np.ndarray, stayed: np.ndarray,
-           moved_from: np.ndarray, movers: np.ndarray, leave_to: np.ndarray) -> np.ndarray:
-    """The new counts: those who stayed where they were, plus every mover sent to another group drawn from
-    their cell's move probabilities (`leave_to` has one row per path, council, group and band)."""
-    settled = np.zeros(int(np.prod(shape)), np.int64)
-    settled[cells] = stayed
-    path_council_group, state = np.divmod(moved_from, shape[3])
-    rows = leave_to[path_council_group * len(AGE_BANDS) + BAND_OF_STATE[state]]
-    owner, to = _categorical(rng, movers, _stacked_cdf(rows))
-    group = path_council_group[owner] % shape[2]
-    np.add.at(settled, moved_from[owner] + (to - group) * shape[3], 1)
-    return settled.reshape(shape)
+def _settle(rng: np.random.Generator, flat: np.ndarray, moved_from: np.ndarray, movers: np.ndarray,
+            row: np.ndarray, move_cdf: np.ndarray, shape: tuple[int, ...]) -> None:
+    """In place: send every mover out of cell `moved_from[i]` of `flat` (a state of `shape`) to another group
+    drawn from its rate row `row[i]` of `move_cdf`, keeping their age state."""
+    n_states = shape[3]
+    group = moved_from // n_states % shape[2]
+    owner = np.repeat(np.arange(movers.size), movers)
+    # A few hundred thousand movers a month nationally, each choosing among nine groups: comparing with their
+    # own row's cumulative probabilities beats a search through every row's.
+    to = np.minimum((move_cdf[row[owner]] <= rng.random(owner.size)[:, None]).sum(axis=1), len(GROUPS) - 1)
+    np.add.at(flat, moved_from[owner] + (to - group[owner]) * n_states, 1)
 
 
-def _stacked_cdf(shares: np.ndarray) -> np.ndarray:
-    """Cumulative shares of each row (rows need not sum to 1), laid end to end on one sorted axis: row i spans
-    [i, i + 1], so a single searchsorted draws a category for individuals of every row."""
-    cdf = np.cumsum(shares, axis=1)
+def _row_cdf(shares: np.ndarray) -> np.ndarray:
+    """In place: cumulative shares of each row, scaled to end at exactly 1 (rows need not sum to 1; an empty row
+    is all 0, then 1 at the end)."""
+    cdf = np.cumsum(shares, axis=1, out=shares)
     total = cdf[:, -1:].copy()
     total[total <= 0] = 1.0
     cdf /= total
-    cdf[:, -1] = 1.0  # rounding must not leave a gap before the next row
+    cdf[:, -1] = 1.0  # rounding must not leave a gap
+    return cdf
+
+
+def _stacked_cdf(shares: np.ndarray) -> np.ndarray:
+    """In place: cumulative shares of each row (rows need not sum to 1), laid end to end on one sorted axis:
+    row i spans [i, i + 1], so a single searchsorted draws a category for individuals of every row."""
+    cdf = _row_cdf(shares)
     cdf += np.arange(len(shares), dtype=float)[:, None]
     return cdf
 
@@ -147,17 +171,12 @@ def _entrants(rng: np.random.Generator, mean: np.ndarray, dispersion: float) -> 
     return rng.binomial((whole + (rng.random(mean.shape) < trials - whole)).astype(np.int64), keep)
 
 
-def _place(rng: np.random.Generator, arrivals: np.ndarray, stacked: np.ndarray) -> np.ndarray:
-    """Send each entrant to a (group, age state) drawn from their council's entry mix (`stacked`, one row per
-    path and council): counts per (path, council, group, state)."""
-    owner, state = _categorical(rng, arrivals.reshape(-1), stacked)
-    return np.bincount(owner * stacked.shape[1] + state, minlength=stacked.size)
-
-
 def demand_table(sim: Simulation) -> pd.DataFrame:
     """The Demand table: per council x group x age band x month, the mean and p10 / p50 / p90 of the stock."""
     stock = sim.stock
-    q = np.quantile(stock, QUANTILES, axis=1)  # (quantile, month, council, group, band)
+    # Month by month: np.quantile sorts a float copy of its input, which for all months at once was 8 bytes for
+    # every path x month x cell (0.7 GB at 500 paths nationally).
+    q = np.stack([np.quantile(month, QUANTILES, axis=0) for month in stock], axis=1)  # (quantile, month, ...)
     mean = stock.mean(axis=1)
     h, c, g, a = np.indices(mean.shape).reshape(4, -1)
     return pd.DataFrame({

@@ -93,6 +93,28 @@ def test_entry_trend_level_and_seasonality_are_recovered(history):
     assert model.mean(np.array([0]))[0, :, 0] == pytest.approx(np.full(n_c, level), rel=0.12)
 
 
+def test_entries_fit_agrees_with_statsmodels_glm(history):
+    """The entries model's own IRLS gives statsmodels' quasi-Poisson GLM: coefficients, covariance, dispersion,
+    from a cold start and from a neighbouring origin's fit."""
+    import statsmodels.api as sm
+
+    from forecasts.entries import _design
+
+    params = ForecastParams()
+    origin = len(history.months) - 1
+    counts = history.entries[:, origin - params.entry_months + 1:origin + 1].sum(axis=(2, 3, 4)).astype(float)
+    active = counts.sum(axis=1) > 0
+    x = _design(len(history.la_codes), active, np.arange(-params.entry_months + 1, 1), history.months[origin],
+                True)[active].reshape(-1, 2 * active.sum() + 11)
+    glm = sm.GLM(counts[active].reshape(-1), x, family=sm.families.Poisson()).fit(scale="X2")
+    cold = fit_entries(history, origin, params)
+    warm = fit_entries(history, origin, params, previous=fit_entries(history, origin - 1, params))
+    for model in (cold, warm):
+        assert np.allclose(model.coef, glm.params, rtol=0, atol=1e-8)
+        assert np.allclose(model.cov, glm.cov_params(), rtol=1e-6, atol=0)
+        assert model.dispersion == pytest.approx(glm.scale, rel=1e-8)
+
+
 def test_intervals_reach_their_nominal_coverage(history):
     """Over rolling origins, actual stocks per council x group fall inside p10-p90 about 80% of the time."""
     params = ForecastParams(backtest=BacktestParams(origins=12, origin_step=2, paths=200, models=("markov",)))
