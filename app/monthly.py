@@ -47,7 +47,7 @@ MONTHLY_BACKTEST = {"origins": 12, "models": ("markov", "seasonal_naive")}
 
 # The strategy is re-planned every month, so each of its two solves gets a few seconds (a plan within a fraction of
 # a percent of the best) rather than `rcc strategy`'s ten.
-MONTHLY_STRATEGY = {"time_limit_s": 4.0}
+MONTHLY_STRATEGY = {"time_limit_s": 3.0}
 
 
 def monthly_forecast_defaults(params: ForecastParams) -> ForecastParams:

@@ -201,5 +201,6 @@ def path_table(sim: Simulation, paths: int | None = None) -> pd.DataFrame:
     stock = sim.stock[:, :paths].sum(axis=4)  # (month, path, council, group)
     h, p, c, g = np.indices(stock.shape).reshape(4, -1)
     return pd.DataFrame({"path": p, "la_code": np.asarray(sim.la_codes, dtype=object)[c],
-                         "group": np.asarray(GROUPS, dtype=object)[g], "month": sim.months[h].strftime("%Y-%m-%d"),
+                         "group": np.asarray(GROUPS, dtype=object)[g],
+                         "month": np.asarray(sim.months.strftime("%Y-%m-%d"), dtype=object)[h],  # each month once
                          "children": stock.reshape(-1)})
