@@ -1,4 +1,4 @@
-"""One function per job, no UI: the CLI (and later the dashboard and the monthly batch) only call these."""
+"""One function per job, no UI: the CLI, the monthly batch and the dashboard only call these."""
 
 from __future__ import annotations
 
