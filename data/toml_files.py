@@ -38,3 +38,17 @@ def refuse_unknown(cls, values: dict, prefix: str = "") -> None:
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(prefix + u for u in unknown)}; "
                          f"known: {', '.join(prefix + k for k in sorted(known))}")
+
+
+def build_parameters(cls: type[T], values: dict, sections: dict[str, type] | None = None) -> T:
+    """A parameters dataclass from a TOML table: unknown keys refused, naming the known ones; each nested
+    [section] in `sections` built as its own dataclass, its keys checked the same way."""
+    values = dict(values)
+    refuse_unknown(cls, values)
+    for name, section in (sections or {}).items():
+        if name in values:
+            if not isinstance(values[name], dict):
+                raise ValueError(f"[{name}] must be a table of parameters")
+            refuse_unknown(section, values[name], f"{name}.")
+            values[name] = section(**values[name])
+    return cls(**values)

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.toml_files import check_parameters, load_toml, refuse_unknown
+from data.toml_files import build_parameters, check_parameters, load_toml
 from forecasts.groups import GROUPS
 
 DEFAULTS_FILE = Path(__file__).with_name("forecast.toml")
@@ -116,15 +116,7 @@ class ForecastParams:
 
     @classmethod
     def from_dict(cls, values: dict) -> ForecastParams:
-        values = dict(values)
-        refuse_unknown(cls, values, "")
-        if "backtest" in values:
-            refuse_unknown(BacktestParams, values["backtest"], "backtest.")
-            values["backtest"] = BacktestParams(**values["backtest"])
-        if "costs" in values:
-            refuse_unknown(CostParams, values["costs"], "costs.")
-            values["costs"] = CostParams(**values["costs"])
-        return cls(**values)
+        return build_parameters(cls, values, {"backtest": BacktestParams, "costs": CostParams})
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.toml_files import load_toml
+from data.toml_files import build_parameters, load_toml
 
 DEFAULTS_FILE = Path(__file__).with_name("match.toml")
 SOLVERS = ("fast", "pyomo", "scip", "highs", "cp-sat")  # see optimiser/solvers.py
@@ -76,11 +76,7 @@ class MatchParams:
 
     @classmethod
     def from_dict(cls, values: dict) -> MatchParams:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**values)
+        return build_parameters(cls, values)
 
     def grade_cost(self, grade: str) -> float:
         return getattr(self, f"{grade}_cost")

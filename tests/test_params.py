@@ -36,3 +36,16 @@ def test_a_file_that_is_not_toml_names_the_file(tmp_path):
     path.write_text("cost_per_km = = 3\n")
     with pytest.raises(ValueError, match="broken.toml: not valid TOML"):
         MatchParams.from_toml(path)
+
+
+def test_nested_sections_are_checked_like_the_top_level():
+    """Every parameters class builds through one builder: a typo inside a section is named with its section, and a
+    section that is not a table is refused."""
+    from forecasts.params import ForecastParams
+    from optimiser.flags import FlagParams
+
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) backtest\.orgins; known: backtest\.horizons"):
+        ForecastParams.from_dict({"backtest": {"orgins": 3}})
+    with pytest.raises(ValueError, match=r"\[stress\] must be a table of parameters"):
+        FlagParams.from_dict({"stress": 3})
+    assert FlagParams.from_dict({"stress": {"run": False}}).stress.run is False

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.toml_files import check_parameters, load_toml
+from data.toml_files import build_parameters, check_parameters, load_toml
 
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "flags.toml"
 SETTING_TYPES_FOR_SECURE = ("secure_childrens_home", "childrens_home", "residential_special_school")
@@ -142,20 +142,7 @@ class FlagParams:
 
     @classmethod
     def from_dict(cls, values: dict) -> FlagParams:
-        unknown = sorted(set(values) - set(SECTIONS))
-        if unknown:
-            raise ValueError(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
-        sections = {}
-        for name, section in values.items():
-            known = {f.name for f in dataclasses.fields(SECTIONS[name])}
-            if not isinstance(section, dict):
-                raise ValueError(f"[{name}] must be a table of parameters")
-            bad = sorted(set(section) - known)
-            if bad:
-                raise ValueError(f"unknown parameter(s) {', '.join(f'{name}.{b}' for b in bad)}; "
-                                 f"known: {', '.join(f'{name}.{k}' for k in sorted(known))}")
-            sections[name] = SECTIONS[name](**section)
-        return cls(**sections)
+        return build_parameters(cls, values, SECTIONS)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

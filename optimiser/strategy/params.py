@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.schema import STRATEGY_GROUPS
-from data.toml_files import check_parameters, load_toml, refuse_unknown
+from data.toml_files import build_parameters, check_parameters, load_toml
 
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "strategy.toml"
 WEEKS_PER_QUARTER = 365.25 / 7 / 4
@@ -138,14 +138,7 @@ class StrategyParams:
 
     @classmethod
     def from_dict(cls, values: dict) -> StrategyParams:
-        values = dict(values)
-        refuse_unknown(cls, values, "")
-        if "options" in values:
-            if not isinstance(values["options"], dict):
-                raise ValueError("[options] must be a table of parameters")
-            refuse_unknown(OptionDefaults, values["options"], "options.")
-            values["options"] = OptionDefaults(**values["options"])
-        return cls(**values)
+        return build_parameters(cls, values, {"options": OptionDefaults})
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
