@@ -27,7 +27,7 @@ from typing import Callable
 import pandas as pd
 
 from app.pipeline import run_backtest, run_flags, run_forecast, run_match, run_strategy
-from app.store import RunStore
+from app.store import RESULT_TABLES, RunStore
 from data.load import load_region
 from data.region import Region
 from data.toml_files import load_toml
@@ -116,7 +116,6 @@ class MonthlyRun:
     store_path: Path
     summary: dict
     timings: dict[str, float]
-    log_path: Path | None = None
 
 
 class MonthError(ValueError):
@@ -197,39 +196,33 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
         tables = {"validation": region.issues}
         with stage("forecast"):
             forecast = run_forecast(region, staging, params.horizon_months, params.forecast, progress=progress)
-            tables |= {"forecast": forecast.forecast.demand, "forecast_costs": forecast.forecast.costs,
-                       "history_stocks": pd.read_csv(forecast.outputs["stocks"])}
+            tables |= _stored(forecast.outputs)
         if params.backtest:
             with stage("backtest"):
                 backtest = run_backtest(region, staging, params.forecast, progress=progress)
-                tables["backtest"] = backtest.backtest.table
+                tables |= _stored(backtest.outputs)
         with stage("match"):
             # the month's forecast holds places back for the emergencies it expects before the next run
             match = run_match(region, staging, params.match, progress=progress, run_date=as_of,
                               demand=forecast.forecast.demand)
-            tables |= {name: pd.read_csv(match.outputs[key]) for name, key in (
-                ("allocations", "allocations"), ("explanations", "explanations"), ("gap", "gap"),
-                ("baseline_allocations", "baseline"))}
-            tables["comparison"] = match.comparison.rename_axis("measure").reset_index()
-            if "held_back" in match.outputs:
-                tables["held_back"] = pd.read_csv(match.outputs["held_back"])
+            tables |= _stored(match.outputs)
         with stage("flags"):
             flags = run_flags(region, staging, params.flags, params.match, run_date=as_of, progress=progress,
                               match_run=match)
-            tables |= {path.stem: pd.read_csv(path) for path in flags.outputs.values() if path.suffix == ".csv"}
+            tables |= _stored(flags.outputs)
         strategy = None
         if params.strategy_plan:
             with stage("strategy"):
                 strategy = run_strategy(region, staging, params.strategy, params.forecast, progress=progress,
                                         forecast=forecast.forecast, match_run=match, run_date=as_of,
                                         flags_table=flags.flags.table)
-                tables |= {path.stem: pd.read_csv(path) for path in strategy.outputs.values() if path.suffix == ".csv"}
+                tables |= _stored(strategy.outputs)
         summary = monthly_summary(month, run_id, forecast, match, flags, backtest if params.backtest else None,
-                                  strategy)
+                                  strategy) | {"as_of": as_of.isoformat()}
         record = {"run_id": run_id, "month": month, "region": region_name, "source": region.source,
                   "input_hash": region.input_hash, "params_hash": params.digest(), "code_version": _code_version(),
                   "started_at": started.replace(tzinfo=None), "status": "ok", "summary": summary,
-                  "parameters": params.to_dict(), "as_of": as_of.isoformat()}
+                  "parameters": params.to_dict()}
         with stage("store"):
             record["finished_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
             record["stages"] = dict(timings)
@@ -239,7 +232,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
                 with RunStore(store_path) as store:
                     # The folder is swapped inside the transaction, just before the commit: a failure or a kill
                     # up to the commit leaves the store as it was (the next run of the month redoes it).
-                    store.write_run({k: v for k, v in record.items() if k != "as_of"}, tables, progress,
+                    store.write_run(record, tables, progress,
                                     before_commit=swap.swap)
             except BaseException:
                 swap.undo()
@@ -294,6 +287,12 @@ class _Stage:
         self.timings[f"{self.name}_s"] = seconds
         self.on_stage(self.name, "failed" if kind else "done", seconds)
         return False
+
+
+def _stored(outputs: dict[str, Path]) -> dict[str, pd.DataFrame]:
+    """The job's CSV outputs that the run store keeps, by file stem, exactly as the month's folder has them."""
+    return {path.stem: pd.read_csv(path) for path in outputs.values()
+            if path.suffix == ".csv" and path.stem in RESULT_TABLES}
 
 
 def _load(path: Path, progress) -> Region:
