@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import time
 from datetime import date
 
 import numpy as np
@@ -344,3 +346,65 @@ def test_lazy_conflicts_keep_two_younger_only_children_apart(tmp_path, monkeypat
                          referrals=referral_rows({"age": 14, "cared_alongside": "younger_only"},
                                                  {"age": 14, "cared_alongside": "younger_only"}))
     assert sorted(match_region(region).allocations["setting_id"]) == ["S1", "S2"]
+
+
+
+def test_lp_by_pricing_reaches_the_full_lps_value(tmp_path, monkeypatch):
+    """Column generation from one pair per unit, one entering pair per unit per round, ends at the value of the
+    LP over every pair, and does have to bring pairs in to get there."""
+    import highspy
+
+    from optimiser import solvers
+
+    monkeypatch.setattr(solvers, "LP_SEED_PAIRS_PER_UNIT", 1)
+    monkeypatch.setattr(solvers, "LP_ENTERING_PER_UNIT", 1)
+    rounds = {"added": 0}
+    add_cols = highspy.Highs.addCols
+
+    def counting_add_cols(self, *args):
+        rounds["added"] += 1
+        return add_cols(self, *args)
+
+    monkeypatch.setattr(highspy.Highs, "addCols", counting_add_cols)
+    params = MatchParams(cost_per_km=40.0)
+    for seed in range(12):
+        region = make_region(tmp_path / f"r{seed}", **random_instance(seed))
+        candidates = build_candidates(region, params, run_date=RUN_DATE)
+        if candidates.pairs.empty:
+            continue
+        relaxed = solvers.ModelArrays.build(dataclasses.replace(candidates, conflicts=candidates.conflicts.iloc[:0]))
+        full = solvers._highs(relaxed, params, integer=False)
+        full.run()
+        seed_none = np.zeros(len(relaxed.c), dtype=bool)
+        x, reduced_cost, value = solvers._lp_by_pricing(relaxed, candidates, seed_none, params, time.perf_counter())
+        assert value == pytest.approx(full.getInfo().objective_function_value, rel=1e-9, abs=1e-6), seed
+        assert relaxed.feasible(x) and relaxed.objective(x) == pytest.approx(value, rel=1e-9, abs=1e-6)
+        assert (reduced_cost[x < 1e-9] >= -1e-6).all()  # no pair left at zero could still improve the LP
+    assert rounds["added"] >= 1
+
+
+def test_a_core_grown_from_nothing_reaches_the_optimum(tmp_path, monkeypatch):
+    """From the worst start (nobody placed) and an empty core, the core must grow to the pairs that could still
+    improve the answer, and the fast path still reaches the brute-force optimum with a verified allocation."""
+    from optimiser import solvers
+
+    monkeypatch.setattr(solvers, "_initial_core", lambda candidates, *rest: np.zeros(len(candidates.pairs), bool))
+    monkeypatch.setattr(solvers, "repair", lambda candidates, fractions: np.zeros(len(candidates.pairs)))
+    solves, core_solve = {"n": 0}, solvers._solve_with_lazy_conflicts
+
+    def counting_core_solve(*args):
+        solves["n"] += 1
+        return core_solve(*args)
+
+    monkeypatch.setattr(solvers, "_solve_with_lazy_conflicts", counting_core_solve)
+    params = MatchParams(cost_per_km=40.0)
+    grown = 0
+    for seed in range(12):
+        region = make_region(tmp_path / f"r{seed}", **random_instance(seed))
+        expected, _ = brute_force_optimum(region, params)
+        before = solves["n"]
+        result = match_region(region, params, run_date=RUN_DATE)
+        grown += solves["n"] - before >= 2
+        assert result.status == "optimal" and result.objective == pytest.approx(expected, rel=1e-7), seed
+        assert verify_allocation(region, result.allocations, params).empty
+    assert grown >= 5  # the empty core had to grow wherever anyone could be placed
