@@ -304,6 +304,7 @@ def test_siblings_competing_for_one_home_share_one_reason(tmp_path):
 @pytest.mark.parametrize("seed", range(12))
 def test_fast_path_pieces_relax_and_repair_soundly(seed, tmp_path):
     """The flow relaxation never costs more than the MIP optimum, and its repair is a feasible allocation."""
+    from optimiser import solvers
     from optimiser.solvers import ModelArrays, flow_relaxation, repair
 
     region = make_region(tmp_path / "region", **random_instance(seed))
@@ -314,6 +315,7 @@ def test_fast_path_pieces_relax_and_repair_soundly(seed, tmp_path):
     repaired = repair(candidates, flows / candidates.pairs["size"].to_numpy())
     optimum = match_region(region, MatchParams(solver="scip"), run_date=RUN_DATE).objective
     assert relaxed <= optimum + 1e-6
+    assert solvers._flow_bound(candidates, arrays, flows) <= relaxed  # the bound the fast path reports
     assert arrays.feasible(repaired) and arrays.objective(repaired) >= optimum - 1e-6
 
 

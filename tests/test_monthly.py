@@ -69,7 +69,8 @@ def test_a_run_stores_every_table_and_publishes_the_same_rows(month_a):
     with RunStore(run.store_path, read_only=True) as store:
         assert list(store.runs()["run_id"]) == [run.run_id]
         assert {"validation", "forecast", "history_stocks", "backtest", "allocations", "explanations", "gap",
-                "comparison", "flags", "margins", "fees", "stress_test"} <= set(store.tables(run.run_id))
+                "comparison", "held_back", "flags", "margins", "fees", "stress_test", "strategy_actions",
+                "strategy_balance", "strategy_risk"} <= set(store.tables(run.run_id))
         stored = store.table(run.run_id, "allocations")
         record = store.run(run.run_id)
     published = pd.read_csv(run.out_dir / "allocations.csv")

@@ -66,13 +66,16 @@ def test_cli_writes_every_output_and_a_run_record(run, capsys):
 
 
 def test_workbook_has_its_sheets_frozen_headers_units_and_native_charts(run):
-    """strategy.xlsx opens with the agreed sheets, every sheet's header frozen, units in the headings, and native
+    """strategy.xlsx opens with the agreed sheets, every sheet's header frozen and printed one page wide, units in the headings, and native
     Excel charts (chart parts in the file, drawn on the Summary, Demand vs supply, Gaps and Actions sheets)."""
     _, out = run
     book = load_workbook(out / "strategy.xlsx")
     assert book.sheetnames == SHEETS
     for sheet in book.worksheets:
         assert sheet.freeze_panes not in (None, "A1"), sheet.title
+        # printed for a board pack: landscape, fitted to the page width (1, the default) and any height (0)
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToHeight == 0, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
     headings = [c.value for c in book["Demand vs supply"][1]]
     assert "demand, mean (children)" in headings and "commissioned by the plan (places)" in headings
     actions = [c.value for c in book["Actions"][1]]
