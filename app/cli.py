@@ -485,13 +485,16 @@ def cmd_monthly(args) -> int:
 
 
 def monthly_summary_text(run, log_path: Path) -> str:
+    from app.monthly import BESIDE_STAGES
+
     s = run.summary
     m = s["match"]
     lines = [f"Monthly run {run.month}: run {run.run_id}"
              + (" (reused: the same inputs and parameters were already run)" if run.reused
                 else f" ({run.timings['total_s']:.1f} s)")]
     if not run.reused:
-        lines.append("  stages  " + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in run.timings.items() if k != "total_s"))
+        lines.append("  stages  " + ", ".join(f"{k[:-2]} {v:.1f} s" + (" (beside)" if k[:-2] in BESIDE_STAGES else "")
+                                          for k, v in run.timings.items() if k != "total_s"))
     f12 = s["forecast_12_months"]
     lines += [f"  children in care     {s['children_in_care']:,}; in 12 months {f12['mean']:,.0f} expected "
               f"(p10-p90 {f12['p10']:,.0f}-{f12['p90']:,.0f})"]

@@ -2,7 +2,9 @@
 
 Stages: validate -> forecast -> backtest -> match (with step-down referrals and the baseline comparison) -> flags
 (the match's allocations are the step-down proposals, so the region is not solved twice) -> strategy (on the
-month's forecast paths, the match's gap and the flags) -> store.
+month's forecast paths, the match's gap and the flags) -> store. The backtest and the flags need nothing the
+stages after them wait for at once, so they run in a second process (app/beside.py) while the main line goes on:
+the backtest beside the forecast and the match, the flags beside the strategy's plan.
 
 Nothing is half-written. The jobs write into a staging folder; the store takes the run in one transaction, and
 the staging folder becomes OUT/<month>/ just before that transaction commits (the previous folder is put back if
@@ -26,6 +28,7 @@ from typing import Callable
 
 import pandas as pd
 
+from app.beside import Beside
 from app.pipeline import run_backtest, run_flags, run_forecast, run_match, run_strategy
 from app.store import RESULT_TABLES, RunStore
 from data.load import load_region
@@ -37,6 +40,7 @@ from optimiser.params import MatchParams
 from optimiser.strategy import StrategyParams
 
 STAGES = ("validate", "forecast", "backtest", "match", "flags", "strategy", "store")
+BESIDE_STAGES = ("backtest", "flags")  # run in the second process, overlapping the others
 RUN_RECORD = "monthly_run.json"
 
 
@@ -166,7 +170,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
     params = params or MonthlyParams()
     out_dir = Path(out_dir)
     store_path = Path(store_path) if store_path else out_dir / "runs.duckdb"
-    started = datetime.now(timezone.utc)
+    started, clock = datetime.now(timezone.utc), time.perf_counter()
     timings: dict[str, float] = {}
 
     def stage(name: str):
@@ -194,31 +198,36 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
     staging.mkdir(parents=True)
     try:
         tables = {"validation": region.issues}
-        with stage("forecast"):
-            forecast = run_forecast(region, staging, params.horizon_months, params.forecast, progress=progress)
-            tables |= _stored(forecast.outputs)
-        if params.backtest:
-            with stage("backtest"):
-                backtest = run_backtest(region, staging, params.forecast, progress=progress)
-                tables |= _stored(backtest.outputs)
-        with stage("match"):
-            # the month's forecast holds places back for the emergencies it expects before the next run
-            match = run_match(region, staging, params.match, progress=progress, run_date=as_of,
-                              demand=forecast.forecast.demand)
-            tables |= _stored(match.outputs)
-        with stage("flags"):
-            flags = run_flags(region, staging, params.flags, params.match, run_date=as_of, progress=progress,
-                              match_run=match)
-            tables |= _stored(flags.outputs)
-        strategy = None
-        if params.strategy_plan:
-            with stage("strategy"):
-                strategy = run_strategy(region, staging, params.strategy, params.forecast, progress=progress,
-                                        forecast=forecast.forecast, match_run=match, run_date=as_of,
-                                        flags_table=flags.flags.table)
-                tables |= _stored(strategy.outputs)
-        summary = monthly_summary(month, run_id, forecast, match, flags, backtest if params.backtest else None,
-                                  strategy) | {"as_of": as_of.isoformat()}
+        # The backtest and the flags run in a second process beside the main line (forecast, match, strategy);
+        # each is collected before the stage that needs it.
+        with Beside() as side:
+            beside = _BesideStages(side, timings, on_stage, progress)
+            if params.backtest:
+                beside.start("backtest", run_backtest, region, staging, params.forecast, processes=1)
+            with stage("forecast"):
+                forecast = run_forecast(region, staging, params.horizon_months, params.forecast, progress=progress)
+                tables |= _stored(forecast.outputs)
+            with stage("match"):
+                # the month's forecast holds places back for the emergencies it expects before the next run
+                match = run_match(region, staging, params.match, progress=progress, run_date=as_of,
+                                  demand=forecast.forecast.demand)
+                tables |= _stored(match.outputs)
+            backtest = beside.finish("backtest") if params.backtest else None
+            beside.start("flags", run_flags, region, staging, params.flags, params.match, run_date=as_of,
+                         match_run=match)
+            strategy = None
+            if params.strategy_plan:
+                with stage("strategy"):
+                    strategy = run_strategy(region, staging, params.strategy, params.forecast, progress=progress,
+                                            forecast=forecast.forecast, match_run=match, run_date=as_of,
+                                            flags_table=lambda: beside.finish("flags").flags.table)
+                    tables |= _stored(strategy.outputs)
+            flags = beside.finish("flags")
+            for run in (backtest, flags):
+                if run is not None:
+                    tables |= _stored(run.outputs)
+        summary = monthly_summary(month, run_id, forecast, match, flags, backtest, strategy) | {
+            "as_of": as_of.isoformat()}
         record = {"run_id": run_id, "month": month, "region": region_name, "source": region.source,
                   "input_hash": region.input_hash, "params_hash": params.digest(), "code_version": _code_version(),
                   "started_at": started.replace(tzinfo=None), "status": "ok", "summary": summary,
@@ -239,9 +248,10 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
                 raise
             swap.discard_previous()
     except BaseException:
+        # after the worker beside has been stopped (leaving the `with`), so nothing writes into staging any more
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    timings["total_s"] = round(sum(timings.values()), 3)
+    timings["total_s"] = round(time.perf_counter() - clock, 3)  # wall clock: stages beside overlap others
     return MonthlyRun(run_id=run_id, month=month, reused=False, out_dir=month_dir, store_path=store_path,
                       summary=summary, timings=timings)
 
@@ -287,6 +297,39 @@ class _Stage:
         self.timings[f"{self.name}_s"] = seconds
         self.on_stage(self.name, "failed" if kind else "done", seconds)
         return False
+
+
+class _BesideStages:
+    """Stages run by the worker beside the main line: announced when started, timed by the worker, collected once."""
+
+    def __init__(self, side: Beside, timings: dict, on_stage, progress):
+        self.side, self.timings, self.on_stage, self.progress = side, timings, on_stage, progress
+        self.running: str | None = None
+        self.results: dict[str, object] = {}
+
+    def start(self, name: str, job: Callable, *args, **kwargs) -> None:
+        self.on_stage(name, "started", 0.0)
+        self.progress(f"{name.capitalize()}: running beside the other stages, in a second process")
+        self.running = name
+        try:
+            self.side.start(job, *args, **kwargs)
+        except BaseException:
+            self.on_stage(name, "failed", 0.0)
+            raise
+
+    def finish(self, name: str):
+        if name not in self.results:
+            assert self.running == name, f"{name} was not started beside the main line"
+            self.running = None
+            try:
+                value, seconds = self.side.result()
+            except BaseException:
+                self.on_stage(name, "failed", 0.0)
+                raise
+            self.timings[f"{name}_s"] = round(seconds, 3)
+            self.on_stage(name, "done", round(seconds, 3))
+            self.results[name] = value
+        return self.results[name]
 
 
 def _stored(outputs: dict[str, Path]) -> dict[str, pd.DataFrame]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -210,14 +211,15 @@ class BacktestRun:
 
 
 def run_backtest(source: Path | Region, out_dir: Path, params: ForecastParams | None = None,
-                 progress=lambda message: None) -> BacktestRun:
+                 progress=lambda message: None, processes: int | None = None) -> BacktestRun:
     """Rolling-origin backtest of the chain and the baselines: write backtest.csv (la_code, group, horizon, model,
-    mase, bias, coverage_80), backtest_forecasts.csv (every forecast scored) and backtest_run.json."""
+    mase, bias, coverage_80), backtest_forecasts.csv (every forecast scored) and backtest_run.json. The chain's
+    origins are shared among `processes` (default: every core this process may use)."""
     params = params or ForecastParams()
     started = datetime.now(timezone.utc)
     region = _loaded(source, progress)
     clock = time.perf_counter()
-    result, preparation = backtest_region(region, params, progress)
+    result, preparation = backtest_region(region, params, progress, processes)
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {"backtest": out_dir / "backtest.csv", "forecasts": out_dir / "backtest_forecasts.csv",
                "run": out_dir / "backtest_run.json"}
@@ -401,7 +403,7 @@ def run_strategy(source: Path | Region, out_dir: Path, params: StrategyParams | 
                  forecast_params: ForecastParams | None = None, progress=lambda message: None,
                  forecast: Forecast | None = None, match_run: MatchRun | None = None,
                  gap: pd.DataFrame | None = None, run_date: date | None = None,
-                 flags_table: pd.DataFrame | None = None) -> StrategyRun:
+                 flags_table: pd.DataFrame | Callable[[], pd.DataFrame] | None = None) -> StrategyRun:
     """Plan commissioning under forecast uncertainty: forecast (or take a forecast), take the starting gap (the
     current match's unless `gap` is given), solve the quantile and two-stage plans, compare them with doing
     nothing, find the providers to renegotiate with, and write strategy.xlsx, strategy.html, the plan's tables
@@ -430,7 +432,9 @@ def run_strategy(source: Path | Region, out_dir: Path, params: StrategyParams | 
     strategy = plan_strategy(region, gap, params, paths=paths, demand=forecast.demand, current=current,
                              progress=progress)
     progress("Market flags: providers to renegotiate with")
-    if flags_table is None:  # the monthly batch has them already; alone, the flags without the matcher suffice
+    if callable(flags_table):  # the monthly batch finds them beside the plan: wait for them only now
+        flags_table = flags_table()
+    if flags_table is None:  # alone, the flags without the matcher suffice
         quiet = FlagParams()
         quiet = dataclasses.replace(quiet, stress=dataclasses.replace(quiet.stress, run=False),
                                     unlawful=dataclasses.replace(quiet.unlawful, propose_alternatives=False))

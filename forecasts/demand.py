@@ -82,7 +82,8 @@ def forecast(region: Region, params: ForecastParams, horizon: int, scenario: Sce
 
 
 def backtest_region(region: Region, params: ForecastParams,
-                    progress: Callable[[str], None] = lambda message: None) -> tuple[Backtest, Preparation]:
+                    progress: Callable[[str], None] = lambda message: None,
+                    processes: int | None = None) -> tuple[Backtest, Preparation]:
     progress("Preparing the SSDA903 history")
     preparation, months = prepared_history(region, params)
-    return backtest(months, params, population(region), progress), preparation
+    return backtest(months, params, population(region), progress, processes), preparation

@@ -1,4 +1,4 @@
-"""The strategic commissioning model, written in Pyomo and solved by HiGHS.
+"""The strategic commissioning model, written in Pyomo and solved by HiGHS (optimiser/pyomo_highs.py).
 
 Over quarters t of the horizon, for every council x kind of home (a cell) and demand row i = (cell, t):
 
@@ -30,9 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.contrib.appsi.base import TerminationCondition
-from pyomo.contrib.appsi.solvers import Highs as AppsiHighs
-
+from optimiser.pyomo_highs import solve_with_highs
 from optimiser.solvers import _gap
 from optimiser.strategy.params import WEEKS_PER_QUARTER, StrategyParams
 
@@ -200,29 +198,21 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
         + pyo.quicksum(base_cost[i] * m.b[k, i] + spot_cost[i] * m.p[k, i] + short_cost[i] * m.u[k, i]
                        for k in m.F for i in m.I)))
 
-    solver = AppsiHighs()
     if start is not None:
         _set_start(m, start)
-        solver.config.warmstart = True
-    solver.config.time_limit = params.time_limit_s
-    solver.config.mip_gap = params.relative_gap
-    solver.config.load_solution = False
-    solver.config.stream_solver = False
-    result = solver.solve(m)
+    result = solve_with_highs(m, params.time_limit_s, params.relative_gap, warm_start=start is not None)
     runtime = time.perf_counter() - started
-    if result.best_feasible_objective is None:
+    if result.status == "failed":
         return Solution(name, np.zeros(len(decisions)), _step_downs(keys, np.zeros(len(keys))), np.zeros(n_rows),
-                        "failed", np.nan, np.nan, np.nan, runtime,
-                        f"HiGHS via Pyomo stopped with {result.termination_condition}")
-    result.solution_loader.load_vars()
+                        "failed", np.nan, np.nan, np.nan, runtime, f"HiGHS stopped with {result.message}")
     units = np.round(np.array([pyo.value(m.x[j]) for j in m.J], dtype=float))
     z = np.array([pyo.value(m.z[n]) for n in m.K], dtype=float)
     slack = np.array([pyo.value(m.slack[i]) for i in m.I], dtype=float)
-    objective, bound = result.best_feasible_objective, result.best_objective_bound
-    optimal = result.termination_condition == TerminationCondition.optimal
-    message = "" if optimal else (f"stopped at the {params.time_limit_s:g} s time limit with the best plan found; "
-                                  f"it is within {_gap(objective, bound):.2%} of the best possible")
-    return Solution(name, units, _step_downs(keys, z), slack, "optimal" if optimal else "feasible", objective, bound,
+    objective, bound = result.objective, result.bound
+    message = "" if result.status == "optimal" else (
+        f"stopped at the {params.time_limit_s:g} s time limit with the best plan found; it is within "
+        f"{_gap(objective, bound):.2%} of the best possible")
+    return Solution(name, units, _step_downs(keys, z), slack, result.status, objective, bound,
                     _gap(objective, bound), runtime, message)
 
 

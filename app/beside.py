@@ -1,0 +1,117 @@
+"""A worker process that runs one stage at a time beside the monthly batch's main line, so both cores work.
+
+The worker is a fresh interpreter (spawned, not forked): a fork copies the parent's memory but not its threads,
+and HiGHS keeps a pool of threads once it has solved anything, so a process forked from one that had solved a
+model (the dashboard, a test session, a second run in one process) spun forever in its first solve. Jobs and their
+results cross by pickle. A job is sent from a thread, so the main line goes on while the worker is still starting
+(its imports take a few seconds) and reading it. One job at a time: the main line collects a job's result before it
+hands over the next, so neither side can block the other on a full pipe.
+
+The worker dies with the batch (Linux's parent-death signal): a batch killed at any moment leaves nothing running
+that could still write into its staging folder.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from typing import Any, Callable
+
+PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
+
+
+class Beside:
+    """Usage: `with Beside() as side: side.start(fn, *args); ...; value, seconds = side.result()`. `fn` must be
+    importable by name (a module-level function), and its arguments and result picklable."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, os.getpid()), daemon=True, name="rcc-beside")
+        self._process.start()
+        child.close()
+        self._sender: threading.Thread | None = None
+        self._send_error: BaseException | None = None
+
+    def start(self, job: Callable, *args: Any, **kwargs: Any) -> None:
+        if self._sender is not None:
+            raise RuntimeError("the worker beside the main line takes one job at a time: collect the last result")
+        self._send_error = None
+        self._sender = threading.Thread(target=self._send, args=((job, args, kwargs),), daemon=True)
+        self._sender.start()
+
+    def _send(self, message: tuple) -> None:
+        try:
+            self._connection.send(message)
+        except BaseException as exc:  # noqa: BLE001 - raised in the main line by result()
+            self._send_error = exc
+
+    def result(self) -> tuple[Any, float]:
+        """The job's return value and the seconds it ran; its exception, raised here, if it failed."""
+        if self._sender is None:
+            raise RuntimeError("no job was started beside the main line")
+        self._sender.join()
+        self._sender = None
+        if self._send_error is not None:
+            raise RuntimeError("the job could not be handed to the worker beside the main line") from self._send_error
+        try:
+            ok, value, seconds, remote_traceback = self._connection.recv()
+        except EOFError:
+            self._process.join(timeout=5)
+            raise RuntimeError("the worker process beside the main line ended without an answer (exit code "
+                               f"{self._process.exitcode})") from None
+        if not ok:
+            raise value from _RemoteTraceback(remote_traceback)
+        return value, seconds
+
+    def close(self) -> None:
+        """Stop the worker, whatever it is doing: on failure the batch's staging folder is about to be deleted."""
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
+            self._connection.close()
+            self._process = None
+
+    def __enter__(self) -> Beside:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _RemoteTraceback(Exception):
+    def __init__(self, text: str):
+        super().__init__(f"\n\nin the worker process beside the main line:\n{text}")
+
+
+def _serve(connection, parent: int) -> None:
+    _die_with_parent(parent)
+    while True:
+        try:
+            job, args, kwargs = connection.recv()
+        except EOFError:  # the batch closed its end: finished
+            return
+        clock = time.perf_counter()
+        try:
+            outcome = (True, job(*args, **kwargs), time.perf_counter() - clock, "")
+        except Exception as exc:  # noqa: BLE001 - handed to the main line, which decides
+            outcome = (False, exc, time.perf_counter() - clock, traceback.format_exc())
+        try:
+            connection.send(outcome)
+        except Exception as exc:  # noqa: BLE001 - a result or exception that cannot be pickled
+            connection.send((False, RuntimeError(f"{type(exc).__name__}: {exc}"), outcome[2], outcome[3]))
+
+
+def _die_with_parent(parent: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError, TypeError):  # not Linux: the worker ends when the batch closes its pipe
+        return
+    if os.getppid() != parent:  # the batch died before the signal was asked for
+        os._exit(1)
