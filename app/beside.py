@@ -1,11 +1,13 @@
 """A worker process that runs one stage at a time beside the monthly batch's main line, so both cores work.
 
-The worker is a fresh interpreter (spawned, not forked): a fork copies the parent's memory but not its threads,
-and HiGHS keeps a pool of threads once it has solved anything, so a process forked from one that had solved a
-model (the dashboard, a test session, a second run in one process) spun forever in its first solve. Jobs and their
-results cross by pickle. A job is sent from a thread, so the main line goes on while the worker is still starting
-(its imports take a few seconds) and reading it. One job at a time: the main line collects a job's result before it
-hands over the next, so neither side can block the other on a full pipe.
+The worker is a fresh interpreter (`python -m app.beside`), not a fork: a fork copies the parent's memory but not
+its threads, and HiGHS keeps a pool of threads once it has solved anything, so a process forked from one that had
+solved a model (the dashboard, a test session, a second run in one process) spun forever in its first solve. Nor is
+it multiprocessing's "spawn", which re-runs the caller's main script in the worker (an analyst's script without an
+`if __name__ == "__main__"` guard would fail). Jobs and their results cross a pipe by pickle. A job is sent from a
+thread, so the main line goes on while the worker is still starting (its imports take a few seconds) and reading
+it. One job at a time: the main line collects a job's result before it hands over the next, so neither side can
+block the other on a full pipe.
 
 The worker dies with the batch (Linux's parent-death signal): a batch killed at any moment leaves nothing running
 that could still write into its staging folder.
@@ -14,12 +16,14 @@ that could still write into its staging folder.
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import traceback
+from multiprocessing.connection import Connection, Pipe
 from typing import Any, Callable
 
 PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
@@ -30,10 +34,12 @@ class Beside:
     importable by name (a module-level function), and its arguments and result picklable."""
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._connection, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, os.getpid()), daemon=True, name="rcc-beside")
-        self._process.start()
+        self._connection, child = Pipe()
+        # the worker imports what this process can: the job's function is pickled by module and name
+        paths = [os.path.abspath(p or os.curdir) for p in sys.path]
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "app.beside", str(child.fileno()), str(os.getpid())],
+            pass_fds=(child.fileno(),), env=os.environ | {"PYTHONPATH": os.pathsep.join(paths)})
         child.close()
         self._sender: threading.Thread | None = None
         self._send_error: BaseException | None = None
@@ -62,9 +68,8 @@ class Beside:
         try:
             ok, value, seconds, remote_traceback = self._connection.recv()
         except EOFError:
-            self._process.join(timeout=5)
             raise RuntimeError("the worker process beside the main line ended without an answer (exit code "
-                               f"{self._process.exitcode})") from None
+                               f"{self._process.wait()})") from None
         if not ok:
             raise value from _RemoteTraceback(remote_traceback)
         return value, seconds
@@ -72,9 +77,8 @@ class Beside:
     def close(self) -> None:
         """Stop the worker, whatever it is doing: on failure the batch's staging folder is about to be deleted."""
         if self._process is not None:
-            if self._process.is_alive():
-                self._process.kill()
-            self._process.join()
+            self._process.kill()  # a no-op on a process that has ended
+            self._process.wait()
             self._connection.close()
             self._process = None
 
@@ -115,3 +119,7 @@ def _die_with_parent(parent: int) -> None:
         return
     if os.getppid() != parent:  # the batch died before the signal was asked for
         os._exit(1)
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
