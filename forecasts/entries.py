@@ -16,6 +16,7 @@ reports, and is left out of the fit itself, which converges far faster without i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,12 @@ class EntryModel:
     mix: np.ndarray  # (council, group, age state): where entrants go, shrunk towards the region's mix
     mix_concentration: np.ndarray  # per council: entrants of evidence after discounting
     uasc_share: np.ndarray  # (council, group, age band): share of entrants there who are unaccompanied
+
+    @cached_property
+    def cov_factor(self) -> np.ndarray:
+        """Cholesky factor of `cov`, as rng.multivariate_normal uses it: factorised once, not for every block of
+        simulated paths."""
+        return np.linalg.cholesky(self.cov)
 
     def mean(self, months_ahead: np.ndarray, coef: np.ndarray | None = None) -> np.ndarray:
         """Expected entries (paths or 1, council, month ahead) for coefficient draws (paths, p) or the estimate."""
@@ -145,7 +152,7 @@ def _mix(history: History, first: int, origin: int, params: ForecastParams):
 
 def draw_entries(model: EntryModel, horizon: int, paths: int, rng: np.random.Generator):
     """(mean entries per path x council x month ahead, entry mix per path x council x group x age state)."""
-    coef = rng.multivariate_normal(model.coef, model.cov, size=paths, method="cholesky")
+    coef = model.coef + rng.standard_normal((paths, model.coef.size)) @ model.cov_factor.T
     mean = model.mean(np.arange(1, horizon + 1), coef)
     conc = model.mix_concentration[None, :, None, None]
     gammas = rng.gamma(np.broadcast_to(model.mix * conc, (paths, *model.mix.shape)))

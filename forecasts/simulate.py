@@ -10,6 +10,10 @@ empty in any month.
 
 from __future__ import annotations
 
+import mmap
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,30 +58,66 @@ def fit(history: History, origin: int, params: ForecastParams, population: pd.Se
                        origin_month=history.months[origin], start=history.stock[:, origin])
 
 
-def simulate(model: FittedModel, horizon: int, paths: int, seed: int,
-             scenario: Scenario | None = None) -> Simulation:
-    """`paths` simulated futures of `horizon` months from the model's origin, under the scenario's rates."""
-    stock, renormalised = [], 0
-    for size, block_seed in _blocks(paths, seed):
-        block, block_renormalised = _simulate_block(model, horizon, size, block_seed, scenario or Scenario())
-        stock.append(block)
-        renormalised += block_renormalised
+def simulate(model: FittedModel, horizon: int, paths: int, seed: int, scenario: Scenario | None = None,
+             processes: int = 1) -> Simulation:
+    """`paths` simulated futures of `horizon` months from the model's origin, under the scenario's rates, with
+    the blocks of paths shared among `processes` worker processes (the same answer whatever their number)."""
+    scenario = scenario or Scenario()
+    blocks = _blocks(paths, seed)
+    shape = (horizon, paths, len(model.rates.la_codes), len(GROUPS), len(AGE_BANDS))
+    processes = min(processes, len(blocks))
+    if processes > 1:
+        # Workers are forked with the model and write their paths straight into memory shared with this process
+        # (nationally the stock of 500 paths is 330 MB, which pickling back would copy twice).
+        stock = np.frombuffer(mmap.mmap(-1, int(np.prod(shape)) * 4), np.int32).reshape(shape)
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_worker_input,
+                                 initargs=(model, scenario, stock)) as pool:
+            renormalised = sum(pool.map(_worker_blocks, np.array_split(np.arange(len(blocks)), processes),
+                                        [blocks] * processes))
+    else:
+        stock = np.empty(shape, np.int32)
+        renormalised = _simulate_blocks(model, scenario, stock, blocks, range(len(blocks)))
     months = pd.date_range(model.origin_month + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
-    return Simulation(stock=np.concatenate(stock, axis=1), months=months, la_codes=model.rates.la_codes,
-                      renormalised=renormalised)
+    return Simulation(stock=stock, months=months, la_codes=model.rates.la_codes, renormalised=renormalised)
 
 
-def _blocks(paths: int, seed: int) -> list[tuple[int, np.random.SeedSequence]]:
-    """(paths, seed) of each block of paths simulated together. A month's scattered reads and writes then stay
-    within a few MB (nationally a path is 38,000 cells), and the answer for a seed does not depend on how the
-    blocks are shared out."""
-    sizes = [min(PATH_BLOCK, paths - start) for start in range(0, paths, PATH_BLOCK)]
-    return list(zip(sizes, np.random.SeedSequence(seed).spawn(len(sizes))))
+def usable_cores() -> int:
+    """The cores this process may run on (the default number of worker processes)."""
+    return len(os.sched_getaffinity(0))
 
 
-def _simulate_block(model: FittedModel, horizon: int, paths: int, seed: np.random.SeedSequence,
-                    scenario: Scenario) -> tuple[np.ndarray, int]:
-    """Stock (month ahead, path, council, group, age band) of `paths` paths, and the rows renormalised."""
+def _blocks(paths: int, seed: int) -> list[tuple[int, int, np.random.SeedSequence]]:
+    """(first path, paths, seed) of each block of paths simulated together. A month's scattered reads and writes
+    then stay within a few MB (nationally a path is 38,000 cells), and each block having its own seed makes the
+    answer for a seed independent of how the blocks are shared out."""
+    starts = range(0, paths, PATH_BLOCK)
+    seeds = np.random.SeedSequence(seed).spawn(len(starts))
+    return [(start, min(PATH_BLOCK, paths - start), block_seed) for start, block_seed in zip(starts, seeds)]
+
+
+def _simulate_blocks(model: FittedModel, scenario: Scenario, stock: np.ndarray, blocks: list, which) -> int:
+    """Simulate the blocks numbered `which` into their paths of `stock`; the rows renormalised."""
+    renormalised = 0
+    for start, size, block_seed in (blocks[i] for i in which):
+        renormalised += _simulate_block(model, block_seed, scenario, stock[:, start:start + size])
+    return renormalised
+
+
+_WORKER_INPUT: tuple = ()
+
+
+def _worker_input(model: FittedModel, scenario: Scenario, stock: np.ndarray) -> None:
+    global _WORKER_INPUT
+    _WORKER_INPUT = (model, scenario, stock)
+
+
+def _worker_blocks(which: np.ndarray, blocks: list) -> int:
+    return _simulate_blocks(*_WORKER_INPUT, blocks, which)
+
+
+def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: Scenario, out: np.ndarray) -> int:
+    """Fill `out` (month ahead, path, council, group, age band) with simulated paths; the rows renormalised."""
+    horizon, paths = out.shape[:2]
     rng = np.random.default_rng(seed)
     chain = draw_chain(model.rates, paths, rng)
     entry_mean, entry_mix = draw_entries(model.entries, horizon, paths, rng)
@@ -110,7 +150,6 @@ def _simulate_block(model: FittedModel, horizon: int, paths: int, seed: np.rando
                     + np.arange(TOP_BAND, dtype=np.int32)).reshape(-1)
     older = _Older(np.broadcast_to(model.start[..., TOP_BAND:], (*units, MONTHS_16_TO_18)),
                    exit.reshape(n_units, -1)[:, TOP_BAND], out_of_cell.reshape(n_units, -1)[:, TOP_BAND])
-    out = np.empty((horizon, *units, len(AGE_BANDS)), np.int32)
     for h in range(horizon):
         # Leaving the cell (care, or the placement group), drawn only for the occupied cells; then, for the few
         # who left, whether it was care.
@@ -144,7 +183,7 @@ def _simulate_block(model: FittedModel, horizon: int, paths: int, seed: np.rando
         older.step(rng, move_cdf, joining)
         out[h, ..., :TOP_BAND] = young
         out[h, ..., TOP_BAND] = np.bincount(older.unit, minlength=n_units).reshape(units)
-    return out, renormalised
+    return renormalised
 
 
 class _Older:

@@ -16,7 +16,7 @@ from forecasts.markov import fit_chain
 from forecasts.groups import MONTHS_16_TO_18, TOP_BAND
 from forecasts.params import BacktestParams, ForecastParams
 from forecasts.scenarios import RateEdit, Scenario
-from forecasts.simulate import demand_table, fit, simulate
+from forecasts.simulate import PATH_BLOCK, demand_table, fit, simulate
 from tests.forecast_history import SEASON, KnownRates, simulate_903, write_history_region
 
 KNOWN = KnownRates()
@@ -184,6 +184,15 @@ def test_the_same_seed_gives_the_same_forecast(history):
     first, again, other = (demand_table(simulate(model, 6, 50, seed=s)) for s in (3, 3, 4))
     pd.testing.assert_frame_equal(first, again)
     assert not first["mean"].equals(other["mean"])
+
+
+def test_worker_processes_give_the_same_forecast_as_one(history):
+    """Blocks of paths have seeds of their own, so sharing them among processes changes nothing."""
+    model = fit(history, len(history.months) - 1, ForecastParams())
+    paths = PATH_BLOCK * 2 + 3
+    alone, shared = (simulate(model, 4, paths, seed=5, processes=n) for n in (1, 2))
+    assert np.array_equal(alone.stock, shared.stock)
+    assert alone.stock.shape[1] == paths
 
 
 def test_paths_keep_every_rate_a_probability(history):
