@@ -131,7 +131,7 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
     # The chance of leaving the cell at all (care, or the group), then of that being leaving care.
     out_of_cell = exit + (1 - exit) * leave
     exit_given_out = np.divide(exit, out_of_cell, out=np.zeros_like(exit), where=out_of_cell > 0)
-    ageing = adjusted.chain.ageing[..., :TOP_BAND]
+    ageing = np.ascontiguousarray(adjusted.chain.ageing[..., :TOP_BAND]).reshape(-1)  # per cell under 16
     entry_add, renormalised = adjusted.entry_add, adjusted.renormalised
     entry_total = adjusted.entry_share.sum(axis=(2, 3))  # (path, council): share of the month's entries kept
     stay[...] = 0
@@ -165,7 +165,9 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
         young_flat += _counts(cells[mover] + (_destination(rng, move_cdf, row[mover]) - group) * TOP_BAND,
                               young_flat.size)
         # Below 16 a child moves up a band at the measured rate (those moving up from 10-15 join the 16+).
-        up = rng.binomial(young, ageing)
+        occupied = np.flatnonzero(young_flat)
+        up = np.zeros_like(young)
+        up.reshape(-1)[occupied] = rng.binomial(young_flat[occupied], ageing[occupied])
         young -= up
         young[..., 1:] += up[..., :-1]
         arrivals = _entrants(rng, entry_mean[:, :, h] * entry_total, model.entries.dispersion)
@@ -258,7 +260,11 @@ def _categorical(rng: np.random.Generator, counts: np.ndarray, stacked: np.ndarr
     (row, category) of every individual."""
     owner = np.repeat(np.arange(counts.size), counts)
     n_categories = stacked.shape[1]
-    category = np.searchsorted(stacked.reshape(-1), owner + rng.random(owner.size), side="right") - owner * n_categories
+    # Individuals are interchangeable, so their numbers are sorted (staying within their own row's span): a
+    # search for ascending keys starts where the last one ended, a third quicker nationally.
+    key = owner + rng.random(owner.size)
+    key.sort()
+    category = np.searchsorted(stacked.reshape(-1), key, side="right") - owner * n_categories
     return owner, np.minimum(category, n_categories - 1)
 
 
