@@ -5,7 +5,9 @@ on each month's counts (and a mover's new group a draw from their state's move p
 entries are a count with the spread its history showed, each entrant placed by a draw from the entry mix.
 Quantiles across paths therefore carry both kinds of uncertainty, process and parameter, and are asymmetric and
 never negative, as counts of children are. Only occupied cells are drawn: most council x group x age states are
-empty in any month.
+empty in any month. Children of 16 and 17, spread thin over the months left before 18, are followed one by one
+(the same chances, drawn per child). Paths are simulated in blocks, each with its own seed, which worker
+processes can share.
 """
 
 from __future__ import annotations
