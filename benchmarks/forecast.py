@@ -3,7 +3,7 @@ timed with peak memory, on the embedded region or national synthetic data (152 c
 
 Prints figures; asserts nothing (speed is measured here, not in tests). Loading and validating the input files is
 timed separately: it is the data layer's work, shared by every job. Each stage shows its wall time and its CPU
-time (this process and the backtest's worker processes): on a shared machine the wall time depends on what else
+time (this process and its worker processes): on a shared machine the wall time depends on what else
 is running, shown by the load average (runnable processes, for 1 and 5 minutes) before and after.
 
 examples:
@@ -11,7 +11,7 @@ examples:
   .venv/bin/python benchmarks/forecast.py --origins 12 --origin-step 2 --backtest-paths 50 --paths 200
   .venv/bin/python benchmarks/forecast.py --region greater-manchester --seed 7
   .venv/bin/python benchmarks/forecast.py --backtest-models markov,seasonal_naive,ets
-  .venv/bin/python benchmarks/forecast.py --processes 1      # the backtest's chain in this process only
+  .venv/bin/python benchmarks/forecast.py --processes 1      # the chain in this process only
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from data.load import load_region  # noqa: E402
 from forecasts.backtest import backtest  # noqa: E402
 from forecasts.demand import population, prepared_history  # noqa: E402
 from forecasts.params import ForecastParams  # noqa: E402
-from forecasts.simulate import demand_table, fit, simulate  # noqa: E402
+from forecasts.simulate import demand_table, fit, simulate, usable_cores  # noqa: E402
 
 
 @contextmanager
@@ -73,8 +73,10 @@ def main() -> None:
     parser.add_argument("--origin-step", type=int, help="months between backtest origins (default from forecast.toml)")
     parser.add_argument("--backtest-paths", type=int, help="paths per backtest origin (default from forecast.toml)")
     parser.add_argument("--paths", type=int, help="paths of the 24-month forecast (default from forecast.toml)")
-    parser.add_argument("--processes", type=int, help="processes for the backtest's chain (default: every core)")
+    parser.add_argument("--processes", type=int,
+                        help="processes for the backtest's chain and the forecast's paths (default: every core)")
     args = parser.parse_args()
+    processes = args.processes or usable_cores()
     defaults = ForecastParams()
     bt = defaults.backtest
     params = dataclasses.replace(defaults, paths=args.paths or defaults.paths, backtest=dataclasses.replace(
@@ -93,11 +95,11 @@ def main() -> None:
         with _timed(timings, "fit (chain rates, entries GLM)"):
             model = fit(history, len(history.months) - 1, params, population(region))
         with _timed(timings, "backtest") as name:
-            result = backtest(history, params, population(region), processes=args.processes)
+            result = backtest(history, params, population(region), processes=processes)
             name[0] = (f"backtest ({len(result.origins)} origins, {params.backtest.paths} paths, "
                        f"{'+'.join(params.backtest.models)})")
         with _timed(timings, f"24-month forecast ({params.paths} paths)"):
-            demand = demand_table(simulate(model, 24, params.paths, params.seed))
+            demand = demand_table(simulate(model, 24, params.paths, params.seed, processes=processes))
 
     wall, cpu = (sum(t[i] for t in timings.values()) for i in (0, 1))
     print(f"{args.region} (seed {args.seed}): {len(history.la_codes)} councils, {len(region.episodes):,} episodes, "

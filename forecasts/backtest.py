@@ -10,7 +10,6 @@ origins whose actual fell inside the p10-p90 interval (nominally 0.8).
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
@@ -23,7 +22,7 @@ from forecasts.baselines import SEASON, Ets, mase_scale, seasonal_naive
 from forecasts.flows import History
 from forecasts.groups import GROUPS
 from forecasts.params import BACKTEST_MODELS, ForecastParams
-from forecasts.simulate import fit, simulate
+from forecasts.simulate import fit, simulate, usable_cores
 
 BACKTEST_COLUMNS = ["la_code", "group", "horizon", "model", "mase", "bias", "coverage_80"]
 REGION = "region"
@@ -80,7 +79,7 @@ def backtest(history: History, params: ForecastParams, population: pd.Series | N
     origins = origins_for(history, params)
     observed = series(history.stock.transpose(1, 0, 2, 3))  # (month, series)
     labels = series_labels(history.la_codes)
-    processes = min(processes or len(os.sched_getaffinity(0)), len(origins))
+    processes = min(processes or usable_cores(), len(origins))
     chain = _Chain(history, params, population, origins, processes, progress) if "markov" in bt.models else None
     ets = [Ets() for _ in range(observed.shape[1])]
     horizon = max(bt.horizons)
@@ -91,19 +90,19 @@ def backtest(history: History, params: ForecastParams, population: pd.Series | N
             if i % 4 == 0 and bt.models != ("markov",):
                 progress(f"Backtest baselines: origin {i + 1} of {len(origins)} ({history.months[origin]:%Y-%m})")
             train = observed[:origin + 1]
-            for name in bt.models:
-                if name != "markov":
-                    baseline = [seasonal_naive(train[:, s], horizon) if name == "seasonal_naive"
-                                else ets[s].forecast(train[:, s], history.months[0], horizon)
-                                for s in range(observed.shape[1])]
-                    forecast[origin, name] = tuple(np.stack([getattr(b, part)[at] for b in baseline], axis=1)
-                                                   for part in ("mean", "p10", "p90"))
+            if "seasonal_naive" in bt.models:
+                naive = seasonal_naive(train, horizon)
+                forecast[origin, "seasonal_naive"] = (naive.mean[at], naive.p10[at], naive.p90[at])
+            if "ets" in bt.models:
+                baseline = [ets[s].forecast(train[:, s], history.months[0], horizon) for s in range(observed.shape[1])]
+                forecast[origin, "ets"] = tuple(np.stack([getattr(b, part)[at] for b in baseline], axis=1)
+                                                for part in ("mean", "p10", "p90"))
         if chain:
             forecast.update({(origin, "markov"): f for origin, f in chain.results().items()})
     records = []
     for origin in origins:
         actual = observed[[origin + h for h in bt.horizons]]  # (horizon, series)
-        scale = np.array([mase_scale(observed[:origin + 1, s]) for s in range(observed.shape[1])])
+        scale = mase_scale(observed[:origin + 1])
         for name in bt.models:
             mean, low, high = forecast[origin, name]
             for k, h in enumerate(bt.horizons):

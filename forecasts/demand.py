@@ -15,7 +15,7 @@ from forecasts.flows import History, history
 from forecasts.params import ForecastParams
 from forecasts.prepare import Preparation, prepare
 from forecasts.scenarios import Scenario
-from forecasts.simulate import FittedModel, Simulation, demand_table, fit, simulate, total_table
+from forecasts.simulate import FittedModel, Simulation, demand_table, fit, simulate, total_table, usable_cores
 
 MIN_HISTORY_MONTHS = 24
 
@@ -71,7 +71,7 @@ def forecast(region: Region, params: ForecastParams, horizon: int, scenario: Sce
     timings["fit_s"] = time.perf_counter() - mark
     progress(f"Simulating {params.paths} paths {horizon} months ahead (scenario: {scenario.name})")
     mark = time.perf_counter()
-    sim = simulate(model, horizon, params.paths, params.seed, scenario)
+    sim = simulate(model, horizon, params.paths, params.seed, scenario, processes=usable_cores())
     demand = with_weekly_cost(demand_table(sim), params.costs, model.origin_month)
     regional = total_table(sim)
     costs = cost_projection(demand, params.costs, model.origin_month)

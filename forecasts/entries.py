@@ -16,9 +16,11 @@ reports, and is left out of the fit itself, which converges far faster without i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from forecasts.flows import History, band_sum
 from forecasts.params import ForecastParams
@@ -40,6 +42,12 @@ class EntryModel:
     mix: np.ndarray  # (council, group, age state): where entrants go, shrunk towards the region's mix
     mix_concentration: np.ndarray  # per council: entrants of evidence after discounting
     uasc_share: np.ndarray  # (council, group, age band): share of entrants there who are unaccompanied
+
+    @cached_property
+    def cov_factor(self) -> np.ndarray:
+        """Cholesky factor of `cov`, as rng.multivariate_normal uses it: factorised once, not for every block of
+        simulated paths."""
+        return np.linalg.cholesky(self.cov)
 
     def mean(self, months_ahead: np.ndarray, coef: np.ndarray | None = None) -> np.ndarray:
         """Expected entries (paths or 1, council, month ahead) for coefficient draws (paths, p) or the estimate."""
@@ -89,8 +97,10 @@ def _quasi_poisson(x: np.ndarray, y: np.ndarray, start: np.ndarray | None,
     the Pearson dispersion, that dispersion, fitted means). statsmodels' GLM gives the same answer, but solves
     each step by SVD of the whole design (two councils' worth of columns per council) and took 1.4 s of a
     national fit's 1.5 s; the normal equations here are a few hundred columns square, and well conditioned
-    because every column is an indicator or a short trend. Starts from `start`, else from the data, as
-    statsmodels does."""
+    because every column is an indicator or a short trend. Each row of the design has three non-zero values
+    (level, trend, month), so it is held sparse: dense, the normal equations' product was most of a backtest
+    origin's fit. Starts from `start`, else from the data, as statsmodels does."""
+    x = sparse.csr_array(x)
     if start is None:
         eta = np.log((y + y.mean()) / 2)
     else:
@@ -99,7 +109,7 @@ def _quasi_poisson(x: np.ndarray, y: np.ndarray, start: np.ndarray | None,
     for _ in range(max_iter):
         mu = np.exp(eta)
         z = eta + (y - mu) / mu
-        information = (x * mu[:, None]).T @ x
+        information = _information(x, mu)
         coef = np.linalg.solve(information, x.T @ (mu * z))
         eta = x @ coef
         mu = np.exp(eta)
@@ -107,8 +117,13 @@ def _quasi_poisson(x: np.ndarray, y: np.ndarray, start: np.ndarray | None,
         if abs(deviance - previous) <= tol * (abs(deviance) + tol):
             break
     dispersion = float(np.sum((y - mu) ** 2 / mu) / (len(y) - x.shape[1]))
-    cov = dispersion * np.linalg.inv((x * mu[:, None]).T @ x)
+    cov = dispersion * np.linalg.inv(_information(x, mu))
     return coef, cov, dispersion, mu
+
+
+def _information(x: sparse.csr_array, mu: np.ndarray) -> np.ndarray:
+    """X' W X, the Poisson GLM's Fisher information at means `mu`, as a dense matrix."""
+    return (x.T @ (x * mu[:, None])).toarray()
 
 
 def _design(n_c: int, active: np.ndarray, ahead: np.ndarray, origin_month: pd.Timestamp,
@@ -145,7 +160,7 @@ def _mix(history: History, first: int, origin: int, params: ForecastParams):
 
 def draw_entries(model: EntryModel, horizon: int, paths: int, rng: np.random.Generator):
     """(mean entries per path x council x month ahead, entry mix per path x council x group x age state)."""
-    coef = rng.multivariate_normal(model.coef, model.cov, size=paths, method="cholesky")
+    coef = model.coef + rng.standard_normal((paths, model.coef.size)) @ model.cov_factor.T
     mean = model.mean(np.arange(1, horizon + 1), coef)
     conc = model.mix_concentration[None, :, None, None]
     gammas = rng.gamma(np.broadcast_to(model.mix * conc, (paths, *model.mix.shape)))

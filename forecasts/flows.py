@@ -118,8 +118,9 @@ def history(spells: pd.DataFrame, first_month: pd.Timestamp, as_of: pd.Timestamp
     ends = month_ends(first_month, as_of)
     n_c, n_t, n_g = len(la_codes), len(ends), len(GROUPS)
     la = pd.Categorical(spells["la_code"], categories=la_codes).codes.astype(np.int64)
-    spells = spells[la >= 0]
-    la = la[la >= 0]
+    if (la < 0).any():  # copying every column of 1.4 million national spells is not free
+        spells = spells[la >= 0]
+        la = la[la >= 0]
     child = pd.factorize(spells["child"])[0].astype(np.int64)
     group = pd.Categorical(spells["group"], categories=GROUPS).codes.astype(np.int64)
     band = pd.Categorical(spells["age_band"], categories=AGE_BANDS).codes.astype(np.int64)
@@ -139,24 +140,27 @@ def history(spells: pd.DataFrame, first_month: pd.Timestamp, as_of: pd.Timestamp
         order = np.argsort(key, kind="stable")
         row, t, key = row[order], t[order], key[order]
     unique = np.r_[True, key[1:] != key[:-1]][:len(key)]
-    row, t, key = row[unique], t[unique], key[unique]
+    if not unique.all():
+        row, t, key = row[unique], t[unique], key[unique]
     c, g, a = la[row], group[row], band[row]
-    s = age_state(a, adult[row], ends[t])
+    # Nationally there are 6 million child-months: dates become months per spell and per month end, not per row.
+    s = age_state(a, adult.astype("datetime64[M]")[row], ends.astype("datetime64[M]")[t])
 
     # Keys are sorted and unique, so a child's next month end in care, if any, is the next row.
     followed = np.r_[key[1:] == key[:-1] + 1, False]
     stays = followed & (t < n_t - 1)
     leaves = ~followed & (t < n_t - 1)
     following = np.flatnonzero(stays) + 1
-    why = np.where(adult[row] <= ends[np.minimum(t + 1, n_t - 1)], AGED_18,
-                   np.where(reason[row] >= 0, reason[row], EXIT_REASONS.index("other")))
+    left = row[leaves]
+    why = np.where(adult[left] <= ends[t[leaves] + 1], AGED_18,
+                   np.where(reason[left] >= 0, reason[left], EXIT_REASONS.index("other")))
     arrived = (t > 0) & ~np.r_[False, key[1:] == key[:-1] + 1]
     here = (c[stays], t[stays], g[stays], a[stays])
     by_state, by_band = _Counter((n_c, n_t, n_g, AGE_STATES)), _Counter((n_c, n_t, n_g, len(AGE_BANDS)))
     return History(
         la_codes=la_codes, months=pd.DatetimeIndex(ends.astype("datetime64[M]").astype("datetime64[ns]")),
         stock=by_state.count((c, t, g, s)),
-        exits=by_band.count((c[leaves], t[leaves], g[leaves], a[leaves]), why[leaves], len(EXIT_REASONS)),
+        exits=by_band.count((c[leaves], t[leaves], g[leaves], a[leaves]), why, len(EXIT_REASONS)),
         moves=by_band.count(here, g[following], n_g),
         aged=by_band.count(here, weights=(a[following] > a[stays])),
         entries=by_state.count((c[arrived], t[arrived], g[arrived], s[arrived]), uasc[row[arrived]].astype(np.int64),

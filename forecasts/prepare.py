@@ -148,13 +148,15 @@ def _merge_no_move(episodes: pd.DataFrame, report: list) -> pd.DataFrame:
               & episodes["period"].eq(episodes["period"].shift()))
     report.append(("merge_no_move", int(absorb.sum()),
                    "episodes with RNE L, T or U merged into the episode before (no real move)"))
-    episodes["spell"] = (~absorb).cumsum()
+    # Spells are runs of rows, each begun by a row not absorbed: their first rows give what a spell starts with,
+    # without grouping (which, on strings, took 2 s of the national preparation's 11).
+    first = ~absorb.to_numpy()
+    last = np.r_[first[1:], True]
     # The last row of a spell or period decides its end; groupby's last() would skip an open (blank) DEC.
     period_last = episodes.drop_duplicates("period", keep="last").set_index("period")
-    spells = episodes.groupby("spell", sort=False).agg(
-        child=("CHILD", "first"), la_code=("LA", "first"), group=("group", "first"), start=("DECOM", "first"),
-        period=("period", "first"), dob=("DOB", "first"), row=("row", "first"))
-    spells["end"] = episodes.drop_duplicates("spell", keep="last").set_index("spell")["DEC"]
+    spells = episodes.loc[first, ["CHILD", "LA", "group", "DECOM", "period", "DOB", "row"]].rename(columns={
+        "CHILD": "child", "LA": "la_code", "DECOM": "start", "DOB": "dob"}).reset_index(drop=True)
+    spells["end"] = episodes["DEC"].to_numpy()[last]
     reason = exit_reason(spells["period"].map(period_last["REC"]))
     spells["exit_reason"] = reason.where(spells["period"].map(period_last["DEC"]).notna().to_numpy(), "")
     return spells.reset_index(drop=True)

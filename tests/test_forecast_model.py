@@ -16,7 +16,7 @@ from forecasts.markov import fit_chain
 from forecasts.groups import MONTHS_16_TO_18, TOP_BAND
 from forecasts.params import BacktestParams, ForecastParams
 from forecasts.scenarios import RateEdit, Scenario
-from forecasts.simulate import demand_table, fit, simulate
+from forecasts.simulate import PATH_BLOCK, demand_table, fit, simulate
 from tests.forecast_history import SEASON, KnownRates, simulate_903, write_history_region
 
 KNOWN = KnownRates()
@@ -123,6 +123,51 @@ def test_intervals_reach_their_nominal_coverage(history):
     assert 0.7 <= series["coverage_80"].mean() <= 0.9
 
 
+def test_simulation_agrees_with_counting_every_age_state_per_cell(history):
+    """The simulation (children of 16+ followed one by one, paths in blocks) gives the same distribution of
+    stocks per age band as the plain way: counts in every council x group x age state cell, exits and moves as
+    binomial and multinomial draws, ageing, then entrants. Means agree within four standard errors, and spreads
+    within 20%."""
+    model = fit(history, len(history.months) - 13, ForecastParams())
+    paths, horizon = 600, 12
+    fast = simulate(model, horizon, paths, seed=2).stock
+    plain = _counted_per_cell(model, horizon, paths, seed=3)
+    for month in (2, 5, 11):
+        a, b = fast[month].sum(axis=(1, 2)), plain[month].sum(axis=(1, 2))  # (path, age band)
+        error = np.sqrt((a.var(axis=0) + b.var(axis=0)) / paths)
+        assert (np.abs(a.mean(axis=0) - b.mean(axis=0)) <= 4 * error + 0.05).all(), month
+        assert a.std(axis=0) == pytest.approx(b.std(axis=0), rel=0.2, abs=0.5), month
+
+
+def _counted_per_cell(model, horizon: int, paths: int, seed: int) -> np.ndarray:
+    """Stock (month, path, council, group, age band) from the chain stepped as counts in every age state."""
+    from forecasts.flows import band_sum
+    from forecasts.groups import BAND_OF_STATE
+    from forecasts.markov import draw_chain
+    from forecasts.entries import draw_entries
+    from forecasts.simulate import _entrants
+
+    rng = np.random.default_rng(seed)
+    chain = draw_chain(model.rates, paths, rng)
+    entry_mean, mix = draw_entries(model.entries, horizon, paths, rng)
+    stay_in_care = 1 - chain.exit[..., BAND_OF_STATE]  # (path, council, group, state)
+    move = chain.move[..., BAND_OF_STATE, :]
+    count = np.array(np.broadcast_to(model.start, (paths, *model.start.shape)), dtype=np.int64)
+    out = []
+    for h in range(horizon):
+        moved = rng.multinomial(rng.binomial(count, stay_in_care), move)  # (path, council, from, state, to)
+        count = moved.sum(axis=2).transpose(0, 1, 3, 2)
+        up = rng.binomial(count[..., :TOP_BAND], chain.ageing[..., :TOP_BAND])
+        count[..., TOP_BAND + 1:] = count[..., TOP_BAND:-1].copy()
+        count[..., TOP_BAND] = up[..., -1]
+        count[..., :TOP_BAND] -= up
+        count[..., 1:TOP_BAND] += up[..., :-1]
+        arrivals = _entrants(rng, entry_mean[:, :, h], model.entries.dispersion)
+        count += rng.multinomial(arrivals, mix.reshape(*arrivals.shape, -1)).reshape(count.shape)
+        out.append(band_sum(count, axis=3))
+    return np.stack(out)
+
+
 def test_demand_intervals_are_never_negative_and_can_be_asymmetric(history):
     """p10 <= p50 <= p90, none negative, and small counts give lopsided intervals (not a symmetric +-2 sigma)."""
     model = fit(history, len(history.months) - 1, ForecastParams())
@@ -139,6 +184,15 @@ def test_the_same_seed_gives_the_same_forecast(history):
     first, again, other = (demand_table(simulate(model, 6, 50, seed=s)) for s in (3, 3, 4))
     pd.testing.assert_frame_equal(first, again)
     assert not first["mean"].equals(other["mean"])
+
+
+def test_worker_processes_give_the_same_forecast_as_one(history):
+    """Blocks of paths have seeds of their own, so sharing them among processes changes nothing."""
+    model = fit(history, len(history.months) - 1, ForecastParams())
+    paths = PATH_BLOCK * 2 + 3
+    alone, shared = (simulate(model, 4, paths, seed=5, processes=n) for n in (1, 2))
+    assert np.array_equal(alone.stock, shared.stock)
+    assert alone.stock.shape[1] == paths
 
 
 def test_paths_keep_every_rate_a_probability(history):
