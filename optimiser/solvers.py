@@ -68,6 +68,12 @@ def _time_limit_message(params: MatchParams, gap: float) -> str:
             f"{gap:.2%} of the best possible")
 
 
+def placement_saving(candidates: Candidates) -> np.ndarray:
+    """Each pair's objective coefficient: its cost less the unit's unmatched penalty (negative: placing saves)."""
+    penalty = candidates.pairs["unit_id"].map(candidates.units.set_index("unit_id")["penalty"])
+    return candidates.pairs["cost"].to_numpy(dtype=float) - penalty.to_numpy(dtype=float)
+
+
 @dataclass(frozen=True)
 class ModelArrays:
     """The model as arrays: objective c, constraint matrix A (rows: units, settings, conflicts), row bounds."""
@@ -91,8 +97,7 @@ class ModelArrays:
         cols = np.concatenate([np.arange(n), np.arange(n), conflicts.ravel()])
         values = np.concatenate([np.ones(n), pairs["weight"].to_numpy(dtype=float), np.ones(2 * len(conflicts))])
         shape = (first_conflict_row + len(conflicts), n)
-        penalty = pairs["unit_id"].map(units.set_index("unit_id")["penalty"]).to_numpy(dtype=float)
-        return cls(c=pairs["cost"].to_numpy(dtype=float) - penalty,
+        return cls(c=placement_saving(candidates),
                    A=sparse.csc_matrix((values, (rows, cols)), shape=shape),
                    row_upper=np.concatenate([np.ones(len(units)), capacity, np.ones(len(conflicts))]),
                    constant=float(units["penalty"].sum()))
@@ -311,7 +316,7 @@ def repair(candidates: Candidates, fractions: np.ndarray) -> np.ndarray:
     a child with one possible home is not crowded out by a child with fifty.
     """
     pairs = candidates.pairs
-    saving = ModelArrays.build(candidates).c
+    saving = placement_saving(candidates)
     remaining = pairs.groupby("setting_id")["capacity"].first().to_dict()
     # each pair's conflicting pairs as rows of a symmetric sparse matrix: indptr/indices slices, no Python sets
     ends = candidates.conflicts[["pair_a", "pair_b"]].to_numpy(dtype=np.int64)
@@ -335,12 +340,17 @@ def repair(candidates: Candidates, fractions: np.ndarray) -> np.ndarray:
     whole = np.flatnonzero(fractions > 1 - 1e-6)
     for p in whole[np.argsort(saving[whole], kind="stable")]:
         place(p)
-    options = pd.Series(np.arange(len(pairs))).groupby(unit_ids).apply(
-        lambda rows: rows.to_numpy()[np.argsort(pairs["cost"].to_numpy()[rows.to_numpy()], kind="stable")])
-    for unit in sorted(options.index, key=lambda u: (len(options[u]), u)):
-        for p in options[unit]:
-            if place(p):
-                break
+    option_count = pd.Series(unit_ids).value_counts()
+    # Room only shrinks and placements only grow from here, so a pair that cannot be placed now never can: only
+    # the few pairs of unplaced units into settings with room left are worth walking (nationally a few thousand
+    # of two million).
+    room = pairs["setting_id"].map(remaining).to_numpy() >= weights
+    open_pairs = np.flatnonzero(room & (saving < 0) & ~pd.Series(unit_ids).isin(placed_units).to_numpy())
+    open_units = unit_ids[open_pairs]
+    choosing_order = np.lexsort((pairs["cost"].to_numpy()[open_pairs], pd.factorize(open_units, sort=True)[0],
+                                 option_count.reindex(open_units).to_numpy()))
+    for p in open_pairs[choosing_order]:
+        place(p)
     return chosen
 
 
