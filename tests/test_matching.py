@@ -380,7 +380,8 @@ def test_lazy_conflicts_keep_two_younger_only_children_apart(tmp_path, monkeypat
 
 
 
-def test_lp_by_pricing_reaches_the_full_lps_value(tmp_path, monkeypatch):
+@pytest.mark.parametrize("primal_share", [0.0, 1.0])  # re-solves by dual simplex only, or by primal only
+def test_lp_by_pricing_reaches_the_full_lps_value(primal_share, tmp_path, monkeypatch):
     """Column generation from one pair per unit, one entering pair per unit per round, ends at the value of the
     LP over every pair, and does have to bring pairs in to get there."""
     import highspy
@@ -389,6 +390,7 @@ def test_lp_by_pricing_reaches_the_full_lps_value(tmp_path, monkeypatch):
 
     monkeypatch.setattr(solvers, "LP_SEED_PAIRS_PER_UNIT", 1)
     monkeypatch.setattr(solvers, "LP_ENTERING_PER_UNIT", 1)
+    monkeypatch.setattr(solvers, "LP_PRIMAL_SIMPLEX_ENTERING_SHARE", primal_share)
     rounds = {"added": 0}
     add_cols = highspy.Highs.addCols
 
