@@ -368,8 +368,9 @@ def flow_rounding(candidates: Candidates, network: FlowNetwork, flow: np.ndarray
     breaks can appear, so this repeats a few rounds while the time limit allows; repair mops up the rest.
 
     The re-solves only need to re-route children near where the flow had them, so they run on each unit's
-    cheapest pairs and the pairs the flow used: a fifth of the pairs nationally, and a fifth of the time.
-    `flow_seconds`, what the first flow took, bounds a round's time before the first has run.
+    cheapest pairs and the pairs the flow used: a fifth of the pairs nationally, and about a fifth of the time.
+    `flow_seconds` is what the first flow took: the first round's time is guessed from it, and the repair after
+    the last round is allowed as long (nationally it takes about half).
     """
     pairs = candidates.pairs
     sizes = pairs["size"].to_numpy(dtype=float)
@@ -379,6 +380,7 @@ def flow_rounding(candidates: Candidates, network: FlowNetwork, flow: np.ndarray
     conflict_a, conflict_b = (candidates.conflicts[end].to_numpy(dtype=np.int64) for end in ("pair_a", "pair_b"))
     capacity, placing = network.capacity.copy(), np.ones(len(network.unit_size), dtype=bool)
     fixed = np.zeros(len(pairs))
+    round_seconds = flow_seconds * usable.sum() / max(len(usable), 1)
     for _ in range(FLOW_ROUNDING_ROUNDS):
         chosen = (flow > 0) | (fixed > 0)
         share = flow / sizes
@@ -386,13 +388,11 @@ def flow_rounding(candidates: Candidates, network: FlowNetwork, flow: np.ndarray
         broken = np.flatnonzero(chosen[conflict_a] & chosen[conflict_b])
         if not (len(split_units) or len(broken) or (flow[~usable] > 0).any()):
             break
-        if time.perf_counter() - started + 2 * flow_seconds > params.time_limit_s:
+        if time.perf_counter() - started + round_seconds + flow_seconds > params.time_limit_s:
             break  # another round and the repair after it would not fit in the time limit
         split_shares = np.flatnonzero((flow > 0) & usable & np.isin(network.pair_unit, split_units))
-        # each split unit's largest share first (the pair most of its children already go to)
-        split_shares = split_shares[np.lexsort((-flow[split_shares], network.pair_unit[split_shares]))]
-        largest = split_shares[np.r_[True, np.diff(network.pair_unit[split_shares]) != 0]] if len(split_shares) \
-            else split_shares
+        # each split unit's largest share: the setting most of its children already go to
+        largest = split_shares[_rank_within(network.pair_unit[split_shares], -flow[split_shares]) == 0]
         for p in largest:
             setting = network.pair_setting[p]
             if capacity[setting] >= sizes[p]:
@@ -405,7 +405,7 @@ def flow_rounding(candidates: Candidates, network: FlowNetwork, flow: np.ndarray
         usable[np.where(fixed[drop] > 0, keep, drop)] = False
         round_started = time.perf_counter()
         flow = network.solve(usable, capacity, placing)
-        flow_seconds = time.perf_counter() - round_started
+        round_seconds = time.perf_counter() - round_started
     return fixed + flow / sizes
 
 
