@@ -113,9 +113,9 @@ class ModelArrays:
 # --- fast: min-cost flow, repair, warm-started HiGHS MIP -----------------------------------------------------
 
 def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
-    """Flow relaxation, its rounding and repair for a first answer; the LP relaxation for a bound, a better answer and
-    reduced costs; then HiGHS on a core of the MIP, warm-started, growing the core until it provably holds the
-    optimum.
+    """Flow relaxation, its rounding and repair for a first answer; the LP relaxation for a bound, a better
+    answer and reduced costs; then HiGHS on a core of the MIP, warm-started, growing the core until it provably
+    holds the optimum.
 
     The core: each unit's few pairs with the lowest LP reduced cost (plus every pair the incumbent uses). A pair
     left out with reduced cost r cannot appear in any answer cheaper than (LP bound + r), so once the core's best
