@@ -44,6 +44,7 @@ from optimiser.params import MatchParams
 HIGHS_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 EAGER_CONFLICTS_PER_PAIR = 1.0  # more age-conflict rows than this per pair: add them lazily
 FLOW_COST_SCALE = 100  # min-cost flow needs integer costs: work in pence
+HIGHS_OVERRUN_S = 0.25  # HiGHS checks its time limit between iterations: nationally it stops up to ~0.1 s late
 # HiGHS prints a banner unless told not to, even with output disabled.
 MODEL_BUILDER_OPTIONS = {"scip": "limits/gap = {gap}",
                          "highs": "mip_rel_gap = {gap}\noutput_flag = false\nthreads = " + str(HIGHS_THREADS)}
@@ -213,7 +214,8 @@ def _lp_by_pricing(relaxed: ModelArrays, candidates: Candidates, seed: np.ndarra
         left = params.time_limit_s - (time.perf_counter() - started)
         if left <= 1.0:
             return None
-        lp.setOptionValue("time_limit", lp.getRunTime() + left)  # HiGHS's clock runs on across rounds
+        # HiGHS's clock runs on across rounds; it stops a little after its limit, so it is given a little less
+        lp.setOptionValue("time_limit", lp.getRunTime() + left - HIGHS_OVERRUN_S)
         lp.run()
         # later rounds start from this basis; presolve would throw it away
         lp.setOptionValue("presolve", "off")
