@@ -247,15 +247,17 @@ def _pair_checks(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, dis
     if params.max_distance_km > 0:
         within &= distance <= params.max_distance_km
     keep_school = r["keep_school"][ref_idx]
-    school_km = np.where(keep_school, haversine_km(r["school_lat"][ref_idx], r["school_lon"][ref_idx],
-                                                   s["lat"][set_idx], s["lon"][set_idx]), 0.0)
+    school_km = np.zeros(len(ref_idx))
+    school_ref, school_set = ref_idx[keep_school], set_idx[keep_school]
+    school_km[keep_school] = haversine_km(r["school_lat"][school_ref], r["school_lon"][school_ref],
+                                          s["lat"][school_set], s["lon"][school_set])
     locked_to = r["locked_to"][ref_idx]
     youngest, oldest = s["resident_min_age"][set_idx], s["resident_max_age"][set_idx]
     return {
         "available": np.ones(len(ref_idx), dtype=bool),
         "lock": (locked_to == "") | (locked_to == s["id"][set_idx]),
-        "veto": ~np.isin(codes, blocked["veto"]),
-        "setting_type": _type_suitable(r, setting_type, ref_idx, age),
+        "veto": ~_listed(codes, blocked["veto"]),
+        "setting_type": _type_suitable(r, s, ref_idx, set_idx, age),
         "secure": r["secure"][ref_idx] == (setting_type == "secure_childrens_home"),
         "age_range": (s["age_min"][set_idx] <= age) & (age <= s["age_max"][set_idx]),
         "needs": (r["needs"][ref_idx] & ~s["needs"][set_idx]) == 0,
@@ -266,18 +268,29 @@ def _pair_checks(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, dis
         "alongside": ~(r["older_only"][ref_idx] & (youngest <= age)) & ~(r["younger_only"][ref_idx] & (oldest >= age)),
         "distance": within,
         "school": ~keep_school | (school_km <= params.keep_school_max_km),
-        "avoid": ~np.isin(codes, blocked["avoid"]),
+        "avoid": ~_listed(codes, blocked["avoid"]),
         "sibling_group": (s["vacancies"][set_idx] >= size) & ~((size > 1) & s["solo_only"][set_idx]),
     }
 
 
-def _type_suitable(r: dict, setting_type: np.ndarray, ref_idx: np.ndarray, age: np.ndarray) -> np.ndarray:
+def _listed(codes: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """Which codes are in a (short) list: a binary search each, where np.isin would sort every pair's code."""
+    listed = np.sort(listed)
+    if not len(listed):
+        return np.zeros(len(codes), dtype=bool)
+    at = np.minimum(np.searchsorted(listed, codes), len(listed) - 1)
+    return listed[at] == codes
+
+
+def _type_suitable(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, age: np.ndarray) -> np.ndarray:
     """`unsuitable` never; supported accommodation never for under-16s (unlawful since September 2021)."""
-    ok = np.zeros(len(ref_idx), dtype=bool)
-    for stype, column in SUITABILITY_COLUMN_BY_SETTING_TYPE.items():
-        here = setting_type == stype
-        ok[here] = r[column][ref_idx[here]]
-    ok &= ~((setting_type == "supported_accommodation") & (age < SUPPORTED_MIN_AGE))
+    types = list(SUITABILITY_COLUMN_BY_SETTING_TYPE)
+    # referral x setting type -> suitable, so every pair is one lookup (a type not listed is never suitable)
+    suitable = np.column_stack([r[SUITABILITY_COLUMN_BY_SETTING_TYPE[t]] for t in types]
+                               + [np.zeros(len(r["age"]), dtype=bool)])
+    type_code = pd.Index(types).get_indexer(s["type"])[set_idx]  # -1, the last column, where not listed
+    ok = suitable[ref_idx, type_code]
+    ok &= ~((type_code == types.index("supported_accommodation")) & (age < SUPPORTED_MIN_AGE))
     return ok
 
 

@@ -10,8 +10,9 @@ where constant is every unit's unmatched penalty, so the objective is "cost if n
 each placement saves". The children left unmatched are the sufficiency gap.
 
 Backends (MatchParams.solver):
-- fast: OR-Tools min-cost flow on the network relaxation (siblings may split, solo weights ignored), a greedy
-  repair to a feasible allocation, then HiGHS (highspy) on the exact MIP, warm-started from the repair.
+- fast: OR-Tools min-cost flow on the network relaxation (siblings may split, solo weights ignored), re-solved
+  with what broke the side constraints fixed or left out, a greedy repair to a feasible allocation, then HiGHS
+  (highspy) on the exact MIP, warm-started from the repair.
 - pyomo: the same model written plainly in Pyomo and solved by HiGHS: the readable reference.
 - scip, highs, cp-sat: the same model through OR-Tools' model builder (pandas idiom of its assignment sample).
 Each returns the chosen pairs (bool Series on pairs.index) and a SolveReport.
@@ -43,6 +44,7 @@ from optimiser.params import MatchParams
 HIGHS_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 EAGER_CONFLICTS_PER_PAIR = 1.0  # more age-conflict rows than this per pair: add them lazily
 FLOW_COST_SCALE = 100  # min-cost flow needs integer costs: work in pence
+HIGHS_OVERRUN_S = 0.25  # HiGHS checks its time limit between iterations: nationally it stops up to ~0.1 s late
 # HiGHS prints a banner unless told not to, even with output disabled.
 MODEL_BUILDER_OPTIONS = {"scip": "limits/gap = {gap}",
                          "highs": "mip_rel_gap = {gap}\noutput_flag = false\nthreads = " + str(HIGHS_THREADS)}
@@ -68,6 +70,12 @@ def _time_limit_message(params: MatchParams, gap: float) -> str:
             f"{gap:.2%} of the best possible")
 
 
+def placement_saving(candidates: Candidates) -> np.ndarray:
+    """Each pair's objective coefficient: its cost less the unit's unmatched penalty (negative: placing saves)."""
+    penalty = candidates.pairs["unit_id"].map(candidates.units.set_index("unit_id")["penalty"])
+    return candidates.pairs["cost"].to_numpy(dtype=float) - penalty.to_numpy(dtype=float)
+
+
 @dataclass(frozen=True)
 class ModelArrays:
     """The model as arrays: objective c, constraint matrix A (rows: units, settings, conflicts), row bounds."""
@@ -91,8 +99,7 @@ class ModelArrays:
         cols = np.concatenate([np.arange(n), np.arange(n), conflicts.ravel()])
         values = np.concatenate([np.ones(n), pairs["weight"].to_numpy(dtype=float), np.ones(2 * len(conflicts))])
         shape = (first_conflict_row + len(conflicts), n)
-        penalty = pairs["unit_id"].map(units.set_index("unit_id")["penalty"]).to_numpy(dtype=float)
-        return cls(c=pairs["cost"].to_numpy(dtype=float) - penalty,
+        return cls(c=placement_saving(candidates),
                    A=sparse.csc_matrix((values, (rows, cols)), shape=shape),
                    row_upper=np.concatenate([np.ones(len(units)), capacity, np.ones(len(conflicts))]),
                    constant=float(units["penalty"].sum()))
@@ -107,9 +114,9 @@ class ModelArrays:
 # --- fast: min-cost flow, repair, warm-started HiGHS MIP -----------------------------------------------------
 
 def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
-    """Flow relaxation and repair for a first answer; the LP relaxation for a bound, a better answer and
-    reduced costs; then HiGHS on a core of the MIP, warm-started, growing the core until it provably holds the
-    optimum.
+    """Flow relaxation, its rounding and repair for a first answer; the LP relaxation for a bound, a better
+    answer and reduced costs; then HiGHS on a core of the MIP, warm-started, growing the core until it provably
+    holds the optimum.
 
     The core: each unit's few pairs with the lowest LP reduced cost (plus every pair the incumbent uses). A pair
     left out with reduced cost r cannot appear in any answer cheaper than (LP bound + r), so once the core's best
@@ -124,9 +131,12 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
     started = time.perf_counter()
     no_conflicts = dataclasses.replace(candidates, conflicts=candidates.conflicts.iloc[:0])
     relaxed = ModelArrays.build(no_conflicts)
-    sizes = candidates.pairs["size"].to_numpy(dtype=float)
-    flow = flow_relaxation(candidates)
-    start = repair(candidates, flow / sizes)  # repair keeps every conflict
+    network = FlowNetwork.build(candidates)
+    flow_started = time.perf_counter()
+    flow = network.solve()
+    flow_seconds = time.perf_counter() - flow_started
+    # repair keeps every conflict
+    start = repair(candidates, flow_rounding(candidates, network, flow, flow_seconds, params, started))
     flow_bound = _flow_bound(candidates, relaxed, flow)
     incumbent = relaxed.objective(start)
     if _gap(incumbent, flow_bound) <= params.relative_gap:
@@ -171,6 +181,10 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
 
 LP_SEED_PAIRS_PER_UNIT = 8  # pairs per unit the LP starts from, before pricing brings in any that could improve it
 LP_ENTERING_PER_UNIT = 4  # pairs per unit pricing brings in at a time
+# Re-solve by primal simplex once fewer columns than this share of the LP's enter: nationally its iterations from
+# the last basis fall from ~19,000 to tens, where dual simplex restarted nearly from scratch every round.
+LP_PRIMAL_SIMPLEX_ENTERING_SHARE = 0.05
+SIMPLEX_DUAL, SIMPLEX_PRIMAL = 1, 4  # HiGHS's simplex_strategy values
 
 
 def _rank_within(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -200,7 +214,8 @@ def _lp_by_pricing(relaxed: ModelArrays, candidates: Candidates, seed: np.ndarra
         left = params.time_limit_s - (time.perf_counter() - started)
         if left <= 1.0:
             return None
-        lp.setOptionValue("time_limit", lp.getRunTime() + left)  # HiGHS's clock runs on across rounds
+        # HiGHS's clock runs on across rounds; it stops a little after its limit, so it is given a little less
+        lp.setOptionValue("time_limit", lp.getRunTime() + left - HIGHS_OVERRUN_S)
         lp.run()
         # later rounds start from this basis; presolve would throw it away
         lp.setOptionValue("presolve", "off")
@@ -220,6 +235,10 @@ def _lp_by_pricing(relaxed: ModelArrays, candidates: Candidates, seed: np.ndarra
         new = relaxed.A[:, entering].tocsc()
         lp.addCols(len(entering), relaxed.c[entering], np.zeros(len(entering)), np.ones(len(entering)),
                    new.nnz, new.indptr[:-1].astype(np.int32), new.indices.astype(np.int32), new.data)
+        # Entering columns keep the basis primal feasible, so primal simplex carries on from it; but while many
+        # enter at once the optimum is far off, and dual simplex gets there in fewer, cheaper iterations.
+        few = len(entering) < LP_PRIMAL_SIMPLEX_ENTERING_SHARE * len(keep)
+        lp.setOptionValue("simplex_strategy", SIMPLEX_PRIMAL if few else SIMPLEX_DUAL)
         columns[entering] = True
         keep = np.concatenate([keep, entering])
 
@@ -270,37 +289,126 @@ def _flow_bound(candidates: Candidates, relaxed: ModelArrays, flow: np.ndarray) 
     return value - float(candidates.units["size"].sum()) / FLOW_COST_SCALE
 
 
+@dataclass(frozen=True)
+class FlowNetwork:
+    """The pair table as a min-cost flow network: units -> settings -> sink, plus an unmatched arc per unit.
+
+    Each child of a unit is one unit of flow and may go anywhere its unit may (siblings can split); a pair's arc
+    costs its per-child share of the pair's cost less the unit's per-child penalty, in pence.
+    """
+
+    pair_unit: np.ndarray  # unit node of each pair
+    pair_setting: np.ndarray  # setting code of each pair
+    unit_size: np.ndarray
+    capacity: np.ndarray  # per setting code
+    arc_cost: np.ndarray  # per pair, integer pence per child
+
+    @classmethod
+    def build(cls, candidates: Candidates) -> FlowNetwork:
+        pairs, units = candidates.pairs, candidates.units
+        setting_codes, _ = pd.factorize(pairs["setting_id"])
+        size = units["size"].to_numpy(dtype=np.int64)
+        pair_unit = pairs["unit_id"].map(pd.Series(np.arange(len(units)), index=units["unit_id"])).to_numpy()
+        penalty_per_child = units["penalty"].to_numpy(dtype=float) / size
+        per_child_cost = pairs["cost"].to_numpy(dtype=float) / pairs["size"].to_numpy(dtype=float)
+        return cls(pair_unit=pair_unit, pair_setting=setting_codes, unit_size=size,
+                   capacity=pairs.groupby(setting_codes)["capacity"].first().to_numpy(dtype=np.int64),
+                   arc_cost=np.round((per_child_cost - penalty_per_child[pair_unit]) * FLOW_COST_SCALE)
+                   .astype(np.int64))
+
+    def solve(self, usable: np.ndarray | None = None, capacity: np.ndarray | None = None,
+              placing: np.ndarray | None = None) -> np.ndarray:
+        """Children placed per pair at the flow's optimum, over the `usable` pairs of the units still `placing`,
+        into settings with `capacity` left (by default: every pair, every unit, every vacancy)."""
+        units, settings = len(self.unit_size), len(self.capacity)
+        sink = units + settings
+        placing = np.ones(units, dtype=bool) if placing is None else placing
+        arcs_of = np.flatnonzero(placing[self.pair_unit] if usable is None else usable & placing[self.pair_unit])
+        supply = np.where(placing, self.unit_size, 0)
+        flow = min_cost_flow.SimpleMinCostFlow()
+        pair_arcs = flow.add_arcs_with_capacity_and_unit_cost(
+            self.pair_unit[arcs_of], units + self.pair_setting[arcs_of], self.unit_size[self.pair_unit[arcs_of]],
+            self.arc_cost[arcs_of])
+        flow.add_arcs_with_capacity_and_unit_cost(np.arange(units), np.full(units, sink), supply,
+                                                  np.zeros(units, dtype=np.int64))
+        flow.add_arcs_with_capacity_and_unit_cost(units + np.arange(settings), np.full(settings, sink),
+                                                  self.capacity if capacity is None else capacity,
+                                                  np.zeros(settings, dtype=np.int64))
+        flow.set_nodes_supplies(np.arange(units), supply)
+        flow.set_node_supply(sink, -int(supply.sum()))
+        status = flow.solve()
+        if status != flow.OPTIMAL:
+            raise RuntimeError(f"min-cost flow failed with status {status} (this is a bug in rcc)")
+        placed = np.zeros(len(self.pair_unit))
+        placed[arcs_of] = flow.flows(pair_arcs)
+        return placed
+
+
 def flow_relaxation(candidates: Candidates) -> np.ndarray:
     """Children placed per pair when each child of a unit may go anywhere its unit may (siblings can split).
 
-    This is a min-cost flow (units -> settings -> sink, plus an unmatched arc per unit), solved exactly and in
-    well under a second at national scale; it ignores solo weights and age conflicts, which repair restores.
+    This is a min-cost flow, solved exactly in seconds at national scale; it ignores solo weights and age
+    conflicts, which repair restores.
     """
-    pairs, units = candidates.pairs, candidates.units
-    unit_node = pd.Series(np.arange(len(units)), index=units["unit_id"])
-    setting_codes, settings = pd.factorize(pairs["setting_id"])
-    setting_node = len(units) + setting_codes
-    sink = len(units) + len(settings)
-    size = units["size"].to_numpy(dtype=np.int64)
-    penalty_per_child = units["penalty"].to_numpy(dtype=float) / size
-    pair_unit = pairs["unit_id"].map(unit_node).to_numpy()
-    per_child_cost = pairs["cost"].to_numpy(dtype=float) / pairs["size"].to_numpy(dtype=float)
-    capacity = pairs.groupby(setting_codes)["capacity"].first().to_numpy(dtype=np.int64)
+    return FlowNetwork.build(candidates).solve()
 
-    flow = min_cost_flow.SimpleMinCostFlow()
-    pair_arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        pair_unit, setting_node, size[pair_unit],
-        np.round((per_child_cost - penalty_per_child[pair_unit]) * FLOW_COST_SCALE).astype(np.int64))
-    flow.add_arcs_with_capacity_and_unit_cost(np.arange(len(units)), np.full(len(units), sink), size,
-                                              np.zeros(len(units), dtype=np.int64))
-    flow.add_arcs_with_capacity_and_unit_cost(len(units) + np.arange(len(settings)), np.full(len(settings), sink),
-                                              capacity, np.zeros(len(settings), dtype=np.int64))
-    flow.set_nodes_supplies(np.arange(len(units)), size)
-    flow.set_node_supply(sink, -int(size.sum()))
-    status = flow.solve()
-    if status != flow.OPTIMAL:
-        raise RuntimeError(f"min-cost flow relaxation failed with status {status} (this is a bug in rcc)")
-    return flow.flows(pair_arcs).astype(float)
+
+FLOW_ROUNDING_ROUNDS = 4  # re-solves of the flow before repair takes over (more gain little nationally)
+FLOW_ROUNDING_PAIRS_PER_UNIT = 30  # cheapest pairs per unit a re-solve may use, besides those the flow used
+
+
+def flow_rounding(candidates: Candidates, network: FlowNetwork, flow: np.ndarray, flow_seconds: float,
+                  params: MatchParams, started: float) -> np.ndarray:
+    """Shares of each unit per pair, from the flow re-solved until it (nearly) keeps the side constraints.
+
+    Repairing the flow directly loses a place for every child it strands: nationally the flow sends ~180 solo
+    children into homes with room for more (which they take whole) and splits ~140 sibling groups, and greedy
+    repair cannot re-route the children those fixes push out. So instead the fixes go into the flow and it is
+    solved again, re-routing everyone else optimally: pairs that take more vacancies than they have children
+    are left out (the flow cannot count them right), a split sibling group is fixed to its largest share where
+    it fits, and of two placements breaking an age wish the one of the lower-priority unit is left out. New
+    breaks can appear, so this repeats a few rounds while the time limit allows; repair mops up the rest.
+
+    The re-solves only need to re-route children near where the flow had them, so they run on each unit's
+    cheapest pairs and the pairs the flow used: a fifth of the pairs nationally, and about a fifth of the time.
+    `flow_seconds` is what the first flow took: the first round's time is guessed from it, and the repair after
+    the last round is allowed as long (nationally it takes about half).
+    """
+    pairs = candidates.pairs
+    sizes = pairs["size"].to_numpy(dtype=float)
+    usable = (pairs["weight"].to_numpy() == pairs["size"].to_numpy()) & (
+        (_rank_within(network.pair_unit, network.arc_cost) < FLOW_ROUNDING_PAIRS_PER_UNIT) | (flow > 0))
+    saving = placement_saving(candidates)
+    conflict_a, conflict_b = (candidates.conflicts[end].to_numpy(dtype=np.int64) for end in ("pair_a", "pair_b"))
+    capacity, placing = network.capacity.copy(), np.ones(len(network.unit_size), dtype=bool)
+    fixed = np.zeros(len(pairs))
+    round_seconds = flow_seconds * usable.sum() / max(len(usable), 1)
+    for _ in range(FLOW_ROUNDING_ROUNDS):
+        chosen = (flow > 0) | (fixed > 0)
+        share = flow / sizes
+        split_units = np.unique(network.pair_unit[(share > 1e-9) & (share < 1 - 1e-9)])
+        broken = np.flatnonzero(chosen[conflict_a] & chosen[conflict_b])
+        if not (len(split_units) or len(broken) or (flow[~usable] > 0).any()):
+            break
+        if time.perf_counter() - started + round_seconds + flow_seconds > params.time_limit_s:
+            break  # another round and the repair after it would not fit in the time limit
+        split_shares = np.flatnonzero((flow > 0) & usable & np.isin(network.pair_unit, split_units))
+        # each split unit's largest share: the setting most of its children already go to
+        largest = split_shares[_rank_within(network.pair_unit[split_shares], -flow[split_shares]) == 0]
+        for p in largest:
+            setting = network.pair_setting[p]
+            if capacity[setting] >= sizes[p]:
+                fixed[p], placing[network.pair_unit[p]] = 1.0, False
+                capacity[setting] -= int(sizes[p])
+        # of each broken age wish, the placement saving less (a lower-priority child), unless it was just fixed
+        drop = np.where(saving[conflict_a[broken]] > saving[conflict_b[broken]], conflict_a[broken],
+                        conflict_b[broken])
+        keep = np.where(drop == conflict_a[broken], conflict_b[broken], conflict_a[broken])
+        usable[np.where(fixed[drop] > 0, keep, drop)] = False
+        round_started = time.perf_counter()
+        flow = network.solve(usable, capacity, placing)
+        round_seconds = time.perf_counter() - round_started
+    return fixed + flow / sizes
 
 
 def repair(candidates: Candidates, fractions: np.ndarray) -> np.ndarray:
@@ -311,7 +419,7 @@ def repair(candidates: Candidates, fractions: np.ndarray) -> np.ndarray:
     a child with one possible home is not crowded out by a child with fifty.
     """
     pairs = candidates.pairs
-    saving = ModelArrays.build(candidates).c
+    saving = placement_saving(candidates)
     remaining = pairs.groupby("setting_id")["capacity"].first().to_dict()
     # each pair's conflicting pairs as rows of a symmetric sparse matrix: indptr/indices slices, no Python sets
     ends = candidates.conflicts[["pair_a", "pair_b"]].to_numpy(dtype=np.int64)
@@ -335,12 +443,17 @@ def repair(candidates: Candidates, fractions: np.ndarray) -> np.ndarray:
     whole = np.flatnonzero(fractions > 1 - 1e-6)
     for p in whole[np.argsort(saving[whole], kind="stable")]:
         place(p)
-    options = pd.Series(np.arange(len(pairs))).groupby(unit_ids).apply(
-        lambda rows: rows.to_numpy()[np.argsort(pairs["cost"].to_numpy()[rows.to_numpy()], kind="stable")])
-    for unit in sorted(options.index, key=lambda u: (len(options[u]), u)):
-        for p in options[unit]:
-            if place(p):
-                break
+    option_count = pd.Series(unit_ids).value_counts()
+    # Room only shrinks and placements only grow from here, so a pair that cannot be placed now never can: only
+    # the few pairs of unplaced units into settings with room left are worth walking (nationally a few thousand
+    # of two million).
+    room = pairs["setting_id"].map(remaining).to_numpy() >= weights
+    open_pairs = np.flatnonzero(room & (saving < 0) & ~pd.Series(unit_ids).isin(placed_units).to_numpy())
+    open_units = unit_ids[open_pairs]
+    choosing_order = np.lexsort((pairs["cost"].to_numpy()[open_pairs], pd.factorize(open_units, sort=True)[0],
+                                 option_count.reindex(open_units).to_numpy()))
+    for p in open_pairs[choosing_order]:
+        place(p)
     return chosen
 
 

@@ -313,10 +313,39 @@ def test_fast_path_pieces_relax_and_repair_soundly(seed, tmp_path):
     flows = flow_relaxation(candidates)
     relaxed = arrays.constant + float(arrays.c @ (flows / candidates.pairs["size"].to_numpy()))
     repaired = repair(candidates, flows / candidates.pairs["size"].to_numpy())
+    rounded = repair(candidates, solvers.flow_rounding(candidates, solvers.FlowNetwork.build(candidates), flows,
+                                                       0.0, MatchParams(), time.perf_counter()))
     optimum = match_region(region, MatchParams(solver="scip"), run_date=RUN_DATE).objective
     assert relaxed <= optimum + 1e-6
     assert solvers._flow_bound(candidates, arrays, flows) <= relaxed  # the bound the fast path reports
-    assert arrays.feasible(repaired) and arrays.objective(repaired) >= optimum - 1e-6
+    for allocation in (repaired, rounded):
+        assert arrays.feasible(allocation) and arrays.objective(allocation) >= optimum - 1e-6
+
+
+def test_flow_rounding_moves_a_solo_child_the_flow_put_in_a_shared_home(tmp_path):
+    """The flow puts the solo child R1 in the two-place home nearest to them, counting one place; repair then
+    gives R1 the whole home and strands a child. Re-solving the flow without that pair places all three."""
+    from optimiser import solvers
+
+    near_others = {"lat": 53.496}  # about 5 km north of S1, where R2 and R3 live
+    region = make_region(tmp_path / "region",
+                         settings=settings_rows({"places": 2, "vacancies": 2},
+                                                {"places": 1, "vacancies": 1, "weekly_fee": 9000, **near_others}),
+                         referrals=referral_rows({"cared_alongside": "solo"},
+                                                 {"family_lat": near_others["lat"]},
+                                                 {"family_lat": near_others["lat"]}))
+    params = MatchParams()
+    candidates = build_candidates(region, params, run_date=RUN_DATE)
+    arrays = solvers.ModelArrays.build(candidates)
+    network = solvers.FlowNetwork.build(candidates)
+    flows = network.solve()
+    repaired = solvers.repair(candidates, flows / candidates.pairs["size"].to_numpy())
+    rounded = solvers.repair(candidates, solvers.flow_rounding(candidates, network, flows, 0.0, params,
+                                                               time.perf_counter()))
+    optimum = match_region(region, MatchParams(solver="scip"), run_date=RUN_DATE)
+    assert (optimum.allocations["status"] == "matched").all()
+    assert arrays.objective(repaired) > optimum.objective + params.unmatched_penalty / 2
+    assert arrays.objective(rounded) == pytest.approx(optimum.objective, rel=1e-9)
 
 
 def test_a_month_with_no_referrals_matches_nothing_cleanly(tmp_path):
@@ -351,7 +380,8 @@ def test_lazy_conflicts_keep_two_younger_only_children_apart(tmp_path, monkeypat
 
 
 
-def test_lp_by_pricing_reaches_the_full_lps_value(tmp_path, monkeypatch):
+@pytest.mark.parametrize("primal_share", [0.0, 1.0])  # re-solves by dual simplex only, or by primal only
+def test_lp_by_pricing_reaches_the_full_lps_value(primal_share, tmp_path, monkeypatch):
     """Column generation from one pair per unit, one entering pair per unit per round, ends at the value of the
     LP over every pair, and does have to bring pairs in to get there."""
     import highspy
@@ -360,6 +390,7 @@ def test_lp_by_pricing_reaches_the_full_lps_value(tmp_path, monkeypatch):
 
     monkeypatch.setattr(solvers, "LP_SEED_PAIRS_PER_UNIT", 1)
     monkeypatch.setattr(solvers, "LP_ENTERING_PER_UNIT", 1)
+    monkeypatch.setattr(solvers, "LP_PRIMAL_SIMPLEX_ENTERING_SHARE", primal_share)
     rounds = {"added": 0}
     add_cols = highspy.Highs.addCols
 
