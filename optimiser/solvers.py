@@ -21,7 +21,6 @@ Each returns the chosen pairs (bool Series on pairs.index) and a SolveReport.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from dataclasses import dataclass
 
@@ -31,17 +30,12 @@ import pandas as pd
 import pyomo.environ as pyo
 from ortools.graph.python import min_cost_flow
 from ortools.linear_solver.python import model_builder as mb
-from pyomo.contrib.appsi.solvers import Highs as AppsiHighs
-from pyomo.contrib.appsi.base import TerminationCondition
 from scipy import sparse
 
 from optimiser.candidates import Candidates
+from optimiser.highs import HIGHS_THREADS, solve_with_highs
 from optimiser.params import MatchParams
 
-# HiGHS starts one thread pool per process, sized by the first model it runs; a later model asking for another
-# size is refused. So every HiGHS model rcc builds (here, through Pyomo, and in the strategy) asks for this one
-# number: the cores this process may use.
-HIGHS_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 EAGER_CONFLICTS_PER_PAIR = 1.0  # more age-conflict rows than this per pair: add them lazily
 FLOW_COST_SCALE = 100  # min-cost flow needs integer costs: work in pence
 HIGHS_OVERRUN_S = 0.25  # HiGHS checks its time limit between iterations: nationally it stops up to ~0.1 s late
@@ -526,23 +520,16 @@ def solve_pyomo(candidates: Candidates, params: MatchParams) -> tuple[pd.Series,
                                       rule=lambda m, k: m.x[conflicts[k][0]] + m.x[conflicts[k][1]] <= 1)
     m.cost = pyo.Objective(expr=float(penalty.sum()) + sum(
         (pairs.at[p, "cost"] - penalty[pairs.at[p, "unit_id"]]) * m.x[p] for p in m.pairs))
-    solver = AppsiHighs()
-    solver.highs_options = {"threads": HIGHS_THREADS}
-    solver.config.time_limit = params.time_limit_s
-    solver.config.mip_gap = params.relative_gap
-    solver.config.load_solution = False
-    solver.config.stream_solver = False
-    result = solver.solve(m)
-    if result.best_feasible_objective is None:
+    result = solve_with_highs(m, params.time_limit_s, params.relative_gap)
+    if result.status == "failed":
         return pd.Series(False, index=pairs.index), SolveReport(
-            "failed", np.nan, np.nan, np.nan, "pyomo", f"HiGHS via Pyomo stopped with {result.termination_condition}")
-    result.solution_loader.load_vars()
+            "failed", np.nan, np.nan, np.nan, "pyomo", f"HiGHS stopped with {result.message}")
     chosen = pd.Series([pyo.value(m.x[p]) > 0.5 for p in pairs.index], index=pairs.index)
-    objective, bound = result.best_feasible_objective, result.best_objective_bound
-    gap = _gap(objective, bound)
-    if result.termination_condition == TerminationCondition.optimal:
-        return chosen, SolveReport("optimal", objective, bound, gap, "pyomo")
-    return chosen, SolveReport("feasible", objective, bound, gap, "pyomo", _time_limit_message(params, gap))
+    gap = _gap(result.objective, result.bound)
+    if result.status == "optimal":
+        return chosen, SolveReport("optimal", result.objective, result.bound, gap, "pyomo")
+    return chosen, SolveReport("feasible", result.objective, result.bound, gap, "pyomo",
+                               _time_limit_message(params, gap))
 
 
 # --- OR-Tools model builder ------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The strategic commissioning model, written in Pyomo and solved by HiGHS (optimiser/pyomo_highs.py).
+"""The strategic commissioning model, written in Pyomo and solved by HiGHS (optimiser/highs.py).
 
 Over quarters t of the horizon, for every council x kind of home (a cell) and demand row i = (cell, t):
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from optimiser.pyomo_highs import solve_with_highs
+from optimiser.highs import solve_with_highs
 from optimiser.solvers import _gap
 from optimiser.strategy.params import WEEKS_PER_QUARTER, StrategyParams
 

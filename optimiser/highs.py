@@ -1,13 +1,14 @@
-"""Solve a linear Pyomo model with HiGHS: the model compiled to sparse matrices by Pyomo's standard-form compiler
-and handed to highspy whole.
+"""HiGHS in this process: the one thread count every model asks for, and linear Pyomo models compiled to sparse
+matrices by Pyomo's standard-form compiler and handed to highspy whole.
 
 Pyomo's own HiGHS interfaces (appsi, contrib.solver) walk the model one constraint and one variable at a time into
 HiGHS; the compiler builds the same matrix in one pass, several times faster on the strategy's two-stage model
-(25k columns: 0.3 s against 2 s). The model stays written once, in Pyomo.
+(25k columns: 0.3 s against 2 s). The models stay written once, in Pyomo.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import highspy
@@ -15,7 +16,10 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from optimiser.solvers import HIGHS_THREADS
+# HiGHS starts one thread pool per process, sized by the first model it runs; a later model asking for another
+# size is refused. So every HiGHS model rcc builds (the matcher's, through Pyomo, and the strategy's) asks for this
+# one number: the cores this process may use.
+HIGHS_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The Pyomo-to-HiGHS path the strategy solves through: every kind of row and bound reaches HiGHS as written."""
+"""The Pyomo-to-HiGHS path the strategy and the matcher's reference solve through: every kind of row and bound
+reaches HiGHS as written."""
 
 import itertools
 
@@ -6,7 +7,7 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 
-from optimiser.pyomo_highs import solve_with_highs
+from optimiser.highs import solve_with_highs
 
 
 def small_model() -> pyo.ConcreteModel:
