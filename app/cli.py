@@ -351,7 +351,7 @@ COMPARISON_ROWS = {
     "matched": ("children matched", "{:,.0f}"),
     "total_weekly_cost": ("weekly cost of placements", "£{:,.0f}"),
     "mean_distance_km": ("mean distance from home", "{:.1f} km"),
-    "share_over_20_miles": ("placed over 20 miles away", "{:.1%}"),
+    "share_over_20_miles": ("placed over 20 miles away", "{:.2%}"),
     "family_settings": ("placed in foster families", "{:,.0f}"),
     "sibling_splits": ("sibling groups split", "{:,.0f}"),
     "hard_rule_violations": ("hard rules broken", "{:,.0f}"),

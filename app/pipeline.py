@@ -101,7 +101,7 @@ def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None =
     gap.to_csv(outputs["gap"], index=False)
     result.allocations.to_csv(outputs["allocations"], index=False, float_format="%.2f")
     baseline.to_csv(outputs["baseline"], index=False, float_format="%.2f")
-    comparison.to_csv(outputs["comparison"], index_label="measure", float_format="%.3f")
+    comparison.to_csv(outputs["comparison"], index_label="measure", float_format="%.4f")
     if lookahead is not None:
         outputs = {"held_back": out_dir / "held_back.csv", **outputs}
         lookahead.held_back.to_csv(outputs["held_back"], index=False)
