@@ -547,6 +547,11 @@ def _cost_chart(t: BoardTables, strategy: Strategy) -> str:
     for x, total in enumerate(bottom):
         ax.text(x, total, f"£{total:,.0f}m", ha="center", va="bottom", fontsize=10, fontweight="bold")
     ax.set_ylabel(f"£m over {strategy.params.horizon_quarters / 4:g} years")
+    return _svg_with_legend_beside(fig, ax)
+
+
+def _svg_with_legend_beside(fig, ax) -> str:
+    """The report's bar-chart style: the legend to the right of the plot, no box around it."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
@@ -570,9 +575,7 @@ def _balance_chart(t: BoardTables) -> str:
     ax.set_xticks(x, labels)
     ax.set_ylabel("children / places")
     ax.set_ylim(bottom=0.8 * min(own.min(), r["demand, mean (children)"].min()))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig)
+    return _svg_with_legend_beside(fig, ax)
 
 
 def _risk_chart(t: BoardTables, strategy: Strategy, names: dict[str, str]) -> str:
@@ -608,6 +611,4 @@ def _places_chart(t: BoardTables) -> str:
         bottom += values
     ax.set_xticks(x, [q.split(" ")[0] for q in frame["quarter"]])
     ax.set_ylabel("places")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig)
+    return _svg_with_legend_beside(fig, ax)

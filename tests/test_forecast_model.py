@@ -204,3 +204,12 @@ def test_paths_keep_every_rate_a_probability(history):
     for array in (draws.exit, draws.ageing, draws.move):
         assert ((array >= 0) & (array <= 1)).all()
     assert np.allclose(draws.move.sum(axis=-1), 1)
+
+
+def test_the_backtest_scores_the_same_in_one_process_as_in_two(history):
+    """The monthly batch backtests in its second process with one worker; the answer must not depend on it."""
+    params = dataclasses.replace(ForecastParams(paths=20), backtest=BacktestParams(
+        origins=2, paths=20, horizons=(1, 3), models=("markov", "seasonal_naive")))
+    alone, shared = (backtest(history, params, processes=n) for n in (1, 2))
+    pd.testing.assert_frame_equal(alone.table, shared.table)
+    pd.testing.assert_frame_equal(alone.forecasts, shared.forecasts)

@@ -51,19 +51,14 @@ def default_options(region: Region, cells: pd.DataFrame, params: StrategyParams)
         "note": [f"{int(p)} of the provider's {int(t)} active places in the council, at its median list fee "
                  f"£{f:,.0f} less {d.block_discount:.0%}" for p, t, f in zip(block["places"], block["total"],
                                                                           block["fee"])]})]
-    frames.append(pd.DataFrame({
-        "option_id": [f"S-{la}" for la in councils], "kind": "new_home", "provider_id": "", "la_code": councils,
-        "group": "supported", "places": float(d.supported_home_places), "capital_cost": d.supported_home_capital_cost,
-        "weekly_cost": d.supported_home_weekly_cost, "lead_time_quarters": d.supported_home_lead_time_quarters,
-        "min_term_quarters": 0, "max_units": d.supported_homes_per_council,
-        "note": "registered supported accommodation run for the RCC (figures are assumptions)"}))
+    frames.append(_new_homes(councils, "S", "supported", d.supported_home_places, d.supported_home_capital_cost,
+                             d.supported_home_weekly_cost, d.supported_home_lead_time_quarters,
+                             d.supported_homes_per_council,
+                             "registered supported accommodation run for the RCC (figures are assumptions)"))
     in_house = cells[cells["group"].eq("foster")].set_index("la_code")["base_weekly_cost"]
-    frames.append(pd.DataFrame({
-        "option_id": [f"H-{la}" for la in councils], "kind": "new_home", "provider_id": "", "la_code": councils,
-        "group": "childrens_home", "places": float(d.new_home_places), "capital_cost": d.new_home_capital_cost,
-        "weekly_cost": d.new_home_weekly_cost, "lead_time_quarters": d.new_home_lead_time_quarters,
-        "min_term_quarters": 0, "max_units": d.new_homes_per_council,
-        "note": "a council-run home: capital from the DfE's £60m for 200 places, running cost PSSRU"}))
+    frames.append(_new_homes(councils, "H", "childrens_home", d.new_home_places, d.new_home_capital_cost,
+                             d.new_home_weekly_cost, d.new_home_lead_time_quarters, d.new_homes_per_council,
+                             "a council-run home: capital from the DfE's £60m for 200 places, running cost PSSRU"))
     frames.append(pd.DataFrame({
         "option_id": [f"F-{la}" for la in councils], "kind": "foster_recruitment", "provider_id": "",
         "la_code": councils, "group": "foster", "places": d.foster_children_per_household,
@@ -114,3 +109,12 @@ def decision_table(options: pd.DataFrame, params: StrategyParams, horizon: int) 
     table["running_per_unit"] = WEEKS_PER_QUARTER * weekly * (
         places.sum(axis=1) + table["committed_quarters_after_horizon"].to_numpy() * table["unit_places"].to_numpy())
     return table[DECISION_COLUMNS + ["weekly_cost"]], places
+
+
+def _new_homes(councils: list[str], prefix: str, group: str, places: int, capital_cost: float, weekly_cost: float,
+               lead_time_quarters: int, per_council: int, note: str) -> pd.DataFrame:
+    """One option per council to open homes of a kind, run for the RCC."""
+    return pd.DataFrame({
+        "option_id": [f"{prefix}-{la}" for la in councils], "kind": "new_home", "provider_id": "", "la_code": councils,
+        "group": group, "places": float(places), "capital_cost": capital_cost, "weekly_cost": weekly_cost,
+        "lead_time_quarters": lead_time_quarters, "min_term_quarters": 0, "max_units": per_council, "note": note})
