@@ -22,7 +22,7 @@ from forecasts.baselines import SEASON, Ets, mase_scale, seasonal_naive
 from forecasts.flows import History
 from forecasts.groups import GROUPS
 from forecasts.params import BACKTEST_MODELS, ForecastParams
-from forecasts.simulate import fit, simulate, usable_cores
+from forecasts.simulate import fit, path_quantiles, simulate, usable_cores
 
 BACKTEST_COLUMNS = ["la_code", "group", "horizon", "model", "mase", "bias", "coverage_80"]
 REGION = "region"
@@ -167,12 +167,12 @@ def _worker_chunk(origins: list[int]) -> dict[int, tuple[np.ndarray, ...]]:
 def _markov_chunk(history: History, params: ForecastParams, population: pd.Series | None,
                   origins: list[int]) -> dict[int, tuple[np.ndarray, ...]]:
     bt = params.backtest
-    at = np.asarray(bt.horizons) - 1
     out, model = {}, None
     for origin in origins:
         model = fit(history, origin, params, population, previous=model)
-        sims = series(simulate(model, max(bt.horizons), bt.paths, params.seed + origin).stock)
-        out[origin] = (sims.mean(axis=1)[at], *np.quantile(sims, [0.1, 0.9], axis=1)[:, at])
+        sims = series(simulate(model, max(bt.horizons), bt.paths, params.seed + origin,
+                               months_ahead=tuple(bt.horizons)).stock)  # (horizon, path, series)
+        out[origin] = (sims.mean(axis=1), *path_quantiles(sims, (0.1, 0.9), axis=1))
     return out
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import sparse
 
 from forecasts.flows import History, band_sum
+from forecasts.markov import gammas
 from forecasts.params import ForecastParams
 
 ENTRY_RATE_COLUMNS = ["la_code", "month", "observed", "fitted", "per_10000"]
@@ -163,7 +164,7 @@ def draw_entries(model: EntryModel, horizon: int, paths: int, rng: np.random.Gen
     coef = model.coef + rng.standard_normal((paths, model.coef.size)) @ model.cov_factor.T
     mean = model.mean(np.arange(1, horizon + 1), coef)
     conc = model.mix_concentration[None, :, None, None]
-    gammas = rng.gamma(np.broadcast_to(model.mix * conc, (paths, *model.mix.shape)))
-    total = gammas.sum(axis=(2, 3), keepdims=True)
-    mix = np.divide(gammas, total, out=np.broadcast_to(model.mix, gammas.shape).copy(), where=total > 0)
+    draws = gammas(rng, np.broadcast_to(model.mix * conc, (paths, *model.mix.shape)))
+    total = draws.sum(axis=(2, 3), keepdims=True)
+    mix = np.divide(draws, total, out=np.broadcast_to(model.mix, draws.shape).copy(), where=total > 0)
     return mean, mix

@@ -47,7 +47,7 @@ class BacktestParams:
     models: tuple[str, ...] = BACKTEST_MODELS
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "horizons", tuple(int(h) for h in self.horizons))
+        object.__setattr__(self, "horizons", tuple(sorted({int(h) for h in self.horizons})))
         object.__setattr__(self, "models", tuple(self.models))
         unknown = sorted(set(self.models) - set(BACKTEST_MODELS))
         check_parameters("backtest", [
@@ -87,7 +87,7 @@ class CostParams:
 @dataclass(frozen=True)
 class ForecastParams:
     reference_months: int = 24
-    entry_months: int = 36
+    entry_months: int = 24
     shrinkage: float = 120.0
     entry_mix_shrinkage: float = 40.0
     evidence_discount: float = 1.0

@@ -51,7 +51,8 @@ def prepare(region: Region) -> Preparation:
 
     episodes = _drop_exact_duplicates(episodes, report)
     episodes = _same_start(episodes, report, problems)
-    episodes = episodes.merge(header[["CHILD", "DOB"]], on="CHILD", how="left", validate="many_to_one")
+    # The loader has checked that header.csv has one row per child; a lookup is a third of the time of a merge.
+    episodes = episodes.assign(DOB=episodes["CHILD"].map(header.set_index("CHILD")["DOB"]))
     episodes = _before_birth(episodes, problems)
     episodes = _resolve_overlaps(episodes, report, problems)
     episodes["group"] = placement_group(episodes["PLACE"], episodes["PLACE_PROVIDER"], episodes["DECOM"])

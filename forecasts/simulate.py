@@ -61,25 +61,30 @@ def fit(history: History, origin: int, params: ForecastParams, population: pd.Se
 
 
 def simulate(model: FittedModel, horizon: int, paths: int, seed: int, scenario: Scenario | None = None,
-             processes: int = 1) -> Simulation:
+             processes: int = 1, months_ahead: tuple[int, ...] | None = None) -> Simulation:
     """`paths` simulated futures of `horizon` months from the model's origin, under the scenario's rates, with
-    the blocks of paths shared among `processes` worker processes (the same answer whatever their number)."""
+    the blocks of paths shared among `processes` worker processes (the same answer whatever their number).
+    The stock is kept for every month, or only for `months_ahead` (1 is the first month; a backtest scores a
+    few horizons)."""
     scenario = scenario or Scenario()
     blocks = _blocks(paths, seed)
-    shape = (horizon, paths, len(model.rates.la_codes), len(GROUPS), len(AGE_BANDS))
+    kept = np.arange(horizon) if months_ahead is None else np.asarray(sorted(months_ahead)) - 1
+    if len(kept) and not 0 <= kept[0] <= kept[-1] < horizon:
+        raise ValueError(f"months ahead {months_ahead} are not within the horizon of {horizon} months")
+    shape = (len(kept), paths, len(model.rates.la_codes), len(GROUPS), len(AGE_BANDS))
     processes = min(processes, len(blocks))
     if processes > 1:
         # Workers are forked with the model and write their paths straight into memory shared with this process
         # (nationally the stock of 500 paths is 330 MB, which pickling back would copy twice).
         stock = np.frombuffer(mmap.mmap(-1, int(np.prod(shape)) * 4), np.int32).reshape(shape)
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_worker_input,
-                                 initargs=(model, scenario, stock)) as pool:
+                                 initargs=(model, scenario, kept, stock)) as pool:
             renormalised = sum(pool.map(_worker_blocks, np.array_split(np.arange(len(blocks)), processes),
                                         [blocks] * processes))
     else:
         stock = np.empty(shape, np.int32)
-        renormalised = _simulate_blocks(model, scenario, stock, blocks, range(len(blocks)))
-    months = pd.date_range(model.origin_month + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
+        renormalised = _simulate_blocks(model, scenario, kept, stock, blocks, range(len(blocks)))
+    months = pd.date_range(model.origin_month + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")[kept]
     return Simulation(stock=stock, months=months, la_codes=model.rates.la_codes, renormalised=renormalised)
 
 
@@ -97,29 +102,35 @@ def _blocks(paths: int, seed: int) -> list[tuple[int, int, np.random.SeedSequenc
     return [(start, min(PATH_BLOCK, paths - start), block_seed) for start, block_seed in zip(starts, seeds)]
 
 
-def _simulate_blocks(model: FittedModel, scenario: Scenario, stock: np.ndarray, blocks: list, which) -> int:
-    """Simulate the blocks numbered `which` into their paths of `stock`; the rows renormalised."""
+def _simulate_blocks(model: FittedModel, scenario: Scenario, kept: np.ndarray, stock: np.ndarray, blocks: list,
+                     which) -> int:
+    """Simulate the blocks numbered `which` into their paths of `stock` (the `kept` months); the rows
+    renormalised."""
     renormalised = 0
     for start, size, block_seed in (blocks[i] for i in which):
-        renormalised += _simulate_block(model, block_seed, scenario, stock[:, start:start + size])
+        renormalised += _simulate_block(model, block_seed, scenario, kept, stock[:, start:start + size])
     return renormalised
 
 
 _WORKER_INPUT: tuple = ()
 
 
-def _worker_input(model: FittedModel, scenario: Scenario, stock: np.ndarray) -> None:
+def _worker_input(model: FittedModel, scenario: Scenario, kept: np.ndarray, stock: np.ndarray) -> None:
     global _WORKER_INPUT
-    _WORKER_INPUT = (model, scenario, stock)
+    _WORKER_INPUT = (model, scenario, kept, stock)
 
 
 def _worker_blocks(which: np.ndarray, blocks: list) -> int:
     return _simulate_blocks(*_WORKER_INPUT, blocks, which)
 
 
-def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: Scenario, out: np.ndarray) -> int:
-    """Fill `out` (month ahead, path, council, group, age band) with simulated paths; the rows renormalised."""
-    horizon, paths = out.shape[:2]
+def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: Scenario, kept: np.ndarray,
+                    out: np.ndarray) -> int:
+    """Fill `out` (kept month, path, council, group, age band) with simulated paths up to the last kept month;
+    the rows renormalised."""
+    paths = out.shape[1]
+    horizon = int(kept[-1]) + 1 if len(kept) else 0
+    slot = dict(zip(kept.tolist(), range(len(kept))))
     rng = np.random.default_rng(seed)
     chain = draw_chain(model.rates, paths, rng)
     entry_mean, entry_mix = draw_entries(model.entries, horizon, paths, rng)
@@ -133,7 +144,11 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
     # The chance of leaving the cell at all (care, or the group), then of that being leaving care.
     out_of_cell = exit + (1 - exit) * leave
     exit_given_out = np.divide(exit, out_of_cell, out=np.zeros_like(exit), where=out_of_cell > 0)
-    ageing = np.ascontiguousarray(adjusted.chain.ageing[..., :TOP_BAND]).reshape(-1)  # per cell under 16
+    # Under 16 a child who stays in the cell may move up a band; one draw per cell finds everyone to whom
+    # anything happened (left the cell, or aged), then the few who did are split between the two.
+    ageing = adjusted.chain.ageing.reshape(-1)
+    event = out_of_cell + (1 - out_of_cell) * ageing
+    out_given_event = np.divide(out_of_cell, event, out=np.zeros_like(event), where=event > 0)
     entry_add, renormalised = adjusted.entry_add, adjusted.renormalised
     entry_total = adjusted.entry_share.sum(axis=(2, 3))  # (path, council): share of the month's entries kept
     stay[...] = 0
@@ -153,24 +168,27 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
     older = _Older(np.broadcast_to(model.start[..., TOP_BAND:], (*units, MONTHS_16_TO_18)),
                    exit.reshape(n_units, -1)[:, TOP_BAND], out_of_cell.reshape(n_units, -1)[:, TOP_BAND])
     for h in range(horizon):
-        # Leaving the cell (care, or the placement group), drawn only for the occupied cells; then, for the few
-        # who left, whether it was care.
+        # Something happening to a child (leaving care, changing group, moving up a band), drawn only for the
+        # occupied cells; then, for the few cells where it did, what it was.
         cells = np.flatnonzero(young_flat)
         n = young_flat[cells]
         row = row_of_young[cells]
-        gone = rng.binomial(n, out_of_cell[row])
-        left = np.flatnonzero(gone)
-        movers = gone[left] - rng.binomial(gone[left], exit_given_out[row[left]])
-        young_flat[cells] = n - gone
-        mover = np.repeat(left, movers)
+        changed = rng.binomial(n, event[row])
+        young_flat[cells] = n - changed
+        hit = np.flatnonzero(changed)
+        cells, row, changed = cells[hit], row[hit], changed[hit]
+        gone = rng.binomial(changed, out_given_event[row])
+        movers = gone - rng.binomial(gone, exit_given_out[row])
+        # Those who stayed in their group and aged go up a band (from 10-15, to the 16+).
+        up = _counts(cells, young_flat.size, changed - gone)
+        # A mover takes their new group's chance of moving up a band this month.
+        mover = np.repeat(np.arange(cells.size), movers)
         group = cells[mover] // TOP_BAND % len(GROUPS)
-        young_flat += _counts(cells[mover] + (_destination(rng, move_cdf, row[mover]) - group) * TOP_BAND,
-                              young_flat.size)
-        # Below 16 a child moves up a band at the measured rate (those moving up from 10-15 join the 16+).
-        occupied = np.flatnonzero(young_flat)
-        up = np.zeros_like(young)
-        up.reshape(-1)[occupied] = rng.binomial(young_flat[occupied], ageing[occupied])
-        young -= up
+        to_cell = cells[mover] + (_destination(rng, move_cdf, row[mover]) - group) * TOP_BAND
+        aged = rng.random(to_cell.size) < ageing[row_of_young[to_cell]]
+        young_flat += _counts(to_cell[~aged], young_flat.size)
+        up += _counts(to_cell[aged], young_flat.size)
+        up = up.reshape(young.shape)
         young[..., 1:] += up[..., :-1]
         arrivals = _entrants(rng, entry_mean[:, :, h] * entry_total, model.entries.dispersion)
         owner, category = _categorical(rng, arrivals.reshape(-1), entry_cdf)
@@ -185,8 +203,9 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
             young += added[..., :TOP_BAND]
             joining.append(_individuals(added[..., TOP_BAND:]))
         older.step(rng, move_cdf, joining)
-        out[h, ..., :TOP_BAND] = young
-        out[h, ..., TOP_BAND] = np.bincount(older.unit, minlength=n_units).reshape(units)
+        if h in slot:
+            out[slot[h], ..., :TOP_BAND] = young
+            out[slot[h], ..., TOP_BAND] = np.bincount(older.unit, minlength=n_units).reshape(units)
     return renormalised
 
 
@@ -198,14 +217,16 @@ class _Older:
 
     def __init__(self, counts: np.ndarray, exit: np.ndarray, out_of_cell: np.ndarray) -> None:
         self.unit, self.state = _individuals(counts)
-        self.exit, self.out_of_cell = np.ascontiguousarray(exit), np.ascontiguousarray(out_of_cell)
+        # In single precision, with uniform numbers to match, which are drawn twice as fast: a rate needs no more
+        # than seven significant figures.
+        self.exit, self.out_of_cell = exit.astype(np.float32), out_of_cell.astype(np.float32)
 
     def step(self, rng: np.random.Generator, move_cdf: np.ndarray,
              joining: list[tuple[np.ndarray, np.ndarray | int]]) -> None:
         """A month: each child leaves care at their unit's exit rate or else changes group with its chance of
         moving (one uniform decides both, as exit <= out_of_cell); then everyone is a month older, those in the
         last state leave care at 18, and the `joining` (unit, state) children arrive."""
-        chance = rng.random(self.unit.size)
+        chance = rng.random(self.unit.size, dtype=np.float32)
         stays = chance >= self.exit[self.unit]
         moving = np.flatnonzero(stays & (chance < self.out_of_cell[self.unit]))
         group = self.unit[moving] % len(GROUPS)
@@ -223,9 +244,10 @@ def _individuals(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return index // MONTHS_16_TO_18, (index % MONTHS_16_TO_18 + TOP_BAND).astype(np.int8)
 
 
-def _counts(cells: np.ndarray, size: int) -> np.ndarray:
-    """How many of `cells` name each cell of a block's counts (a bincount: np.add.at took 20 times as long)."""
-    return np.bincount(cells, minlength=size).astype(np.int32)
+def _counts(cells: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """How many of `cells` name each cell of a block's counts, or the sum of their `weights` (a bincount:
+    np.add.at took 20 times as long)."""
+    return np.bincount(cells, weights, minlength=size).astype(np.int32)
 
 
 def _destination(rng: np.random.Generator, move_cdf: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -286,9 +308,7 @@ def _entrants(rng: np.random.Generator, mean: np.ndarray, dispersion: float) -> 
 def demand_table(sim: Simulation) -> pd.DataFrame:
     """The Demand table: per council x group x age band x month, the mean and p10 / p50 / p90 of the stock."""
     stock = sim.stock
-    # Month by month: np.quantile sorts a float copy of its input, which for all months at once was 8 bytes for
-    # every path x month x cell (0.7 GB at 500 paths nationally).
-    q = np.stack([np.quantile(month, QUANTILES, axis=0) for month in stock], axis=1)  # (quantile, month, ...)
+    q = np.stack([path_quantiles(month, QUANTILES) for month in stock], axis=1)  # (quantile, month, ...)
     mean = stock.mean(axis=1)
     h, c, g, a = np.indices(mean.shape).reshape(4, -1)
     return pd.DataFrame({
@@ -298,11 +318,30 @@ def demand_table(sim: Simulation) -> pd.DataFrame:
     }).sort_values(["la_code", "group", "age_band", "month"], kind="stable", ignore_index=True)[DEMAND_COLUMNS]
 
 
+def path_quantiles(counts: np.ndarray, quantiles: tuple[float, ...], axis: int = 0) -> np.ndarray:
+    """np.quantile(counts, quantiles, axis) (its default, linear interpolation) for counts of children: one sort
+    of the paths, which for integers is six times quicker than np.quantile's partitions, and then the order
+    statistics each quantile lies between."""
+    counts = np.moveaxis(counts, axis, 0)
+    n = counts.shape[0]
+    ordered = np.sort(counts.reshape(n, -1), axis=0)
+    out = np.empty((len(quantiles), ordered.shape[1]))
+    for i, q in enumerate(quantiles):
+        position = n * q - q  # numpy's index for the linear method, as it computes it
+        below = int(np.floor(position))
+        weight = position - below
+        low, high = ordered[min(below, n - 1)], ordered[min(below + 1, n - 1)]
+        step = high - low.astype(float)
+        # From the nearer end, as numpy interpolates.
+        out[i] = low + step * weight if weight < 0.5 else high - step * (1 - weight)
+    return out.reshape(len(quantiles), *counts.shape[1:])
+
+
 def total_table(sim: Simulation) -> pd.DataFrame:
     """Children in care in the whole region per month: mean and p10 / p50 / p90 across paths (a quantile of the
     total, which the sum of the councils' quantiles is not)."""
     total = sim.stock.sum(axis=(2, 3, 4))
-    q = np.quantile(total, QUANTILES, axis=1)
+    q = path_quantiles(total, QUANTILES, axis=1)
     return pd.DataFrame({"month": sim.months.strftime("%Y-%m-%d"), "mean": total.mean(axis=1), "p10": q[0],
                          "p50": q[1], "p90": q[2]})
 

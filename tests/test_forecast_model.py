@@ -16,7 +16,7 @@ from forecasts.markov import fit_chain
 from forecasts.groups import MONTHS_16_TO_18, TOP_BAND
 from forecasts.params import BacktestParams, ForecastParams
 from forecasts.scenarios import RateEdit, Scenario
-from forecasts.simulate import PATH_BLOCK, demand_table, fit, simulate
+from forecasts.simulate import PATH_BLOCK, demand_table, fit, path_quantiles, simulate
 from tests.forecast_history import SEASON, KnownRates, simulate_903, write_history_region
 
 KNOWN = KnownRates()
@@ -176,6 +176,16 @@ def test_demand_intervals_are_never_negative_and_can_be_asymmetric(history):
     assert ((demand["p10"] <= demand["p50"]) & (demand["p50"] <= demand["p90"])).all()
     upper, lower = demand["p90"] - demand["p50"], demand["p50"] - demand["p10"]
     assert ((upper - lower).abs() > 0.5).any()
+
+
+@pytest.mark.parametrize("paths", [1, 2, 3, 7, 100, 101, 500])
+def test_quantiles_across_paths_agree_with_numpy(paths):
+    """The sort-based quantiles of counts are numpy's (linear interpolation), along any axis."""
+    rng = np.random.default_rng(paths)
+    counts = rng.poisson(rng.uniform(0, 30, (1, 4, 1)), (6, 4, paths)).astype(np.int32)
+    for axis in (0, 2):
+        expected = np.quantile(counts, (0.1, 0.5, 0.9), axis=axis)
+        np.testing.assert_allclose(path_quantiles(counts, (0.1, 0.5, 0.9), axis=axis), expected, rtol=0, atol=1e-9)
 
 
 def test_the_same_seed_gives_the_same_forecast(history):
