@@ -22,7 +22,7 @@ from forecasts.baselines import SEASON, Ets, mase_scale, seasonal_naive
 from forecasts.flows import History
 from forecasts.groups import GROUPS
 from forecasts.params import BACKTEST_MODELS, ForecastParams
-from forecasts.simulate import fit, path_quantiles, simulate, usable_cores
+from forecasts.simulate import compile_simulation, fit, path_quantiles, simulate, usable_cores
 
 BACKTEST_COLUMNS = ["la_code", "group", "horizon", "model", "mase", "bias", "coverage_80"]
 REGION = "region"
@@ -128,6 +128,7 @@ class _Chain:
     def __enter__(self) -> _Chain:
         if self.processes > 1:
             self.progress(f"Backtest: the chain at {len(self.origins)} origins, in {self.processes} processes")
+            compile_simulation()
             # Forked workers are handed the history at start-up, sharing this process's memory, rather than each
             # receiving a pickled copy with its task (140 MB nationally).
             self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"),
