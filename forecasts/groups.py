@@ -75,8 +75,9 @@ def exit_reason(rec: pd.Series) -> pd.Series:
     return rec.map(REC_REASON).fillna("other")
 
 
-def birthday(dob: np.ndarray, years: int) -> np.ndarray:
-    """datetime64[D] of the day a child born on `dob` turns `years` (29 February birthdays fall on 1 March)."""
+def birthday(dob: np.ndarray, years: int | np.ndarray) -> np.ndarray:
+    """datetime64[D] of the day a child born on `dob` turns `years` (29 February birthdays fall on 1 March); `years`
+    may be an array, broadcast against `dob`."""
     dob = np.asarray(dob, dtype="datetime64[D]")
     month = dob.astype("datetime64[M]")
     into_month = dob - month.astype("datetime64[D]")

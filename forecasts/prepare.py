@@ -75,7 +75,11 @@ def prepare(region: Region) -> Preparation:
 
 def _drop_exact_duplicates(episodes: pd.DataFrame, report: list) -> pd.DataFrame:
     columns = [c for c in episodes.columns if c != "row"]
-    duplicate = episodes.duplicated(subset=columns, keep="first")
+    # Identical rows share the child and the start, so only rows sharing those are compared on every column
+    # (comparing all 750,000 national rows on every column was a sixth of the preparation).
+    alike = episodes.duplicated(subset=["CHILD", "DECOM"], keep=False).to_numpy()
+    duplicate = np.zeros(len(episodes), dtype=bool)
+    duplicate[alike] = episodes[alike].duplicated(subset=columns, keep="first").to_numpy()
     report.append(("exact_duplicates", int(duplicate.sum()), "episodes identical to an earlier row, dropped"))
     return episodes[~duplicate]
 
@@ -182,7 +186,7 @@ def _split_age_bands(spells: pd.DataFrame, as_of: pd.Timestamp, report: list, pr
     closed = spells["end"].notna().to_numpy()
     extract_end = np.datetime64(as_of, "D") + 1  # an open spell runs to the end of the extract, and on
     end = np.where(closed, spells["end"].to_numpy("datetime64[D]"), extract_end)
-    edges = np.stack([birthday(dob, age) for age in AGE_EDGES], axis=1)
+    edges = birthday(dob[:, None], np.asarray(AGE_EDGES))  # (spell, birthday)
     adult = edges[:, -1]
     report.append(("ended_at_18", int((end > adult).sum()), "spells running past the 18th birthday, ended then"))
     after = start >= adult
