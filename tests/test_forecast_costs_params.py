@@ -73,6 +73,12 @@ def test_invalid_parameters_are_refused_with_the_name(make, words):
         make()
 
 
+def test_backtest_horizons_are_scored_in_order_once_each():
+    """Horizons given in any order, or twice, are scored once each from the shortest (the chain keeps only those
+    months, in order)."""
+    assert BacktestParams(horizons=(12, 3, 12, 6)).horizons == (3, 6, 12)
+
+
 def test_unknown_keys_in_parameter_files_are_errors(tmp_path):
     """A typo in a parameters file, at the top or in a section, is reported with the file name."""
     path = tmp_path / "p.toml"

@@ -205,6 +205,16 @@ def test_worker_processes_give_the_same_forecast_as_one(history):
     assert alone.stock.shape[1] == paths
 
 
+def test_keeping_only_some_months_keeps_exactly_those(history):
+    """A backtest keeps only the months it scores: the same paths as keeping every month, at those months."""
+    model = fit(history, len(history.months) - 1, ForecastParams())
+    every, some = (simulate(model, 7, 30, seed=8, months_ahead=kept) for kept in (None, (6, 2)))
+    assert np.array_equal(some.stock, every.stock[[1, 5]])
+    assert list(some.months) == [every.months[1], every.months[5]]
+    with pytest.raises(ValueError, match="within the horizon"):
+        simulate(model, 7, 30, seed=8, months_ahead=(8,))
+
+
 def test_paths_keep_every_rate_a_probability(history):
     """Drawn rates stay in [0, 1] and every row of move probabilities sums to 1."""
     from forecasts.markov import draw_chain
