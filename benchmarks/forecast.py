@@ -2,7 +2,8 @@
 timed with peak memory, on the embedded region or national synthetic data (152 councils).
 
 Prints figures; asserts nothing (speed is measured here, not in tests). Loading and validating the input files is
-timed separately: it is the data layer's work, shared by every job. Each stage shows its wall time and its CPU
+timed separately: it is the data layer's work, shared by every job. So is loading the simulation's compiled month
+step: `make` compiles it once into numba's cache, and without that cache it compiles here (about 6 s). Each stage shows its wall time and its CPU
 time (this process and its worker processes): on a shared machine the wall time depends on what else
 is running, shown by the load average (runnable processes, for 1 and 5 minutes) before and after.
 
@@ -40,7 +41,7 @@ from data.load import load_region  # noqa: E402
 from forecasts.backtest import backtest  # noqa: E402
 from forecasts.demand import population, prepared_history  # noqa: E402
 from forecasts.params import ForecastParams  # noqa: E402
-from forecasts.simulate import demand_table, fit, simulate, usable_cores  # noqa: E402
+from forecasts.simulate import compile_simulation, demand_table, fit, simulate, usable_cores  # noqa: E402
 
 
 @contextmanager
@@ -89,6 +90,9 @@ def main() -> None:
         clock = time.perf_counter()
         region = load_region(folder)
         load_s = time.perf_counter() - clock
+        clock = time.perf_counter()
+        compile_simulation()
+        compile_s = time.perf_counter() - clock
         timings = {}
         with _timed(timings, "preparation (903 rules, monthly stocks and flows)"):
             preparation, history = prepared_history(region, params)
@@ -106,6 +110,7 @@ def main() -> None:
           f"{int(history.stock[:, -1].sum()):,} children in care, {len(history.months)} months of history")
     print(f"  {'':<58} {'wall':>7}   {'CPU':>7}")
     print(f"  {'load and validate the files (data layer)':<58} {load_s:7.1f} s")
+    print(f"  {'load the compiled month step (numba; compiling: about 6 s)':<58} {compile_s:7.1f} s")
     for name, (seconds, cpu_seconds) in timings.items():
         print(f"  {name:<58} {seconds:7.1f} s {cpu_seconds:7.1f} s")
     print(f"  {'total: preparation + fit + backtest + forecast':<58} {wall:7.1f} s {cpu:7.1f} s")
