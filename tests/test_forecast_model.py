@@ -77,6 +77,28 @@ def test_leaving_care_at_18_follows_dates_of_birth_exactly(history, tmp_path):
     assert (later == states[:MONTHS_16_TO_18 - 12].sum()).all()
 
 
+def test_children_a_scenario_adds_arrive_each_month_and_age_to_18(history):
+    """A scenario adding children each month, with no other exits, entries or ageing: a band under 16 gains the
+    monthly number each month, and the 16-18 band gains it less those added at 17 who turn 18 before the end
+    (spread evenly over its 24 months of age, a child added in month k of 3 stays if 3 - k more months leave
+    them under 18). Means over paths agree within four standard errors."""
+    origin = len(history.months) - 13
+    model = fit(history, origin, ForecastParams())
+    council, per_month, paths = model.rates.la_codes[0], 2.0, 400
+    adding = Scenario(edits=(RateEdit("exit", multiply=0.0), RateEdit("entry", multiply=0.0),
+                             RateEdit("ageing", multiply=0.0),
+                             RateEdit("entry", add=per_month, la_code=council, group="foster_inhouse", age_band="5-10"),
+                             RateEdit("entry", add=per_month, la_code=council, group="supported", age_band="16-18")))
+    later = simulate(model, 3, paths, seed=4, scenario=adding).stock[-1].sum(axis=(1, 2))  # (path, age band)
+    start = history.stock[:, origin].sum(axis=(0, 1))  # by age state
+    states_16_18 = start[TOP_BAND:]  # by months left before 18: 24 down to 1
+    expected = {2: start[2] + 3 * per_month,
+                TOP_BAND: states_16_18[:MONTHS_16_TO_18 - 3].sum() + per_month * (22 + 23 + 24) / 24}
+    for band, mean in expected.items():
+        error = np.sqrt(later[:, band].var() / paths) + 1e-9
+        assert abs(later[:, band].mean() - mean) <= 4 * error + 0.05, (band, later[:, band].mean(), mean)
+
+
 def test_entry_trend_level_and_seasonality_are_recovered(history):
     """The entries GLM finds the simulated 5% a year growth, the level at the origin and the seasonal swing."""
     origin = len(history.months) - 1
