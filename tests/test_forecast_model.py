@@ -237,6 +237,20 @@ def test_keeping_only_some_months_keeps_exactly_those(history):
         simulate(model, 7, 30, seed=8, months_ahead=(8,))
 
 
+def test_loading_the_compiled_step_covers_what_a_simulation_calls(history):
+    """compile_simulation compiles the month step for the argument types a simulation passes, so workers forked
+    after it share that code: a simulation (with or without a scenario adding children) adds no second
+    compiled version."""
+    from forecasts import simulate as simulation
+
+    simulation.compile_simulation()
+    model = fit(history, len(history.months) - 1, ForecastParams())
+    adding = Scenario(edits=(RateEdit("entry", add=1.0, age_band="16-18"),))
+    simulate(model, 2, 5, seed=1)
+    simulate(model, 2, 5, seed=1, scenario=adding)
+    assert len(simulation._month.signatures) == 1
+
+
 def test_paths_keep_every_rate_a_probability(history):
     """Drawn rates stay in [0, 1] and every row of move probabilities sums to 1."""
     from forecasts.markov import draw_chain
