@@ -24,6 +24,7 @@ class Region:
     uasc: pd.DataFrame
     controls: pd.DataFrame = field(default_factory=pd.DataFrame)
     options: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cla_annual: pd.DataFrame = field(default_factory=pd.DataFrame)  # published yearly figures (public regions)
     source: str = ""
     input_hash: str = ""
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -43,6 +43,38 @@ NEEDS = (
 )
 OWNERSHIP = ("private_equity", "listed", "family", "charity", "council", "nhs", "other")
 
+# What the DfE publishes per council each year ("Children looked after in England including adoptions", LA
+# tables): children looked after at 31 March by a placement breakdown coarser than DATA.md's groups, and the only
+# one every year's tables allow (2010-2017 wide SFR files, 2021 on tidy files). childrens_home holds secure homes
+# too; before 2018 the DfE's "secure units, children's homes and semi-independent living" also held hostels.
+PUBLIC_GROUPS = ("all", "foster", "childrens_home", "independent_living", "with_parents", "other")
+PUBLIC_GROUP_LABELS = {
+    "all": "all children looked after",
+    "foster": "foster placements",
+    "childrens_home": "children's homes (secure homes included)",
+    "independent_living": "independent and semi-independent living, supported accommodation",
+    "with_parents": "placed with parents",
+    "other": "other placements (adoption, residential schools, other residential, other)",
+}
+ANNUAL_MEASURES = {
+    "looked_after": "children looked after at 31 March",
+    "started": "children who started to be looked after during the year to 31 March",
+    "ceased": "children who ceased to be looked after during the year to 31 March",
+    "placed_outside_la": "children looked after at 31 March placed outside their council's boundary",
+    "placed_over_20_miles": "children looked after at 31 March placed more than 20 miles from home",
+}
+# The DfE's codes for a figure it does not publish (kept beside the missing value, never turned into a zero).
+SUPPRESSION_CODES = {
+    "c": "suppressed to protect confidentiality",
+    "k": "suppressed: fewer than 0.5",
+    "x": "not available or suppressed (small number)",
+    "z": "not applicable",
+    "u": "low reliability",
+    "..": "not available",
+    "low": "fewer than 0.5 (rounded)",
+    "not_published": "not published for this year",
+}
+
 # SSDA903 code lists (DfE SSDA903 guide; Z1 and Z11-Z14 from 2025/26).
 SSDA903_PLACE = (
     "A3", "A4", "A5", "A6", "H5", "K1", "K2", "K3", "P1", "P2", "P3", "R1", "R2", "R3", "R5", "S1",
@@ -397,9 +429,31 @@ OPTIONS = Table(
     key="option_id",
 )
 
+CLA_ANNUAL = Table(
+    "cla_annual",
+    "Published yearly figures per council (an rcc extension to DATA.md): the DfE's children looked after at 31 "
+    "March by placement group, starts, ceases and placements away from home, as `rcc public region` writes them "
+    "from the DfE's LA tables. A region built from public data has this instead of an SSDA903 history.",
+    (
+        Column("la_code", "str", "Council (ONS code)", required=True, references="authorities.la_code"),
+        Column("year", "int", "Year ending 31 March (2024: at 31 March 2024, or during 2023-24)", required=True,
+               minimum=2000, maximum=2100),
+        Column("measure", "str", "What is counted: " + "; ".join(f"{k}: {v}" for k, v in ANNUAL_MEASURES.items()),
+               required=True, allowed=tuple(ANNUAL_MEASURES)),
+        Column("group", "str", "Placement group (looked_after only; all for the other measures)", required=True,
+               allowed=PUBLIC_GROUPS),
+        Column("value", "float", "Number of children; blank when the DfE did not publish it (see status)",
+               minimum=0, unit="children"),
+        Column("status", "str", "Blank when published; else why not: " + "; ".join(
+            f"{k}: {v}" for k, v in SUPPRESSION_CODES.items()), default=""),
+        Column("source", "str", "Publication file and year the figure comes from", default=""),
+    ),
+    optional_table=True,
+)
+
 TABLES: dict[str, Table] = {
     t.name: t for t in (AUTHORITIES, PROVIDERS, SETTINGS, CHILDREN, REFERRALS, HEADER, EPISODES, UASC, CONTROLS,
-                        OPTIONS)
+                        OPTIONS, CLA_ANNUAL)
 }
 
 

@@ -141,7 +141,7 @@ def test_xlsx_workbook_loads_like_the_folder(tmp_path):
     """One workbook with a sheet per table gives the same Region as the CSV folder; problems name the sheet."""
     book = tmp_path / "region.xlsx"
     with pd.ExcelWriter(book) as writer:
-        for table in TABLES.values():
+        for table in (t for t in TABLES.values() if (VALID / t.file_name).exists()):
             path = VALID / table.file_name
             pd.read_csv(path, dtype=str, keep_default_na=False).to_excel(writer, sheet_name=table.name, index=False)
     from_book = load_region(book, today=TODAY)
@@ -150,7 +150,7 @@ def test_xlsx_workbook_loads_like_the_folder(tmp_path):
         pd.testing.assert_frame_equal(getattr(from_book, name), getattr(from_folder, name))
     broken = tmp_path / "broken.xlsx"
     with pd.ExcelWriter(broken) as writer:
-        for table in TABLES.values():
+        for table in (t for t in TABLES.values() if (VALID / t.file_name).exists()):
             frame = pd.read_csv(VALID / table.file_name, dtype=str, keep_default_na=False)
             if table.name == "settings":
                 frame.loc[1, "vacancies"] = "3"
