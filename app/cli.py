@@ -37,7 +37,8 @@ def cmd_validate(args) -> int:
     print(f"\n{counts['error']} error(s), {counts['warning']} warning(s), {counts['flag']} flag(s)."
           + (" Fix the errors and run again." if counts["error"] else ""))
     if region is not None:
-        print("Loaded: " + ", ".join(f"{v} {k}" for k, v in region.summary().items()))
+        print("Loaded: " + ", ".join(f"{v} {k}" if isinstance(v, int) else f"{k} {v}"
+                                     for k, v in region.summary().items()))
     return 1 if counts["error"] else 0
 
 

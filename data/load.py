@@ -140,7 +140,7 @@ def _satisfied_by_alternative(table: Table, col: str, raw: pd.DataFrame) -> bool
 
 def _parse_column(column: Column, text: pd.Series, file: str, problems: Problems, today: date) -> pd.Series:
     blank = text.eq("") | text.str.lower().isin({"nan", "none", "null", "na", "n/a"})
-    if column.required:
+    if column.required and not column.blank_means:
         problems.add_mask(file, blank, column.name, text, "required value is blank")
     parse = {"str": _parse_str, "int": _parse_int, "float": _parse_float, "bool": _parse_bool,
              "date": _parse_date, "list": _parse_list}[column.dtype]

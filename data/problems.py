@@ -50,6 +50,10 @@ class Problems:
         if where.size:
             self.add_rows(file, where + FIRST_RECORD_ROW, column, values.iloc[where].tolist(), rule, severity)
 
+    def extend(self, other: Problems) -> None:
+        """Take every problem another collector found (a file read on its own, then kept)."""
+        self._frames.extend(other._frames)
+
     def table(self) -> pd.DataFrame:
         if not self._frames:
             return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in COLUMNS})

@@ -37,15 +37,24 @@ class Region:
     def la_codes(self) -> list[str]:
         return self.authorities["la_code"].tolist()
 
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> dict[str, int | str]:
         return {
             "councils": len(self.authorities),
             "providers": len(self.providers),
             "settings": len(self.settings),
-            "places": int(self.settings["places"].sum()),
-            "vacancies": int(self.settings["vacancies"].sum()),
+            "places": _total(self.settings["places"]),
+            "vacancies": _total(self.settings["vacancies"]),
             "children": len(self.children),
             "referrals": len(self.referrals),
             "ssda903_children": len(self.header),
             "ssda903_episodes": len(self.episodes),
         }
+
+
+def _total(counts: pd.Series) -> int | str:
+    """A column's sum, or what is known of it when some cells are blank (not published, never zero)."""
+    unknown = int(counts.isna().sum())
+    if unknown == len(counts) and unknown:
+        return "not known"
+    total = int(counts.sum())
+    return f"{total} (not known for {unknown} settings)" if unknown else total

@@ -124,6 +124,11 @@ class Column:
     unique: bool = False
     references: str | None = None  # "table.column" this column must match
     not_in_future: bool = False
+    # "english" or "english_or_welsh": an ONS council code that must be in rcc's register (data/authorities.py);
+    # Welsh codes are allowed where a home may be in Wales
+    council_code: str = ""
+    # a required column whose cells may be blank, and what a blank means (e.g. vacancies "not known")
+    blank_means: str = ""
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
@@ -148,6 +153,11 @@ class Column:
             parts.append(f"must match {self.references}")
         if self.not_in_future:
             parts.append("not in the future")
+        if self.council_code:
+            parts.append("an ONS code of an English council" + (" (or a Welsh one)" if "welsh" in self.council_code
+                                                                  else ""))
+        if self.blank_means:
+            parts.append(f"blank means {self.blank_means}")
         return "; ".join(parts)
 
 
@@ -193,7 +203,8 @@ AUTHORITIES = Table(
     "authorities",
     "The councils (local authorities) of the region.",
     (
-        Column("la_code", "str", "ONS code of the council, e.g. E08000003", required=True, unique=True),
+        Column("la_code", "str", "ONS code of the council, e.g. E08000003", required=True, unique=True,
+               council_code="english"),
         Column("la_name", "str", "Name of the council", required=True),
         _lat("lat", True, "the council's centroid"),
         _lon("lon", True, "the council's centroid"),
@@ -232,12 +243,15 @@ SETTINGS = Table(
         Column("setting_type", "str", "Kind of setting", required=True, allowed=SETTING_TYPES),
         Column("registration_status", "str", "Ofsted registration status", required=True,
                allowed=REGISTRATION_STATUSES),
-        Column("la_code", "str", "Council the setting is in (it may be outside the region)", required=True),
+        Column("la_code", "str", "Council the setting is in (it may be outside the region)", required=True,
+               council_code="english_or_welsh"),
         _lat("lat", True, "the setting"),
         _lon("lon", True, "the setting"),
         Column("places", "int", "Registered or approved places", required=True, minimum=0, maximum=100,
-               unit="places"),
-        Column("vacancies", "int", "Places free to offer now", required=True, minimum=0, unit="places"),
+               unit="places", blank_means="not known (Ofsted's oldest lists publish no places)"),
+        Column("vacancies", "int", "Places free to offer now", required=True, minimum=0, unit="places",
+               blank_means="not known (Ofsted does not publish vacancies): the match offers the setting to no "
+               "child until they are filled in"),
         Column("age_min", "int", "Youngest age taken", minimum=0, maximum=25, default=0, unit="years"),
         Column("age_max", "int", "Oldest age taken (supported accommodation: 16-17)", minimum=0, maximum=25,
                default=17, unit="years"),
@@ -249,6 +263,8 @@ SETTINGS = Table(
                default="not_inspected"),
         Column("weekly_fee", "float", "Fee the provider charges", minimum=0, unit="£ per week"),
         Column("block_contract", "bool", "Beds already bought by the RCC", default=False),
+        Column("location_approximate", "bool", "lat/lon are the council's label point, not the setting's own "
+               "(Ofsted redacts children's homes' addresses)", default=False),
         Column("setting_name", "str", "Name (never shown with a child)", default=""),
     ),
     key="setting_id",

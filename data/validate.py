@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from data.authorities import register
 from data.geo import in_great_britain
 from data.problems import FIRST_RECORD_ROW, Problems
 from data.schema import TABLES
@@ -33,6 +34,7 @@ def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], p
     if tables["authorities"].empty:
         problems.add(file("authorities"), None, "la_code", "", "no councils: a region needs at least one row here")
     _check_unique_ids(tables, file, problems)
+    _check_council_codes(tables, file, problems)
     _check_references(tables, file, problems)
     _check_ages_present(tables["children"], file("children"), problems)
     _check_capacity(tables["settings"], file("settings"), problems)
@@ -61,6 +63,31 @@ def _check_unique_ids(tables, file, problems: Problems) -> None:
                 rows = (group.index.to_numpy() + FIRST_RECORD_ROW).tolist()
                 problems.add_rows(file(name), rows, column.name, [value] * len(rows),
                                   "duplicate id: the same id is on rows " + ", ".join(map(str, rows)))
+
+
+def _check_council_codes(tables, file, problems: Problems) -> None:
+    """Every council code is a real one (ONS codes, rcc's register): 'E99999999' or a DfE number such as '352' is
+    an error naming what was probably meant; an abolished council's code is a warning naming its successors."""
+    known = register()
+    for name, table in TABLES.items():
+        for column in (c for c in table.columns if c.council_code):
+            values = tables[name][column.name].fillna("")
+            given = values.ne("")
+            unknown = given & ~known.known(values)
+            for value in sorted(set(values[unknown])):
+                hint = known.suggest(value)
+                problems.add_mask(file(name), values.eq(value), column.name, values,
+                                  "not a council code rcc knows (ONS codes of English councils, e.g. E08000003 "
+                                  "for Manchester)" + (f": {hint}" if hint else ""))
+            allowed = known.english(values) if column.council_code == "english" else known.known(values)
+            foreign = given & known.known(values) & ~allowed
+            problems.add_mask(file(name), foreign, column.name, values,
+                              "a Welsh council's code: the councils of an RCC are English")
+            for value in sorted(set(values[given & allowed])):
+                ended = known.abolished_note(value)
+                if ended:
+                    problems.add_mask(file(name), values.eq(value), column.name, values,
+                                      f"{ended}: use the code of the council in place now", severity="warning")
 
 
 def _check_references(tables, file, problems: Problems) -> None:

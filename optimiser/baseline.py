@@ -42,7 +42,7 @@ def la_by_la_baseline(region: Region, candidates: Candidates) -> pd.DataFrame:
     pairs = pairs.sort_values(["referral_id", "in_house", "affordable", "distance_km"],
                               ascending=[True, False, False, True])
     options = {rid: group["setting_id"].tolist() for rid, group in pairs.groupby("referral_id", sort=False)}
-    remaining = settings["vacancies"].astype(int).to_dict()
+    remaining = settings["vacancies"].fillna(0).astype(int).to_dict()  # not known: offered to no child
 
     vacancies = dict(remaining)
     solo_only = settings["solo_only"].to_dict()

@@ -61,6 +61,7 @@ class Candidates:
     conflicts: pd.DataFrame  # pair_a, pair_b: rows of `pairs` that cannot both be chosen (ages cared alongside)
     survivors: pd.DataFrame  # referral_id x rule code: settings still eligible after each rule
     referrals: pd.DataFrame  # referrals with unit_id, priority and the origin used for distance
+    unknown_vacancies: int = 0  # settings whose vacancies are not known (blank): offered to no child
 
 
 def needs_mask(needs: pd.Series) -> np.ndarray:
@@ -102,7 +103,8 @@ def build_candidates(region: Region, params: MatchParams, run_date: date | None 
     units = _units(referrals)
     pairs = _unit_pairs(member_pairs, units, settings)
     return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, conflicts=_age_conflicts(pairs, units),
-                      survivors=survivors, referrals=referrals)
+                      survivors=survivors, referrals=referrals,
+                      unknown_vacancies=int(region.settings["vacancies"].isna().sum()))
 
 
 def rule_table(region: Region, params: MatchParams, referral_ids: list[str],
@@ -155,7 +157,8 @@ def _prepare_referrals(region: Region, params: MatchParams, run_date: date) -> p
 
 
 def _available(s: pd.DataFrame, params: MatchParams) -> np.ndarray:
-    ok = s["registration_status"].eq("active") & (s["vacancies"] > 0)
+    # A blank vacancy count is not known (published supply has none): such a setting offers no child a place.
+    ok = s["registration_status"].eq("active") & (s["vacancies"].fillna(0) > 0)
     if params.exclude_inadequate:
         ok &= s["ofsted_grade"].ne("inadequate")
     return ok.to_numpy(dtype=bool)

@@ -207,5 +207,5 @@ def without_referrals(candidates: Candidates, referral_ids: set[str]) -> Candida
                       member_pairs=candidates.member_pairs[candidates.member_pairs["unit_id"].isin(units)],
                       conflicts=conflicts,
                       survivors=candidates.survivors.drop(index=list(referral_ids), errors="ignore"),
-                      referrals=referrals)
+                      referrals=referrals, unknown_vacancies=candidates.unknown_vacancies)
 

@@ -132,7 +132,8 @@ def unmatched_reasons(candidates: Candidates, referral_ids: pd.Series,
         if blocking is not None:
             before = _count_before(row, blocking)
             codes[referral_id] = blocking
-            texts[referral_id] = _no_setting_text(blocking, before, r.loc[referral_id], size)
+            texts[referral_id] = _no_setting_text(blocking, before, r.loc[referral_id], size,
+                                                  candidates.unknown_vacancies)
         elif r.at[referral_id, "unit_id"] not in unit_has_pairs:
             codes[referral_id] = "sibling_group"
             texts[referral_id] = (f"no single setting can take all {size} siblings together: each sibling can go "
@@ -161,7 +162,9 @@ def _count_before(row: pd.Series, code: str) -> int:
     return int(row[order[position - 1]]) if position else 0
 
 
-def _no_setting_text(code: str, before: int, referral: pd.Series, size: int) -> str:
+def _no_setting_text(code: str, before: int, referral: pd.Series, size: int, unknown_vacancies: int = 0) -> str:
+    unknown = (f" ({unknown_vacancies} settings' vacancies are not known: fill them in settings.csv)"
+               if unknown_vacancies else "")
     detail = {
         "age_range": f" (age {referral['age']})",
         "needs": f" ({', '.join(referral['needs'])})" if referral["needs"] else "",
@@ -174,7 +177,7 @@ def _no_setting_text(code: str, before: int, referral: pd.Series, size: int) -> 
     }.get(code, "")
     lead = f"no setting with a vacancy {RULE_TEXT[code]}{detail}"
     if code == "available":
-        return lead + ": the region has no vacancies in registered settings"
+        return lead + ": the region has no vacancies in registered settings" + unknown
     if code == "lock":
         return (f"the council locked this child to {referral['locked_to']}, which has no vacancy or is not "
                 "registered and active")

@@ -56,18 +56,8 @@ def markets(region: Region, params: ConcentrationParams) -> pd.DataFrame:
                    "places": int(frame["places"].sum()), "independent_places": int(independent["places"].sum()),
                    "independent_settings": len(independent)}
             row["council_share"] = 1 - row["independent_places"] / row["places"] if row["places"] else np.nan
-            shares = independent.groupby("owner")["places"].sum().sort_values(ascending=False, kind="stable")
-            total = shares.sum()
-            if total > 0:
-                shares = shares / total
-                row |= {"owners": len(shares), "hhi": float((100 * shares) ** 2 @ np.ones(len(shares))),
-                        "top_owner": shares.index[0],
-                        "top_owner_name": independent.loc[independent["owner"].eq(shares.index[0]),
-                                                          "owner_name"].iloc[0],
-                        "top_share": float(shares.iloc[0]), "top3_share": float(shares.iloc[:3].sum())}
-            else:
-                row |= {"owners": 0, "hhi": np.nan, "top_owner": "", "top_owner_name": "", "top_share": np.nan,
-                        "top3_share": np.nan}
+            row |= owner_concentration(independent.groupby("owner")["places"].sum(),
+                                       independent.groupby("owner")["owner_name"].first())
             rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty:
@@ -76,6 +66,20 @@ def markets(region: Region, params: ConcentrationParams) -> pd.DataFrame:
                          & (table["independent_settings"] >= params.min_settings))
     table["flagged"] = table["assessed"] & (table["hhi"] >= params.hhi_high)
     return table[MARKET_COLUMNS]
+
+
+def owner_concentration(places: pd.Series, names: pd.Series) -> dict:
+    """Who holds a market's places: owners, Herfindahl-Hirschman index (shares in %, so 0-10,000), the top owner
+    (id and name), its share and the top three's. `places` and `names` are indexed by owner."""
+    shares = places.sort_values(ascending=False, kind="stable")
+    total = shares.sum()
+    if not total > 0:
+        return {"owners": 0, "hhi": np.nan, "top_owner": "", "top_owner_name": "", "top_share": np.nan,
+                "top3_share": np.nan}
+    shares = shares / total
+    return {"owners": len(shares), "hhi": float((100 * shares) ** 2 @ np.ones(len(shares))),
+            "top_owner": shares.index[0], "top_owner_name": names.get(shares.index[0], shares.index[0]),
+            "top_share": float(shares.iloc[0]), "top3_share": float(shares.iloc[:3].sum())}
 
 
 def concentration_flags(region: Region, table: pd.DataFrame, placed: pd.DataFrame,
