@@ -72,6 +72,7 @@ def cmd_synth(args) -> int:
 def cmd_match(args) -> int:
     from app.pipeline import run_match, run_planning
     from data.problems import ValidationError
+    from data.region import MissingData
     from optimiser.demand import read_demand
     from optimiser.params import MatchParams
 
@@ -92,7 +93,7 @@ def cmd_match(args) -> int:
             run = run_planning(args.dir, args.out, demand, args.horizon, params, progress=_progress, seed=args.seed)
         else:
             run = run_match(args.dir, args.out, params, progress=_progress, demand=demand)
-    except ValidationError as exc:
+    except (ValidationError, MissingData) as exc:
         print(exc, file=sys.stderr)
         return 1
     except ValueError as exc:  # parameters that cannot work with this data, e.g. a penalty below a placement's cost
@@ -386,8 +387,20 @@ def cmd_app(args) -> int:
     import os
     import subprocess
 
+    from data.load import load_region
+
     store = args.store or args.out / "runs.duckdb"
-    if not args.no_run:
+    no_run = args.no_run
+    if not no_run:
+        try:
+            if load_region(args.dir).is_public:
+                _progress(f"{args.dir} was built from published data: no children, so no monthly run; the dashboard "
+                          "shows its supply and England's market")
+                no_run = True
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    if not no_run:
         try:
             run_id = ensure_latest_run(args.dir, args.out, store)
         except Exception as exc:  # the batch's own messages name the problem (bad data, bad parameters)
@@ -598,6 +611,46 @@ def _diff_runs(store, run_a: str, run_b: str) -> int:
     return 0
 
 
+def _public_councils(args) -> tuple[list[str], str]:
+    """The councils --las, --rcc or --all-england name, and what to call them."""
+    from data.authorities import RCC_NAMES, rcc_members, register
+
+    if getattr(args, "all_england", False):
+        return register().current().query("country == 'england'")["la_code"].tolist(), "England"
+    if args.rcc:
+        return list(rcc_members(args.rcc)), RCC_NAMES.get(args.rcc, args.rcc)
+    if args.las:
+        codes = [c.strip() for c in args.las.split(",") if c.strip()]
+        return codes, args.name or ", ".join(register().name(c) for c in codes[:3]) + (" ..." if len(codes) > 3 else "")
+    return [], ""
+
+
+def cmd_public(args) -> int:
+    from app.jobs.public import public_market, public_region, write_market, write_public_region_result
+    from app.summaries import market_text, public_region_text
+
+    from data.public import default_public_data
+
+    args.data_dir = args.data_dir or default_public_data()
+    try:
+        codes, name = _public_councils(args)
+        if args.action == "region":
+            if not codes:
+                raise ValueError("say which councils: --las CODE,..., --rcc NAME or --all-england")
+            result = public_region(args.data_dir, codes, args.name or name, args.ofsted, progress=_progress)
+            write_public_region_result(result, args.out)
+            print(public_region_text(result, args.out))
+            return 0
+        result = public_market(args.data_dir, progress=_progress)
+        written = write_market(result, args.out, codes)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(market_text(result, codes, name))
+    print("Outputs:\n" + "\n".join(f"  {path}" for path in written.values()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rcc", description="Placement-sufficiency optimiser for Regional Care Co-operatives.",
@@ -719,6 +772,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "show", "diff"], help="list | show [RUN] | diff RUN_A RUN_B")
     p.add_argument("runs", nargs="*", help="run ids (show: default the latest; diff: the earlier, then the later)")
     p.add_argument("--store", type=Path, default=Path("out/runs.duckdb"), help="run store (default out/runs.duckdb)")
+
+    p = command("public", "Read what Ofsted, the DfE and ONS publish: build a region folder for any councils "
+                          "(region), or England's market picture (market: CSVs, market.xlsx, market.html).",
+                "rcc public region ../shared/public-data --rcc greater-manchester --out gm-public\n"
+                "  rcc public market ../shared/public-data --out market --rcc greater-manchester", cmd_public)
+    p.add_argument("action", choices=["region", "market"],
+                   help="region: a region folder rcc understands; market: England's market, per council and region")
+    p.add_argument("data_dir", type=Path, nargs="?", default=None,
+                   help="folder with ofsted/, dfe/ and ons/ (the layout of ../shared/public-data; newer downloads "
+                        "can be dropped in). Default: $RCC_PUBLIC_DATA, else ../shared/public-data beside rcc, else "
+                        "the embedded Greater Manchester extract (data/public_extract)")
+    p.add_argument("--out", type=Path, required=True, help="folder to write into")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--las", help="councils' ONS codes, comma-separated (region: the members; market: the "
+                                     "councils to highlight)")
+    which.add_argument("--rcc", help="an RCC pathfinder's member councils: greater-manchester or south-east")
+    which.add_argument("--all-england", action="store_true", help="region: every English council")
+    p.add_argument("--name", help="what to call the region (default: the RCC's name or the councils')")
+    p.add_argument("--ofsted", type=Path, help="region: the Ofsted provider list to use (default: the latest in "
+                                               "DATA_DIR/ofsted)")
 
     p = command("strategy", "Plan commissioning under forecast uncertainty (block contracts, new homes, foster "
                             "recruitment, spot purchasing) with Pyomo + HiGHS; write strategy.xlsx, strategy.html "

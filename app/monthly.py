@@ -128,6 +128,9 @@ class MonthError(ValueError):
 
 def extract_date(region: Region) -> date:
     """The day the extract runs to: the latest episode start or end in the SSDA903 history (as the forecast uses)."""
+    missing = region.missing_for("monthly")
+    if missing:
+        raise MonthError(f"{region.source}: cannot run the monthly batch: {missing}")
     episodes = region.episodes
     latest = pd.concat([episodes["DECOM"], episodes["DEC"]]).max()
     if pd.isna(latest):

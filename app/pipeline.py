@@ -61,7 +61,7 @@ def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None =
     the next run (optimiser/lookahead.py) and write held_back.csv too."""
     params = params or MatchParams()
     started = datetime.now(timezone.utc)
-    region = _loaded(source, progress, run_date)
+    region = _loaded(source, progress, run_date, job="match")
     if demand is not None:
         demand = check_demand(demand)  # a forecast made in this process has its months as dates, a file as text
     region, step_down = with_step_down_referrals(region, run_date or started.date())
@@ -160,7 +160,7 @@ def run_forecast(source: Path | Region, out_dir: Path, horizon: int = 24, params
     the preparation's issues and forecast_run.json."""
     params = params or ForecastParams()
     started = datetime.now(timezone.utc)
-    region = _loaded(source, progress)
+    region = _loaded(source, progress, job="forecast")
     result = forecast(region, params, horizon, scenario, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {name: out_dir / file for name, file in (
@@ -217,7 +217,7 @@ def run_backtest(source: Path | Region, out_dir: Path, params: ForecastParams | 
     origins are shared among `processes` (default: every core this process may use)."""
     params = params or ForecastParams()
     started = datetime.now(timezone.utc)
-    region = _loaded(source, progress)
+    region = _loaded(source, progress, job="forecast")
     clock = time.perf_counter()
     result, preparation = backtest_region(region, params, progress, processes)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -237,13 +237,15 @@ def run_backtest(source: Path | Region, out_dir: Path, params: ForecastParams | 
     return BacktestRun(backtest=result, outputs=outputs)
 
 
-def _loaded(source: Path | Region, progress, today: date | None = None) -> Region:
+def _loaded(source: Path | Region, progress, today: date | None = None, job: str = "") -> Region:
     """The jobs take a folder (the CLI) or a Region already loaded (the monthly batch and the dashboard, which load
-    once and run several jobs, or edit controls before re-solving)."""
-    if isinstance(source, Region):
-        return source
-    progress(f"Loading and validating {source}")
-    return load_region(source, today=today)
+    once and run several jobs, or edit controls before re-solving). A region without what the job needs (no
+    child to match, no history to forecast) stops here with what to add."""
+    if not isinstance(source, Region):
+        progress(f"Loading and validating {source}")
+        source = load_region(source, today=today)
+    source.require(job)
+    return source
 
 
 def _run_header(job: str, started: datetime, region: Region) -> dict:
@@ -326,7 +328,7 @@ def run_planning(source: Path | Region, out_dir: Path, demand: pd.DataFrame, hor
     params = params or MatchParams()
     started = datetime.now(timezone.utc)
     run_date = run_date or started.date()
-    region = _loaded(source, progress, run_date)
+    region = _loaded(source, progress, run_date, job="match")
     region, step_down = with_step_down_referrals(region, run_date)
     progress(f"Drawing the children the forecast expects over {horizon} months (seed {seed}), matching today's "
              f"{len(region.referrals)} referrals first, then them against what is left")
@@ -415,7 +417,7 @@ def run_strategy(source: Path | Region, out_dir: Path, params: StrategyParams | 
     forecast_params = forecast_params or ForecastParams()
     started = datetime.now(timezone.utc)
     run_date = run_date or started.date()
-    region = _loaded(source, progress, run_date)
+    region = _loaded(source, progress, run_date, job="forecast" if forecast is None else "")
     clock, timings = time.perf_counter(), {}
     if forecast is None:
         progress(f"Forecasting {3 * params.horizon_quarters} months ahead")

@@ -15,6 +15,7 @@ else:
             st.Page("dashboard/pages/demand.py", title="Demand", icon=":material/trending_up:"),
             st.Page("dashboard/pages/matching.py", title="Matching", icon=":material/join_inner:"),
             st.Page("dashboard/pages/market.py", title="Market", icon=":material/storefront:"),
+            st.Page("dashboard/pages/england.py", title="England's market", icon=":material/public:"),
             st.Page("dashboard/pages/strategy.py", title="Strategy", icon=":material/flag:"),
         ],
         "Runs and data": [

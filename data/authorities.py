@@ -83,6 +83,10 @@ class Register:
         t = self.table
         return t[t["country"].eq("england") & t["valid_to"].eq("")].reset_index(drop=True)
 
+    def in_force(self, on: date) -> set[str]:
+        """The councils that existed on `on`, each under today's code when it was only renumbered since."""
+        return {self.today_code(code) for code in self.table["la_code"] if self._valid_on(code, on)}
+
     def today_code(self, code: str) -> str:
         """The code an authority has today when it was only renumbered (same area); else the code itself."""
         seen = set()

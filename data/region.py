@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 
+class MissingData(ValueError):
+    """The region lacks what a job needs (no child to match, no history to forecast): an input problem."""
+
+
 @dataclass(frozen=True)
 class Region:
     authorities: pd.DataFrame
@@ -32,6 +36,40 @@ class Region:
     def replace(self, **changes) -> Region:
         """A new Region with some tables swapped (the old one is untouched)."""
         return dataclasses.replace(self, **changes)
+
+    @property
+    def is_public(self) -> bool:
+        """Built from published data alone (`rcc public region`): supply and yearly figures, no child's record."""
+        return (self.children.empty and self.referrals.empty and self.episodes.empty
+                and not self.cla_annual.empty)
+
+    def missing_for(self, job: str) -> str:
+        """'' when the region has what `job` needs; else what is missing and what to add, in words."""
+        needs = {
+            "match": (self.referrals.empty and self.children.empty,
+                      "there is no child to match: referrals.csv (children who need a home now) and children.csv "
+                      "are empty"),
+            "forecast": (self.episodes.empty, "there is no SSDA903 history to forecast from: header.csv and "
+                                              "episodes.csv are missing or empty"),
+        }
+        needs["monthly"] = needs["forecast"]
+        missing, text = needs.get(job, (False, ""))
+        if not missing:
+            return ""
+        if self.is_public:
+            text += (". This is a region built from published data (rcc public region): it has the councils' "
+                     "registered homes and the DfE's yearly figures (cla_annual.csv), but no child's record. Add "
+                     + ("referrals.csv, and the vacancies of the settings in settings.csv" if job == "match" else
+                        "the councils' SSDA903 returns (header.csv and episodes.csv; `rcc template DIR` shows the "
+                        "columns)"))
+        return text
+
+    def require(self, job: str) -> None:
+        """MissingData saying what is missing when the region lacks what `job` needs."""
+        missing = self.missing_for(job)
+        if missing:
+            verb = {"monthly": "run the monthly batch"}.get(job, job)
+            raise MissingData(f"{self.source}: cannot {verb}: {missing}")
 
     @property
     def la_codes(self) -> list[str]:

@@ -22,6 +22,14 @@ SETTING_TYPES = (
     "supported_accommodation",
     "residential_special_school",
 )
+SETTING_TYPE_LABELS = {
+    "childrens_home": "children's home",
+    "secure_childrens_home": "secure children's home",
+    "foster_inhouse": "council foster household",
+    "foster_ifa": "agency foster household",
+    "supported_accommodation": "supported accommodation (16-17)",
+    "residential_special_school": "residential special school",
+}
 REGISTRATION_STATUSES = ("active", "suspended", "resigned", "cancelled", "applied", "unregistered")
 RATIOS = ("standard", "1:1", "2:1", "3:1")
 OFSTED_GRADES = ("outstanding", "good", "requires_improvement", "inadequate", "not_inspected")
@@ -247,7 +255,7 @@ SETTINGS = Table(
                council_code="english_or_welsh"),
         _lat("lat", True, "the setting"),
         _lon("lon", True, "the setting"),
-        Column("places", "int", "Registered or approved places", required=True, minimum=0, maximum=100,
+        Column("places", "int", "Registered or approved places", required=True, minimum=0, maximum=500,
                unit="places", blank_means="not known (Ofsted's oldest lists publish no places)"),
         Column("vacancies", "int", "Places free to offer now", required=True, minimum=0, unit="places",
                blank_means="not known (Ofsted does not publish vacancies): the match offers the setting to no "
@@ -456,8 +464,8 @@ CLA_ANNUAL = Table(
                minimum=2000, maximum=2100),
         Column("measure", "str", "What is counted: " + "; ".join(f"{k}: {v}" for k, v in ANNUAL_MEASURES.items()),
                required=True, allowed=tuple(ANNUAL_MEASURES)),
-        Column("group", "str", "Placement group (looked_after only; all for the other measures)", required=True,
-               allowed=PUBLIC_GROUPS),
+        Column("group", "str", "Placement group: every group for looked_after, all and childrens_home for "
+               "placed_outside_la, all for the other measures", required=True, allowed=PUBLIC_GROUPS),
         Column("value", "float", "Number of children; blank when the DfE did not publish it (see status)",
                minimum=0, unit="children"),
         Column("status", "str", "Blank when published; else why not: " + "; ".join(

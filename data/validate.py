@@ -121,7 +121,19 @@ def _check_ages_present(children: pd.DataFrame, file: str, problems: Problems) -
     problems.add_mask(file, missing, "age", children["age"], "age is blank and there is no dob to work it out from")
 
 
+# The most places a setting of each type plausibly has (Ofsted 2025: children's homes at most 22, secure homes 38,
+# residential special schools 228, supported accommodation services 279 across their premises).
+PLAUSIBLE_PLACES = {"childrens_home": 30, "secure_childrens_home": 60, "foster_inhouse": 10, "foster_ifa": 10,
+                    "residential_special_school": 300, "supported_accommodation": 500}
+
+
 def _check_capacity(settings: pd.DataFrame, file: str, problems: Problems) -> None:
+    limit = settings["setting_type"].map(PLAUSIBLE_PLACES)
+    large = (settings["places"] > limit).fillna(False)
+    for setting_type in sorted(set(settings.loc[large, "setting_type"])):
+        problems.add_mask(file, large & settings["setting_type"].eq(setting_type), "places", settings["places"],
+                          f"more places than a {setting_type.replace('_', ' ')} has (at most about "
+                          f"{PLAUSIBLE_PLACES[setting_type]}): a typo?", severity="warning")
     over = (settings["vacancies"] > settings["places"]).fillna(False)
     problems.add_mask(file, over, "vacancies", settings["vacancies"],
                       "vacancies exceed places: a setting cannot have more free places than it is registered for")

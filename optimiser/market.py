@@ -32,6 +32,8 @@ from data.public.read import PublicData
 from optimiser.flags.concentration import owner_concentration
 
 INDEPENDENT_SECTORS = ("private", "voluntary", "health_authority")
+COUNT_COLUMNS = ["homes", "places", "places_private", "places_local_authority", "places_voluntary",
+                 "places_health_authority"]
 TOP_OWNERS = 10
 PER_CHILDREN = 10_000
 
@@ -46,17 +48,52 @@ class Market:
     notes: tuple[str, ...]  # caveats the report prints beside the figures
 
 
+def area_rows(market: Market, codes, name: str) -> pd.DataFrame:
+    """Per year, the figures of a set of councils: the RCC's own row when the set is an RCC pathfinder, else the
+    councils' figures summed (a total only where no council's figure is missing; no owner concentration)."""
+    codes = set(codes)
+    for key, members in RCCS.items():
+        if set(members) == codes:
+            return market.areas[market.areas["level"].eq("rcc") & market.areas["area_code"].eq(key)]
+    part = market.councils[market.councils["la_code"].isin(codes)]
+    rows = []
+    for year, frame in part.groupby("year"):
+        row = {"level": "councils", "area_code": "", "area_name": name, "year": year, "councils": len(frame)}
+        row |= {c: float(frame[c].sum()) for c in COUNT_COLUMNS}
+        row |= {c: float(frame[c].sum()) if frame[c].notna().all() else np.nan
+                for c in ("population_0_17", *DFE_MEASURES)}
+        rows.append(row)
+    return _with_rates(pd.DataFrame(rows)) if rows else pd.DataFrame()
+
+
 def market_picture(public: PublicData) -> Market:
     """Every table of England's market from a folder of public data (read with data.public.read)."""
     if not public.ofsted:
         raise ValueError(f"no Ofsted provider list in {public.folder / 'ofsted'}: the market picture needs at least "
                          "one ('Children's social care data in England', provider level)")
     homes = pd.concat([_homes(o) for o in public.ofsted], ignore_index=True)
-    councils = _councils(homes, public)
-    areas = _areas(homes, councils)
-    owners = _owners(homes)
+    coverage = {o.as_of.year: _coverage(o) for o in public.ofsted}
+    councils = _councils(homes, public, coverage)
+    areas = _areas(homes, councils, public, coverage)
+    everywhere = all(national for _, national, _ in coverage.values())
+    owners = _owners(homes if everywhere else homes.iloc[:0])
     changes = _changes(public.ofsted)
-    return Market(councils, areas, owners, changes, public.sources(), _notes(public))
+    if not everywhere:
+        changes = changes[changes["level"].ne("england")].reset_index(drop=True)
+    return Market(councils, areas, owners, changes, public.sources(), _notes(public, coverage))
+
+
+NATIONAL_COVERAGE = 0.95  # a list naming providers in this share of the councils is England's whole list
+
+
+def _coverage(ofsted: OfstedProviders) -> tuple[set[str], bool, set[str]]:
+    """The councils a provider list covers (any provider located there), whether it is England's whole list, and
+    the councils in force at its date.
+    An extract of some councils' rows must not read as England with no homes anywhere else."""
+    in_force = {c for c in register().in_force(ofsted.as_of) if register().row(c)["country"] == "england"}
+    covered = set(ofsted.table["la_code"]) & in_force
+    national = len(covered) >= NATIONAL_COVERAGE * len(in_force)
+    return (in_force if national else covered), national, in_force
 
 
 def _homes(ofsted: OfstedProviders) -> pd.DataFrame:
@@ -64,13 +101,17 @@ def _homes(ofsted: OfstedProviders) -> pd.DataFrame:
     s = ofsted.supply
     s = s[s["kind"].isin(CHILDRENS_HOME_KINDS) & register().english(s["la_code"])]
     return s.assign(year=ofsted.as_of.year, as_of=ofsted.as_of.isoformat(),
+                    owners_listed=ofsted.summary.get("owners_listed", True),
+                    owner_name=s["owner"].where(s["owner"].ne(""), "owner not published (URN " + s["urn"] + ")"),
                     source=f"Ofsted {ofsted.file} ({ofsted.as_of:%d %B %Y})")
 
 
-def _councils(homes: pd.DataFrame, public: PublicData) -> pd.DataFrame:
-    known = register().current().set_index("la_code")
-    years = sorted(homes["year"].unique())
-    grid = pd.MultiIndex.from_product([known.index, years], names=["la_code", "year"]).to_frame(index=False)
+def _councils(homes: pd.DataFrame, public: PublicData, coverage: dict) -> pd.DataFrame:
+    """One row per council each list covers, as councils were at its date (Northamptonshire until 2021, its two
+    successors after), with its homes, places and the DfE's and ONS's figures for it."""
+    known = register().table.set_index("la_code")
+    grid = pd.DataFrame([(code, year) for year, (covered, _, _) in coverage.items() for code in sorted(covered)],
+                        columns=["la_code", "year"])
     by = homes.groupby(["la_code", "year"])
     sector_places = homes.pivot_table(index=["la_code", "year"], columns="sector", values="places", aggfunc="sum")
     table = grid.merge(by.agg(homes=("urn", "size"), places=("places", "sum"),
@@ -83,18 +124,10 @@ def _councils(homes: pd.DataFrame, public: PublicData) -> pd.DataFrame:
                                                               "health_authority")})
     sources = homes.groupby("year")["source"].first()
     table["source"] = table["year"].map(sources)
-    counts = ["homes", "places", "places_private", "places_local_authority", "places_voluntary",
-              "places_health_authority"]
-    table[counts] = table[counts].fillna(0)
+    table[COUNT_COLUMNS] = table[COUNT_COLUMNS].fillna(0)
     table.insert(1, "la_name", table["la_code"].map(known["la_name"]))
     table.insert(2, "region", table["la_code"].map(known["region_name"]))
-    table["private_share"] = _ratio(table["places_private"], table["places"])
-    table = _with_population(table, public)
-    table = _with_dfe(table, public)
-    table["places_per_10k"] = _ratio(table["places"] * PER_CHILDREN, table["population_0_17"])
-    table["sufficiency_ratio"] = _ratio(table["places"], table["children_in_homes"])
-    table["outside_la_share"] = _ratio(table["children_placed_outside_la"], table["children_looked_after"])
-    table["over_20_miles_share"] = _ratio(table["children_placed_over_20_miles"], table["children_looked_after"])
+    table = _with_rates(_with_dfe(_with_population(table, public), public))
     return table.sort_values(["year", "la_code"]).reset_index(drop=True)
 
 
@@ -125,9 +158,10 @@ DFE_MEASURES = {  # column -> (measure, group)
 
 
 def _with_dfe(table: pd.DataFrame, public: PublicData) -> pd.DataFrame:
-    """The DfE's figure for each council at 31 March of the year, or the latest year before it (named)."""
-    for column in (*DFE_MEASURES, "dfe_year", "dfe_source"):
-        table[column] = np.nan if column not in ("dfe_source",) else ""
+    """The DfE's figure for each council at 31 March of the list's year, or the latest year before it; each
+    figure with its own year and source file (`<column>_year`, `<column>_source`)."""
+    for column in DFE_MEASURES:
+        table[column], table[f"{column}_year"], table[f"{column}_source"] = np.nan, np.nan, ""
     if public.dfe is None:
         return table
     series = public.dfe.table
@@ -140,68 +174,92 @@ def _with_dfe(table: pd.DataFrame, public: PublicData) -> pd.DataFrame:
                 continue
             latest = usable.sort_values("year").groupby("area_code").tail(1).set_index("area_code")
             here = table["year"].eq(year)
-            table.loc[here, column] = table.loc[here, "la_code"].map(latest["value"])
-            if column == "children_in_homes":
-                table.loc[here, "dfe_year"] = table.loc[here, "la_code"].map(latest["year"])
-                table.loc[here, "dfe_source"] = table.loc[here, "la_code"].map(
-                    latest["source"] + " (" + latest["year"].astype(str) + ")").fillna("")
+            codes = table.loc[here, "la_code"]
+            table.loc[here, column] = codes.map(latest["value"])
+            table.loc[here, f"{column}_year"] = codes.map(latest["year"])
+            table.loc[here, f"{column}_source"] = codes.map(latest["source"]).fillna("")
     return table
 
 
-def _areas(homes: pd.DataFrame, councils: pd.DataFrame) -> pd.DataFrame:
-    """Regions, the RCC pathfinders and England: council figures summed, owners' concentration recomputed."""
-    groups = [("england", "E92000001", "England", councils["la_code"].notna())]
-    for name, rows in councils.groupby("region"):
-        code = register().table.loc[register().table["region_name"].eq(name), "region_code"].iloc[0]
-        groups.append(("region", code, name, councils["region"].eq(name)))
+def _areas(homes: pd.DataFrame, councils: pd.DataFrame, public: PublicData, coverage: dict) -> pd.DataFrame:
+    """Regions, the RCC pathfinders and England: council figures summed, owners' concentration recomputed; an
+    area only in the years its every council is covered."""
+    table = register().table
+    groups = [("england", "E92000001", "England", table["country"].eq("england"))]
+    for name in sorted(table.loc[table["country"].eq("england"), "region_name"].unique()):
+        code = table.loc[table["region_name"].eq(name), "region_code"].iloc[0]
+        groups.append(("region", code, name, table["region_name"].eq(name)))
     for key, members in RCCS.items():
-        groups.append(("rcc", key, RCC_NAMES[key], councils["la_code"].isin(members)))
-    sums = ["homes", "places", "places_private", "places_local_authority", "places_voluntary",
-            "places_health_authority", "population_0_17", *DFE_MEASURES]
+        groups.append(("rcc", key, RCC_NAMES[key], table["la_code"].isin(members)))
+    counts = COUNT_COLUMNS
+    published = _published_area_figures(public)
     rows = []
-    for level, code, name, mask in groups:
-        part = councils[mask]
+    for level, code, name, members in groups:
+        members = set(table.loc[members, "la_code"])
+        part = councils[councils["la_code"].isin(members)]
         for year, frame in part.groupby("year"):
+            covered, national, in_force = coverage[year]
+            if (level == "england" and not national) or not (members & in_force) <= covered:
+                continue
             row = {"level": level, "area_code": code, "area_name": name, "year": year, "councils": len(frame)}
-            row |= {c: float(frame[c].sum(min_count=1)) for c in sums}
+            row |= {c: float(frame[c].sum()) for c in counts}
+            # a total over councils is only a total when no council's figure is missing (suppressed or not
+            # published): a partial sum would understate the area, so it is left blank instead
+            row |= {c: float(frame[c].sum()) if frame[c].notna().all() else np.nan
+                    for c in ("population_0_17", *DFE_MEASURES)}
+            for column in DFE_MEASURES:
+                measure_year = frame[f"{column}_year"].max()
+                row[f"{column}_year"] = measure_year
+                if (code, measure_year) in published and column in published[(code, measure_year)]:
+                    row[column] = published[(code, measure_year)][column]
             here = homes[homes["year"].eq(year) & homes["la_code"].isin(frame["la_code"])]
             independent = here[here["sector"].isin(INDEPENDENT_SECTORS)]
-            row |= owner_concentration(independent.groupby("owner_key")["places"].sum(),
-                                       independent.groupby("owner_key")["owner"].first())
-            row["owners_known"] = bool(independent["owner_key"].ne("").all()) if len(independent) else True
+            row |= owner_concentration(independent.groupby("provider_id")["places"].sum(),
+                                       independent.groupby("provider_id")["owner_name"].first())
+            row["owners_known"] = bool(here["owners_listed"].all()) if len(here) else True
             row["source"] = frame["source"].dropna().iloc[0] if frame["source"].notna().any() else ""
             rows.append(row)
-    table = pd.DataFrame(rows)
-    table["private_share"] = _ratio(table["places_private"], table["places"])
-    table["places_per_10k"] = _ratio(table["places"] * PER_CHILDREN, table["population_0_17"])
-    table["sufficiency_ratio"] = _ratio(table["places"], table["children_in_homes"])
-    table["outside_la_share"] = _ratio(table["children_placed_outside_la"], table["children_looked_after"])
-    table["over_20_miles_share"] = _ratio(table["children_placed_over_20_miles"], table["children_looked_after"])
+    table = _with_rates(pd.DataFrame(rows))
     unknown = ~table["owners_known"]
     table.loc[unknown, ["owners", "hhi", "top3_share", "top_share"]] = np.nan
-    table.loc[unknown, "top_owner"] = ""
+    table.loc[unknown, ["top_owner", "top_owner_name"]] = ""
     return table
+
+
+def _published_area_figures(public: PublicData) -> dict[tuple[str, float], dict[str, float]]:
+    """(area code, year) -> the DfE's own figures for England and the regions, where it publishes them: exact
+    where a sum of councils would hit a suppressed cell."""
+    if public.dfe is None:
+        return {}
+    series = public.dfe.table
+    series = series[series["level"].isin(["national", "regional"]) & series["value"].notna()]
+    found: dict = {}
+    for column, (measure, group) in DFE_MEASURES.items():
+        cells = series[series["measure"].eq(measure) & series["group"].eq(group)]
+        for r in cells.itertuples(index=False):
+            found.setdefault((r.area_code, float(r.year)), {})[column] = float(r.value)
+    return found
 
 
 def _owners(homes: pd.DataFrame) -> pd.DataFrame:
     """The national owners of children's homes, per year; rank and growth for the largest in the latest year."""
-    named = homes[homes["owner_key"].ne("")]
+    named = homes[homes["owners_listed"]]
     if named.empty:
         return pd.DataFrame(columns=["year", "owner", "sector", "homes", "places", "share", "rank"])
-    table = (named.groupby(["year", "owner_key"])
-             .agg(owner=("owner", "first"), sector=("sector", "first"), homes=("urn", "size"),
+    table = (named.groupby(["year", "provider_id"])
+             .agg(owner=("owner_name", "first"), sector=("sector", "first"), homes=("urn", "size"),
                   places=("places", "sum"), councils=("la_code", "nunique"), source=("source", "first"))
              .reset_index())
     table["share"] = table["places"] / table.groupby("year")["places"].transform("sum")
     table["rank"] = table.groupby("year")["places"].rank(ascending=False, method="min").astype(int)
     latest = table["year"].max()
     first = table["year"].min()
-    top = table[table["year"].eq(latest)].nsmallest(TOP_OWNERS, "rank")["owner_key"]
-    start = table[table["year"].eq(first)].set_index("owner_key")
+    top = table[table["year"].eq(latest)].nsmallest(TOP_OWNERS, "rank")["provider_id"]
+    start = table[table["year"].eq(first)].set_index("provider_id")
     table["first_year"] = first
-    table["homes_first_year"] = table["owner_key"].map(start["homes"]).fillna(0)
-    table["places_first_year"] = table["owner_key"].map(start["places"]).fillna(0)
-    table["largest_now"] = table["owner_key"].isin(top)
+    table["homes_first_year"] = table["provider_id"].map(start["homes"]).fillna(0)
+    table["places_first_year"] = table["provider_id"].map(start["places"]).fillna(0)
+    table["largest_now"] = table["provider_id"].isin(top)
     return table.sort_values(["year", "rank", "owner"]).reset_index(drop=True)
 
 
@@ -228,8 +286,11 @@ def _changes(lists: tuple[OfstedProviders, ...]) -> pd.DataFrame:
     return table
 
 
-def _notes(public: PublicData) -> tuple[str, ...]:
-    notes = ["Children's homes are Ofsted's 'all children's homes' (secure homes and residential special schools "
+def _notes(public: PublicData, coverage: dict) -> tuple[str, ...]:
+    partial = sorted(year for year, (_, national, _) in coverage.items() if not national)
+    notes = ([f"The provider lists read ({public.folder}) cover some councils only (those with a provider in the "
+              f"file, in {', '.join(map(str, partial))}): England's figures and owner rankings need Ofsted's whole "
+              "list."] if partial else []) + ["Children's homes are Ofsted's 'all children's homes' (secure homes and residential special schools "
              "registered as children's homes included); places as registered, not vacancies, which are not "
              "published.",
              "Sufficiency ratio: places in homes located in the council (Ofsted, 31 March) per child the council "
@@ -237,7 +298,7 @@ def _notes(public: PublicData) -> tuple[str, ...]:
              "group counted semi-independent hostels with children's homes until 2017.",
              "Concentration is over independent places (private, voluntary, health authority): HHI on 0-10,000, "
              "above 2,500 a highly concentrated market."]
-    missing_owner = [o for o in public.ofsted if o.summary.get("childrens_home_owners") is None]
+    missing_owner = [o for o in public.ofsted if not o.summary.get("owners_listed", True)]
     if missing_owner:
         notes.append("No owner column in " + ", ".join(o.file for o in missing_owner)
                      + ": owners and concentration are not shown for those years.")
@@ -245,6 +306,16 @@ def _notes(public: PublicData) -> tuple[str, ...]:
         notes.append("Homes the provider-level sheet leaves out (no full inspection yet) were added from the same "
                      "workbook's providers-and-places sheet.")
     return tuple(notes)
+
+
+def _with_rates(table: pd.DataFrame) -> pd.DataFrame:
+    """The rates every area row carries, from its counts (one definition for councils, regions and England)."""
+    table["private_share"] = _ratio(table["places_private"], table["places"])
+    table["places_per_10k"] = _ratio(table["places"] * PER_CHILDREN, table["population_0_17"])
+    table["sufficiency_ratio"] = _ratio(table["places"], table["children_in_homes"])
+    table["outside_la_share"] = _ratio(table["children_placed_outside_la"], table["children_looked_after"])
+    table["over_20_miles_share"] = _ratio(table["children_placed_over_20_miles"], table["children_looked_after"])
+    return table
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:

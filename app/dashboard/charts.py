@@ -46,3 +46,29 @@ def comparison_bars(frame: pd.DataFrame, value: str, category: str, title: str) 
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X(f"{value}:Q", title=title), y=alt.Y(f"{category}:N", sort="-x", title=None),
         tooltip=[category, alt.Tooltip(f"{value}:Q", format=",.2f")]).properties(height=max(120, 22 * len(frame)))
+
+
+def council_choropleth(features: list[dict], value: str, title: str, fmt: str, midpoint: float | None = None,
+                       highlight: tuple[str, ...] = ()) -> alt.LayerChart:
+    """Councils coloured by one figure (`properties.<value>`); the highlighted councils outlined in black. A
+    midpoint makes the scale diverge there (the sufficiency ratio's 1: as many places as children)."""
+    projection = {"type": "mercator"}
+    scale = (alt.Scale(scheme="redblue", domainMid=midpoint) if midpoint is not None
+             else alt.Scale(scheme="blues"))
+    shapes = alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#ffffff", strokeWidth=0.4).encode(
+        color=alt.Color(f"properties.{value}:Q", title=title, scale=scale, legend=alt.Legend(format=fmt)),
+        tooltip=[alt.Tooltip("properties.la_name:N", title="council"),
+                 alt.Tooltip(f"properties.{value}:Q", title=title, format=fmt)]).project(**projection)
+    ours = [f for f in features if f["properties"]["la_code"] in highlight]
+    outline = alt.Chart(alt.Data(values=ours)).mark_geoshape(fillOpacity=0, stroke="#111111",
+                                                              strokeWidth=1.6).project(**projection)
+    return alt.layer(shapes, outline).properties(height=560)
+
+
+def lines_over_years(frame: pd.DataFrame, value: str, title: str, fmt: str, highlight: str) -> alt.Chart:
+    """One line per area over the years; the highlighted area drawn thick."""
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("year:O", title="31 March of"), y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=fmt)),
+        color=alt.Color("area_name:N", title=None),
+        strokeWidth=alt.condition(alt.datum.area_name == highlight, alt.value(4), alt.value(1.5)),
+        tooltip=["area_name:N", "year:O", alt.Tooltip(f"{value}:Q", format=fmt)]).properties(height=320)

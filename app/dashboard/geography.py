@@ -67,7 +67,8 @@ def coarse_settings(region: Region) -> pd.DataFrame:
         "registration": s["registration_status"].eq("active").map({True: REGISTERED, False: NOT_REGISTERED}),
         "places": s["places"], "vacancies": s["vacancies"]})
     grouped = cells.groupby(["lat", "lon", "setting_type", "registration"], as_index=False).agg(
-        settings=("places", "size"), places=("places", "sum"), vacancies=("vacancies", "sum"))
+        settings=("places", "size"), places=("places", "sum"),
+        vacancies=("vacancies", lambda v: v.sum(min_count=1)))  # blank where not known (published supply)
     # Each type gets its own spot around the cell's centre so the marks of one cell do not hide each other; the
     # spots stay well inside the cell.
     types = sorted(TYPE_LABELS.values())

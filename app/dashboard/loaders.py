@@ -3,9 +3,11 @@ function that returns rows about children takes the user and applies the role fi
 rows leave this module, so a council officer's session never receives another council's children.
 
 Where things are (environment variables, for tests and deployments):
-  RCC_REGION  region folder or workbook (default: the embedded Greater Manchester)
-  RCC_OUT     output folder holding OUT/<month>/ and the run store (default out)
-  RCC_STORE   run store (default RCC_OUT/runs.duckdb)
+  RCC_REGION       region folder or workbook (default: the embedded Greater Manchester)
+  RCC_OUT          output folder holding OUT/<month>/ and the run store (default out)
+  RCC_STORE        run store (default RCC_OUT/runs.duckdb)
+  RCC_PUBLIC_DATA  folder of Ofsted, DfE and ONS files for England's market (default: ../shared/public-data when
+                   it is there, else the embedded Greater Manchester extract)
 """
 
 from __future__ import annotations
@@ -35,12 +37,29 @@ class Paths:
     region: Path
     out: Path
     store: Path
+    public_data: Path
 
 
 def paths() -> Paths:
+    from data.public import default_public_data
+
     out = Path(os.environ.get("RCC_OUT", "out"))
     return Paths(region=Path(os.environ.get("RCC_REGION", EMBEDDED_REGION)), out=out,
-                 store=Path(os.environ.get("RCC_STORE", out / "runs.duckdb")))
+                 store=Path(os.environ.get("RCC_STORE", out / "runs.duckdb")), public_data=default_public_data())
+
+
+# --- England's market (published data: no child's record, the same for every user) ---------------------------
+
+@st.cache_resource(show_spinner="Reading Ofsted's, the DfE's and ONS's files (a few seconds, once)")
+def _market(folder: str):
+    from app.jobs.public import public_market
+
+    return public_market(folder)
+
+
+def market():
+    """England's market picture from the published files (app/jobs/public.py): the same for every role."""
+    return _market(str(paths().public_data))
 
 
 # --- the region ------------------------------------------------------------------------------------------------

@@ -22,9 +22,9 @@ The publication has changed shape three times, and the copies people keep add tw
 - The 2010 file (`SFR27_2010_March.csv`) has one column per SSDA903 placement code (`MarPlace_<CODE>_2010`) and
   identifies councils by the DfE's 3-digit LA number (`geog_c`), regions by a letter. Its placement values are in
   alphabetical order of code while its header lists the codes in the metadata's order (Q1, Q2, A3, ...): read as
-  labelled, England would have 170 children in foster care out of 64,400. The order is told from the data (foster
-  care is most children's placement every year: the labelling under which foster placements hold most of the
-  children wins), and a warning says which was used.
+  labelled, England would have 170 children in foster care out of 64,400. The order is told from the data:
+  foster care has held most children looked after in every year on record, so the order under which the foster
+  columns hold most children is the one used, and a warning says so.
 - A DfE freedom-of-information answer (2024/0040813): tidy rows under title rows, about children in children's
   homes only. Its "placed outside the local authority boundary" is `placed_outside_la` for `childrens_home`; its
   percentage (of the council's children in children's homes) gives the number in children's homes where only
@@ -35,18 +35,22 @@ The publication has changed shape three times, and the copies people keep add tw
   `CLA_Mar`, `CLA_Fost`, `CLA_Placed more than 20 miles from home`, ...; `NA` where it has nothing), the only
   source for 2018-2020 totals and foster placements.
 
-Placement groups (schema.PUBLIC_GROUPS), by layout:
+Placement groups (schema.PUBLIC_GROUPS), by layout (tidy 2021 on / SFR 2011-2017 / 2010 SSDA903 PLACE codes):
 
-| group | tidy (2021 on) | SFR 2011-2017 | 2010 (SSDA903 PLACE) |
-|---|---|---|---|
-| foster | Foster placements | CLA_Fost | Q1, Q2 |
-| childrens_home | Secure homes and children's homes | CLA_Secure (and hostels) | K1, K2 |
-| independent_living | Independent and semi-independent living ... | CLA_Ocom | H5, P2 |
-| with_parents | Placed with parents or other person with PR | CLA_Parent | P1 |
-| other | adoption + residential schools + other residential + other | CLA_Adopt + CLA_Ores + CLA_RSch + CLA_Miss + CLA_OthPl | everything else (A3-A6, P3, R1-R5, S1, M1-M3, Z1) |
+- foster: Foster placements / CLA_Fost / Q1, Q2
+- childrens_home: Secure homes and children's homes / CLA_Secure (with hostels, see above) / K1, K2
+- independent_living: Independent and semi-independent living arrangements/supported accommodation / CLA_Ocom
+  (other placements in the community) / H5, P2 (H5, semi-independent accommodation not subject to children's
+  homes regulations, is where the tidy files and DATA.md put it, not where the 2011-2017 SFRs did)
+- with_parents: Placed with parents or other person with parental responsibility / CLA_Parent / P1
+- other: everything else: placed for adoption + residential schools + other residential settings + other
+  placements / CLA_Adopt + CLA_Ores + CLA_RSch + CLA_Miss + CLA_OthPl / A3-A6, P3, R1, R2, R3, R5, S1, M1-M3, Z1
 
 A group made of several figures is their sum; when any of them is suppressed the sum is missing, with that
 figure's code as its status (a suppressed 1-5 is never read as 0).
+
+Inner and Outer London (E13 codes in the tidy files and the FOI answer, London's own E12000007 in the SFRs) are
+halves of London, which every layout also gives whole: they are left out so regions add up to England.
 
 Where several files give the same figure, the tidy files win, then the SFR files, then the FOI answer, then the
 assembled series; within one rank a published number wins over a code, and a headline table (the number and rate
@@ -66,7 +70,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +121,10 @@ PLACEMENT_PATTERNS = [
     (r"parent", "with_parents"),
 ]
 TOTAL = re.compile(r"(total|all)( children.*)?")
+# A headline table's one descriptor names its population ("Children looked after on 31 March each year").
+HEADLINE_PATTERNS = [(r"looked after (on|at) 31 march", "looked_after"),
+                     (r"\bstart(ing|ed)? to be looked after", "started"),
+                     (r"\bceas(ing|ed)? to be looked after", "ceased")]
 
 # SFR 2011-2017 wide columns (lower case) -> (measure, group, what the metadata says the column is).
 SFR_COLUMNS = [
@@ -152,7 +160,7 @@ ASSEMBLED_COLUMNS = [
     (r"cla_mar", "looked_after", "all", "CLA_Mar (children looked after at 31 March)"),
     (r"cla_fost", "looked_after", "foster", "CLA_Fost (foster placements)"),
     (r"cla_outbound", "placed_outside_la", "all", "CLA_OutBound (placed outside the LA boundary)"),
-    (r"cla_placed more than 20 miles from home", "placed_over_20_miles", "all", "placed more than 20 miles from home"),
+    (r"cla_placed (more than|over) 20 miles.*", "placed_over_20_miles", "all", "placed more than 20 miles from home"),
 ]
 
 COMPONENT_COLUMNS = ["level", "code", "code_column", "name", "year", "measure", "group", "part", "text", "row",
@@ -217,7 +225,8 @@ def _layout(keys: list[str]) -> str | None:
             and names & set(COUNT_COLUMNS):
         return "tidy"
     has_geography = bool(names & {"new_geog_code", "geog_c"})
-    if has_geography and any(PLACE_COLUMN.fullmatch(k) or PLACE_TOTALS[0][0].fullmatch(k) for k in keys):
+    place_layout = [PLACE_COLUMN, *(pattern for pattern, _ in PLACE_TOTALS)]
+    if has_geography and any(pattern.fullmatch(k) for k in keys for pattern in place_layout):
         return "sfr_place"
     if has_geography and "year" not in names and any(SFR_YEAR_COLUMN.fullmatch(k) for k in keys):
         return "sfr_wide"
@@ -231,7 +240,8 @@ def _sheets(path: Path, name: str, problems: Problems) -> list[_Sheet]:
     if path.suffix.lower() == ".csv":
         sheets = _csv_sheets(path, name, problems)
     else:
-        sheets = [s for grid in read_grids(path, problems) if (s := _grid_sheet(grid, problems))]
+        grids = read_grids(path, problems)
+        sheets = [s for grid in grids if (s := _grid_sheet(grid, problems))] if grids else None
     if sheets is not None and not sheets:
         problems.add(name, None, "", "", "holds no table of the DfE's children looked after by council that rcc "
                      "reads (no time_period/geographic_level breakdown, SFR CLA_ columns or CLA_Mar series): "
@@ -382,9 +392,8 @@ def _tidy_rule(breakdown: str, item: str) -> tuple[str, str, int] | None:
     """(measure, group, priority) a tidy file's breakdown and item mean, or None for a figure rcc does not keep."""
     b, i = _words(breakdown), _words(item)
     if not i:  # a headline table: one descriptor naming the population
-        for pattern, measure in ((r"looked after (on|at) 31 march", "looked_after"), (r"\bstart", "started"),
-                                 (r"\bceas", "ceased")):
-            if re.search(pattern, b) and "net gain" not in b:
+        for pattern, measure in HEADLINE_PATTERNS:
+            if re.search(pattern, b):
                 return measure, "all", HEADLINE
         return None
     total = bool(TOTAL.fullmatch(i))
@@ -443,7 +452,7 @@ def _sfr_components(sheet: _Sheet, problems: Problems) -> pd.DataFrame:
     frame = sheet.frame
     keys = {c: header_key(c) for c in frame.columns}
     years = {int(m.group(2)) for k in keys.values() if (m := SFR_YEAR_COLUMN.fullmatch(k))}
-    year = min(years) if len(years) == 1 else year_in(sheet.file)
+    year = years.pop() if len(years) == 1 else year_in(sheet.file)
     if year is None:
         problems.add(sheet.file, None, "", "", "cannot tell the year (no CLA_Mar<YEAR> column, no year in the "
                      "file name): skipped")
@@ -491,7 +500,8 @@ def _place_components(sheet: _Sheet, problems: Problems) -> pd.DataFrame:
     return _wide_components(frame, columns, year, areas)
 
 
-def _place_labels(frame, place_columns, total, areas, file: str, problems: Problems) -> dict[str, str]:
+def _place_labels(frame: pd.DataFrame, place_columns: list[str], total: str | None, areas: pd.DataFrame,
+                  file: str, problems: Problems) -> dict[str, str]:
     """column -> the placement code its values are. The header's codes, unless under them foster care holds a
     minority of children and under the codes in alphabetical order (how the 2010 file's values run) a majority."""
     header_codes = [PLACE_COLUMN.fullmatch(header_key(c)).group(1).upper() for c in place_columns]
@@ -591,7 +601,7 @@ def _placed(components: pd.DataFrame, file: str, problems: Problems) -> pd.DataF
     components["area_code"] = area
     components = components[~unknown & ~london_part]
     names = {c: reg.name(c) for c in pd.unique(components["area_code"])}
-    names.update({c: n for c, n in regions.items()})
+    names.update(regions.to_dict())
     names[ENGLAND] = "England"
     components["area_name"] = components["area_code"].map(names)
     return components
@@ -603,15 +613,15 @@ def _council_codes(codes: pd.Series, years: pd.Series) -> list[str]:
     return [_numbered_code(c, int(y)) if c.isdigit() else _today_code(c) for c, y in zip(codes, years)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _today_code(code: str) -> str:
     """register().today_code for a code the register knows, '' for one it does not (the register never changes
     while rcc runs, so each code is looked up once)."""
     reg = register()
-    return reg.today_code(code) if code in reg._by_code.index else ""
+    return reg.today_code(code) if reg.known(pd.Series([code])).iloc[0] else ""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _numbered_code(number: str, year: int) -> str:
     reg = register()
     on = date(year, 3, 31).isoformat()
@@ -630,8 +640,11 @@ def _valued(components: pd.DataFrame, file: str, problems: Problems) -> pd.DataF
     coded = lowered.isin(CODES)
     value = pd.to_numeric(text.str.replace(",", "", regex=False).str.replace(" ", "", regex=False),
                           errors="coerce")
+    # NA (R's missing value, as the assembled file writes it) and a blank cell are how a file says "no figure":
+    # not published, without a warning per cell
+    missing = lowered.isin({"na", "n/a", ""})
     odd = ~coded & (value.isna() | value.lt(0))
-    for column, rows in components[odd].groupby("column"):
+    for column, rows in components[odd & ~missing].groupby("column"):
         problems.add_rows(file, rows["row"].tolist(), column, rows["text"].tolist(),
                           "not a count of children nor one of the DfE's codes (" + ", ".join(sorted(CODES)) +
                           "): read as not published", severity="warning")
@@ -647,8 +660,10 @@ def _summed(components: pd.DataFrame, file: str, tier: int) -> pd.DataFrame:
     if components.empty:
         return pd.DataFrame(columns=[*TABLE_COLUMNS, "code", "tier", "priority", "file"])
     keys = ["level", "area_code", "area_name", "year", "measure", "group", "code", "priority"]
-    components = components.assign(status=components["status"].where(components["status"].ne("")))  # first() skips NaN
-    out = components.groupby(keys, sort=False).agg(value=("value", "sum"), status=("status", "first"))
+    status = components["status"]
+    components = components.assign(status=status.where(status.ne("")))  # groupby's first() skips NaN
+    grouped = components.groupby(keys, sort=False, dropna=False)
+    out = grouped.agg(value=("value", "sum"), status=("status", "first"))
     out = out.reset_index()
     out["status"] = out["status"].fillna("")
     out.loc[out["status"].ne(""), "value"] = np.nan

@@ -119,7 +119,7 @@ def _column_finders() -> dict[str, callable]:
                        "owner"),
         "grade": lambda key: key.startswith("overall"),
         "supported_grade": lambda key: key.startswith("supported accommodation outcome"),
-        "short_breaks": lambda key: "short break" in key,
+        "short_breaks": lambda key: re.search(r"short.?break", key) is not None,
     }
 
 
@@ -162,7 +162,7 @@ def read_ofsted(path: str | Path, as_of: date | None = None, problems: Problems 
     extra = _unlisted_from_places_sheet(grids, grid, providers, as_of, problems)
     if len(extra):
         providers = pd.concat([providers, extra], ignore_index=True)
-    summary = _summary(path.name, grid, as_of, providers, len(extra), grid.note)
+    summary = _summary(path.name, grid, as_of, providers, len(extra), grid.note, columns)
     return OfstedProviders(grid.file, as_of, providers, problems.table(), summary)
 
 
@@ -228,7 +228,7 @@ def _providers(table: Table, columns: dict[str, str], as_of: date, problems: Pro
     rows = frame["_row"]
     keep = urn.ne("")
     blank_urn = ~keep & frame.drop(columns="_row").ne("").any(axis=1)
-    _report(problems, file, blank_urn, rows, columns["urn"], urn, "no URN: the row is left out")
+    _report(problems, file, blank_urn, rows, columns["urn"], urn, "no URN: the row is left out", "warning")
     kind = text("provision_type").map(provision_kind)
     unknown_kind = keep & kind.eq("")
     _report(problems, file, unknown_kind, rows, columns["provision_type"], text("provision_type"),
@@ -264,6 +264,9 @@ def _providers(table: Table, columns: dict[str, str], as_of: date, problems: Pro
                      "unknown (never counted as zero)", "warning")
 
     mapped = register().match_names(la_name, as_of)
+    # a council only renumbered since (Buckinghamshire 2020, North Yorkshire and Somerset 2023) is counted under
+    # today's code, as the DfE's series are, so one council's figures line up across years and publications
+    mapped["la_code"] = mapped["la_code"].map(lambda code: register().today_code(code) if code else code)
     no_la = keep & in_scope & mapped["la_code"].eq("")
     for note, rows_here in rows[no_la].groupby(mapped["note"][no_la]):
         values = la_name[rows_here.index]
@@ -342,7 +345,8 @@ def _unlisted_from_places_sheet(grids: list[Grid], chosen: Grid, providers: pd.D
     return _empty()
 
 
-def _summary(file: str, grid: Grid, as_of: date, table: pd.DataFrame, added: int, note: str) -> dict:
+def _summary(file: str, grid: Grid, as_of: date, table: pd.DataFrame, added: int, note: str,
+             columns: dict[str, str]) -> dict:
     supply = table[table["in_supply"] & table["la_code"].ne("")]
     england = supply[register().english(supply["la_code"])]
     kinds = table.groupby("kind").agg(providers=("urn", "size"), places=("places", "sum"))
@@ -359,7 +363,8 @@ def _summary(file: str, grid: Grid, as_of: date, table: pd.DataFrame, added: int
         "outside_england": int((supply["la_code"].ne("") & ~register().english(supply["la_code"])).sum()),
         "council_not_mapped": int((table["in_supply"] & table["la_code"].eq("")).sum()),
         "childrens_homes": len(homes), "childrens_home_places": int(homes["places"].sum()),
-        "childrens_home_owners": int(homes["owner_key"].nunique()) if homes["owner_key"].ne("").all() else None,
+        "owners_listed": "owner" in columns,
+        "childrens_home_owners": int(homes["provider_id"].nunique()) if "owner" in columns else None,
         "short_breaks_only_homes": int(homes["short_breaks_only"].sum()),
         "added_from_places_sheet": added,
         "vacancies": "not published by Ofsted",
@@ -402,11 +407,15 @@ def grade_of(text: str) -> str | None:
     return next((grade for pattern, grade in GRADE_PATTERNS if re.search(pattern, t)), None)
 
 
+LEGAL_FORMS = r"\b(limited|ltd|plc|llp|lp|cic|cio|inc|company|co)\b"
+
+
 def owner_identity(name: str) -> str:
-    """One owner however the file spells it: case, spacing and '&' ignored ('Action For Children services LTD'
-    and 'Action for Children Services Ltd' are one company; 'Ltd' and 'Limited' are kept apart, as Companies
-    House keeps them)."""
-    return " ".join(str(name).lower().replace("&", " and ").split())
+    """One owner however a year's file spells it: case, punctuation, '&' and the legal form ignored (Ofsted wrote
+    'Cambian Childcare Ltd' in 2021 and 'Cambian Childcare Limited' in 2025; 'Action For Children services LTD'
+    is 'Action for Children Services Ltd')."""
+    text = re.sub(r"[^\w\s]", " ", str(name).lower().replace("&", " and "))
+    return " ".join(re.sub(LEGAL_FORMS, " ", text).split())
 
 
 def _provider_id(key: str) -> str:

@@ -77,7 +77,9 @@ def build_public_region(public: PublicData, codes: Sequence[str], name: str) -> 
     homes = listed[listed["setting_type"].ne("") & listed["kind"].map(lambda k: KINDS[k][2])]
     short_breaks = homes["short_breaks_only"].fillna(False).astype(bool)
     settings = _settings(homes[~short_breaks], authorities)
-    agencies = listed[listed["kind"].eq("foster_agency")]
+    every = ofsted.table[ofsted.table["la_code"].isin(codes) & ofsted.table["registration_status"].isin(
+        ["active", "suspended"])]
+    agencies = every[every["kind"].eq("foster_agency")]
     providers = _providers(pd.concat([homes[~short_breaks], agencies]))
     annual = public.dfe.for_councils(codes) if public.dfe is not None else _empty("cla_annual")
     boundaries = None

@@ -6,8 +6,30 @@ from app.dashboard import charts, loaders, ui
 from app.dashboard.figures import key_figures, referrals_by_council
 from app.dashboard.geography import GRID_DEGREES
 
+def places_map() -> None:
+    st.subheader("Where the region's places are")
+    areas, settings, approximate = loaders.map_data()
+    st.altair_chart(charts.region_map(areas, settings), width="stretch")
+    st.caption(f"Each mark counts the settings of one type in a grid cell of {GRID_DEGREES}° (about 5 km): no home "
+               "is shown at its own address. Size: places; triangles: settings not registered and active. "
+               + ("Council areas are approximate (drawn around each council's centre because the region has no "
+                  "boundary file); they are not legal boundaries." if approximate else
+                  "Council areas from the region's boundaries.geojson.")
+               + " Source: the region's settings.csv and authorities.csv.")
+
+
 who = ui.user()
 ui.header("Overview", who)
+if loaders.runs().empty and loaders.region().is_public:
+    region = loaders.region()
+    counts = region.summary()
+    st.info(f"This region was built from published data (rcc public region): {counts['settings']:,} registered "
+            f"settings with {counts['places']:,} places in {counts['councils']} councils, and the DfE's yearly "
+            "figures. It has no children or referrals, so there is no monthly run: see England's market for how its "
+            "supply compares, or add the councils' own data (the region folder's README says what).")
+    st.caption("Settings of a council are drawn at its label point: Ofsted redacts children's homes' addresses.")
+    places_map()
+    st.stop()
 run_id = ui.chosen_run()
 record = loaders.run_record(run_id)
 previous_id = loaders.previous_run_id(run_id)
@@ -41,12 +63,4 @@ if not who.sees_all_councils and allocations is not None:
     c.metric("Unmatched", f"{int((allocations['status'] == 'unmatched').sum()):,} children")
     ui.source(run_id, "allocations")
 
-st.subheader("Where the region's places are")
-areas, settings, approximate = loaders.map_data()
-st.altair_chart(charts.region_map(areas, settings), width="stretch")
-st.caption(f"Each mark counts the settings of one type in a grid cell of {GRID_DEGREES}° (about 5 km): no home "
-           "is shown at its own address. Size: places; triangles: settings not registered and active. "
-           + ("Council areas are approximate (drawn around each council's centre because the region has no "
-              "boundary file); they are not legal boundaries." if approximate else
-              "Council areas from the region's boundaries.geojson.")
-           + " Source: the region's settings.csv and authorities.csv.")
+places_map()

@@ -1,0 +1,1 @@
+"""Reports built from published data, for readers who are not programmers."""

@@ -1,0 +1,1322 @@
+"""England's children's-homes market for a commissioner: one Excel workbook (native charts, so the figures can be
+re-cut in Excel) and one printable HTML report (maps and line charts drawn by matplotlib as inline SVG, no scripts,
+nothing fetched from the network), both from `optimiser.market.Market`.
+
+The workbook is for working with the numbers, the report for reading and printing; both are built from the same
+tables, shaped once here (`market_tables`), so they never disagree. A reader's own region (`highlight`: council ONS
+codes) is drawn out against England: its own column in the headline, its own line on the charts, outlined on the
+maps, its councils first in the tables. Every table names the Ofsted file and date and the DfE year it uses,
+because the DfE's figure for a list year can be a year or more older than Ofsted's list.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from app.export import REPORT_CSS, _figure, _pyplot, _svg, _svg_with_legend_beside
+from data.authorities import RCCS
+from optimiser.market import Market
+
+ENGLAND = "England"
+NOT_PUBLISHED = "not published"
+NO_BOUNDARIES = ("The maps need the ONS council boundaries file (counties and unitary authorities, GeoJSON or "
+                 "GeoPackage), which was not given, so no map is drawn.")
+# A heading's unit (the last bracket) says how its numbers read; anything else numeric is a count.
+UNIT_KINDS = {"%": "share", "percentage points": "points", "places per child in homes": "ratio",
+              "per 10,000 children aged 0-17": "rate", "HHI 0-10,000": "hhi", "year": "year"}
+EXCEL_FORMATS = {"count": "#,##0", "share": "0.0%", "points": "+0.0;-0.0;0.0", "ratio": "0.00", "rate": "0.0",
+                 "hhi": "#,##0", "year": "0"}
+SECTOR_NAMES = {"private": "private", "voluntary": "voluntary", "health_authority": "health authority",
+                "local_authority": "council"}
+WORKBOOK_SHEETS = ("Summary", "Councils", "Regions", "Owners", "Joiners and leavers", "Sources")
+AREA_KINDS = {"england": "England", "region": "region", "rcc": "RCC pathfinder"}
+SOURCE_NAMES = {"ofsted": "Ofsted, Children's social care data in England (provider level, 31 March)",
+                "dfe": "DfE, Children looked after in England including adoptions (local-authority tables)",
+                "ons": "ONS, council boundaries and mid-year population estimates (children aged 0-17)"}
+COUNTS = ["homes", "places", "places_private", "places_local_authority", "places_voluntary",
+          "places_health_authority"]
+DFE_COLUMNS = ["children_looked_after", "children_in_homes", "children_placed_outside_la",
+               "children_placed_over_20_miles"]
+# Colours: England black, the reader's region red, the other regions muted (Tableau 10 without its red).
+ENGLAND_COLOUR, HIGHLIGHT_COLOUR = "#1f1f1f", "#C00000"
+REGION_COLOURS = ["#4E79A7", "#F28E2B", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F",
+                  "#8CD17D", "#86BCB6", "#BAB0AC"]
+MISSING_COLOUR = "#e3e3e3"
+RATIO_CEILING = 3.0  # the sufficiency scale stops here: a few councils house many times their own children
+
+
+@dataclass(frozen=True)
+class MarketTables:
+    first_year: int
+    latest_year: int
+    owners_first_year: int | None  # the first list that names owners (2017's does not)
+    region_name: str  # "" without a highlighted region
+    highlight: tuple[str, ...]  # the highlighted councils' codes found in the market
+    highlight_names: frozenset[str]
+    england: pd.DataFrame  # England's area row per year, indexed by year
+    region: pd.DataFrame  # the highlighted region's, the same shape (empty without one)
+    headline: pd.DataFrame  # measure, England, <region>, unit, source
+    trend: pd.DataFrame  # year x England's and the region's homes, places, children in homes
+    by_area: dict[str, pd.DataFrame]  # title -> year x area (England, regions, the highlighted region)
+    region_councils: pd.DataFrame  # the highlighted councils, latest year
+    councils_latest: pd.DataFrame  # every council, latest year, alphabetical
+    lowest: pd.DataFrame  # the ten lowest sufficiency ratios
+    council_years: pd.DataFrame  # every council x year with source columns, highlighted first
+    owners: pd.DataFrame  # the largest owners now, with growth since the first list naming owners
+    owners_all: pd.DataFrame  # every owner x year
+    regions: pd.DataFrame  # England, regions and RCCs, latest year
+    areas_years: pd.DataFrame  # the same, every year
+    joiners: pd.DataFrame  # England and the region, per pair of lists
+    joiners_councils: pd.DataFrame  # every council, per pair of lists
+    sources: pd.DataFrame  # publication, file
+    notes: tuple[str, ...]
+    footnotes: dict[str, str]  # table -> the files and years it uses
+    map_values: pd.DataFrame  # latest year: la_code, la_name, sufficiency_ratio, private_share
+
+
+# --- the tables --------------------------------------------------------------------------------------------------
+
+def market_tables(market: Market, highlight: Sequence[str] = ()) -> MarketTables:
+    """Every table the workbook and the report show, with readable labels and a unit in every heading."""
+    councils = _as_float(market.councils)
+    areas = _as_float(market.areas)
+    owners = _as_float(market.owners)
+    years = sorted(councils["year"].unique())
+    first, latest = int(years[0]), int(years[-1])
+    now = councils[councils["year"].eq(latest)]
+    known = set(councils["la_code"])
+    codes = tuple(dict.fromkeys(c for c in highlight if c in known))
+    unknown = tuple(c for c in highlight if c not in known)
+    england = areas[areas["level"].eq("england")].set_index("year").sort_index()
+    region_name, region = _highlighted_area(councils, areas, codes)
+    owners_first = int(owners["year"].min()) if len(owners) else None
+    changes = market.changes
+    england_changes = changes[changes["level"].eq("england")]
+    region_changes = _summed_changes(changes[changes["level"].eq("council") & changes["area_code"].isin(codes)])
+    names = frozenset(now.loc[now["la_code"].isin(codes), "la_name"])
+    footnotes = _footnotes(now, areas, owners, changes, latest, owners_first)
+    ordered = _highlighted_first(councils, codes)
+    notes = list(market.notes) + ["Blank cells and 'not published': the publication gives no figure (suppressed, "
+                                  "not yet published, or no children to divide by)."]
+    if unknown:
+        notes.append("Highlighted codes not among England's councils in these lists, left out: "
+                     + ", ".join(unknown) + ".")
+    return MarketTables(
+        first_year=first, latest_year=latest, owners_first_year=owners_first, region_name=region_name,
+        highlight=codes, highlight_names=names, england=england, region=region,
+        headline=_headline(england, region, region_name, england_changes, region_changes, now, first, latest,
+                           owners_first),
+        trend=_trend(england, region, region_name, years),
+        by_area=_by_area(areas, region, region_name, years),
+        region_councils=_council_view(_by_name(now[now["la_code"].isin(codes)])),
+        councils_latest=_council_view(_by_name(now)),
+        lowest=_lowest(now),
+        council_years=_council_years_view(ordered),
+        owners=_owners_view(owners, latest, owners_first),
+        owners_all=_owners_all_view(owners),
+        regions=_areas_view(areas[areas["year"].eq(latest)], with_year=False),
+        areas_years=_areas_view(areas, with_year=True),
+        joiners=_joiners_view(england_changes, region_changes, region_name),
+        joiners_councils=_joiners_councils_view(changes, councils, codes),
+        sources=_sources_view(market.sources),
+        notes=tuple(notes), footnotes=footnotes,
+        map_values=now[["la_code", "la_name", "sufficiency_ratio", "private_share"]].reset_index(drop=True))
+
+
+def _as_float(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable (Float64) columns as plain floats: pd.NA would print as '<NA>' and break comparisons."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.api.extensions.ExtensionDtype) and \
+                pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
+            frame[column] = frame[column].astype(float)
+    return frame
+
+
+def _by_name(councils: pd.DataFrame) -> pd.DataFrame:
+    return councils.sort_values("la_name", key=lambda s: s.str.lower())
+
+
+def _highlighted_first(councils: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
+    order = councils.assign(_other=~councils["la_code"].isin(codes), _name=councils["la_name"].str.lower())
+    return order.sort_values(["_other", "_name", "year"]).drop(columns=["_other", "_name"])
+
+
+def _highlighted_area(councils: pd.DataFrame, areas: pd.DataFrame, codes: tuple[str, ...]) -> tuple[str, pd.DataFrame]:
+    """The highlighted councils as an area, one row per year: the published region or RCC they make up when they
+    do (its owner concentration included), else their sum (concentration needs every home, so it is left out)."""
+    if not codes:
+        return "", areas.iloc[0:0].set_index("year")
+    wanted = set(codes)
+    latest = councils[councils["year"].eq(councils["year"].max())]
+    for row in areas.drop_duplicates("area_code").itertuples(index=False):
+        members = (set(RCCS.get(row.area_code, ())) if row.level == "rcc" else
+                   set(latest.loc[latest["region"].eq(row.area_name), "la_code"]) if row.level == "region" else
+                   set(latest["la_code"]))
+        if members == wanted:
+            return row.area_name, areas[areas["area_code"].eq(row.area_code)].set_index("year").sort_index()
+    name = "Highlighted councils" if len(codes) > 1 else latest.loc[latest["la_code"].eq(codes[0]), "la_name"].iloc[0]
+    return name, _summed_councils(councils[councils["la_code"].isin(codes)])
+
+
+def _summed_councils(councils: pd.DataFrame) -> pd.DataFrame:
+    """Councils added up per year, as market_picture adds them: a DfE or ONS total only when no council's is
+    missing, since a partial sum would understate the area."""
+    rows = []
+    for year, frame in councils.groupby("year"):
+        row = {"year": year, "councils": len(frame), **{c: float(frame[c].sum()) for c in COUNTS}}
+        for column in ("population_0_17", *DFE_COLUMNS):
+            row[column] = float(frame[column].sum()) if frame[column].notna().all() else np.nan
+        for column in DFE_COLUMNS:
+            row[f"{column}_year"] = frame[f"{column}_year"].max()
+        row |= {"owners": np.nan, "hhi": np.nan, "top_share": np.nan, "top3_share": np.nan, "top_owner_name": "",
+                "source": frame["source"].iloc[0]}
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("year")
+    table["private_share"] = _ratio(table["places_private"], table["places"])
+    table["places_per_10k"] = _ratio(table["places"] * 10_000, table["population_0_17"])
+    table["sufficiency_ratio"] = _ratio(table["places"], table["children_in_homes"])
+    table["outside_la_share"] = _ratio(table["children_placed_outside_la"], table["children_looked_after"])
+    table["over_20_miles_share"] = _ratio(table["children_placed_over_20_miles"], table["children_looked_after"])
+    return table
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    return (numerator.astype(float) / denominator.astype(float)).where(denominator > 0)
+
+
+def _summed_changes(council_changes: pd.DataFrame) -> pd.DataFrame:
+    numbers = ["homes_joined", "places_joined", "homes_left", "places_left", "private_joined", "net_homes"]
+    if council_changes.empty:
+        return council_changes.iloc[0:0]
+    return council_changes.groupby(["from_year", "to_year"], as_index=False).agg(
+        **{c: (c, "sum") for c in numbers}, source=("source", "first"))
+
+
+# --- headline
+
+def _headline(england: pd.DataFrame, region: pd.DataFrame, region_name: str, england_changes: pd.DataFrame,
+              region_changes: pd.DataFrame, now: pd.DataFrame, first: int, latest: int,
+              owners_first: int | None) -> pd.DataFrame:
+    """The figures a board asks for first, England's beside the highlighted region's."""
+    f, lt = first, latest
+    src_latest, src_first = england.at[lt, "source"], england.at[f, "source"]
+    dfe_year = _year_text(england.at[lt, "children_in_homes_year"])
+    owner_year = owners_first if owners_first is not None else lt
+    previous = england_changes["from_year"].max() if len(england_changes) else None
+    changes_src = f"Ofsted lists {f} to {lt}"
+    measures = [
+        (f"Children's homes, 31 March {lt}", "homes", lambda a, c: _at(a, lt, "homes"), src_latest),
+        (f"Children's homes, 31 March {f}", "homes", lambda a, c: _at(a, f, "homes"), src_first),
+        (f"Growth in children's homes, {f} to {lt}", "%", lambda a, c: _growth(a, f, lt, "homes"), changes_src),
+        (f"Places, 31 March {lt}", "places", lambda a, c: _at(a, lt, "places"), src_latest),
+        (f"Places, 31 March {f}", "places", lambda a, c: _at(a, f, "places"), src_first),
+        (f"Growth in places, {f} to {lt}", "%", lambda a, c: _growth(a, f, lt, "places"), changes_src),
+        (f"Private share of places, {lt}", "%", lambda a, c: _at(a, lt, "private_share"), src_latest),
+        (f"Private share of places, {f}", "%", lambda a, c: _at(a, f, "private_share"), src_first),
+        (f"Change in the private share, {f} to {lt}", "percentage points",
+         lambda a, c: 100 * (_at(a, lt, "private_share") - _at(a, f, "private_share")), changes_src),
+        (f"Places per 10,000 children aged 0-17, {lt}", "per 10,000 children aged 0-17",
+         lambda a, c: _at(a, lt, "places_per_10k"), f"{src_latest}; {_mode(now['population_source'])}"),
+        (f"Children looked after in children's homes, DfE {dfe_year}", "children",
+         lambda a, c: _at(a, lt, "children_in_homes"), _dfe_source(now, "children_in_homes")),
+        (f"Sufficiency ratio, {lt}: places per child looked after in a children's home", "places per child in homes",
+         lambda a, c: _at(a, lt, "sufficiency_ratio"), f"{src_latest}; {_dfe_source(now, 'children_in_homes')}"),
+        (f"Children looked after placed outside their council, DfE "
+         f"{_year_text(england.at[lt, 'children_placed_outside_la_year'])}", "%",
+         lambda a, c: _at(a, lt, "outside_la_share"), _dfe_source(now, "children_placed_outside_la")),
+        (f"Children looked after placed over 20 miles from home, DfE "
+         f"{_year_text(england.at[lt, 'children_placed_over_20_miles_year'])}", "%",
+         lambda a, c: _at(a, lt, "over_20_miles_share"), _dfe_source(now, "children_placed_over_20_miles")),
+        (f"Owners of independent places (private, voluntary, health), {lt}", "owners",
+         lambda a, c: _at(a, lt, "owners"), src_latest),
+        (f"Owner concentration of independent places, {lt}", "HHI 0-10,000", lambda a, c: _at(a, lt, "hhi"),
+         src_latest),
+        (f"Owner concentration of independent places, {owner_year}", "HHI 0-10,000",
+         lambda a, c: _at(a, owner_year, "hhi"), england.at[owner_year, "source"]),
+        (f"Top three owners' share of independent places, {lt}", "%", lambda a, c: _at(a, lt, "top3_share"),
+         src_latest),
+        (f"Largest owner, {lt}", "name", lambda a, c: _at(a, lt, "top_owner_name"), src_latest),
+        (f"Largest owner's share of independent places, {lt}", "%", lambda a, c: _at(a, lt, "top_share"),
+         src_latest),
+        (f"Homes that joined the register, {f} to {lt}", "homes", lambda a, c: _changes_sum(c, "homes_joined"),
+         changes_src),
+        (f"Homes that left the register, {f} to {lt}", "homes", lambda a, c: _changes_sum(c, "homes_left"),
+         changes_src),
+        (f"Net change in homes, {f} to {lt}", "homes", lambda a, c: _changes_sum(c, "net_homes"), changes_src),
+    ]
+    if previous is not None and previous != f:
+        measures += [
+            (f"Homes that joined, {previous} to {lt}", "homes",
+             lambda a, c: _changes_sum(c[c["from_year"].eq(previous)], "homes_joined"), changes_src),
+            (f"Homes that left, {previous} to {lt}", "homes",
+             lambda a, c: _changes_sum(c[c["from_year"].eq(previous)], "homes_left"), changes_src)]
+    rows = []
+    for measure, unit, value, source in measures:
+        row = {"measure": measure, ENGLAND: value(england, england_changes)}
+        if region_name:
+            row[region_name] = value(region, region_changes)
+        rows.append(row | {"unit": unit, "source": source})
+    return pd.DataFrame(rows)
+
+
+def _at(frame: pd.DataFrame, year: int, column: str):
+    if year not in frame.index or column not in frame:
+        return np.nan
+    value = frame.at[year, column]
+    return value if isinstance(value, str) else float(value) if pd.notna(value) else np.nan
+
+
+def _growth(frame: pd.DataFrame, start: int, end: int, column: str) -> float:
+    before = _at(frame, start, column)
+    return _at(frame, end, column) / before - 1 if before and pd.notna(before) else np.nan
+
+
+def _changes_sum(changes: pd.DataFrame, column: str) -> float:
+    return float(changes[column].sum()) if len(changes) else np.nan
+
+
+def _year_text(year) -> str:
+    return str(int(year)) if pd.notna(year) else NOT_PUBLISHED
+
+
+def _mode(values: pd.Series) -> str:
+    values = values.dropna()
+    values = values[values.astype(str).ne("")]
+    return str(values.mode().iloc[0]) if len(values) else ""
+
+
+def _file_of(source: str) -> str:
+    """'la_cla_on_31_march_by_characteristics.csv (DfE LA table): ...' -> the file's name."""
+    return source.split(" (")[0] if source else ""
+
+
+def _dfe_source(now: pd.DataFrame, column: str) -> str:
+    """The DfE year and file most councils' figure comes from, and how many councils' figure is older."""
+    years = now[f"{column}_year"].dropna()
+    if years.empty:
+        return f"DfE: {NOT_PUBLISHED}"
+    usual = int(years.mode().iloc[0])
+    files = sorted({_file_of(s) for s in now.loc[now[f"{column}_year"].eq(usual), f"{column}_source"] if s})
+    text = f"DfE {usual}, {', '.join(files)}"
+    older = int((years < usual).sum())
+    if older:
+        text += f" (an earlier year for {older} council{'s' if older > 1 else ''}: see its DfE year)"
+    return text
+
+
+# --- over the years
+
+def _trend(england: pd.DataFrame, region: pd.DataFrame, region_name: str, years: list) -> pd.DataFrame:
+    """Per list year, England's and the region's homes, places and children in homes (the line charts' data)."""
+    trend = pd.DataFrame({"list year, 31 March (year)": [int(y) for y in years]})
+    for name, frame in ((ENGLAND, england), (region_name, region)):
+        if not name:
+            continue
+        frame = frame.reindex(years)
+        trend[f"{name}: children's homes (homes)"] = frame["homes"].to_numpy(dtype=float)
+        trend[f"{name}: places (places)"] = frame["places"].to_numpy(dtype=float)
+        trend[f"{name}: children looked after in children's homes (children)"] = frame[
+            "children_in_homes"].to_numpy(dtype=float)
+        trend[f"{name}: DfE year of that count (year)"] = frame["children_in_homes_year"].to_numpy(dtype=float)
+        trend[f"{name}: sufficiency ratio (places per child in homes)"] = frame[
+            "sufficiency_ratio"].to_numpy(dtype=float)
+    return trend
+
+
+BY_AREA = {"private_share": "Private share of places (%)",
+           "hhi": "Owner concentration of independent places (HHI 0-10,000)",
+           "top3_share": "Top three owners' share of independent places (%)"}
+
+
+def _by_area(areas: pd.DataFrame, region: pd.DataFrame, region_name: str, years: list) -> dict[str, pd.DataFrame]:
+    """year x area for the measures drawn region by region: England first, the regions, then the reader's region
+    when it is not one of them. Years without owners stay blank (NaN), never zero."""
+    out = {}
+    shown = areas[areas["level"].isin(["england", "region"])]
+    order = [ENGLAND] + sorted(shown.loc[shown["level"].eq("region"), "area_name"].unique())
+    for column, title in BY_AREA.items():
+        wide = shown.pivot_table(index="year", columns="area_name", values=column, aggfunc="first", dropna=False)
+        wide = wide.reindex(index=years, columns=order)
+        if region_name and region_name not in wide:
+            wide[region_name] = region[column].reindex(years).to_numpy(dtype=float) if column in region else np.nan
+        wide.index = [int(y) for y in wide.index]
+        out[title] = wide.astype(float)
+    return out
+
+
+# --- councils
+
+def _council_view(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "council": rows["la_name"].to_numpy(),
+        "region": rows["region"].to_numpy(),
+        "children's homes (homes)": rows["homes"].to_numpy(dtype=float),
+        "places (places)": rows["places"].to_numpy(dtype=float),
+        "private share of places (%)": rows["private_share"].to_numpy(dtype=float),
+        "places (per 10,000 children aged 0-17)": rows["places_per_10k"].to_numpy(dtype=float),
+        "children the council looks after in children's homes (children)": rows["children_in_homes"].to_numpy(
+            dtype=float),
+        "DfE year of that count (year)": rows["children_in_homes_year"].to_numpy(dtype=float),
+        "sufficiency ratio (places per child in homes)": rows["sufficiency_ratio"].to_numpy(dtype=float),
+        "children looked after placed outside the council (%)": rows["outside_la_share"].to_numpy(dtype=float),
+        "children looked after placed over 20 miles from home (%)": rows["over_20_miles_share"].to_numpy(
+            dtype=float)})
+
+
+def _lowest(now: pd.DataFrame, count: int = 10) -> pd.DataFrame:
+    rows = now[now["sufficiency_ratio"].notna()].sort_values(["sufficiency_ratio", "la_name"]).head(count)
+    return pd.DataFrame({
+        "council": rows["la_name"].to_numpy(), "region": rows["region"].to_numpy(),
+        "places (places)": rows["places"].to_numpy(dtype=float),
+        "children the council looks after in children's homes (children)": rows["children_in_homes"].to_numpy(
+            dtype=float),
+        "DfE year of that count (year)": rows["children_in_homes_year"].to_numpy(dtype=float),
+        "sufficiency ratio (places per child in homes)": rows["sufficiency_ratio"].to_numpy(dtype=float)})
+
+
+def _council_years_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every council x year for the workbook, each DfE and ONS figure with its own year and file."""
+    view = {"council": rows["la_name"], "ONS code": rows["la_code"], "region": rows["region"],
+            "list year, 31 March (year)": rows["year"], "children's homes (homes)": rows["homes"],
+            "places (places)": rows["places"], "private places (places)": rows["places_private"],
+            "voluntary places (places)": rows["places_voluntary"],
+            "council-run places (places)": rows["places_local_authority"],
+            "health authority places (places)": rows["places_health_authority"],
+            "private share of places (%)": rows["private_share"],
+            "children aged 0-17 (children)": rows["population_0_17"],
+            "places (per 10,000 children aged 0-17)": rows["places_per_10k"],
+            "population source": rows["population_source"]}
+    for column, label in (("children_looked_after", "children looked after"),
+                          ("children_in_homes", "children looked after in children's homes"),
+                          ("children_placed_outside_la", "children placed outside the council"),
+                          ("children_placed_over_20_miles", "children placed over 20 miles from home")):
+        view[f"{label} (children)"] = rows[column]
+        view[f"{label}: DfE year (year)"] = rows[f"{column}_year"]
+        view[f"{label}: source"] = rows[f"{column}_source"]
+    view |= {"sufficiency ratio (places per child in homes)": rows["sufficiency_ratio"],
+             "children looked after placed outside the council (%)": rows["outside_la_share"],
+             "children looked after placed over 20 miles from home (%)": rows["over_20_miles_share"],
+             "Ofsted source": rows["source"]}
+    return pd.DataFrame({k: v.to_numpy() for k, v in view.items()})
+
+
+# --- owners, areas, joiners, sources
+
+def _owners_view(owners: pd.DataFrame, latest: int, first: int | None) -> pd.DataFrame:
+    if owners.empty or first is None:
+        return pd.DataFrame(columns=["owner"])
+    top = owners[owners["year"].eq(latest) & owners["largest_now"]].sort_values(["rank", "owner"])
+    growth = top["places"] - top["places_first_year"]
+    return pd.DataFrame({
+        "rank in England (rank)": top["rank"].to_numpy(dtype=float),
+        "owner": top["owner"].to_numpy(), "sector": top["sector"].map(SECTOR_NAMES).fillna(top["sector"]).to_numpy(),
+        f"children's homes, {latest} (homes)": top["homes"].to_numpy(dtype=float),
+        f"places, {latest} (places)": top["places"].to_numpy(dtype=float),
+        f"share of England's places, {latest} (%)": top["share"].to_numpy(dtype=float),
+        f"councils with its homes, {latest} (councils)": top["councils"].to_numpy(dtype=float),
+        f"children's homes, {first} (homes)": top["homes_first_year"].to_numpy(dtype=float),
+        f"places, {first} (places)": top["places_first_year"].to_numpy(dtype=float),
+        f"growth in places since {first} (places)": growth.to_numpy(dtype=float),
+        f"growth in places since {first} (%)": _ratio(growth, top["places_first_year"]).to_numpy(dtype=float)})
+
+
+def _owners_all_view(owners: pd.DataFrame) -> pd.DataFrame:
+    if owners.empty:
+        return pd.DataFrame(columns=["owner"])
+    rows = owners.sort_values(["year", "rank", "owner"], ascending=[False, True, True])
+    return pd.DataFrame({
+        "list year, 31 March (year)": rows["year"].to_numpy(dtype=float),
+        "rank in England (rank)": rows["rank"].to_numpy(dtype=float), "owner": rows["owner"].to_numpy(),
+        "sector": rows["sector"].map(SECTOR_NAMES).fillna(rows["sector"]).to_numpy(),
+        "children's homes (homes)": rows["homes"].to_numpy(dtype=float),
+        "places (places)": rows["places"].to_numpy(dtype=float),
+        "share of England's places (%)": rows["share"].to_numpy(dtype=float),
+        "councils with its homes (councils)": rows["councils"].to_numpy(dtype=float),
+        "Ofsted source": rows["source"].to_numpy()})
+
+
+def _areas_view(areas: pd.DataFrame, with_year: bool) -> pd.DataFrame:
+    rows = areas.assign(_order=areas["level"].map({"england": 0, "region": 1, "rcc": 2}))
+    rows = rows.sort_values(["_order", "area_name", "year"])
+    view = {"area": rows["area_name"], "kind of area": rows["level"].map(AREA_KINDS)}
+    if with_year:
+        view["list year, 31 March (year)"] = rows["year"]
+    view |= {"councils (councils)": rows["councils"], "children's homes (homes)": rows["homes"],
+             "places (places)": rows["places"], "private share of places (%)": rows["private_share"],
+             "places (per 10,000 children aged 0-17)": rows["places_per_10k"],
+             "children looked after in children's homes (children)": rows["children_in_homes"],
+             "DfE year of that count (year)": rows["children_in_homes_year"],
+             "sufficiency ratio (places per child in homes)": rows["sufficiency_ratio"],
+             "children looked after placed outside their council (%)": rows["outside_la_share"],
+             "children looked after placed over 20 miles from home (%)": rows["over_20_miles_share"],
+             "owners of independent places (owners)": rows["owners"],
+             "owner concentration (HHI 0-10,000)": rows["hhi"],
+             "top three owners' share of independent places (%)": rows["top3_share"],
+             "largest owner": rows["top_owner_name"].fillna(""),
+             "largest owner's share of independent places (%)": rows["top_share"]}
+    if with_year:
+        view["Ofsted source"] = rows["source"]
+    return pd.DataFrame({k: v.to_numpy() for k, v in view.items()})
+
+
+JOINER_COLUMNS = {"homes_joined": "homes that joined (homes)", "places_joined": "places in homes that joined (places)",
+                  "homes_left": "homes that left (homes)", "places_left": "places in homes that left (places)",
+                  "net_homes": "net change in homes (homes)",
+                  "private_joined": "private homes among those that joined (homes)"}
+
+
+def _joiners_rows(changes: pd.DataFrame, area: pd.Series | str) -> pd.DataFrame:
+    view = {"area": area if isinstance(area, str) else area.to_numpy(),
+            "from the list of 31 March (year)": changes["from_year"].to_numpy(dtype=float),
+            "to the list of 31 March (year)": changes["to_year"].to_numpy(dtype=float)}
+    view |= {label: changes[column].to_numpy(dtype=float) for column, label in JOINER_COLUMNS.items()}
+    view["Ofsted source"] = changes["source"].to_numpy()
+    return pd.DataFrame(view)
+
+
+def _joiners_view(england: pd.DataFrame, region: pd.DataFrame, region_name: str) -> pd.DataFrame:
+    parts = [_joiners_rows(england.sort_values("from_year"), ENGLAND)]
+    if region_name and len(region):
+        parts.append(_joiners_rows(region.sort_values("from_year"), region_name))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _joiners_councils_view(changes: pd.DataFrame, councils: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
+    rows = changes[changes["level"].eq("council")]
+    names = councils.drop_duplicates("la_code", keep="last").set_index("la_code")["la_name"]
+    rows = rows.assign(_name=rows["area_code"].map(names).fillna(rows["area_code"]),
+                       _other=~rows["area_code"].isin(codes))
+    rows = rows.sort_values(["_other", "_name", "from_year"])
+    return _joiners_rows(rows, rows["_name"]).rename(columns={"area": "council"})
+
+
+def _sources_view(sources: dict) -> pd.DataFrame:
+    rows = [(SOURCE_NAMES.get(key, key), file) for key, files in sources.items() for file in files]
+    return pd.DataFrame(rows, columns=["publication", "file"])
+
+
+def _footnotes(now: pd.DataFrame, areas: pd.DataFrame, owners: pd.DataFrame, changes: pd.DataFrame, latest: int,
+               owners_first: int | None) -> dict[str, str]:
+    ofsted = _mode(now["source"])
+    councils = (f"{ofsted}; {_dfe_source(now, 'children_in_homes')}; outside-council and 20-mile shares "
+                f"{_dfe_source(now, 'children_placed_outside_la')}; population {_mode(now['population_source'])}.")
+    latest_areas = areas[areas["year"].eq(latest)]
+    region_dfe = _year_text(latest_areas["children_in_homes_year"].max()) if len(latest_areas) else NOT_PUBLISHED
+    first_owner_source = (_mode(owners.loc[owners["year"].eq(owners_first), "source"])
+                          if owners_first is not None else "")
+    return {
+        "councils": "Sources: " + councils,
+        "regions": (f"Sources: {ofsted}; DfE {region_dfe}: the DfE's own regional and national figures where it "
+                    "publishes them, else the sum of the councils' (left blank when a council's is suppressed)."),
+        "owners": (f"Sources: {ofsted} and {first_owner_source}. Owners are Ofsted's 'organisation which owns the "
+                   "provider'; a 0 in the first year means no home under that owner and provider ID then (it may "
+                   "have been listed under another company)."),
+        "joiners": ("Sources: consecutive Ofsted lists (" + "; ".join(dict.fromkeys(changes["source"])) + "). "
+                    "A home joined when its URN is in the later list and not the earlier, left the reverse."),
+    }
+
+
+# --- formatting shared by the workbook and the report -----------------------------------------------------------
+
+def _kind(heading: str) -> str:
+    """How a column's numbers read, from the unit in its heading's last bracket."""
+    match = re.search(r"\(([^()]*)\)\s*$", str(heading))
+    return UNIT_KINDS.get(match.group(1), "count") if match else "count"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (_is_number(value) and np.isnan(value)) or \
+        (isinstance(value, str) and value.strip().lower() in ("", "nan", "none", "<na>"))
+
+
+def _text(value, kind: str, missing: str = "") -> str:
+    """A value as a commissioner reads it: 4,009 / 76.2% / 1.81 / +14.4; missing is blank or 'not published'."""
+    if _missing(value):
+        return missing
+    if not _is_number(value):
+        return str(value)
+    value = float(value)
+    return {"share": f"{value:.1%}", "points": f"{value:+.1f}", "ratio": f"{value:.2f}", "rate": f"{value:.1f}",
+            "year": f"{value:.0f}", "hhi": f"{value:,.0f}"}.get(kind, f"{value:,.0f}")
+
+
+# --- the workbook ------------------------------------------------------------------------------------------------
+
+def write_market_workbook(path: Path, market: Market, highlight: Sequence[str] = ()) -> Path:
+    """market.xlsx: Summary, Councils, Regions, Owners, Joiners and leavers, Sources; native Excel charts."""
+    import xlsxwriter
+
+    t = market_tables(market, highlight)
+    path = Path(path)
+    book = xlsxwriter.Workbook(str(path))
+    fmt = _workbook_formats(book)
+    sheets = {name: book.add_worksheet(name) for name in WORKBOOK_SHEETS}
+    chart_data = _regions_sheet(sheets["Regions"], t, fmt)  # first: the Summary's charts draw on its chart data
+    _summary_sheet(book, sheets["Summary"], t, fmt, chart_data)
+    _councils_sheet(sheets["Councils"], t, fmt)
+    _owners_sheet(sheets["Owners"], t, fmt)
+    _joiners_sheet(book, sheets["Joiners and leavers"], t, fmt)
+    _sources_sheet(sheets["Sources"], t, fmt)
+    for sheet in book.worksheets():
+        # printed for a board pack: landscape A4, each sheet one page wide however long
+        sheet.set_landscape()
+        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 0)
+    book.close()
+    return path
+
+
+def _workbook_formats(book) -> dict:
+    fmt = {"title": book.add_format({"bold": True, "font_size": 14}),
+           "subtitle": book.add_format({"bold": True, "font_size": 11}),
+           "note": book.add_format({"italic": True, "font_color": "#555555"}),
+           "header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
+                                      "border": 1})}
+    for highlighted in (False, True):
+        extra = {"bg_color": "#FFF2CC"} if highlighted else {}
+        fmt[("text", highlighted)] = book.add_format(extra)
+        for kind, number_format in EXCEL_FORMATS.items():
+            fmt[(kind, highlighted)] = book.add_format({"num_format": number_format, **extra})
+    return fmt
+
+
+def _write_table(sheet, frame: pd.DataFrame, row: int, fmt: dict, widths: dict[int, float], col: int = 0,
+                 highlight: frozenset[str] = frozenset(), kind: str | None = None,
+                 row_kinds: Sequence[str] | None = None) -> int:
+    """A table with its header at `row`: numbers formatted by their heading's unit (or `kind` for every column
+    after the first, or `row_kinds` per row), missing values blank, highlighted councils shaded. Returns the first
+    row below the table."""
+    for c, heading in enumerate(frame.columns):
+        sheet.write_string(row, col + c, str(heading), fmt["header"])
+        words = max((len(w) for w in str(heading).split()), default=0)
+        widths[col + c] = max(widths.get(col + c, 0), words + 2, len(str(heading)) / 3 + 2)
+    sheet.set_row(row, 48)
+    names = frame.iloc[:, 0].astype(str).to_numpy() if len(frame.columns) else []
+    for r, values in enumerate(frame.itertuples(index=False)):
+        shaded = names[r] in highlight
+        for c, value in enumerate(values):
+            heading = frame.columns[c]
+            cell_kind = (row_kinds[r] if row_kinds is not None else
+                         kind if kind is not None and c > 0 else "year" if kind is not None else _kind(heading))
+            if _missing(value):
+                sheet.write_blank(row + 1 + r, col + c, None, fmt[("text", shaded)])
+                continue
+            if _is_number(value):
+                sheet.write_number(row + 1 + r, col + c, float(value), fmt[(cell_kind, shaded)])
+            else:
+                sheet.write_string(row + 1 + r, col + c, str(value), fmt[("text", shaded)])
+            shown = len(_text(value, cell_kind)) + 2
+            widths[col + c] = max(widths.get(col + c, 0), min(shown, 60))
+    return row + 1 + len(frame)
+
+
+def _set_widths(sheet, widths: dict[int, float]) -> None:
+    for col, width in widths.items():
+        sheet.set_column(col, col, max(8, min(width, 60)))
+
+
+def _summary_sheet(book, sheet, t: MarketTables, fmt: dict, chart_data: dict) -> None:
+    """The headline figures, England beside the highlighted region, the lowest sufficiency ratios, and the line
+    charts of the market over the years."""
+    widths: dict[int, float] = {}
+    sheet.write(0, 0, f"England's children's homes market, {t.first_year} to {t.latest_year}", fmt["title"])
+    sheet.write(1, 0, _subtitle(t), fmt["note"])
+    headline_row = 3
+    kinds = [_kind(f"x ({unit})") if unit != "name" else "text" for unit in t.headline["unit"]]
+    end = _write_table(sheet, t.headline, headline_row, fmt, widths, row_kinds=kinds)
+    sheet.write(end, 0, "Each figure names its file in the source column; notes and every file read: Sources.",
+                fmt["note"])
+    lowest_row = end + 3
+    sheet.write(lowest_row - 1, 0, "The ten councils with the lowest sufficiency ratio", fmt["subtitle"])
+    end = _write_table(sheet, t.lowest, lowest_row, fmt, widths, highlight=t.highlight_names)
+    sheet.write(end, 0, t.footnotes["councils"], fmt["note"])
+    widths[0] = 62  # the headline's measures
+    _set_widths(sheet, widths)
+    sheet.freeze_panes(headline_row + 1, 1)
+    charts = _summary_charts(book, t, chart_data, lowest_row)
+    first_col = len(t.headline.columns) + 1
+    for i, chart in enumerate(charts):
+        chart.set_size({"width": 640, "height": 340})
+        sheet.insert_chart(headline_row + (i // 2) * 18, first_col + (i % 2) * 7, chart,
+                           {"x_offset": 10, "object_position": 3})
+
+
+def _subtitle(t: MarketTables) -> str:
+    text = (f"Ofsted's provider lists at 31 March, {t.first_year} to {t.latest_year}; the DfE's children looked "
+            "after; ONS populations.")
+    if t.region_name:
+        text += f" Highlighted: {t.region_name} ({len(t.highlight)} councils), shaded in the tables."
+    return text
+
+
+def _summary_charts(book, t: MarketTables, data: dict, lowest_row: int) -> list:
+    charts = [_line_chart(book, "Regions", data["trend"], [(f"{ENGLAND}: children's homes (homes)", ENGLAND_COLOUR,
+                                                          "dash"), (f"{ENGLAND}: places (places)", ENGLAND_COLOUR,
+                                                                    "solid")],
+                          f"England: children's homes and places, 31 March", "homes / places", "#,##0")]
+    if t.region_name:
+        charts.append(_line_chart(book, "Regions", data["trend"], [
+            (f"{t.region_name}: children's homes (homes)", HIGHLIGHT_COLOUR, "dash"),
+            (f"{t.region_name}: places (places)", HIGHLIGHT_COLOUR, "solid")],
+            f"{t.region_name}: children's homes and places", "homes / places", "#,##0"))
+    for title, number_format in zip(BY_AREA.values(), ("0%", "#,##0", "0%")):
+        block = data[title]
+        series = [(area, _area_colour(area, t.region_name, i), "solid") for i, area in enumerate(block["columns"])]
+        charts.append(_line_chart(book, "Regions", block, series, title.split(" (")[0],
+                                  title.split(" (")[1].rstrip(")"), number_format))
+    for name in [ENGLAND] + ([t.region_name] if t.region_name else []):
+        colour = ENGLAND_COLOUR if name == ENGLAND else HIGHLIGHT_COLOUR
+        charts.append(_line_chart(book, "Regions", data["trend"], [
+            (f"{name}: places (places)", colour, "solid"),
+            (f"{name}: children looked after in children's homes (children)", "#7F7F7F", "dash")],
+            f"{name}: places against children looked after in children's homes", "places / children", "#,##0"))
+    charts.append(_lowest_bar_chart(book, t, lowest_row))
+    return charts
+
+
+def _area_colour(area: str, region_name: str, index: int) -> str:
+    if area == ENGLAND:
+        return ENGLAND_COLOUR
+    if area == region_name:
+        return HIGHLIGHT_COLOUR
+    return REGION_COLOURS[(index - 1) % len(REGION_COLOURS)]
+
+
+def _line_chart(book, sheet_name: str, block: dict, series: list[tuple[str, str, str]], title: str, y_name: str,
+                number_format: str):
+    """A native line chart over the list years from a block of chart data (header row, first column years)."""
+    chart = book.add_chart({"type": "line"})
+    header, last = block["header_row"], block["header_row"] + block["rows"]
+    for name, colour, dash in series:
+        col = block["col"] + 1 + block["columns"].index(name)
+        bold = colour in (ENGLAND_COLOUR, HIGHLIGHT_COLOUR)
+        chart.add_series({"name": [sheet_name, header, col],
+                          "categories": [sheet_name, header + 1, block["col"], last, block["col"]],
+                          "values": [sheet_name, header + 1, col, last, col],
+                          "line": {"color": colour, "width": 2.75 if bold else 1.5, "dash_type": dash},
+                          "marker": {"type": "circle", "size": 5, "fill": {"color": colour},
+                                     "border": {"color": colour}}})
+    chart.set_title({"name": title, "name_font": {"size": 11}})
+    chart.set_x_axis({"name": "31 March of the list year"})
+    chart.set_y_axis({"name": y_name, "num_format": number_format, "min": 0})
+    chart.set_legend({"position": "right" if len(series) > 3 else "bottom"})
+    chart.show_blanks_as("gap")  # years without owners are gaps, not zeros
+    return chart
+
+
+def _lowest_bar_chart(book, t: MarketTables, lowest_row: int):
+    chart = book.add_chart({"type": "bar"})
+    n = len(t.lowest)
+    ratio = list(t.lowest.columns).index("sufficiency ratio (places per child in homes)")
+    chart.add_series({"name": ["Summary", lowest_row, ratio], "categories": ["Summary", lowest_row + 1, 0,
+                                                                             lowest_row + n, 0],
+                      "values": ["Summary", lowest_row + 1, ratio, lowest_row + n, ratio],
+                      "fill": {"color": "#B2182B"}, "data_labels": {"value": True, "num_format": "0.00"}})
+    chart.set_title({"name": f"Lowest sufficiency ratios, {t.latest_year} (1 = as many places as the council's own "
+                             "children in homes)", "name_font": {"size": 11}})
+    chart.set_x_axis({"name": "places per child looked after in a children's home", "num_format": "0.0", "min": 0})
+    chart.set_y_axis({"reverse": True})  # a bar chart's categories: lowest first, at the top
+    chart.set_legend({"none": True})
+    return chart
+
+
+def _regions_sheet(sheet, t: MarketTables, fmt: dict) -> dict:
+    """Every area x year, then the blocks of chart data the Summary's line charts draw."""
+    widths: dict[int, float] = {}
+    end = _write_table(sheet, t.areas_years, 0, fmt, widths)
+    sheet.freeze_panes(1, 1)
+    sheet.autofilter(0, 0, end - 1, len(t.areas_years.columns) - 1)
+    row = end + 1
+    sheet.write(row, 0, t.footnotes["regions"], fmt["note"])
+    row += 2
+    blocks = {}
+    sheet.write(row, 0, "Chart data: England and the highlighted region over the years", fmt["subtitle"])
+    end = _write_table(sheet, t.trend, row + 1, fmt, widths)
+    blocks["trend"] = {"header_row": row + 1, "rows": len(t.trend), "col": 0, "columns": list(t.trend.columns[1:])}
+    row = end + 2
+    for title, wide in t.by_area.items():
+        sheet.write(row, 0, f"Chart data: {title}", fmt["subtitle"])
+        frame = wide.reset_index(names="list year, 31 March (year)")
+        end = _write_table(sheet, frame, row + 1, fmt, widths, kind=_kind(title))
+        blocks[title] = {"header_row": row + 1, "rows": len(frame), "col": 0, "columns": list(wide.columns)}
+        row = end + 2
+    widths[0] = max(widths.get(0, 0), 26)
+    _set_widths(sheet, widths)
+    return blocks
+
+
+def _councils_sheet(sheet, t: MarketTables, fmt: dict) -> None:
+    widths: dict[int, float] = {}
+    end = _write_table(sheet, t.council_years, 0, fmt, widths, highlight=t.highlight_names)
+    sheet.write(end + 1, 0, t.footnotes["councils"], fmt["note"])
+    sheet.freeze_panes(1, 1)
+    sheet.autofilter(0, 0, end - 1, len(t.council_years.columns) - 1)
+    _set_widths(sheet, widths)
+
+
+def _owners_sheet(sheet, t: MarketTables, fmt: dict) -> None:
+    widths: dict[int, float] = {}
+    sheet.write(0, 0, f"The largest owners of children's homes in England, {t.latest_year}, and their growth",
+                fmt["subtitle"])
+    end = _write_table(sheet, t.owners, 1, fmt, widths)
+    sheet.write(end, 0, t.footnotes["owners"], fmt["note"])
+    sheet.freeze_panes(2, 2)
+    row = end + 3
+    sheet.write(row - 1, 0, "Every owner named in Ofsted's lists, every year", fmt["subtitle"])
+    _write_table(sheet, t.owners_all, row, fmt, widths)
+    _set_widths(sheet, widths)
+
+
+def _joiners_sheet(book, sheet, t: MarketTables, fmt: dict) -> None:
+    widths: dict[int, float] = {}
+    sheet.write(0, 0, "Homes that joined and left Ofsted's register between consecutive lists", fmt["subtitle"])
+    end = _write_table(sheet, t.joiners, 1, fmt, widths)
+    sheet.write(end, 0, t.footnotes["joiners"], fmt["note"])
+    sheet.freeze_panes(2, 1)
+    england = int(t.joiners["area"].eq(ENGLAND).sum())
+    chart = book.add_chart({"type": "column"})
+    for heading, colour in (("homes that joined (homes)", "#70AD47"), ("homes that left (homes)", "#A5A5A5")):
+        col = list(t.joiners.columns).index(heading)
+        chart.add_series({"name": [sheet.name, 1, col], "categories": [sheet.name, 2, 2, 1 + england, 2],
+                          "values": [sheet.name, 2, col, 1 + england, col], "fill": {"color": colour}})
+    chart.set_title({"name": "England: homes that joined and left the register", "name_font": {"size": 11}})
+    chart.set_x_axis({"name": "to the list of 31 March"})
+    chart.set_y_axis({"name": "homes", "num_format": "#,##0"})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 640, "height": 340})
+    sheet.insert_chart(1, len(t.joiners.columns) + 1, chart)
+    row = max(end + 3, 22)
+    sheet.write(row - 1, 0, "Every council (highlighted councils first)", fmt["subtitle"])
+    _write_table(sheet, t.joiners_councils, row, fmt, widths, highlight=t.highlight_names)
+    _set_widths(sheet, widths)
+
+
+def _sources_sheet(sheet, t: MarketTables, fmt: dict) -> None:
+    widths: dict[int, float] = {}
+    sheet.write(0, 0, "The files every figure comes from", fmt["subtitle"])
+    end = _write_table(sheet, t.sources, 1, fmt, widths)
+    row = end + 2
+    sheet.write(row, 0, "Notes", fmt["subtitle"])
+    for i, note in enumerate(t.notes, start=1):
+        sheet.write(row + i, 0, note)
+    widths[0] = max(widths.get(0, 0), 80)
+    _set_widths(sheet, widths)
+
+
+# --- the report --------------------------------------------------------------------------------------------------
+
+MARKET_CSS = REPORT_CSS + """
+.card .region { color: #C00000; font-size: 0.85em; margin-top: 0.25em; }
+tr.hl td { background: #FFF2CC; }
+th .unit { font-weight: normal; color: #555; }
+.missing { border: 1px solid #e0c36a; background: #fff8e1; padding: 0.6em 0.9em; border-radius: 6px; }
+ul.notes li { color: #444; font-size: 0.92em; margin-bottom: 0.3em; }
+table.headline td:first-child { width: 30%; } table.headline td:last-child { width: 32%; }
+h3 { margin-bottom: 0.2em; }
+@page { size: A4; margin: 12mm; }
+"""
+
+
+def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (), boundaries=None) -> Path:
+    """market.html: England's children's homes market as a self-contained printable report (inline SVG maps and
+    charts). `boundaries`: the ONS council boundaries (GeoDataFrame la_code, geometry) for the maps; without them
+    the report says the maps need that file and draws none."""
+    t = market_tables(market, highlight)
+    title = f"England's children's homes market, {t.first_year} to {t.latest_year}"
+    sections = [
+        f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(_subtitle(t))} Every figure names the file "
+        "it comes from; the DfE's figures for a list year are for that 31 March or the latest year before it.</p>",
+        _cards(t),
+        f"<h2>Headline figures: {html.escape(_with_region(t))}</h2>",
+        _headline_html(t),
+        f"<h2>Where the places are: councils at 31 March {t.latest_year}</h2>",
+        _maps_section(t, boundaries),
+        f"<h2>Over the years, {t.first_year} to {t.latest_year}</h2>",
+        _figure(_homes_places_chart(t), "Children's homes and places registered with Ofsted at 31 March of each "
+                f"list year: England, and {t.region_name or 'no highlighted region'} on its own axis. "
+                + "; ".join(dict.fromkeys(t.england["source"])) + "."),
+        _figure(_private_share_chart(t), "Private share of children's home places, England and each region"
+                + (f" ({t.region_name} in red)" if t.region_name else "") + ". Ofsted provider lists as above."),
+        _figure(_concentration_chart(t), "Owner concentration of independent places (private, voluntary, health): "
+                "HHI on 0-10,000 (above 2,500 a highly concentrated market) and the top three owners' share. "
+                "Gaps: the list names no owners that year."),
+        _figure(_children_places_chart(t), "Places in children's homes (Ofsted, 31 March) against the children "
+                "looked after in children's homes (DfE, 31 March of the year shown beneath)."),
+        _councils_section(t),
+        f"<h2>Who owns the places: the largest owners in {t.latest_year}</h2>",
+        _html_table(t.owners, note=t.footnotes["owners"]) if len(t.owners) else
+        "<p>No provider list names owners.</p>",
+        f"<h2>Regions and RCC pathfinders, {t.latest_year}</h2>",
+        _html_table(t.regions, highlight=frozenset([t.region_name]), note=t.footnotes["regions"]),
+        "<h2>Homes joining and leaving the register</h2>",
+        _figure(_joiners_chart(t), "Homes in one Ofsted list and not the next (left) or the reverse (joined)."),
+        _html_table(t.joiners, highlight=frozenset([t.region_name]), note=t.footnotes["joiners"]),
+        "<h2>Sources and notes</h2>",
+        _html_table(t.sources),
+        "<ul class='notes'>" + "".join(f"<li>{html.escape(n)}</li>" for n in t.notes) + "</ul>",
+        "<p class='note'>Every figure, council by council and year by year with its source file: market.xlsx.</p>",
+    ]
+    document = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                f"<title>{html.escape(title)}</title><style>{MARKET_CSS}</style></head><body>"
+                f"{''.join(sections)}</body></html>")
+    path = Path(path)
+    path.write_text(document, encoding="utf-8")
+    return path
+
+
+def _with_region(t: MarketTables) -> str:
+    return f"England and {t.region_name}" if t.region_name else "England"
+
+
+def _cards(t: MarketTables) -> str:
+    e, r, lt, f = t.england, t.region, t.latest_year, t.first_year
+    joined = t.joiners[t.joiners["area"].eq(ENGLAND)]
+    last = joined.iloc[-1] if len(joined) else None
+    cards = [
+        (_text(_at(e, lt, "homes"), "count"), f"children's homes in England at 31 March {lt} "
+         f"({_text(_at(e, f, 'homes'), 'count')} in {f})", _text(_at(r, lt, "homes"), "count", NOT_PUBLISHED)),
+        (_text(_at(e, lt, "places"), "count"), f"places ({_text(_at(e, f, 'places'), 'count')} in {f})",
+         _text(_at(r, lt, "places"), "count", NOT_PUBLISHED)),
+        (_text(_at(e, lt, "private_share"), "share"), f"of places are private ({_text(_at(e, f, 'private_share'), 'share')}"
+         f" in {f})", _text(_at(r, lt, "private_share"), "share", NOT_PUBLISHED)),
+        (_text(_at(e, lt, "places_per_10k"), "rate", NOT_PUBLISHED), "places per 10,000 children aged 0-17",
+         _text(_at(r, lt, "places_per_10k"), "rate", NOT_PUBLISHED)),
+        (_text(_at(e, lt, "sufficiency_ratio"), "ratio", NOT_PUBLISHED), "places per child looked after in a "
+         f"children's home (DfE {_year_text(_at(e, lt, 'children_in_homes_year'))})",
+         _text(_at(r, lt, "sufficiency_ratio"), "ratio", NOT_PUBLISHED)),
+        (_text(_at(e, lt, "hhi"), "hhi", NOT_PUBLISHED), f"owner concentration (HHI 0-10,000); the top three own "
+         f"{_text(_at(e, lt, 'top3_share'), 'share', NOT_PUBLISHED)} of independent places",
+         _text(_at(r, lt, "hhi"), "hhi", NOT_PUBLISHED)),
+        (html.escape(_text(_at(e, lt, "top_owner_name"), "text", NOT_PUBLISHED)), "largest owner, with "
+         f"{_text(_at(e, lt, 'top_share'), 'share', NOT_PUBLISHED)} of independent places",
+         _text(_at(r, lt, "top_owner_name"), "text", NOT_PUBLISHED)),
+        (f"+{last['homes that joined (homes)']:,.0f} / -{last['homes that left (homes)']:,.0f}" if last is not None
+         else NOT_PUBLISHED, "homes joined / left the register between "
+         f"{last['from the list of 31 March (year)']:.0f} and {lt}" if last is not None else "homes joined / left",
+         _region_joiners_text(t)),
+    ]
+    parts = []
+    for value, label, region in cards:
+        region_line = (f"<div class='region'>{html.escape(t.region_name)}: {html.escape(region)}</div>"
+                       if t.region_name else "")
+        parts.append(f"<div class='card'><div class='value'>{value}</div><div class='label'>{html.escape(label)}"
+                     f"</div>{region_line}</div>")
+    return "<div class='cards'>" + "".join(parts) + "</div>"
+
+
+def _region_joiners_text(t: MarketTables) -> str:
+    rows = t.joiners[t.joiners["area"].eq(t.region_name)] if t.region_name else t.joiners.iloc[0:0]
+    if rows.empty:
+        return NOT_PUBLISHED
+    last = rows.iloc[-1]
+    return f"+{last['homes that joined (homes)']:,.0f} / -{last['homes that left (homes)']:,.0f}"
+
+
+def _headline_html(t: MarketTables) -> str:
+    kinds = [_kind(f"x ({unit})") if unit != "name" else "text" for unit in t.headline["unit"]]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.headline.columns)
+    body = []
+    for kind, row in zip(kinds, t.headline.itertuples(index=False)):
+        cells = []
+        for column, value in zip(t.headline.columns, row):
+            if column in ("measure", "unit", "source"):
+                cells.append(f"<td>{_breakable(_text(value, 'text'))}</td>")
+            else:
+                cells.append(f"<td class='n'>{html.escape(_text(value, kind, NOT_PUBLISHED))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table class='headline'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _breakable(text: str) -> str:
+    """Escaped text a browser may break after '_' or '/': Ofsted's and the DfE's file names are long words."""
+    return re.sub(r"([_/\]])", r"\1<wbr>", html.escape(text))
+
+
+def _html_table(frame: pd.DataFrame, highlight: frozenset[str] = frozenset(), note: str = "") -> str:
+    """A table with each number formatted by its heading's unit, the unit set smaller under the heading, missing
+    values blank and the highlighted region's rows shaded."""
+    head = "".join(f"<th>{_heading_html(c)}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row):
+            if _is_number(value):
+                cells.append(f"<td class='n'>{html.escape(_text(value, _kind(column)))}</td>")
+            else:
+                cells.append(f"<td>{_breakable(_text(value, 'text'))}</td>")
+        shaded = " class='hl'" if len(row) and str(row[0]) in highlight else ""
+        body.append(f"<tr{shaded}>" + "".join(cells) + "</tr>")
+    footnote = f"<p class='note'>{html.escape(note)}</p>" if note else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{footnote}"
+
+
+def _heading_html(heading: str) -> str:
+    match = re.search(r"^(.*?)\s*(\([^()]*\))\s*$", str(heading))
+    if not match:
+        return html.escape(str(heading))
+    return f"{html.escape(match.group(1))} <span class='unit'>{html.escape(match.group(2))}</span>"
+
+
+def _councils_section(t: MarketTables) -> str:
+    parts = [f"<h2>Councils, 31 March {t.latest_year}</h2>"]
+    if t.region_name:
+        parts += [f"<h3>{html.escape(t.region_name)}'s councils</h3>",
+                  _figure(_ratio_bars(t, t.region_councils), f"Sufficiency ratio of {t.region_name}'s councils: "
+                          "places in the council's area per child it looks after in a children's home. Below the "
+                          "line at 1, the council's own children in homes outnumber the places in its area."),
+                  _html_table(t.region_councils, note=t.footnotes["councils"])]
+    parts += ["<h3>The ten councils with the lowest sufficiency ratio</h3>",
+              _figure(_ratio_bars(t, t.lowest), "The ten lowest sufficiency ratios in England"
+                      + (f" ({t.region_name}'s councils in bold)" if t.region_name else "") + "."),
+              _html_table(t.lowest, highlight=t.highlight_names, note=t.footnotes["councils"]),
+              "<h3>Every council</h3>",
+              _html_table(t.councils_latest, highlight=t.highlight_names, note=t.footnotes["councils"])]
+    return "".join(parts)
+
+
+# --- the report's charts
+
+def _years(t: MarketTables) -> list[int]:
+    return [int(y) for y in t.trend["list year, 31 March (year)"]]
+
+
+def _year_axis(ax, years: list[int], labels: list[str] | None = None) -> None:
+    ax.set_xticks(years, labels or [str(y) for y in years])
+    ax.set_xlim(years[0] - 0.6, years[-1] + 0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _thousands(ax) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def _panels(t: MarketTables) -> list[tuple[str, str]]:
+    return [(ENGLAND, ENGLAND_COLOUR)] + ([(t.region_name, HIGHLIGHT_COLOUR)] if t.region_name else [])
+
+
+def _homes_places_chart(t: MarketTables) -> str:
+    plt = _pyplot()
+    years = _years(t)
+    panels = _panels(t)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
+    for ax, (name, colour) in zip(axes[0], panels):
+        for measure, label, style in (("places (places)", "places", "-"),
+                                      ("children's homes (homes)", "children's homes", "--")):
+            values = t.trend[f"{name}: {measure}"].to_numpy(dtype=float)
+            ax.plot(years, values, style, color=colour, marker="o", linewidth=2.2, label=label)
+            for x, y in zip(years, values):
+                if not np.isnan(y):
+                    ax.annotate(f"{y:,.0f}", (x, y), textcoords="offset points", xytext=(0, 7), ha="center",
+                                fontsize=8, color=colour)
+        ax.set_title(name, fontsize=11, color=colour)
+        ax.set_ylim(0, np.nanmax(t.trend[f"{name}: places (places)"].to_numpy(dtype=float), initial=1) * 1.18)
+        _year_axis(ax, years)
+        _thousands(ax)
+    axes[0][0].set_ylabel("homes / places at 31 March")
+    _neutral_legend(axes[0][-1], [("-", "o", "places"), ("--", "o", "children's homes")])
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _neutral_legend(ax, entries: list[tuple[str, str, str]]) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], linestyle=style, marker=marker, color="#555555", label=label)
+               for style, marker, label in entries]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+
+
+def _area_lines(ax, wide: pd.DataFrame, region_name: str) -> None:
+    years = list(wide.index)
+    for i, area in enumerate(wide.columns):
+        values = wide[area].to_numpy(dtype=float)
+        if area in (ENGLAND, region_name):
+            ax.plot(years, values, color=_area_colour(area, region_name, i), linewidth=2.8, marker="o",
+                    label=area, zorder=4)
+        else:
+            ax.plot(years, values, color=_area_colour(area, region_name, i), linewidth=1.2, marker="o",
+                    markersize=3, alpha=0.85, label=area, zorder=2)
+
+
+def _private_share_chart(t: MarketTables) -> str:
+    from matplotlib.ticker import PercentFormatter
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9.2, 4.4))
+    _area_lines(ax, t.by_area[BY_AREA["private_share"]], t.region_name)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("private share of places")
+    _year_axis(ax, _years(t))
+    return _svg_with_legend_beside(fig, ax)
+
+
+def _concentration_chart(t: MarketTables) -> str:
+    from matplotlib.ticker import PercentFormatter
+
+    plt = _pyplot()
+    years = _years(t)
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0))
+    for ax, (title, label) in zip(axes, ((BY_AREA["hhi"], "HHI (0-10,000)"),
+                                         (BY_AREA["top3_share"], "top three owners' share"))):
+        wide = t.by_area[title]
+        _area_lines(ax, wide, t.region_name)
+        ax.set_ylabel(label)
+        ax.set_title(title.split(" (")[0], fontsize=10)
+        _year_axis(ax, years)
+        ax.set_ylim(bottom=0)
+        for year in years:
+            if wide.loc[year].isna().all():
+                ax.text(year, ax.get_ylim()[1] * 0.5, "no owners\nin this list", ha="center", va="center",
+                        fontsize=8, color="#777777")
+    axes[0].yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    axes[1].yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _children_places_chart(t: MarketTables) -> str:
+    plt = _pyplot()
+    years = _years(t)
+    panels = _panels(t)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.9), squeeze=False)
+    for ax, (name, colour) in zip(axes[0], panels):
+        places = t.trend[f"{name}: places (places)"].to_numpy(dtype=float)
+        children = t.trend[f"{name}: children looked after in children's homes (children)"].to_numpy(dtype=float)
+        ax.plot(years, places, color=colour, marker="o", linewidth=2.2, label="places (Ofsted)")
+        ax.plot(years, children, "--", color="#7F7F7F", marker="s", linewidth=2.0,
+                label="children looked after in children's homes (DfE)")
+        ax.fill_between(years, children, places, color=colour, alpha=0.07)
+        dfe = t.trend[f"{name}: DfE year of that count (year)"]
+        labels = [f"{y}" if pd.isna(d) or int(d) == y else f"{y}\n(DfE {int(d)})" for y, d in zip(years, dfe)]
+        ax.set_title(name, fontsize=11, color=colour)
+        ax.set_ylim(0, np.nanmax(np.concatenate([places, children]), initial=1) * 1.15)
+        _year_axis(ax, years, labels)
+        _thousands(ax)
+    axes[0][0].set_ylabel("places / children at 31 March")
+    _neutral_legend(axes[0][-1], [("-", "o", "places (Ofsted)"),
+                                  ("--", "s", "children looked after in\nchildren's homes (DfE)")])
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _ratio_norm():
+    from matplotlib.colors import TwoSlopeNorm
+
+    return TwoSlopeNorm(vmin=0, vcenter=1, vmax=RATIO_CEILING)
+
+
+def _ratio_bars(t: MarketTables, councils: pd.DataFrame) -> str:
+    """Councils' sufficiency ratios as bars coloured on the map's scale, with the line at 1."""
+    plt = _pyplot()
+    from matplotlib import colormaps
+
+    rows = councils.sort_values("sufficiency ratio (places per child in homes)", na_position="last")
+    ratios = rows["sufficiency ratio (places per child in homes)"].to_numpy(dtype=float)
+    cmap, norm = colormaps["RdBu"], _ratio_norm()
+    fig, ax = plt.subplots(figsize=(9, 0.34 * len(rows) + 1.1))
+    y = np.arange(len(rows))
+    ax.barh(y, np.nan_to_num(ratios), color=[cmap(norm(min(v, RATIO_CEILING))) if not np.isnan(v) else
+                                            MISSING_COLOUR for v in ratios], edgecolor="#555555", linewidth=0.4)
+    places = rows["places (places)"].to_numpy(dtype=float)
+    children = rows["children the council looks after in children's homes (children)"].to_numpy(dtype=float)
+    for i, (ratio, p, c) in enumerate(zip(ratios, places, children)):
+        text = (f"{ratio:.2f}  ({p:,.0f} places, {c:,.0f} children)" if not np.isnan(ratio) else
+                f"no ratio ({p:,.0f} places, children {NOT_PUBLISHED})")
+        ax.text((0 if np.isnan(ratio) else ratio) + 0.03, i, text, va="center", fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.85})
+    ax.axvline(1, color="#1f1f1f", linewidth=1, linestyle="--")
+    ax.set_yticks(y, rows["council"])
+    for label in ax.get_yticklabels():
+        if label.get_text() in t.highlight_names:
+            label.set_fontweight("bold")
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(np.nanmax(ratios, initial=1) * 1.45, 1.5))
+    ax.set_xlabel("sufficiency ratio: places per child looked after in a children's home (1 = as many as its own)")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _joiners_chart(t: MarketTables) -> str:
+    plt = _pyplot()
+    panels = [(n, c) for n, c in _panels(t) if t.joiners["area"].eq(n).any()]
+    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(5.2 * max(len(panels), 1), 3.6), squeeze=False)
+    for ax, (name, colour) in zip(axes[0], panels):
+        rows = t.joiners[t.joiners["area"].eq(name)]
+        labels = [f"{a:.0f} to {b:.0f}" for a, b in zip(rows["from the list of 31 March (year)"],
+                                                         rows["to the list of 31 March (year)"])]
+        x = np.arange(len(rows))
+        joined = rows["homes that joined (homes)"].to_numpy(dtype=float)
+        left = rows["homes that left (homes)"].to_numpy(dtype=float)
+        ax.bar(x - 0.2, joined, 0.4, color="#70AD47", label="homes that joined")
+        ax.bar(x + 0.2, left, 0.4, color="#A5A5A5", label="homes that left")
+        for i, (j, lf) in enumerate(zip(joined, left)):
+            ax.text(i, max(j, lf) * 1.04, f"net {j - lf:+,.0f}", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(x, labels)
+        ax.set_title(name, fontsize=11, color=colour)
+        ax.set_ylim(0, np.nanmax(np.concatenate([joined, left]), initial=1) * 1.2)
+        ax.spines[["top", "right"]].set_visible(False)
+        _thousands(ax)
+    axes[0][0].set_ylabel("homes")
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+# --- the maps
+
+def _maps_section(t: MarketTables, boundaries) -> str:
+    if boundaries is None or len(boundaries) == 0:
+        return f"<p class='missing'>{html.escape(NO_BOUNDARIES)}</p>"
+    shapes = _map_shapes(boundaries, t.map_values)
+    no_shape = sorted(set(t.map_values["la_name"]) - set(shapes["la_name"].dropna()))
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    ratio = _choropleth(
+        shapes, "sufficiency_ratio", colormaps["RdBu"], _ratio_norm(), t,
+        bar_label="sufficiency ratio: places in the council's area per child it looks after in a children's home",
+        ticks=[0, 0.5, 1, 1.5, 2, 3], tick_labels=["0", "0.5", "1", "1.5", "2", "3 or more"],
+        ends=("fewer places than its own children in homes", "more places than its own children in homes"),
+        missing_label="no ratio: no child of the council in a children's home, or not published",
+        value_text=lambda v: f"{v:.2f}", extend="max")
+    private = _choropleth(
+        shapes, "private_share", colormaps["Purples"], Normalize(0, 1), t,
+        bar_label="private share of the children's home places in the council's area",
+        ticks=[0, 0.25, 0.5, 0.75, 1], tick_labels=["0%", "25%", "50%", "75%", "100%"],
+        ends=("council-run, voluntary or health", "all private"), missing_label="no children's home places",
+        value_text=lambda v: f"{v:.0%}", extend="neither")
+    footnote = f"Sources: {t.footnotes['councils'].removeprefix('Sources: ')} Boundaries: ONS."
+    if no_shape:
+        footnote += " No boundary in the file for: " + ", ".join(no_shape) + "."
+    return (_figure(ratio, f"Sufficiency ratio by council, {t.latest_year}: red where the council's own children "
+                    "in children's homes outnumber the places in its area, blue where its area houses other "
+                    "councils' children too." + (f" {t.region_name} outlined, and drawn larger on the right"
+                                                 if t.region_name else " London drawn larger on the right")
+                    + (" with London." if t.region_name else "."))
+            + _figure(private, f"Private share of places by council, {t.latest_year}.")
+            + f"<p class='note'>{html.escape(footnote)}</p>")
+
+
+def _map_shapes(boundaries, values: pd.DataFrame):
+    """The latest year's councils on British National Grid (metres, so England is not stretched)."""
+    shapes = boundaries[["la_code", "geometry"]].merge(values, on="la_code", how="left")
+    if shapes.crs is None:
+        shapes = shapes.set_crs("EPSG:4326")
+    return shapes.to_crs("EPSG:27700")
+
+
+def _choropleth(shapes, column: str, cmap, norm, t: MarketTables, bar_label: str, ticks: list, tick_labels: list,
+                ends: tuple[str, str], missing_label: str, value_text, extend: str) -> str:
+    """England's councils coloured by `column` (missing hatched grey), the highlighted councils outlined and drawn
+    again larger on the right with their names and values, one colour bar a reader can read without a key."""
+    plt = _pyplot()
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    in_region = shapes["la_code"].isin(t.highlight)
+    zoom = shapes[in_region]
+    london = shapes[shapes["la_code"].str.startswith("E09")]
+    # London's councils are specks on England's map yet hold most of the lowest ratios: drawn larger beside it,
+    # unless the highlighted region is London itself
+    show_london = len(london) >= 5 and not set(london["la_code"]) <= set(zoom["la_code"])
+    panels = [p for p, shown in (("region", len(zoom) > 0), ("london", show_london)) if shown]
+    fig = plt.figure(figsize=(11, 8.6) if len(panels) == 2 else (11, 7.6) if panels else (7, 7.8))
+    # rows: two map rows, a spacer (room for the colour bar's end labels), the colour bar
+    grid = fig.add_gridspec(4, 2 if panels else 1, height_ratios=[1, 1, 0.1, 0.06], hspace=0.12, wspace=0.03,
+                            width_ratios=[1.15, 1] if panels else [1])
+    england = fig.add_subplot(grid[0:2, 0])
+    _paint(england, shapes, column, cmap, norm, linewidth=0.25)
+    handles = [Patch(facecolor=MISSING_COLOUR, edgecolor="#9a9a9a", hatch="////", label=missing_label)]
+    places = {"region": grid[0, 1], "london": grid[1, 1]} if len(panels) == 2 else {p: grid[0:2, 1] for p in panels}
+    if len(zoom):
+        _outline(england, zoom, width=1.4)
+        handles.append(Line2D([], [], color="black", linewidth=1.6, label=f"{t.region_name} (outlined)"))
+        _detail(fig.add_subplot(places["region"]), shapes, zoom, column, cmap, norm, t.region_name,
+                HIGHLIGHT_COLOUR, value_text)
+    if show_london:
+        _detail(fig.add_subplot(places["london"]), shapes, london, column, cmap, norm, "London", "#1f1f1f",
+                value_text=None, outline=zoom)
+    england.set_title("England", fontsize=11)
+    england.legend(handles=handles, loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(-0.02, 1.0))
+    bar_axis = fig.add_subplot(grid[3, :])
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=bar_axis, orientation="horizontal",
+                       extend=extend, ticks=ticks)
+    bar.ax.set_xticklabels(tick_labels, fontsize=9)
+    bar.set_label(bar_label, fontsize=9.5)
+    bar.ax.text(0, 1.35, "\u2190 " + ends[0], transform=bar.ax.transAxes, ha="left", va="bottom", fontsize=9)
+    bar.ax.text(1, 1.35, ends[1] + " \u2192", transform=bar.ax.transAxes, ha="right", va="bottom", fontsize=9)
+    return _svg(fig)
+
+
+def _detail(ax, shapes, councils, column: str, cmap, norm, title: str, colour: str, value_text=None,
+            outline=None) -> None:
+    """A few councils drawn larger, their neighbours faded so they stand out without losing where they sit;
+    labelled with names and values when `value_text` is given."""
+    others = shapes[~shapes["la_code"].isin(councils["la_code"])]
+    _paint(ax, others, column, cmap, norm, linewidth=0.6, alpha=0.35)
+    _paint(ax, councils, column, cmap, norm, linewidth=0.6)
+    highlighted = councils if outline is None else councils[councils["la_code"].isin(outline["la_code"])]
+    if len(highlighted):
+        _outline(ax, highlighted, width=2.0)
+    _zoom_to(ax, councils)
+    if value_text is not None:
+        _label_councils(ax, councils, column, value_text)
+    ax.set_title(title, fontsize=11, color=colour)
+
+
+def _paint(ax, shapes, column: str, cmap, norm, linewidth: float, alpha: float = 1.0) -> None:
+    values = shapes[column].to_numpy(dtype=float)
+    known = ~np.isnan(values)
+    if known.any():
+        shapes[known].plot(ax=ax, color=[cmap(norm(v)) for v in values[known]], edgecolor="white",
+                           linewidth=linewidth, alpha=alpha)
+    if (~known).any():
+        shapes[~known].plot(ax=ax, facecolor=MISSING_COLOUR, edgecolor="#9a9a9a", hatch="////",
+                            linewidth=linewidth, alpha=alpha)
+    ax.set_axis_off()
+    ax.set_aspect("equal", adjustable="datalim")
+
+
+def _outline(ax, councils, width: float) -> None:
+    councils.boundary.plot(ax=ax, color="black", linewidth=width * 0.4)
+    councils.dissolve().boundary.plot(ax=ax, color="black", linewidth=width)
+
+
+def _zoom_to(ax, councils) -> None:
+    minx, miny, maxx, maxy = councils.total_bounds
+    pad = 0.08 * max(maxx - minx, maxy - miny, 1.0)
+    ax.set_aspect("equal", adjustable="box")  # both limits fixed: the panel's box takes the region's shape
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+
+
+def _label_councils(ax, councils, column: str, value_text) -> None:
+    from matplotlib import patheffects
+
+    for row in councils.itertuples(index=False):
+        point = row.geometry.representative_point()
+        value = getattr(row, column)
+        name = "\n".join(textwrap.wrap(str(row.la_name), 16))
+        text = f"{name}\n{value_text(value) if pd.notna(value) else NOT_PUBLISHED}"
+        ax.annotate(text, (point.x, point.y), ha="center", va="center", fontsize=7.5,
+                    path_effects=[patheffects.withStroke(linewidth=2.6, foreground="white")])
