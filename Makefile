@@ -24,6 +24,8 @@ setup: $(COMPILED)
 
 run: $(COMPILED)
 	$(BIN)/rcc monthly data/regions/greater-manchester --out out
+	@echo
+	$(BIN)/rcc public market --rcc greater-manchester --out out/market
 
 app: $(COMPILED)
 	$(BIN)/rcc app data/regions/greater-manchester --out out

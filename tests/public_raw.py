@@ -50,11 +50,11 @@ def owner_of(record: dict[str, str]) -> str:
 
 
 def same_owner(name: str) -> str:
-    """Owners compared as the reader promises: case, punctuation, '&' and the legal form (Ltd, Limited, plc...)
-    ignored."""
+    """Owners compared as the reader promises: case, spaces, punctuation, '&' and the legal form (Ltd, Limited,
+    plc...) ignored."""
     words = re.sub(r"[^a-z0-9 ]", " ", name.lower().replace("&", " and ")).split()
-    return " ".join(w for w in words if w not in {"limited", "ltd", "plc", "llp", "lp", "cic", "cio", "inc",
-                                                  "company", "co"})
+    return "".join(w for w in words if w not in {"limited", "ltd", "plc", "llp", "lp", "cic", "cio", "inc",
+                                                 "company", "co"})
 
 
 def in_england(record: dict[str, str]) -> bool:

@@ -11,7 +11,6 @@ import math
 from pathlib import Path
 
 import geopandas
-import pytest
 
 from data.authorities import register
 from data.problems import Problems

@@ -102,10 +102,10 @@ def market_tables(market: Market, highlight: Sequence[str] = ()) -> MarketTables
     england_changes = changes[changes["level"].eq("england")]
     region_changes = _summed_changes(changes[changes["level"].eq("council") & changes["area_code"].isin(codes)])
     names = frozenset(now.loc[now["la_code"].isin(codes), "la_name"])
-    footnotes = _footnotes(now, areas, owners, changes, latest, owners_first)
+    footnotes = _footnotes(now, areas, owners, changes, latest, owners_first) | _trend_footnotes(councils)
     ordered = _highlighted_first(councils, codes)
-    notes = list(market.notes) + ["Blank cells and 'not published': the publication gives no figure (suppressed, "
-                                  "not yet published, or no children to divide by)."]
+    notes = [*market.notes, ("Blank cells and 'not published': the publication gives no figure (suppressed, "
+                             "not yet published, or no children to divide by).")]
     if unknown:
         notes.append("Highlighted codes not among England's councils in these lists, left out: "
                      + ", ".join(unknown) + ".")
@@ -210,31 +210,32 @@ def _headline(england: pd.DataFrame, region: pd.DataFrame, region_name: str, eng
     f, lt = first, latest
     src_latest, src_first = england.at[lt, "source"], england.at[f, "source"]
     dfe_year = _year_text(england.at[lt, "children_in_homes_year"])
+    outside_year = _year_text(england.at[lt, "children_placed_outside_la_year"])
+    distance_year = _year_text(england.at[lt, "children_placed_over_20_miles_year"])
     owner_year = owners_first if owners_first is not None else lt
     previous = england_changes["from_year"].max() if len(england_changes) else None
-    changes_src = f"Ofsted lists {f} to {lt}"
+    span_src = f"Ofsted {_ofsted_file(src_first)} and {_ofsted_file(src_latest)}"
+    changes_src = f"each pair of consecutive Ofsted lists, {f} to {lt} (Joiners and leavers)"
     measures = [
         (f"Children's homes, 31 March {lt}", "homes", lambda a, c: _at(a, lt, "homes"), src_latest),
         (f"Children's homes, 31 March {f}", "homes", lambda a, c: _at(a, f, "homes"), src_first),
-        (f"Growth in children's homes, {f} to {lt}", "%", lambda a, c: _growth(a, f, lt, "homes"), changes_src),
+        (f"Growth in children's homes, {f} to {lt}", "%", lambda a, c: _growth(a, f, lt, "homes"), span_src),
         (f"Places, 31 March {lt}", "places", lambda a, c: _at(a, lt, "places"), src_latest),
         (f"Places, 31 March {f}", "places", lambda a, c: _at(a, f, "places"), src_first),
-        (f"Growth in places, {f} to {lt}", "%", lambda a, c: _growth(a, f, lt, "places"), changes_src),
+        (f"Growth in places, {f} to {lt}", "%", lambda a, c: _growth(a, f, lt, "places"), span_src),
         (f"Private share of places, {lt}", "%", lambda a, c: _at(a, lt, "private_share"), src_latest),
         (f"Private share of places, {f}", "%", lambda a, c: _at(a, f, "private_share"), src_first),
         (f"Change in the private share, {f} to {lt}", "percentage points",
-         lambda a, c: 100 * (_at(a, lt, "private_share") - _at(a, f, "private_share")), changes_src),
+         lambda a, c: 100 * (_at(a, lt, "private_share") - _at(a, f, "private_share")), span_src),
         (f"Places per 10,000 children aged 0-17, {lt}", "per 10,000 children aged 0-17",
          lambda a, c: _at(a, lt, "places_per_10k"), f"{src_latest}; {_mode(now['population_source'])}"),
         (f"Children looked after in children's homes, DfE {dfe_year}", "children",
          lambda a, c: _at(a, lt, "children_in_homes"), _dfe_source(now, "children_in_homes")),
         (f"Sufficiency ratio, {lt}: places per child looked after in a children's home", "places per child in homes",
          lambda a, c: _at(a, lt, "sufficiency_ratio"), f"{src_latest}; {_dfe_source(now, 'children_in_homes')}"),
-        (f"Children looked after placed outside their council, DfE "
-         f"{_year_text(england.at[lt, 'children_placed_outside_la_year'])}", "%",
+        (f"Children looked after placed outside their council, DfE {outside_year}", "%",
          lambda a, c: _at(a, lt, "outside_la_share"), _dfe_source(now, "children_placed_outside_la")),
-        (f"Children looked after placed over 20 miles from home, DfE "
-         f"{_year_text(england.at[lt, 'children_placed_over_20_miles_year'])}", "%",
+        (f"Children looked after placed over 20 miles from home, DfE {distance_year}", "%",
          lambda a, c: _at(a, lt, "over_20_miles_share"), _dfe_source(now, "children_placed_over_20_miles")),
         (f"Owners of independent places (private, voluntary, health), {lt}", "owners",
          lambda a, c: _at(a, lt, "owners"), src_latest),
@@ -282,6 +283,11 @@ def _growth(frame: pd.DataFrame, start: int, end: int, column: str) -> float:
 
 def _changes_sum(changes: pd.DataFrame, column: str) -> float:
     return float(changes[column].sum()) if len(changes) else np.nan
+
+
+def _ofsted_file(source: str) -> str:
+    """'Ofsted provider_at_march_2025.csv (31 March 2025)' -> 'provider_at_march_2025.csv'."""
+    return source.removeprefix("Ofsted ").split(" (")[0]
 
 
 def _year_text(year) -> str:
@@ -504,6 +510,16 @@ def _sources_view(sources: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["publication", "file"])
 
 
+def _trend_footnotes(councils: pd.DataFrame) -> dict[str, str]:
+    """The files behind the line charts: every Ofsted list, and the DfE files the councils' children in homes come
+    from over the years (the older statistical releases before the tidy tables)."""
+    lists = "; ".join(dict.fromkeys(councils.sort_values("year")["source"].dropna()))
+    dfe = sorted({_file_of(s) for s in councils["children_in_homes_source"].dropna() if s})
+    return {"trend_ofsted": f"Sources: {lists}.",
+            "trend_dfe": f"DfE: {', '.join(dfe) if dfe else NOT_PUBLISHED}; the DfE's own England and regional "
+                         "figures where it publishes them."}
+
+
 def _footnotes(now: pd.DataFrame, areas: pd.DataFrame, owners: pd.DataFrame, changes: pd.DataFrame, latest: int,
                owners_first: int | None) -> dict[str, str]:
     ofsted = _mode(now["source"])
@@ -650,8 +666,9 @@ def _summary_sheet(book, sheet, t: MarketTables, fmt: dict, chart_data: dict) ->
     first_col = len(t.headline.columns) + 1
     for i, chart in enumerate(charts):
         chart.set_size({"width": 640, "height": 340})
-        sheet.insert_chart(headline_row + (i // 2) * 18, first_col + (i % 2) * 7, chart,
-                           {"x_offset": 10, "object_position": 3})
+        # two charts a row, placed by pixels from one column: the columns beside them have Excel's default width
+        sheet.insert_chart(headline_row + (i // 2) * 18, first_col, chart,
+                           {"x_offset": 10 + (i % 2) * 660, "object_position": 3})
 
 
 def _subtitle(t: MarketTables) -> str:
@@ -663,10 +680,10 @@ def _subtitle(t: MarketTables) -> str:
 
 
 def _summary_charts(book, t: MarketTables, data: dict, lowest_row: int) -> list:
-    charts = [_line_chart(book, "Regions", data["trend"], [(f"{ENGLAND}: children's homes (homes)", ENGLAND_COLOUR,
-                                                          "dash"), (f"{ENGLAND}: places (places)", ENGLAND_COLOUR,
-                                                                    "solid")],
-                          f"England: children's homes and places, 31 March", "homes / places", "#,##0")]
+    charts = [_line_chart(book, "Regions", data["trend"], [
+        (f"{ENGLAND}: children's homes (homes)", ENGLAND_COLOUR, "dash"),
+        (f"{ENGLAND}: places (places)", ENGLAND_COLOUR, "solid")],
+        "England: children's homes and places, 31 March", "homes / places", "#,##0")]
     if t.region_name:
         charts.append(_line_chart(book, "Regions", data["trend"], [
             (f"{t.region_name}: children's homes (homes)", HIGHLIGHT_COLOUR, "dash"),
@@ -837,8 +854,8 @@ def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (
     t = market_tables(market, highlight)
     title = f"England's children's homes market, {t.first_year} to {t.latest_year}"
     sections = [
-        f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(_subtitle(t))} Every figure names the file "
-        "it comes from; the DfE's figures for a list year are for that 31 March or the latest year before it.</p>",
+        (f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(_subtitle(t))} Every figure names the file "
+         "it comes from; the DfE's figures for a list year are for that 31 March or the latest year before it.</p>"),
         _cards(t),
         f"<h2>Headline figures: {html.escape(_with_region(t))}</h2>",
         _headline_html(t),
@@ -846,26 +863,28 @@ def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (
         _maps_section(t, boundaries),
         f"<h2>Over the years, {t.first_year} to {t.latest_year}</h2>",
         _figure(_homes_places_chart(t), "Children's homes and places registered with Ofsted at 31 March of each "
-                f"list year: England, and {t.region_name or 'no highlighted region'} on its own axis. "
-                + "; ".join(dict.fromkeys(t.england["source"])) + "."),
+                + (f"list year: England, and {t.region_name} on its own axis. " if t.region_name else
+                   "list year. ") + t.footnotes["trend_ofsted"]),
         _figure(_private_share_chart(t), "Private share of children's home places, England and each region"
-                + (f" ({t.region_name} in red)" if t.region_name else "") + ". Ofsted provider lists as above."),
+                + (f" ({t.region_name} in red)" if t.region_name else "") + ". Ofsted lists as above."),
         _figure(_concentration_chart(t), "Owner concentration of independent places (private, voluntary, health): "
                 "HHI on 0-10,000 (above 2,500 a highly concentrated market) and the top three owners' share. "
-                "Gaps: the list names no owners that year."),
+                "Gaps: the list names no owners that year. Ofsted lists as above."),
         _figure(_children_places_chart(t), "Places in children's homes (Ofsted, 31 March) against the children "
-                "looked after in children's homes (DfE, 31 March of the year shown beneath)."),
+                "looked after in children's homes (DfE, 31 March of the year shown beneath; until 2017 the DfE "
+                "counted semi-independent hostels with them). " + t.footnotes["trend_dfe"]),
         _councils_section(t),
         f"<h2>Who owns the places: the largest owners in {t.latest_year}</h2>",
         _html_table(t.owners, note=t.footnotes["owners"]) if len(t.owners) else
         "<p>No provider list names owners.</p>",
         f"<h2>Regions and RCC pathfinders, {t.latest_year}</h2>",
-        _html_table(t.regions, highlight=frozenset([t.region_name]), note=t.footnotes["regions"]),
+        _regions_html(t),
         "<h2>Homes joining and leaving the register</h2>",
         _figure(_joiners_chart(t), "Homes in one Ofsted list and not the next (left) or the reverse (joined)."),
-        _html_table(t.joiners, highlight=frozenset([t.region_name]), note=t.footnotes["joiners"]),
+        _html_table(t.joiners.drop(columns=["Ofsted source"]), highlight=frozenset([t.region_name]),
+                    note=t.footnotes["joiners"]),
         "<h2>Sources and notes</h2>",
-        _html_table(t.sources),
+        _sources_html(t),
         "<ul class='notes'>" + "".join(f"<li>{html.escape(n)}</li>" for n in t.notes) + "</ul>",
         "<p class='note'>Every figure, council by council and year by year with its source file: market.xlsx.</p>",
     ]
@@ -882,47 +901,53 @@ def _with_region(t: MarketTables) -> str:
 
 
 def _cards(t: MarketTables) -> str:
-    e, r, lt, f = t.england, t.region, t.latest_year, t.first_year
-    joined = t.joiners[t.joiners["area"].eq(ENGLAND)]
-    last = joined.iloc[-1] if len(joined) else None
+    """Eight figures to read first: England's latest, its first year's in the label, the region's beneath."""
+    lt, f = t.latest_year, t.first_year
+
+    def now(column: str, kind: str) -> tuple[str, str]:
+        return (_text(_at(t.england, lt, column), kind, NOT_PUBLISHED),
+                _text(_at(t.region, lt, column), kind, NOT_PUBLISHED))
+
+    def then(column: str, kind: str) -> str:
+        return _text(_at(t.england, f, column), kind, NOT_PUBLISHED)
+
+    dfe = _year_text(_at(t.england, lt, "children_in_homes_year"))
+    top3 = _text(_at(t.england, lt, "top3_share"), "share", NOT_PUBLISHED)
+    top = _text(_at(t.england, lt, "top_share"), "share", NOT_PUBLISHED)
     cards = [
-        (_text(_at(e, lt, "homes"), "count"), f"children's homes in England at 31 March {lt} "
-         f"({_text(_at(e, f, 'homes'), 'count')} in {f})", _text(_at(r, lt, "homes"), "count", NOT_PUBLISHED)),
-        (_text(_at(e, lt, "places"), "count"), f"places ({_text(_at(e, f, 'places'), 'count')} in {f})",
-         _text(_at(r, lt, "places"), "count", NOT_PUBLISHED)),
-        (_text(_at(e, lt, "private_share"), "share"), f"of places are private ({_text(_at(e, f, 'private_share'), 'share')}"
-         f" in {f})", _text(_at(r, lt, "private_share"), "share", NOT_PUBLISHED)),
-        (_text(_at(e, lt, "places_per_10k"), "rate", NOT_PUBLISHED), "places per 10,000 children aged 0-17",
-         _text(_at(r, lt, "places_per_10k"), "rate", NOT_PUBLISHED)),
-        (_text(_at(e, lt, "sufficiency_ratio"), "ratio", NOT_PUBLISHED), "places per child looked after in a "
-         f"children's home (DfE {_year_text(_at(e, lt, 'children_in_homes_year'))})",
-         _text(_at(r, lt, "sufficiency_ratio"), "ratio", NOT_PUBLISHED)),
-        (_text(_at(e, lt, "hhi"), "hhi", NOT_PUBLISHED), f"owner concentration (HHI 0-10,000); the top three own "
-         f"{_text(_at(e, lt, 'top3_share'), 'share', NOT_PUBLISHED)} of independent places",
-         _text(_at(r, lt, "hhi"), "hhi", NOT_PUBLISHED)),
-        (html.escape(_text(_at(e, lt, "top_owner_name"), "text", NOT_PUBLISHED)), "largest owner, with "
-         f"{_text(_at(e, lt, 'top_share'), 'share', NOT_PUBLISHED)} of independent places",
-         _text(_at(r, lt, "top_owner_name"), "text", NOT_PUBLISHED)),
-        (f"+{last['homes that joined (homes)']:,.0f} / -{last['homes that left (homes)']:,.0f}" if last is not None
-         else NOT_PUBLISHED, "homes joined / left the register between "
-         f"{last['from the list of 31 March (year)']:.0f} and {lt}" if last is not None else "homes joined / left",
-         _region_joiners_text(t)),
+        (*now("homes", "count"), f"children's homes in England at 31 March {lt} ({then('homes', 'count')} in {f})"),
+        (*now("places", "count"), f"places ({then('places', 'count')} in {f})"),
+        (*now("private_share", "share"), f"of places are private ({then('private_share', 'share')} in {f})"),
+        (*now("places_per_10k", "rate"), "places per 10,000 children aged 0-17"),
+        (*now("sufficiency_ratio", "ratio"), f"places per child looked after in a children's home (DfE {dfe})"),
+        (*now("hhi", "hhi"), f"owner concentration (HHI 0-10,000); the top three own {top3} of independent places"),
+        (*now("top_owner_name", "text"), f"largest owner, with {top} of independent places"),
+        _joiners_card(t),
     ]
     parts = []
-    for value, label, region in cards:
+    for value, region, label in cards:
         region_line = (f"<div class='region'>{html.escape(t.region_name)}: {html.escape(region)}</div>"
                        if t.region_name else "")
-        parts.append(f"<div class='card'><div class='value'>{value}</div><div class='label'>{html.escape(label)}"
-                     f"</div>{region_line}</div>")
+        parts.append(f"<div class='card'><div class='value'>{html.escape(value)}</div>"
+                     f"<div class='label'>{html.escape(label)}</div>{region_line}</div>")
     return "<div class='cards'>" + "".join(parts) + "</div>"
 
 
-def _region_joiners_text(t: MarketTables) -> str:
-    rows = t.joiners[t.joiners["area"].eq(t.region_name)] if t.region_name else t.joiners.iloc[0:0]
-    if rows.empty:
-        return NOT_PUBLISHED
-    last = rows.iloc[-1]
-    return f"+{last['homes that joined (homes)']:,.0f} / -{last['homes that left (homes)']:,.0f}"
+def _joiners_card(t: MarketTables) -> tuple[str, str, str]:
+    """Homes joined / left between the last two lists, England's and the region's."""
+    def last(area: str) -> pd.Series | None:
+        rows = t.joiners[t.joiners["area"].eq(area)] if area else t.joiners.iloc[0:0]
+        return rows.iloc[-1] if len(rows) else None
+
+    def text(row: pd.Series | None) -> str:
+        if row is None:
+            return NOT_PUBLISHED
+        return f"+{row['homes that joined (homes)']:,.0f} / -{row['homes that left (homes)']:,.0f}"
+
+    england = last(ENGLAND)
+    period = (f"between {england['from the list of 31 March (year)']:.0f} and {t.latest_year}"
+              if england is not None else "")
+    return text(england), text(last(t.region_name)), f"homes joined / left the register {period}".strip()
 
 
 def _headline_html(t: MarketTables) -> str:
@@ -968,6 +993,25 @@ def _heading_html(heading: str) -> str:
     if not match:
         return html.escape(str(heading))
     return f"{html.escape(match.group(1))} <span class='unit'>{html.escape(match.group(2))}</span>"
+
+
+def _regions_html(t: MarketTables) -> str:
+    """The regions in two tables, places and children then owners: one table of every column is wider than a
+    printed page."""
+    owners = ["councils (councils)", "owners of independent places (owners)", "owner concentration (HHI 0-10,000)",
+              "top three owners' share of independent places (%)", "largest owner",
+              "largest owner's share of independent places (%)"]
+    shaded = frozenset([t.region_name])
+    places = t.regions.drop(columns=owners)  # "kind of area" kept: South East is a region and an RCC
+    return (_html_table(places, highlight=shaded) + "<p class='note'>Who owns the independent places:</p>"
+            + _html_table(t.regions[["area", "kind of area", *owners]], highlight=shaded, note=t.footnotes["regions"]))
+
+
+def _sources_html(t: MarketTables) -> str:
+    items = "".join(f"<li><b>{html.escape(publication)}</b>: "
+                    + "; ".join(_breakable(f) for f in files["file"]) + "</li>"
+                    for publication, files in t.sources.groupby("publication", sort=False))
+    return f"<ul class='notes'>{items}</ul>"
 
 
 def _councils_section(t: MarketTables) -> str:
@@ -1161,7 +1205,7 @@ def _joiners_chart(t: MarketTables) -> str:
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(5.2 * max(len(panels), 1), 3.6), squeeze=False)
     for ax, (name, colour) in zip(axes[0], panels):
         rows = t.joiners[t.joiners["area"].eq(name)]
-        labels = [f"{a:.0f} to {b:.0f}" for a, b in zip(rows["from the list of 31 March (year)"],
+        labels = [f"{a:.0f}\nto {b:.0f}" for a, b in zip(rows["from the list of 31 March (year)"],
                                                          rows["to the list of 31 March (year)"])]
         x = np.arange(len(rows))
         joined = rows["homes that joined (homes)"].to_numpy(dtype=float)

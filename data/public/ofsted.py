@@ -411,11 +411,12 @@ LEGAL_FORMS = r"\b(limited|ltd|plc|llp|lp|cic|cio|inc|company|co)\b"
 
 
 def owner_identity(name: str) -> str:
-    """One owner however a year's file spells it: case, punctuation, '&' and the legal form ignored (Ofsted wrote
+    """One owner however a year's file spells it: case, spaces, punctuation, '&' and the legal form ignored (Ofsted wrote
     'Cambian Childcare Ltd' in 2021 and 'Cambian Childcare Limited' in 2025; 'Action For Children services LTD'
     is 'Action for Children Services Ltd')."""
     text = re.sub(r"[^\w\s]", " ", str(name).lower().replace("&", " and "))
-    return " ".join(re.sub(LEGAL_FORMS, " ", text).split())
+    # spaces go last: 'Homes 2 Inspire Limited' (2019) and 'Homes2inspire Limited' (2025) are one company
+    return "".join(re.sub(LEGAL_FORMS, " ", text).split())
 
 
 def _provider_id(key: str) -> str:
