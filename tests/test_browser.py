@@ -22,7 +22,7 @@ SCREENSHOTS = ROOT / "out" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 PAGES = {"overview": "Overview", "demand": "Demand", "matching": "Matching", "market": "Market",
-         "strategy": "Strategy", "runs": "Runs", "data_upload": "Data"}
+         "england": "England's market", "strategy": "Strategy", "runs": "Runs", "data_upload": "Data"}
 
 
 def _free_port() -> int:
@@ -34,15 +34,20 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def app_url():
     """The dashboard served by `streamlit run` on a free port, on the session's monthly run."""
+    run = dashboard_run()
+    env = os.environ | {"RCC_OUT": str(run.out), "RCC_STORE": str(run.store)}
+    env.pop("RCC_REGION", None)
+    yield from serve(env)
+
+
+def serve(env: dict):
+    """Serve the dashboard with these environment variables on a free port; yield its address, then stop it."""
     for program in (CHROMIUM, CHROMEDRIVER):
         if not Path(program).exists():
             pytest.fail(f"{program} is missing: install Debian's chromium and chromium-driver "
                         "(apt-get install chromium chromium-driver; .ci/run does this)", pytrace=False)
-    run = dashboard_run()
     port = _free_port()
-    env = os.environ | {"RCC_OUT": str(run.out), "RCC_STORE": str(run.store),
-                        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    env.pop("RCC_REGION", None)
+    env = env | {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     log = tempfile.NamedTemporaryFile(prefix="rcc-streamlit-", suffix=".log", delete=False)
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
                                "--server.headless", "true", "--server.port", str(port),

@@ -17,8 +17,8 @@ ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 BOLTON = "E08000001"
 COMMISSIONER = User("commissioner", "commissioner", display_name="Test commissioner")
 OFFICER = User("bolton", "council_officer", BOLTON, "Test Bolton officer")
-PAGES = ("overview", "demand", "matching", "market", "strategy", "runs", "data_upload")
-TITLES = {"data_upload": "Data"}
+PAGES = ("overview", "demand", "matching", "market", "england", "strategy", "runs", "data_upload")
+TITLES = {"data_upload": "Data", "england": "England's market"}
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -53,8 +53,10 @@ def council_choropleth(features: list[dict], value: str, title: str, fmt: str, m
     """Councils coloured by one figure (`properties.<value>`); the highlighted councils outlined in black. A
     midpoint makes the scale diverge there (the sufficiency ratio's 1: as many places as children)."""
     projection = {"type": "mercator"}
-    scale = (alt.Scale(scheme="redblue", domainMid=midpoint) if midpoint is not None
-             else alt.Scale(scheme="blues"))
+    # a ratio's long tail (a council housing ten times its own children) would wash out every other council:
+    # the diverging scale stops at three times the midpoint
+    scale = (alt.Scale(scheme="redblue", domain=[0, 3 * midpoint], domainMid=midpoint, clamp=True)
+             if midpoint is not None else alt.Scale(scheme="blues"))
     shapes = alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#ffffff", strokeWidth=0.4).encode(
         color=alt.Color(f"properties.{value}:Q", title=title, scale=scale, legend=alt.Legend(format=fmt)),
         tooltip=[alt.Tooltip("properties.la_name:N", title="council"),

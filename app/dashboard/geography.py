@@ -38,8 +38,17 @@ def council_areas(region: Region, source: Path) -> tuple[dict, bool]:
     if boundary_file.exists():
         areas = gpd.read_file(boundary_file)[["la_code", "geometry"]].merge(
             region.authorities[["la_code", "la_name"]], on="la_code")
-        return json.loads(areas.to_crs(4326).to_json()), False
-    return json.loads(_approximate_areas(region).to_json()), True
+        return json.loads(for_vega(areas.to_crs(4326)).to_json()), False
+    return json.loads(for_vega(_approximate_areas(region)).to_json()), True
+
+
+def for_vega(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rings wound clockwise, as Vega's spherical geometry reads them: GeoJSON's own (anticlockwise) winding
+    makes Vega draw the whole world except the council."""
+    return areas.assign(geometry=areas.geometry.map(lambda g: shapely.geometry.polygon.orient(g, sign=-1.0)
+                                                    if g.geom_type == "Polygon" else
+                                                    shapely.MultiPolygon([shapely.geometry.polygon.orient(p, -1.0)
+                                                                          for p in g.geoms])))
 
 
 def _approximate_areas(region: Region) -> gpd.GeoDataFrame:

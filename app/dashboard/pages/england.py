@@ -4,14 +4,17 @@ ONS publish (no child's record: every role sees the same page)."""
 import streamlit as st
 
 from app.dashboard import charts, loaders, ui
+from app.dashboard.geography import for_vega
 from data.authorities import RCC_NAMES, RCCS
 from optimiser.market import area_rows
 
-MEASURES = {  # column -> (title, number format, midpoint of the map's colour scale)
-    "sufficiency_ratio": ("places per child the council looks after in a children's home", ".2f", 1.0),
-    "private_share": ("share of places run by private companies", ".0%", None),
-    "places_per_10k": ("children's home places per 10,000 children", ".1f", None),
-    "over_20_miles_share": ("children looked after placed more than 20 miles from home", ".0%", None),
+MEASURES = {  # column -> (what it is, legend title, number format, midpoint of the map's colour scale)
+    "sufficiency_ratio": ("places per child the council looks after in a children's home", "places per child",
+                          ".2f", 1.0),
+    "private_share": ("share of places run by private companies", "private share", ".0%", None),
+    "places_per_10k": ("children's home places per 10,000 children", "per 10,000", ".1f", None),
+    "over_20_miles_share": ("children looked after placed more than 20 miles from home", "over 20 miles", ".0%",
+                            None),
 }
 TRENDS = {"private_share": ("private share of places", ".0%"), "places_per_10k": ("places per 10,000 children", ".1f"),
           "hhi": ("owner concentration (HHI of independent places)", ",.0f"),
@@ -43,12 +46,12 @@ for row in range(0, len(cells), 3):
 
 st.subheader("Where the places are, council by council")
 measure = st.selectbox("Colour the councils by", list(MEASURES), format_func=lambda k: MEASURES[k][0])
-title, fmt, midpoint = MEASURES[measure]
+_, title, fmt, midpoint = MEASURES[measure]
 if result.boundaries is None:
     st.info("The map needs ONS's council boundaries (ons/*.geojson in the public data folder).")
 else:
     latest_councils = market.councils[market.councils["year"].eq(latest)].set_index("la_code")
-    shapes = result.boundaries.assign(value=result.boundaries["la_code"].map(latest_councils[measure]))
+    shapes = for_vega(result.boundaries).assign(value=result.boundaries["la_code"].map(latest_councils[measure]))
     features = [{"type": "Feature", "geometry": f["geometry"],
                  "properties": {"la_code": f["properties"]["la_code"], "la_name": f["properties"]["la_name"],
                                 measure: f["properties"]["value"]}}
