@@ -31,7 +31,8 @@ def authorities(targets: pd.DataFrame) -> pd.DataFrame:
 
 
 def settings(frame: pd.DataFrame) -> pd.DataFrame:
-    return shape("settings", frame.assign(needs_met=needs.as_text(frame)))
+    # synthetic settings have locations of their own (drawn around the council), not a council's label point
+    return shape("settings", frame.assign(needs_met=needs.as_text(frame), location_approximate=False))
 
 
 def children(kids: pd.DataFrame) -> pd.DataFrame:
