@@ -11,107 +11,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# --- vocabularies (DATA.md) -------------------------------------------------------------------------------
-
-SECTORS = ("local_authority", "private", "voluntary", "health_authority")
-SETTING_TYPES = (
-    "childrens_home",
-    "secure_childrens_home",
-    "foster_inhouse",
-    "foster_ifa",
-    "supported_accommodation",
-    "residential_special_school",
+from data.vocabulary import (  # noqa: F401  (the vocabulary the schema's columns are checked against)
+    SECTORS,
+    SETTING_TYPES,
+    SETTING_TYPE_LABELS,
+    REGISTRATION_STATUSES,
+    RATIOS,
+    OFSTED_GRADES,
+    SEXES,
+    SUITABILITY,
+    CARED_ALONGSIDE,
+    RISK_LEVELS,
+    NEEDS,
+    OWNERSHIP,
+    PUBLIC_GROUPS,
+    PUBLIC_GROUP_LABELS,
+    ANNUAL_MEASURES,
+    SUPPRESSION_CODES,
+    SSDA903_PLACE,
+    SSDA903_RNE,
+    SSDA903_PLACE_PROVIDER,
+    SSDA903_LS,
+    SSDA903_SEX,
+    SSDA903_REC,
+    SUITABILITY_COLUMN_BY_SETTING_TYPE,
+    GB_LAT,
+    GB_LON,
+    HOME_KINDS,
 )
-SETTING_TYPE_LABELS = {
-    "childrens_home": "children's home",
-    "secure_childrens_home": "secure children's home",
-    "foster_inhouse": "council foster household",
-    "foster_ifa": "agency foster household",
-    "supported_accommodation": "supported accommodation (16-17)",
-    "residential_special_school": "residential special school",
-}
-REGISTRATION_STATUSES = ("active", "suspended", "resigned", "cancelled", "applied", "unregistered")
-RATIOS = ("standard", "1:1", "2:1", "3:1")
-OFSTED_GRADES = ("outstanding", "good", "requires_improvement", "inadequate", "not_inspected")
-SEXES = ("m", "f", "other")
-SUITABILITY = ("preferred", "suitable", "unsuitable", "not_specified")
-CARED_ALONGSIDE = ("solo", "with_others", "older_only", "younger_only", "no_preference")
-RISK_LEVELS = ("none", "low", "high")
-NEEDS = (
-    "emotional_behavioural",
-    "mental_health",
-    "learning_disability",
-    "physical_disability",
-    "sensory_impairment",
-    "complex_health",
-    "exploitation_risk",
-    "substance_misuse",
-    "parent_and_child",
-    "uasc",
-)
-OWNERSHIP = ("private_equity", "listed", "family", "charity", "council", "nhs", "other")
-
-# What the DfE publishes per council each year ("Children looked after in England including adoptions", LA
-# tables): children looked after at 31 March by a placement breakdown coarser than DATA.md's groups, and the only
-# one every year's tables allow (2010-2017 wide SFR files, 2021 on tidy files). childrens_home holds secure homes
-# too; before 2018 the DfE's "secure units, children's homes and semi-independent living" also held hostels.
-PUBLIC_GROUPS = ("all", "foster", "childrens_home", "independent_living", "with_parents", "other")
-PUBLIC_GROUP_LABELS = {
-    "all": "all children looked after",
-    "foster": "foster placements",
-    "childrens_home": "children's homes (secure homes included)",
-    "independent_living": "independent and semi-independent living, supported accommodation",
-    "with_parents": "placed with parents",
-    "other": "other placements (adoption, residential schools, other residential, other)",
-}
-ANNUAL_MEASURES = {
-    "looked_after": "children looked after at 31 March",
-    "started": "children who started to be looked after during the year to 31 March",
-    "ceased": "children who ceased to be looked after during the year to 31 March",
-    "placed_outside_la": "children looked after at 31 March placed outside their council's boundary",
-    "placed_over_20_miles": "children looked after at 31 March placed more than 20 miles from home",
-}
-# The DfE's codes for a figure it does not publish (kept beside the missing value, never turned into a zero).
-SUPPRESSION_CODES = {
-    "c": "suppressed to protect confidentiality",
-    "k": "suppressed: fewer than 0.5",
-    "x": "not available or suppressed (small number)",
-    "z": "not applicable",
-    "u": "low reliability",
-    "..": "not available",
-    "low": "fewer than 0.5 (rounded)",
-    "not_published": "not published for this year",
-}
-
-# SSDA903 code lists (DfE SSDA903 guide; Z1 and Z11-Z14 from 2025/26).
-SSDA903_PLACE = (
-    "A3", "A4", "A5", "A6", "H5", "K1", "K2", "K3", "P1", "P2", "P3", "R1", "R2", "R3", "R5", "S1",
-    "T0", "T1", "T2", "T3", "T4", "U1", "U2", "U3", "U4", "U5", "U6", "Z1", "Z11", "Z12", "Z13", "Z14",
-)
-SSDA903_RNE = ("S", "L", "P", "T", "B", "U")
-SSDA903_PLACE_PROVIDER = ("PR0", "PR1", "PR2", "PR3", "PR4", "PR5")
-SSDA903_LS = ("C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4")
-SSDA903_SEX = ("1", "2")
-SSDA903_REC = (
-    "E11", "E12", "E13", "E14", "E15", "E16", "E17", "E2", "E3", "E4A", "E4B", "E41", "E45", "E46", "E47",
-    "E48", "E5", "E6", "E7", "E8", "E9", "X1",
-)
-
-# Setting types that are (or may be) the home a child is in; which referral suitability column governs each.
-SUITABILITY_COLUMN_BY_SETTING_TYPE = {
-    "foster_inhouse": "foster_suitability",
-    "foster_ifa": "foster_suitability",
-    "childrens_home": "residential_suitability",
-    "residential_special_school": "residential_suitability",
-    "secure_childrens_home": "residential_suitability",
-    "supported_accommodation": "supported_suitability",
-}
-
-# Great Britain's extent, generously rounded: coordinates outside it are a typo (a swapped lat/lon, a missing
-# minus sign) rather than a real home; the RCCs are all in England.
-GB_LAT = (49.8, 60.95)
-GB_LON = (-8.7, 1.85)
-
 
 # --- the schema machinery ---------------------------------------------------------------------------------
 
@@ -415,7 +342,7 @@ CONTROLS = Table(
 OPTION_KINDS = ("block_contract", "new_home", "foster_recruitment")
 # What the sufficiency strategy plans in: the kinds of home a child needs (optimiser.explain.needed_group's labels);
 # foster covers in-house and agency carers alike, since who employs the carer is a commissioning choice.
-STRATEGY_GROUPS = ("foster", "childrens_home", "secure", "supported")
+STRATEGY_GROUPS = HOME_KINDS
 
 OPTIONS = Table(
     "options",
