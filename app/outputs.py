@@ -1,15 +1,20 @@
-"""Every table a job hands back, described once: which job makes it, the file it is written to, what it holds,
-its number format and whether it describes children one by one (child-level tables are the ones a council
-officer sees only for their own council, and the ones retention applies to).
+"""Every table a job hands back, described once: which job makes it, the file it is written to, what it holds, how
+its numbers are written, whether the run store keeps it and whether it describes children one by one (child-level
+tables are the ones a council officer sees only for their own council).
 
-Jobs compute and return their tables; `write_tables` is the one place that turns them into files, and
-`outputs_markdown` documents them (`rcc schema --outputs`).
+Jobs compute and return results (`tables()`, `record`); `write_result` is the one place that turns a result into
+files, `stored_tables` the one place that turns it into what the run store keeps (exactly what the files say, so a
+month folder rebuilt from the store is the same), and `outputs_markdown` documents them (`rcc schema --outputs`).
 """
 
 from __future__ import annotations
 
+import io
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -17,52 +22,184 @@ import pandas as pd
 @dataclass(frozen=True)
 class Output:
     job: str
-    table: str
+    table: str  # the name in a result's tables() and in the run store
     file: str
     description: str
     float_format: str | None = None
+    date_format: str | None = None
+    stored: bool = False  # kept in the run store by the monthly batch
     child_level: bool = False
 
 
+def _o(job, table, file, description, float_format=None, date_format=None, stored=False, child_level=False):
+    return Output(job, table, file, description, float_format, date_format, stored, child_level)
+
+
 OUTPUTS: tuple[Output, ...] = (
-    Output("public_market", "councils", "market_councils.csv",
-           "Per council x year: children's homes and places (Ofsted, by sector), places per 10,000 children (ONS), "
-           "children looked after and in children's homes (DfE), the local sufficiency ratio, shares placed "
-           "outside the council and over 20 miles, each with its source", "%.4f"),
-    Output("public_market", "areas", "market_areas.csv",
-           "Per region, RCC pathfinder and England x year: the same figures summed, with owner concentration of "
-           "independent places (owners, HHI, top owner, top-three share)", "%.4f"),
-    Output("public_market", "owners", "market_owners.csv",
-           "Per owner x year, England: children's homes, places, share of places, rank; places in the first year "
-           "with owners named, for growth", "%.5f"),
-    Output("public_market", "changes", "market_changes.csv",
-           "Per council and England x pair of consecutive Ofsted lists: homes and places that joined and left"),
-    Output("public_market", "issues", "market_issues.csv",
-           "Every problem found reading the publications (file, row, column, value, rule, severity)"),
+    # the monthly batch's own
+    _o("monthly", "validation", "validation.csv", "Every problem found in the input (file, row, column, value, rule, "
+       "severity)", stored=True, child_level=True),
+    # match
+    _o("match", "held_back", "held_back.csv", "Places held back for the emergencies the forecast expects before the "
+       "next run: la_code, group, places_expected, places_held, setting_ids, why", stored=True),
+    _o("match", "allocations", "allocations.csv", "One row per referral: the setting, distance, fee, each cost term, "
+       "or why the child is unmatched", "%.2f", stored=True, child_level=True),
+    _o("match", "explanations", "explanations.csv", "Per unmatched child and rule: settings it rules out, for how "
+       "many it is the only obstacle, the nearest of those", stored=True, child_level=True),
+    _o("match", "gap", "gap.csv", "Unmatched children per council x placement group x need: the sufficiency gap",
+       stored=True),
+    _o("match", "baseline_allocations", "baseline_allocations.csv", "Today's practice on the same referrals (each "
+       "council alone, first come first served)", "%.2f", stored=True, child_level=True),
+    _o("match", "comparison", "comparison.csv", "The regional plan against councils alone, measure by measure",
+       "%.4f", stored=True),
+    # planning mode of the match
+    _o("planning", "planning_gap", "planning_gap.csv", "Children the forecast expects and those the supply could "
+       "not take, per council x group x need x month", stored=True),
+    _o("planning", "planning_allocations", "planning_allocations.csv", "The drawn cohort's match, one row per "
+       "drawn child", "%.2f"),
+    _o("planning", "planning_cohort", "planning_cohort.csv", "The children drawn from the forecast (ids F-...: no "
+       "real child)", date_format="%Y-%m-%d"),
+    # forecast
+    _o("forecast", "forecast", "forecast.csv", "The Demand table: la_code, group, age_band, month, mean, p10, p50, "
+       "p90, weekly_cost", "%.2f", stored=True),
+    _o("forecast", "forecast_costs", "forecast_costs.csv", "Weekly cost per council x group x month", "%.2f",
+       stored=True),
+    _o("forecast", "forecast_rates", "forecast_rates.csv", "The monthly transition rates the chain was fitted with",
+       "%.6g"),
+    _o("forecast", "forecast_entries", "forecast_entries.csv", "Entries into care per month, fitted and observed",
+       "%.3f", "%Y-%m-%d"),
+    _o("forecast", "history_stocks", "history_stocks.csv", "Children in care per council x group x age band x month "
+       "from the SSDA903 history", date_format="%Y-%m-%d", stored=True),
+    _o("forecast", "history_flows", "history_flows.csv", "Entries, moves and exits per month from the history",
+       date_format="%Y-%m-%d"),
+    _o("forecast", "preparation_issues", "preparation_issues.csv", "What preparing the SSDA903 history changed or "
+       "left out, row by row", child_level=True),
+    # backtest
+    _o("backtest", "backtest", "backtest.csv", "Per series, horizon and model: MASE, bias, p10-p90 coverage",
+       "%.4f", stored=True),
+    _o("backtest", "backtest_forecasts", "backtest_forecasts.csv", "Every backtest forecast and what happened",
+       "%.2f", "%Y-%m"),
+    # flags
+    _o("flags", "flags", "flags.csv", "One row per flag: flag, subject, severity, evidence, action", stored=True,
+       child_level=True),
+    _o("flags", "unregistered_summary", "unregistered_summary.csv", "Children in unlawful settings and the spend on "
+       "them, per region, council and provider", "%.2f", stored=True),
+    _o("flags", "margins", "margins.csv", "Operating margins against peers and the CMA benchmark", "%.4f",
+       stored=True),
+    _o("flags", "fees", "fees.csv", "Each placement's fee against the fee the model expects", "%.3f", stored=True,
+       child_level=True),
+    _o("flags", "concentration", "concentration.csv", "Per market: places, owners, HHI, top owner and shares",
+       "%.3f", stored=True),
+    _o("flags", "stress_test", "stress_test.csv", "The children the largest provider group's exit would displace "
+       "and where they could go", "%.2f", stored=True, child_level=True),
+    # strategy
+    _o("strategy", "strategy_actions", "strategy_actions.csv", "The commissioning actions of the recommended plan",
+       "%.2f", stored=True),
+    _o("strategy", "strategy_balance", "strategy_balance.csv", "Demand and supply per council x group x quarter",
+       "%.3f", stored=True),
+    _o("strategy", "strategy_risk", "strategy_risk.csv", "Chance of a shortfall and child-weeks short per council x "
+       "group, for each plan", "%.4f", stored=True),
+    _o("strategy", "strategy_comparison", "strategy_comparison.csv", "Expected cost lines of each plan", "%.2f",
+       stored=True),
+    _o("strategy", "strategy_options", "strategy_options.csv", "The commissioning options the plan chose from",
+       stored=True),
+    _o("strategy", "strategy_renegotiate", "strategy_renegotiate.csv", "Providers flagged for profit or fees, to "
+       "renegotiate with", stored=True),
+    # England's market from public data
+    _o("public_market", "councils", "market_councils.csv",
+       "Per council x year: children's homes and places (Ofsted, by sector), places per 10,000 children (ONS), "
+       "children looked after and in children's homes (DfE), the local sufficiency ratio, shares placed outside the "
+       "council and over 20 miles, each with its source", "%.4f"),
+    _o("public_market", "areas", "market_areas.csv",
+       "Per region, RCC pathfinder and England x year: the same figures summed, with owner concentration of "
+       "independent places (owners, HHI, top owner, top-three share)", "%.4f"),
+    _o("public_market", "owners", "market_owners.csv",
+       "Per owner x year, England: children's homes, places, share of places, rank; places in the first year with "
+       "owners named, for growth", "%.5f"),
+    _o("public_market", "changes", "market_changes.csv",
+       "Per council and England x pair of consecutive Ofsted lists: homes and places that joined and left"),
+    _o("public_market", "issues", "market_issues.csv",
+       "Every problem found reading the publications (file, row, column, value, rule, severity)"),
 )
+RECORD_FILES = {"match": "run.json", "planning": "planning_run.json", "forecast": "forecast_run.json",
+                "backtest": "backtest_run.json", "flags": "flags_run.json", "strategy": "strategy_run.json",
+                "public_market": "market_run.json", "monthly": "monthly_run.json"}
+STORED_TABLES = tuple(o.table for o in OUTPUTS if o.stored)
 
 
-def outputs_of(job: str) -> list[Output]:
-    return [o for o in OUTPUTS if o.job == job]
+class Result(Protocol):
+    """What every job returns: its tables by registered name and its run record."""
+
+    job: str
+    record: dict
+
+    def tables(self) -> dict[str, pd.DataFrame]: ...
 
 
-def write_tables(job: str, tables: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
-    """Write a job's tables as its registered files; a table the registry does not know is a programming error."""
-    folder.mkdir(parents=True, exist_ok=True)
-    known = {o.table: o for o in outputs_of(job)}
+def outputs_of(job: str) -> dict[str, Output]:
+    return {o.table: o for o in OUTPUTS if o.job == job}
+
+
+def output(table: str) -> Output:
+    return next(o for o in OUTPUTS if o.table == table)
+
+
+def _described(job: str, tables: dict[str, pd.DataFrame]) -> list[tuple[Output, pd.DataFrame]]:
+    known = outputs_of(job)
     unknown = sorted(set(tables) - set(known))
     if unknown:
         raise KeyError(f"{job} returned tables the output registry does not describe: {', '.join(unknown)}")
+    return [(known[name], frame) for name, frame in tables.items()]
+
+
+def csv_text(out: Output, frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, float_format=out.float_format, date_format=out.date_format)
+
+
+def documents(result: Result) -> dict[str, Callable[[Path], Path]]:
+    """The documents a result is also written as (a board's workbook and report): name -> writer(folder)."""
+    if result.job == "strategy":
+        from app.export import write_strategy_report, write_strategy_workbook
+
+        parts = (result.strategy, result.renegotiate, result.gap, result.header, result.council_names)
+        return {"workbook": lambda folder: write_strategy_workbook(folder / "strategy.xlsx", *parts),
+                "report": lambda folder: write_strategy_report(folder / "strategy.html", *parts)}
+    if result.job == "public_market":
+        from app.reports.market import write_market_report, write_market_workbook
+
+        return {"workbook": lambda folder: write_market_workbook(folder / "market.xlsx", result.market,
+                                                                 result.highlight),
+                "report": lambda folder: write_market_report(folder / "market.html", result.market, result.highlight,
+                                                             result.boundaries)}
+    return {}
+
+
+def write_result(result: Result, folder: Path) -> dict[str, Path]:
+    """A result's registered tables as CSV files, its documents (workbook, report) and its run record as JSON, in
+    `folder`; returns name -> path in that order."""
+    folder.mkdir(parents=True, exist_ok=True)
     written = {}
-    for name, frame in tables.items():
-        output = known[name]
-        path = folder / output.file
-        frame.to_csv(path, index=False, float_format=output.float_format)
-        written[name] = path
+    for out, frame in _described(result.job, result.tables()):
+        path = folder / out.file
+        path.write_text(csv_text(out, frame), encoding="utf-8")
+        written[out.table] = path
+    for name, write in documents(result).items():
+        written[name] = write(folder)
+    record = folder / RECORD_FILES[result.job]
+    record.write_text(json.dumps(result.record, indent=2, default=str) + "\n")
+    written["run"] = record
     return written
 
 
+def stored_tables(job: str, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables the run store keeps, exactly as their files say them (numbers as written, dates as text): what
+    is stored and what is published can never disagree."""
+    return {out.table: pd.read_csv(io.StringIO(csv_text(out, frame)))
+            for out, frame in _described(job, tables) if out.stored}
+
+
 def outputs_markdown() -> str:
-    lines = ["| job | file | child-level | what it holds |", "|---|---|---|---|"]
-    lines += [f"| {o.job} | `{o.file}` | {'yes' if o.child_level else ''} | {o.description} |" for o in OUTPUTS]
+    lines = ["| job | file | kept in the run store | child-level | what it holds |", "|---|---|---|---|---|"]
+    lines += [f"| {o.job} | `{o.file}` | {'yes' if o.stored else ''} | {'yes' if o.child_level else ''} | "
+              f"{o.description} |" for o in OUTPUTS]
     return "\n".join(lines)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from data.authorities import register
-from data.schema import SETTING_TYPE_LABELS
+from data.vocabulary import SETTING_TYPE_LABELS
 
 
 def _count(value) -> str:
@@ -120,3 +122,266 @@ def _area_lines(title: str, now, then, first: int) -> str:
         f"council, {_share(now['over_20_miles_share'])} more than 20 miles away",
     ])
 
+
+def outputs_text(paths) -> str:
+    return "\n".join(["Outputs:"] + [f"  {path}" for path in paths])
+
+
+def forecast_text(result, horizon: int) -> str:
+    f = result.forecast
+    last = f.regional.iloc[-1]
+    cost = f.demand.loc[f.demand["month"] == last["month"], "weekly_cost"].sum()
+    return "\n".join([
+        f"Forecast ({f.scenario.name}): {len(f.history.la_codes)} councils, {horizon} months after "
+        f"{f.model.origin_month:%B %Y}",
+        f"  children in care now       {int(f.history.stock[:, -1].sum())}",
+        f"  in {last['month'][:7]}             {last['mean']:.0f} expected (p10-p90 {last['p10']:.0f}-"
+        f"{last['p90']:.0f})",
+        f"  weekly cost then           £{cost:,.0f}"])
+
+
+def backtest_text(result, horizons) -> str:
+    bt = result.backtest
+    regional = bt.regional().assign(bias_pct=lambda d: 100 * d["bias"]).pivot(
+        index="model", columns="horizon", values=["mase", "coverage_80", "bias_pct"])
+    series = bt.table[(bt.table["la_code"] != "region") & (bt.table["group"] != "all")]
+    median = series.groupby(["model", "horizon"])["mase"].median().unstack("horizon")
+    with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 200):
+        return "\n".join([
+            f"Backtest: {len(bt.origins)} origins ({bt.origins[0]:%Y-%m} to {bt.origins[-1]:%Y-%m}), "
+            f"horizons {', '.join(map(str, horizons))} months",
+            "Whole region, all groups: MASE (below 1 beats last year's figure), p10-p90 coverage (nominal 0.80), "
+            "bias (% of actual)",
+            regional.to_string(), "Median MASE over council x group series:", median.to_string()])
+
+
+def validation_text(issues: pd.DataFrame, counts: dict, limit: int, out) -> str:
+    lines = []
+    if issues.empty:
+        return ""
+    shown = issues.head(limit)
+    with pd.option_context("display.max_colwidth", 120, "display.width", 250):
+        lines.append(shown.to_string(index=False, na_rep=""))
+    if len(issues) > len(shown):
+        lines.append(f"... {len(issues) - len(shown)} more rows" + (f" in {out}" if out else
+                                                                  " (use --out FILE for the full table)"))
+    return "\n".join(lines)
+
+
+def planning_text(run) -> str:
+    s = run.summary
+    months = f" ({s['months'][0]} to {s['months'][1]})" if s["months"] else ""
+    lines = [f"Planning: the next {s['horizon_months']} months{months}, cohort drawn with seed {s['seed']}",
+             f"  today's referrals    {s['today']['referrals']} ({s['today']['matched']} matched first; their "
+             "places come off the supply)",
+             f"  children expected    {s['children_expected']:.1f} by the forecast; drawn {s['children_drawn']} "
+             f"({s['sibling_groups_drawn']} sibling groups)",
+             f"  could not be placed  {s['children_unmet']} with the supply as it stands"]
+    if s["unmet_by_group"]:
+        lines.append("    by kind of home: " + ", ".join(f"{g} {n}" for g, n in s["unmet_by_group"].items()))
+        lines.append("    why: " + ", ".join(f"{code} {n}" for code, n in s["unmet_by_reason"].items()))
+    return "\n".join(lines)
+
+
+def strategy_text(run) -> str:
+    from optimiser.strategy import PLAN_NAMES
+
+    s, strategy = run.summary, run.strategy
+    p = strategy.params
+    years = p.horizon_quarters / 4
+    actions = strategy.actions
+    places = actions.groupby("kind")["places"].sum()
+    risk = strategy.risk
+    chosen = strategy.chosen
+    likely = 1 - p.quantile
+    lines = [
+        f"Sufficiency strategy: {PLAN_NAMES[chosen]}, {s['status']} (gap {s['gap']:.2%}), "
+        f"{p.horizon_quarters} quarters from {strategy.quarters['first_month'].iloc[0]}, service level "
+        f"p{p.quantile * 100:.0f}",
+        f"  options                  {s['options']} ({s['options_source']})",
+        f"  new homes                {places.get('new_home', 0):.0f} places",
+        f"  foster recruitment       {places.get('foster_recruitment', 0):.1f} children's places "
+        f"({actions.loc[actions['kind'].eq('foster_recruitment'), 'units'].sum():.0f} households)",
+        f"  block-contracted beds    {places.get('block_contract', 0):.0f} "
+        f"({int(actions['kind'].eq('block_contract').sum())} contracts)",
+        f"  step-downs to families   up to {places.get('step_down', 0):.1f} children",
+        f"  capital and one-off      £{s['capital_cost']:,.0f} (budget £{p.capital_budget:,.0f})",
+        f"  expected cost            £{s['expected_cash_cost']:,.0f} over {years:g} years "
+        f"(on {s['futures_evaluated']} simulated futures)",
+        f"  doing nothing            £{s['do_nothing_expected_cash_cost']:,.0f}",
+        f"  expected saving          £{s['expected_saving']:,.0f} ({s['expected_saving_share']:.1%})",
+        f"  shortfall likely (>{likely:.0%} of futures) in {int((risk[f'{chosen}_shortfall_probability'] > likely).sum())}"
+        f" of {len(risk)} council x group cells (doing nothing: "
+        f"{int((risk['do_nothing_shortfall_probability'] > likely).sum())})",
+        f"  expected child-weeks short {risk[f'{chosen}_shortfall_child_weeks'].sum():,.0f} "
+        f"(doing nothing: {risk['do_nothing_shortfall_child_weeks'].sum():,.0f})",
+        f"  providers to renegotiate with: {s['providers_to_renegotiate']}",
+    ]
+    for other in ("quantile", "two_stage"):
+        if other in strategy.outcomes and other != chosen:
+            lines.append(f"  {other.replace('_', '-')} plan" + " " * (15 - len(other))
+                         + f"£{strategy.outcomes[other].costs['cash']:,.0f} expected")
+    return "\n".join(lines)
+
+
+def flags_text(run) -> str:
+    from optimiser.flags import FLAG_TYPES
+
+    s = run.summary
+    lines = [f"Market flags: {s['flags']} ({s['by_severity']['high']} high, {s['by_severity']['medium']} medium, "
+             f"{s['by_severity']['low']} low severity)"]
+    lines += [f"  {count:5d}  {flag:30} {FLAG_TYPES[flag]}" for flag, count in s["by_type"].items()]
+    u = s["unregistered"]
+    lines.append(f"  weekly spend on unregistered settings: £{u['weekly_spend']:,.0f} "
+                 f"({u['children']} children in {u['settings']} settings; £{u['weekly_spend'] * 52:,.0f} a year)")
+    councils = run.flags.unregistered_summary
+    councils = councils[councils["level"].eq("council") & councils["weekly_spend"].gt(0)].head(3)
+    if len(councils):
+        lines.append("  most spent on them by: " + ", ".join(
+            f"{r.name} £{r.weekly_spend:,.0f} a week ({r.children_in_unregistered} children)"
+            for r in councils.itertuples()))
+    if s["step_down_referrals_added"]:
+        lines.append(f"  step-down referrals added for the match: {s['step_down_referrals_added']}")
+    t = s["stress_test"]
+    if t:
+        lines.append(f"  stress test: if {t['group']} left, {t['children_displaced']} children would need a new "
+                     f"home (£{t['weekly_spend_before']:,.0f} a week); the region could re-house {t['rehoused']}, "
+                     f"{t['not_rehoused']} could not be placed")
+    return "\n".join(lines)
+
+
+def match_text(run) -> str:
+    from optimiser.matching import REASON_SUMMARY
+
+    s, r = run.summary, run.result
+    lines = [
+        f"Regional match: {r.status} ({r.solver}, gap {r.gap:.2%}, {r.timings['total_s']:.1f} s)"
+        + (f" - {r.message}" if r.message else ""),
+        f"  referrals            {s['referrals']}"
+        + (f" (including {s['step_down_referrals_added']} step-down referrals rcc added for children in unlawful "
+           "settings)" if s["step_down_referrals_added"] else ""),
+        f"  matched              {s['matched']}",
+        f"  unmatched            {s['unmatched']}",
+    ]
+    for code, count in s["unmatched_by_reason"].items():
+        lines.append(f"    {count:4d}  {REASON_SUMMARY.get(code, code)}")
+    if s["mean_distance_km"] is not None:
+        lines += [f"  mean distance        {s['mean_distance_km']:.1f} km from home",
+                  f"  over 20 miles        {s['share_over_20_miles']:.1%} of matched children"]
+    if run.lookahead is not None:
+        held = run.lookahead.summary()
+        lines.append(f"  held back            {held['places_held']} of the {held['places_expected']} place(s) the "
+                     "forecast expects emergencies to need before the next run ("
+                     + ", ".join(f"{g} {n}" for g, n in held["held_by_group"].items()) + "; see held_back.csv)")
+    lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}", "", comparison_text(run.comparison), ""]
+    return "\n".join(lines)
+
+
+COMPARISON_ROWS = {
+    "matched": ("children matched", "{:,.0f}"),
+    "total_weekly_cost": ("weekly cost of placements", "£{:,.0f}"),
+    "mean_distance_km": ("mean distance from home", "{:.1f} km"),
+    "share_over_20_miles": ("placed over 20 miles away", "{:.2%}"),
+    "family_settings": ("placed in foster families", "{:,.0f}"),
+    "sibling_splits": ("sibling groups split", "{:,.0f}"),
+    "hard_rule_violations": ("hard rules broken", "{:,.0f}"),
+}
+
+
+def comparison_text(comparison) -> str:
+    lines = [f"  {'Regional vs each council alone':34}{'regional':>14}{'councils alone':>16}"]
+    for measure, (label, fmt) in COMPARISON_ROWS.items():
+        values = [fmt.format(v) if v == v else "-" for v in comparison.loc[measure]]
+        lines.append(f"  {label:34}{values[0]:>14}{values[1]:>16}")
+    return "\n".join(lines)
+
+
+def monthly_summary_text(run, log_path: Path) -> str:
+    from app.batch.monthly import BESIDE_STAGES
+
+    s = run.summary
+    m = s["match"]
+    lines = [f"Monthly run {run.month}: run {run.run_id}"
+             + (" (reused: the same inputs and parameters were already run)" if run.reused
+                else f" ({run.timings['total_s']:.1f} s)")]
+    if not run.reused:
+        lines.append("  stages  " + ", ".join(f"{k[:-2]} {v:.1f} s" + (" (beside)" if k[:-2] in BESIDE_STAGES else "")
+                                          for k, v in run.timings.items() if k != "total_s"))
+    f12 = s["forecast_12_months"]
+    lines += [f"  children in care     {s['children_in_care']:,}; in 12 months {f12['mean']:,.0f} expected "
+              f"(p10-p90 {f12['p10']:,.0f}-{f12['p90']:,.0f})"]
+    if "backtest" in s:
+        lines.append("  forecast accuracy    " + ", ".join(
+            f"{h[1:]} months ahead MASE {v['mase']:.2f}, p10-p90 coverage {v['coverage_80']:.0%}"
+            for h, v in s["backtest"].items()))
+    lines += [f"  referrals            {m['referrals']:,}: {m['matched']:,} matched, {m['unmatched']:,} unmatched",
+              *([f"  held back            {s['held_back']['places_held']} places for the emergencies the forecast "
+                 f"expects before the next run ({s['held_back']['children_held_back']} children left for then)"]
+                if s.get("held_back") else []),
+              f"  weekly cost          £{m['total_weekly_cost']:,.0f} (councils alone: "
+              f"£{s['comparison']['la_by_la']['total_weekly_cost']:,.0f})",
+              "  flags                " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["flags"].items() if n),
+              f"  unregistered         {s['unregistered']['children']} children, "
+              f"£{s['unregistered']['weekly_spend']:,.0f} a week",
+              *([strategy_line(s["strategy"])] if s.get("strategy") else []),
+              f"Outputs: {run.out_dir}/", f"Run store: {run.store_path} (rcc runs list --store {run.store_path})",
+              f"Log: {log_path}"]
+    return "\n".join(lines)
+
+
+def strategy_line(s: dict) -> str:
+    return (f"  strategy             {s['plan'].replace('_', '-')} plan: expected cost £{s['expected_cash_cost'] / 1e6:,.1f}m "
+            f"over the horizon against £{s['do_nothing_expected_cash_cost'] / 1e6:,.1f}m doing nothing (saves "
+            f"{s['expected_saving_share']:.1%}), £{s['capital_cost'] / 1e6:,.1f}m capital; at its peak "
+            f"{s['children_short_at_service_level_peak']:,.0f} children of the service-level demand are beyond any "
+            "option's reach")
+
+
+def run_text(store, run_id: str | None) -> str:
+    if run_id is None:
+        return "no runs yet"
+    record = store.run(run_id)
+    tables = ", ".join(f"{name} ({len(store.table(run_id, name))} rows)" for name in store.tables(run_id))
+    return "\n".join([
+        f"Run {run_id}: {record['region']} {record['month']}, {record['status']}, finished {record['finished_at']}",
+        f"  input {record['source']} (hash {record['input_hash'][:16]}), parameters {record['params_hash']}, "
+        f"{record['code_version']}",
+        "  stages: " + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in record["stages"].items()),
+        "  tables: " + tables,
+        json.dumps(record["summary"], indent=2, default=str)])
+
+
+WAITING = ["still waiting", "waiting again", "new referral, waiting"]
+
+
+def diff_text(store, run_a: str, run_b: str) -> str:
+    """What changed from the earlier run to the later: headline figures, children, flags, forecast drift and the
+    earlier forecast scored against the later run's actual stock."""
+    from app.history.diff import accuracy_summary
+
+    diff = store.diff(run_a, run_b)
+    a, b = store.run(run_a), store.run(run_b)
+    children, flags = diff["children"], diff["flags"]
+    waiting = children[children["change"].isin(WAITING)]
+    changed = flags[flags["change"] != "continuing"]
+    drift = diff["forecast_drift"].groupby("month")[["mean_a", "mean_b", "change"]].sum()
+    accuracy = accuracy_summary(diff["forecast_accuracy"])
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.float_format",
+                           "{:,.1f}".format):
+        lines = [f"From run {run_a} ({a['month']}) to run {run_b} ({b['month']})",
+                 diff["headline"].to_string(index=False),
+                 "\nChildren searching: " + ", ".join(f"{n} {k}" for k, n in children["change"].value_counts().items())]
+        if len(waiting):
+            lines.append(waiting[["child_id", "la_code", "change", "reason_code_b"]].to_string(index=False))
+        lines.append("\nFlags: " + ", ".join(f"{n} {k}" for k, n in flags["change"].value_counts().items()))
+        if len(changed):
+            lines.append(changed[["change", "flag", "subject_id", "severity"]].to_string(index=False))
+        if len(drift):
+            lines += ["\nForecast drift (whole region, children in care):",
+                      drift.iloc[[0, min(5, len(drift) - 1), min(11, len(drift) - 1)]].to_string()]
+    lines.append("\nLast run's forecast against this run's actual stock: " + (
+        "no month in common yet" if not accuracy["months"] else
+        f"{accuracy['months']} month(s): forecast {accuracy['regional_forecast']:,.0f}, actual "
+        f"{accuracy['regional_actual']:,}; mean absolute error {accuracy['mean_absolute_error_per_council_group']}"
+        f" children per council x group; {accuracy['share_of_cells_inside_p10_p90']:.0%} of cells inside p10-p90"))
+    return "\n".join(lines)

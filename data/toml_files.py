@@ -11,17 +11,22 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+class ParameterError(ValueError):
+    """Parameters that cannot be used: a bad file, an unknown key, a value out of range, or values that cannot
+    work with this region's data (a penalty below its costliest placement). The command line exits 2 for it."""
+
+
 def load_toml(path: str | Path, build: Callable[[dict], T]) -> T:
-    """Read a TOML file and build an object from its values; any problem is one ValueError naming the file."""
+    """Read a TOML file and build an object from its values; any problem is one ParameterError naming the file."""
     try:
         with open(path, "rb") as handle:
             values = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+        raise ParameterError(f"{path}: not valid TOML: {exc}") from None
     try:
         return build(values)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
+        raise ParameterError(f"{path}: {exc}") from None
 
 
 def check_parameters(name: str, checks: list[tuple[bool, str]]) -> None:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from data.geo import TWENTY_MILES_KM, haversine_km
 from data.region import Region
+from data.toml_files import ParameterError
 from data.schema import NEEDS, RATIOS, SUITABILITY_COLUMN_BY_SETTING_TYPE
 from optimiser.params import MatchParams
 
@@ -330,7 +331,7 @@ def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Regio
 def _check_penalty_dominates(member_pairs: pd.DataFrame, params: MatchParams) -> None:
     if len(member_pairs) and member_pairs["cost"].max() >= params.unmatched_penalty:
         worst = member_pairs.loc[member_pairs["cost"].idxmax()]
-        raise ValueError(
+        raise ParameterError(
             f"unmatched_penalty (£{params.unmatched_penalty:,.0f}) must exceed the costliest placement, "
             f"£{worst['cost']:,.0f} for {worst['referral_id']} in {worst['setting_id']}: raise it in the "
             "parameters file, or the model may leave a child unmatched to save money")

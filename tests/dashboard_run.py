@@ -1,6 +1,6 @@
 """One real monthly run of the embedded region for the dashboard tests, made once per test session.
 
-The run is the real batch (app.monthly.run_monthly) into a temporary folder, with the light settings of
+The run is the real batch (app.batch.monthly.run_monthly) into a temporary folder, with the light settings of
 tests/fixtures/monthly-fast.toml (fewer simulated paths, a 6-month horizon, two backtest horizons). A second, earlier month is added to
 the store from the same tables with a smaller children-in-care figure, so month-on-month changes and the run diff
 have something to show without running the batch twice.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.cli import EMBEDDED_REGION
+from data import EMBEDDED_REGION
 
 FAST_PARAMS = Path(__file__).resolve().parent / "fixtures" / "monthly-fast.toml"
 EARLIER_CHILDREN_IN_CARE_DROP = 25  # the earlier run had this many fewer children in care
@@ -33,8 +33,8 @@ class DashboardRun:
 
 @functools.cache
 def dashboard_run() -> DashboardRun:
-    from app.monthly import MonthlyParams, run_monthly
-    from app.store import RunStore
+    from app.batch.monthly import MonthlyParams, run_monthly
+    from app.history.store import RunStore
 
     out = Path(tempfile.mkdtemp(prefix="rcc-dashboard-test-"))
     atexit.register(shutil.rmtree, out, True)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-EMBEDDED = Path(__file__).resolve().parent.parent / "data" / "regions" / "greater-manchester"
+from data import EMBEDDED_REGION as EMBEDDED
+
 COUNCILS = ("E08000001", "E08000002")  # Bolton and Bury
 NEW_CHILD = "C9990001"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.beside import Beside
+from app.batch.beside import Beside
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def test_closing_stops_a_running_job():
 KILLED_BATCH = textwrap.dedent("""
     import os, signal, sys, time
     sys.path.insert(0, "tests")
-    from app.beside import Beside
+    from app.batch.beside import Beside
     from test_beside import report_and_wait
 
     side = Beside()

@@ -126,7 +126,7 @@ def test_matching_rejects_a_control_with_an_unknown_home():
 def test_strategy_page_says_plainly_when_a_run_has_no_plan():
     """Without strategy tables the page says so instead of showing empty tables."""
     at = open_page(COMMISSIONER, "strategy")
-    from app.store import RunStore
+    from app.history.store import RunStore
 
     with RunStore(dashboard_run().store, read_only=True) as s:
         has_plan = "strategy_actions" in s.tables(dashboard_run().run_id)
@@ -162,7 +162,7 @@ def test_data_page_validates_an_upload_and_lists_every_problem():
 def _other_councils_ids(run_store) -> set[str]:
     """Every child and referral id that belongs to a council other than Bolton, in the region and in the run."""
     from app.dashboard import loaders
-    from app.store import RunStore
+    from app.history.store import RunStore
 
     region = loaders.region()
     with RunStore(run_store.store, read_only=True) as s:
@@ -212,7 +212,7 @@ def test_council_officer_session_never_receives_another_councils_children(run_st
 def test_loader_tables_for_an_officer_hold_only_their_councils_children(run_store):
     """Every result table of the run, read through the loaders as Bolton's officer, has no other council's child."""
     from app.dashboard import loaders
-    from app.store import RunStore
+    from app.history.store import RunStore
 
     foreign = _other_councils_ids(run_store)
     with RunStore(run_store.store, read_only=True) as s:
@@ -228,7 +228,8 @@ def test_loader_tables_for_an_officer_hold_only_their_councils_children(run_stor
 
 def test_rcc_app_reuses_the_latest_run_when_the_store_has_one(run_store):
     """`rcc app` starts on the store's latest run of the region instead of running the batch again."""
-    from app.cli import EMBEDDED_REGION, ensure_latest_run
+    from app.batch.monthly import ensure_latest_run
+    from data import EMBEDDED_REGION
 
     messages = []
     assert ensure_latest_run(EMBEDDED_REGION, run_store.out, run_store.store, messages.append) == run_store.run_id

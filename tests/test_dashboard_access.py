@@ -108,7 +108,7 @@ def test_safety_net_drops_other_councils_ids_in_any_column():
 
 @pytest.fixture(scope="module")
 def embedded():
-    from app.cli import EMBEDDED_REGION
+    from data import EMBEDDED_REGION
 
     return load_region(EMBEDDED_REGION), EMBEDDED_REGION
 

@@ -6,16 +6,17 @@ from datetime import date
 
 import pytest
 
-from app.pipeline import run_match
+from app.jobs.match import run_match
+from data import EMBEDDED_REGION
 from data.load import read_region
 from optimiser.verify import verify_allocation
 
-EMBEDDED = "data/regions/greater-manchester"
+EMBEDDED = EMBEDDED_REGION
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    return run_match(EMBEDDED, tmp_path_factory.mktemp("out"))
+    return run_match(EMBEDDED)
 
 
 def test_embedded_region_loads_with_no_errors_and_only_planted_flags():

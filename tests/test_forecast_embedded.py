@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from app.cli import EMBEDDED_REGION
+from data import EMBEDDED_REGION
 from data.load import load_region
 from forecasts.demand import backtest_region
 from forecasts.params import BacktestParams, ForecastParams

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from app.monthly import MonthlyParams, run_monthly
-from app.store import RunStore
+from app.batch.monthly import MonthlyParams, run_monthly
+from app.history.store import RunStore
 from data.load import load_region
 from tests.monthly_regions import NEW_CHILD, next_month, two_councils, write
 
@@ -124,7 +124,7 @@ def test_changed_parameters_make_a_new_run(month_a, out):
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from app.monthly import MonthlyParams, run_monthly
+    from app.batch.monthly import MonthlyParams, run_monthly
 
     folder, out, params, when = sys.argv[1:5]
 
@@ -250,17 +250,17 @@ def test_a_month_the_extract_does_not_cover_is_refused(month_a, out, capsys):
     assert "can be run as 2026-10" in capsys.readouterr().err
 
 
-def test_an_internal_failure_exits_two_and_keeps_the_store(month_a, out, tmp_path, monkeypatch, capsys):
-    """A failure inside a job (here the matcher) exits 2 and leaves the store and the month folder untouched."""
-    import app.monthly
+def test_an_internal_failure_exits_three_and_keeps_the_store(month_a, out, tmp_path, monkeypatch, capsys):
+    """A failure inside a job (here the matcher) exits 3 and leaves the store and the month folder untouched."""
+    import app.batch.monthly
 
     def broken(*args, **kwargs):
         raise RuntimeError("solver crashed")
 
-    monkeypatch.setattr(app.monthly, "run_match", broken)
+    monkeypatch.setattr(app.batch.monthly, "run_match", broken)
     before = store_snapshot(out / "runs.duckdb")
     folder = with_new_margin(month_a, tmp_path / "changed")
-    assert main(["monthly", str(folder), "--out", str(out), "--params", str(FAST)]) == 2
+    assert main(["monthly", str(folder), "--out", str(out), "--params", str(FAST)]) == 3
     assert "internal failure in the monthly run: RuntimeError: solver crashed" in capsys.readouterr().err
     assert store_snapshot(out / "runs.duckdb") == before
     assert not any(p.name.endswith(".partial") for p in out.iterdir())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from app.store import RunStore, StoreError
+from app.history.store import RunStore, StoreError
 
 
 def record(run_id: str, month: str) -> dict:

@@ -26,9 +26,9 @@ import streamlit as st
 from app.dashboard.access import child_councils, referral_councils, scope
 from app.dashboard.auth import User
 from app.dashboard.geography import coarse_settings, council_areas
+from data import EMBEDDED_REGION
 from data.region import Region
 
-EMBEDDED_REGION = Path(__file__).resolve().parents[2] / "data" / "regions" / "greater-manchester"
 CONTROL_COLUMNS = ["referral_id", "action", "setting_id", "provider_id", "note"]
 
 
@@ -41,11 +41,12 @@ class Paths:
 
 
 def paths() -> Paths:
+    from app.history.store import DEFAULT_OUT, default_store
     from data.public import default_public_data
 
-    out = Path(os.environ.get("RCC_OUT", "out"))
+    out = Path(os.environ.get("RCC_OUT", DEFAULT_OUT))
     return Paths(region=Path(os.environ.get("RCC_REGION", EMBEDDED_REGION)), out=out,
-                 store=Path(os.environ.get("RCC_STORE", out / "runs.duckdb")), public_data=default_public_data())
+                 store=Path(os.environ.get("RCC_STORE", default_store(out))), public_data=default_public_data())
 
 
 # --- England's market (published data: no child's record, the same for every user) ---------------------------
@@ -100,7 +101,7 @@ def scoped(frame: pd.DataFrame, user: User, run_id: str | None = None) -> pd.Dat
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _runs(store: str) -> pd.DataFrame:
-    from app.store import RunStore
+    from app.history.store import RunStore
 
     if not Path(store).exists():
         return pd.DataFrame()
@@ -120,7 +121,7 @@ def latest_run_id() -> str | None:
 
 @st.cache_data(show_spinner=False)
 def _run_record(store: str, run_id: str) -> dict:
-    from app.store import RunStore
+    from app.history.store import RunStore
 
     with RunStore(store, read_only=True) as s:
         return s.run(run_id)
@@ -147,7 +148,7 @@ def _has(run_id: str, name: str) -> bool:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _raw_table(store: str, run_id: str, name: str) -> pd.DataFrame:
-    from app.store import RunStore
+    from app.history.store import RunStore
 
     with RunStore(store, read_only=True) as s:
         return s.table(run_id, name)
@@ -166,7 +167,7 @@ def month_folder(run_id: str) -> Path:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _diff(store: str, run_a: str, run_b: str) -> dict[str, pd.DataFrame]:
-    from app.store import RunStore
+    from app.history.store import RunStore
 
     with RunStore(store, read_only=True) as s:
         return s.diff(run_a, run_b)
@@ -196,14 +197,13 @@ def map_data() -> tuple[dict, pd.DataFrame, bool]:
 
 @st.cache_data(show_spinner="Re-running the forecast with these levers (about 5 s)", max_entries=16)
 def _scenario_forecast(region_path: str, scenario_json: str, horizon: int, params_json: str) -> pd.DataFrame:
-    from app.pipeline import run_forecast
+    from app.jobs.forecast import run_forecast
     from forecasts.params import ForecastParams
     from forecasts.scenarios import Scenario
 
     scenario = Scenario.from_dict(json.loads(scenario_json))
     params = ForecastParams.from_dict(json.loads(params_json))
-    with tempfile.TemporaryDirectory() as folder:
-        return run_forecast(_region(region_path), Path(folder), horizon, params, scenario=scenario).forecast.demand
+    return run_forecast(_region(region_path), horizon, params, scenario=scenario).forecast.demand
 
 
 def _run_parameters(run_id: str, job: str) -> str:
@@ -280,7 +280,7 @@ def _solve(region_path: str, controls_csv: str, run_date: str | None, params_jso
            demand_from: tuple[str, str] | None) -> MatchOutcome:
     from datetime import date
 
-    from app.pipeline import run_match
+    from app.jobs.match import run_match
     from data.validate import controls_issues
     from optimiser.params import MatchParams
 
@@ -290,17 +290,16 @@ def _solve(region_path: str, controls_csv: str, run_date: str | None, params_jso
     if (issues["severity"] == "error").any():
         empty = pd.DataFrame()
         return MatchOutcome(empty, empty, empty, {}, issues)
-    with tempfile.TemporaryDirectory() as folder:
-        demand = _raw_table(*demand_from, "forecast") if demand_from else None
-        run = run_match(r.replace(controls=edited), Path(folder), MatchParams.from_dict(json.loads(params_json)),
-                        run_date=date.fromisoformat(run_date) if run_date else None, demand=demand)
-        explanations = pd.read_csv(run.outputs["explanations"])
-    return MatchOutcome(run.result.allocations, explanations, run.comparison.rename_axis("measure").reset_index(), run.summary, issues)
+    demand = _raw_table(*demand_from, "forecast") if demand_from else None
+    run = run_match(r.replace(controls=edited), MatchParams.from_dict(json.loads(params_json)),
+                    run_date=date.fromisoformat(run_date) if run_date else None, demand=demand)
+    return MatchOutcome(run.result.allocations, run.explanations, run.comparison.rename_axis("measure").reset_index(),
+                        run.summary, issues)
 
 
 def match_date() -> str | None:
     """The day the monthly run matched on (its extract's date), so a re-solve counts waiting days the same way."""
-    from app.monthly import extract_date
+    from app.batch.monthly import extract_date
 
     return extract_date(region()).isoformat()
 

@@ -1,0 +1,1 @@
+"""The jobs: each computes and returns a result holding every table it made and its run record; none writes."""

@@ -4,19 +4,17 @@ writers below, and app/outputs.py, do)."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
-from app.outputs import write_tables
 from data.public.read import PublicData, read_public_data
-from data.public.region import PublicRegion, build_public_region, write_public_region
+from data.public.region import PublicRegion, build_public_region
 from optimiser.market import Market, market_picture
 
 
@@ -33,6 +31,8 @@ class MarketResult:
     issues: pd.DataFrame
     record: dict
     boundaries: object | None = None  # the councils' boundaries (GeoDataFrame) the report's maps draw
+    highlight: tuple[str, ...] = ()  # the reader's own councils, drawn out against the rest
+    job: str = field(default="public_market", init=False)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         m = self.market
@@ -51,13 +51,13 @@ def public_region(data_dir: str | Path, codes: Sequence[str], name: str, ofsted_
 
 
 def public_market(data_dir: str | Path, progress: Callable[[str], None] = lambda message: None,
-                  public: PublicData | None = None) -> MarketResult:
+                  public: PublicData | None = None, highlight: Sequence[str] = ()) -> MarketResult:
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     public = public or read_public_data(data_dir, progress=progress)
     progress(f"England's market over {len(public.ofsted)} Ofsted list(s)")
     market = market_picture(public)
     record = _record("public_market", started, clock, public) | {"notes": list(market.notes)}
-    return MarketResult(market, public.issues, record, public.boundaries)
+    return MarketResult(market, public.issues, record, public.boundaries, tuple(highlight))
 
 
 def _record(job: str, started: datetime, clock: float, public: PublicData) -> dict:
@@ -65,25 +65,3 @@ def _record(job: str, started: datetime, clock: float, public: PublicData) -> di
             "data_dir": str(public.folder), "sources": public.sources(),
             "timings": {**public.timings, "total_s": round(time.perf_counter() - clock, 3)},
             "issues": {s: int((public.issues["severity"] == s).sum()) for s in ("error", "warning")}}
-
-
-# --- writers ----------------------------------------------------------------------------------------------
-
-def write_public_region_result(result: PublicRegionResult, folder: Path) -> list[Path]:
-    written = write_public_region(result.region, folder)
-    issues = folder / "public_issues.csv"
-    result.issues.to_csv(issues, index=False)
-    return [*written, issues]
-
-
-def write_market(result: MarketResult, folder: Path, highlight: Sequence[str] = ()) -> dict[str, Path]:
-    """The market's CSVs (app/outputs.py), market.xlsx, market.html and market_run.json."""
-    from app.reports.market import write_market_report, write_market_workbook
-
-    written = write_tables("public_market", result.tables(), folder)
-    written["workbook"] = write_market_workbook(folder / "market.xlsx", result.market, highlight)
-    written["report"] = write_market_report(folder / "market.html", result.market, highlight, result.boundaries)
-    run = folder / "market_run.json"
-    run.write_text(json.dumps(result.record, indent=2, default=str) + "\n", encoding="utf-8")
-    written["run"] = run
-    return written

@@ -156,8 +156,9 @@ def _empty(table: str) -> pd.DataFrame:
     return pd.DataFrame(columns=TABLES[table].column_names)
 
 
-def write_public_region(region: PublicRegion, folder: str | Path) -> list[Path]:
-    """The region folder: rcc's tables as CSV, boundaries.geojson, public_region.json and a README."""
+def write_public_region(region: PublicRegion, folder: str | Path, issues: pd.DataFrame | None = None) -> list[Path]:
+    """The region folder: rcc's tables as CSV, boundaries.geojson, public_region.json, a README and (when given)
+    the problems found reading the publications, public_issues.csv."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -173,7 +174,11 @@ def write_public_region(region: PublicRegion, folder: str | Path) -> list[Path]:
     about.write_text(json.dumps(region.about, indent=2) + "\n", encoding="utf-8")
     readme = folder / "README.md"
     readme.write_text(_readme(region), encoding="utf-8")
-    return [*written, about, readme]
+    written += [about, readme]
+    if issues is not None:
+        written.append(folder / "public_issues.csv")
+        issues.to_csv(written[-1], index=False)
+    return written
 
 
 def _readme(region: PublicRegion) -> str:

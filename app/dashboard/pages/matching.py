@@ -4,7 +4,7 @@ home, distance, cost and why; unmatched children with reasons; the regional plan
 import pandas as pd
 import streamlit as st
 
-from app.cli import COMPARISON_ROWS
+from app.summaries import COMPARISON_ROWS
 from app.dashboard import loaders, ui
 from app.dashboard.geography import TYPE_LABELS
 from optimiser.matching import REASON_SUMMARY

@@ -3,7 +3,7 @@
 Stages: validate -> forecast -> backtest -> match (with step-down referrals and the baseline comparison) -> flags
 (the match's allocations are the step-down proposals, so the region is not solved twice) -> strategy (on the
 month's forecast paths, the match's gap and the flags) -> store. The backtest and the flags need nothing the
-stages after them wait for at once, so they run in a second process (app/beside.py) while the main line goes on:
+stages after them wait for at once, so they run in a second process (app/batch/beside.py) while the main line goes on:
 the backtest beside the forecast and the match, the flags beside the strategy's plan.
 
 Nothing is half-written. The jobs write into a staging folder; the store takes the run in one transaction, and
@@ -28,9 +28,14 @@ from typing import Callable
 
 import pandas as pd
 
-from app.beside import Beside
-from app.pipeline import run_backtest, run_flags, run_forecast, run_match, run_strategy
-from app.store import RESULT_TABLES, RunStore
+from app.batch.beside import Beside
+from app.batch.publish import FolderSwap, publish_from_store, published_run_id
+from app.history.store import DEFAULT_OUT, RunStore, default_store
+from app.jobs.flags import run_flags
+from app.jobs.forecast import run_backtest, run_forecast
+from app.jobs.match import run_match
+from app.jobs.strategy import run_strategy
+from app.outputs import RECORD_FILES, stored_tables, write_result
 from data.load import load_region
 from data.region import Region
 from data.toml_files import load_toml
@@ -41,7 +46,7 @@ from optimiser.strategy import StrategyParams
 
 STAGES = ("validate", "forecast", "backtest", "match", "flags", "strategy", "store")
 BESIDE_STAGES = ("backtest", "flags")  # run in the second process, overlapping the others
-RUN_RECORD = "monthly_run.json"
+RUN_RECORD = RECORD_FILES["monthly"]
 
 
 # The monthly batch backtests the chain rcc forecasts with against the seasonal naive yardstick over the last year
@@ -164,7 +169,7 @@ def run_id_for(region_name: str, month: str, input_hash: str, params: MonthlyPar
 
 
 def run_monthly(source: Path | Region, month: str | None = None, store_path: Path | None = None,
-                out_dir: Path = Path("out"), params: MonthlyParams | None = None,
+                out_dir: Path = DEFAULT_OUT, params: MonthlyParams | None = None,
                 progress: Callable[[str], None] = lambda message: None,
                 on_stage: Callable[[str, str, float], None] = lambda stage, status, seconds: None) -> MonthlyRun:
     """Run the month. `on_stage(stage, "started" | "done" | "reused", seconds)` drives a progress display.
@@ -172,7 +177,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
     extract does not cover; any other exception means nothing was written either."""
     params = params or MonthlyParams()
     out_dir = Path(out_dir)
-    store_path = Path(store_path) if store_path else out_dir / "runs.duckdb"
+    store_path = Path(store_path) if store_path else default_store(out_dir)
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -190,8 +195,8 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
             for name in STAGES[1:]:
                 on_stage(name, "reused", 0.0)
             progress(f"Run {run_id} ({month}, same inputs and parameters) is already in {store_path}: reused")
-            if _published_run_id(month_dir) != run_id:
-                _publish_from_store(store, run_id, month_dir)
+            if published_run_id(month_dir) != run_id:
+                publish_from_store(store, run_id, month_dir)
             record = store.run(run_id)
             return MonthlyRun(run_id=run_id, month=month, reused=True, out_dir=month_dir, store_path=store_path,
                               summary=record["summary"], timings={"total_s": 0.0})
@@ -201,34 +206,39 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
     staging.mkdir(parents=True)
     try:
         tables = {"validation": region.issues}
+
+        def keep(result) -> None:
+            """A job's files into staging, and what the store keeps of it: one writer, no re-reading."""
+            write_result(result, staging)
+            tables.update(stored_tables(result.job, result.tables()))
+
         # The backtest and the flags run in a second process beside the main line (forecast, match, strategy);
         # each is collected before the stage that needs it.
         with Beside() as side:
             beside = _BesideStages(side, timings, on_stage, progress)
             if params.backtest:
-                beside.start("backtest", run_backtest, region, staging, params.forecast, processes=1)
+                beside.start("backtest", run_backtest, region, params.forecast, processes=1)
             with stage("forecast"):
-                forecast = run_forecast(region, staging, params.horizon_months, params.forecast, progress=progress)
-                tables |= _stored(forecast.outputs)
+                forecast = run_forecast(region, params.horizon_months, params.forecast, progress=progress)
+                keep(forecast)
             with stage("match"):
                 # the month's forecast holds places back for the emergencies it expects before the next run
-                match = run_match(region, staging, params.match, progress=progress, run_date=as_of,
+                match = run_match(region, params.match, progress=progress, run_date=as_of,
                                   demand=forecast.forecast.demand)
-                tables |= _stored(match.outputs)
+                keep(match)
             backtest = beside.finish("backtest") if params.backtest else None
-            beside.start("flags", run_flags, region, staging, params.flags, params.match, run_date=as_of,
-                         match_run=match)
+            beside.start("flags", run_flags, region, params.flags, params.match, run_date=as_of, match=match)
             strategy = None
             if params.strategy_plan:
                 with stage("strategy"):
-                    strategy = run_strategy(region, staging, params.strategy, params.forecast, progress=progress,
-                                            forecast=forecast.forecast, match_run=match, run_date=as_of,
+                    strategy = run_strategy(region, params.strategy, params.forecast, progress=progress,
+                                            forecast=forecast.forecast, match=match, run_date=as_of,
                                             flags_table=lambda: beside.finish("flags").flags.table)
-                    tables |= _stored(strategy.outputs)
+                    keep(strategy)
             flags = beside.finish("flags")
-            for run in (backtest, flags):
-                if run is not None:
-                    tables |= _stored(run.outputs)
+            for result in (backtest, flags):
+                if result is not None:
+                    keep(result)
         summary = monthly_summary(month, run_id, forecast, match, flags, backtest, strategy) | {
             "as_of": as_of.isoformat()}
         record = {"run_id": run_id, "month": month, "region": region_name, "source": region.source,
@@ -239,7 +249,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
             record["finished_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
             record["stages"] = dict(timings)
             (staging / RUN_RECORD).write_text(json.dumps(record, indent=2, default=str) + "\n")
-            swap = _FolderSwap(staging, month_dir)
+            swap = FolderSwap(staging, month_dir)
             try:
                 with RunStore(store_path) as store:
                     # The folder is swapped inside the transaction, just before the commit: a failure or a kill
@@ -335,12 +345,6 @@ class _BesideStages:
         return self.results[name]
 
 
-def _stored(outputs: dict[str, Path]) -> dict[str, pd.DataFrame]:
-    """The job's CSV outputs that the run store keeps, by file stem, exactly as the month's folder has them."""
-    return {path.stem: pd.read_csv(path) for path in outputs.values()
-            if path.suffix == ".csv" and path.stem in RESULT_TABLES}
-
-
 def _load(path: Path, progress) -> Region:
     progress(f"Loading and validating {path}")
     return load_region(path)
@@ -355,48 +359,12 @@ def _code_version() -> str:
     return f"rcc {metadata.version('rcc')}"
 
 
-def _published_run_id(month_dir: Path) -> str | None:
-    try:
-        return json.loads((month_dir / RUN_RECORD).read_text())["run_id"]
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def _publish_from_store(store: RunStore, run_id: str, month_dir: Path) -> None:
-    """Rebuild OUT/<month>/ from the store (a run committed but killed before its files were published, or files
-    someone deleted): the stored tables as CSV and the run record."""
-    staging = month_dir.parent / f".{month_dir.name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for name in store.tables(run_id):
-        store.table(run_id, name).to_csv(staging / f"{name}.csv", index=False)
-    (staging / RUN_RECORD).write_text(json.dumps(store.run(run_id), indent=2, default=str) + "\n")
-    swap = _FolderSwap(staging, month_dir)
-    swap.swap()
-    swap.discard_previous()
-
-
-class _FolderSwap:
-    """Replace OUT/<month>/ by the staging folder, keeping the old folder until the run is committed."""
-
-    def __init__(self, staging: Path, month_dir: Path):
-        self.staging, self.month_dir = staging, month_dir
-        self.previous = month_dir.parent / f".{month_dir.name}.previous"
-        self.swapped = False
-
-    def swap(self) -> None:
-        shutil.rmtree(self.previous, ignore_errors=True)
-        if self.month_dir.exists():
-            self.month_dir.rename(self.previous)
-        self.staging.rename(self.month_dir)
-        self.swapped = True
-
-    def undo(self) -> None:
-        if self.swapped:
-            shutil.rmtree(self.month_dir, ignore_errors=True)
-            if self.previous.exists():
-                self.previous.rename(self.month_dir)
-            self.swapped = False
-
-    def discard_previous(self) -> None:
-        shutil.rmtree(self.previous, ignore_errors=True)
+def ensure_latest_run(region: Path, out: Path, store: Path, progress=lambda message: None) -> str:
+    """The store's latest run of this region, made first (the whole monthly run) when the store has none."""
+    if store.exists():
+        with RunStore(store, read_only=True) as existing:
+            latest = existing.latest_run_id(region.stem if region.suffix else region.name)
+        if latest:
+            return latest
+    progress(f"No run of {region} in {store} yet: running this month's batch first (a few minutes)")
+    return run_monthly(region, store_path=store, out_dir=out, progress=progress).run_id

@@ -2,7 +2,7 @@
 
 A run is written in one transaction, so a crash or a kill at any moment leaves the store exactly as it was. Each
 result table (forecast, allocations, flags, ...) is one DuckDB table with the run id as its first column and the
-columns of the CSV the pipeline writes, so anything on screen can be traced back with plain SQL:
+columns of the CSV the job's result is written as, so anything on screen can be traced back with plain SQL:
 
     duckdb out/runs.duckdb "select * from allocations where run_id = '...' and status = 'unmatched'"
 """
@@ -16,15 +16,21 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
+from app.outputs import STORED_TABLES
+
 RUN_COLUMNS = ("run_id", "month", "region", "source", "input_hash", "params_hash", "code_version", "started_at",
                "finished_at", "status", "stages", "summary", "parameters", "tables")
 _JSON_COLUMNS = ("stages", "summary", "parameters", "tables")
-# Result tables a run may hold: the CSV stems the pipeline writes. Only these names become tables, so a table name
-# can never be anything a user typed.
-RESULT_TABLES = ("validation", "forecast", "forecast_costs", "history_stocks", "backtest", "allocations", "explanations", "gap",
-                 "baseline_allocations", "comparison", "flags", "unregistered_summary", "margins", "fees",
-                 "concentration", "stress_test", "held_back", "planning_gap", "strategy_actions", "strategy_balance",
-                 "strategy_risk", "strategy_comparison", "strategy_options", "strategy_renegotiate")
+# Result tables a run may hold: the output registry's stored tables (app/outputs.py). Only these names become
+# tables, so a table name can never be anything a user typed.
+RESULT_TABLES = STORED_TABLES
+# Where runs live unless told otherwise: OUT/<month>/ for the files and OUT/runs.duckdb for the store.
+DEFAULT_OUT = Path("out")
+STORE_FILE = "runs.duckdb"
+
+
+def default_store(out: Path = DEFAULT_OUT) -> Path:
+    return Path(out) / STORE_FILE
 
 
 class StoreError(RuntimeError):
@@ -154,8 +160,8 @@ class RunStore:
     # Comparing
 
     def diff(self, run_a: str, run_b: str) -> dict[str, pd.DataFrame]:
-        """What changed from run A (earlier) to run B: see app.run_diff for the tables."""
-        from app.run_diff import diff_runs
+        """What changed from run A (earlier) to run B: see app.history.diff for the tables."""
+        from app.history.diff import diff_runs
 
         return diff_runs(self, run_a, run_b)
 

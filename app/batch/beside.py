@@ -1,6 +1,6 @@
 """A worker process that runs one stage at a time beside the monthly batch's main line, so both cores work.
 
-The worker is a fresh interpreter (`python -m app.beside`), not a fork: a fork copies the parent's memory but not
+The worker is a fresh interpreter (`python -m app.batch.beside`), not a fork: a fork copies the parent's memory but not
 its threads, and HiGHS keeps a pool of threads once it has solved anything, so a process forked from one that had
 solved a model (the dashboard, a test session, a second run in one process) spun forever in its first solve. Nor is
 it multiprocessing's "spawn", which re-runs the caller's main script in the worker (an analyst's script without an
@@ -38,7 +38,7 @@ class Beside:
         # the worker imports what this process can: the job's function is pickled by module and name
         paths = [os.path.abspath(p or os.curdir) for p in sys.path]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "app.beside", str(child.fileno()), str(os.getpid())],
+            [sys.executable, "-m", "app.batch.beside", str(child.fileno()), str(os.getpid())],
             pass_fds=(child.fileno(),), env=os.environ | {"PYTHONPATH": os.pathsep.join(paths)})
         child.close()
         self._sender: threading.Thread | None = None

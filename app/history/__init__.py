@@ -1,0 +1,1 @@
+"""The run history: the run store and what changed between two runs."""
