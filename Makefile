@@ -1,5 +1,5 @@
 # Two commands work on a fresh machine: `make run` and `make test` (and `make app`, the dashboard). Each creates
-# .venv when it is missing.
+# .venv when it is missing; `make test` also installs the browser its dashboard test drives, when it can.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The forecast's compiled month step, cached by numba in forecasts/__pycache__ (about 6 s to compile, once).
 COMPILED := $(VENV)/.compiled
 
-.PHONY: run test app setup clean
+.PHONY: run test app setup lint browser clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,26 @@ run: $(COMPILED)
 app: $(COMPILED)
 	$(BIN)/rcc app data/regions/greater-manchester --out out
 
-test: $(COMPILED)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# The dashboard's real-browser test drives Debian's headless chromium through chromedriver: installed here when
+# missing and this machine can (apt-get as root, or with sudo that needs no password); otherwise one line says
+# what to install, and nothing runs.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	    if command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	        as_root=""; [ "$$(id -u)" = 0 ] || as_root="sudo -n"; \
+	        echo "installing Debian's chromium and chromium-driver for the dashboard's browser test"; \
+	        $$as_root apt-get install -y -q chromium chromium-driver >/dev/null \
+	            || { $$as_root apt-get update -q >/dev/null && $$as_root apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+	    else \
+	        echo "make test needs Debian's chromium and chromium-driver (the dashboard's browser test): run 'sudo apt-get install chromium chromium-driver', then make test again"; \
+	        exit 1; \
+	    fi; \
+	fi
+
+test: $(COMPILED) browser
 	$(BIN)/python -m pytest -q
 
 clean:
