@@ -2,7 +2,8 @@
 result to the one writer (app/outputs.py) and prints its summary (app/summaries.py).
 
 Exit codes, the same for every command: 0 done; 1 the input data cannot be used (nothing written); 2 the parameters
-or arguments cannot be used; 3 an internal failure of the monthly batch (nothing written).
+or arguments cannot be used; 3 an internal failure of the monthly batch (nothing written); 4 another monthly run,
+or another program, holds the run store (nothing written).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from app.history.store import DEFAULT_OUT, default_store
 from data import EMBEDDED_REGION
 
-OK, INVALID_INPUT, BAD_PARAMETERS, INTERNAL_FAILURE = 0, 1, 2, 3
+OK, INVALID_INPUT, BAD_PARAMETERS, INTERNAL_FAILURE, BUSY = 0, 1, 2, 3, 4
 
 
 def _progress(message: str) -> None:
@@ -189,7 +190,8 @@ def cmd_monthly(args) -> int:
     from app.summaries import monthly_summary_text
 
     params = _params(MonthlyParams, args.params)
-    run, log_path, code = run_with_progress(args.dir, args.month, args.store, args.out, params)
+    run, log_path, code = run_with_progress(args.dir, args.month, args.store, args.out, params, args.wait,
+                                            args.accept_warnings)
     if run is not None:
         print(monthly_summary_text(run, log_path))
     return code
@@ -395,6 +397,12 @@ def _monthly_arguments(p) -> None:
     _region_and_out(p)
     p.add_argument("--month", help="the month this extract is for, YYYY-MM (default: the month its episodes run to)")
     p.add_argument("--store", type=Path, help="run store (default OUT/runs.duckdb)")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="when another monthly run holds the store, wait this long for it (default: stop at once, "
+                        "exit 4)")
+    p.add_argument("--accept-warnings", action="store_true",
+                   help="run a month whose inputs are valid but implausible (no vacancies anywhere, a council with "
+                        "no children, history ending months early) instead of stopping")
     p.add_argument("--params", type=Path, help="parameters TOML with [monthly], [forecast], [match], [flags] and "
                                                "[strategy] sections (each optional; defaults as each command's, but "
                                                "for the batch's own: see README)")
@@ -464,7 +472,7 @@ COMMANDS = (  # name, what it does, an example, handler, argument builder
      _strategy_arguments),
     ("monthly", "The monthly batch: validate, forecast and backtest, match (with the baseline), flags, strategy; store "
                 "the run in the DuckDB run history and write OUT/<month>/. Exit 0 ok, 1 invalid input, 2 bad "
-                "parameters, 3 internal failure (nothing written in 1-3).",
+                "parameters, 3 internal failure, 4 the store is busy (nothing written in 1-4).",
      "rcc monthly data/regions/greater-manchester --out out", cmd_monthly, _monthly_arguments),
     ("runs", "The run history: list runs, show one, or diff two (what changed month on month).",
      "rcc runs diff 16b1a37b8120 4f0c2e9d1a77 --store out/runs.duckdb", cmd_runs, _runs_arguments),

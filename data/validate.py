@@ -47,6 +47,7 @@ def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], p
     _check_episode_dates(tables["episodes"], file("episodes"), problems)
     _check_controls(tables["controls"], file("controls"), problems)
     _check_options(tables["options"], file("options"), problems)
+    _check_plausible(tables, file, problems)
 
 
 def _rows(mask) -> np.ndarray:
@@ -217,6 +218,40 @@ def _check_occupancy(children: pd.DataFrame, settings: pd.DataFrame, file: str, 
         problems.add_mask(file, mask, "current_setting_id", living,
                           f"{int(counts[setting_id])} children live in setting {setting_id}, which has "
                           f"{int(places[setting_id])} places", severity="warning")
+
+
+IMPLAUSIBLE = "implausible for a month's run"  # the monthly batch stops on these unless told to accept them
+STALE_HISTORY_DAYS = 62  # two months
+
+
+def _check_plausible(tables, file, problems: Problems) -> None:
+    """Valid, but not what a month's extract looks like: most likely a file saved empty or from the wrong month.
+    Warnings here; the monthly batch stops on them (before anything is written) unless --accept-warnings."""
+    settings, children, episodes = tables["settings"], tables["children"], tables["episodes"]
+    found = problems.table()
+    unreadable = set(found.loc[found["severity"].eq("error") & found["row"].isna(), "file"])
+    if settings.empty and file("settings") not in unreadable:  # a missing file is already an error
+        problems.add(file("settings"), None, "setting_id", "", f"{IMPLAUSIBLE}: no settings at all, so every child "
+                     "would be unmatched and every placement unregistered (was the file saved empty?)", "warning")
+    live = settings[settings["registration_status"].eq("active")]
+    known = live["vacancies"].dropna()
+    if len(known) and len(known) == len(live) and known.sum() == 0:
+        problems.add(file("settings"), None, "vacancies", "0", f"{IMPLAUSIBLE}: no active setting has a vacancy, so "
+                     "no child can be matched (are the vacancies from the right day?)", "warning")
+    if len(children):
+        present = set(children["la_code"].dropna())
+        for row, la in tables["authorities"]["la_code"].items():
+            if la not in present:
+                problems.add(file("children"), None, "la_code", la, f"{IMPLAUSIBLE}: council {la} has no child in "
+                             "children.csv (was its extract left out?)", "warning")
+    latest_episode = pd.concat([episodes["DECOM"], episodes["DEC"]]).max() if len(episodes) else pd.NaT
+    recent = children["placement_start"].max()  # a child placed recently: the extract is at least that new
+    if pd.notna(latest_episode) and pd.notna(recent) and (recent - latest_episode).days > STALE_HISTORY_DAYS:
+        problems.add(file("episodes"), None, "DECOM", f"{latest_episode:%Y-%m-%d}",
+                     f"{IMPLAUSIBLE}: the SSDA903 history ends on {latest_episode:%d %B %Y}, "
+                     f"{(recent - latest_episode).days} days before the latest placement started "
+                     f"({recent:%d %B %Y}): the forecast would start from an old month (is the history extract "
+                     "this month's?)", "warning")
 
 
 def _check_episode_dates(episodes: pd.DataFrame, file: str, problems: Problems) -> None:

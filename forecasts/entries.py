@@ -48,7 +48,13 @@ class EntryModel:
     def cov_factor(self) -> np.ndarray:
         """Cholesky factor of `cov`, as rng.multivariate_normal uses it: factorised once, not for every block of
         simulated paths."""
-        return np.linalg.cholesky(self.cov)
+        try:
+            return np.linalg.cholesky(self.cov)
+        except np.linalg.LinAlgError:
+            # not positive definite in floating point (entries so few the dispersion is nil or the effects are
+            # held by the ridge): the symmetric square root of its non-negative part draws the same distribution
+            values, vectors = np.linalg.eigh((self.cov + self.cov.T) / 2)
+            return vectors * np.sqrt(np.clip(values, 0.0, None))
 
     def mean(self, months_ahead: np.ndarray, coef: np.ndarray | None = None) -> np.ndarray:
         """Expected entries (paths or 1, council, month ahead) for coefficient draws (paths, p) or the estimate."""
@@ -77,7 +83,12 @@ def fit_entries(history: History, origin: int, params: ForecastParams, populatio
     y = counts.reshape(-1)[rows]
     start = previous.coef if previous is not None and np.array_equal(previous.active, active) \
         and previous.trend == params.entry_trend else None
-    coef, cov, dispersion, mu = _quasi_poisson(x, y, start)
+    if not len(y):  # no council had an entry in the window: none is expected; nothing to fit
+        k = x.shape[1]
+        coef, cov, dispersion, mu = np.zeros(k), np.zeros((k, k)), 1.0, np.zeros(0)
+    else:
+        coef, cov, dispersion, mu = _fit_entry_glm(x, y, start, int(active.sum()))
+
     fitted = np.zeros(n_c * n_m)
     fitted[rows] = mu
     la = np.repeat(np.asarray(history.la_codes, dtype=object), n_m)
@@ -92,16 +103,29 @@ def fit_entries(history: History, origin: int, params: ForecastParams, populatio
                       mix_concentration=mix_conc, uasc_share=uasc)
 
 
-def _quasi_poisson(x: np.ndarray, y: np.ndarray, start: np.ndarray | None,
-                   tol: float = 1e-10, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+def _fit_entry_glm(x: np.ndarray, y: np.ndarray, start: np.ndarray | None, levels: int):
+    try:
+        return _quasi_poisson(x, y, start)
+    except np.linalg.LinAlgError:
+        # Too few entries to fit a season and a trend (a region of one child; a month of the year with none): the
+        # maximum-likelihood effects run off to minus infinity. Hold them near zero (no season, no trend) with a
+        # ridge of one on the log scale; the councils' levels stay free.
+        penalty = np.r_[np.zeros(levels), np.ones(x.shape[1] - levels)]
+        return _quasi_poisson(x, y, None, penalty=penalty)
+
+
+def _quasi_poisson(x: np.ndarray, y: np.ndarray, start: np.ndarray | None, tol: float = 1e-10, max_iter: int = 100,
+                   penalty: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """Poisson GLM (log link) by iteratively reweighted least squares: (coefficients, their covariance scaled by
     the Pearson dispersion, that dispersion, fitted means). statsmodels' GLM gives the same answer, but solves
     each step by SVD of the whole design (two councils' worth of columns per council) and took 1.4 s of a
     national fit's 1.5 s; the normal equations here are a few hundred columns square, and well conditioned
     because every column is an indicator or a short trend. Each row of the design has three non-zero values
     (level, trend, month), so it is held sparse: dense, the normal equations' product was most of a backtest
-    origin's fit. Starts from `start`, else from the data, as statsmodels does."""
+    origin's fit. Starts from `start`, else from the data, as statsmodels does. `penalty` (per coefficient) adds
+    a ridge: the penalised likelihood's answer, for data too thin to identify every effect."""
     x = sparse.csr_array(x)
+    ridge = np.diag(penalty) if penalty is not None else 0.0
     if start is None:
         eta = np.log((y + y.mean()) / 2)
     else:
@@ -110,15 +134,17 @@ def _quasi_poisson(x: np.ndarray, y: np.ndarray, start: np.ndarray | None,
     for _ in range(max_iter):
         mu = np.exp(eta)
         z = eta + (y - mu) / mu
-        information = _information(x, mu)
+        information = _information(x, mu) + ridge
         coef = np.linalg.solve(information, x.T @ (mu * z))
+        if not np.isfinite(coef).all():
+            raise np.linalg.LinAlgError("the entries model did not converge")
         eta = x @ coef
         mu = np.exp(eta)
         previous, deviance = deviance, 2 * np.sum(np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / mu), 0) - (y - mu))
         if abs(deviance - previous) <= tol * (abs(deviance) + tol):
             break
-    dispersion = float(np.sum((y - mu) ** 2 / mu) / (len(y) - x.shape[1]))
-    cov = dispersion * np.linalg.inv(_information(x, mu))
+    dispersion = float(np.sum((y - mu) ** 2 / mu) / max(len(y) - x.shape[1], 1))
+    cov = dispersion * np.linalg.inv(_information(x, mu) + ridge)
     return coef, cov, dispersion, mu
 
 

@@ -39,7 +39,7 @@ def month_a(tmp_path_factory) -> dict:
 def out(month_a, tmp_path) -> Path:
     """A private copy of the store and output folder holding October's run."""
     copy = tmp_path / "out"
-    shutil.copytree(month_a["out"], copy)
+    shutil.copytree(month_a["out"], copy, symlinks=True)  # OUT/<month> is a link into OUT/.runs/
     return copy
 
 
@@ -90,11 +90,16 @@ def test_repeating_a_month_with_the_same_inputs_is_idempotent(month_a, out):
 
 
 def test_a_deleted_month_folder_is_rebuilt_from_the_store(month_a, out):
-    """A committed run whose files were lost gets them back from the store when the month is run again."""
-    shutil.rmtree(out / "2026-10")
+    """A committed run whose files were lost (the month's link and the folder it points at) gets them back from the
+    store, byte for byte, when the month is run again."""
+    month = out / "2026-10"
+    published = folder_bytes(month)
+    shutil.rmtree(month.resolve())
+    month.unlink()
     again = run_monthly(month_a["folder"], out_dir=out, params=MonthlyParams.from_toml(FAST))
     assert again.reused
-    rebuilt = pd.read_csv(out / "2026-10" / "flags.csv")
+    assert folder_bytes(month) == published
+    rebuilt = pd.read_csv(month / "flags.csv")
     with RunStore(out / "runs.duckdb", read_only=True) as store:
         assert list(rebuilt["subject_id"]) == list(store.table(again.run_id, "flags")["subject_id"])
 
@@ -127,44 +132,59 @@ KILLER = textwrap.dedent("""
     from app.batch.monthly import MonthlyParams, run_monthly
 
     folder, out, params, when = sys.argv[1:5]
+    MESSAGES = {"store:tables": "storing allocations", "store:files": "storing the", "store:commit": "committing",
+                "publish:link": "publishing", "publish:cleanup": "published"}
 
     def on_stage(stage, status, seconds):
         if status == "started" and stage == when:
             os.kill(os.getpid(), signal.SIGKILL)
 
     def progress(message):
-        if (when == "store:tables" and message.startswith("storing allocations")) or (
-                when == "store:publish" and message.startswith("publishing")):
+        if when in MESSAGES and message.startswith(MESSAGES[when]):
             os.kill(os.getpid(), signal.SIGKILL)
 
     run_monthly(Path(folder), out_dir=Path(out), params=MonthlyParams.from_toml(params), progress=progress,
                 on_stage=on_stage)
     print("not killed")
 """)
+COMMITTED = ("publish:link", "publish:cleanup")  # killed after the store committed the new run
 
 
-@pytest.mark.parametrize("when", ["validate", "forecast", "backtest", "match", "flags", "strategy", "store", "store:tables",
-                                  "store:publish"])
-def test_a_kill_at_any_stage_leaves_the_store_and_the_month_folder_as_they_were(month_a, out, tmp_path, when):
-    """SIGKILL at the start of each stage, halfway through writing the tables, and after the folder swap but before
-    the commit: the store holds exactly its rows from before and OUT/2026-10/ is still October's first run."""
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+@pytest.mark.parametrize("when", ["validate", "forecast", "backtest", "match", "flags", "strategy", "store",
+                                  "store:tables", "store:files", "store:commit", "publish:link", "publish:cleanup"])
+def test_a_kill_at_any_instant_leaves_store_and_month_folder_each_old_or_new(month_a, out, tmp_path, when):
+    """SIGKILL at the start of each stage, while storing the tables and the files, just before the commit, and
+    between the publishing steps: the store holds October's first run alone or with the new one whole, OUT/2026-10/
+    is one run's files exactly (the first run's, or the new run's as the store keeps them), and running the month
+    again leaves the new run stored once and published whole, byte for byte."""
     folder = with_new_margin(month_a, tmp_path / "changed")
     before = store_snapshot(out / "runs.duckdb")
-    published = (out / "2026-10" / "monthly_run.json").read_text()
+    first = folder_bytes(out / "2026-10")
     done = subprocess.run([sys.executable, "-c", KILLER, str(folder), str(out), str(FAST), when], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == -9, done.stdout + done.stderr
-    assert store_snapshot(out / "runs.duckdb") == before
-    if when != "store:publish":
-        assert (out / "2026-10" / "monthly_run.json").read_text() == published
-    if not when.startswith("store:"):
-        return
-    # a kill between the folder swap and the commit leaves the new files (a whole run) and no stored run: the next
-    # run of the month redoes it, and then the store and the folder agree again
+    after = store_snapshot(out / "runs.duckdb")
+    if when in COMMITTED:
+        assert len(after["run_ids"]) == 2 and after["runs"] == before["runs"] + 1
+        new_id = next(r for r in after["run_ids"] if r not in before["run_ids"])
+        with RunStore(out / "runs.duckdb", read_only=True) as store:
+            new_files = store.files(new_id)
+        assert folder_bytes(out / "2026-10") in (first, new_files)
+    else:
+        assert after == before
+        assert folder_bytes(out / "2026-10") == first
     rerun = run_monthly(folder, out_dir=out, params=MonthlyParams.from_toml(FAST))
-    assert not rerun.reused
-    assert json.loads((out / "2026-10" / "monthly_run.json").read_text())["run_id"] == rerun.run_id
+    assert rerun.reused == (when in COMMITTED)
     assert len(store_snapshot(out / "runs.duckdb")["run_ids"]) == 2
+    with RunStore(out / "runs.duckdb", read_only=True) as store:
+        assert folder_bytes(out / "2026-10") == store.files(rerun.run_id)
+    assert json.loads((out / "2026-10" / "monthly_run.json").read_text())["run_id"] == rerun.run_id
+    assert {"strategy.xlsx", "strategy.html", "run.json", "flags_run.json", "allocations.csv"} <= set(
+        folder_bytes(out / "2026-10"))
 
 
 def test_diff_of_two_months_reports_what_changed(month_a, out, tmp_path):

@@ -1,6 +1,6 @@
 """The monthly batch at a terminal: each stage's progress on stderr, every message in a log file under OUT/logs/,
-and one exit code for how it ended (as the command line promises: 1 invalid input, 3 an internal failure; in
-either case nothing was written)."""
+and one exit code for how it ended (as the command line promises: 1 invalid input, 3 an internal failure, 4 another
+run or program holds the store; in each case nothing was written)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from app.batch.monthly import MonthError, MonthlyParams, MonthlyRun, run_monthly
+from app.batch.monthly import Implausible, MonthError, MonthlyParams, MonthlyRun, RunInProgress, run_monthly
+from app.history.store import StoreBusy
 from data.problems import ValidationError
 from data.region import MissingData
 
-INVALID_INPUT, INTERNAL_FAILURE = 1, 3
+INVALID_INPUT, INTERNAL_FAILURE, BUSY = 1, 3, 4
 
 
-def run_with_progress(source: Path, month: str | None, store: Path | None, out: Path,
-                      params: MonthlyParams) -> tuple[MonthlyRun | None, Path, int]:
+def run_with_progress(source: Path, month: str | None, store: Path | None, out: Path, params: MonthlyParams,
+                      wait_s: float = 0.0, accept_warnings: bool = False) -> tuple[MonthlyRun | None, Path, int]:
     """(the run or None, the log file, the exit code)."""
     console = Console(stderr=True)
     log_path = out / "logs" / f"monthly-{time.strftime('%Y%m%dT%H%M%S')}.log"
@@ -47,8 +48,14 @@ def run_with_progress(source: Path, month: str | None, store: Path | None, out: 
                 bar.console.log(message)
 
             try:
-                run = run_monthly(source, month, store, out, params, progress, on_stage)
-            except (ValidationError, MonthError, MissingData) as exc:
+                run = run_monthly(source, month, store, out, params, progress, on_stage, wait_s=wait_s,
+                                  accept_warnings=accept_warnings)
+            except (RunInProgress, StoreBusy) as exc:
+                write_log(f"busy: {exc}")
+                bar.stop()
+                print(f"{exc}\nNothing was written. Log: {log_path}", file=sys.stderr)
+                return None, log_path, BUSY
+            except (ValidationError, MonthError, MissingData, Implausible) as exc:
                 write_log(f"invalid input: {exc}")
                 bar.stop()
                 print(exc, file=sys.stderr)

@@ -6,11 +6,14 @@ month's forecast paths, the match's gap and the flags) -> store. The backtest an
 stages after them wait for at once, so they run in a second process (app/batch/beside.py) while the main line goes on:
 the backtest beside the forecast and the match, the flags beside the strategy's plan.
 
-Nothing is half-written. The jobs write into a staging folder; the store takes the run in one transaction, and
-the staging folder becomes OUT/<month>/ just before that transaction commits (the previous folder is put back if
-the commit fails). A kill at any moment before the commit leaves the store as it was; OUT/<month>/ is always one
-whole run's files. If OUT/<month>/ is lost or older than the store's run, running the month again re-exports it
-from the store.
+Nothing is half-written, and one batch writes a store at a time. A batch takes the store's lock file for the
+whole run (a second batch waits or stops with RunInProgress, writing nothing); the jobs write into a staging
+folder of this process's own; the store takes the run (its tables and the bytes of every file) in one
+transaction; only then is OUT/<month> pointed at the run's folder, atomically (app/batch/publish.py). A kill at
+any moment leaves the store as it was or with the whole run, and OUT/<month>/ the previous run's files or the new
+run's, never a mix; the next run of the month publishes a committed run the kill kept from being published, byte
+for byte from the store. The store is opened for writing only for the commit, so a reader (the dashboard, a
+`duckdb` shell) never blocks the batch for longer than it holds the file, and the batch says so while it waits.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -29,14 +31,17 @@ from typing import Callable
 import pandas as pd
 
 from app.batch.beside import Beside
-from app.batch.publish import FolderSwap, publish_from_store, published_run_id
-from app.history.store import DEFAULT_OUT, RunStore, default_store
+from app.batch.publish import (RUNS_FOLDER, discard, folder_files, publish, publish_from_store, published_run_id,
+                               run_folder, seal, staging_folder)
+from app.history.store import DEFAULT_OUT, RunStore, default_store, open_store
 from app.jobs.flags import run_flags
 from app.jobs.forecast import run_backtest, run_forecast
 from app.jobs.match import run_match
 from app.jobs.strategy import run_strategy
 from app.outputs import RECORD_FILES, stored_tables, write_result
 from data.load import load_region
+from data.problems import format_problem
+from data.validate import IMPLAUSIBLE
 from data.region import Region
 from data.toml_files import load_toml
 from forecasts.params import ForecastParams
@@ -47,6 +52,7 @@ from optimiser.strategy import StrategyParams
 STAGES = ("validate", "forecast", "backtest", "match", "flags", "strategy", "store")
 BESIDE_STAGES = ("backtest", "flags")  # run in the second process, overlapping the others
 RUN_RECORD = RECORD_FILES["monthly"]
+STORE_WAIT_S = 30.0  # how long the batch waits for another program (a duckdb shell, the dashboard) to let go
 
 
 # The monthly batch backtests the chain rcc forecasts with against the seasonal naive yardstick over the last year
@@ -171,7 +177,8 @@ def run_id_for(region_name: str, month: str, input_hash: str, params: MonthlyPar
 def run_monthly(source: Path | Region, month: str | None = None, store_path: Path | None = None,
                 out_dir: Path = DEFAULT_OUT, params: MonthlyParams | None = None,
                 progress: Callable[[str], None] = lambda message: None,
-                on_stage: Callable[[str, str, float], None] = lambda stage, status, seconds: None) -> MonthlyRun:
+                on_stage: Callable[[str, str, float], None] = lambda stage, status, seconds: None,
+                wait_s: float = 0.0, accept_warnings: bool = False) -> MonthlyRun:
     """Run the month. `on_stage(stage, "started" | "done" | "reused", seconds)` drives a progress display.
     Raises data.problems.ValidationError for invalid input (nothing written) and MonthError for a month the
     extract does not cover; any other exception means nothing was written either."""
@@ -187,86 +194,156 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
     with stage("validate"):
         region = source if isinstance(source, Region) else _load(source, progress)
         month, as_of = run_month(region, month)
+        _check_plausible(region, accept_warnings)
         region_name = _region_name(region)
         run_id = run_id_for(region_name, month, region.input_hash, params)
     month_dir = out_dir / month
-    with RunStore(store_path) as store:
-        if store.has_run(run_id):
+    with BatchLock(store_path, wait_s, progress):
+        reused = _reused(store_path, run_id, month, month_dir, progress)
+        if reused is not None:
             for name in STAGES[1:]:
                 on_stage(name, "reused", 0.0)
-            progress(f"Run {run_id} ({month}, same inputs and parameters) is already in {store_path}: reused")
-            if published_run_id(month_dir) != run_id:
-                publish_from_store(store, run_id, month_dir)
-            record = store.run(run_id)
-            return MonthlyRun(run_id=run_id, month=month, reused=True, out_dir=month_dir, store_path=store_path,
-                              summary=record["summary"], timings={"total_s": 0.0})
-
-    staging = out_dir / f".{month}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
-        tables = {"validation": region.issues}
-
-        def keep(result) -> None:
-            """A job's files into staging, and what the store keeps of it: one writer, no re-reading."""
-            write_result(result, staging)
-            tables.update(stored_tables(result.job, result.tables()))
-
-        # The backtest and the flags run in a second process beside the main line (forecast, match, strategy);
-        # each is collected before the stage that needs it.
-        with Beside() as side:
-            beside = _BesideStages(side, timings, on_stage, progress)
-            if params.backtest:
-                beside.start("backtest", run_backtest, region, params.forecast, processes=1)
-            with stage("forecast"):
-                forecast = run_forecast(region, params.horizon_months, params.forecast, progress=progress)
-                keep(forecast)
-            with stage("match"):
-                # the month's forecast holds places back for the emergencies it expects before the next run
-                match = run_match(region, params.match, progress=progress, run_date=as_of,
-                                  demand=forecast.forecast.demand)
-                keep(match)
-            backtest = beside.finish("backtest") if params.backtest else None
-            beside.start("flags", run_flags, region, params.flags, params.match, run_date=as_of, match=match)
-            strategy = None
-            if params.strategy_plan:
-                with stage("strategy"):
-                    strategy = run_strategy(region, params.strategy, params.forecast, progress=progress,
-                                            forecast=forecast.forecast, match=match, run_date=as_of,
-                                            flags_table=lambda: beside.finish("flags").flags.table)
-                    keep(strategy)
-            flags = beside.finish("flags")
-            for result in (backtest, flags):
-                if result is not None:
-                    keep(result)
-        summary = monthly_summary(month, run_id, forecast, match, flags, backtest, strategy) | {
-            "as_of": as_of.isoformat()}
-        record = {"run_id": run_id, "month": month, "region": region_name, "source": region.source,
-                  "input_hash": region.input_hash, "params_hash": params.digest(), "code_version": _code_version(),
-                  "started_at": started.replace(tzinfo=None), "status": "ok", "summary": summary,
-                  "parameters": params.to_dict()}
-        with stage("store"):
-            record["finished_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
-            record["stages"] = dict(timings)
-            (staging / RUN_RECORD).write_text(json.dumps(record, indent=2, default=str) + "\n")
-            swap = FolderSwap(staging, month_dir)
-            try:
-                with RunStore(store_path) as store:
-                    # The folder is swapped inside the transaction, just before the commit: a failure or a kill
-                    # up to the commit leaves the store as it was (the next run of the month redoes it).
-                    store.write_run(record, tables, progress,
-                                    before_commit=swap.swap)
-            except BaseException:
-                swap.undo()
-                raise
-            swap.discard_previous()
-    except BaseException:
-        # after the worker beside has been stopped (leaving the `with`), so nothing writes into staging any more
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            return reused
+        _clear_stale_staging(out_dir, month)
+        staging = staging_folder(out_dir, month, run_id)
+        staging.mkdir(parents=True)
+        try:
+            summary, tables = _run_jobs(region, params, as_of, month, run_id, staging, stage, timings, on_stage,
+                                        progress)
+            record = {"run_id": run_id, "month": month, "region": region_name, "source": region.source,
+                      "input_hash": region.input_hash, "params_hash": params.digest(),
+                      "code_version": _code_version(), "started_at": started.replace(tzinfo=None), "status": "ok",
+                      "summary": summary | {"as_of": as_of.isoformat()}, "parameters": params.to_dict()}
+            with stage("store"):
+                record["finished_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
+                record["stages"] = dict(timings)
+                (staging / RUN_RECORD).write_text(json.dumps(record, indent=2, default=str) + "\n")
+                folder = seal(staging, run_folder(out_dir, month, run_id))
+                progress(f"the run's files are complete in {folder}")
+                # committed first, published after: a published folder is always a stored run, and a kill in
+                # between is repaired by the next run of the month, which publishes it from the store
+                with open_store(store_path, wait_s=STORE_WAIT_S, progress=progress) as store:
+                    store.write_run(record, tables, folder_files(folder), progress)
+                publish(folder, month_dir, progress)
+        except BaseException:
+            # after the worker beside has been stopped (leaving the `with`), so nothing writes into staging any more
+            discard(staging)
+            raise
+        summary = record["summary"]
     timings["total_s"] = round(time.perf_counter() - clock, 3)  # wall clock: stages beside overlap others
     return MonthlyRun(run_id=run_id, month=month, reused=False, out_dir=month_dir, store_path=store_path,
                       summary=summary, timings=timings)
+
+
+def _run_jobs(region: Region, params: MonthlyParams, as_of: date, month: str, run_id: str, staging: Path, stage,
+              timings: dict, on_stage, progress) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Every job of the month, their files into `staging`: (the run's summary, the tables the store keeps)."""
+    tables = {"validation": region.issues}
+
+    def keep(result) -> None:
+        """A job's files into staging, and what the store keeps of it: one writer, no re-reading."""
+        write_result(result, staging)
+        tables.update(stored_tables(result.job, result.tables()))
+
+    # The backtest and the flags run in a second process beside the main line (forecast, match, strategy); each
+    # is collected before the stage that needs it.
+    with Beside() as side:
+        beside = _BesideStages(side, timings, on_stage, progress)
+        if params.backtest:
+            beside.start("backtest", run_backtest, region, params.forecast, processes=1)
+        with stage("forecast"):
+            forecast = run_forecast(region, params.horizon_months, params.forecast, progress=progress)
+            keep(forecast)
+        with stage("match"):
+            # the month's forecast holds places back for the emergencies it expects before the next run
+            match = run_match(region, params.match, progress=progress, run_date=as_of,
+                              demand=forecast.forecast.demand)
+            keep(match)
+        backtest = beside.finish("backtest") if params.backtest else None
+        beside.start("flags", run_flags, region, params.flags, params.match, run_date=as_of, match=match)
+        strategy = None
+        if params.strategy_plan:
+            with stage("strategy"):
+                strategy = run_strategy(region, params.strategy, params.forecast, progress=progress,
+                                        forecast=forecast.forecast, match=match, run_date=as_of,
+                                        flags_table=lambda: beside.finish("flags").flags.table)
+                keep(strategy)
+        flags = beside.finish("flags")
+        for result in (backtest, flags):
+            if result is not None:
+                keep(result)
+    return monthly_summary(month, run_id, forecast, match, flags, backtest, strategy), tables
+
+
+def _reused(store_path: Path, run_id: str, month: str, month_dir: Path, progress) -> MonthlyRun | None:
+    """The run when the store already has it (published again from the store if OUT/<month>/ is not it)."""
+    if not store_path.exists():
+        return None
+    with open_store(store_path, read_only=True, wait_s=STORE_WAIT_S, progress=progress) as store:
+        if not store.has_run(run_id):
+            return None
+        progress(f"Run {run_id} ({month}, same inputs and parameters) is already in {store_path}: reused")
+        if published_run_id(month_dir) != run_id:
+            publish_from_store(store, run_id, month_dir, progress)
+        record = store.run(run_id)
+    return MonthlyRun(run_id=run_id, month=month, reused=True, out_dir=month_dir, store_path=store_path,
+                      summary=record["summary"], timings={"total_s": 0.0})
+
+
+def _clear_stale_staging(out_dir: Path, month: str) -> None:
+    """Staging folders a killed batch left: under the batch lock no other batch is writing one."""
+    for path in (out_dir / RUNS_FOLDER).glob(f"{month}.*.partial-*"):
+        discard(path)
+
+
+class Implausible(ValueError):
+    """The month's inputs are valid but implausible (validation's IMPLAUSIBLE warnings) and were not accepted."""
+
+
+def _check_plausible(region: Region, accept_warnings: bool) -> None:
+    issues = region.issues
+    found = issues[issues["severity"].eq("warning") & issues["rule"].str.startswith(IMPLAUSIBLE)]
+    if len(found) and not accept_warnings:
+        raise Implausible("the month's inputs are valid but implausible, so nothing was run:\n"
+                          + "\n".join(f"  {format_problem(p)}" for p in found.itertuples(index=False))
+                          + "\nFix them, or run with --accept-warnings if they are right.")
+
+
+class RunInProgress(RuntimeError):
+    """Another monthly batch holds this run store."""
+
+
+class BatchLock:
+    """One monthly batch per run store at a time: a lock file beside the store, held for the whole run. A second
+    batch waits `wait_s` seconds (saying so) and then stops with RunInProgress, writing nothing."""
+
+    def __init__(self, store_path: Path, wait_s: float, progress):
+        from filelock import FileLock
+
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = store_path.with_name(store_path.name + ".lock")
+        self.lock, self.wait_s, self.progress = FileLock(self.path), wait_s, progress
+
+    def __enter__(self):
+        from filelock import Timeout
+
+        try:
+            self.lock.acquire(timeout=0)
+            return self
+        except Timeout:
+            if self.wait_s <= 0:
+                raise RunInProgress(f"another monthly run is in progress on this run store ({self.path} is "
+                                    "held): wait for it to finish, or run with --wait SECONDS") from None
+        self.progress(f"another monthly run is in progress on this run store: waiting up to {self.wait_s:.0f} s")
+        try:
+            self.lock.acquire(timeout=self.wait_s)
+        except Timeout:
+            raise RunInProgress(f"another monthly run was still in progress on this run store after "
+                                f"{self.wait_s:.0f} s ({self.path} is held)") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.lock.release()
 
 
 def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest, strategy=None) -> dict:

@@ -10,6 +10,8 @@ columns of the CSV the job's result is written as, so anything on screen can be 
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -37,6 +39,27 @@ class StoreError(RuntimeError):
     """The store cannot be opened or does not hold what was asked for; the message says what to do."""
 
 
+class StoreBusy(StoreError):
+    """Another program holds the store open (a `duckdb` shell, a notebook, another rcc writing)."""
+
+
+def open_store(path: Path | str, read_only: bool = False, wait_s: float = 30.0,
+               progress: Callable[[str], None] = lambda message: None) -> RunStore:
+    """The store, waiting up to `wait_s` seconds (saying so) while another program holds it; StoreBusy after."""
+    deadline = time.monotonic() + wait_s
+    said = False
+    while True:
+        try:
+            return RunStore(path, read_only=read_only)
+        except StoreBusy as busy:
+            if time.monotonic() >= deadline:
+                raise
+            if not said:
+                progress(f"{busy}; waiting up to {wait_s:.0f} s")
+                said = True
+            time.sleep(0.5)
+
+
 class RunStore:
     """`with RunStore(path) as store: ...`; readers pass read_only=True so a dashboard never locks out the batch
     for longer than a read."""
@@ -50,6 +73,12 @@ class RunStore:
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as error:
+            holder = re.search(r"Conflicting lock is held in (.*?)(?:\. |$)", str(error))
+            if "Could not set lock" in str(error):
+                raise StoreBusy(f"the run store {self.path} is open in another program"
+                                + (f" ({holder.group(1)})" if holder else "")
+                                + ": close it (a duckdb shell, a notebook, a script) to let the batch write"
+                                ) from None
             raise StoreError(f"{self.path}: cannot open the run store ({error})") from error
         if not read_only:
             self.con.execute(
@@ -57,6 +86,8 @@ class RunStore:
                 "source varchar, input_hash varchar, params_hash varchar, code_version varchar, "
                 "started_at timestamp, finished_at timestamp, status varchar, stages varchar, summary varchar, "
                 "parameters varchar, tables varchar)")
+            # every file a run published, byte for byte: a lost or half-published month folder is rebuilt whole
+            self.con.execute("create table if not exists run_files (run_id varchar, name varchar, content blob)")
 
     def __enter__(self) -> RunStore:
         return self
@@ -95,6 +126,14 @@ class RunStore:
             record[column] = json.loads(record[column]) if record[column] else None
         return record
 
+    def files(self, run_id: str) -> dict[str, bytes]:
+        """Every file the run published, by name (empty for a run stored before rcc kept them)."""
+        if not self._exists("run_files"):
+            return {}
+        rows = self.con.execute("select name, content from run_files where run_id = ? order by name",
+                                [run_id]).fetchall()
+        return {name: bytes(content) for name, content in rows}
+
     def tables(self, run_id: str) -> list[str]:
         """The result tables this run wrote (some may have no rows: no stress test, nothing unmatched)."""
         return list(self.run(run_id)["tables"])
@@ -111,12 +150,11 @@ class RunStore:
 
     # Writing
 
-    def write_run(self, record: dict, tables: dict[str, pd.DataFrame],
-                  progress: Callable[[str], None] = lambda message: None,
-                  before_commit: Callable[[], None] = lambda: None) -> None:
-        """Add one run and its tables in a single transaction, replacing nothing: a run id already present is an
-        error (the batch checks first, so a repeated month is reused rather than duplicated). `before_commit` runs
-        last inside the transaction; if it fails, nothing is stored."""
+    def write_run(self, record: dict, tables: dict[str, pd.DataFrame], files: dict[str, bytes] | None = None,
+                  progress: Callable[[str], None] = lambda message: None) -> None:
+        """Add one run, its tables and the bytes of its files in a single transaction, replacing nothing: a run id
+        already present is an error (the batch checks first, so a repeated month is reused rather than
+        duplicated)."""
         unknown = set(tables) - set(RESULT_TABLES)
         if unknown:
             raise StoreError(f"not a result table: {', '.join(sorted(unknown))}")
@@ -132,8 +170,10 @@ class RunStore:
             for name, frame in tables.items():
                 progress(f"storing {name} ({len(frame)} rows)")
                 self._append(name, row["run_id"], frame)
-            progress("publishing the month's files")
-            before_commit()
+            progress(f"storing the {len(files or {})} published files")
+            for name, content in (files or {}).items():
+                self.con.execute("insert into run_files values (?, ?, ?)", [row["run_id"], name, content])
+            progress("committing the run")
             self.con.commit()
         except BaseException:
             self.con.rollback()

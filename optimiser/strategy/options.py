@@ -67,8 +67,12 @@ def default_options(region: Region, cells: pd.DataFrame, params: StrategyParams)
         "lead_time_quarters": d.foster_lead_time_quarters, "min_term_quarters": 0,
         "max_units": d.foster_households_per_quarter,
         "note": "in-house carers recruited through the regional hub, paid the council's median in-house fee"}))
-    options = pd.concat(frames, ignore_index=True)
-    return options[options["weekly_cost"].notna()].reset_index(drop=True)[OPTIONS.column_names]
+    # a frame with no rows (no provider to block-contract with) or no known cost would fix the columns' types on
+    # its own: only the options that can be costed are kept
+    frames = [f[f["weekly_cost"].notna()] for f in frames]
+    options = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
+        pd.DataFrame(columns=OPTIONS.column_names)
+    return options.reset_index(drop=True)[OPTIONS.column_names]
 
 
 def decision_table(options: pd.DataFrame, params: StrategyParams, horizon: int) -> tuple[pd.DataFrame, np.ndarray]:
