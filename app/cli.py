@@ -49,11 +49,11 @@ def _written(result, folder: Path) -> str:
 # --- handlers ---------------------------------------------------------------------------------------------
 
 def cmd_validate(args) -> int:
+    from app.jobs.validate import validate
     from app.summaries import validation_text
-    from data.load import read_region
     from data.problems import count_by_severity
 
-    region, issues = read_region(args.dir)
+    region, issues = validate(args.dir)
     counts = count_by_severity(issues)
     if args.out:
         issues.to_csv(args.out, index=False)

@@ -55,13 +55,19 @@ class Problems:
         self._frames.extend(other._frames)
 
     def table(self) -> pd.DataFrame:
-        if not self._frames:
-            return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in COLUMNS})
-        out = pd.concat(self._frames, ignore_index=True)
-        order = {s: i for i, s in enumerate(SEVERITIES)}
-        out["_severity_order"] = out["severity"].map(order)
-        out = out.sort_values(["_severity_order", "file", "row", "column"], kind="stable", na_position="first")
-        return out.drop(columns="_severity_order").reset_index(drop=True)
+        return combined(self._frames)
+
+
+def combined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Issues tables as one, errors first, then by file, row and column."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in COLUMNS})
+    out = pd.concat(frames, ignore_index=True)
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    out["_severity_order"] = out["severity"].map(order)
+    out = out.sort_values(["_severity_order", "file", "row", "column"], kind="stable", na_position="first")
+    return out.drop(columns="_severity_order").reset_index(drop=True)
 
 
 def _display(value) -> str:

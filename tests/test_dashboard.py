@@ -247,3 +247,27 @@ def test_resolving_without_controls_reproduces_the_runs_allocation(run_store):
     assert outcome.summary == loaders.run_record(run_store.run_id)["summary"]["match"]
     assert (outcome.allocations.set_index("referral_id")["status"]
             == stored.set_index("referral_id")["status"]).all()
+
+
+def test_an_officer_sees_no_other_councils_children_in_setting_flags(run_store):
+    """A setting's flag counts every council's children there with their cost and days: Bolton's officer reads the
+    finding and Bolton's own children there only; the commissioner reads the whole evidence."""
+    from app.dashboard import loaders
+    from data import EMBEDDED_REGION
+    from data.load import load_region
+
+    children = load_region(EMBEDDED_REGION).children
+    placed = children[children["current_setting_id"].fillna("").ne("")]
+    shared = set(placed.loc[placed["la_code"].ne(BOLTON), "current_setting_id"])
+    names = set(load_region(EMBEDDED_REGION).authorities["la_name"])
+    officer = loaders.table(OFFICER, run_store.run_id, "flags")
+    full = loaders.table(COMMISSIONER, run_store.run_id, "flags").set_index("subject_id")
+    settings = officer[officer["subject_type"].eq("setting") & officer["subject_id"].isin(shared)]
+    assert len(settings) > 0  # the embedded region has unlawful settings holding other councils' children
+    for row in settings.itertuples():
+        about_children = row.evidence.split(": ", 1)[1]
+        own = int((placed["current_setting_id"].eq(row.subject_id) & placed["la_code"].eq(BOLTON)).sum())
+        assert about_children.startswith(f"{own} of Bolton's children live there")
+        assert "£" not in about_children and "day" not in about_children
+        assert not any(name in about_children for name in names - {"Bolton"})
+        assert "£" in full.at[row.subject_id, "evidence"]

@@ -67,9 +67,13 @@ def market():
 
 @st.cache_resource(show_spinner="Loading the region's data")
 def _region(path: str) -> Region:
-    from data.load import load_region
+    from app.jobs.validate import validate
+    from data.problems import ValidationError
 
-    return load_region(path)
+    loaded, issues = validate(path)  # the history checks too, so the Data page lists what the forecast will say
+    if loaded is None:
+        raise ValidationError(path, issues)
+    return loaded
 
 
 def region() -> Region:
@@ -158,7 +162,30 @@ def table(user: User, run_id: str, name: str) -> pd.DataFrame | None:
     """A run's result table as this user may see it; None when the run has no such table."""
     if not _has(run_id, name):
         return None
-    return scoped(_raw_table(str(paths().store), run_id, name), user, run_id)
+    frame = scoped(_raw_table(str(paths().store), run_id, name), user, run_id)
+    return _setting_flags_for(user, frame) if name == "flags" else frame
+
+
+def _setting_flags_for(user: User, flags: pd.DataFrame) -> pd.DataFrame:
+    """A setting's flag counts the children of every council who live there, with their cost and how long they
+    have been there: for one child of another council that describes the child. An officer sees the setting's
+    finding and their own council's children there, nothing of the other councils'."""
+    if user.sees_all_councils or flags.empty:
+        return flags
+    children = region().children
+    here = children[children["current_setting_id"].fillna("").ne("")]
+    own = here[here["la_code"].eq(user.la_code)].groupby("current_setting_id").size()
+    others = here[here["la_code"].ne(user.la_code)].groupby("current_setting_id").size()
+    about = flags["subject_type"].eq("setting") & flags["subject_id"].isin(others.index)
+    if not about.any():
+        return flags
+    flags = flags.copy()
+    council = council_names().get(user.la_code, user.la_code)
+    finding = flags.loc[about, "evidence"].str.split(": ", n=1).str[0]
+    mine = flags.loc[about, "subject_id"].map(own).fillna(0).astype(int)
+    flags.loc[about, "evidence"] = (finding + ": " + mine.astype(str) + f" of {council}'s children live there; "
+                                    "other councils' children there are not shown to you.")
+    return flags
 
 
 def month_folder(run_id: str) -> Path:
@@ -327,7 +354,7 @@ def solve(user: User, run_id: str, edited_controls: pd.DataFrame) -> MatchOutcom
 def validate_upload(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, dict | None]:
     """Validate uploaded CSV files (one per table) or one workbook: the issues table, and the loaded region's
     counts when there are no errors. Not cached: each upload is new data."""
-    from data.load import read_region
+    from app.jobs.validate import validate
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -335,7 +362,7 @@ def validate_upload(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, dict 
             (folder / Path(name).name).write_bytes(content)
         books = [name for name, _ in files if name.lower().endswith((".xlsx", ".xlsm"))]
         source = folder / Path(books[0]).name if len(files) == 1 and books else folder
-        loaded, issues = read_region(source)
+        loaded, issues = validate(source)
     return issues, (loaded.summary() if loaded is not None else None)
 
 
