@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.params import SOLVERS
+from optimiser.match.params import SOLVERS
 
 EMBEDDED_REGION = Path(__file__).resolve().parent.parent / "data" / "regions" / "greater-manchester"
 
@@ -73,8 +73,8 @@ def cmd_match(args) -> int:
     from app.pipeline import run_match, run_planning
     from data.problems import ValidationError
     from data.region import MissingData
-    from optimiser.demand import read_demand
-    from optimiser.params import MatchParams
+    from optimiser.match.demand import read_demand
+    from optimiser.match.params import MatchParams
 
     try:
         params = MatchParams.from_toml(args.params) if args.params else MatchParams()
@@ -207,7 +207,7 @@ def cmd_flags(args) -> int:
 
     from app.pipeline import run_flags
     from optimiser.flags import FlagParams
-    from optimiser.params import MatchParams
+    from optimiser.match.params import MatchParams
 
     try:
         params = FlagParams.from_toml(args.params) if args.params else FlagParams()
@@ -322,7 +322,7 @@ def flags_summary_text(run) -> str:
 
 
 def print_match_summary(run) -> None:
-    from optimiser.matching import REASON_SUMMARY
+    from optimiser.match.allocation import REASON_SUMMARY
 
     s, r = run.summary, run.result
     lines = [
@@ -697,7 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("match", "Match every referral in the region to a registered setting; write allocations.csv "
                          "and run.json.", "rcc match data/regions/greater-manchester --out out", cmd_match)
     region_and_out(p)
-    p.add_argument("--params", type=Path, help="parameters TOML (defaults: optimiser/match.toml)")
+    p.add_argument("--params", type=Path, help="parameters TOML (defaults: optimiser/match/match.toml)")
     p.add_argument("--backend", "--solver", dest="solver", choices=list(SOLVERS),
                    help="override the backend: fast (default), pyomo (reference), scip, highs, cp-sat")
     p.add_argument("--time-limit", type=float, help="override the solver time limit in seconds")
@@ -730,7 +730,7 @@ def build_parser() -> argparse.ArgumentParser:
     region_and_out(p)
     p.add_argument("--params", type=Path, help="flag thresholds TOML (defaults: optimiser/flags.toml)")
     p.add_argument("--match-params", type=Path, help="match parameters TOML for the step-down proposals and the "
-                                                      "stress test (defaults: optimiser/match.toml)")
+                                                      "stress test (defaults: optimiser/match/match.toml)")
     p.add_argument("--run-date", help="date to count days in placement from, YYYY-MM-DD (default today)")
     p.add_argument("--no-stress", action="store_true", help="skip the provider-exit stress test (faster)")
     p.add_argument("--no-match", action="store_true",

@@ -15,30 +15,29 @@ from typing import Callable
 
 import pandas as pd
 
+from app.export import write_strategy_report, write_strategy_workbook
 from data.geo import TWENTY_MILES_KM
 from data.load import load_region
 from data.region import Region
-from app.export import write_strategy_report, write_strategy_workbook
 from forecasts.backtest import Backtest
 from forecasts.demand import Forecast, backtest_region, forecast
-from forecasts.params import ForecastParams
 from forecasts.groups import GROUPS
+from forecasts.params import ForecastParams
 from forecasts.scenarios import Scenario
 from forecasts.simulate import path_table
-from optimiser.baseline import compare_outcomes, la_by_la_baseline
-from optimiser.explain import explanations, sufficiency_gap
 from optimiser.flags import FlagParams, Flags, find_flags
 from optimiser.flags.unlawful import Proposals
-from optimiser.demand import check_demand
-from optimiser.lookahead import Lookahead, match_with_lookahead
-from optimiser.matching import MatchResult, allocation_table, match_region, weekly_spend
-from optimiser.params import MatchParams
-from optimiser.planning import Planning, plan
-from optimiser.stepdown import with_step_down_referrals
+from optimiser.match.allocation import MatchResult, allocation_table, match_region, weekly_spend
+from optimiser.match.baseline import compare_outcomes, la_by_la_baseline
+from optimiser.match.demand import check_demand
+from optimiser.match.explain import explanations, sufficiency_gap
+from optimiser.match.lookahead import Lookahead, match_with_lookahead
+from optimiser.match.params import MatchParams
+from optimiser.match.planning import Planning, plan
+from optimiser.match.stepdown import with_step_down_referrals
+from optimiser.match.verify import verify_allocation
 from optimiser.strategy import Strategy, StrategyParams, plan_strategy, unmatched_by_group
 from optimiser.strategy.renegotiate import providers_to_renegotiate
-from optimiser.verify import verify_allocation
-
 
 SHORTAGE_BASELINE = "other councils' children had already taken those places when this council searched"
 
@@ -58,7 +57,7 @@ def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None =
               demand: pd.DataFrame | None = None) -> MatchRun:
     """Load and validate a region (or take one already loaded), match it, check the answer independently, and write
     the outputs. With a forecast's Demand table (`demand`), hold places back for the emergencies it expects before
-    the next run (optimiser/lookahead.py) and write held_back.csv too."""
+    the next run (optimiser/match/lookahead.py) and write held_back.csv too."""
     params = params or MatchParams()
     started = datetime.now(timezone.utc)
     region = _loaded(source, progress, run_date, job="match")

@@ -8,7 +8,7 @@ import pytest
 
 from app.pipeline import run_match
 from data.load import read_region
-from optimiser.verify import verify_allocation
+from optimiser.match.verify import verify_allocation
 
 EMBEDDED = "data/regions/greater-manchester"
 

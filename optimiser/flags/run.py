@@ -17,9 +17,16 @@ from optimiser.flags.fees import FeeModel, fee_flags, fee_model
 from optimiser.flags.params import FlagParams
 from optimiser.flags.profit import margins, profit_flags
 from optimiser.flags.stress import StressTest, stress_flags, stress_test
-from optimiser.flags.unlawful import (Proposals, child_flags, propose_alternatives, setting_flags, summary_table,
-                                      unlawful_children, weekly_spend_unregistered)
-from optimiser.params import MatchParams
+from optimiser.flags.unlawful import (
+    Proposals,
+    child_flags,
+    propose_alternatives,
+    setting_flags,
+    summary_table,
+    unlawful_children,
+    weekly_spend_unregistered,
+)
+from optimiser.match.params import MatchParams
 
 FLAG_TYPES = {
     "unregistered_placement": "children in unregistered, cancelled, resigned, suspended or unknown settings",

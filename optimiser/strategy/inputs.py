@@ -15,7 +15,7 @@ import pandas as pd
 from data.geo import haversine_km
 from data.region import Region
 from data.schema import STRATEGY_GROUPS
-from optimiser.explain import needed_group
+from optimiser.match.explain import needed_group
 from optimiser.strategy.params import REGION_AREA, StrategyParams
 
 # Forecast placement groups (DATA.md) the RCC commissions, and the kind of home each is; kinship, placed with

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from optimiser.highs import solve_with_highs
-from optimiser.solvers import _gap
+
+from optimiser.highs import mip_gap, solve_with_highs
 from optimiser.strategy.params import WEEKS_PER_QUARTER, StrategyParams
 
 
@@ -211,9 +211,9 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
     objective, bound = result.objective, result.bound
     message = "" if result.status == "optimal" else (
         f"stopped at the {params.time_limit_s:g} s time limit with the best plan found; it is within "
-        f"{_gap(objective, bound):.2%} of the best possible")
+        f"{mip_gap(objective, bound):.2%} of the best possible")
     return Solution(name, units, _step_downs(keys, z), slack, result.status, objective, bound,
-                    _gap(objective, bound), runtime, message)
+                    mip_gap(objective, bound), runtime, message)
 
 
 def _step_downs(keys: list[tuple[str, int]], z: np.ndarray) -> pd.DataFrame:

@@ -1,9 +1,9 @@
 """Parameters of the sufficiency strategy: validated frozen dataclasses, loadable from TOML.
 
-The documented defaults live in optimiser/strategy.toml (beside match.toml and flags.toml; a test keeps the two
-identical). The top level holds the plan's horizon, service level, budgets and the values the RCC puts on
-distance and family settings; [options] holds the figures used to generate commissioning options when the region
-has no options.csv. Money is £ in today's prices.
+The documented defaults live in optimiser/strategy.toml (as the match's in optimiser/match/match.toml and the flags'
+in flags.toml; a test keeps the file and the code identical). The top level holds the plan's horizon, service
+level, budgets and the values the RCC puts on distance and family settings; [options] holds the figures used to
+generate commissioning options when the region has no options.csv. Money is £ in today's prices.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ class OptionDefaults:
             (self.new_home_weekly_cost >= 0, "new_home_weekly_cost must not be negative"),
             (self.new_home_lead_time_quarters >= 0, "new_home_lead_time_quarters must not be negative"),
             (self.new_homes_per_council >= 0, "new_homes_per_council must not be negative"),
-            (self.supported_home_places >= 1, f"supported_home_places must be at least 1 (got {self.supported_home_places})"),
+            (self.supported_home_places >= 1,
+             f"supported_home_places must be at least 1 (got {self.supported_home_places})"),
             (self.supported_home_capital_cost >= 0, "supported_home_capital_cost must not be negative"),
             (self.supported_home_weekly_cost >= 0, "supported_home_weekly_cost must not be negative"),
             (self.supported_home_lead_time_quarters >= 0, "supported_home_lead_time_quarters must not be negative"),

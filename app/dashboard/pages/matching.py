@@ -7,7 +7,7 @@ import streamlit as st
 from app.cli import COMPARISON_ROWS
 from app.dashboard import loaders, ui
 from app.dashboard.geography import TYPE_LABELS
-from optimiser.matching import REASON_SUMMARY
+from optimiser.match.allocation import REASON_SUMMARY
 
 OUTCOME_KEY = "match_outcome"
 CONTROLS_KEY = "match_controls"

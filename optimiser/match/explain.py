@@ -12,8 +12,8 @@ from datetime import date
 import pandas as pd
 
 from data.region import Region
-from optimiser.candidates import RULE_TEXT, RULES, rule_table
-from optimiser.params import MatchParams
+from optimiser.match.candidates import RULE_TEXT, RULES, rule_table
+from optimiser.match.params import MatchParams
 
 RULE_CODES = [code for code, _, _ in RULES if code != "available"]
 EXPLANATION_COLUMNS = ["referral_id", "rule", "requirement", "settings_failing", "binding_settings",

@@ -15,8 +15,8 @@ import pandas as pd
 
 from data.geo import TWENTY_MILES_KM
 from data.region import Region
-from optimiser.candidates import Candidates
-from optimiser.matching import weekly_spend
+from optimiser.match.allocation import weekly_spend
+from optimiser.match.candidates import Candidates
 
 # A council "can afford" up to this multiple of the median fee it sees for a type of setting.
 AFFORDABLE_MULTIPLE = 1.25

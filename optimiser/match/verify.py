@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 import pandas as pd
 
 from data.region import Region
-from optimiser.params import MatchParams
+from optimiser.match.params import MatchParams
 
 RATIO_ORDER = ["standard", "1:1", "2:1", "3:1"]
 AVOID_TOLERANCE = 0.01
@@ -129,7 +129,8 @@ def _control_violations(referral: dict, setting: dict, controls: list[dict]):
 
 def _setting_violations(setting: dict, placed: list[dict], resident_ages: list[int]):
     for child in placed:
-        siblings = {o["referral_id"] for o in placed if child["sibling_group"] and o["sibling_group"] == child["sibling_group"]}
+        siblings = {o["referral_id"] for o in placed
+                    if child["sibling_group"] and o["sibling_group"] == child["sibling_group"]}
         others = resident_ages + [o["age"] for o in placed if o["referral_id"] != child["referral_id"]
                                   and o["referral_id"] not in siblings]
         if child["cared_alongside"] == "older_only" and any(age <= child["age"] for age in others):
