@@ -16,7 +16,6 @@ from typing import Callable
 import pandas as pd
 
 from app.export import write_strategy_report, write_strategy_workbook
-from data.geo import TWENTY_MILES_KM
 from data.load import load_region
 from data.region import Region
 from forecasts.backtest import Backtest
@@ -27,19 +26,15 @@ from forecasts.scenarios import Scenario
 from forecasts.simulate import path_table
 from optimiser.flags import FlagParams, Flags, find_flags
 from optimiser.flags.unlawful import Proposals
-from optimiser.match.allocation import MatchResult, allocation_table, match_region, weekly_spend
-from optimiser.match.baseline import compare_outcomes, la_by_la_baseline
-from optimiser.match.demand import check_demand
-from optimiser.match.explain import explanations, sufficiency_gap
-from optimiser.match.lookahead import Lookahead, match_with_lookahead
+from optimiser.match import match, match_summary
+from optimiser.match.allocation import MatchResult, match_region
+from optimiser.match.lookahead import Lookahead
 from optimiser.match.params import MatchParams
 from optimiser.match.planning import Planning, plan
 from optimiser.match.stepdown import with_step_down_referrals
 from optimiser.match.verify import verify_allocation
 from optimiser.strategy import Strategy, StrategyParams, plan_strategy, unmatched_by_group
 from optimiser.strategy.renegotiate import providers_to_renegotiate
-
-SHORTAGE_BASELINE = "other councils' children had already taken those places when this council searched"
 
 
 @dataclass(frozen=True)
@@ -55,57 +50,29 @@ class MatchRun:
 def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None = None,
               progress=lambda message: None, run_date: date | None = None,
               demand: pd.DataFrame | None = None) -> MatchRun:
-    """Load and validate a region (or take one already loaded), match it, check the answer independently, and write
-    the outputs. With a forecast's Demand table (`demand`), hold places back for the emergencies it expects before
-    the next run (optimiser/match/lookahead.py) and write held_back.csv too."""
+    """Load and validate a region (or take one already loaded), match it (optimiser.match.match: step-down
+    referrals, the match, the independent check, today's practice, explanations) and write the outputs. With a
+    forecast's Demand table (`demand`), places are held back for the emergencies it expects before the next run
+    (optimiser/match/lookahead.py) and held_back.csv is written too."""
     params = params or MatchParams()
     started = datetime.now(timezone.utc)
     region = _loaded(source, progress, run_date, job="match")
-    if demand is not None:
-        demand = check_demand(demand)  # a forecast made in this process has its months as dates, a file as text
-    region, step_down = with_step_down_referrals(region, run_date or started.date())
-    if len(step_down):
-        progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")
-    progress(f"Matching {len(region.referrals)} referrals against {len(region.settings)} settings "
-             f"({params.solver}, time limit {params.time_limit_s:g} s)")
-    lookahead = None
-    if demand is None:
-        result = match_region(region, params, run_date)
-        violations = verify_allocation(region, result.allocations, params)
-    else:
-        progress(f"Holding places back for the emergencies the forecast ({params.lookahead_column}) expects before "
-                 "the next run")
-        result, lookahead = match_with_lookahead(region, demand, params, run_date or started.date())
-        # the held places are checked with the children: they must fit the vacancies and the rules together
-        violations = verify_allocation(lookahead.region, lookahead.allocations, params)
-    if not violations.empty:
-        # A broken hard rule is a bug in rcc, never something to hand to a commissioner.
-        raise RuntimeError("the allocation breaks hard rules (this is a bug in rcc):\n" + violations.to_string())
-    progress("Comparing with today's practice (each council searching alone, first come first served)")
-    baseline = allocation_table(region, result.candidates,
-                                la_by_la_baseline(region, result.candidates).set_index("referral_id")["setting_id"],
-                                shortage=SHORTAGE_BASELINE)
-    baseline_violations = verify_allocation(region, baseline, params)
-    comparison = compare_outcomes(result.allocations, baseline,
-                                  {"regional": 0, "la_by_la": len(baseline_violations)})
-    progress("Explaining unmatched referrals and the sufficiency gap")
-    why = explanations(region, result.allocations, params)
-    gap = sufficiency_gap(region, result.allocations)
-    summary = match_summary(result.allocations) | {"step_down_referrals_added": len(step_down)}
+    made = match(region, params, run_date or started.date(), demand, progress)
+    result, lookahead = made.result, made.lookahead
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {"allocations": out_dir / "allocations.csv", "explanations": out_dir / "explanations.csv",
                "gap": out_dir / "gap.csv", "baseline": out_dir / "baseline_allocations.csv",
                "comparison": out_dir / "comparison.csv", "run": out_dir / "run.json"}
-    why.to_csv(outputs["explanations"], index=False)
-    gap.to_csv(outputs["gap"], index=False)
+    made.explanations.to_csv(outputs["explanations"], index=False)
+    made.gap.to_csv(outputs["gap"], index=False)
     result.allocations.to_csv(outputs["allocations"], index=False, float_format="%.2f")
-    baseline.to_csv(outputs["baseline"], index=False, float_format="%.2f")
-    comparison.to_csv(outputs["comparison"], index_label="measure", float_format="%.4f")
+    made.baseline.to_csv(outputs["baseline"], index=False, float_format="%.2f")
+    made.comparison.to_csv(outputs["comparison"], index_label="measure", float_format="%.4f")
     if lookahead is not None:
         outputs = {"held_back": out_dir / "held_back.csv", **outputs}
         lookahead.held_back.to_csv(outputs["held_back"], index=False)
     record = {
-        **_run_header("match", started, region),
+        **_run_header("match", started, made.region),
         "parameters": params.to_dict(),
         "solver": result.solver,
         "status": result.status,
@@ -115,35 +82,20 @@ def run_match(source: Path | Region, out_dir: Path, params: MatchParams | None =
         "gap": result.gap,
         "model": {"units": result.units, "pairs": result.pairs},
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
-        "verification": {"violations": 0},
-        "summary": summary,
+        "verification": {"violations": len(made.violations)},
+        "summary": made.summary,
         "comparison": {approach: {k: (None if pd.isna(v) else v) for k, v in column.items()}
-                       for approach, column in comparison.items()},
+                       for approach, column in made.comparison.items()},
     }
     if lookahead is not None:
         record["lookahead"] = {
-            "forecast": demand_record(demand), "forecast_column": params.lookahead_column,
+            "forecast": demand_record(made.demand), "forecast_column": params.lookahead_column,
             "hold_value": params.hold_value, **lookahead.summary(),
             "children_held_back": int(result.allocations["reason_code"].eq("held_back").sum()),
             "objective_note": "objective and bound include the value of the places held"}
     outputs["run"].write_text(json.dumps(record, indent=2, default=str) + "\n")
-    return MatchRun(region=region, result=result, summary=summary, comparison=comparison, outputs=outputs,
-                    lookahead=lookahead)
-
-
-def match_summary(allocations: pd.DataFrame) -> dict:
-    matched = allocations[allocations["status"] == "matched"]
-    unmatched = allocations[allocations["status"] == "unmatched"]
-    distance = matched["distance_km"]
-    return {
-        "referrals": len(allocations),
-        "matched": len(matched),
-        "unmatched": len(unmatched),
-        "unmatched_by_reason": {k: int(v) for k, v in unmatched["reason_code"].value_counts().sort_index().items()},
-        "mean_distance_km": round(float(distance.mean()), 1) if len(matched) else None,
-        "share_over_20_miles": round(float((distance > TWENTY_MILES_KM).mean()), 3) if len(matched) else None,
-        "total_weekly_cost": round(weekly_spend(allocations), 2),
-    }
+    return MatchRun(region=made.region, result=result, summary=made.summary, comparison=made.comparison,
+                    outputs=outputs, lookahead=lookahead)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from optimiser.match.candidates import Candidates
 
 # A council "can afford" up to this multiple of the median fee it sees for a type of setting.
 AFFORDABLE_MULTIPLE = 1.25
+# Why a child is left without a place under today's practice (the allocation table's text for a shortage).
+SHORTAGE_BASELINE = "other councils' children had already taken those places when this council searched"
 
 
 def la_by_la_baseline(region: Region, candidates: Candidates) -> pd.DataFrame:
