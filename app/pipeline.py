@@ -18,9 +18,9 @@ import pandas as pd
 from app.export import write_strategy_report, write_strategy_workbook
 from data.load import load_region
 from data.region import Region
+from data.vocabulary import PLACEMENT_GROUPS
 from forecasts.backtest import Backtest
 from forecasts.demand import Forecast, backtest_region, forecast
-from forecasts.groups import GROUPS
 from forecasts.params import ForecastParams
 from forecasts.scenarios import Scenario
 from forecasts.simulate import path_table
@@ -380,7 +380,7 @@ def run_strategy(source: Path | Region, out_dir: Path, params: StrategyParams | 
     history = forecast.history
     now = history.stock[:, -1]  # (council, group, age state) at the end of the last full month
     current = pd.DataFrame([(la, group, float(now[c, g].sum())) for c, la in enumerate(history.la_codes)
-                            for g, group in enumerate(GROUPS)], columns=["la_code", "group", "children"])
+                            for g, group in enumerate(PLACEMENT_GROUPS)], columns=["la_code", "group", "children"])
     paths = path_table(forecast.simulation) if forecast.simulation is not None else None
     strategy = plan_strategy(region, gap, params, paths=paths, demand=forecast.demand, current=current,
                              progress=progress)
