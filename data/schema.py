@@ -340,9 +340,6 @@ CONTROLS = Table(
 )
 
 OPTION_KINDS = ("block_contract", "new_home", "foster_recruitment")
-# What the sufficiency strategy plans in: the kinds of home a child needs (optimiser.match.explain.needed_group's
-# labels); foster covers in-house and agency carers alike, since who employs the carer is a commissioning choice.
-STRATEGY_GROUPS = HOME_KINDS
 
 OPTIONS = Table(
     "options",
@@ -358,7 +355,7 @@ OPTIONS = Table(
                references="providers.provider_id"),
         Column("la_code", "str", "Council whose children the places serve (where they are)", required=True,
                references="authorities.la_code"),
-        Column("group", "str", "Kind of home the places are", required=True, allowed=STRATEGY_GROUPS),
+        Column("group", "str", "Kind of home the places are", required=True, allowed=HOME_KINDS),
         Column("places", "float", "Block contract: most beds on offer; new home: its places; foster "
                "recruitment: children placed per household approved (approved places x share filled)",
                required=True, minimum=0, unit="places"),

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from data.region import Region
+from data.vocabulary import SUPPORTED_MIN_AGE
 from optimiser.flags.common import (
     WEEKS_PER_YEAR,
     a_type,
@@ -31,12 +32,7 @@ from optimiser.flags.common import (
 from optimiser.flags.params import UnlawfulParams
 from optimiser.match.allocation import ALLOCATION_COLUMNS, MatchResult, match_region
 from optimiser.match.params import MatchParams
-from optimiser.match.stepdown import (
-    SUPPORTED_MIN_AGE,
-    UNLAWFUL_STATUSES,
-    children_needing_step_down,
-    with_step_down_referrals,
-)
+from optimiser.match.stepdown import UNLAWFUL_STATUSES, children_needing_step_down, with_step_down_referrals
 
 SUMMARY_COLUMNS = ["level", "id", "name", "children_unlawful", "children_in_unregistered", "settings", "weekly_spend",
                    "annual_spend"]

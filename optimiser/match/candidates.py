@@ -18,12 +18,11 @@ import pandas as pd
 
 from data.geo import TWENTY_MILES_KM, haversine_km
 from data.region import Region
-from data.schema import NEEDS, RATIOS, SUITABILITY_COLUMN_BY_SETTING_TYPE
+from data.vocabulary import NEEDS, RATIOS, SUITABILITY_COLUMN_BY_SETTING_TYPE, SUPPORTED_MIN_AGE
 from optimiser.match.params import MatchParams
 
 NEED_BIT = {need: 1 << i for i, need in enumerate(NEEDS)}
 RATIO_RANK = {ratio: i for i, ratio in enumerate(RATIOS)}
-SUPPORTED_MIN_AGE = 16
 WGS84, BRITISH_NATIONAL_GRID = "EPSG:4326", "EPSG:27700"  # buffers in metres need a metric CRS
 
 # (code, what the rule requires, short summary of a child it leaves with no setting), in the order the filters

@@ -31,6 +31,7 @@ import pandas as pd
 from data.geo import TWENTY_MILES_KM
 from data.region import Region
 from data.schema import TABLES
+from data.vocabulary import SUPPORTED_MIN_AGE
 from optimiser.match.allocation import MatchResult, match_region
 from optimiser.match.candidates import Candidates
 from optimiser.match.demand import band_ages, band_stock, for_region, stock_rise
@@ -39,7 +40,6 @@ from optimiser.match.params import MatchParams
 HOLD_PREFIX = "HOLD-"
 HELD_BACK_COLUMNS = ["la_code", "group", "places_expected", "places_held", "setting_ids", "why"]
 HOLD_REASON = "held_back"
-SUPPORTED_MIN_AGE = 16
 # What a placeholder asks for, per kind of home (the referral columns it sets; every other kind is unsuitable).
 HOLD_PROFILE = {
     "foster": {"foster_suitability": "preferred"},

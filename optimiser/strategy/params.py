@@ -12,8 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.schema import STRATEGY_GROUPS
 from data.toml_files import build_parameters, check_parameters, load_toml
+from data.vocabulary import HOME_KINDS
 
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "strategy.toml"
 WEEKS_PER_QUARTER = 365.25 / 7 / 4
@@ -99,7 +99,7 @@ class StrategyParams:
         if isinstance(self.options, dict):
             object.__setattr__(self, "options", OptionDefaults(**self.options))
         object.__setattr__(self, "regional_groups", tuple(self.regional_groups))
-        unknown = sorted(set(self.regional_groups) - set(STRATEGY_GROUPS))
+        unknown = sorted(set(self.regional_groups) - set(HOME_KINDS))
         check_parameters("strategy", [
             (1 <= self.horizon_quarters <= 40, f"horizon_quarters must be 1 to 40 (got {self.horizon_quarters})"),
             (0.5 <= self.quantile < 1, f"quantile is a service level such as 0.8 (got {self.quantile})"),
@@ -116,7 +116,7 @@ class StrategyParams:
              f"family_suitable_share must be in [0, 1] (got {self.family_suitable_share})"),
             (self.step_down_support_weekly_cost >= 0, "step_down_support_weekly_cost must not be negative"),
             (self.family_preference_per_week >= 0, "family_preference_per_week must not be negative"),
-            (not unknown, f"regional_groups must be some of {', '.join(STRATEGY_GROUPS)} (got {', '.join(unknown)})"),
+            (not unknown, f"regional_groups must be some of {', '.join(HOME_KINDS)} (got {', '.join(unknown)})"),
             (self.procurement_round_quarters >= 1,
              f"procurement_round_quarters must be at least 1 (got {self.procurement_round_quarters})"),
             (0 < self.carer_retention_per_year <= 1,
