@@ -100,8 +100,7 @@ def owner_concentration(places: pd.Series, names: pd.Series) -> dict:
             "top_share": float(shares.iloc[0]), "top3_share": float(shares.iloc[:3].sum())}
 
 
-def concentration_flags(region: Region, table: pd.DataFrame, placed: pd.DataFrame,
-                        params: ConcentrationParams) -> pd.DataFrame:
+def concentration_flags(table: pd.DataFrame, placed: pd.DataFrame, params: ConcentrationParams) -> pd.DataFrame:
     """market_concentration rows: highly concentrated markets, with the dominant owner and the region's stake."""
     flagged = table[table["flagged"]]
     if flagged.empty:

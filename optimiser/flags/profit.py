@@ -47,7 +47,7 @@ def margins(region: Region, placed: pd.DataFrame, params: ProfitParams) -> pd.Da
     spend = exposure(placed, "provider_id")
     companies["children"] = companies["id"].map(spend["children"]).fillna(0).astype(int)
     companies["weekly_spend"] = companies["id"].map(spend["weekly_spend"]).fillna(0.0)
-    groups = _groups(region, companies, placed, params)
+    groups = _groups(companies, placed, params)
     return pd.concat([companies.assign(level="company", companies=1), groups], ignore_index=True)[MARGIN_COLUMNS]
 
 
@@ -92,7 +92,7 @@ def _peer_statistics(companies: pd.DataFrame, params: ProfitParams) -> None:
     companies["robust_z"] = (companies["margin"] - companies["peer_median"]) / companies["robust_sd"]
 
 
-def _groups(region: Region, companies: pd.DataFrame, placed: pd.DataFrame, params: ProfitParams) -> pd.DataFrame:
+def _groups(companies: pd.DataFrame, placed: pd.DataFrame, params: ProfitParams) -> pd.DataFrame:
     """Parent groups: summed accounts of their companies, judged against the benchmark and the peers of their
     largest company's kind."""
     grouped = companies[companies["parent_group"].ne("")]

@@ -110,7 +110,7 @@ def find_flags(region: Region, params: FlagParams | None = None, run_date: date 
     lap("fees")
     progress("Market concentration and providers difficult to replace")
     market_table = markets(region, params.concentration)
-    parts += [concentration_flags(region, market_table, placed, params.concentration),
+    parts += [concentration_flags(market_table, placed, params.concentration),
               difficult_to_replace(region, placed, params.concentration)]
     lap("concentration")
     stress = None

@@ -140,13 +140,12 @@ def match_with_lookahead(region: Region, demand: pd.DataFrame, params: MatchPara
     real = _held_back_reasons(full.allocations[~is_hold].reset_index(drop=True), full.candidates, held)
     result = dataclasses.replace(full, allocations=real, candidates=without_referrals(full.candidates,
                                                                                        set(holds["referral_id"])))
-    lookahead = Lookahead(places=places, holds=holds, held_back=held_back_table(places, held, params, demand),
+    lookahead = Lookahead(places=places, holds=holds, held_back=held_back_table(places, held, params),
                           region=matched, allocations=full.allocations)
     return result, lookahead
 
 
-def held_back_table(places: pd.DataFrame, held: pd.DataFrame, params: MatchParams,
-                    demand: pd.DataFrame) -> pd.DataFrame:
+def held_back_table(places: pd.DataFrame, held: pd.DataFrame, params: MatchParams) -> pd.DataFrame:
     """Per council x kind of home: places the forecast calls for, places held and where, and why in words."""
     if places.empty:
         return pd.DataFrame(columns=HELD_BACK_COLUMNS)
