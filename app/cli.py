@@ -94,8 +94,8 @@ def cmd_match(args) -> int:
     from app.jobs.match import run_match, run_planning
     from app.summaries import match_text, planning_text
     from data.toml_files import ParameterError
-    from optimiser.demand import read_demand
-    from optimiser.params import MatchParams
+    from optimiser.match.demand import read_demand
+    from optimiser.match.params import MatchParams
 
     params = _params(MatchParams, args.params, solver=args.solver, time_limit_s=args.time_limit)
     if args.horizon is not None and args.forecast is None:
@@ -152,7 +152,7 @@ def cmd_flags(args) -> int:
     from app.summaries import flags_text
     from data.toml_files import ParameterError
     from optimiser.flags import FlagParams
-    from optimiser.params import MatchParams
+    from optimiser.match.params import MatchParams
 
     params = _params(FlagParams, args.params)
     if args.no_stress or args.no_match:
@@ -342,7 +342,7 @@ def _synth_arguments(p) -> None:
 
 
 def _match_arguments(p) -> None:
-    from optimiser.params import SOLVERS
+    from optimiser.match.params import SOLVERS
 
     _region_and_out(p)
     p.add_argument("--params", type=Path, help="match parameters TOML (defaults: optimiser/match.toml)")

@@ -251,7 +251,7 @@ def flags_text(run) -> str:
 
 
 def match_text(run) -> str:
-    from optimiser.matching import REASON_SUMMARY
+    from optimiser.match.allocation import REASON_SUMMARY
 
     s, r = run.summary, run.result
     lines = [

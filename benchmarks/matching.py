@@ -21,14 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import peak_memory_mb, region_folder  # noqa: E402
-
-from data.load import load_region  # noqa: E402
-from optimiser.candidates import build_candidates  # noqa: E402
-from optimiser.params import MatchParams  # noqa: E402
-from optimiser.solvers import BACKENDS, flow_relaxation  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from benchmarks.common import peak_memory_mb, region_folder  # noqa: E402
+from data.load import load_region  # noqa: E402
+from optimiser.match.candidates import build_candidates  # noqa: E402
+from optimiser.match.params import MatchParams  # noqa: E402
+from optimiser.match.solvers import BACKENDS, flow_relaxation  # noqa: E402
 
 
 def stress_referrals(referrals: pd.DataFrame, target: int, seed: int) -> pd.DataFrame:

@@ -12,32 +12,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from data.vocabulary import (  # noqa: F401  (the vocabulary the schema's columns are checked against)
-    SECTORS,
-    SETTING_TYPES,
-    SETTING_TYPE_LABELS,
-    REGISTRATION_STATUSES,
-    RATIOS,
-    OFSTED_GRADES,
-    SEXES,
-    SUITABILITY,
-    CARED_ALONGSIDE,
-    RISK_LEVELS,
-    NEEDS,
-    OWNERSHIP,
-    PUBLIC_GROUPS,
-    PUBLIC_GROUP_LABELS,
     ANNUAL_MEASURES,
-    SUPPRESSION_CODES,
-    SSDA903_PLACE,
-    SSDA903_RNE,
-    SSDA903_PLACE_PROVIDER,
-    SSDA903_LS,
-    SSDA903_SEX,
-    SSDA903_REC,
-    SUITABILITY_COLUMN_BY_SETTING_TYPE,
+    CARED_ALONGSIDE,
     GB_LAT,
     GB_LON,
     HOME_KINDS,
+    NEEDS,
+    OFSTED_GRADES,
+    OWNERSHIP,
+    PUBLIC_GROUP_LABELS,
+    PUBLIC_GROUPS,
+    RATIOS,
+    REGISTRATION_STATUSES,
+    RISK_LEVELS,
+    SECTORS,
+    SETTING_TYPE_LABELS,
+    SETTING_TYPES,
+    SEXES,
+    SSDA903_LS,
+    SSDA903_PLACE,
+    SSDA903_PLACE_PROVIDER,
+    SSDA903_REC,
+    SSDA903_RNE,
+    SSDA903_SEX,
+    SUITABILITY,
+    SUITABILITY_COLUMN_BY_SETTING_TYPE,
+    SUPPRESSION_CODES,
 )
 
 # --- the schema machinery ---------------------------------------------------------------------------------
@@ -340,9 +340,6 @@ CONTROLS = Table(
 )
 
 OPTION_KINDS = ("block_contract", "new_home", "foster_recruitment")
-# What the sufficiency strategy plans in: the kinds of home a child needs (optimiser.explain.needed_group's labels);
-# foster covers in-house and agency carers alike, since who employs the carer is a commissioning choice.
-STRATEGY_GROUPS = HOME_KINDS
 
 OPTIONS = Table(
     "options",
@@ -358,7 +355,7 @@ OPTIONS = Table(
                references="providers.provider_id"),
         Column("la_code", "str", "Council whose children the places serve (where they are)", required=True,
                references="authorities.la_code"),
-        Column("group", "str", "Kind of home the places are", required=True, allowed=STRATEGY_GROUPS),
+        Column("group", "str", "Kind of home the places are", required=True, allowed=HOME_KINDS),
         Column("places", "float", "Block contract: most beds on offer; new home: its places; foster "
                "recruitment: children placed per household approved (approved places x share filled)",
                required=True, minimum=0, unit="places"),

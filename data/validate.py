@@ -15,8 +15,8 @@ from data.authorities import register
 from data.geo import in_great_britain
 from data.problems import FIRST_RECORD_ROW, Problems
 from data.schema import TABLES
+from data.vocabulary import SUPPORTED_MIN_AGE
 
-SUPPORTED_MIN_AGE = 16
 SUPPORTED_OK = ("preferred", "suitable")
 
 COORDINATE_PAIRS = {

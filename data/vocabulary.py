@@ -5,6 +5,9 @@ Three levels of "kind of placement" meet in rcc, and each has one mapping to the
 - setting types (the supply: settings.csv) -> placement groups (DATA.md "Placement groups": what forecasts count,
   with SSDA903 PLACE codes mapped to them too) -> kinds of home (what a child needs and the strategy plans in:
   foster care whoever employs the carer, children's homes, secure homes, supported accommodation);
+- DATA.md's "Placement groups" table maps SSDA903 episodes and the supply's setting types onto the groups side by
+  side, so both halves live here: one table, one place. forecasts/groups.py only applies the episode half (it is
+  the one reader of episodes), and the data layer (the synthetic histories) uses the same codes;
 - the DfE's published placement breakdown (PUBLIC_GROUPS) is coarser still and has its own list.
 Labels are written for sentences ("2 children's homes", "a council foster household"): a chart or table that
 needs a note adds it itself.
@@ -12,6 +15,7 @@ needs a note adds it itself.
 
 from __future__ import annotations
 
+from datetime import date
 
 SECTORS = ("local_authority", "private", "voluntary", "health_authority")
 SETTING_TYPES = (
@@ -97,6 +101,10 @@ SSDA903_REC = (
     "E48", "E5", "E6", "E7", "E8", "E9", "X1",
 )
 
+# Supported accommodation is unlawful for a child under 16 (since September 2021): validation, the match and the
+# flags hold to this one age.
+SUPPORTED_MIN_AGE = 16
+
 # Setting types that are (or may be) the home a child is in; which referral suitability column governs each.
 SUITABILITY_COLUMN_BY_SETTING_TYPE = {
     "foster_inhouse": "foster_suitability",
@@ -131,6 +139,25 @@ PLACEMENT_GROUP_OF_SETTING_TYPE = {
     "residential_special_school": "childrens_home", "secure_childrens_home": "secure",
     "supported_accommodation": "supported",
 }
+# SSDA903 episodes to groups (DATA.md "Placement groups"): PLACE codes by group, with foster care (FOSTER_PLACES) split
+# by PLACE_PROVIDER into the council's own carers (PR1-PR3: own LA, other LA, other public) and independent agencies
+# (PR4-PR5: private, voluntary); every other code is "other". Before 2025/26 supported accommodation was returned as
+# H5 (semi-independent) or P2 (independent living); K3 replaced both when Ofsted registration began, so episodes
+# starting from K3_FROM with H5 or P2 are "other".
+KINSHIP_PLACES = ("U1", "U2", "U3")
+FOSTER_PLACES = ("U4", "U5", "U6")
+INHOUSE_PROVIDERS = ("PR1", "PR2", "PR3")
+IFA_PROVIDERS = ("PR4", "PR5")
+PLACEMENT_GROUP_OF_PLACE = {
+    **{p: "kinship" for p in KINSHIP_PLACES},
+    "K2": "childrens_home", "R1": "childrens_home", "S1": "childrens_home",
+    "K1": "secure",
+    "K3": "supported",
+    "P1": "with_parents",
+    **{p: "adoption" for p in ("A3", "A4", "A5", "A6")},
+}
+LEGACY_SUPPORTED_PLACES = ("H5", "P2")
+K3_FROM = date(2025, 4, 1)
 # What a child needs and the strategy plans in. Foster care is one kind whoever employs the carer: who does is a
 # commissioning choice, not the child's need.
 HOME_KINDS = ("foster", "childrens_home", "secure", "supported")
@@ -139,5 +166,10 @@ HOME_KIND_LABELS = {"foster": "foster care", "childrens_home": "children's homes
 HOME_KIND_OF_PLACEMENT_GROUP = {"foster_inhouse": "foster", "foster_ifa": "foster", "childrens_home": "childrens_home",
                                 "secure": "secure", "supported": "supported"}
 HOME_KIND_OF_SETTING_TYPE = {t: HOME_KIND_OF_PLACEMENT_GROUP[g] for t, g in PLACEMENT_GROUP_OF_SETTING_TYPE.items()}
+# The kind of home each of a referral's suitability columns asks for (a secure home is asked for by secure_required
+# instead), in the order a preference is read: at the same level a later column wins, so foster care, a family,
+# comes first when a referral marks several kinds alike.
+HOME_KIND_OF_SUITABILITY_COLUMN = {"supported_suitability": "supported", "residential_suitability": "childrens_home",
+                                   "foster_suitability": "foster"}
 SECTOR_LABELS = {"local_authority": "council", "private": "private", "voluntary": "voluntary",
                  "health_authority": "health authority"}

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from data.vocabulary import PLACEMENT_GROUPS
 from forecasts.baselines import SEASON, Ets, mase_scale, seasonal_naive
 from forecasts.flows import History
-from forecasts.groups import GROUPS
 from forecasts.params import BACKTEST_MODELS, ForecastParams
 from forecasts.simulate import compile_simulation, fit, path_quantiles, simulate, usable_cores
 
@@ -44,7 +44,7 @@ class Backtest:
 def series_labels(la_codes: tuple[str, ...]) -> pd.DataFrame:
     """la_code and group of each series, in the order `series` stacks them."""
     la = [*la_codes, REGION]
-    groups = [*GROUPS, ALL_GROUPS]
+    groups = [*PLACEMENT_GROUPS, ALL_GROUPS]
     return pd.DataFrame({"la_code": np.repeat(la, len(groups)), "group": np.tile(groups, len(la))})
 
 

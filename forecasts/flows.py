@@ -17,8 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasts.groups import (AGE_BANDS, AGE_STATES, AGED_18, BAND_OF_STATE, EXIT_REASONS, GROUPS, MONTHS_16_TO_18,
-                              TOP_BAND, birthday)
+from data.vocabulary import PLACEMENT_GROUPS
+from forecasts.groups import (
+    AGE_BANDS,
+    AGE_STATES,
+    AGED_18,
+    BAND_OF_STATE,
+    EXIT_REASONS,
+    MONTHS_16_TO_18,
+    TOP_BAND,
+    birthday,
+)
 
 FLOW_COLUMNS = ["la_code", "month", "kind", "group", "age_band", "to_group", "to_age_band", "reason", "children"]
 STOCK_COLUMNS = ["la_code", "group", "age_band", "month", "stock"]
@@ -55,13 +64,14 @@ class History:
         stock = self.band_stock()
         c, t, g, a = np.indices(stock.shape).reshape(4, -1)
         return pd.DataFrame({
-            "la_code": np.asarray(self.la_codes, dtype=object)[c], "group": np.asarray(GROUPS, dtype=object)[g],
+            "la_code": np.asarray(self.la_codes, dtype=object)[c],
+            "group": np.asarray(PLACEMENT_GROUPS, dtype=object)[g],
             "age_band": np.asarray(AGE_BANDS, dtype=object)[a], "month": self.months[t],
             "stock": stock.reshape(-1)})[STOCK_COLUMNS]
 
     def flows_table(self) -> pd.DataFrame:
         """Every non-zero flow, labelled with the month it happened in."""
-        groups, bands = np.asarray(GROUPS, dtype=object), np.asarray(AGE_BANDS + ("18",), dtype=object)
+        groups, bands = np.asarray(PLACEMENT_GROUPS, dtype=object), np.asarray(AGE_BANDS + ("18",), dtype=object)
         la = np.asarray(self.la_codes, dtype=object)
         frames = []
 
@@ -77,7 +87,7 @@ class History:
         c, t, g, a, r = np.nonzero(exits)
         add("exit", exits[c, t, g, a, r], c, t + 1, groups[g], bands[a],
             reason=np.asarray(EXIT_REASONS, dtype=object)[r])
-        changed = ~np.eye(len(GROUPS), dtype=bool)[:, None, :]
+        changed = ~np.eye(len(PLACEMENT_GROUPS), dtype=bool)[:, None, :]
         moves = self.moves * changed
         c, t, g, a, g2 = np.nonzero(moves)
         add("move", moves[c, t, g, a, g2], c, t + 1, groups[g], bands[a], to_group=groups[g2])
@@ -116,13 +126,13 @@ def history(spells: pd.DataFrame, first_month: pd.Timestamp, as_of: pd.Timestamp
     """Monthly stocks and flows from prepared spells, from `first_month` to the last month ended by `as_of`."""
     la_codes = tuple(la_codes if la_codes is not None else sorted(spells["la_code"].unique()))
     ends = month_ends(first_month, as_of)
-    n_c, n_t, n_g = len(la_codes), len(ends), len(GROUPS)
+    n_c, n_t, n_g = len(la_codes), len(ends), len(PLACEMENT_GROUPS)
     la = pd.Categorical(spells["la_code"], categories=la_codes).codes.astype(np.int64)
     if (la < 0).any():  # copying every column of 1.4 million national spells is not free
         spells = spells[la >= 0]
         la = la[la >= 0]
     child = pd.factorize(spells["child"])[0].astype(np.int64)
-    group = pd.Categorical(spells["group"], categories=GROUPS).codes.astype(np.int64)
+    group = pd.Categorical(spells["group"], categories=PLACEMENT_GROUPS).codes.astype(np.int64)
     band = pd.Categorical(spells["age_band"], categories=AGE_BANDS).codes.astype(np.int64)
     start = spells["start"].to_numpy("datetime64[D]")
     end = np.where(spells["end"].notna(), spells["end"].to_numpy("datetime64[D]"), OPEN_END)

@@ -1,7 +1,8 @@
-"""What forecasts are counted in: placement groups (DATA.md "Placement groups"), age bands, exit reason groups.
+"""What forecasts are counted in: placement groups (data.vocabulary.PLACEMENT_GROUPS), age bands, exit reasons.
 
 Everything downstream works on integer codes (positions in these tuples) so whole histories can be handled as
-numpy arrays; the labels only reappear in the tables a person reads.
+numpy arrays; the labels only reappear in the tables a person reads. Which SSDA903 codes make each group is
+DATA.md's "Placement groups" table, kept with its supply half in data/vocabulary.py; here it is applied to episodes.
 """
 
 from __future__ import annotations
@@ -9,9 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-GROUPS = ("kinship", "foster_inhouse", "foster_ifa", "childrens_home", "secure", "supported", "with_parents",
-          "adoption", "other")
-GROUP_INDEX = {g: i for i, g in enumerate(GROUPS)}
+from data.vocabulary import (
+    FOSTER_PLACES,
+    IFA_PROVIDERS,
+    INHOUSE_PROVIDERS,
+    K3_FROM,
+    LEGACY_SUPPORTED_PLACES,
+    PLACEMENT_GROUP_OF_PLACE,
+    PLACEMENT_GROUPS,
+)
+
+GROUP_INDEX = {g: i for i, g in enumerate(PLACEMENT_GROUPS)}
 
 # Age bands in completed years: [lower, upper). Care ends at 18, so the last band's upper edge is leaving care.
 AGE_EDGES = (0, 1, 5, 10, 16, 18)
@@ -28,25 +37,6 @@ MONTHS_16_TO_18 = 12 * (ADULT_AGE - AGE_EDGES[-2])
 AGE_STATES = TOP_BAND + MONTHS_16_TO_18
 BAND_OF_STATE = np.minimum(np.arange(AGE_STATES), TOP_BAND)
 
-# SSDA903 PLACE codes by group; PLACE_PROVIDER splits foster care into the council's own carers (PR1-PR3: own
-# LA, other LA, other public) and independent agencies (PR4-PR5: private, voluntary).
-KINSHIP_PLACES = ("U1", "U2", "U3")
-FOSTER_PLACES = ("U4", "U5", "U6")
-INHOUSE_PROVIDERS = ("PR1", "PR2", "PR3")
-IFA_PROVIDERS = ("PR4", "PR5")
-PLACE_GROUP = {
-    **{p: "kinship" for p in KINSHIP_PLACES},
-    "K2": "childrens_home", "R1": "childrens_home", "S1": "childrens_home",
-    "K1": "secure",
-    "K3": "supported",
-    "P1": "with_parents",
-    **{p: "adoption" for p in ("A3", "A4", "A5", "A6")},
-}
-# Before 2025/26 supported accommodation was returned as H5 (semi-independent) or P2 (independent living); K3
-# replaced both when Ofsted registration began, so afterwards H5 and P2 are "other".
-LEGACY_SUPPORTED_PLACES = ("H5", "P2")
-K3_FROM = pd.Timestamp("2025-04-01")
-
 # Exit reason groups from SSDA903 REC; "aged_18" is not a REC code but a child reaching 18, whatever REC says.
 EXIT_REASONS = ("home", "adoption", "guardianship", "independence", "other", "aged_18")
 REC_REASON = {
@@ -61,11 +51,11 @@ AGED_18 = EXIT_REASONS.index("aged_18")
 def placement_group(place: pd.Series, provider: pd.Series, start: pd.Series) -> pd.Series:
     """Group label of each episode from PLACE, PLACE_PROVIDER and (for H5/P2) the episode's start date."""
     place, provider = place.fillna(""), provider.fillna("")  # codes arrive canonical from the loader
-    group = place.map(PLACE_GROUP).fillna("other")
+    group = place.map(PLACEMENT_GROUP_OF_PLACE).fillna("other")
     foster = place.isin(FOSTER_PLACES)
     group[foster & provider.isin(INHOUSE_PROVIDERS)] = "foster_inhouse"
     group[foster & provider.isin(IFA_PROVIDERS)] = "foster_ifa"
-    legacy = place.isin(LEGACY_SUPPORTED_PLACES) & (start < K3_FROM).fillna(False)
+    legacy = place.isin(LEGACY_SUPPORTED_PLACES) & (start < pd.Timestamp(K3_FROM)).fillna(False)
     group[legacy] = "supported"
     return group
 

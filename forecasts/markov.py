@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from data.vocabulary import PLACEMENT_GROUPS
 from forecasts.flows import History, band_sum
-from forecasts.groups import AGE_BANDS, AGED_18, GROUPS
+from forecasts.groups import AGE_BANDS, AGED_18
 from forecasts.params import ForecastParams
 
 RATE_COLUMNS = ["la_code", "rate", "group", "age_band", "to_group", "events", "exposure", "regional", "mean"]
@@ -59,7 +60,7 @@ class ChainRates:
     def table(self) -> pd.DataFrame:
         """Every rate with its evidence: events, exposure (child-months), regional rate and the shrunk mean."""
         la = np.asarray(self.la_codes, dtype=object)
-        groups, bands = np.asarray(GROUPS, dtype=object), np.asarray(AGE_BANDS, dtype=object)
+        groups, bands = np.asarray(PLACEMENT_GROUPS, dtype=object), np.asarray(AGE_BANDS, dtype=object)
         c, g, a = np.indices(self.exit.shape).reshape(3, -1)
         frames = [pd.DataFrame({"la_code": la[c], "rate": name, "group": groups[g], "age_band": bands[a],
                                 "to_group": "", "events": evidence.events.reshape(-1),
@@ -93,7 +94,7 @@ def fit_chain(history: History, origin: int, params: ForecastParams) -> ChainRat
     kappa = params.shrinkage
     exit, regional_exit = _shrunk_rate(left, at_risk, kappa)
     ageing, regional_ageing = _shrunk_rate(aged, survivors, kappa)
-    stay_put = np.eye(len(GROUPS))[:, None, :]
+    stay_put = np.eye(len(PLACEMENT_GROUPS))[:, None, :]
     regional_counts = moves.sum(axis=0) + REGIONAL_PRIOR * stay_put
     regional_move = regional_counts / regional_counts.sum(axis=-1, keepdims=True)
     stayers = moves.sum(axis=-1)
@@ -158,7 +159,7 @@ def _moves(rng: np.random.Generator, rates: ChainRates, paths: int) -> np.ndarra
     empty = np.broadcast_to(total <= 0, move.shape)
     np.divide(move, total, out=move, where=~empty)
     np.copyto(move, np.broadcast_to(rates.move, move.shape), where=empty)
-    stay_put = np.eye(len(GROUPS), dtype=bool)[:, None, :]
+    stay_put = np.eye(len(PLACEMENT_GROUPS), dtype=bool)[:, None, :]
     move *= ~stay_put
     leave = move.sum(axis=-1)
     regional_leave = np.where(stay_put, 0.0, rates.regional_move).sum(axis=-1)

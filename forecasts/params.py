@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.toml_files import build_parameters, check_parameters, load_toml
-from forecasts.groups import GROUPS
+from data.vocabulary import PLACEMENT_GROUPS
 
 DEFAULTS_FILE = Path(__file__).with_name("forecast.toml")
 
@@ -70,11 +70,11 @@ class CostParams:
     def __post_init__(self) -> None:
         unit = {**UNIT_WEEKLY_COSTS, **self.unit_weekly}
         object.__setattr__(self, "unit_weekly", unit)
-        unknown = sorted(set(unit) - set(GROUPS)) + sorted(
-            {g for costs in self.councils.values() for g in costs} - set(GROUPS))
+        unknown = sorted(set(unit) - set(PLACEMENT_GROUPS)) + sorted(
+            {g for costs in self.councils.values() for g in costs} - set(PLACEMENT_GROUPS))
         costs = list(unit.values()) + [c for costs in self.councils.values() for c in costs.values()]
         check_parameters("cost", [
-            (not unknown, f"unknown placement group(s) {', '.join(unknown)}; groups are {', '.join(GROUPS)}"),
+            (not unknown, f"unknown placement group(s) {', '.join(unknown)}; groups are {', '.join(PLACEMENT_GROUPS)}"),
             (all(c >= 0 for c in costs), "weekly costs must not be negative"),
             (-0.5 < self.inflation < 1, f"inflation is an annual rate such as 0.04 (got {self.inflation})"),
         ])

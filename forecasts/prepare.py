@@ -15,8 +15,8 @@ import pandas as pd
 
 from data.problems import FIRST_RECORD_ROW, Problems, ValidationError
 from data.region import Region
-from forecasts.groups import (ADULT_AGE, AGE_BANDS, AGE_EDGES, LEGACY_SUPPORTED_PLACES, K3_FROM, birthday,
-                              exit_reason, placement_group)
+from data.vocabulary import K3_FROM, LEGACY_SUPPORTED_PLACES
+from forecasts.groups import ADULT_AGE, AGE_BANDS, AGE_EDGES, birthday, exit_reason, placement_group
 
 EPISODES_FILE, HEADER_FILE = "episodes.csv", "header.csv"
 NO_MOVE_RNE = ("L", "T", "U")  # legal status change, or new placement type with the same carers
@@ -56,7 +56,7 @@ def prepare(region: Region) -> Preparation:
     episodes = _before_birth(episodes, problems)
     episodes = _resolve_overlaps(episodes, report, problems)
     episodes["group"] = placement_group(episodes["PLACE"], episodes["PLACE_PROVIDER"], episodes["DECOM"])
-    legacy = episodes["PLACE"].isin(LEGACY_SUPPORTED_PLACES) & (episodes["DECOM"] < K3_FROM)
+    legacy = episodes["PLACE"].isin(LEGACY_SUPPORTED_PLACES) & (episodes["DECOM"] < pd.Timestamp(K3_FROM))
     report.append(("placement_group", len(episodes),
                    f"episodes given a placement group from PLACE and PLACE_PROVIDER ({int(legacy.sum())} of them "
                    "H5 or P2 before 2025/26, counted as supported)"))

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from data.toml_files import load_toml
-from forecasts.groups import AGE_BANDS, BAND_OF_STATE, GROUP_INDEX, GROUPS
+from data.vocabulary import PLACEMENT_GROUPS
+from forecasts.groups import AGE_BANDS, BAND_OF_STATE, GROUP_INDEX
 from forecasts.markov import ChainDraws
 
 RATES = ("exit", "ageing", "move", "entry")
@@ -65,8 +66,8 @@ class RateEdit:
             problems.append(f"rate must be one of {', '.join(RATES)} (got {self.rate!r})")
         for name in ("group", "to_group"):
             value = getattr(self, name)
-            if value and value not in GROUPS:
-                problems.append(f"{name} {value!r} is not a placement group ({', '.join(GROUPS)})")
+            if value and value not in PLACEMENT_GROUPS:
+                problems.append(f"{name} {value!r} is not a placement group ({', '.join(PLACEMENT_GROUPS)})")
         if self.age_band and self.age_band not in AGE_BANDS:
             problems.append(f"age_band {self.age_band!r} is not one of {', '.join(AGE_BANDS)}")
         if self.to_group and self.rate != "move":
@@ -150,7 +151,7 @@ def apply(scenario: Scenario, la_codes: tuple[str, ...], chain: ChainDraws, entr
         move[:, :, home, :, ifa] += monthly * split[1]
     if levers.foster_recruitment:
         _shift_foster(share, axis_group=2, change=levers.foster_recruitment)
-        others = [g for g in range(len(GROUPS)) if g not in (inhouse, ifa)]
+        others = [g for g in range(len(PLACEMENT_GROUPS)) if g not in (inhouse, ifa)]
         part = move[:, :, others]
         _shift_foster(part, axis_group=4, change=levers.foster_recruitment)
         move[:, :, others] = part
@@ -171,7 +172,7 @@ def apply(scenario: Scenario, la_codes: tuple[str, ...], chain: ChainDraws, entr
             at = np.ix_(councils, groups, states)
             add[at] = np.maximum(add[at] + edit.add / len(states), 0)
         else:
-            to = [GROUP_INDEX[edit.to_group]] if edit.to_group else list(range(len(GROUPS)))
+            to = [GROUP_INDEX[edit.to_group]] if edit.to_group else list(range(len(PLACEMENT_GROUPS)))
             at = np.ix_(paths, councils, groups, bands, to)
             move[at] = np.maximum(move[at] * edit.multiply + edit.add, 0)
     move, renormalised = renormalise(move)
@@ -181,7 +182,7 @@ def apply(scenario: Scenario, la_codes: tuple[str, ...], chain: ChainDraws, entr
 
 def renormalise(move: np.ndarray) -> tuple[np.ndarray, int]:
     """Recompute staying (the diagonal) as 1 minus the outflows, scaling outflows down where they exceed 1."""
-    eye = np.eye(len(GROUPS), dtype=bool)[:, None, :]
+    eye = np.eye(len(PLACEMENT_GROUPS), dtype=bool)[:, None, :]
     off = np.where(eye, 0.0, np.maximum(move, 0))
     out = off.sum(axis=-1, keepdims=True)
     over = out > 1
@@ -210,6 +211,6 @@ def _selector(edit: RateEdit, la_codes: tuple[str, ...]) -> tuple[list[int], lis
         raise ValueError(f"scenario edit names council {edit.la_code}, which is not in this region "
                          f"({', '.join(la_codes)})")
     councils = [la_codes.index(edit.la_code)] if edit.la_code else list(range(len(la_codes)))
-    groups = [GROUP_INDEX[edit.group]] if edit.group else list(range(len(GROUPS)))
+    groups = [GROUP_INDEX[edit.group]] if edit.group else list(range(len(PLACEMENT_GROUPS)))
     bands = [AGE_BANDS.index(edit.age_band)] if edit.age_band else list(range(len(AGE_BANDS)))
     return councils, groups, bands

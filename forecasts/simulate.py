@@ -25,9 +25,10 @@ import numba
 import numpy as np
 import pandas as pd
 
+from data.vocabulary import PLACEMENT_GROUPS
 from forecasts.entries import EntryModel, draw_entries, fit_entries
 from forecasts.flows import History
-from forecasts.groups import AGE_BANDS, AGE_STATES, GROUPS, MONTHS_16_TO_18, TOP_BAND
+from forecasts.groups import AGE_BANDS, AGE_STATES, MONTHS_16_TO_18, TOP_BAND
 from forecasts.markov import ChainRates, draw_chain, fit_chain
 from forecasts.params import ForecastParams
 from forecasts.scenarios import Scenario, apply
@@ -75,7 +76,7 @@ def simulate(model: FittedModel, horizon: int, paths: int, seed: int, scenario: 
     kept = np.arange(horizon) if months_ahead is None else np.asarray(sorted(months_ahead)) - 1
     if len(kept) and not 0 <= kept[0] <= kept[-1] < horizon:
         raise ValueError(f"months ahead {months_ahead} are not within the horizon of {horizon} months")
-    shape = (len(kept), paths, len(model.rates.la_codes), len(GROUPS), len(AGE_BANDS))
+    shape = (len(kept), paths, len(model.rates.la_codes), len(PLACEMENT_GROUPS), len(AGE_BANDS))
     processes = min(processes, len(blocks))
     if processes > 1:
         compile_simulation()
@@ -100,7 +101,7 @@ def compile_simulation() -> None:
     unit, state = np.zeros(1, np.int32), np.zeros(1, np.int8)
     rates = np.zeros(len(AGE_BANDS))
     _month(np.random.default_rng(0), np.zeros(TOP_BAND, np.int32), rates, rates, rates, rates, rates, rates,
-           np.ones((len(AGE_BANDS), len(GROUPS))), unit, state, 0, np.zeros(1, np.int32), np.ones((1, 1)))
+           np.ones((len(AGE_BANDS), len(PLACEMENT_GROUPS))), unit, state, 0, np.zeros(1, np.int32), np.ones((1, 1)))
 
 
 def usable_cores() -> int:
@@ -167,7 +168,7 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
     entry_add, renormalised = adjusted.entry_add, adjusted.renormalised
     entry_total = adjusted.entry_share.sum(axis=(2, 3))  # (path, council): share of the month's entries kept
     stay[...] = 0  # a mover's new group is drawn from the other groups
-    move_cdf = _row_cdf(move.reshape(-1, len(GROUPS)))  # (rate row, to group)
+    move_cdf = _row_cdf(move.reshape(-1, len(PLACEMENT_GROUPS)))  # (rate row, to group)
     entry_cdf = _row_cdf(adjusted.entry_share.reshape(entry_total.size, -1))  # (path x council, group x state)
     del chain, entry_mix, adjusted, move, stay
     units = (paths, *model.start.shape[:2])  # (path, council, group)
@@ -339,7 +340,7 @@ def demand_table(sim: Simulation) -> pd.DataFrame:
     mean = stock.mean(axis=1)
     h, c, g, a = np.indices(mean.shape).reshape(4, -1)
     return pd.DataFrame({
-        "la_code": np.asarray(sim.la_codes, dtype=object)[c], "group": np.asarray(GROUPS, dtype=object)[g],
+        "la_code": np.asarray(sim.la_codes, dtype=object)[c], "group": np.asarray(PLACEMENT_GROUPS, dtype=object)[g],
         "age_band": np.asarray(AGE_BANDS, dtype=object)[a], "month": sim.months[h].strftime("%Y-%m-%d"),
         "mean": mean.reshape(-1), "p10": q[0].reshape(-1), "p50": q[1].reshape(-1), "p90": q[2].reshape(-1),
     }).sort_values(["la_code", "group", "age_band", "month"], kind="stable", ignore_index=True)[DEMAND_COLUMNS]
@@ -379,6 +380,6 @@ def path_table(sim: Simulation, paths: int | None = None) -> pd.DataFrame:
     stock = sim.stock[:, :paths].sum(axis=4)  # (month, path, council, group)
     h, p, c, g = np.indices(stock.shape).reshape(4, -1)
     return pd.DataFrame({"path": p, "la_code": np.asarray(sim.la_codes, dtype=object)[c],
-                         "group": np.asarray(GROUPS, dtype=object)[g],
+                         "group": np.asarray(PLACEMENT_GROUPS, dtype=object)[g],
                          "month": np.asarray(sim.months.strftime("%Y-%m-%d"), dtype=object)[h],  # each month once
                          "children": stock.reshape(-1)})

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from data.load import load_region
 from data.region import Region
 from data.schema import TABLES
-from optimiser.demand import check_demand
+from optimiser.match.demand import check_demand
 
 AUTHORITY = {"la_code": "E08000003", "la_name": "Manchester", "lat": 53.451, "lon": -2.233}
 SECOND_AUTHORITY = {"la_code": "E08000006", "la_name": "Salford", "lat": 53.490, "lon": -2.370}
@@ -62,3 +63,57 @@ def demand_table(rows, first_month: date = date(2026, 11, 1)) -> pd.DataFrame:
             records.append({"la_code": la_code, "group": group, "age_band": age_band, "month": month,
                             "mean": value, "p10": value, "p50": value, "p90": top})
     return check_demand(pd.DataFrame(records))
+
+
+RANDOM_TYPES = ["childrens_home", "foster_ifa", "foster_inhouse", "supported_accommodation", "secure_childrens_home"]
+RANDOM_NEEDS = ["emotional_behavioural", "mental_health", "learning_disability", "exploitation_risk"]
+
+
+def random_instance(seed: int) -> dict[str, list[dict]]:
+    """A tiny region where every hard rule and cost term bites sometimes; small enough to enumerate."""
+    rng = np.random.default_rng(seed)
+    settings, children = [], []
+    for k in range(rng.integers(3, 5)):
+        stype = rng.choice(RANDOM_TYPES, p=[0.45, 0.25, 0.15, 0.1, 0.05])
+        places = int(rng.integers(1, 4))
+        vacancies = int(rng.integers(places // 2, places + 1))
+        age_min = 16 if stype == "supported_accommodation" else int(rng.choice([0, 0, 0, 10]))
+        settings.append({
+            "setting_type": stype, "places": places, "vacancies": vacancies,
+            "registration_status": rng.choice(["active"] * 8 + ["suspended", "unregistered"]),
+            "ofsted_grade": rng.choice(["good", "good", "requires_improvement", "outstanding", "inadequate",
+                                        "not_inspected"]),
+            "age_min": age_min, "age_max": 17,
+            "needs_met": ";".join(n for n in RANDOM_NEEDS if rng.random() < 0.85),
+            "max_ratio": rng.choice(["standard", "1:1", "2:1"]), "solo_only": bool(rng.random() < 0.15),
+            "weekly_fee": float(rng.integers(5, 90) * 100), "block_contract": bool(rng.random() < 0.15),
+            "lat": 53.45 + rng.normal(0, 0.15), "lon": -2.23 + rng.normal(0, 0.2),
+        })
+        children += [{"child_id": f"K{k}{j}", "age": int(rng.integers(age_min, 18)), "current_setting_id": f"S{k + 1}"}
+                     for j in range(places - vacancies)]
+    referrals = []
+    sibling_pair = rng.random() < 0.5
+    for i in range(int(rng.integers(3, 5))):
+        age = int(rng.integers(5, 18))
+        family = (53.45 + rng.normal(0, 0.1), -2.23 + rng.normal(0, 0.15))
+        avoid = rng.random() < 0.2
+        referrals.append({
+            "age": age, "sibling_group": "G1" if sibling_pair and i < 2 else "",
+            "family_lat": family[0], "family_lon": family[1],
+            "needed_by": rng.choice(["2026-11-01", "2026-11-20", "2026-12-01"]),
+            "emergency": bool(rng.random() < 0.3), "close_to_family": bool(rng.random() < 0.3),
+            "foster_suitability": rng.choice(["preferred", "suitable", "suitable", "unsuitable"]),
+            "residential_suitability": rng.choice(["preferred", "suitable", "unsuitable", "not_specified", "suitable"]),
+            "supported_suitability": rng.choice(["suitable", "unsuitable"]) if age >= 16 else "unsuitable",
+            "secure_required": bool(rng.random() < 0.05),
+            "needs": ";".join(n for n in RANDOM_NEEDS if rng.random() < 0.06),
+            "ratio": rng.choice(["standard", "standard", "standard", "1:1", "2:1"]),
+            "cared_alongside": rng.choice(["no_preference"] * 4 + ["solo", "older_only", "younger_only"]),
+            "max_distance_km": rng.choice([np.nan, np.nan, np.nan, 30.0]),
+            "keep_school": bool(rng.random() < 0.2),
+            "school_lat": family[0] + 0.02, "school_lon": family[1],
+            "avoid_lat": family[0] + rng.normal(0, 0.1) if avoid else np.nan,
+            "avoid_lon": family[1] + rng.normal(0, 0.1) if avoid else np.nan,
+            "avoid_radius_km": 8.0 if avoid else np.nan,
+        })
+    return {"settings": settings_rows(*settings), "referrals": referral_rows(*referrals), "children": children}

@@ -12,7 +12,7 @@ import pytest
 
 from app.cli import build_parser, main
 from data.schema import TABLES
-from optimiser.matching import ALLOCATION_COLUMNS
+from optimiser.match.allocation import ALLOCATION_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

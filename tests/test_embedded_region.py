@@ -9,7 +9,7 @@ import pytest
 from app.jobs.match import run_match
 from data import EMBEDDED_REGION
 from data.load import read_region
-from optimiser.verify import verify_allocation
+from optimiser.match.verify import verify_allocation
 
 EMBEDDED = EMBEDDED_REGION
 

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from app.cli import main
+from data.vocabulary import PLACEMENT_GROUPS
 from forecasts.backtest import BACKTEST_COLUMNS
-from forecasts.groups import AGE_BANDS, GROUPS
+from forecasts.groups import AGE_BANDS
 from tests.forecast_history import simulate_903, write_history_region
 
 FAST = """paths = 40
@@ -39,7 +40,7 @@ def test_forecast_writes_the_demand_table_and_a_run_record(region, tmp_path, cap
     demand = pd.read_csv(out / "forecast.csv")
     assert demand.columns.tolist() == ["la_code", "group", "age_band", "month", "mean", "p10", "p50", "p90",
                                        "weekly_cost"]
-    assert len(demand) == 2 * len(GROUPS) * len(AGE_BANDS) * 6
+    assert len(demand) == 2 * len(PLACEMENT_GROUPS) * len(AGE_BANDS) * 6
     assert demand["month"].min() == "2021-05-01" and demand["month"].nunique() == 6
     run = json.loads((out / "forecast_run.json").read_text())
     assert run["parameters"]["seed"] == 3 and run["parameters"]["paths"] == 40

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecasts.groups import AGE_BANDS, AGE_STATES, GROUP_INDEX, GROUPS
+from data.vocabulary import PLACEMENT_GROUPS
+from forecasts.groups import AGE_BANDS, AGE_STATES, GROUP_INDEX
 from forecasts.markov import ChainDraws
 from forecasts.scenarios import Levers, RateEdit, Scenario, apply, renormalise
 
@@ -15,16 +16,16 @@ PATHS = 3
 
 def draws(stay=0.97):
     """Every path and council: 1% exit, 1% ageing, and 3% chance of moving, spread over the other groups."""
-    shape = (PATHS, len(COUNCILS), len(GROUPS), len(AGE_BANDS))
-    move = np.full((*shape, len(GROUPS)), (1 - stay) / (len(GROUPS) - 1))
-    eye = np.eye(len(GROUPS), dtype=bool)[:, None, :]
+    shape = (PATHS, len(COUNCILS), len(PLACEMENT_GROUPS), len(AGE_BANDS))
+    move = np.full((*shape, len(PLACEMENT_GROUPS)), (1 - stay) / (len(PLACEMENT_GROUPS) - 1))
+    eye = np.eye(len(PLACEMENT_GROUPS), dtype=bool)[:, None, :]
     move = np.where(eye, stay, move)
     return ChainDraws(exit=np.full(shape, 0.01), ageing=np.full(shape, 0.01), move=move)
 
 
 def adjusted(scenario, uasc=0.2):
-    mix = np.full((PATHS, len(COUNCILS), len(GROUPS), AGE_STATES), 1 / (len(GROUPS) * AGE_STATES))
-    uasc_share = np.full((len(COUNCILS), len(GROUPS), len(AGE_BANDS)), uasc)
+    mix = np.full((PATHS, len(COUNCILS), len(PLACEMENT_GROUPS), AGE_STATES), 1 / (len(PLACEMENT_GROUPS) * AGE_STATES))
+    uasc_share = np.full((len(COUNCILS), len(PLACEMENT_GROUPS), len(AGE_BANDS)), uasc)
     regional_move = draws().move[0, 0]
     return apply(scenario, COUNCILS, draws(), mix, uasc_share, regional_move)
 
@@ -90,7 +91,8 @@ def test_renormalise_leaves_valid_rows_alone():
 def test_renormalised_rows_never_stay_below_zero_by_rounding():
     """Outflows scaled back to 1 often sum to a little over 1 in floating point; staying is then 0, not -4e-16
     (a national scenario multiplying kinship moves 30-fold failed in simulation on exactly this)."""
-    move = np.random.default_rng(0).random((2000, len(GROUPS), 1, len(GROUPS))) * 5  # (row, group, band, to)
+    groups = len(PLACEMENT_GROUPS)
+    move = np.random.default_rng(0).random((2000, groups, 1, groups)) * 5  # (row, group, band, to)
     again, count = renormalise(move)
     stay = np.einsum("rgag->rga", again)
     assert count > 0 and (stay >= 0).all()
@@ -102,7 +104,8 @@ def test_exit_edits_add_and_are_capped_at_one():
                                                age_band="16-18"),
                                       RateEdit("exit", add=5.0, group="secure"))))
     exit = result.chain.exit
-    assert np.allclose(exit[:, 1, :, -1][:, [g for g in range(len(GROUPS)) if g != GROUP_INDEX["secure"]]], 0.52)
+    not_secure = [g for g in range(len(PLACEMENT_GROUPS)) if g != GROUP_INDEX["secure"]]
+    assert np.allclose(exit[:, 1, :, -1][:, not_secure], 0.52)
     assert np.allclose(exit[:, 0, :, :-1][:, [GROUP_INDEX["kinship"]]], 0.01)
     assert np.allclose(exit[:, :, GROUP_INDEX["secure"]], 1.0)
 

@@ -46,7 +46,7 @@ from data.region import Region
 from data.toml_files import load_toml
 from forecasts.params import ForecastParams
 from optimiser.flags import FlagParams
-from optimiser.params import MatchParams
+from optimiser.match.params import MatchParams
 from optimiser.strategy import StrategyParams
 
 STAGES = ("validate", "forecast", "backtest", "match", "flags", "strategy", "store")

@@ -64,10 +64,6 @@ def council_group_forecast(forecast, la_code: str, group: str):
     return rows.groupby("month", as_index=False)[["mean", "p10", "p90", "weekly_cost"]].sum()
 
 
-GROUP_LABELS = {"kinship": "kinship care", "foster_inhouse": "council foster care",
-                "foster_ifa": "agency foster care", "childrens_home": "children's homes",
-                "secure": "secure children's homes", "supported": "supported accommodation (16-17)",
-                "with_parents": "placed with parents", "adoption": "placed for adoption", "other": "other placements"}
 FORECAST_MODEL = "markov"  # the model rcc forecasts with; the others in backtest.csv are yardsticks
 
 

@@ -17,18 +17,13 @@ import pandas as pd
 import shapely
 
 from data.region import Region
+from data.vocabulary import SETTING_TYPE_LABELS
 
 GRID_DEGREES = 0.05  # about 5.6 km north-south and 3.3 km east-west at Manchester's latitude
 MARGIN_DEGREES = 0.05
 SPREAD_DEGREES = 0.012
 REGISTERED = "registered (active)"
 NOT_REGISTERED = "not registered or not active (unregistered, suspended, resigned, cancelled, applied)"
-TYPE_LABELS = {
-    "childrens_home": "children's home", "secure_childrens_home": "secure children's home",
-    "foster_inhouse": "council foster family", "foster_ifa": "agency foster family",
-    "supported_accommodation": "supported accommodation (16-17)",
-    "residential_special_school": "residential special school",
-}
 
 
 def council_areas(region: Region, source: Path) -> tuple[dict, bool]:
@@ -72,7 +67,7 @@ def coarse_settings(region: Region) -> pd.DataFrame:
     cells = pd.DataFrame({
         "lat": ((s["lat"] / GRID_DEGREES).round() * GRID_DEGREES).round(3),
         "lon": ((s["lon"] / GRID_DEGREES).round() * GRID_DEGREES).round(3),
-        "setting_type": s["setting_type"].map(TYPE_LABELS).fillna(s["setting_type"]),
+        "setting_type": s["setting_type"].map(SETTING_TYPE_LABELS).fillna(s["setting_type"]),
         "registration": s["registration_status"].eq("active").map({True: REGISTERED, False: NOT_REGISTERED}),
         "places": s["places"], "vacancies": s["vacancies"]})
     grouped = cells.groupby(["lat", "lon", "setting_type", "registration"], as_index=False).agg(
@@ -80,7 +75,7 @@ def coarse_settings(region: Region) -> pd.DataFrame:
         vacancies=("vacancies", lambda v: v.sum(min_count=1)))  # blank where not known (published supply)
     # Each type gets its own spot around the cell's centre so the marks of one cell do not hide each other; the
     # spots stay well inside the cell.
-    types = sorted(TYPE_LABELS.values())
+    types = sorted(SETTING_TYPE_LABELS.values())
     angle = grouped["setting_type"].map({t: 2 * np.pi * i / len(types) for i, t in enumerate(types)}).fillna(0)
     grouped["lat"] = (grouped["lat"] + SPREAD_DEGREES * np.sin(angle)).round(4)
     grouped["lon"] = (grouped["lon"] + 1.6 * SPREAD_DEGREES * np.cos(angle)).round(4)

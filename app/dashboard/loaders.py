@@ -309,7 +309,7 @@ def _solve(region_path: str, controls_csv: str, run_date: str | None, params_jso
 
     from app.jobs.match import run_match
     from data.validate import controls_issues
-    from optimiser.params import MatchParams
+    from optimiser.match.params import MatchParams
 
     r = _region(region_path)
     edited = pd.read_csv(io.StringIO(controls_csv), dtype=str, keep_default_na=False)

@@ -13,7 +13,7 @@ from app.jobs.common import loaded, run_header
 from data.region import Region
 from optimiser.flags import FlagParams, Flags, find_flags
 from optimiser.flags.unlawful import Proposals
-from optimiser.params import MatchParams
+from optimiser.match.params import MatchParams
 
 
 @dataclass(frozen=True)

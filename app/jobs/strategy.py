@@ -19,9 +19,9 @@ from forecasts.demand import Forecast
 from forecasts.params import ForecastParams
 from forecasts.simulate import path_table
 from optimiser.flags import FlagParams, find_flags
-from optimiser.matching import match_region
-from optimiser.params import MatchParams
-from optimiser.stepdown import with_step_down_referrals
+from optimiser.match.allocation import match_region
+from optimiser.match.params import MatchParams
+from optimiser.match.stepdown import with_step_down_referrals
 from optimiser.strategy import Strategy, StrategyParams, plan_strategy, unmatched_by_group
 from optimiser.strategy.renegotiate import providers_to_renegotiate
 

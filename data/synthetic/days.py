@@ -6,6 +6,7 @@ from datetime import date
 
 import numpy as np
 
+from data import vocabulary
 from data.synthetic import facts
 
 DAYS_PER_YEAR = 365.25
@@ -18,7 +19,7 @@ def day(value: date | str) -> int:
 SNAPSHOT = day(facts.SNAPSHOT)
 HISTORY_START = day(facts.HISTORY_START)
 LAST_YEAR = day(date(facts.SNAPSHOT.year - 1, facts.SNAPSHOT.month, facts.SNAPSHOT.day))  # first day of the last year
-K3_FROM = day(date(2025, 4, 1))  # registered supported accommodation (K3) replaces H5/P2 from 2025-26
+K3_FROM = day(vocabulary.K3_FROM)  # registered supported accommodation (K3) replaces H5/P2 from 2025-26
 
 
 def birthday(dob, years: int) -> np.ndarray:

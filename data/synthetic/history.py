@@ -15,6 +15,7 @@ import pandas as pd
 from data.synthetic.days import DAYS_PER_YEAR, HISTORY_START, K3_FROM, SNAPSHOT, birthday, iso
 from data.synthetic.sampling import categorical, pick
 from data.synthetic.snapshot import OTHER_CODES, PLACE_CODES, SUPPLY_TYPE
+from data.vocabulary import FOSTER_PLACES
 
 # Placements before the last one, by age at the move: shares of each group (assumption).
 GROUPS = ("kinship", "foster_inhouse", "foster_ifa", "childrens_home", "secure", "supported", "with_parents",
@@ -46,7 +47,6 @@ ETHNICITY = (("WBRI", 0.66), ("WOTH", 0.05), ("WIRI", 0.01), ("MWBC", 0.04), ("M
              ("MOTH", 0.04), ("AIND", 0.01), ("APKN", 0.03), ("ABAN", 0.01), ("AOTH", 0.01), ("BCRB", 0.01),
              ("BAFR", 0.03), ("BOTH", 0.01), ("CHNE", 0.002), ("OOTH", 0.03), ("NOBT", 0.028))
 UASC_ETHNICITY = (("OOTH", 0.35), ("AOTH", 0.25), ("BAFR", 0.25), ("BOTH", 0.10), ("WOTH", 0.05))
-FOSTER_CODES = ("U4", "U5", "U6")
 
 
 def tables(rng: np.random.Generator, periods: pd.DataFrame, kids: pd.DataFrame,
@@ -143,7 +143,7 @@ def _fix_same_carer_adoptions(segments: pd.DataFrame) -> None:
     child = segments["child"].to_numpy()
     follows = np.r_[False, child[1:] == child[:-1]]
     previous = _previous(place)
-    wrong = np.isin(place, ["A3", "A5"]) & follows & ~np.isin(previous, FOSTER_CODES)
+    wrong = np.isin(place, ["A3", "A5"]) & follows & ~np.isin(previous, FOSTER_PLACES)
     before = np.flatnonzero(wrong) - 1
     place[before] = "U4"
     segments.loc[before, "group"] = "foster_inhouse"
@@ -294,7 +294,7 @@ def _reasons_for_new_episode(started, moved, changed, place: np.ndarray, child: 
     """RNE: S start, P move, L legal change, B both; T/U when the move keeps the same carers (foster carers
     who go on to adopt)."""
     previous = _previous(place)
-    same_carers = moved & np.isin(place, ["A3", "A5"]) & np.isin(previous, FOSTER_CODES) & np.r_[
+    same_carers = moved & np.isin(place, ["A3", "A5"]) & np.isin(previous, FOSTER_PLACES) & np.r_[
         False, child[1:] == child[:-1]]
     return np.select([started, same_carers & changed, same_carers, moved & changed, moved], ["S", "U", "T", "B", "P"],
                      "L")

@@ -12,30 +12,11 @@ import numpy as np
 import pandas as pd
 
 from data.region import Region
+from data.vocabulary import SETTING_TYPE_LABELS
 
 FLAG_COLUMNS = ["flag", "subject_type", "subject_id", "severity", "evidence", "action"]
 SEVERITIES = ("high", "medium", "low")
 WEEKS_PER_YEAR = 52
-
-TYPE_NAMES = {
-    "childrens_home": "children's home",
-    "secure_childrens_home": "secure children's home",
-    "foster_inhouse": "council foster household",
-    "foster_ifa": "independent fostering agency household",
-    "supported_accommodation": "supported accommodation",
-    "residential_special_school": "residential special school",
-}
-# DATA.md "Placement groups": the supply setting types counted in each group.
-PLACEMENT_GROUP = {
-    "foster_inhouse": "foster_inhouse", "foster_ifa": "foster_ifa", "childrens_home": "childrens_home",
-    "residential_special_school": "childrens_home", "secure_childrens_home": "secure",
-    "supported_accommodation": "supported",
-}
-GROUP_NAMES = {"foster_inhouse": "council foster care", "foster_ifa": "independent fostering",
-               "childrens_home": "children's homes (with residential special schools)",
-               "secure": "secure children's homes", "supported": "supported accommodation"}
-SECTOR_NAMES = {"local_authority": "council", "private": "private", "voluntary": "voluntary",
-                "health_authority": "health authority"}
 
 
 def flag_frame(flag: str, subject_type: str, subject_id, severity, evidence, action) -> pd.DataFrame:
@@ -73,11 +54,11 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 
 
 def type_name(setting_type: str) -> str:
-    return TYPE_NAMES.get(setting_type, str(setting_type).replace("_", " "))
+    return SETTING_TYPE_LABELS.get(setting_type, str(setting_type).replace("_", " "))
 
 
 def a_type(setting_type: str) -> str:
-    """With its article: "a children's home", "an independent ...", "supported accommodation"."""
+    """With its article: "a children's home", "an agency foster household", "supported accommodation"."""
     name = type_name(setting_type)
     if name.endswith("accommodation"):
         return name

@@ -1,8 +1,8 @@
 """Market concentration: who owns the independent places, across the region and council by council, and the
 region's exposure to providers designated difficult to replace.
 
-A market is one of DATA.md's placement groups (children's homes with residential special schools, independent
-fostering, supported accommodation, ...) in an area. Only active, registered settings inside the region count,
+A market is one of DATA.md's placement groups (children's homes with residential special schools, agency foster
+care, supported accommodation, ...) in an area. Only active, registered settings inside the region count,
 and only independent ones (private, voluntary, health): councils' own services are not a market the RCC buys in,
 though their share is reported beside. Owners are parent groups where given (several companies, one owner),
 else the company itself.
@@ -14,14 +14,32 @@ import numpy as np
 import pandas as pd
 
 from data.region import Region
-from optimiser.flags.common import (GROUP_NAMES, PLACEMENT_GROUP, WEEKS_PER_YEAR, council_names, empty_flags,
-                                    exposure_text, flag_frame, money, owners, pct, plural, type_name,
-                                    types_name)
+from data.vocabulary import PLACEMENT_GROUP_LABELS, PLACEMENT_GROUP_OF_SETTING_TYPE
+from optimiser.flags.common import (
+    WEEKS_PER_YEAR,
+    council_names,
+    empty_flags,
+    exposure_text,
+    flag_frame,
+    money,
+    owners,
+    pct,
+    plural,
+    type_name,
+    types_name,
+)
 from optimiser.flags.params import ConcentrationParams
 
+# The children's homes market counts residential special schools too (DATA.md), which its label alone would hide.
+MARKET_NOTES = {"childrens_home": " (with residential special schools)"}
 MARKET_COLUMNS = ["level", "area", "area_name", "market", "places", "independent_places", "council_share",
                   "independent_settings", "owners", "hhi", "top_owner", "top_owner_name", "top_share", "top3_share",
                   "assessed", "flagged"]
+
+
+def market_name(market: str) -> str:
+    """A market in words, with the note its label needs."""
+    return PLACEMENT_GROUP_LABELS.get(market, market) + MARKET_NOTES.get(market, "")
 
 
 def supply(region: Region) -> pd.DataFrame:
@@ -31,7 +49,7 @@ def supply(region: Region) -> pd.DataFrame:
                         & settings["la_code"].isin(region.authorities["la_code"])].copy()
     providers = region.providers.drop_duplicates("provider_id").set_index("provider_id")
     owner = owners(region.providers.drop_duplicates("provider_id"))
-    settings["market"] = settings["setting_type"].map(PLACEMENT_GROUP)
+    settings["market"] = settings["setting_type"].map(PLACEMENT_GROUP_OF_SETTING_TYPE)
     settings["sector"] = settings["provider_id"].map(providers["sector"])
     settings["owner"] = settings["provider_id"].map(owner["owner"]).fillna(settings["provider_id"])
     settings["owner_name"] = settings["provider_id"].map(owner["owner_name"]).fillna(settings["provider_id"])
@@ -82,13 +100,12 @@ def owner_concentration(places: pd.Series, names: pd.Series) -> dict:
             "top_share": float(shares.iloc[0]), "top3_share": float(shares.iloc[:3].sum())}
 
 
-def concentration_flags(region: Region, table: pd.DataFrame, placed: pd.DataFrame,
-                        params: ConcentrationParams) -> pd.DataFrame:
+def concentration_flags(table: pd.DataFrame, placed: pd.DataFrame, params: ConcentrationParams) -> pd.DataFrame:
     """market_concentration rows: highly concentrated markets, with the dominant owner and the region's stake."""
     flagged = table[table["flagged"]]
     if flagged.empty:
         return empty_flags()
-    placed = placed.assign(market=placed["setting_type"].map(PLACEMENT_GROUP))
+    placed = placed.assign(market=placed["setting_type"].map(PLACEMENT_GROUP_OF_SETTING_TYPE))
     evidence, severity, action = [], [], []
     for r in flagged.itertuples(index=False):
         where = "across the region" if r.level == "region" else f"in {r.area_name}"
@@ -96,8 +113,9 @@ def concentration_flags(region: Region, table: pd.DataFrame, placed: pd.DataFram
         if r.level == "council":
             kids = kids[kids["setting_la_code"].eq(r.area)]
         council_places = r.places - r.independent_places
+        market = market_name(r.market)
         evidence.append(
-            f"{GROUP_NAMES.get(r.market, r.market).capitalize()} {where}: {plural(int(r.owners), 'owner')} hold the "
+            f"{market.capitalize()} {where}: {plural(int(r.owners), 'owner')} hold the "
             f"{plural(int(r.independent_places), 'independent place')} "
             f"({plural(int(r.independent_settings), 'setting')}), and {r.top_owner_name} holds "
             f"{pct(r.top_share, 0)} of them (the top three {pct(r.top3_share, 0)}). "
@@ -120,7 +138,7 @@ def difficult_to_replace(region: Region, placed: pd.DataFrame, params: Concentra
     if dtr.empty:
         return empty_flags()
     s = supply(region)
-    placed = placed.assign(market=placed["setting_type"].map(PLACEMENT_GROUP))
+    placed = placed.assign(market=placed["setting_type"].map(PLACEMENT_GROUP_OF_SETTING_TYPE))
     rows = []
     for p in dtr.itertuples(index=False):
         theirs = region.settings[region.settings["provider_id"].eq(p.provider_id)]
@@ -138,7 +156,8 @@ def difficult_to_replace(region: Region, placed: pd.DataFrame, params: Concentra
         runs = ", ".join(f"{int(n):,} {types_name(t) if n > 1 else type_name(t)}" for t, n in types.items())
         evidence = (f"{p.provider_name} is designated difficult to replace (the Bill's financial oversight). It runs "
                     f"{runs or 'no settings in the data'}; in the region it holds {pct(place_share)} of the "
-                    f"independent places in {GROUP_NAMES.get(market, market)} and looks after {pct(child_share)} of "
+                    f"independent places in {market_name(market)} and looks after "
+                    f"{pct(child_share)} of "
                     f"the region's children placed there. "
                     + exposure_text(len(kids), kids["weekly_cost"].sum()))
         severity = ("high" if max(child_share, place_share) >= params.dtr_high_share else

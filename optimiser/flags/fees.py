@@ -20,9 +20,19 @@ from statsmodels.regression.quantile_regression import QuantReg
 from threadpoolctl import threadpool_limits
 
 from data.region import Region
-from data.schema import NEEDS
-from optimiser.flags.common import (SECTOR_NAMES, WEEKS_PER_YEAR, aged, council, empty_flags, flag_frame, money,
-                                    needs_text, plural, type_name, types_name)
+from data.vocabulary import NEEDS, SECTOR_LABELS
+from optimiser.flags.common import (
+    WEEKS_PER_YEAR,
+    aged,
+    council,
+    empty_flags,
+    flag_frame,
+    money,
+    needs_text,
+    plural,
+    type_name,
+    types_name,
+)
 from optimiser.flags.params import FeeParams
 
 MAD_TO_SD = 1.4826
@@ -157,7 +167,7 @@ def _peer_medians(rows: pd.DataFrame) -> None:
 def _placement_text(region: Region, r) -> str:
     staffing = "standard staffing" if r.max_ratio == "standard" else f"{r.max_ratio} staffing"
     alone = "a single-child home" if r.solo_only else "shared with other children"
-    sector = SECTOR_NAMES.get(r.sector, r.sector)
+    sector = SECTOR_LABELS.get(r.sector, r.sector)
     return (f"{r.setting_id}, a {sector} {type_name(r.setting_type)} in {council(region, r.setting_la_code)} "
             f"({staffing}, {alone})")
 

@@ -1,8 +1,8 @@
 """Thresholds of the market flags: validated frozen dataclasses, one per concept, loadable from TOML.
 
-The documented defaults live in optimiser/flags.toml (beside match.toml; a test keeps the two identical). Each
-TOML section is one dataclass here: [unlawful], [profit], [fees], [concentration], [stress]. A run records every
-value with its outputs.
+The documented defaults live in optimiser/flags.toml (as the match's in optimiser/match/match.toml; a test keeps
+the file and the code identical). Each TOML section is one dataclass here: [unlawful], [profit], [fees],
+[concentration], [stress]. A run records every value with its outputs.
 """
 
 from __future__ import annotations

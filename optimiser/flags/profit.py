@@ -13,8 +13,18 @@ import numpy as np
 import pandas as pd
 
 from data.region import Region
-from optimiser.flags.common import (SECTOR_NAMES, empty_flags, exposure, exposure_text, flag_frame, money, pct,
-                                    plural, points, types_name)
+from data.vocabulary import SECTOR_LABELS
+from optimiser.flags.common import (
+    empty_flags,
+    exposure,
+    exposure_text,
+    flag_frame,
+    money,
+    pct,
+    plural,
+    points,
+    types_name,
+)
 from optimiser.flags.params import ProfitParams
 
 MAD_TO_SD = 1.4826
@@ -37,7 +47,7 @@ def margins(region: Region, placed: pd.DataFrame, params: ProfitParams) -> pd.Da
     spend = exposure(placed, "provider_id")
     companies["children"] = companies["id"].map(spend["children"]).fillna(0).astype(int)
     companies["weekly_spend"] = companies["id"].map(spend["weekly_spend"]).fillna(0.0)
-    groups = _groups(region, companies, placed, params)
+    groups = _groups(companies, placed, params)
     return pd.concat([companies.assign(level="company", companies=1), groups], ignore_index=True)[MARGIN_COLUMNS]
 
 
@@ -64,10 +74,10 @@ def _peer_statistics(companies: pd.DataFrame, params: ProfitParams) -> None:
     labels, medians, sds, counts = [], [], [], []
     for row in companies.itertuples(index=False):
         for label, mask in (
-                (f"{SECTOR_NAMES.get(row.sector, row.sector)} providers mainly running "
+                (f"{SECTOR_LABELS.get(row.sector, row.sector)} providers mainly running "
                  f"{types_name(row.main_type)}", (companies["main_type"].eq(row.main_type)
                                                   & companies["sector"].eq(row.sector))),
-                (f"all {SECTOR_NAMES.get(row.sector, row.sector)} providers", companies["sector"].eq(row.sector)),
+                (f"all {SECTOR_LABELS.get(row.sector, row.sector)} providers", companies["sector"].eq(row.sector)),
                 ("all providers with accounts", pd.Series(True, index=companies.index))):
             if mask.sum() >= params.min_peers or label.startswith("all providers"):
                 break
@@ -82,7 +92,7 @@ def _peer_statistics(companies: pd.DataFrame, params: ProfitParams) -> None:
     companies["robust_z"] = (companies["margin"] - companies["peer_median"]) / companies["robust_sd"]
 
 
-def _groups(region: Region, companies: pd.DataFrame, placed: pd.DataFrame, params: ProfitParams) -> pd.DataFrame:
+def _groups(companies: pd.DataFrame, placed: pd.DataFrame, params: ProfitParams) -> pd.DataFrame:
     """Parent groups: summed accounts of their companies, judged against the benchmark and the peers of their
     largest company's kind."""
     grouped = companies[companies["parent_group"].ne("")]
@@ -125,7 +135,7 @@ def profit_flags(region: Region, table: pd.DataFrame, params: ProfitParams) -> p
         for r in rows.itertuples(index=False):
             year = accounts.get(r.id) if level == "company" else None
             year_text = f", year to {pd.Timestamp(year):%d %B %Y}" if year is not None and pd.notna(year) else ""
-            who = (f"{r.name} ({SECTOR_NAMES.get(r.sector, r.sector)}, mainly {types_name(r.main_type)})"
+            who = (f"{r.name} ({SECTOR_LABELS.get(r.sector, r.sector)}, mainly {types_name(r.main_type)})"
                    if level == "company" else
                    f"The parent group {r.name} ({plural(int(r.companies), 'company', 'companies')}, accounts added up)")
             above_peers = r.margin - r.peer_median

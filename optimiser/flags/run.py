@@ -17,9 +17,16 @@ from optimiser.flags.fees import FeeModel, fee_flags, fee_model
 from optimiser.flags.params import FlagParams
 from optimiser.flags.profit import margins, profit_flags
 from optimiser.flags.stress import StressTest, stress_flags, stress_test
-from optimiser.flags.unlawful import (Proposals, child_flags, propose_alternatives, setting_flags, summary_table,
-                                      unlawful_children, weekly_spend_unregistered)
-from optimiser.params import MatchParams
+from optimiser.flags.unlawful import (
+    Proposals,
+    child_flags,
+    propose_alternatives,
+    setting_flags,
+    summary_table,
+    unlawful_children,
+    weekly_spend_unregistered,
+)
+from optimiser.match.params import MatchParams
 
 FLAG_TYPES = {
     "unregistered_placement": "children in unregistered, cancelled, resigned, suspended or unknown settings",
@@ -103,7 +110,7 @@ def find_flags(region: Region, params: FlagParams | None = None, run_date: date 
     lap("fees")
     progress("Market concentration and providers difficult to replace")
     market_table = markets(region, params.concentration)
-    parts += [concentration_flags(region, market_table, placed, params.concentration),
+    parts += [concentration_flags(market_table, placed, params.concentration),
               difficult_to_replace(region, placed, params.concentration)]
     lap("concentration")
     stress = None

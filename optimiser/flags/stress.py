@@ -18,12 +18,13 @@ import pandas as pd
 
 from data.region import Region
 from data.schema import TABLES
+from data.vocabulary import SUPPORTED_MIN_AGE
 from optimiser.flags.common import WEEKS_PER_YEAR, a_type, empty_flags, flag_frame, money, pct, plural, types_name
 from optimiser.flags.params import StressParams
 from optimiser.flags.unlawful import match_or_nothing
-from optimiser.matching import REASON_SUMMARY, MatchResult
-from optimiser.params import MatchParams
-from optimiser.stepdown import SUPPORTED_MIN_AGE, with_step_down_referrals
+from optimiser.match.allocation import REASON_SUMMARY, MatchResult
+from optimiser.match.params import MatchParams
+from optimiser.match.stepdown import with_step_down_referrals
 
 EXIT_PREFIX = "EXIT-"
 DISPLACED_COLUMNS = ["child_id", "la_code", "age", "setting_id", "setting_type", "weekly_cost_before", "referral_id",

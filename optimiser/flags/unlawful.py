@@ -1,6 +1,6 @@
 """Children living somewhere unlawful, the settings they are in, and a registered alternative for each.
 
-Who must move is decided once, in optimiser/stepdown.py (unregistered, cancelled, resigned or suspended
+Who must move is decided once, in optimiser/match/stepdown.py (unregistered, cancelled, resigned or suspended
 settings; setting ids nobody knows; under-16s in supported accommodation). Here each such child becomes a flag
 with the council, days there, weekly cost and severity, and so does each child whose referral needs a secure
 placement but who lives outside a secure or registered home. The regional match, run with a step-down referral
@@ -16,13 +16,23 @@ import numpy as np
 import pandas as pd
 
 from data.region import Region
-from optimiser.flags.common import (WEEKS_PER_YEAR, a_type, aged, council, council_names, empty_flags, flag_frame,
-                                    money, plural, type_name)
+from data.vocabulary import SUPPORTED_MIN_AGE
+from optimiser.flags.common import (
+    WEEKS_PER_YEAR,
+    a_type,
+    aged,
+    council,
+    council_names,
+    empty_flags,
+    flag_frame,
+    money,
+    plural,
+    type_name,
+)
 from optimiser.flags.params import UnlawfulParams
-from optimiser.matching import ALLOCATION_COLUMNS, MatchResult, match_region
-from optimiser.params import MatchParams
-from optimiser.stepdown import SUPPORTED_MIN_AGE, UNLAWFUL_STATUSES, children_needing_step_down, \
-    with_step_down_referrals
+from optimiser.match.allocation import ALLOCATION_COLUMNS, MatchResult, match_region
+from optimiser.match.params import MatchParams
+from optimiser.match.stepdown import UNLAWFUL_STATUSES, children_needing_step_down, with_step_down_referrals
 
 SUMMARY_COLUMNS = ["level", "id", "name", "children_unlawful", "children_in_unregistered", "settings", "weekly_spend",
                    "annual_spend"]

@@ -4,7 +4,8 @@ market supplies, at what fee and how far from home).
 
 The optimiser never imports the forecasts: it takes the Demand table or a long table of sample paths (path,
 la_code, group, month, children), whoever made them, in the forecast's placement groups, and maps them onto the
-kinds of home the strategy plans in (data.schema.STRATEGY_GROUPS).
+kinds of home the strategy plans in (data.vocabulary: HOME_KINDS, HOME_KIND_OF_PLACEMENT_GROUP; settings by
+HOME_KIND_OF_SETTING_TYPE). Kinship, placed with parents, adoption and other are not commissioned: left out.
 """
 
 from __future__ import annotations
@@ -14,17 +15,10 @@ import pandas as pd
 
 from data.geo import haversine_km
 from data.region import Region
-from data.schema import STRATEGY_GROUPS
-from optimiser.explain import needed_group
+from data.vocabulary import HOME_KIND_OF_PLACEMENT_GROUP, HOME_KIND_OF_SETTING_TYPE, HOME_KINDS
+from optimiser.match.explain import needed_group
 from optimiser.strategy.params import REGION_AREA, StrategyParams
 
-# Forecast placement groups (DATA.md) the RCC commissions, and the kind of home each is; kinship, placed with
-# parents, adoption and other are not commissioned.
-FORECAST_GROUP = {"foster_inhouse": "foster", "foster_ifa": "foster", "childrens_home": "childrens_home",
-                  "secure": "secure", "supported": "supported"}
-SETTING_GROUP = {"foster_inhouse": "foster", "foster_ifa": "foster", "childrens_home": "childrens_home",
-                 "residential_special_school": "childrens_home", "secure_childrens_home": "secure",
-                 "supported_accommodation": "supported"}
 MONTHS_PER_QUARTER = 3
 CELL = ["la_code", "group"]
 CELL_QUARTER = ["la_code", "group", "quarter"]
@@ -47,8 +41,8 @@ def quarterly_paths(paths: pd.DataFrame, horizon: int, regional_groups: tuple[st
         raise ValueError(f"the forecast covers {len(months)} months; a {horizon}-quarter plan needs "
                          f"{horizon * MONTHS_PER_QUARTER}")
     quarter = pd.Series(np.arange(len(months)) // MONTHS_PER_QUARTER + 1, index=months)
-    frame = paths[paths["group"].isin(FORECAST_GROUP)].assign(
-        group=lambda d: d["group"].map(FORECAST_GROUP), quarter=lambda d: d["month"].map(quarter))
+    frame = paths[paths["group"].isin(HOME_KIND_OF_PLACEMENT_GROUP)].assign(
+        group=lambda d: d["group"].map(HOME_KIND_OF_PLACEMENT_GROUP), quarter=lambda d: d["month"].map(quarter))
     frame = frame[frame["quarter"] <= horizon]
     frame["la_code"] = area_codes(frame["la_code"], frame["group"], regional_groups)
     monthly = frame.groupby(["path", *CELL_QUARTER, "month"], as_index=False)["children"].sum()
@@ -73,8 +67,8 @@ def demand_from_table(demand: pd.DataFrame, quantile: float, horizon: int,
     above it), added over age bands and foster's two groups (which overstates the quantile of the total a little:
     a prudent service level), each quarter's busiest month."""
     weight = min(max((quantile - 0.5) / 0.4, 0.0), 1.0)
-    table = demand[demand["group"].isin(FORECAST_GROUP)].assign(
-        group=lambda d: d["group"].map(FORECAST_GROUP),
+    table = demand[demand["group"].isin(HOME_KIND_OF_PLACEMENT_GROUP)].assign(
+        group=lambda d: d["group"].map(HOME_KIND_OF_PLACEMENT_GROUP),
         at_quantile=lambda d: d["p50"] + weight * (d["p90"] - d["p50"]))
     months = np.sort(table["month"].unique())
     if len(months) < horizon * MONTHS_PER_QUARTER:
@@ -93,7 +87,7 @@ def unmatched_by_group(region: Region, allocations: pd.DataFrame) -> pd.DataFram
     unmatched = allocations.loc[allocations["status"].eq("unmatched"), "referral_id"]
     referrals = region.referrals[region.referrals["referral_id"].isin(unmatched)]
     frame = pd.DataFrame({"la_code": referrals["la_code"], "group": needed_group(referrals)})
-    frame = frame[frame["group"].isin(STRATEGY_GROUPS)]
+    frame = frame[frame["group"].isin(HOME_KINDS)]
     return frame.groupby(CELL, as_index=False).size().rename(columns={"size": "children"})
 
 
@@ -106,7 +100,7 @@ def placements_now(region: Region) -> pd.DataFrame:
     where = settings.loc[children["current_setting_id"]]
     frame = pd.DataFrame({
         "la_code": children["la_code"].to_numpy(),
-        "group": where["setting_type"].map(SETTING_GROUP).to_numpy(),
+        "group": where["setting_type"].map(HOME_KIND_OF_SETTING_TYPE).to_numpy(),
         "own": _own_place(where, providers, children["la_code"].to_numpy()),
         "fee": children["weekly_cost"].fillna(pd.Series(where["weekly_fee"].to_numpy(), index=children.index))
         .to_numpy(dtype=float),
@@ -133,9 +127,9 @@ def supply_cells(region: Region, current: pd.DataFrame, gap: pd.DataFrame, param
     home spot placements are than the councils' own, on today's placements.
     """
     councils = region.authorities["la_code"].tolist()
-    grid = pd.MultiIndex.from_product([councils, STRATEGY_GROUPS], names=CELL).to_frame(index=False)
+    grid = pd.MultiIndex.from_product([councils, HOME_KINDS], names=CELL).to_frame(index=False)
     settings = region.settings[region.settings["registration_status"].eq("active")]
-    settings = settings.assign(group=settings["setting_type"].map(SETTING_GROUP))
+    settings = settings.assign(group=settings["setting_type"].map(HOME_KIND_OF_SETTING_TYPE))
     providers = region.providers.drop_duplicates("provider_id").set_index("provider_id")
     free = []
     for la in councils:
@@ -214,6 +208,6 @@ def current_from_region(region: Region) -> pd.DataFrame:
 
 def in_strategy_groups(current: pd.DataFrame) -> pd.DataFrame:
     """Children per council x group, in the forecast's groups or the strategy's, added up in the strategy's."""
-    mapping = {**FORECAST_GROUP, **{g: g for g in STRATEGY_GROUPS}}
+    mapping = {**HOME_KIND_OF_PLACEMENT_GROUP, **{g: g for g in HOME_KINDS}}
     frame = current[current["group"].isin(mapping)].assign(group=lambda d: d["group"].map(mapping))
     return frame.groupby(CELL, as_index=False)["children"].sum()

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from optimiser.highs import solve_with_highs
-from optimiser.solvers import _gap
+
+from optimiser.highs import mip_gap, solve_with_highs
 from optimiser.strategy.params import WEEKS_PER_QUARTER, StrategyParams
 
 
@@ -109,50 +109,86 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
           start: dict[str, np.ndarray] | None = None) -> Solution:
     """Solve the model against `futures` (future x demand row): one row is the quantile model, many the
     two-stage model. The objective is in £ (and £-equivalents) over the horizon. `start` is a complete feasible
-    solution (x, z, slack, commissioned, blocked and the second stage b, p, u per future) HiGHS starts from."""
-    started = time.perf_counter()
-    rows, decisions = data.rows, data.decisions
-    weeks = WEEKS_PER_QUARTER
-    n_rows, n_futures = len(rows), len(futures)
-    commission_terms = data.cell_terms()
-    block_terms = data.cell_terms(("block_contract",))
-    sign = data.shift_sign()
-    keys = data.step_down_keys()
-    key_index = {k: n for n, k in enumerate(keys)}
-    quantile = rows["at_quantile"].to_numpy(float)
-    base = rows["base_places"].to_numpy(float)
-    spot = rows["spot_places"].to_numpy(float)
-    target = np.minimum(quantile, data.reachable())
-    ch_demand = {(la, t): q for la, g, t, q in zip(rows["la_code"], rows["group"], rows["quarter"], quantile)
-                 if g == "childrens_home"}
+    solution (x, z, slack, commissioned, blocked and the second stage b, p, u per future) HiGHS starts from.
 
+    The model is built one family at a time (the first stage's variables, the places they give, the service level,
+    the budgets, the options' limits, the second stage, the cost), each family's constraints named; the order they
+    are declared in is the order of HiGHS's columns and rows."""
+    started = time.perf_counter()
+    keys = data.step_down_keys()
     m = pyo.ConcreteModel("sufficiency_strategy")
+    define_first_stage(m, data, params, keys)
+    blocks = define_places(m, data)
+    shift = _shift(m, data, keys)
+    define_service(m, data, blocks, shift)
+    define_budgets(m, data, params, keys)
+    define_option_limits(m, data)
+    define_second_stage(m, data, futures, blocks, shift)
+    define_cost(m, data, futures, params)
+    if start is not None:
+        _set_start(m, start)
+    result = solve_with_highs(m, params.time_limit_s, params.relative_gap, warm_start=start is not None)
+    return _solution(m, result, name, data, keys, params, time.perf_counter() - started)
+
+
+def define_first_stage(m, data: ModelData, params: StrategyParams, keys: list[tuple[str, int]]) -> None:
+    """The plan: units x of each decision, children z stepped down from children's homes to supported foster care
+    (per council x quarter, up to family_suitable_share of the quantile demand for children's homes), the slack
+    below the service level per demand row, and each row's commissioned and block-contracted places."""
+    rows, decisions = data.rows, data.decisions
+    ch_demand = {(la, t): q for la, g, t, q in zip(rows["la_code"], rows["group"], rows["quarter"],
+                                                  rows["at_quantile"].to_numpy(float)) if g == "childrens_home"}
     m.J = pyo.RangeSet(0, len(decisions) - 1) if len(decisions) else pyo.Set(initialize=[])
     upper = decisions["upper"].to_numpy(float)
     m.x = pyo.Var(m.J, domain=pyo.NonNegativeIntegers, bounds=lambda m, j: (0, upper[j]))
     m.K = pyo.RangeSet(0, len(keys) - 1) if keys else pyo.Set(initialize=[])
     m.z = pyo.Var(m.K, domain=pyo.NonNegativeReals,
                   bounds=lambda m, n: (0, params.family_suitable_share * ch_demand.get(keys[n], 0.0)))
-    m.I = pyo.RangeSet(0, n_rows - 1)
+    m.I = pyo.RangeSet(0, len(rows) - 1)
     m.slack = pyo.Var(m.I, domain=pyo.NonNegativeReals)
-
-    def shift(i):
-        key = key_index.get((rows.at[i, "la_code"], int(rows.at[i, "quarter"])))
-        return sign[i] * m.z[key] if key is not None and sign[i] else 0
-
     # One variable each for a row's commissioned and block-contracted places, so that the cover rows of every
     # future refer to them rather than repeat every decision's term (a far sparser matrix).
     m.commissioned = pyo.Var(m.I, domain=pyo.NonNegativeReals)
     m.blocked = pyo.Var(m.I, domain=pyo.NonNegativeReals)
+
+
+def define_places(m, data: ModelData) -> list[int]:
+    """Each row's commissioned and block-contracted places from the decisions; the rows with block contracts."""
+    commission_terms = data.cell_terms()
+    block_terms = data.cell_terms(("block_contract",))
     m.commissioned_places = pyo.Constraint(m.I, rule=lambda m, i: m.commissioned[i] == pyo.quicksum(
         c * m.x[j] for j, c in commission_terms[i]))
     m.blocked_places = pyo.Constraint(m.I, rule=lambda m, i: m.blocked[i] == pyo.quicksum(
         c * m.x[j] for j, c in block_terms[i]))
-    blocks = [i for i in range(n_rows) if block_terms[i]]
+    return [i for i in range(len(data.rows)) if block_terms[i]]
+
+
+def _shift(m, data: ModelData, keys: list[tuple[str, int]]):
+    """The children a row gains (foster) or loses (children's homes) to step-downs: +z, -z or nothing."""
+    rows, sign = data.rows, data.shift_sign()
+    key_index = {k: n for n, k in enumerate(keys)}
+
+    def shift(i):
+        key = key_index.get((rows.at[i, "la_code"], int(rows.at[i, "quarter"])))
+        return sign[i] * m.z[key] if key is not None and sign[i] else 0
+    return shift
+
+
+def define_service(m, data: ModelData, blocks: list[int], shift) -> None:
+    """Block contracts only re-buy the spot market's places; every row meets the service level (demand at the
+    quantile, or what any plan could reach), or pays for the slack."""
+    base = data.rows["base_places"].to_numpy(float)
+    spot = data.rows["spot_places"].to_numpy(float)
+    target = np.minimum(data.rows["at_quantile"].to_numpy(float), data.reachable())
     m.block_within_market = pyo.Constraint(blocks, rule=lambda m, i: m.blocked[i] <= spot[i])
     m.service = pyo.Constraint(m.I, rule=lambda m, i: m.commissioned[i] + base[i] + spot[i] - m.blocked[i]
                                + m.slack[i] >= target[i] + shift(i))
 
+
+def define_budgets(m, data: ModelData, params: StrategyParams, keys: list[tuple[str, int]]) -> None:
+    """The capital budget over the horizon, and each quarter's running cost of the plan within a quarter of the
+    yearly running budget."""
+    decisions, weeks = data.decisions, WEEKS_PER_QUARTER
     capital = decisions["capital_per_unit"].to_numpy(float)
     paying = [j for j in m.J if capital[j] > 0]
     if paying:
@@ -170,6 +206,11 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
         return spend <= params.running_budget_per_year / 4
     m.running_budget = pyo.Constraint(pyo.RangeSet(1, data.horizon), rule=running)
 
+
+def define_option_limits(m, data: ModelData) -> None:
+    """An option started in several quarters is still taken at most its number of units in all (foster
+    recruitment's limit is per quarter, in each decision's bounds)."""
+    decisions = data.decisions
     option_upper = {}
     for o, group in decisions.groupby("option_id").groups.items():
         first = decisions.loc[group[0]]
@@ -178,7 +219,13 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
     m.option_limit = pyo.Constraint(list(option_upper), rule=lambda m, o: pyo.quicksum(
         m.x[j] for j in option_upper[o][0]) <= option_upper[o][1])
 
-    m.F = pyo.RangeSet(0, n_futures - 1)
+
+def define_second_stage(m, data: ModelData, futures: np.ndarray, blocks: list[int], shift) -> None:
+    """Per future k, once its demand is known: the council's own places b, spot purchases p (less the beds block
+    contracts took out of the market) and shortfall u cover what the commissioned places do not."""
+    base = data.rows["base_places"].to_numpy(float)
+    spot = data.rows["spot_places"].to_numpy(float)
+    m.F = pyo.RangeSet(0, len(futures) - 1)
     m.b = pyo.Var(m.F, m.I, domain=pyo.NonNegativeReals, bounds=lambda m, k, i: (0, base[i]))
     m.p = pyo.Var(m.F, m.I, domain=pyo.NonNegativeReals, bounds=lambda m, k, i: (0, spot[i]))
     m.u = pyo.Var(m.F, m.I, domain=pyo.NonNegativeReals)
@@ -186,11 +233,15 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
                              >= float(futures[k, i]) + shift(i))
     m.spot_left = pyo.Constraint(m.F, blocks, rule=lambda m, k, i: m.p[k, i] + m.blocked[i] <= spot[i])
 
-    unit_cost = capital + decisions["running_per_unit"].to_numpy(float)
+
+def define_cost(m, data: ModelData, futures: np.ndarray, params: StrategyParams) -> None:
+    """The first stage's cost, the service penalty on the slack, and the mean over futures of the second stage's."""
+    rows, decisions, weeks, n_futures = data.rows, data.decisions, WEEKS_PER_QUARTER, len(futures)
+    unit_cost = decisions["capital_per_unit"].to_numpy(float) + decisions["running_per_unit"].to_numpy(float)
     base_cost = weeks * rows["base_weekly_cost"].to_numpy(float) / n_futures
     spot_cost = weeks * rows["spot_cost"].to_numpy(float) / n_futures
     short_cost = weeks * rows["shortfall_cost"].to_numpy(float) / n_futures
-    z_cost = weeks * (support - params.family_preference_per_week)
+    z_cost = weeks * (params.step_down_support_weekly_cost - params.family_preference_per_week)
     m.cost = pyo.Objective(expr=(
         pyo.quicksum(unit_cost[j] * m.x[j] for j in m.J)
         + pyo.quicksum(z_cost * m.z[n] for n in m.K)
@@ -198,22 +249,23 @@ def solve(data: ModelData, futures: np.ndarray, params: StrategyParams, name: st
         + pyo.quicksum(base_cost[i] * m.b[k, i] + spot_cost[i] * m.p[k, i] + short_cost[i] * m.u[k, i]
                        for k in m.F for i in m.I)))
 
-    if start is not None:
-        _set_start(m, start)
-    result = solve_with_highs(m, params.time_limit_s, params.relative_gap, warm_start=start is not None)
-    runtime = time.perf_counter() - started
+
+def _solution(m, result, name: str, data: ModelData, keys: list[tuple[str, int]], params: StrategyParams,
+              runtime: float) -> Solution:
+    """The plan HiGHS found, read back from the model's variables (nothing, when it found none)."""
     if result.status == "failed":
-        return Solution(name, np.zeros(len(decisions)), _step_downs(keys, np.zeros(len(keys))), np.zeros(n_rows),
-                        "failed", np.nan, np.nan, np.nan, runtime, f"HiGHS stopped with {result.message}")
+        return Solution(name, np.zeros(len(data.decisions)), _step_downs(keys, np.zeros(len(keys))),
+                        np.zeros(len(data.rows)), "failed", np.nan, np.nan, np.nan, runtime,
+                        f"HiGHS stopped with {result.message}")
     units = np.round(np.array([pyo.value(m.x[j]) for j in m.J], dtype=float))
     z = np.array([pyo.value(m.z[n]) for n in m.K], dtype=float)
     slack = np.array([pyo.value(m.slack[i]) for i in m.I], dtype=float)
     objective, bound = result.objective, result.bound
     message = "" if result.status == "optimal" else (
         f"stopped at the {params.time_limit_s:g} s time limit with the best plan found; it is within "
-        f"{_gap(objective, bound):.2%} of the best possible")
+        f"{mip_gap(objective, bound):.2%} of the best possible")
     return Solution(name, units, _step_downs(keys, z), slack, result.status, objective, bound,
-                    _gap(objective, bound), runtime, message)
+                    mip_gap(objective, bound), runtime, message)
 
 
 def _step_downs(keys: list[tuple[str, int]], z: np.ndarray) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from data.region import Region
 from data.schema import OPTIONS
-from optimiser.strategy.inputs import SETTING_GROUP
+from data.vocabulary import HOME_KIND_OF_SETTING_TYPE
 from optimiser.strategy.params import REGION_AREA, WEEKS_PER_QUARTER, StrategyParams
 
 KIND_TEXT = {"block_contract": "block-contract beds", "new_home": "open a new home",
@@ -36,7 +36,8 @@ def default_options(region: Region, cells: pd.DataFrame, params: StrategyParams)
                                & ~region.settings["block_contract"].astype(bool)]
     sectors = region.providers.drop_duplicates("provider_id").set_index("provider_id")["sector"]
     independent = settings[settings["provider_id"].map(sectors).isin(["private", "voluntary"])]
-    independent = independent.assign(group=independent["setting_type"].map(SETTING_GROUP)).dropna(subset=["group"])
+    independent = independent.assign(group=independent["setting_type"].map(HOME_KIND_OF_SETTING_TYPE))
+    independent = independent.dropna(subset=["group"])
     block = independent.groupby(["provider_id", "la_code", "group"], as_index=False).agg(
         total=("places", "sum"), fee=("weekly_fee", "median"))
     block["places"] = np.floor(block["total"] * d.block_share_of_places)
@@ -92,7 +93,8 @@ def decision_table(options: pd.DataFrame, params: StrategyParams, horizon: int) 
             if block and (start - 1) % params.procurement_round_quarters:
                 continue
             rows.append({"option_id": o.option_id, "kind": o.kind, "provider_id": o.provider_id or "",
-                         "la_code": o.la_code, "area": area, "group": o.group, "start": start, "available": start + lead,
+                         "la_code": o.la_code, "area": area, "group": o.group, "start": start,
+                         "available": start + lead,
                          "unit_places": 1.0 if block else float(o.places),
                          "upper": float(np.floor(o.places)) if block else float(o.max_units),
                          "capital_per_unit": float(o.capital_cost or 0.0), "weekly_cost": float(o.weekly_cost),

@@ -1,9 +1,9 @@
 """Parameters of the sufficiency strategy: validated frozen dataclasses, loadable from TOML.
 
-The documented defaults live in optimiser/strategy.toml (beside match.toml and flags.toml; a test keeps the two
-identical). The top level holds the plan's horizon, service level, budgets and the values the RCC puts on
-distance and family settings; [options] holds the figures used to generate commissioning options when the region
-has no options.csv. Money is £ in today's prices.
+The documented defaults live in optimiser/strategy.toml (as the match's in optimiser/match/match.toml and the flags'
+in flags.toml; a test keeps the file and the code identical). The top level holds the plan's horizon, service
+level, budgets and the values the RCC puts on distance and family settings; [options] holds the figures used to
+generate commissioning options when the region has no options.csv. Money is £ in today's prices.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.schema import STRATEGY_GROUPS
 from data.toml_files import build_parameters, check_parameters, load_toml
+from data.vocabulary import HOME_KINDS
 
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "strategy.toml"
 WEEKS_PER_QUARTER = 365.25 / 7 / 4
@@ -58,7 +58,8 @@ class OptionDefaults:
             (self.new_home_weekly_cost >= 0, "new_home_weekly_cost must not be negative"),
             (self.new_home_lead_time_quarters >= 0, "new_home_lead_time_quarters must not be negative"),
             (self.new_homes_per_council >= 0, "new_homes_per_council must not be negative"),
-            (self.supported_home_places >= 1, f"supported_home_places must be at least 1 (got {self.supported_home_places})"),
+            (self.supported_home_places >= 1,
+             f"supported_home_places must be at least 1 (got {self.supported_home_places})"),
             (self.supported_home_capital_cost >= 0, "supported_home_capital_cost must not be negative"),
             (self.supported_home_weekly_cost >= 0, "supported_home_weekly_cost must not be negative"),
             (self.supported_home_lead_time_quarters >= 0, "supported_home_lead_time_quarters must not be negative"),
@@ -98,7 +99,7 @@ class StrategyParams:
         if isinstance(self.options, dict):
             object.__setattr__(self, "options", OptionDefaults(**self.options))
         object.__setattr__(self, "regional_groups", tuple(self.regional_groups))
-        unknown = sorted(set(self.regional_groups) - set(STRATEGY_GROUPS))
+        unknown = sorted(set(self.regional_groups) - set(HOME_KINDS))
         check_parameters("strategy", [
             (1 <= self.horizon_quarters <= 40, f"horizon_quarters must be 1 to 40 (got {self.horizon_quarters})"),
             (0.5 <= self.quantile < 1, f"quantile is a service level such as 0.8 (got {self.quantile})"),
@@ -115,7 +116,7 @@ class StrategyParams:
              f"family_suitable_share must be in [0, 1] (got {self.family_suitable_share})"),
             (self.step_down_support_weekly_cost >= 0, "step_down_support_weekly_cost must not be negative"),
             (self.family_preference_per_week >= 0, "family_preference_per_week must not be negative"),
-            (not unknown, f"regional_groups must be some of {', '.join(STRATEGY_GROUPS)} (got {', '.join(unknown)})"),
+            (not unknown, f"regional_groups must be some of {', '.join(HOME_KINDS)} (got {', '.join(unknown)})"),
             (self.procurement_round_quarters >= 1,
              f"procurement_round_quarters must be at least 1 (got {self.procurement_round_quarters})"),
             (0 < self.carer_retention_per_year <= 1,

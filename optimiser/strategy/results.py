@@ -91,14 +91,13 @@ def actions_table(data: ModelData, solution: Solution, quarters: pd.DataFrame,
     taken = d[d["units"] > 0.5].copy()
     label = quarters.set_index("quarter")["label"]
     first_month = quarters.set_index("quarter")["first_month"]
-    horizon = len(quarters)
     taken["places"] = taken["units"] * taken["unit_places"]
     taken["capital_cost"] = taken["units"] * taken["capital_per_unit"]
     taken["running_cost"] = taken["units"] * taken["running_per_unit"]
     taken["weekly_cost_per_place"] = taken["weekly_cost"]
     taken["decide_by"] = taken["start"].map(first_month)
     taken["places_from"] = taken["available"].map(lambda q: label.get(q, f"Q{q}"))
-    taken["action"] = [_action_text(r, horizon) for r in taken.itertuples(index=False)]
+    taken["action"] = [_action_text(r) for r in taken.itertuples(index=False)]
     step = solution.step_down[solution.step_down["children"] > 1e-6]
     steps = pd.DataFrame()
     if len(step):
@@ -122,7 +121,7 @@ def actions_table(data: ModelData, solution: Solution, quarters: pd.DataFrame,
                            kind="stable").reset_index(drop=True)
 
 
-def _action_text(r, horizon: int) -> str:
+def _action_text(r) -> str:
     if r.kind == "block_contract":
         return (f"{KIND_TEXT[r.kind]}: {r.units:.0f} with {r.provider_id} at £{r.weekly_cost:,.0f} a week for "
                 f"{r.group.replace('_', ' ')}, from quarter {r.available}"

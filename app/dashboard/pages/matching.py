@@ -6,8 +6,8 @@ import streamlit as st
 
 from app.summaries import COMPARISON_ROWS
 from app.dashboard import loaders, ui
-from app.dashboard.geography import TYPE_LABELS
-from optimiser.matching import REASON_SUMMARY
+from data.vocabulary import SETTING_TYPE_LABELS
+from optimiser.match.allocation import REASON_SUMMARY
 
 OUTCOME_KEY = "match_outcome"
 CONTROLS_KEY = "match_controls"
@@ -117,7 +117,7 @@ st.caption(f"From {origin}, table allocations"
 
 view = st.radio("Show", ["all referrals", "unmatched only"], horizontal=True)
 shown = (unmatched if view == "unmatched only" else allocations).assign(
-    council=lambda t: t["la_code"].map(ui.council), setting_type=lambda t: t["setting_type"].map(TYPE_LABELS))
+    council=lambda t: t["la_code"].map(ui.council), setting_type=lambda t: t["setting_type"].map(SETTING_TYPE_LABELS))
 st.dataframe(shown[[c for c in ALLOCATION_VIEW if c in shown.columns]], hide_index=True, width="stretch",
              column_config=ALLOCATION_VIEW)
 st.caption("Why this home: the plan chooses, for the whole region at once, the homes that keep the total of fees "

@@ -4,7 +4,7 @@ The evidence base of a sufficiency strategy is where, for whom, and from when th
 Planning draws that future as referrals and puts them through the same match, under the same rules:
 
 1. How many: per council x kind of home x age band x month, the children the forecast expects to need a new
-   place (optimiser/demand.py `new_demand`: the rise in the mean stock, each child counted once).
+   place (optimiser/match/demand.py `new_demand`: the rise in the mean stock, each child counted once).
 2. Who: each expected child is drawn (seeded) from the region's own referrals of that kind of home and age band:
    their needs, sibling group, suitability, secure need, ratio, who they can live with, emergency or not. The
    drawn child keeps none of the real child's places (family, school, area to avoid) and is measured from their
@@ -28,10 +28,10 @@ import pandas as pd
 
 from data.region import Region
 from data.schema import TABLES
-from optimiser.demand import band_ages, for_region, months_after, new_demand
-from optimiser.explain import exploded_needs, needed_group
-from optimiser.lookahead import HOLD_PROFILE
-from optimiser.matching import MatchResult, match_region
+from optimiser.match.allocation import MatchResult, match_region
+from optimiser.match.demand import band_ages, for_region, months_after, new_demand
+from optimiser.match.explain import exploded_needs, needed_group
+from optimiser.match.lookahead import HOLD_PROFILE
 
 COHORT_PREFIX = "F-"
 PLANNING_GAP_COLUMNS = ["la_code", "group", "need", "month", "children_drawn", "children_unmet"]

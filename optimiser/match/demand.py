@@ -8,6 +8,11 @@ children between bands of a group every month, and summing over the bands cancel
 
 A rise in the stock is the net demand on today's vacancies: children who enter care or move group take places,
 and children who leave free places that later runs will see as vacancies.
+
+The forecast's placement groups are read as the kinds of home a referral asks for (HOME_KIND_OF_PLACEMENT_GROUP,
+as explain.needed_group names them): in-house and agency fostering are one need, since which of the two a child
+ends up in is the search's outcome; kinship, living with parents, adoption and "other" are not homes an RCC
+commissions, and are left out.
 """
 
 from __future__ import annotations
@@ -18,14 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data.vocabulary import HOME_KIND_OF_PLACEMENT_GROUP
+
 DEMAND_COLUMNS = ("la_code", "group", "age_band", "month", "mean", "p10", "p50", "p90")
 STOCK_COLUMNS = ("mean", "p10", "p50", "p90")
 AGE_BAND_PATTERN = r"^(\d+)-(\d+)$"  # whole years, upper bound excluded: "10-16" is 10 to 15
-# The forecast's commissioned placement groups as the kinds of home a referral asks for (explain.needed_group):
-# in-house and agency fostering are one need, since which of the two a child ends up in is the search's outcome.
-# Kinship, living with parents, adoption and "other" are not homes an RCC commissions.
-NEED_GROUP = {"foster_inhouse": "foster", "foster_ifa": "foster", "childrens_home": "childrens_home",
-              "secure": "secure", "supported": "supported"}
 
 
 def check_demand(demand: pd.DataFrame, source: str = "the forecast") -> pd.DataFrame:
@@ -85,21 +87,21 @@ def run_month(months: pd.Series, run_date: date) -> pd.Timestamp:
 
 
 def group_stock(demand: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Children in care per council x need group (NEED_GROUP) x month, summed over age bands: la_code, group,
+    """Children in care per council x kind of home x month, summed over age bands: la_code, group,
     month, children."""
-    table = demand[demand["group"].isin(list(NEED_GROUP))]
-    table = table.assign(group=table["group"].map(NEED_GROUP))
+    table = demand[demand["group"].isin(list(HOME_KIND_OF_PLACEMENT_GROUP))]
+    table = table.assign(group=table["group"].map(HOME_KIND_OF_PLACEMENT_GROUP))
     return table.groupby(["la_code", "group", "month"], as_index=False)[column].sum().rename(
         columns={column: "children"})
 
 
 def band_stock(demand: pd.DataFrame, months: list[pd.Timestamp] | None = None) -> pd.DataFrame:
-    """Mean children in care per council x need group x month x age band (in-house and agency fostering added
+    """Mean children in care per council x kind of home x month x age band (in-house and agency fostering added
     together): la_code, group, month, age_band, mean."""
-    table = demand[demand["group"].isin(list(NEED_GROUP))]
+    table = demand[demand["group"].isin(list(HOME_KIND_OF_PLACEMENT_GROUP))]
     if months is not None:
         table = table[table["month"].isin(months)]
-    return table.assign(group=table["group"].map(NEED_GROUP)).groupby(
+    return table.assign(group=table["group"].map(HOME_KIND_OF_PLACEMENT_GROUP)).groupby(
         ["la_code", "group", "month", "age_band"], as_index=False)["mean"].sum()
 
 
@@ -116,7 +118,7 @@ def months_after(demand: pd.DataFrame, run_date: date, count: int, purpose: str)
 
 
 def stock_rise(demand: pd.DataFrame, run_date: date, column: str) -> pd.DataFrame:
-    """The rise in children in care per council x need group from the run's month to the next, in `column`
+    """The rise in children in care per council x kind of home from the run's month to the next, in `column`
     (mean, or a quantile: p90 is the forecast's high end, so its rise covers a month busier than expected):
     la_code, group, month, next_month, now, next, rise (never below 0)."""
     this, following = months_after(demand, run_date, 1, "The look-ahead")
@@ -129,7 +131,7 @@ def stock_rise(demand: pd.DataFrame, run_date: date, column: str) -> pd.DataFram
 
 
 def new_demand(demand: pd.DataFrame, run_date: date, horizon: int) -> pd.DataFrame:
-    """Expected children needing a new place per council x need group x age band x month over the `horizon`
+    """Expected children needing a new place per council x kind of home x age band x month over the `horizon`
     months after the run's month: la_code, group, age_band, month, expected.
 
     Per council and group it is the rise in the mean stock above the run's month, counted once: a month adds

@@ -5,18 +5,18 @@ emergencies, placed by whoever is on duty in whatever is free. Without a look-ah
 the region's last secure bed to a child who could have waited a month, and the emergency that comes a week later
 has nowhere to go.
 
-How many: per council and kind of home (optimiser/demand.py), the rise in children in care from the run's month
-to the next in the forecast column `lookahead_column` (p90 by default: a month busier than expected), rounded to
-whole places.
+How many: per council and kind of home (demand.py), the rise in children in care from the run's month to the next
+in the forecast column `lookahead_column` (the mean by default; p90 holds for a month busier than expected),
+rounded to whole places.
 
 How: each expected child is a placeholder referral (id HOLD-..., the council's centroid as home, no particular
-needs, the age its group's children have in the forecast, within 20 miles unless secure) in the same model, under the same rules, whose
-"unmatched penalty" is `hold_value`. The hold is soft: a real child takes a held place whenever leaving them for
-the next run would cost more than the place is worth (an emergency, or a child long past their needed-by date),
-and a child who can go elsewhere is steered there unless that costs more than the hold is worth. Which places are
-held falls out of the same optimum: those whose loss costs the region's children least. A hard reservation of
-named vacancies would have to guess them beforehand, and would keep a bed empty from an emergency in hand for
-one that may not come.
+needs, the age its group's children have in the forecast, within 20 miles unless secure) in the same model, under
+the same rules, whose "unmatched penalty" is `hold_value`. The hold is soft: a real child takes a held place
+whenever leaving them for the next run would cost more than the place is worth (an emergency, or a child long past
+their needed-by date), and a child who can go elsewhere is steered there unless that costs more than the hold is
+worth. Which places are held falls out of the same optimum: those whose loss costs the region's children least. A
+hard reservation of named vacancies would have to guess them beforehand, and would keep a bed empty from an
+emergency in hand for one that may not come.
 """
 
 from __future__ import annotations
@@ -31,15 +31,15 @@ import pandas as pd
 from data.geo import TWENTY_MILES_KM
 from data.region import Region
 from data.schema import TABLES
-from optimiser.candidates import Candidates
-from optimiser.demand import band_ages, band_stock, for_region, stock_rise
-from optimiser.matching import MatchResult, match_region
-from optimiser.params import MatchParams
+from data.vocabulary import SUPPORTED_MIN_AGE
+from optimiser.match.allocation import MatchResult, match_region
+from optimiser.match.candidates import Candidates
+from optimiser.match.demand import band_ages, band_stock, for_region, stock_rise
+from optimiser.match.params import MatchParams
 
 HOLD_PREFIX = "HOLD-"
 HELD_BACK_COLUMNS = ["la_code", "group", "places_expected", "places_held", "setting_ids", "why"]
 HOLD_REASON = "held_back"
-SUPPORTED_MIN_AGE = 16
 # What a placeholder asks for, per kind of home (the referral columns it sets; every other kind is unsuitable).
 HOLD_PROFILE = {
     "foster": {"foster_suitability": "preferred"},
@@ -140,13 +140,12 @@ def match_with_lookahead(region: Region, demand: pd.DataFrame, params: MatchPara
     real = _held_back_reasons(full.allocations[~is_hold].reset_index(drop=True), full.candidates, held)
     result = dataclasses.replace(full, allocations=real, candidates=without_referrals(full.candidates,
                                                                                        set(holds["referral_id"])))
-    lookahead = Lookahead(places=places, holds=holds, held_back=held_back_table(places, held, params, demand),
+    lookahead = Lookahead(places=places, holds=holds, held_back=held_back_table(places, held, params),
                           region=matched, allocations=full.allocations)
     return result, lookahead
 
 
-def held_back_table(places: pd.DataFrame, held: pd.DataFrame, params: MatchParams,
-                    demand: pd.DataFrame) -> pd.DataFrame:
+def held_back_table(places: pd.DataFrame, held: pd.DataFrame, params: MatchParams) -> pd.DataFrame:
     """Per council x kind of home: places the forecast calls for, places held and where, and why in words."""
     if places.empty:
         return pd.DataFrame(columns=HELD_BACK_COLUMNS)

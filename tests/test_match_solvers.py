@@ -11,68 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimiser.candidates import build_candidates
-from optimiser.matching import match_region
-from optimiser.params import MatchParams
-from optimiser.verify import great_circle_km, verify_allocation
-from tests.builders import make_region, referral_rows, settings_rows
+from optimiser.match.allocation import match_region
+from optimiser.match.candidates import build_candidates
+from optimiser.match.params import MatchParams
+from optimiser.match.verify import great_circle_km, verify_allocation
+from tests.builders import make_region, random_instance, referral_rows, settings_rows
 
 SOLVERS = ["fast", "pyomo", "scip", "highs", "cp-sat"]
 RUN_DATE = date(2026, 11, 22)
-TYPES = ["childrens_home", "foster_ifa", "foster_inhouse", "supported_accommodation", "secure_childrens_home"]
-NEEDS = ["emotional_behavioural", "mental_health", "learning_disability", "exploitation_risk"]
-
-
-def random_instance(seed: int) -> dict[str, list[dict]]:
-    """A tiny region where every hard rule and cost term bites sometimes; small enough to enumerate."""
-    rng = np.random.default_rng(seed)
-    settings, children = [], []
-    for k in range(rng.integers(3, 5)):
-        stype = rng.choice(TYPES, p=[0.45, 0.25, 0.15, 0.1, 0.05])
-        places = int(rng.integers(1, 4))
-        vacancies = int(rng.integers(places // 2, places + 1))
-        age_min = 16 if stype == "supported_accommodation" else int(rng.choice([0, 0, 0, 10]))
-        settings.append({
-            "setting_type": stype, "places": places, "vacancies": vacancies,
-            "registration_status": rng.choice(["active"] * 8 + ["suspended", "unregistered"]),
-            "ofsted_grade": rng.choice(["good", "good", "requires_improvement", "outstanding", "inadequate",
-                                        "not_inspected"]),
-            "age_min": age_min, "age_max": 17,
-            "needs_met": ";".join(n for n in NEEDS if rng.random() < 0.85),
-            "max_ratio": rng.choice(["standard", "1:1", "2:1"]), "solo_only": bool(rng.random() < 0.15),
-            "weekly_fee": float(rng.integers(5, 90) * 100), "block_contract": bool(rng.random() < 0.15),
-            "lat": 53.45 + rng.normal(0, 0.15), "lon": -2.23 + rng.normal(0, 0.2),
-        })
-        children += [{"child_id": f"K{k}{j}", "age": int(rng.integers(age_min, 18)), "current_setting_id": f"S{k + 1}"}
-                     for j in range(places - vacancies)]
-    referrals = []
-    sibling_pair = rng.random() < 0.5
-    for i in range(int(rng.integers(3, 5))):
-        age = int(rng.integers(5, 18))
-        family = (53.45 + rng.normal(0, 0.1), -2.23 + rng.normal(0, 0.15))
-        avoid = rng.random() < 0.2
-        referrals.append({
-            "age": age, "sibling_group": "G1" if sibling_pair and i < 2 else "",
-            "family_lat": family[0], "family_lon": family[1],
-            "needed_by": rng.choice(["2026-11-01", "2026-11-20", "2026-12-01"]),
-            "emergency": bool(rng.random() < 0.3), "close_to_family": bool(rng.random() < 0.3),
-            "foster_suitability": rng.choice(["preferred", "suitable", "suitable", "unsuitable"]),
-            "residential_suitability": rng.choice(["preferred", "suitable", "unsuitable", "not_specified", "suitable"]),
-            "supported_suitability": rng.choice(["suitable", "unsuitable"]) if age >= 16 else "unsuitable",
-            "secure_required": bool(rng.random() < 0.05),
-            "needs": ";".join(n for n in NEEDS if rng.random() < 0.06),
-            "ratio": rng.choice(["standard", "standard", "standard", "1:1", "2:1"]),
-            "cared_alongside": rng.choice(["no_preference"] * 4 + ["solo", "older_only", "younger_only"]),
-            "max_distance_km": rng.choice([np.nan, np.nan, np.nan, 30.0]),
-            "keep_school": bool(rng.random() < 0.2),
-            "school_lat": family[0] + 0.02, "school_lon": family[1],
-            "avoid_lat": family[0] + rng.normal(0, 0.1) if avoid else np.nan,
-            "avoid_lon": family[1] + rng.normal(0, 0.1) if avoid else np.nan,
-            "avoid_radius_km": 8.0 if avoid else np.nan,
-        })
-    return {"settings": settings_rows(*settings), "referrals": referral_rows(*referrals), "children": children}
-
-
 GRADE_COST = {"outstanding": 0.0, "good": 0.0, "requires_improvement": 500.0, "not_inspected": 250.0}
 SUITABILITY_OF = {"foster_inhouse": "foster_suitability", "foster_ifa": "foster_suitability",
                   "childrens_home": "residential_suitability", "secure_childrens_home": "residential_suitability",
@@ -83,7 +29,8 @@ def placement_cost(referral: pd.Series, setting: pd.Series, params: MatchParams)
     """The objective's cost of one child in one setting, written out term by term from the parameter docs."""
     km = great_circle_km(referral["family_lat"], referral["family_lon"], setting["lat"], setting["lon"])
     far = params.over_20_miles_cost if km > 20 * 1.609344 else 0.0
-    distance = (params.cost_per_km * km + far) * (params.close_to_family_multiplier if referral["close_to_family"] else 1)
+    weight = params.close_to_family_multiplier if referral["close_to_family"] else 1
+    distance = (params.cost_per_km * km + far) * weight
     fee = 0.0 if setting["block_contract"] else setting["weekly_fee"]
     fit = 0.0 if referral[SUITABILITY_OF[setting["setting_type"]]] == "preferred" else params.not_preferred_cost
     return fee + distance + fit + GRADE_COST[setting["ofsted_grade"]]
@@ -304,8 +251,8 @@ def test_siblings_competing_for_one_home_share_one_reason(tmp_path):
 @pytest.mark.parametrize("seed", range(12))
 def test_fast_path_pieces_relax_and_repair_soundly(seed, tmp_path):
     """The flow relaxation never costs more than the MIP optimum, and its repair is a feasible allocation."""
-    from optimiser import solvers
-    from optimiser.solvers import ModelArrays, flow_relaxation, repair
+    from optimiser.match import solvers
+    from optimiser.match.solvers import ModelArrays, flow_relaxation, repair
 
     region = make_region(tmp_path / "region", **random_instance(seed))
     candidates = build_candidates(region, MatchParams(), run_date=RUN_DATE)
@@ -325,7 +272,7 @@ def test_fast_path_pieces_relax_and_repair_soundly(seed, tmp_path):
 def test_flow_rounding_moves_a_solo_child_the_flow_put_in_a_shared_home(tmp_path):
     """The flow puts the solo child R1 in the two-place home nearest to them, counting one place; repair then
     gives R1 the whole home and strands a child. Re-solving the flow without that pair places all three."""
-    from optimiser import solvers
+    from optimiser.match import solvers
 
     near_others = {"lat": 53.496}  # about 5 km north of S1, where R2 and R3 live
     region = make_region(tmp_path / "region",
@@ -358,7 +305,7 @@ def test_a_month_with_no_referrals_matches_nothing_cleanly(tmp_path):
 @pytest.mark.parametrize("seed", [2, 6, 10, 17])
 def test_lazy_age_conflicts_reach_the_same_optimum(seed, tmp_path, monkeypatch):
     """Adding age conflicts only once broken (as at national scale) gives the same optimum as adding them all."""
-    from optimiser import solvers
+    from optimiser.match import solvers
 
     region = make_region(tmp_path / "region", **random_instance(seed))
     eager = match_region(region, MatchParams(solver="scip"), run_date=RUN_DATE)
@@ -370,7 +317,7 @@ def test_lazy_age_conflicts_reach_the_same_optimum(seed, tmp_path, monkeypatch):
 
 def test_lazy_conflicts_keep_two_younger_only_children_apart(tmp_path, monkeypatch):
     """The relaxed model would share the cheap home; the lazy round adds the conflict and separates them."""
-    from optimiser import solvers
+    from optimiser.match import solvers
 
     monkeypatch.setattr(solvers, "EAGER_CONFLICTS_PER_PAIR", 0.0)
     region = make_region(tmp_path / "r", settings=settings_rows({"vacancies": 2}, {"weekly_fee": 9000}),
@@ -386,7 +333,7 @@ def test_lp_by_pricing_reaches_the_full_lps_value(primal_share, tmp_path, monkey
     LP over every pair, and does have to bring pairs in to get there."""
     import highspy
 
-    from optimiser import solvers
+    from optimiser.match import solvers
 
     monkeypatch.setattr(solvers, "LP_SEED_PAIRS_PER_UNIT", 1)
     monkeypatch.setattr(solvers, "LP_ENTERING_PER_UNIT", 1)
@@ -419,7 +366,7 @@ def test_lp_by_pricing_reaches_the_full_lps_value(primal_share, tmp_path, monkey
 def test_a_core_grown_from_nothing_reaches_the_optimum(tmp_path, monkeypatch):
     """From the worst start (nobody placed) and an empty core, the core must grow to the pairs that could still
     improve the answer, and the fast path still reaches the brute-force optimum with a verified allocation."""
-    from optimiser import solvers
+    from optimiser.match import solvers
 
     monkeypatch.setattr(solvers, "_initial_core", lambda candidates, *rest: np.zeros(len(candidates.pairs), bool))
     monkeypatch.setattr(solvers, "repair", lambda candidates, fractions: np.zeros(len(candidates.pairs)))

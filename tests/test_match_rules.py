@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from optimiser.candidates import build_candidates
-from optimiser.matching import match_region
-from optimiser.params import MatchParams
-from optimiser.verify import verify_allocation
+from optimiser.match.allocation import match_region
+from optimiser.match.candidates import build_candidates
+from optimiser.match.params import MatchParams
+from optimiser.match.verify import verify_allocation
 from tests.builders import PROVIDER, make_region, referral_rows, settings_rows
 
 RUN_DATE = date(2026, 11, 22)

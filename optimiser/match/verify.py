@@ -2,7 +2,9 @@
 
 Deliberately written a second way (plain loops over rows, straight from the Region's tables, sharing no code
 with candidates.py) so that a bug in the vectorised filters or the model cannot hide itself: tests run every
-solver's answer through this, and it can audit an allocation that came from anywhere (e.g. a council's own).
+solver's answer through this, and it can audit an allocation that came from anywhere (e.g. a council's own). It
+shares only the vocabulary (which suitability column governs each setting type, the order of staffing ratios,
+the youngest age for supported accommodation): that is the data contract both must keep, not code under test.
 """
 
 from __future__ import annotations
@@ -13,15 +15,10 @@ from collections import Counter, defaultdict
 import pandas as pd
 
 from data.region import Region
-from optimiser.params import MatchParams
+from data.vocabulary import RATIOS, SUITABILITY_COLUMN_BY_SETTING_TYPE, SUPPORTED_MIN_AGE
+from optimiser.match.params import MatchParams
 
-RATIO_ORDER = ["standard", "1:1", "2:1", "3:1"]
 AVOID_TOLERANCE = 0.01
-SUITABILITY_FOR = {
-    "foster_inhouse": "foster_suitability", "foster_ifa": "foster_suitability",
-    "childrens_home": "residential_suitability", "residential_special_school": "residential_suitability",
-    "secure_childrens_home": "residential_suitability", "supported_accommodation": "supported_suitability",
-}
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -82,9 +79,9 @@ def _pair_violations(referral: dict, setting: dict, params: MatchParams, centroi
         yield "registration", f"setting is {setting['registration_status']}"
     if params.exclude_inadequate and setting["ofsted_grade"] == "inadequate":
         yield "ofsted_grade", "setting is graded inadequate"
-    if referral[SUITABILITY_FOR[stype]] == "unsuitable":
+    if referral[SUITABILITY_COLUMN_BY_SETTING_TYPE[stype]] == "unsuitable":
         yield "suitability", f"{stype} is marked unsuitable for the child"
-    if stype == "supported_accommodation" and age < 16:
+    if stype == "supported_accommodation" and age < SUPPORTED_MIN_AGE:
         yield "supported_under_16", f"child aged {age} placed in supported accommodation"
     if bool(referral["secure_required"]) != (stype == "secure_childrens_home"):
         yield "secure", f"secure_required={referral['secure_required']} but setting is {stype}"
@@ -93,7 +90,7 @@ def _pair_violations(referral: dict, setting: dict, params: MatchParams, centroi
     missing = set(referral["needs"] or ()) - set(setting["needs_met"] or ())
     if missing:
         yield "needs", "needs not met: " + ", ".join(sorted(missing))
-    if RATIO_ORDER.index(setting["max_ratio"]) < RATIO_ORDER.index(referral["ratio"]):
+    if RATIOS.index(setting["max_ratio"]) < RATIOS.index(referral["ratio"]):
         yield "ratio", f"child needs {referral['ratio']}, setting gives at most {setting['max_ratio']}"
     if referral["cared_alongside"] == "solo" and setting["vacancies"] != setting["places"]:
         yield "solo", "child must live alone but the setting already has children"
@@ -129,7 +126,8 @@ def _control_violations(referral: dict, setting: dict, controls: list[dict]):
 
 def _setting_violations(setting: dict, placed: list[dict], resident_ages: list[int]):
     for child in placed:
-        siblings = {o["referral_id"] for o in placed if child["sibling_group"] and o["sibling_group"] == child["sibling_group"]}
+        siblings = {o["referral_id"] for o in placed
+                    if child["sibling_group"] and o["sibling_group"] == child["sibling_group"]}
         others = resident_ages + [o["age"] for o in placed if o["referral_id"] != child["referral_id"]
                                   and o["referral_id"] not in siblings]
         if child["cared_alongside"] == "older_only" and any(age <= child["age"] for age in others):

@@ -15,9 +15,9 @@ import pandas as pd
 
 from data.region import Region
 from data.schema import TABLES
+from data.vocabulary import SUPPORTED_MIN_AGE
 
 UNLAWFUL_STATUSES = ("unregistered", "cancelled", "resigned", "suspended")
-SUPPORTED_MIN_AGE = 16
 STEP_DOWN_PREFIX = "STEPDOWN-"
 
 

@@ -10,12 +10,19 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from optimiser.demand import new_demand
-from optimiser.params import MatchParams
-from optimiser.planning import draw_cohort, plan
-from optimiser.verify import verify_allocation
-from tests.builders import (AUTHORITY, SECOND_AUTHORITY, demand_table, make_region, referral_rows,
-                            settings_rows, write_region)
+from optimiser.match.demand import new_demand
+from optimiser.match.params import MatchParams
+from optimiser.match.planning import draw_cohort, plan
+from optimiser.match.verify import verify_allocation
+from tests.builders import (
+    AUTHORITY,
+    SECOND_AUTHORITY,
+    demand_table,
+    make_region,
+    referral_rows,
+    settings_rows,
+    write_region,
+)
 
 RUN_DATE = date(2026, 11, 22)
 COUNCIL, SECOND = AUTHORITY["la_code"], SECOND_AUTHORITY["la_code"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from optimiser.explain import explanations, needed_group, sufficiency_gap
-from optimiser.matching import match_region
-from optimiser.params import MatchParams
+from optimiser.match.allocation import match_region
+from optimiser.match.explain import explanations, needed_group, sufficiency_gap
+from optimiser.match.params import MatchParams
 from tests.builders import make_region, referral_rows, settings_rows
 
 

@@ -19,12 +19,11 @@ import pandas as pd
 from data.geo import TWENTY_MILES_KM, haversine_km
 from data.region import Region
 from data.toml_files import ParameterError
-from data.schema import NEEDS, RATIOS, SUITABILITY_COLUMN_BY_SETTING_TYPE
-from optimiser.params import MatchParams
+from data.vocabulary import NEEDS, RATIOS, SUITABILITY_COLUMN_BY_SETTING_TYPE, SUPPORTED_MIN_AGE
+from optimiser.match.params import MatchParams
 
 NEED_BIT = {need: 1 << i for i, need in enumerate(NEEDS)}
 RATIO_RANK = {ratio: i for i, ratio in enumerate(RATIOS)}
-SUPPORTED_MIN_AGE = 16
 WGS84, BRITISH_NATIONAL_GRID = "EPSG:4326", "EPSG:27700"  # buffers in metres need a metric CRS
 
 # (code, what the rule requires, short summary of a child it leaves with no setting), in the order the filters
@@ -149,7 +148,7 @@ def _prepare_referrals(region: Region, params: MatchParams, run_date: date) -> p
     r["days_waiting"] = (pd.Timestamp(run_date) - r["needed_by"]).dt.days.clip(lower=0).fillna(0).astype(int)
     r["penalty"] = (params.unmatched_penalty + params.emergency_priority * r["emergency"].astype(float)
                     + params.waiting_priority_per_day * r["days_waiting"])
-    if "hold_value" in r:  # a place held back for a forecast emergency (optimiser/lookahead.py) is worth this
+    if "hold_value" in r:  # a place held back for a forecast emergency (optimiser/match/lookahead.py) is worth this
         r["penalty"] = r["hold_value"].fillna(r["penalty"])
     controls = region.controls
     locks = controls[controls["action"].eq("lock")].drop_duplicates("referral_id").set_index("referral_id")
@@ -215,7 +214,8 @@ def _blocked_pair_codes(region: Region, referrals: pd.DataFrame, settings: pd.Da
     vetoes = region.controls[region.controls["action"].eq("veto")]
     by_setting = vetoes[vetoes["setting_id"].fillna("").ne("")][["referral_id", "setting_id"]]
     by_provider = vetoes[vetoes["provider_id"].fillna("").ne("")].merge(
-        settings[["setting_id", "provider_id"]], on="provider_id", suffixes=("_veto", ""))[["referral_id", "setting_id"]]
+        settings[["setting_id", "provider_id"]], on="provider_id", suffixes=("_veto", "")
+    )[["referral_id", "setting_id"]]
     veto = pd.concat([by_setting, by_provider])
     veto = veto[veto["setting_id"].isin(setting_position.index) & veto["referral_id"].isin(position.index)]
     return {

@@ -15,11 +15,13 @@ import pandas as pd
 
 from data.geo import TWENTY_MILES_KM
 from data.region import Region
-from optimiser.candidates import Candidates
-from optimiser.matching import weekly_spend
+from optimiser.match.allocation import weekly_spend
+from optimiser.match.candidates import Candidates
 
 # A council "can afford" up to this multiple of the median fee it sees for a type of setting.
 AFFORDABLE_MULTIPLE = 1.25
+# Why a child is left without a place under today's practice (the allocation table's text for a shortage).
+SHORTAGE_BASELINE = "other councils' children had already taken those places when this council searched"
 
 
 def la_by_la_baseline(region: Region, candidates: Candidates) -> pd.DataFrame:

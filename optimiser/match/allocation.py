@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from data.region import Region
-from optimiser.candidates import COST_TERMS, RULE_TEXT, RULES, Candidates, build_candidates
-from optimiser.params import MatchParams
-from optimiser.solvers import BACKENDS, nothing_to_choose
+from optimiser.match.candidates import COST_TERMS, RULE_TEXT, RULES, Candidates, build_candidates
+from optimiser.match.params import MatchParams
+from optimiser.match.solvers import BACKENDS, nothing_to_choose
 
 ALLOCATION_COLUMNS = [
     "referral_id", "child_id", "la_code", "setting_id", "provider_id", "setting_type", "distance_km",

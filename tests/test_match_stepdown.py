@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from optimiser.stepdown import children_needing_step_down, with_step_down_referrals
+from optimiser.match.stepdown import children_needing_step_down, with_step_down_referrals
 from tests.builders import make_region, referral_rows, settings_rows
 
 RUN_DATE = date(2026, 11, 22)

@@ -9,8 +9,8 @@ from pathlib import Path
 from data.toml_files import build_parameters, load_toml
 
 DEFAULTS_FILE = Path(__file__).with_name("match.toml")
-SOLVERS = ("fast", "pyomo", "scip", "highs", "cp-sat")  # see optimiser/solvers.py
-LOOKAHEAD_COLUMNS = ("mean", "p10", "p50", "p90")  # the Demand table's stock columns (optimiser/demand.py)
+SOLVERS = ("fast", "pyomo", "scip", "highs", "cp-sat")  # see optimiser/match/solvers.py
+LOOKAHEAD_COLUMNS = ("mean", "p10", "p50", "p90")  # the Demand table's stock columns (optimiser/match/demand.py)
 NON_NEGATIVE = ("cost_per_km", "over_20_miles_cost", "not_preferred_cost", "outstanding_cost", "good_cost",
                 "requires_improvement_cost", "not_inspected_cost", "inadequate_cost", "sibling_split_cost",
                 "emergency_priority", "waiting_priority_per_day", "in_house_bonus")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
-from optimiser.baseline import la_by_la_baseline
-from optimiser.candidates import build_candidates
-from optimiser.matching import allocation_table, match_region
-from optimiser.params import MatchParams
-from optimiser.verify import verify_allocation
-from tests.builders import PROVIDER, make_region, referral_rows, settings_rows
+from optimiser.match.allocation import allocation_table, match_region
+from optimiser.match.baseline import la_by_la_baseline
+from optimiser.match.candidates import build_candidates
+from optimiser.match.params import MatchParams
+from optimiser.match.verify import verify_allocation
+from tests.builders import PROVIDER, make_region, random_instance, referral_rows, settings_rows
 
 COUNCIL = {"provider_id": "LA3", "provider_name": "Manchester City Council", "sector": "local_authority"}
 
@@ -62,7 +61,6 @@ def test_baseline_splits_siblings_the_region_keeps_together(tmp_path):
 
 def test_baseline_respects_every_rule_but_sibling_splits_on_random_regions(tmp_path):
     """On varied tiny regions the baseline never breaks a hard rule other than splitting siblings."""
-    from tests.test_matching import random_instance
 
     for seed in range(12):
         region = make_region(tmp_path / f"r{seed}", **random_instance(seed))

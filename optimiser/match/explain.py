@@ -2,7 +2,8 @@
 
 For each unmatched child, each rule is counted over the region's available settings: how many fail it, and how
 many fail *only* it (relaxing that rule alone would open them: the binding rules), with the nearest such
-setting. The gap table counts unmatched children by council x placement group x need: what is missing where.
+setting. The gap table counts unmatched children by council x kind of home (data.vocabulary.HOME_KINDS) x need:
+what is missing where.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from datetime import date
 import pandas as pd
 
 from data.region import Region
-from optimiser.candidates import RULE_TEXT, RULES, rule_table
-from optimiser.params import MatchParams
+from data.vocabulary import HOME_KIND_OF_SETTING_TYPE, HOME_KIND_OF_SUITABILITY_COLUMN
+from optimiser.match.candidates import RULE_TEXT, RULES, rule_table
+from optimiser.match.params import MatchParams
 
 RULE_CODES = [code for code, _, _ in RULES if code != "available"]
 EXPLANATION_COLUMNS = ["referral_id", "rule", "requirement", "settings_failing", "binding_settings",
                        "nearest_binding_km", "explanation"]
 GAP_COLUMNS = ["la_code", "group", "need", "unmatched"]
 NO_NEED = "none recorded"
+NO_KIND = "unspecified"  # a referral that marks no kind of home suitable
 
 
 def explanations(region: Region, allocations: pd.DataFrame, params: MatchParams,
@@ -59,13 +62,14 @@ def _sentence(row: pd.Series) -> str:
 
 
 def needed_group(referrals: pd.DataFrame) -> pd.Series:
-    """The placement group a referral is looking for: secure if it needs one, else its preferred kind."""
-    preference = pd.Series("unspecified", index=referrals.index)
+    """The kind of home (HOME_KINDS) a referral is looking for: secure if it needs one, else its preferred kind,
+    else one it marks suitable; "unspecified" when it marks none."""
+    preference = pd.Series(NO_KIND, index=referrals.index)
     for level in ("suitable", "preferred"):  # preferred overrides suitable
-        for column, group in (("supported_suitability", "supported"), ("residential_suitability", "childrens_home"),
-                              ("foster_suitability", "foster")):
-            preference = preference.mask(referrals[column].eq(level), group)
-    return preference.mask(referrals["secure_required"].astype(bool), "secure")
+        for column, kind in HOME_KIND_OF_SUITABILITY_COLUMN.items():
+            preference = preference.mask(referrals[column].eq(level), kind)
+    secure = HOME_KIND_OF_SETTING_TYPE["secure_childrens_home"]
+    return preference.mask(referrals["secure_required"].astype(bool), secure)
 
 
 def exploded_needs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +79,7 @@ def exploded_needs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def sufficiency_gap(region: Region, allocations: pd.DataFrame) -> pd.DataFrame:
-    """Unmatched children by council x placement group x need (a child with two needs counts under each)."""
+    """Unmatched children by council x kind of home x need (a child with two needs counts under each)."""
     referrals = region.referrals.set_index("referral_id")
     unmatched = referrals.loc[allocations.loc[allocations["status"] == "unmatched", "referral_id"]]
     if unmatched.empty:

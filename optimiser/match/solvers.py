@@ -32,9 +32,9 @@ from ortools.graph.python import min_cost_flow
 from ortools.linear_solver.python import model_builder as mb
 from scipy import sparse
 
-from optimiser.candidates import Candidates
-from optimiser.highs import HIGHS_THREADS, solve_with_highs
-from optimiser.params import MatchParams
+from optimiser.highs import HIGHS_THREADS, mip_gap, solve_with_highs
+from optimiser.match.candidates import Candidates
+from optimiser.match.params import MatchParams
 
 EAGER_CONFLICTS_PER_PAIR = 1.0  # more age-conflict rows than this per pair: add them lazily
 FLOW_COST_SCALE = 100  # min-cost flow needs integer costs: work in pence
@@ -53,10 +53,6 @@ class SolveReport:
     gap: float
     solver: str
     message: str = ""
-
-
-def _gap(objective: float, bound: float) -> float:
-    return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
 def _time_limit_message(params: MatchParams, gap: float) -> str:
@@ -133,13 +129,13 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
     start = repair(candidates, flow_rounding(candidates, network, flow, flow_seconds, params, started))
     flow_bound = _flow_bound(candidates, relaxed, flow)
     incumbent = relaxed.objective(start)
-    if _gap(incumbent, flow_bound) <= params.relative_gap:
+    if mip_gap(incumbent, flow_bound) <= params.relative_gap:
         return (pd.Series(start > 0.5, index=candidates.pairs.index),
-                SolveReport("optimal", incumbent, flow_bound, _gap(incumbent, flow_bound), "fast"))
+                SolveReport("optimal", incumbent, flow_bound, mip_gap(incumbent, flow_bound), "fast"))
     lp = _lp_by_pricing(relaxed, candidates, (flow > 0) | (start > 0.5), params, started)
     if lp is None:
         # The LP did not finish in the time limit (national scale): the repaired flow, with the flow's bound.
-        gap = _gap(incumbent, flow_bound)
+        gap = mip_gap(incumbent, flow_bound)
         return (pd.Series(start > 0.5, index=candidates.pairs.index),
                 SolveReport("feasible", incumbent, flow_bound, gap, "fast", _time_limit_message(params, gap)))
     x_lp, col_dual, lower_bound = lp
@@ -149,9 +145,9 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
     if relaxed.objective(guided) < relaxed.objective(start):
         start = guided
     incumbent = relaxed.objective(start)
-    if _gap(incumbent, lower_bound) <= params.relative_gap:
+    if mip_gap(incumbent, lower_bound) <= params.relative_gap:
         return (pd.Series(start > 0.5, index=candidates.pairs.index),
-                SolveReport("optimal", incumbent, lower_bound, _gap(incumbent, lower_bound), "fast"))
+                SolveReport("optimal", incumbent, lower_bound, mip_gap(incumbent, lower_bound), "fast"))
     core = _initial_core(candidates, reduced_cost, x_lp, start)
     x, report = start, None
     while True:
@@ -160,7 +156,7 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
         # the best any answer using a pair outside the core could do
         outside = lower_bound + (reduced_cost[~core].min() if (~core).any() else np.inf)
         bound = max(min(report.bound, outside), lower_bound, flow_bound)
-        gap = _gap(objective, bound)
+        gap = mip_gap(objective, bound)
         could_improve = ~core & (reduced_cost < objective - lower_bound - 1e-6)
         left = params.time_limit_s - (time.perf_counter() - started)
         if gap <= params.relative_gap or not could_improve.any() or left <= 1.0:
@@ -266,11 +262,11 @@ def _solve_with_lazy_conflicts(candidates: Candidates, start: np.ndarray, upper:
             return x, report
         if left <= 1.0:  # out of time: the repaired answer keeps every conflict
             objective = arrays.objective(start)
-            return start, SolveReport("feasible", objective, report.bound, _gap(objective, report.bound), "fast")
+            return start, SolveReport("feasible", objective, report.bound, mip_gap(objective, report.bound), "fast")
         # every conflict of a child whose wish was broken, not only the broken ones: fewer rounds
         units = candidates.pairs["unit_id"].to_numpy()
-        touched = set(units[broken["pair_a"]]) | set(units[broken["pair_b"]])
-        involved = np.isin(units[conflicts["pair_a"]], list(touched)) | np.isin(units[conflicts["pair_b"]], list(touched))
+        touched = list(set(units[broken["pair_a"]]) | set(units[broken["pair_b"]]))
+        involved = np.isin(units[conflicts["pair_a"]], touched) | np.isin(units[conflicts["pair_b"]], touched)
         active = pd.concat([active, conflicts[involved]], ignore_index=True).drop_duplicates()
 
 
@@ -417,13 +413,13 @@ def repair(candidates: Candidates, fractions: np.ndarray) -> np.ndarray:
     remaining = pairs.groupby("setting_id")["capacity"].first().to_dict()
     # each pair's conflicting pairs as rows of a symmetric sparse matrix: indptr/indices slices, no Python sets
     ends = candidates.conflicts[["pair_a", "pair_b"]].to_numpy(dtype=np.int64)
-    adjacency = sparse.csr_matrix((np.ones(2 * len(ends), dtype=bool),
-                                   (np.concatenate([ends[:, 0], ends[:, 1]]), np.concatenate([ends[:, 1], ends[:, 0]]))),
-                                  shape=(len(pairs), len(pairs)))
+    both_ways = (np.concatenate([ends[:, 0], ends[:, 1]]), np.concatenate([ends[:, 1], ends[:, 0]]))
+    adjacency = sparse.csr_matrix((np.ones(2 * len(ends), dtype=bool), both_ways), shape=(len(pairs), len(pairs)))
     indptr, indices = adjacency.indptr, adjacency.indices
     chosen = np.zeros(len(pairs))
     placed_units: set[str] = set()
-    unit_ids, setting_ids, weights = pairs["unit_id"].to_numpy(), pairs["setting_id"].to_numpy(), pairs["weight"].to_numpy()
+    unit_ids, setting_ids = pairs["unit_id"].to_numpy(), pairs["setting_id"].to_numpy()
+    weights = pairs["weight"].to_numpy()
 
     def place(p: int) -> bool:
         if (unit_ids[p] in placed_units or saving[p] >= 0 or remaining[setting_ids[p]] < weights[p]
@@ -494,7 +490,7 @@ def _solve_highs(arrays: ModelArrays, start: np.ndarray, params: MatchParams,
         x = start  # never hand back anything the repair did not already make feasible
     objective = arrays.objective(x)
     bound = min(info.mip_dual_bound, objective) if np.isfinite(info.mip_dual_bound) else -np.inf
-    gap = _gap(objective, bound)
+    gap = mip_gap(objective, bound)
     if status == highspy.HighsModelStatus.kOptimal:
         return x, SolveReport("optimal", objective, bound, gap, "fast")
     return x, SolveReport("feasible", objective, bound, gap, "fast", _time_limit_message(params, gap))
@@ -525,7 +521,7 @@ def solve_pyomo(candidates: Candidates, params: MatchParams) -> tuple[pd.Series,
         return pd.Series(False, index=pairs.index), SolveReport(
             "failed", np.nan, np.nan, np.nan, "pyomo", f"HiGHS stopped with {result.message}")
     chosen = pd.Series([pyo.value(m.x[p]) > 0.5 for p in pairs.index], index=pairs.index)
-    gap = _gap(result.objective, result.bound)
+    gap = mip_gap(result.objective, result.bound)
     if result.status == "optimal":
         return chosen, SolveReport("optimal", result.objective, result.bound, gap, "pyomo")
     return chosen, SolveReport("feasible", result.objective, result.bound, gap, "pyomo",
@@ -562,7 +558,7 @@ def solve_model_builder(candidates: Candidates, params: MatchParams) -> tuple[pd
     chosen = solver.values(x) > 0.5
     objective = solver.objective_value + arrays.constant
     bound = solver.best_objective_bound + arrays.constant
-    gap = _gap(objective, bound)
+    gap = mip_gap(objective, bound)
     message = "" if status == mb.SolveStatus.OPTIMAL else _time_limit_message(params, gap)
     return chosen, SolveReport(MODEL_BUILDER_STATUS[status], objective, bound, gap, params.solver, message)
 

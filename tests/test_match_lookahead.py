@@ -10,14 +10,20 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from optimiser.demand import read_demand, stock_rise
-from optimiser.lookahead import match_with_lookahead, places_to_hold
-from optimiser.matching import match_region
-from optimiser.params import MatchParams
-from optimiser.verify import verify_allocation
-from tests.builders import (AUTHORITY, demand_table, make_region, referral_rows, settings_rows,
-                            write_region)
-from tests.test_matching import random_instance
+from optimiser.match.allocation import match_region
+from optimiser.match.demand import read_demand, stock_rise
+from optimiser.match.lookahead import match_with_lookahead, places_to_hold
+from optimiser.match.params import MatchParams
+from optimiser.match.verify import verify_allocation
+from tests.builders import (
+    AUTHORITY,
+    demand_table,
+    make_region,
+    random_instance,
+    referral_rows,
+    settings_rows,
+    write_region,
+)
 
 RUN_DATE = date(2026, 11, 22)
 COUNCIL = AUTHORITY["la_code"]

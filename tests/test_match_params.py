@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from optimiser.params import DEFAULTS_FILE, MatchParams
+from optimiser.match.params import DEFAULTS_FILE, MatchParams
 
 
 def test_defaults_file_matches_dataclass_defaults():
