@@ -3,7 +3,8 @@ result to the one writer (app/outputs.py) and prints its summary (app/summaries.
 
 Exit codes, the same for every command: 0 done; 1 the input data cannot be used (nothing written); 2 the parameters
 or arguments cannot be used; 3 an internal failure of the monthly batch (nothing written); 4 another monthly run,
-or another program, holds the run store (nothing written).
+or another program, holds the run store (nothing written); 5 with --strict, the match's answer is not proven within
+its gap_warning of the best possible (the files are written, with the warning).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from app.history.store import DEFAULT_OUT, default_store
 from data import EMBEDDED_REGION
 
-OK, INVALID_INPUT, BAD_PARAMETERS, INTERNAL_FAILURE, BUSY = 0, 1, 2, 3, 4
+OK, INVALID_INPUT, BAD_PARAMETERS, INTERNAL_FAILURE, BUSY, NOT_PROVEN = 0, 1, 2, 3, 4, 5
 
 
 def _progress(message: str) -> None:
@@ -110,7 +111,9 @@ def cmd_match(args) -> int:
         return OK if "failed" not in (run.planning.today.status, run.planning.result.status) else INVALID_INPUT
     run = run_match(args.dir, params, progress=_progress, demand=demand)
     print(match_text(run) + _written(run, args.out))
-    return OK if run.result.status != "failed" else INVALID_INPUT
+    if run.result.status == "failed":
+        return INVALID_INPUT
+    return NOT_PROVEN if args.strict and run.summary["gap_too_wide"] else OK
 
 
 def _forecast_params(args):
@@ -194,6 +197,8 @@ def cmd_monthly(args) -> int:
                                             args.accept_warnings)
     if run is not None:
         print(monthly_summary_text(run, log_path))
+        if code == OK and args.strict and run.summary["match"].get("gap_too_wide"):
+            return NOT_PROVEN
     return code
 
 
@@ -356,6 +361,8 @@ def _match_arguments(p) -> None:
                    help="planning mode: draw the children the forecast expects over this many months, match them "
                         "to the supply left after today's referrals, write planning_gap.csv")
     p.add_argument("--seed", type=int, default=0, help="planning mode: random seed of the cohort (default 0)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 5 when the answer is not proven within gap_warning (default 1%%) of the best possible")
 
 
 def _forecast_arguments(p) -> None:
@@ -400,6 +407,8 @@ def _monthly_arguments(p) -> None:
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="when another monthly run holds the store, wait this long for it (default: stop at once, "
                         "exit 4)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 5 when the match is not proven within gap_warning (default 1%%) of the best possible")
     p.add_argument("--accept-warnings", action="store_true",
                    help="run a month whose inputs are valid but implausible (no vacancies anywhere, a council with "
                         "no children, history ending months early) instead of stopping")

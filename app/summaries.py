@@ -273,6 +273,8 @@ def match_text(run) -> str:
         lines.append(f"  held back            {held['places_held']} of the {held['places_expected']} place(s) the "
                      "forecast expects emergencies to need before the next run ("
                      + ", ".join(f"{g} {n}" for g, n in held["held_by_group"].items()) + "; see held_back.csv)")
+    if s.get("gap_too_wide"):
+        lines.append(gap_warning_text(s))
     lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}", "", comparison_text(run.comparison), ""]
     return "\n".join(lines)
 
@@ -286,6 +288,12 @@ COMPARISON_ROWS = {
     "sibling_splits": ("sibling groups split", "{:,.0f}"),
     "hard_rule_violations": ("hard rules broken", "{:,.0f}"),
 }
+
+
+def gap_warning_text(match_summary: dict) -> str:
+    return (f"  WARNING              the allocation is only proven within {match_summary['solver_gap']:.1%} of the "
+            "best possible (the solver's time limit stopped it): give it more time (--time-limit, or time_limit_s "
+            "in the parameters) before acting on it")
 
 
 def comparison_text(comparison) -> str:
@@ -318,6 +326,7 @@ def monthly_summary_text(run, log_path: Path) -> str:
               *([f"  held back            {s['held_back']['places_held']} places for the emergencies the forecast "
                  f"expects before the next run ({s['held_back']['children_held_back']} children left for then)"]
                 if s.get("held_back") else []),
+              *([gap_warning_text(m)] if m.get("gap_too_wide") else []),
               f"  weekly cost          £{m['total_weekly_cost']:,.0f} (councils alone: "
               f"£{s['comparison']['la_by_la']['total_weekly_cost']:,.0f})",
               "  flags                " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["flags"].items() if n),

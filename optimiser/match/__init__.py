@@ -77,7 +77,16 @@ def match(region: Region, params: MatchParams | None = None, run_date: date | No
                  comparison=comparison, explanations=explanations(region, result.allocations, params, run_date),
                  gap=sufficiency_gap(region, result.allocations), step_down_referrals_added=len(step_down),
                  violations=violations, baseline_violations=baseline_violations,
-                 summary=match_summary(result.allocations) | {"step_down_referrals_added": len(step_down)})
+                 summary=match_summary(result.allocations) | {"step_down_referrals_added": len(step_down)}
+                 | solve_quality(result, params))
+
+
+def solve_quality(result: MatchResult, params: MatchParams) -> dict:
+    """How sure the answer is: the solver's status and proven gap, and whether the gap is wider than
+    `gap_warning` (a time limit stopped the solver far from the best possible)."""
+    gap = None if pd.isna(result.gap) else float(result.gap)
+    return {"solver_status": result.status, "solver_gap": None if gap is None else round(gap, 6),
+            "gap_too_wide": bool(gap is not None and gap > params.gap_warning)}
 
 
 def _regional_match(region: Region, params: MatchParams, run_date: date, demand: pd.DataFrame | None,

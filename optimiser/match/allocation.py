@@ -18,7 +18,7 @@ import pandas as pd
 from data.region import Region
 from optimiser.match.candidates import COST_TERMS, RULE_TEXT, RULES, Candidates, build_candidates
 from optimiser.match.params import MatchParams
-from optimiser.match.solvers import BACKENDS, nothing_to_choose
+from optimiser.match.solvers import solve
 
 ALLOCATION_COLUMNS = [
     "referral_id", "child_id", "la_code", "setting_id", "provider_id", "setting_type", "distance_km",
@@ -60,8 +60,7 @@ def match_region(region: Region, params: MatchParams | None = None, run_date: da
     started = time.perf_counter()
     candidates = build_candidates(region, params, run_date=run_date)
     built = time.perf_counter()
-    chosen, report = (BACKENDS[params.solver](candidates, params) if len(candidates.pairs)
-                      else nothing_to_choose(candidates, params))
+    chosen, report = solve(candidates, params)
     solved = time.perf_counter()
     allocations = allocation_table(region, candidates, assignment_from_units(candidates, chosen))
     timings = {"candidates_s": built - started, "solve_s": solved - built,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +42,12 @@ class MatchParams:
     solver: str = "fast"
     time_limit_s: float = 60.0
     relative_gap: float = 1e-4
+    gap_warning: float = 0.01
 
     def __post_init__(self) -> None:
-        problems = []
+        problems = [f"{f.name} must be a finite number (got {getattr(self, f.name)})"
+                    for f in dataclasses.fields(self) if isinstance(getattr(self, f.name), float)
+                    and not math.isfinite(getattr(self, f.name))]
         for name in NON_NEGATIVE:
             if getattr(self, name) < 0:
                 problems.append(f"{name} must not be negative (got {getattr(self, name)})")
@@ -66,6 +70,8 @@ class MatchParams:
             problems.append(f"time_limit_s must be positive (got {self.time_limit_s})")
         if not 0 <= self.relative_gap < 1:
             problems.append(f"relative_gap must be in [0, 1) (got {self.relative_gap})")
+        if not self.gap_warning >= self.relative_gap:
+            problems.append(f"gap_warning must be at least relative_gap (got {self.gap_warning})")
         if problems:
             raise ValueError("invalid match parameters: " + "; ".join(problems))
 

@@ -572,3 +572,20 @@ def nothing_to_choose(candidates: Candidates, params: MatchParams) -> tuple[pd.S
 
 BACKENDS = {"fast": solve_fast, "pyomo": solve_pyomo, "scip": solve_model_builder, "highs": solve_model_builder,
             "cp-sat": solve_model_builder}
+
+
+def solve(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
+    """The chosen backend's answer; when it found no feasible allocation within its time limit (OR-Tools' HiGHS,
+    CP-SAT and the Pyomo reference can stop with none), the fast path's, which always has one, and the report says
+    so. Without this a failed solve would leave every child unmatched and report a shortage the region does not
+    have."""
+    if not len(candidates.pairs):
+        return nothing_to_choose(candidates, params)
+    chosen, report = BACKENDS[params.solver](candidates, params)
+    if report.status != "failed" or params.solver == "fast":
+        return chosen, report
+    chosen, fallback = solve_fast(candidates, dataclasses.replace(params, solver="fast"))
+    note = (f"{params.solver} found no feasible allocation within {params.time_limit_s:g} s ({report.message}); "
+            "this is the fast path's answer instead")
+    return chosen, dataclasses.replace(fallback, solver=f"fast (after {params.solver})",
+                                       message="; ".join(filter(None, [note, fallback.message])))

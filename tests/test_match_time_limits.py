@@ -1,0 +1,60 @@
+"""Every backend under a time limit far too short for the embedded region: never a misleading answer. A backend
+that finds no feasible allocation hands over to the fast path and says so; whatever is written passes the
+independent verifier, is no better than the optimum and is bounded below by a true bound; a wide gap is said."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from data import EMBEDDED_REGION
+from data.load import load_region
+from optimiser.match import match
+from optimiser.match.params import SOLVERS, MatchParams
+from optimiser.match.verify import verify_allocation
+
+TIGHT_S = 0.05
+
+
+@pytest.fixture(scope="module")
+def region():
+    return load_region(EMBEDDED_REGION)
+
+
+@pytest.fixture(scope="module")
+def optimum(region):
+    """The proven optimum, from the fast path with all the time it wants."""
+    best = match(region, MatchParams(time_limit_s=120.0))
+    assert best.result.status == "optimal"
+    return best.result.objective
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_tiny_time_limit_gives_a_verified_answer_or_says_it_fell_back(region, optimum, solver):
+    """At 0.05 s each backend's written allocation breaks no hard rule, costs no less than the optimum, carries a
+    bound no higher than it, and reports a gap consistent with both; a backend with nothing feasible says the fast
+    path's answer was used; the summary flags a gap wider than gap_warning."""
+    params = dataclasses.replace(MatchParams(), solver=solver, time_limit_s=TIGHT_S)
+    result = match(region, params)
+    r = result.result
+    assert r.status in ("optimal", "feasible")
+    assert verify_allocation(result.region, r.allocations, params).empty
+    tolerance = 1e-6 * optimum
+    assert r.objective >= optimum - tolerance and r.bound <= optimum + tolerance
+    assert r.gap == pytest.approx((r.objective - r.bound) / abs(r.objective), abs=1e-9)
+    if r.solver != solver:
+        assert r.solver == f"fast (after {solver})" and "no feasible allocation" in r.message
+    assert result.summary["gap_too_wide"] == (r.gap > params.gap_warning)
+    if r.status == "feasible":
+        assert "time limit" in r.message
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_a_time_limit_that_is_not_a_positive_number_is_refused(value, tmp_path, capsys):
+    """--time-limit 0, negative, nan or inf stops with exit 2 naming time_limit_s; nothing is written."""
+    from app.cli import main
+
+    assert main(["match", "--time-limit", value, "--out", str(tmp_path / "o")]) == 2
+    assert "time_limit_s" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
