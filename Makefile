@@ -49,7 +49,8 @@ browser:
 	    fi; \
 	fi
 
-test: $(COMPILED) browser
+# Lint first: a finding stops the run before the (longer) tests, as CONTRIBUTING.md says.
+test: $(COMPILED) browser lint
 	$(BIN)/python -m pytest -q
 
 clean:

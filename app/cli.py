@@ -162,7 +162,8 @@ def cmd_flags(args) -> int:
         params = dataclasses.replace(
             params, stress=dataclasses.replace(params.stress, run=False),
             unlawful=dataclasses.replace(params.unlawful,
-                                         propose_alternatives=params.unlawful.propose_alternatives and not args.no_match))
+                                         propose_alternatives=(params.unlawful.propose_alternatives
+                                                               and not args.no_match)))
     match_params = _params(MatchParams, args.match_params)
     try:
         run_date = date.fromisoformat(args.run_date) if args.run_date else None

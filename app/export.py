@@ -65,17 +65,19 @@ def board_tables(strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFram
     years = p.horizon_quarters / 4
     q = f"p{p.quantile * 100:.0f}"
     chosen = strategy.chosen
+    labels = strategy.quarters["label"]
     headline = pd.DataFrame([
         ("Recommended plan", PLAN_NAMES[chosen], ""),
-        ("Horizon", f"{strategy.quarters['label'].iloc[0][3:]} to {strategy.quarters['label'].iloc[-1].split('-', 1)[1]}"
-         if len(strategy.quarters) else "", f"{p.horizon_quarters} quarters"),
+        ("Horizon", f"{labels.iloc[0][3:]} to {labels.iloc[-1].split('-', 1)[1]}" if len(labels) else "",
+         f"{p.horizon_quarters} quarters"),
         ("Service level", f"demand at the {q} met wherever places can be opened in time", ""),
         ("Expected cost of the plan", s["expected_cash_cost"], f"£ over {years:g} years"),
         ("Expected cost of doing nothing", s["do_nothing_expected_cash_cost"], f"£ over {years:g} years"),
         ("Expected saving", s["expected_saving"], f"£ over {years:g} years"),
         ("Expected saving, share of doing nothing's cost", s["expected_saving_share"], "share"),
         ("Capital and one-off spending", s["capital_cost"], f"£ (budget £{p.capital_budget:,.0f})"),
-        (f"Council x group cells where a shortfall is likely in some quarter (over {1 - p.quantile:.0%} of futures), plan",
+        (f"Council x group cells where a shortfall is likely in some quarter (over {1 - p.quantile:.0%} of futures), "
+         "plan",
          int((strategy.risk[f"{chosen}_shortfall_probability"] > 1 - p.quantile).sum()), "cells"),
         ("... doing nothing", int((strategy.risk["do_nothing_shortfall_probability"] > 1 - p.quantile).sum()),
          "cells"),
@@ -124,7 +126,8 @@ def board_tables(strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFram
 
     a = strategy.actions.copy()
     actions = pd.DataFrame({
-        "action": a["action"], "kind": a["kind"].map(KIND_NAMES), "council": a["la_code"].map(lambda c: names.get(c, c)),
+        "action": a["action"], "kind": a["kind"].map(KIND_NAMES),
+        "council": a["la_code"].map(lambda c: names.get(c, c)),
         "kind of home": a["group"].map(GROUP_NAMES), "provider": a["provider_id"], "option": a["option_id"],
         "decide by (month)": a["decide_by"], "places from (quarter)": a["places_from"], "units": a["units"],
         "places (places)": a["places"], "capital and one-off (£)": a["capital_cost"],
@@ -196,7 +199,8 @@ def _parameter_rows(strategy: Strategy) -> list[tuple[str, str, str]]:
         ("family_suitable_share", p.family_suitable_share, "share of children's-home demand a family could meet"),
         ("step_down_support_weekly_cost", p.step_down_support_weekly_cost, "£ a week extra support per step-down"),
         ("family_preference_per_week", p.family_preference_per_week, "£-equivalent credit per child-week in a family"),
-        ("carer_retention_per_year", p.carer_retention_per_year, "share of foster households still fostering a year on"),
+        ("carer_retention_per_year", p.carer_retention_per_year,
+         "share of foster households still fostering a year on"),
         ("procurement_round_quarters", p.procurement_round_quarters, "quarters between block-contract tenders"),
         ("regional_groups", ", ".join(p.regional_groups), "kinds of home planned across the whole region"),
         ("options", strategy.options_source, "where the commissioning options came from"),
@@ -249,7 +253,8 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
                               "categories": [sheet_name, cost_row, 1, cost_row, len(t.costs.columns) - 1],
                               "values": [sheet_name, cost_row + 1 + r, 1, cost_row + 1 + r, len(t.costs.columns) - 1]})
         chart.set_title({"name": "Expected cash cost by plan"})
-        chart.set_y_axis({"name": f"£ over {strategy.params.horizon_quarters / 4:g} years", "num_format": "£#,##0,,\"m\""})
+        chart.set_y_axis({"name": f"£ over {strategy.params.horizon_quarters / 4:g} years",
+                          "num_format": "£#,##0,,\"m\""})
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": 900, "height": 460})
         summary.insert_chart(cost_row + len(t.costs) + 3, 0, chart)

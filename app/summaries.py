@@ -110,11 +110,12 @@ def _earlier(areas: pd.DataFrame, name: str, year: int):
 def _area_lines(title: str, now, then, first: int) -> str:
     growth = ""
     if then is not None and then["places"]:
-        growth = f"; {first}: {then['homes']:,.0f} homes, {then['places']:,.0f} places, {_share(then['private_share'])} private"
+        growth = (f"; {first}: {then['homes']:,.0f} homes, {then['places']:,.0f} places, "
+                  f"{_share(then['private_share'])} private")
     return "\n".join([
         f"{title}",
-        f"  children's homes     {now['homes']:,.0f} homes, {now['places']:,.0f} places, {_share(now['private_share'])} "
-        f"private{growth}",
+        f"  children's homes     {now['homes']:,.0f} homes, {now['places']:,.0f} places, "
+        f"{_share(now['private_share'])} private{growth}",
         f"  places per 10,000    {_ratio(now['places_per_10k'])} children aged 0-17",
         f"  sufficiency ratio    {_ratio(now['sufficiency_ratio'])} places per child looked after in a children's "
         f"home ({_count(now['children_in_homes'])} children)",
@@ -210,7 +211,8 @@ def strategy_text(run) -> str:
         f"(on {s['futures_evaluated']} simulated futures)",
         f"  doing nothing            £{s['do_nothing_expected_cash_cost']:,.0f}",
         f"  expected saving          £{s['expected_saving']:,.0f} ({s['expected_saving_share']:.1%})",
-        f"  shortfall likely (>{likely:.0%} of futures) in {int((risk[f'{chosen}_shortfall_probability'] > likely).sum())}"
+        f"  shortfall likely (>{likely:.0%} of futures) in "
+        f"{int((risk[f'{chosen}_shortfall_probability'] > likely).sum())}"
         f" of {len(risk)} council x group cells (doing nothing: "
         f"{int((risk['do_nothing_shortfall_probability'] > likely).sum())})",
         f"  expected child-weeks short {risk[f'{chosen}_shortfall_child_weeks'].sum():,.0f} "
@@ -339,7 +341,8 @@ def monthly_summary_text(run, log_path: Path) -> str:
 
 
 def strategy_line(s: dict) -> str:
-    return (f"  strategy             {s['plan'].replace('_', '-')} plan: expected cost £{s['expected_cash_cost'] / 1e6:,.1f}m "
+    return (f"  strategy             {s['plan'].replace('_', '-')} plan: expected cost "
+            f"£{s['expected_cash_cost'] / 1e6:,.1f}m "
             f"over the horizon against £{s['do_nothing_expected_cash_cost'] / 1e6:,.1f}m doing nothing (saves "
             f"{s['expected_saving_share']:.1%}), £{s['capital_cost'] / 1e6:,.1f}m capital; at its peak "
             f"{s['children_short_at_service_level_peak']:,.0f} children of the service-level demand are beyond any "

@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import region_folder  # noqa: E402
-
 from data.load import load_region  # noqa: E402
 from optimiser.flags import FlagParams, find_flags  # noqa: E402
 from optimiser.flags.params import StressParams, UnlawfulParams  # noqa: E402

@@ -3,7 +3,8 @@ timed with peak memory, on the embedded region or national synthetic data (152 c
 
 Prints figures; asserts nothing (speed is measured here, not in tests). Loading and validating the input files is
 timed separately: it is the data layer's work, shared by every job. So is loading the simulation's compiled month
-step: `make` compiles it once into numba's cache, and without that cache it compiles here (about 6 s). Each stage shows its wall time and its CPU
+step: `make` compiles it once into numba's cache, and without that cache it compiles here (about 6 s). Each
+stage shows its wall time and its CPU
 time (this process and its worker processes): on a shared machine the wall time depends on what else
 is running, shown by the load average (runnable processes, for 1 and 5 minutes) before and after.
 
@@ -36,7 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import peak_memory_mb, region_folder  # noqa: E402
-
 from data.load import load_region  # noqa: E402
 from forecasts.backtest import backtest  # noqa: E402
 from forecasts.demand import population, prepared_history  # noqa: E402

@@ -21,9 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import peak_memory_mb, region_folder  # noqa: E402
-
 from app.batch.monthly import BESIDE_STAGES, MonthlyParams, run_monthly  # noqa: E402
+from benchmarks.common import peak_memory_mb, region_folder  # noqa: E402
 from forecasts.simulate import compile_simulation  # noqa: E402
 
 

@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import peak_memory_mb  # noqa: E402
-
 from data.authorities import register  # noqa: E402
 from data.public.read import read_public_data  # noqa: E402
 from data.public.region import build_public_region, write_public_region  # noqa: E402

@@ -290,7 +290,8 @@ def _notes(public: PublicData, coverage: dict) -> tuple[str, ...]:
     partial = sorted(year for year, (_, national, _) in coverage.items() if not national)
     notes = ([f"The provider lists read ({public.folder}) cover some councils only (those with a provider in the "
               f"file, in {', '.join(map(str, partial))}): England's figures and owner rankings need Ofsted's whole "
-              "list."] if partial else []) + ["Children's homes are Ofsted's 'all children's homes' (secure homes and residential special schools "
+              "list."] if partial else []) + [
+             "Children's homes are Ofsted's 'all children's homes' (secure homes and residential special schools "
              "registered as children's homes included); places as registered, not vacancies, which are not "
              "published.",
              "Sufficiency ratio: places in homes located in the council (Ofsted, 31 March) per child the council "

@@ -1,7 +1,8 @@
 """One real monthly run of the embedded region for the dashboard tests, made once per test session.
 
 The run is the real batch (app.batch.monthly.run_monthly) into a temporary folder, with the light settings of
-tests/fixtures/monthly-fast.toml (fewer simulated paths, a 6-month horizon, two backtest horizons). A second, earlier month is added to
+tests/fixtures/monthly-fast.toml (fewer simulated paths, a 6-month horizon, two backtest horizons). A second,
+earlier month is added to
 the store from the same tables with a smaller children-in-care figure, so month-on-month changes and the run diff
 have something to show without running the batch twice.
 """

@@ -30,7 +30,8 @@ def two_councils() -> dict[str, pd.DataFrame]:
     their area or holding one of their children, and every provider."""
     t = read(EMBEDDED)
     ours = lambda frame, column: frame[frame[column].isin(COUNCILS)]  # noqa: E731
-    children, referrals, header = ours(t["children"], "la_code"), ours(t["referrals"], "la_code"), ours(t["header"], "LA")
+    children, referrals = ours(t["children"], "la_code"), ours(t["referrals"], "la_code")
+    header = ours(t["header"], "LA")
     used = set(children["current_setting_id"]) | set(referrals["current_setting_id"])
     settings = t["settings"][t["settings"]["la_code"].isin(COUNCILS) | t["settings"]["setting_id"].isin(used)]
     return {"authorities": ours(t["authorities"], "la_code"), "providers": t["providers"], "settings": settings,
@@ -45,7 +46,8 @@ def next_month(tables: dict[str, pd.DataFrame], leaving_referral: str, profit_pr
     60% operating margin."""
     t = {name: frame.copy() for name, frame in tables.items()}
     referrals = t["referrals"][t["referrals"]["referral_id"] != leaving_referral]
-    new = referrals.iloc[[0]].assign(referral_id="R999001", child_id=NEW_CHILD, sibling_group="", needed_by="2026-11-30")
+    new = referrals.iloc[[0]].assign(referral_id="R999001", child_id=NEW_CHILD, sibling_group="",
+                                     needed_by="2026-11-30")
     t["referrals"] = pd.concat([referrals, new], ignore_index=True)
     la = new["la_code"].iloc[0]
     t["header"] = pd.concat([t["header"], pd.DataFrame([{"CHILD": NEW_CHILD, "SEX": "1", "DOB": "2012-03-04",

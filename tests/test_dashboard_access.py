@@ -9,8 +9,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.dashboard.access import child_councils, referral_councils, scope
-from app.dashboard.auth import (DEFAULT_USERS_FILE, User, add_user, authenticate, check_password, hash_password,
-                                read_users)
+from app.dashboard.auth import (
+    DEFAULT_USERS_FILE,
+    User,
+    add_user,
+    authenticate,
+    check_password,
+    hash_password,
+    read_users,
+)
 from app.dashboard.geography import GRID_DEGREES, SPREAD_DEGREES, coarse_settings, council_areas
 from data.load import load_region
 from data.validate import controls_issues

@@ -12,8 +12,8 @@ from data.load import load_region
 from forecasts.backtest import backtest
 from forecasts.demand import prepared_history
 from forecasts.entries import fit_entries
-from forecasts.markov import fit_chain
 from forecasts.groups import MONTHS_16_TO_18, TOP_BAND
+from forecasts.markov import fit_chain
 from forecasts.params import BacktestParams, ForecastParams
 from forecasts.scenarios import RateEdit, Scenario
 from forecasts.simulate import PATH_BLOCK, demand_table, fit, path_quantiles, simulate
@@ -163,10 +163,10 @@ def test_simulation_agrees_with_counting_every_age_state_per_cell(history):
 
 def _counted_per_cell(model, horizon: int, paths: int, seed: int) -> np.ndarray:
     """Stock (month, path, council, group, age band) from the chain stepped as counts in every age state."""
+    from forecasts.entries import draw_entries
     from forecasts.flows import band_sum
     from forecasts.groups import BAND_OF_STATE
     from forecasts.markov import draw_chain
-    from forecasts.entries import draw_entries
     from forecasts.simulate import _entrants
 
     rng = np.random.default_rng(seed)

@@ -7,16 +7,15 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
-
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from app.cli import main
 from app.batch.monthly import MonthlyParams, run_monthly
+from app.cli import main
 from app.history.store import RunStore
 from data.load import load_region
 from tests.monthly_regions import NEW_CHILD, next_month, two_councils, write
@@ -78,7 +77,8 @@ def test_a_run_stores_every_table_and_publishes_the_same_rows(month_a):
     assert list(stored["status"]) == list(published["status"])
     assert json.loads((run.out_dir / "monthly_run.json").read_text())["run_id"] == run.run_id
     assert record["summary"]["match"]["referrals"] == len(published)
-    assert set(record["stages"]) == {f"{s}_s" for s in ("validate", "forecast", "backtest", "match", "flags", "strategy")}
+    stages = ("validate", "forecast", "backtest", "match", "flags", "strategy")
+    assert set(record["stages"]) == {f"{s}_s" for s in stages}
 
 
 def test_repeating_a_month_with_the_same_inputs_is_idempotent(month_a, out):

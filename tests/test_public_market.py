@@ -13,8 +13,19 @@ from data.authorities import RCCS
 from data.public import EMBEDDED_EXTRACT
 from data.public.read import read_public_data
 from optimiser.market import area_rows, market_picture
-from tests.public_raw import (GM_NAMES, OFSTED, OFSTED_CSVS, PUBLIC, in_england, kind, live, ofsted_records,
-                              owner_of, places, same_owner)
+from tests.public_raw import (
+    GM_NAMES,
+    OFSTED,
+    OFSTED_CSVS,
+    PUBLIC,
+    in_england,
+    kind,
+    live,
+    ofsted_records,
+    owner_of,
+    places,
+    same_owner,
+)
 
 HOME_KINDS = ("home", "secure", "rss_home")
 

@@ -12,8 +12,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from data.public.ofsted import owner_identity, provision_kind, read_ofsted
-from tests.public_raw import (OFSTED, OFSTED_CSVS, in_england, kind, live, ofsted_records, owner_of, places,
-                              same_owner)
+from tests.public_raw import OFSTED, OFSTED_CSVS, in_england, kind, live, ofsted_records, owner_of, places, same_owner
 
 WORKBOOK = OFSTED / "Childrens_social_care_in_England_2023_underlying_data.ods"
 

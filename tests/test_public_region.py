@@ -10,8 +10,18 @@ from collections import Counter
 import pytest
 
 from app.cli import main
-from tests.public_raw import (GM_NAMES, OFSTED, PUBLIC, in_england, kind, live, ofsted_records, owner_of, places,
-                              same_owner)
+from tests.public_raw import (
+    GM_NAMES,
+    OFSTED,
+    PUBLIC,
+    in_england,
+    kind,
+    live,
+    ofsted_records,
+    owner_of,
+    places,
+    same_owner,
+)
 
 LATEST = OFSTED / "provider_at_march_2025.csv"
 

@@ -66,7 +66,8 @@ def test_cli_writes_every_output_and_a_run_record(run, capsys):
 
 
 def test_workbook_has_its_sheets_frozen_headers_units_and_native_charts(run):
-    """strategy.xlsx opens with the agreed sheets, every sheet's header frozen and printed one page wide, units in the headings, and native
+    """strategy.xlsx opens with the agreed sheets, every sheet's header frozen and printed one page wide, units in
+    the headings, and native
     Excel charts (chart parts in the file, drawn on the Summary, Demand vs supply, Gaps and Actions sheets)."""
     _, out = run
     book = load_workbook(out / "strategy.xlsx")

@@ -10,8 +10,7 @@ import pytest
 
 from data.geo import haversine_km, in_great_britain
 from data.schema import TABLES
-from data.synthetic import REGIONS, generate, write
-from data.synthetic import facts, flows, snapshot
+from data.synthetic import REGIONS, facts, flows, generate, snapshot, write
 from data.synthetic.places import SECURE_HOMES
 from data.synthetic.providers import GROUPS
 from data.synthetic.targets import council_targets

@@ -20,7 +20,8 @@ TODAY = date(2026, 11, 22)
 
 # defect file -> (file named, spreadsheet row, column, words the rule must contain, severity)
 EXPECTED = {
-    "authorities__coordinates_outside_great_britain": ("authorities.csv", 3, "lat/lon", "outside Great Britain", "error"),
+    "authorities__coordinates_outside_great_britain": ("authorities.csv", 3, "lat/lon", "outside Great Britain",
+                                                       "error"),
     "children__no_age_and_no_dob": ("children.csv", 5, "age", "no dob", "error"),
     "children__placement_start_in_future": ("children.csv", 3, "placement_start", "in the future", "error"),
     "children__under_16_in_supported_accommodation": ("children.csv", 2, "current_setting_id", "under 16", "flag"),

@@ -31,8 +31,17 @@ from typing import Callable
 import pandas as pd
 
 from app.batch.beside import Beside
-from app.batch.publish import (RUNS_FOLDER, discard, folder_files, publish, publish_from_store, published_run_id,
-                               run_folder, seal, staging_folder)
+from app.batch.publish import (
+    RUNS_FOLDER,
+    discard,
+    folder_files,
+    publish,
+    publish_from_store,
+    published_run_id,
+    run_folder,
+    seal,
+    staging_folder,
+)
 from app.history.store import DEFAULT_OUT, RunStore, default_store, open_store
 from app.jobs.flags import run_flags
 from app.jobs.forecast import run_backtest, run_forecast
@@ -41,9 +50,9 @@ from app.jobs.strategy import run_strategy
 from app.outputs import RECORD_FILES, stored_tables, write_result
 from data.load import load_region
 from data.problems import format_problem
-from data.validate import IMPLAUSIBLE
 from data.region import Region
 from data.toml_files import load_toml
+from data.validate import IMPLAUSIBLE
 from forecasts.params import ForecastParams
 from optimiser.flags import FlagParams
 from optimiser.match.params import MatchParams

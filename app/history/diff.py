@@ -99,7 +99,8 @@ def forecast_accuracy(forecast_a: pd.DataFrame, stocks_b: pd.DataFrame) -> pd.Da
                                      "cells_inside_p10_p90"])
     cells["inside"] = (cells["stock"] >= cells["p10"]) & (cells["stock"] <= cells["p90"])
     out = cells.groupby(["la_code", "group", "month"], as_index=False).agg(
-        forecast=("mean", "sum"), actual=("stock", "sum"), cells=("inside", "size"), cells_inside_p10_p90=("inside", "sum"))
+        forecast=("mean", "sum"), actual=("stock", "sum"), cells=("inside", "size"),
+        cells_inside_p10_p90=("inside", "sum"))
     out["error"] = out["forecast"] - out["actual"]
     out["month"] = out["month"].dt.strftime("%Y-%m")
     return out[["la_code", "group", "month", "forecast", "actual", "error", "cells", "cells_inside_p10_p90"]]

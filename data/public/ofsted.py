@@ -411,7 +411,8 @@ LEGAL_FORMS = r"\b(limited|ltd|plc|llp|lp|cic|cio|inc|company|co)\b"
 
 
 def owner_identity(name: str) -> str:
-    """One owner however a year's file spells it: case, spaces, punctuation, '&' and the legal form ignored (Ofsted wrote
+    """One owner however a year's file spells it: case, spaces, punctuation, '&' and the legal form ignored (Ofsted
+    wrote
     'Cambian Childcare Ltd' in 2021 and 'Cambian Childcare Limited' in 2025; 'Action For Children services LTD'
     is 'Action for Children Services Ltd')."""
     text = re.sub(r"[^\w\s]", " ", str(name).lower().replace("&", " and "))

@@ -160,7 +160,8 @@ def _read_csv(name: str, data: bytes, problems: Problems) -> list[Grid]:
 
 # --- finding the table ------------------------------------------------------------------------------------
 
-def find_header(grid: Grid, is_header: Callable[[list[str]], bool], search_rows: int = HEADER_SEARCH_ROWS) -> int | None:
+def find_header(grid: Grid, is_header: Callable[[list[str]], bool],
+                search_rows: int = HEADER_SEARCH_ROWS) -> int | None:
     """Index in grid.rows of the first row (among the first `search_rows`) that `is_header` accepts; the row is
     given as header keys (see header_key)."""
     for index, row in enumerate(grid.rows[:search_rows]):

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from data.synthetic import facts
-from data.synthetic.days import DAYS_PER_YEAR, HISTORY_START as W, LAST_YEAR, SNAPSHOT as T, birthday, day, whole_years
+from data.synthetic.days import DAYS_PER_YEAR, LAST_YEAR, birthday, day, whole_years
+from data.synthetic.days import HISTORY_START as W
+from data.synthetic.days import SNAPSHOT as T
 from data.synthetic.sampling import whole_shares
 
 PATHWAY = {name: i for i, name in enumerate(facts.PATHWAYS)}

@@ -16,13 +16,27 @@ import numpy as np
 import pandas as pd
 
 from data.region import Region
-from optimiser.strategy.inputs import (current_from_region, demand_at, demand_from_table, in_strategy_groups,
-                                       quarter_labels, quarterly_paths, supply_cells)
+from optimiser.strategy.inputs import (
+    current_from_region,
+    demand_at,
+    demand_from_table,
+    in_strategy_groups,
+    quarter_labels,
+    quarterly_paths,
+    supply_cells,
+)
 from optimiser.strategy.model import ModelData, Solution, solve
 from optimiser.strategy.options import decision_table, region_options
 from optimiser.strategy.params import StrategyParams
-from optimiser.strategy.results import (Outcome, actions_table, balance_table, coefficients, outcome,
-                                        region_shortfall_probability, risk_table)
+from optimiser.strategy.results import (
+    Outcome,
+    actions_table,
+    balance_table,
+    coefficients,
+    outcome,
+    region_shortfall_probability,
+    risk_table,
+)
 
 PLAN_NAMES = {"do_nothing": "do nothing (spot-purchase at today's fees)",
               "quantile": "quantile plan (costed at the service level)",

@@ -4,8 +4,8 @@ home, distance, cost and why; unmatched children with reasons; the regional plan
 import pandas as pd
 import streamlit as st
 
-from app.summaries import COMPARISON_ROWS
 from app.dashboard import loaders, ui
+from app.summaries import COMPARISON_ROWS
 from data.vocabulary import SETTING_TYPE_LABELS
 from optimiser.match.allocation import REASON_SUMMARY
 

@@ -6,6 +6,7 @@ from app.dashboard import charts, loaders, ui
 from app.dashboard.figures import key_figures, referrals_by_council
 from app.dashboard.geography import GRID_DEGREES
 
+
 def places_map() -> None:
     st.subheader("Where the region's places are")
     areas, settings, approximate = loaders.map_data()
