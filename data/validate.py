@@ -8,7 +8,6 @@ supported accommodation, which has been unlawful since September 2021).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from data.authorities import register
@@ -48,10 +47,6 @@ def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], p
     _check_controls(tables["controls"], file("controls"), problems)
     _check_options(tables["options"], file("options"), problems)
     _check_plausible(tables, file, problems)
-
-
-def _rows(mask) -> np.ndarray:
-    return np.flatnonzero(np.asarray(mask, dtype=bool)) + FIRST_RECORD_ROW
 
 
 def _check_unique_ids(tables, file, problems: Problems) -> None:

@@ -15,7 +15,7 @@ EMBEDDED = EMBEDDED_REGION
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run():
     return run_match(EMBEDDED)
 
 

@@ -42,12 +42,6 @@ def forecast_band(history: pd.DataFrame, title: str) -> alt.LayerChart:
     return alt.layer(band, line).properties(title=title, height=300)
 
 
-def comparison_bars(frame: pd.DataFrame, value: str, category: str, title: str) -> alt.Chart:
-    return alt.Chart(frame).mark_bar().encode(
-        x=alt.X(f"{value}:Q", title=title), y=alt.Y(f"{category}:N", sort="-x", title=None),
-        tooltip=[category, alt.Tooltip(f"{value}:Q", format=",.2f")]).properties(height=max(120, 22 * len(frame)))
-
-
 def council_choropleth(features: list[dict], value: str, title: str, fmt: str, midpoint: float | None = None,
                        highlight: tuple[str, ...] = ()) -> alt.LayerChart:
     """Councils coloured by one figure (`properties.<value>`); the highlighted councils outlined in black. A
