@@ -6,8 +6,7 @@ import resource
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-EMBEDDED = ROOT / "data" / "regions" / "greater-manchester"
+from data import EMBEDDED_REGION as EMBEDDED
 
 
 def region_folder(name: str, seed: int, workdir: Path, verbose: bool = True) -> Path:
