@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from app.export import REPORT_CSS, _figure, _pyplot, _svg, _svg_with_legend_beside
+from app.reports.strategy import REPORT_CSS, _figure, _pyplot, _svg, _svg_with_legend_beside
 from data.authorities import RCCS
 from optimiser.market import Market
 
