@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from app.reports.strategy import REPORT_CSS, _figure, _pyplot, _svg, _svg_with_legend_beside
+from app.reports.charts import legend_beside, pyplot, svg, svg_with_legend_beside
+from app.reports.page import REPORT_CSS, document, figure
 from data.authorities import RCCS
 from optimiser.market import Market
 
@@ -862,15 +863,15 @@ def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (
         f"<h2>Where the places are: councils at 31 March {t.latest_year}</h2>",
         _maps_section(t, boundaries),
         f"<h2>Over the years, {t.first_year} to {t.latest_year}</h2>",
-        _figure(_homes_places_chart(t), "Children's homes and places registered with Ofsted at 31 March of each "
+        figure(_homes_places_chart(t), "Children's homes and places registered with Ofsted at 31 March of each "
                 + (f"list year: England, and {t.region_name} on its own axis. " if t.region_name else
                    "list year. ") + t.footnotes["trend_ofsted"]),
-        _figure(_private_share_chart(t), "Private share of children's home places, England and each region"
+        figure(_private_share_chart(t), "Private share of children's home places, England and each region"
                 + (f" ({t.region_name} in red)" if t.region_name else "") + ". Ofsted lists as above."),
-        _figure(_concentration_chart(t), "Owner concentration of independent places (private, voluntary, health): "
+        figure(_concentration_chart(t), "Owner concentration of independent places (private, voluntary, health): "
                 "HHI on 0-10,000 (above 2,500 a highly concentrated market) and the top three owners' share. "
                 "Gaps: the list names no owners that year. Ofsted lists as above."),
-        _figure(_children_places_chart(t), "Places in children's homes (Ofsted, 31 March) against the children "
+        figure(_children_places_chart(t), "Places in children's homes (Ofsted, 31 March) against the children "
                 "looked after in children's homes (DfE, 31 March of the year shown beneath; until 2017 the DfE "
                 "counted semi-independent hostels with them). " + t.footnotes["trend_dfe"]),
         _councils_section(t),
@@ -880,7 +881,7 @@ def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (
         f"<h2>Regions and RCC pathfinders, {t.latest_year}</h2>",
         _regions_html(t),
         "<h2>Homes joining and leaving the register</h2>",
-        _figure(_joiners_chart(t), "Homes in one Ofsted list and not the next (left) or the reverse (joined)."),
+        figure(_joiners_chart(t), "Homes in one Ofsted list and not the next (left) or the reverse (joined)."),
         _html_table(t.joiners.drop(columns=["Ofsted source"]), highlight=frozenset([t.region_name]),
                     note=t.footnotes["joiners"]),
         "<h2>Sources and notes</h2>",
@@ -888,11 +889,8 @@ def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (
         "<ul class='notes'>" + "".join(f"<li>{html.escape(n)}</li>" for n in t.notes) + "</ul>",
         "<p class='note'>Every figure, council by council and year by year with its source file: market.xlsx.</p>",
     ]
-    document = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-                f"<title>{html.escape(title)}</title><style>{MARKET_CSS}</style></head><body>"
-                f"{''.join(sections)}</body></html>")
     path = Path(path)
-    path.write_text(document, encoding="utf-8")
+    path.write_text(document(title, sections, MARKET_CSS), encoding="utf-8")
     return path
 
 
@@ -1018,12 +1016,12 @@ def _councils_section(t: MarketTables) -> str:
     parts = [f"<h2>Councils, 31 March {t.latest_year}</h2>"]
     if t.region_name:
         parts += [f"<h3>{html.escape(t.region_name)}'s councils</h3>",
-                  _figure(_ratio_bars(t, t.region_councils), f"Sufficiency ratio of {t.region_name}'s councils: "
+                  figure(_ratio_bars(t, t.region_councils), f"Sufficiency ratio of {t.region_name}'s councils: "
                           "places in the council's area per child it looks after in a children's home. Below the "
                           "line at 1, the council's own children in homes outnumber the places in its area."),
                   _html_table(t.region_councils, note=t.footnotes["councils"])]
     parts += ["<h3>The ten councils with the lowest sufficiency ratio</h3>",
-              _figure(_ratio_bars(t, t.lowest), "The ten lowest sufficiency ratios in England"
+              figure(_ratio_bars(t, t.lowest), "The ten lowest sufficiency ratios in England"
                       + (f" ({t.region_name}'s councils in bold)" if t.region_name else "") + "."),
               _html_table(t.lowest, highlight=t.highlight_names, note=t.footnotes["councils"]),
               "<h3>Every council</h3>",
@@ -1056,7 +1054,7 @@ def _panels(t: MarketTables) -> list[tuple[str, str]]:
 
 
 def _homes_places_chart(t: MarketTables) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     years = _years(t)
     panels = _panels(t)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
@@ -1076,7 +1074,7 @@ def _homes_places_chart(t: MarketTables) -> str:
     axes[0][0].set_ylabel("homes / places at 31 March")
     _neutral_legend(axes[0][-1], [("-", "o", "places"), ("--", "o", "children's homes")])
     fig.tight_layout()
-    return _svg(fig)
+    return svg(fig)
 
 
 def _neutral_legend(ax, entries: list[tuple[str, str, str]]) -> None:
@@ -1084,7 +1082,7 @@ def _neutral_legend(ax, entries: list[tuple[str, str, str]]) -> None:
 
     handles = [Line2D([], [], linestyle=style, marker=marker, color="#555555", label=label)
                for style, marker, label in entries]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    legend_beside(ax, handles=handles)
 
 
 def _area_lines(ax, wide: pd.DataFrame, region_name: str) -> None:
@@ -1102,19 +1100,19 @@ def _area_lines(ax, wide: pd.DataFrame, region_name: str) -> None:
 def _private_share_chart(t: MarketTables) -> str:
     from matplotlib.ticker import PercentFormatter
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9.2, 4.4))
     _area_lines(ax, t.by_area[BY_AREA["private_share"]], t.region_name)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("private share of places")
     _year_axis(ax, _years(t))
-    return _svg_with_legend_beside(fig, ax)
+    return svg_with_legend_beside(fig, ax)
 
 
 def _concentration_chart(t: MarketTables) -> str:
     from matplotlib.ticker import PercentFormatter
 
-    plt = _pyplot()
+    plt = pyplot()
     years = _years(t)
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0))
     for ax, (title, label) in zip(axes, ((BY_AREA["hhi"], "HHI (0-10,000)"),
@@ -1131,13 +1129,13 @@ def _concentration_chart(t: MarketTables) -> str:
                         fontsize=8, color="#777777")
     axes[0].yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     axes[1].yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    axes[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    legend_beside(axes[1])
     fig.tight_layout()
-    return _svg(fig)
+    return svg(fig)
 
 
 def _children_places_chart(t: MarketTables) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     years = _years(t)
     panels = _panels(t)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.9), squeeze=False)
@@ -1158,7 +1156,7 @@ def _children_places_chart(t: MarketTables) -> str:
     _neutral_legend(axes[0][-1], [("-", "o", "places (Ofsted)"),
                                   ("--", "s", "children looked after in\nchildren's homes (DfE)")])
     fig.tight_layout()
-    return _svg(fig)
+    return svg(fig)
 
 
 def _ratio_norm():
@@ -1169,7 +1167,7 @@ def _ratio_norm():
 
 def _ratio_bars(t: MarketTables, councils: pd.DataFrame) -> str:
     """Councils' sufficiency ratios as bars coloured on the map's scale, with the line at 1."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib import colormaps
 
     rows = councils.sort_values("sufficiency ratio (places per child in homes)", na_position="last")
@@ -1196,11 +1194,11 @@ def _ratio_bars(t: MarketTables, councils: pd.DataFrame) -> str:
     ax.set_xlabel("sufficiency ratio: places per child looked after in a children's home (1 = as many as its own)")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    return _svg(fig)
+    return svg(fig)
 
 
 def _joiners_chart(t: MarketTables) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     panels = [(n, c) for n, c in _panels(t) if t.joiners["area"].eq(n).any()]
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(5.2 * max(len(panels), 1), 3.6), squeeze=False)
     for ax, (name, colour) in zip(axes[0], panels):
@@ -1220,9 +1218,9 @@ def _joiners_chart(t: MarketTables) -> str:
         ax.spines[["top", "right"]].set_visible(False)
         _thousands(ax)
     axes[0][0].set_ylabel("homes")
-    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    legend_beside(axes[0][-1])
     fig.tight_layout()
-    return _svg(fig)
+    return svg(fig)
 
 
 # --- the maps
@@ -1251,12 +1249,12 @@ def _maps_section(t: MarketTables, boundaries) -> str:
     footnote = f"Sources: {t.footnotes['councils'].removeprefix('Sources: ')} Boundaries: ONS."
     if no_shape:
         footnote += " No boundary in the file for: " + ", ".join(no_shape) + "."
-    return (_figure(ratio, f"Sufficiency ratio by council, {t.latest_year}: red where the council's own children "
+    return (figure(ratio, f"Sufficiency ratio by council, {t.latest_year}: red where the council's own children "
                     "in children's homes outnumber the places in its area, blue where its area houses other "
                     "councils' children too." + (f" {t.region_name} outlined, and drawn larger on the right"
                                                  if t.region_name else " London drawn larger on the right")
                     + (" with London." if t.region_name else "."))
-            + _figure(private, f"Private share of places by council, {t.latest_year}.")
+            + figure(private, f"Private share of places by council, {t.latest_year}.")
             + f"<p class='note'>{html.escape(footnote)}</p>")
 
 
@@ -1272,7 +1270,7 @@ def _choropleth(shapes, column: str, cmap, norm, t: MarketTables, bar_label: str
                 ends: tuple[str, str], missing_label: str, value_text, extend: str) -> str:
     """England's councils coloured by `column` (missing hatched grey), the highlighted councils outlined and drawn
     again larger on the right with their names and values, one colour bar a reader can read without a key."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.cm import ScalarMappable
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -1309,7 +1307,7 @@ def _choropleth(shapes, column: str, cmap, norm, t: MarketTables, bar_label: str
     bar.set_label(bar_label, fontsize=9.5)
     bar.ax.text(0, 1.35, "\u2190 " + ends[0], transform=bar.ax.transAxes, ha="left", va="bottom", fontsize=9)
     bar.ax.text(1, 1.35, ends[1] + " \u2192", transform=bar.ax.transAxes, ha="right", va="bottom", fontsize=9)
-    return _svg(fig)
+    return svg(fig)
 
 
 def _detail(ax, shapes, councils, column: str, cmap, norm, title: str, colour: str, value_text=None,

@@ -9,14 +9,14 @@ disagree.
 from __future__ import annotations
 
 import html
-import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from app.reports.charts import pyplot, svg, svg_with_legend_beside
+from app.reports.page import document, figure
 from optimiser.strategy import PLAN_NAMES, Strategy
 from optimiser.strategy.params import REGION_AREA
 
@@ -387,22 +387,6 @@ def _table_sheet(writer, name: str, frame: pd.DataFrame, fmt: dict, widths: dict
 
 # --- the report ------------------------------------------------------------------------------------------------
 
-REPORT_CSS = """
-body { font-family: "Segoe UI", Arial, sans-serif; color: #1f1f1f; max-width: 1100px; margin: 2em auto; padding: 0 1em;
-       line-height: 1.45; }
-h1 { font-size: 1.8em; margin-bottom: 0.1em; } h2 { border-bottom: 2px solid #4472C4; padding-bottom: 0.2em;
-margin-top: 1.8em; } .sub { color: #555; margin-top: 0; }
-.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 0.8em; margin: 1.2em 0; }
-.card { border: 1px solid #c9d6ea; border-radius: 6px; padding: 0.7em 0.9em; background: #f5f8fc; }
-.card .value { font-size: 1.5em; font-weight: 600; } .card .label { color: #444; font-size: 0.9em; }
-table { border-collapse: collapse; width: 100%; font-size: 0.86em; margin: 0.6em 0 1.2em; }
-th { background: #DDEBF7; text-align: left; vertical-align: bottom; } th, td { border: 1px solid #c9d6ea;
-padding: 0.3em 0.45em; } td.n { text-align: right; white-space: nowrap; }
-figure { margin: 1em 0; } figcaption { color: #555; font-size: 0.9em; } svg { max-width: 100%; height: auto; }
-.note { color: #555; font-size: 0.9em; }
-@media print { body { margin: 0; max-width: none; } h2 { break-before: auto; } figure, table, .cards
-{ break-inside: avoid; } .cards { grid-template-columns: repeat(4, 1fr); } }
-"""
 
 
 def write_strategy_report(path: Path, strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFrame,
@@ -437,15 +421,15 @@ def write_strategy_report(path: Path, strategy: Strategy, renegotiate: pd.DataFr
         f"£{p.capital_budget:,.0f} and the running budget of £{p.running_budget_per_year:,.0f} a year. "
         f"Expected costs are measured on {s['futures_evaluated']} simulated futures of the forecast.</p>",
         "<h2>What the plan costs, against doing nothing</h2>",
-        _figure(_cost_chart(t, strategy), "Expected cash cost over the plan, by cost line (£m). Doing nothing buys "
+        figure(_cost_chart(t, strategy), "Expected cash cost over the plan, by cost line (£m). Doing nothing buys "
                 "every extra place on the spot market at today's fees; children for whom there is none are costed "
                 "at an unregistered placement's fee."),
         _html_table(t.costs, money=True),
         "<h2>Demand and supply, whole region</h2>",
-        _figure(_balance_chart(t), "Places each quarter (councils' own, commissioned by the plan, spot market "
+        figure(_balance_chart(t), "Places each quarter (councils' own, commissioned by the plan, spot market "
                 "available) against demand: the mean, and what the service level needs summed over councils."),
         "<h2>Where shortfalls remain likely</h2>",
-        _figure(_risk_chart(t, strategy, names), "Chance that a child is short of a suitable home in the worst "
+        figure(_risk_chart(t, strategy, names), "Chance that a child is short of a suitable home in the worst "
                 "quarter, by council and kind of home: doing nothing against the plan (the service level allows "
                 f"{1 - p.quantile:.0%} where places can be opened in time)."),
         (_html_table(t.gaps) if len(t.gaps) else "<p>No council x kind of home has a shortfall in more than "
@@ -453,7 +437,7 @@ def write_strategy_report(path: Path, strategy: Strategy, renegotiate: pd.DataFr
         "<p class='note'>Starting evidence (children the match could not place today):</p>",
         _html_table(t.starting_gap),
         "<h2>Recommended actions</h2>",
-        _figure(_places_chart(t), "Places the plan adds each quarter, by kind of action."),
+        figure(_places_chart(t), "Places the plan adds each quarter, by kind of action."),
         _html_table(t.actions_by_council, money=True),
         "<p class='note'>New homes and step-downs to family settings:</p>",
         _html_table(t.actions[t.actions["kind"].isin([KIND_NAMES["new_home"], KIND_NAMES["step_down"]])]
@@ -472,9 +456,7 @@ def write_strategy_report(path: Path, strategy: Strategy, renegotiate: pd.DataFr
         "families) are values the RCC sets, not payments. Full tables: strategy.xlsx and the strategy_*.csv files; "
         "every parameter: strategy_run.json.</p>",
     ]
-    document = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Regional sufficiency strategy"
-                f"</title><style>{REPORT_CSS}</style></head><body>{''.join(sections)}</body></html>")
-    path.write_text(document, encoding="utf-8")
+    path.write_text(document("Regional sufficiency strategy", sections), encoding="utf-8")
     return path
 
 
@@ -517,31 +499,14 @@ def _html_table(frame: pd.DataFrame, money: bool = False) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _figure(svg: str, caption: str) -> str:
-    return f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
-def _svg(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    text = buffer.getvalue()
-    return re.sub(r"<metadata>.*?</metadata>", "", text[text.index("<svg"):], flags=re.DOTALL)
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _cost_chart(t: BoardTables, strategy: Strategy) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     plans = [n for n in PLAN_ORDER if n in strategy.comparison.columns]
     fig, ax = plt.subplots(figsize=(9, 4.2))
     bottom = np.zeros(len(plans))
@@ -552,18 +517,13 @@ def _cost_chart(t: BoardTables, strategy: Strategy) -> str:
     for x, total in enumerate(bottom):
         ax.text(x, total, f"£{total:,.0f}m", ha="center", va="bottom", fontsize=10, fontweight="bold")
     ax.set_ylabel(f"£m over {strategy.params.horizon_quarters / 4:g} years")
-    return _svg_with_legend_beside(fig, ax)
+    return svg_with_legend_beside(fig, ax)
 
 
-def _svg_with_legend_beside(fig, ax) -> str:
-    """The report's bar-chart style: the legend to the right of the plot, no box around it."""
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig)
 
 
 def _balance_chart(t: BoardTables) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     r = t.regional
     fig, ax = plt.subplots(figsize=(9.5, 4.2))
     x = np.arange(len(r))
@@ -580,11 +540,11 @@ def _balance_chart(t: BoardTables) -> str:
     ax.set_xticks(x, labels)
     ax.set_ylabel("children / places")
     ax.set_ylim(bottom=0.8 * min(own.min(), r["demand, mean (children)"].min()))
-    return _svg_with_legend_beside(fig, ax)
+    return svg_with_legend_beside(fig, ax)
 
 
 def _risk_chart(t: BoardTables, strategy: Strategy, names: dict[str, str]) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     r = strategy.risk
     groups = [g for g in GROUP_NAMES if g in set(r["group"])]
     areas = list(dict.fromkeys(r["la_code"]))
@@ -601,11 +561,11 @@ def _risk_chart(t: BoardTables, strategy: Strategy, names: dict[str, str]) -> st
         ax.set_title(PLAN_NAMES[name].split(" (")[0], fontsize=10)
     axes[0].set_yticks(range(len(areas)), [_area_name(a, names) for a in areas], fontsize=8)
     fig.colorbar(image, ax=axes, shrink=0.8, label="chance of a shortfall")
-    return _svg(fig)
+    return svg(fig)
 
 
 def _places_chart(t: BoardTables) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     frame = t.places_by_quarter
     fig, ax = plt.subplots(figsize=(9, 3.6))
     x = np.arange(len(frame))
@@ -616,4 +576,4 @@ def _places_chart(t: BoardTables) -> str:
         bottom += values
     ax.set_xticks(x, [q.split(" ")[0] for q in frame["quarter"]])
     ax.set_ylabel("places")
-    return _svg_with_legend_beside(fig, ax)
+    return svg_with_legend_beside(fig, ax)
