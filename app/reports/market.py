@@ -23,6 +23,7 @@ import pandas as pd
 
 from app.reports.charts import legend_beside, pyplot, svg, svg_with_legend_beside
 from app.reports.page import REPORT_CSS, document, figure
+from app.reports.workbook import formats, freeze_header, native_chart, print_one_page_wide, set_widths, write_header
 from data.authorities import RCCS
 from optimiser.market import Market
 
@@ -587,21 +588,14 @@ def write_market_workbook(path: Path, market: Market, highlight: Sequence[str] =
     _owners_sheet(sheets["Owners"], t, fmt)
     _joiners_sheet(book, sheets["Joiners and leavers"], t, fmt)
     _sources_sheet(sheets["Sources"], t, fmt)
-    for sheet in book.worksheets():
-        # printed for a board pack: landscape A4, each sheet one page wide however long
-        sheet.set_landscape()
-        sheet.set_paper(9)
-        sheet.fit_to_pages(1, 0)
+    print_one_page_wide(book.worksheets())
     book.close()
     return path
 
 
 def _workbook_formats(book) -> dict:
-    fmt = {"title": book.add_format({"bold": True, "font_size": 14}),
-           "subtitle": book.add_format({"bold": True, "font_size": 11}),
-           "note": book.add_format({"italic": True, "font_color": "#555555"}),
-           "header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
-                                      "border": 1})}
+    """The shared formats, and one per kind of number, plain and shaded for a highlighted council."""
+    fmt = formats(book)
     for highlighted in (False, True):
         extra = {"bg_color": "#FFF2CC"} if highlighted else {}
         fmt[("text", highlighted)] = book.add_format(extra)
@@ -616,11 +610,10 @@ def _write_table(sheet, frame: pd.DataFrame, row: int, fmt: dict, widths: dict[i
     """A table with its header at `row`: numbers formatted by their heading's unit (or `kind` for every column
     after the first, or `row_kinds` per row), missing values blank, highlighted councils shaded. Returns the first
     row below the table."""
+    write_header(sheet, row, frame.columns, fmt["header"], col)
     for c, heading in enumerate(frame.columns):
-        sheet.write_string(row, col + c, str(heading), fmt["header"])
         words = max((len(w) for w in str(heading).split()), default=0)
         widths[col + c] = max(widths.get(col + c, 0), words + 2, len(str(heading)) / 3 + 2)
-    sheet.set_row(row, 48)
     names = frame.iloc[:, 0].astype(str).to_numpy() if len(frame.columns) else []
     for r, values in enumerate(frame.itertuples(index=False)):
         shaded = names[r] in highlight
@@ -641,8 +634,7 @@ def _write_table(sheet, frame: pd.DataFrame, row: int, fmt: dict, widths: dict[i
 
 
 def _set_widths(sheet, widths: dict[int, float]) -> None:
-    for col, width in widths.items():
-        sheet.set_column(col, col, max(8, min(width, 60)))
+    set_widths(sheet, widths, narrowest=8, widest=60)
 
 
 def _summary_sheet(book, sheet, t: MarketTables, fmt: dict, chart_data: dict) -> None:
@@ -662,7 +654,7 @@ def _summary_sheet(book, sheet, t: MarketTables, fmt: dict, chart_data: dict) ->
     sheet.write(end, 0, t.footnotes["councils"], fmt["note"])
     widths[0] = 62  # the headline's measures
     _set_widths(sheet, widths)
-    sheet.freeze_panes(headline_row + 1, 1)
+    freeze_header(sheet, headline_row, 1)
     charts = _summary_charts(book, t, chart_data, lowest_row)
     first_col = len(t.headline.columns) + 1
     for i, chart in enumerate(charts):
@@ -716,46 +708,42 @@ def _area_colour(area: str, region_name: str, index: int) -> str:
 def _line_chart(book, sheet_name: str, block: dict, series: list[tuple[str, str, str]], title: str, y_name: str,
                 number_format: str):
     """A native line chart over the list years from a block of chart data (header row, first column years)."""
-    chart = book.add_chart({"type": "line"})
     header, last = block["header_row"], block["header_row"] + block["rows"]
+    lines = []
     for name, colour, dash in series:
         col = block["col"] + 1 + block["columns"].index(name)
         bold = colour in (ENGLAND_COLOUR, HIGHLIGHT_COLOUR)
-        chart.add_series({"name": [sheet_name, header, col],
-                          "categories": [sheet_name, header + 1, block["col"], last, block["col"]],
-                          "values": [sheet_name, header + 1, col, last, col],
-                          "line": {"color": colour, "width": 2.75 if bold else 1.5, "dash_type": dash},
-                          "marker": {"type": "circle", "size": 5, "fill": {"color": colour},
-                                     "border": {"color": colour}}})
-    chart.set_title({"name": title, "name_font": {"size": 11}})
-    chart.set_x_axis({"name": "31 March of the list year"})
-    chart.set_y_axis({"name": y_name, "num_format": number_format, "min": 0})
-    chart.set_legend({"position": "right" if len(series) > 3 else "bottom"})
+        lines.append({"name": [sheet_name, header, col],
+                      "categories": [sheet_name, header + 1, block["col"], last, block["col"]],
+                      "values": [sheet_name, header + 1, col, last, col],
+                      "line": {"color": colour, "width": 2.75 if bold else 1.5, "dash_type": dash},
+                      "marker": {"type": "circle", "size": 5, "fill": {"color": colour}, "border": {"color": colour}}})
+    chart = native_chart(book, "line", lines, title, title_size=11, x_axis={"name": "31 March of the list year"},
+                         y_axis={"name": y_name, "num_format": number_format, "min": 0},
+                         legend="right" if len(series) > 3 else "bottom")
     chart.show_blanks_as("gap")  # years without owners are gaps, not zeros
     return chart
 
 
 def _lowest_bar_chart(book, t: MarketTables, lowest_row: int):
-    chart = book.add_chart({"type": "bar"})
     n = len(t.lowest)
     ratio = list(t.lowest.columns).index("sufficiency ratio (places per child in homes)")
-    chart.add_series({"name": ["Summary", lowest_row, ratio], "categories": ["Summary", lowest_row + 1, 0,
-                                                                             lowest_row + n, 0],
-                      "values": ["Summary", lowest_row + 1, ratio, lowest_row + n, ratio],
-                      "fill": {"color": "#B2182B"}, "data_labels": {"value": True, "num_format": "0.00"}})
-    chart.set_title({"name": f"Lowest sufficiency ratios, {t.latest_year} (1 = as many places as the council's own "
-                             "children in homes)", "name_font": {"size": 11}})
-    chart.set_x_axis({"name": "places per child looked after in a children's home", "num_format": "0.0", "min": 0})
-    chart.set_y_axis({"reverse": True})  # a bar chart's categories: lowest first, at the top
-    chart.set_legend({"none": True})
-    return chart
+    bars = {"name": ["Summary", lowest_row, ratio], "categories": ["Summary", lowest_row + 1, 0, lowest_row + n, 0],
+            "values": ["Summary", lowest_row + 1, ratio, lowest_row + n, ratio],
+            "fill": {"color": "#B2182B"}, "data_labels": {"value": True, "num_format": "0.00"}}
+    return native_chart(
+        book, "bar", [bars], f"Lowest sufficiency ratios, {t.latest_year} (1 = as many places as the council's own "
+        "children in homes)", title_size=11,
+        x_axis={"name": "places per child looked after in a children's home", "num_format": "0.0", "min": 0},
+        y_axis={"reverse": True},  # a bar chart's categories: lowest first, at the top
+        legend=None)
 
 
 def _regions_sheet(sheet, t: MarketTables, fmt: dict) -> dict:
     """Every area x year, then the blocks of chart data the Summary's line charts draw."""
     widths: dict[int, float] = {}
     end = _write_table(sheet, t.areas_years, 0, fmt, widths)
-    sheet.freeze_panes(1, 1)
+    freeze_header(sheet, 0, 1)
     sheet.autofilter(0, 0, end - 1, len(t.areas_years.columns) - 1)
     row = end + 1
     sheet.write(row, 0, t.footnotes["regions"], fmt["note"])
@@ -780,7 +768,7 @@ def _councils_sheet(sheet, t: MarketTables, fmt: dict) -> None:
     widths: dict[int, float] = {}
     end = _write_table(sheet, t.council_years, 0, fmt, widths, highlight=t.highlight_names)
     sheet.write(end + 1, 0, t.footnotes["councils"], fmt["note"])
-    sheet.freeze_panes(1, 1)
+    freeze_header(sheet, 0, 1)
     sheet.autofilter(0, 0, end - 1, len(t.council_years.columns) - 1)
     _set_widths(sheet, widths)
 
@@ -791,7 +779,7 @@ def _owners_sheet(sheet, t: MarketTables, fmt: dict) -> None:
                 fmt["subtitle"])
     end = _write_table(sheet, t.owners, 1, fmt, widths)
     sheet.write(end, 0, t.footnotes["owners"], fmt["note"])
-    sheet.freeze_panes(2, 2)
+    freeze_header(sheet, 1, 2)
     row = end + 3
     sheet.write(row - 1, 0, "Every owner named in Ofsted's lists, every year", fmt["subtitle"])
     _write_table(sheet, t.owners_all, row, fmt, widths)
@@ -803,18 +791,16 @@ def _joiners_sheet(book, sheet, t: MarketTables, fmt: dict) -> None:
     sheet.write(0, 0, "Homes that joined and left Ofsted's register between consecutive lists", fmt["subtitle"])
     end = _write_table(sheet, t.joiners, 1, fmt, widths)
     sheet.write(end, 0, t.footnotes["joiners"], fmt["note"])
-    sheet.freeze_panes(2, 1)
+    freeze_header(sheet, 1, 1)
     england = int(t.joiners["area"].eq(ENGLAND).sum())
-    chart = book.add_chart({"type": "column"})
+    bars = []
     for heading, colour in (("homes that joined (homes)", "#70AD47"), ("homes that left (homes)", "#A5A5A5")):
         col = list(t.joiners.columns).index(heading)
-        chart.add_series({"name": [sheet.name, 1, col], "categories": [sheet.name, 2, 2, 1 + england, 2],
-                          "values": [sheet.name, 2, col, 1 + england, col], "fill": {"color": colour}})
-    chart.set_title({"name": "England: homes that joined and left the register", "name_font": {"size": 11}})
-    chart.set_x_axis({"name": "to the list of 31 March"})
-    chart.set_y_axis({"name": "homes", "num_format": "#,##0"})
-    chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 640, "height": 340})
+        bars.append({"name": [sheet.name, 1, col], "categories": [sheet.name, 2, 2, 1 + england, 2],
+                     "values": [sheet.name, 2, col, 1 + england, col], "fill": {"color": colour}})
+    chart = native_chart(book, "column", bars, "England: homes that joined and left the register", title_size=11,
+                         x_axis={"name": "to the list of 31 March"}, y_axis={"name": "homes", "num_format": "#,##0"},
+                         size=(640, 340))
     sheet.insert_chart(1, len(t.joiners.columns) + 1, chart)
     row = max(end + 3, 22)
     sheet.write(row - 1, 0, "Every council (highlighted councils first)", fmt["subtitle"])

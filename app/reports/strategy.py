@@ -17,6 +17,7 @@ import pandas as pd
 
 from app.reports.charts import pyplot, svg, svg_with_legend_beside
 from app.reports.page import document, figure
+from app.reports.workbook import formats, print_one_page_wide, write_header
 from optimiser.strategy import PLAN_NAMES, Strategy
 from optimiser.strategy.params import REGION_AREA
 
@@ -218,18 +219,16 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
     t = board_tables(strategy, renegotiate, gap, header, names)
     with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
         book = writer.book
-        fmt = {"title": book.add_format({"bold": True, "font_size": 14}),
-               "money": book.add_format({"num_format": "£#,##0"}), "number": book.add_format({"num_format": "0.0"}),
-               "share": book.add_format({"num_format": "0.0%"}),
-               "header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
-                                          "border": 1})}
+        fmt = formats(book) | {"money": book.add_format({"num_format": "£#,##0"}),
+                               "number": book.add_format({"num_format": "0.0"}),
+                               "share": book.add_format({"num_format": "0.0%"})}
 
         # Summary: headline figures, the cost comparison, and a stacked column chart of the cost lines per plan.
         sheet_name = "Summary"
         t.headline.to_excel(writer, sheet_name=sheet_name, startrow=2, index=False)
         summary = writer.sheets[sheet_name]
         summary.write(0, 0, "Regional sufficiency strategy: the commissioning plan", fmt["title"])
-        _style_header(summary, t.headline, 2, fmt["header"])
+        write_header(summary, 2, t.headline.columns, fmt["header"])
         summary.set_column(0, 0, 62)
         summary.set_column(1, 1, 58)
         summary.set_column(2, 2, 30)
@@ -240,7 +239,7 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
                                      fmt["money"] if unit.startswith("£") else fmt["number"])
         cost_row = len(t.headline) + 5
         t.costs.to_excel(writer, sheet_name=sheet_name, startrow=cost_row, index=False)
-        _style_header(summary, t.costs, cost_row, fmt["header"])
+        write_header(summary, cost_row, t.costs.columns, fmt["header"])
         summary.set_column(3, 4, 30, fmt["money"])
         summary.set_row(cost_row, 45)
         for col in range(1, len(t.costs.columns)):
@@ -263,7 +262,7 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
         sheet_name = "Demand vs supply"
         t.regional.to_excel(writer, sheet_name=sheet_name, index=False)
         sheet = writer.sheets[sheet_name]
-        _style_header(sheet, t.regional, 0, fmt["header"])
+        write_header(sheet, 0, t.regional.columns, fmt["header"])
         n = len(t.regional)
         chart = book.add_chart({"type": "column", "subtype": "stacked"})
         for col, colour in ((3, "#4472C4"), (4, "#70AD47"), (5, "#FFC000")):
@@ -283,7 +282,7 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
         detail_row = n + 29
         sheet.write(detail_row - 1, 0, "Every council x kind of home x quarter (recommended plan)", fmt["title"])
         t.balance.to_excel(writer, sheet_name=sheet_name, startrow=detail_row, index=False)
-        _style_header(sheet, t.balance, detail_row, fmt["header"])
+        write_header(sheet, detail_row, t.balance.columns, fmt["header"])
         sheet.set_column(0, 2, 22)
         sheet.set_column(3, len(t.balance.columns), 16, fmt["number"])
         sheet.freeze_panes(1, 2)
@@ -295,7 +294,7 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
         t.risk.to_excel(writer, sheet_name="Gaps", startrow=risk_row, index=False)
         gaps_sheet = writer.sheets["Gaps"]
         gaps_sheet.write(risk_row - 1, 0, "Shortfall risk, every council x kind of home, each plan", fmt["title"])
-        _style_header(gaps_sheet, t.risk, risk_row, fmt["header"])
+        write_header(gaps_sheet, risk_row, t.risk.columns, fmt["header"])
         chart = book.add_chart({"type": "bar"})
         n_risk = len(t.risk)
         weeks = [list(t.risk.columns).index(f"{PLAN_NAMES[name]}: expected shortfall (child-weeks)")
@@ -317,7 +316,7 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
         start = len(t.actions) + 3
         actions_sheet.write(start - 1, 0, "Places the plan has added, by quarter", fmt["title"])
         t.places_by_quarter.to_excel(writer, sheet_name="Actions", startrow=start, index=False)
-        _style_header(actions_sheet, t.places_by_quarter, start, fmt["header"])
+        write_header(actions_sheet, start, t.places_by_quarter.columns, fmt["header"])
         chart = book.add_chart({"type": "column", "subtype": "stacked"})
         nq = len(t.places_by_quarter)
         for col in range(1, len(t.places_by_quarter.columns)):
@@ -331,25 +330,15 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
         by_council_row = start + nq + 25
         actions_sheet.write(by_council_row - 1, 0, "The plan council by council", fmt["title"])
         t.actions_by_council.to_excel(writer, sheet_name="Actions", startrow=by_council_row, index=False)
-        _style_header(actions_sheet, t.actions_by_council, by_council_row, fmt["header"])
+        write_header(actions_sheet, by_council_row, t.actions_by_council.columns, fmt["header"])
 
         _table_sheet(writer, "Renegotiate", t.renegotiate, fmt, widths={0: 12, 1: 30, 2: 22, 3: 20, 8: 110, 9: 80})
         _table_sheet(writer, "Assumptions", t.assumptions, fmt, widths={0: 34, 1: 22, 2: 80},
                      title_rows=[("Parameters (strategy_run.json holds every value)", t.assumptions),
                                  ("Supply today, per council x kind of home", t.supply)])
         _table_sheet(writer, "Options", t.options, fmt, widths={0: 40, 1: 18, 11: 80})
-        for sheet in writer.sheets.values():
-            # printed for a board pack: landscape A4, each sheet one page wide however long
-            sheet.set_landscape()
-            sheet.set_paper(9)
-            sheet.fit_to_pages(1, 0)
+        print_one_page_wide(writer.sheets.values())
     return path
-
-
-def _style_header(sheet, frame: pd.DataFrame, row: int, header_format) -> None:
-    for col, name in enumerate(frame.columns):
-        sheet.write(row, col, name, header_format)
-    sheet.set_row(row, 48)
 
 
 def _table_sheet(writer, name: str, frame: pd.DataFrame, fmt: dict, widths: dict[int, int] | None = None,
@@ -367,7 +356,7 @@ def _table_sheet(writer, name: str, frame: pd.DataFrame, fmt: dict, widths: dict
             row += 1
         table.to_excel(writer, sheet_name=name, startrow=row, index=False)
         sheet = writer.sheets[name]
-        _style_header(sheet, table, row, fmt["header"])
+        write_header(sheet, row, table.columns, fmt["header"])
         first_header = row if first_header is None else first_header
         for col, column in enumerate(table.columns):
             style = (fmt["money"] if _is_money(column) or (money_columns and money_columns in column) else
