@@ -17,7 +17,6 @@ import pandas as pd
 
 from app.reports.charts import pyplot, svg, svg_with_legend_beside
 from app.reports.page import document, figure
-from app.reports.workbook import formats, print_one_page_wide, write_header
 from optimiser.strategy import PLAN_NAMES, Strategy
 from optimiser.strategy.params import REGION_AREA
 
@@ -211,169 +210,6 @@ def _parameter_rows(strategy: Strategy) -> list[tuple[str, str, str]]:
     return [(name, str(value), meaning) for name, value, meaning in rows]
 
 
-# --- the workbook ----------------------------------------------------------------------------------------------
-
-def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFrame,
-                            header: dict, names: dict[str, str]) -> Path:
-    """strategy.xlsx: Summary, Demand vs supply, Gaps, Actions, Renegotiate, Assumptions, Options; native charts."""
-    t = board_tables(strategy, renegotiate, gap, header, names)
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
-        book = writer.book
-        fmt = formats(book) | {"money": book.add_format({"num_format": "£#,##0"}),
-                               "number": book.add_format({"num_format": "0.0"}),
-                               "share": book.add_format({"num_format": "0.0%"})}
-
-        # Summary: headline figures, the cost comparison, and a stacked column chart of the cost lines per plan.
-        sheet_name = "Summary"
-        t.headline.to_excel(writer, sheet_name=sheet_name, startrow=2, index=False)
-        summary = writer.sheets[sheet_name]
-        summary.write(0, 0, "Regional sufficiency strategy: the commissioning plan", fmt["title"])
-        write_header(summary, 2, t.headline.columns, fmt["header"])
-        summary.set_column(0, 0, 62)
-        summary.set_column(1, 1, 58)
-        summary.set_column(2, 2, 30)
-        for row, value in enumerate(t.headline["value"], start=3):
-            if isinstance(value, float):
-                unit = t.headline.at[row - 3, "unit"]
-                summary.write_number(row, 1, value, fmt["share"] if "share" in unit else
-                                     fmt["money"] if unit.startswith("£") else fmt["number"])
-        cost_row = len(t.headline) + 5
-        t.costs.to_excel(writer, sheet_name=sheet_name, startrow=cost_row, index=False)
-        write_header(summary, cost_row, t.costs.columns, fmt["header"])
-        summary.set_column(3, 4, 30, fmt["money"])
-        summary.set_row(cost_row, 45)
-        for col in range(1, len(t.costs.columns)):
-            for r in range(len(t.costs)):
-                summary.write_number(cost_row + 1 + r, col, float(t.costs.iat[r, col]), fmt["money"])
-        summary.freeze_panes(3, 0)
-        chart = book.add_chart({"type": "column", "subtype": "stacked"})
-        for r, line in enumerate(list(COST_LINES.values())[:-1]):
-            chart.add_series({"name": [sheet_name, cost_row + 1 + r, 0],
-                              "categories": [sheet_name, cost_row, 1, cost_row, len(t.costs.columns) - 1],
-                              "values": [sheet_name, cost_row + 1 + r, 1, cost_row + 1 + r, len(t.costs.columns) - 1]})
-        chart.set_title({"name": "Expected cash cost by plan"})
-        chart.set_y_axis({"name": f"£ over {strategy.params.horizon_quarters / 4:g} years",
-                          "num_format": "£#,##0,,\"m\""})
-        chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 900, "height": 460})
-        summary.insert_chart(cost_row + len(t.costs) + 3, 0, chart)
-
-        # Demand vs supply: the region per quarter (with a chart), then every council x group x quarter.
-        sheet_name = "Demand vs supply"
-        t.regional.to_excel(writer, sheet_name=sheet_name, index=False)
-        sheet = writer.sheets[sheet_name]
-        write_header(sheet, 0, t.regional.columns, fmt["header"])
-        n = len(t.regional)
-        chart = book.add_chart({"type": "column", "subtype": "stacked"})
-        for col, colour in ((3, "#4472C4"), (4, "#70AD47"), (5, "#FFC000")):
-            chart.add_series({"name": [sheet_name, 0, col], "categories": [sheet_name, 1, 1, n, 1],
-                              "values": [sheet_name, 1, col, n, col], "fill": {"color": colour}})
-        line = book.add_chart({"type": "line"})
-        line.add_series({"name": [sheet_name, 0, 2], "categories": [sheet_name, 1, 1, n, 1],
-                         "values": [sheet_name, 1, 2, n, 2], "line": {"color": "#C00000", "width": 2.5}})
-        line.add_series({"name": [sheet_name, 0, 8], "categories": [sheet_name, 1, 1, n, 1],
-                         "values": [sheet_name, 1, 8, n, 8], "line": {"color": "#7F7F7F", "dash_type": "dash"}})
-        chart.combine(line)
-        chart.set_title({"name": "Whole region: places against demand at the service level"})
-        chart.set_y_axis({"name": "children / places"})
-        chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 980, "height": 480})
-        sheet.insert_chart(n + 3, 0, chart)
-        detail_row = n + 29
-        sheet.write(detail_row - 1, 0, "Every council x kind of home x quarter (recommended plan)", fmt["title"])
-        t.balance.to_excel(writer, sheet_name=sheet_name, startrow=detail_row, index=False)
-        write_header(sheet, detail_row, t.balance.columns, fmt["header"])
-        sheet.set_column(0, 2, 22)
-        sheet.set_column(3, len(t.balance.columns), 16, fmt["number"])
-        sheet.freeze_panes(1, 2)
-
-        _table_sheet(writer, "Gaps", t.gaps, fmt, widths={0: 22, 1: 22}, share_columns="chance",
-                     title_rows=[("Council x kind of home where a shortfall stays likely under the plan", t.gaps),
-                                 ("Starting evidence: children the match could not place today", t.starting_gap)])
-        risk_row = len(t.gaps) + len(t.starting_gap) + 8
-        t.risk.to_excel(writer, sheet_name="Gaps", startrow=risk_row, index=False)
-        gaps_sheet = writer.sheets["Gaps"]
-        gaps_sheet.write(risk_row - 1, 0, "Shortfall risk, every council x kind of home, each plan", fmt["title"])
-        write_header(gaps_sheet, risk_row, t.risk.columns, fmt["header"])
-        chart = book.add_chart({"type": "bar"})
-        n_risk = len(t.risk)
-        weeks = [list(t.risk.columns).index(f"{PLAN_NAMES[name]}: expected shortfall (child-weeks)")
-                 for name in ("do_nothing", strategy.chosen)]
-        for col, colour in zip(weeks, ("#C00000", "#4472C4")):
-            chart.add_series({"name": ["Gaps", risk_row, col],
-                              "categories": ["Gaps", risk_row + 1, 0, risk_row + n_risk, 1],
-                              "values": ["Gaps", risk_row + 1, col, risk_row + n_risk, col],
-                              "fill": {"color": colour}})
-        chart.set_title({"name": "Expected child-weeks without a suitable home"})
-        chart.set_x_axis({"name": "child-weeks over the plan"})
-        chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 900, "height": max(480, 22 * n_risk)})
-        gaps_sheet.insert_chart(0, len(t.risk.columns) + 1, chart)
-
-        _table_sheet(writer, "Actions", t.actions, fmt, widths={0: 90, 1: 20, 2: 16, 3: 22, 4: 12, 5: 30},
-                     money_columns="£")
-        actions_sheet = writer.sheets["Actions"]
-        start = len(t.actions) + 3
-        actions_sheet.write(start - 1, 0, "Places the plan has added, by quarter", fmt["title"])
-        t.places_by_quarter.to_excel(writer, sheet_name="Actions", startrow=start, index=False)
-        write_header(actions_sheet, start, t.places_by_quarter.columns, fmt["header"])
-        chart = book.add_chart({"type": "column", "subtype": "stacked"})
-        nq = len(t.places_by_quarter)
-        for col in range(1, len(t.places_by_quarter.columns)):
-            chart.add_series({"name": ["Actions", start, col], "categories": ["Actions", start + 1, 0, start + nq, 0],
-                              "values": ["Actions", start + 1, col, start + nq, col]})
-        chart.set_title({"name": "Places added by the plan"})
-        chart.set_y_axis({"name": "places"})
-        chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 900, "height": 420})
-        actions_sheet.insert_chart(start + nq + 2, 0, chart)
-        by_council_row = start + nq + 25
-        actions_sheet.write(by_council_row - 1, 0, "The plan council by council", fmt["title"])
-        t.actions_by_council.to_excel(writer, sheet_name="Actions", startrow=by_council_row, index=False)
-        write_header(actions_sheet, by_council_row, t.actions_by_council.columns, fmt["header"])
-
-        _table_sheet(writer, "Renegotiate", t.renegotiate, fmt, widths={0: 12, 1: 30, 2: 22, 3: 20, 8: 110, 9: 80})
-        _table_sheet(writer, "Assumptions", t.assumptions, fmt, widths={0: 34, 1: 22, 2: 80},
-                     title_rows=[("Parameters (strategy_run.json holds every value)", t.assumptions),
-                                 ("Supply today, per council x kind of home", t.supply)])
-        _table_sheet(writer, "Options", t.options, fmt, widths={0: 40, 1: 18, 11: 80})
-        print_one_page_wide(writer.sheets.values())
-    return path
-
-
-def _table_sheet(writer, name: str, frame: pd.DataFrame, fmt: dict, widths: dict[int, int] | None = None,
-                 money_columns: str = "", share_columns: str = "",
-                 title_rows: list[tuple[str, pd.DataFrame]] | None = None) -> None:
-    """A sheet of one or more tables, the first header frozen, money and shares formatted by heading."""
-    blocks = title_rows or [("", frame)]
-    row = 0
-    first_header = None
-    for title, table in blocks:
-        if title:
-            if row == 0:
-                pd.DataFrame().to_excel(writer, sheet_name=name)
-            writer.sheets[name].write(row, 0, title, fmt["title"])
-            row += 1
-        table.to_excel(writer, sheet_name=name, startrow=row, index=False)
-        sheet = writer.sheets[name]
-        write_header(sheet, row, table.columns, fmt["header"])
-        first_header = row if first_header is None else first_header
-        for col, column in enumerate(table.columns):
-            style = (fmt["money"] if _is_money(column) or (money_columns and money_columns in column) else
-                     fmt["share"] if "share" in column or (share_columns and share_columns in column) else None)
-            if style is None or not pd.api.types.is_numeric_dtype(table[column]):
-                continue
-            for r, value in enumerate(table[column]):
-                if pd.notna(value):
-                    sheet.write_number(row + 1 + r, col, float(value), style)
-        row += len(table) + 3
-    sheet = writer.sheets[name]
-    sheet.freeze_panes(first_header + 1, 0)
-    sheet.set_column(0, max(len(frame.columns), 1), 18)
-    for col, width in (widths or {}).items():
-        sheet.set_column(col, col, width)
-
-
 # --- the report ------------------------------------------------------------------------------------------------
 
 
@@ -449,7 +285,7 @@ def write_strategy_report(path: Path, strategy: Strategy, renegotiate: pd.DataFr
     return path
 
 
-def _is_money(column: str) -> bool:
+def is_money(column: str) -> bool:
     """A heading whose unit is pounds, e.g. "capital and one-off (£)" or "cost per place (£ per week)"."""
     return "(£" in column
 
@@ -457,7 +293,7 @@ def _is_money(column: str) -> bool:
 def _recruitment_by_council(t: BoardTables) -> pd.DataFrame:
     """Foster recruitment in the report: one line per council (the workbook lists every quarter)."""
     rows = t.actions[t.actions["kind"].eq(KIND_NAMES["foster_recruitment"])]
-    money = [c for c in rows.columns if _is_money(c) and "per week" not in c]
+    money = [c for c in rows.columns if is_money(c) and "per week" not in c]
     out = rows.groupby("council").agg(**{"households (units)": ("units", "sum"),
                                          "children placed (places)": ("places (places)", "sum"),
                                          "first decision (month)": ("decide by (month)", "min"),
@@ -475,7 +311,7 @@ def _html_table(frame: pd.DataFrame, money: bool = False) -> str:
             if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
                 if pd.isna(value):
                     text = ""
-                elif _is_money(column) or (money and abs(value) >= 1000):
+                elif is_money(column) or (money and abs(value) >= 1000):
                     text = f"{'-' if value < 0 else ''}£{abs(value):,.0f}"
                 elif "share" in column:
                     text = f"{value:.1%}"
