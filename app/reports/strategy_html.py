@@ -12,7 +12,7 @@ import pandas as pd
 
 from app.reports.charts import pyplot, svg, svg_with_legend_beside
 from app.reports.page import document, figure
-from app.reports.strategy import (
+from app.reports.strategy_tables import (
     COST_LINES,
     GROUP_NAMES,
     KIND_NAMES,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.reports.strategy import COST_LINES, BoardTables, board_tables, is_money
+from app.reports.strategy_tables import COST_LINES, BoardTables, board_tables, is_money
 from app.reports.workbook import formats, freeze_header, native_chart, print_one_page_wide, set_widths, write_header
 from optimiser.strategy import PLAN_NAMES, Strategy
 
