@@ -47,23 +47,45 @@ class BoardTables:
 
 
 def area_name(code: str, names: dict[str, str]) -> str:
+    """A council's name, or "Whole region" for the kinds of home planned across the region."""
     return "Whole region" if code == REGION_AREA else names.get(code, code)
 
 
 def board_tables(strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFrame, header: dict,
                  names: dict[str, str]) -> BoardTables:
     """Every table the workbook and the report show, with readable labels and units in the column names."""
+    cells = _balance_cells(strategy, names)
+    risk = _risk(strategy, names)
+    return BoardTables(headline=_headline(strategy, header), costs=_costs(strategy),
+                       regional=_regional(cells, strategy), balance=_balance(cells, strategy),
+                       actions=_actions(strategy, names), actions_by_council=_actions_by_council(strategy, names),
+                       places_by_quarter=_places_by_quarter(strategy), risk=risk, gaps=_gaps(risk, strategy),
+                       starting_gap=_starting_gap(gap, names), renegotiate=_renegotiate(renegotiate),
+                       assumptions=pd.DataFrame(_parameter_rows(strategy), columns=["parameter", "value", "meaning"]),
+                       supply=_supply(strategy, names), options=strategy.options)
+
+
+def _years(strategy: Strategy) -> float:
+    return strategy.params.horizon_quarters / 4
+
+
+def _service_level(strategy: Strategy) -> str:
+    """The service level's quantile as a heading says it, e.g. "p90"."""
+    return f"p{strategy.params.quantile * 100:.0f}"
+
+
+def _headline(strategy: Strategy, header: dict) -> pd.DataFrame:
+    """The figures a board reads first (measure, value, unit), the plan's beside doing nothing's."""
     s = strategy.summary()
     p = strategy.params
-    years = p.horizon_quarters / 4
-    q = f"p{p.quantile * 100:.0f}"
+    years = _years(strategy)
     chosen = strategy.chosen
     labels = strategy.quarters["label"]
-    headline = pd.DataFrame([
+    return pd.DataFrame([
         ("Recommended plan", PLAN_NAMES[chosen], ""),
         ("Horizon", f"{labels.iloc[0][3:]} to {labels.iloc[-1].split('-', 1)[1]}" if len(labels) else "",
          f"{p.horizon_quarters} quarters"),
-        ("Service level", f"demand at the {q} met wherever places can be opened in time", ""),
+        ("Service level", f"demand at the {_service_level(strategy)} met wherever places can be opened in time", ""),
         ("Expected cost of the plan", s["expected_cash_cost"], f"£ over {years:g} years"),
         ("Expected cost of doing nothing", s["do_nothing_expected_cash_cost"], f"£ over {years:g} years"),
         ("Expected saving", s["expected_saving"], f"£ over {years:g} years"),
@@ -85,20 +107,33 @@ def board_tables(strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFram
         ("Input", header["input"]["source"], f"sha256 {header['input']['input_hash'][:12]}"),
     ], columns=["measure", "value", "unit"])
 
+
+def _costs(strategy: Strategy) -> pd.DataFrame:
+    """Cost line x plan, £ over the horizon: the cash lines, then the £-equivalents."""
     comparison = strategy.comparison
     plans = [name for name in PLAN_ORDER if name in comparison.columns]
     costs = pd.DataFrame({"cost": [*COST_LINES.values(), *EQUIVALENT_LINES.values()]})
     for name in plans:
-        costs[f"{PLAN_NAMES[name]} (£ over {years:g} years)"] = [
+        costs[f"{PLAN_NAMES[name]} (£ over {_years(strategy):g} years)"] = [
             comparison.at[k, name] for k in [*COST_LINES, *EQUIVALENT_LINES]]
+    return costs
 
+
+def _balance_cells(strategy: Strategy, names: dict[str, str]) -> pd.DataFrame:
+    """The plan's council x group x quarter balance with its area and kind of home named and what the service
+    level needs once step-downs have moved children."""
     b = strategy.balance.copy()
     b.insert(0, "area", b["la_code"].map(lambda c: area_name(c, names)))
     b["kind of home"] = b["group"].map(GROUP_NAMES)
     b["needed at service level (children)"] = b["demand_at_service_level"] + b["step_down_shift"]
-    balance = b[["area", "kind of home", "quarter_label"]].rename(columns={"quarter_label": "quarter"}).assign(**{
+    return b
+
+
+def _balance(b: pd.DataFrame, strategy: Strategy) -> pd.DataFrame:
+    """Every council x kind of home x quarter under the recommended plan."""
+    return b[["area", "kind of home", "quarter_label"]].rename(columns={"quarter_label": "quarter"}).assign(**{
         "demand, mean (children)": b["demand_mean"],
-        f"demand, {q} (children)": b["demand_at_service_level"],
+        f"demand, {_service_level(strategy)} (children)": b["demand_at_service_level"],
         "step-downs in (+) or out (-) (children)": b["step_down_shift"],
         "councils' own places (places)": b["own_places"],
         "commissioned by the plan (places)": b["commissioned_places"],
@@ -107,25 +142,39 @@ def board_tables(strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFram
         "short, expected (children)": b["shortfall_expected"],
         "chance of a shortfall (share of futures)": b["shortfall_probability"],
         "beyond reach at the service level (children)": b["service_level_unmet"]})
+
+
+def _regional(b: pd.DataFrame, strategy: Strategy) -> pd.DataFrame:
+    """The whole region per quarter: demand and supply summed over the cells."""
     regional = b.groupby(["quarter", "quarter_label"], as_index=False).agg(
         demand_mean=("demand_mean", "sum"), needed=("needed at service level (children)", "sum"),
         own=("own_places", "sum"), commissioned=("commissioned_places", "sum"),
         spot=("spot_market_places", "sum"), spot_used=("spot_used", "sum"), short=("shortfall_expected", "sum"))
-    regional = regional.rename(columns={
+    return regional.rename(columns={
         "quarter_label": "quarter (label)", "demand_mean": "demand, mean (children)",
-        "needed": f"needed at the {q}, summed over cells (children)", "own": "councils' own places (places)",
+        "needed": f"needed at the {_service_level(strategy)}, summed over cells (children)",
+        "own": "councils' own places (places)",
         "commissioned": "commissioned by the plan (places)", "spot": "spot market available (places)",
         "spot_used": "spot used, expected (children)", "short": "short, expected (children)"})
 
-    a = strategy.actions.copy()
-    actions = pd.DataFrame({
+
+def _actions(strategy: Strategy, names: dict[str, str]) -> pd.DataFrame:
+    """Every action of the plan, with when to decide and what it costs."""
+    a = strategy.actions
+    return pd.DataFrame({
         "action": a["action"], "kind": a["kind"].map(KIND_NAMES),
         "council": a["la_code"].map(lambda c: names.get(c, c)),
         "kind of home": a["group"].map(GROUP_NAMES), "provider": a["provider_id"], "option": a["option_id"],
         "decide by (month)": a["decide_by"], "places from (quarter)": a["places_from"], "units": a["units"],
         "places (places)": a["places"], "capital and one-off (£)": a["capital_cost"],
-        f"running cost over the plan (£, {years:g} years)": a["running_cost"],
+        f"running cost over the plan (£, {_years(strategy):g} years)": a["running_cost"],
         "cost per place (£ per week)": a["weekly_cost_per_place"]})
+
+
+def _actions_by_council(strategy: Strategy, names: dict[str, str]) -> pd.DataFrame:
+    """The plan council by council: places per kind of action, capital and running cost."""
+    a = strategy.actions
+    years = _years(strategy)
     by_council = a.assign(council=a["la_code"].map(lambda c: names.get(c, c))).pivot_table(
         index="council", columns="kind", values="places", aggfunc="sum", fill_value=0.0)
     by_council = by_council.reindex(columns=list(KIND_NAMES), fill_value=0.0).rename(
@@ -133,8 +182,12 @@ def board_tables(strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFram
     money = a.groupby(a["la_code"].map(lambda c: names.get(c, c)))[["capital_cost", "running_cost"]].sum()
     by_council["capital and one-off (£)"] = money["capital_cost"].reindex(by_council.index).fillna(0)
     by_council[f"running cost (£, {years:g} years)"] = money["running_cost"].reindex(by_council.index).fillna(0)
-    by_council = by_council.reset_index()
+    return by_council.reset_index()
 
+
+def _places_by_quarter(strategy: Strategy) -> pd.DataFrame:
+    """Quarter x kind of action: the places the recommended plan has added by then (step-downs: children moved)."""
+    chosen = strategy.chosen
     added = strategy.data.decisions.assign(units=strategy.solutions[chosen].units)
     places = strategy.data.places * added["units"].to_numpy()[:, None]
     per_kind = pd.DataFrame(places.T, columns=added["kind"]).T.groupby(level=0).sum().T
@@ -143,37 +196,51 @@ def board_tables(strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFram
     per_kind["step_down"] = step.reindex(np.arange(1, len(strategy.quarters) + 1)).fillna(0).to_numpy()
     places_by_quarter = per_kind.rename(columns={k: f"{v} (places)" for k, v in KIND_NAMES.items()})
     places_by_quarter.insert(0, "quarter", strategy.quarters["label"].to_numpy())
+    return places_by_quarter
 
-    r = strategy.risk.copy()
+
+def _risk(strategy: Strategy, names: dict[str, str]) -> pd.DataFrame:
+    """Every council x kind of home: each plan's chance of a shortfall and expected shortfall."""
+    r = strategy.risk
     risk = pd.DataFrame({"area": r["la_code"].map(lambda c: area_name(c, names)),
                          "kind of home": r["group"].map(GROUP_NAMES)})
     for name in [n for n in PLAN_ORDER if f"{n}_shortfall_probability" in r]:
         risk[f"{PLAN_NAMES[name]}: chance of a shortfall, worst quarter (share of futures)"] = r[
             f"{name}_shortfall_probability"]
         risk[f"{PLAN_NAMES[name]}: expected shortfall (child-weeks)"] = r[f"{name}_shortfall_child_weeks"]
-    at_risk = r[f"{chosen}_shortfall_probability"] > 1 - p.quantile
-    gaps = risk[at_risk.to_numpy()].sort_values(
+    return risk
+
+
+def _gaps(risk: pd.DataFrame, strategy: Strategy) -> pd.DataFrame:
+    """The cells where a shortfall stays likely under the plan (beyond what the service level allows), worst first."""
+    chosen = strategy.chosen
+    at_risk = strategy.risk[f"{chosen}_shortfall_probability"] > 1 - strategy.params.quantile
+    return risk[at_risk.to_numpy()].sort_values(
         f"{PLAN_NAMES[chosen]}: expected shortfall (child-weeks)", ascending=False).reset_index(drop=True)
 
-    starting = gap.assign(council=gap["la_code"].map(lambda c: names.get(c, c)),
-                          kind=gap["group"].map(GROUP_NAMES))[["council", "kind", "children"]].rename(
+
+def _starting_gap(gap: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    return gap.assign(council=gap["la_code"].map(lambda c: names.get(c, c)),
+                      kind=gap["group"].map(GROUP_NAMES))[["council", "kind", "children"]].rename(
         columns={"kind": "kind of home", "children": "children the match could not place today (children)"})
-    reneg = renegotiate.rename(columns={"beds_in_plan": "beds in the plan (beds)",
-                                        "fee_outlier_placements": "fee outliers (placements)",
-                                        "high_cost_placements": "over £10,000 a week (placements)"})
-    assumptions = pd.DataFrame(_parameter_rows(strategy), columns=["parameter", "value", "meaning"])
+
+
+def _renegotiate(renegotiate: pd.DataFrame) -> pd.DataFrame:
+    return renegotiate.rename(columns={"beds_in_plan": "beds in the plan (beds)",
+                                       "fee_outlier_placements": "fee outliers (placements)",
+                                       "high_cost_placements": "over £10,000 a week (placements)"})
+
+
+def _supply(strategy: Strategy, names: dict[str, str]) -> pd.DataFrame:
+    """Supply today per council x kind of home: children, places, the spot market and its fees."""
     c = strategy.cells
-    supply = pd.DataFrame({
+    return pd.DataFrame({
         "area": c["la_code"].map(lambda x: area_name(x, names)), "kind of home": c["group"].map(GROUP_NAMES),
         "children in care now (children)": c["children_now"], "starting gap (children)": c["gap"],
         "councils' own places (places)": c["base_places"], "own place cost (£ per week)": c["base_weekly_cost"],
         "spot placements now (children)": c["spot_now"], "spot market (places)": c["spot_places"],
         "spot fee today (£ per week)": c["spot_weekly_cost"],
         "spot further from home (km)": c["spot_extra_km"]})
-    return BoardTables(headline=headline, costs=costs, regional=regional, balance=balance, actions=actions,
-                       actions_by_council=by_council, places_by_quarter=places_by_quarter, risk=risk, gaps=gaps,
-                       starting_gap=starting, renegotiate=reneg, assumptions=assumptions, supply=supply,
-                       options=strategy.options)
 
 
 def _parameter_rows(strategy: Strategy) -> list[tuple[str, str, str]]:
