@@ -25,6 +25,7 @@ from app.reports.charts import legend_beside, pyplot, svg, svg_with_legend_besid
 from app.reports.page import REPORT_CSS, document, figure
 from app.reports.workbook import formats, freeze_header, native_chart, print_one_page_wide, set_widths, write_header
 from data.authorities import RCCS
+from data.vocabulary import SECTOR_LABELS
 from optimiser.market import Market
 
 ENGLAND = "England"
@@ -36,8 +37,6 @@ UNIT_KINDS = {"%": "share", "percentage points": "points", "places per child in 
               "per 10,000 children aged 0-17": "rate", "HHI 0-10,000": "hhi", "year": "year"}
 EXCEL_FORMATS = {"count": "#,##0", "share": "0.0%", "points": "+0.0;-0.0;0.0", "ratio": "0.00", "rate": "0.0",
                  "hhi": "#,##0", "year": "0"}
-SECTOR_NAMES = {"private": "private", "voluntary": "voluntary", "health_authority": "health authority",
-                "local_authority": "council"}
 WORKBOOK_SHEETS = ("Summary", "Councils", "Regions", "Owners", "Joiners and leavers", "Sources")
 AREA_KINDS = {"england": "England", "region": "region", "rcc": "RCC pathfinder"}
 SOURCE_NAMES = {"ofsted": "Ofsted, Children's social care data in England (provider level, 31 March)",
@@ -426,7 +425,7 @@ def _owners_view(owners: pd.DataFrame, latest: int, first: int | None) -> pd.Dat
     growth = top["places"] - top["places_first_year"]
     return pd.DataFrame({
         "rank in England (rank)": top["rank"].to_numpy(dtype=float),
-        "owner": top["owner"].to_numpy(), "sector": top["sector"].map(SECTOR_NAMES).fillna(top["sector"]).to_numpy(),
+        "owner": top["owner"].to_numpy(), "sector": top["sector"].map(SECTOR_LABELS).fillna(top["sector"]).to_numpy(),
         f"children's homes, {latest} (homes)": top["homes"].to_numpy(dtype=float),
         f"places, {latest} (places)": top["places"].to_numpy(dtype=float),
         f"share of England's places, {latest} (%)": top["share"].to_numpy(dtype=float),
@@ -444,7 +443,7 @@ def _owners_all_view(owners: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "list year, 31 March (year)": rows["year"].to_numpy(dtype=float),
         "rank in England (rank)": rows["rank"].to_numpy(dtype=float), "owner": rows["owner"].to_numpy(),
-        "sector": rows["sector"].map(SECTOR_NAMES).fillna(rows["sector"]).to_numpy(),
+        "sector": rows["sector"].map(SECTOR_LABELS).fillna(rows["sector"]).to_numpy(),
         "children's homes (homes)": rows["homes"].to_numpy(dtype=float),
         "places (places)": rows["places"].to_numpy(dtype=float),
         "share of England's places (%)": rows["share"].to_numpy(dtype=float),

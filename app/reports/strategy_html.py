@@ -14,7 +14,6 @@ from app.reports.charts import pyplot, svg, svg_with_legend_beside
 from app.reports.page import document, figure
 from app.reports.strategy_tables import (
     COST_LINES,
-    GROUP_NAMES,
     KIND_NAMES,
     PLAN_ORDER,
     BoardTables,
@@ -22,6 +21,7 @@ from app.reports.strategy_tables import (
     board_tables,
     is_money,
 )
+from data.vocabulary import HOME_KIND_LABELS
 from optimiser.strategy import PLAN_NAMES, Strategy
 
 
@@ -215,7 +215,7 @@ def _risk_chart(strategy: Strategy, names: dict[str, str]) -> str:
     """Two heat maps, doing nothing beside the plan: each council x kind of home's chance of a shortfall."""
     plt = pyplot()
     r = strategy.risk
-    groups = [g for g in GROUP_NAMES if g in set(r["group"])]
+    groups = [g for g in HOME_KIND_LABELS if g in set(r["group"])]
     areas = list(dict.fromkeys(r["la_code"]))
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.32 * len(areas) + 1.8), sharey=True)
     for ax, name in zip(axes, ("do_nothing", strategy.chosen)):
@@ -226,7 +226,7 @@ def _risk_chart(strategy: Strategy, names: dict[str, str]) -> str:
             if not np.isnan(v):
                 ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7,
                         color="white" if v > 0.6 else "black")
-        ax.set_xticks(range(len(groups)), [GROUP_NAMES[g] for g in groups], rotation=25, ha="right", fontsize=8)
+        ax.set_xticks(range(len(groups)), [HOME_KIND_LABELS[g] for g in groups], rotation=25, ha="right", fontsize=8)
         ax.set_title(PLAN_NAMES[name].split(" (")[0], fontsize=10)
     axes[0].set_yticks(range(len(areas)), [area_name(a, names) for a in areas], fontsize=8)
     fig.colorbar(image, ax=axes, shrink=0.8, label="chance of a shortfall")

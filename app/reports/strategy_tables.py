@@ -10,11 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from data.vocabulary import HOME_KIND_LABELS
 from optimiser.strategy import PLAN_NAMES, Strategy
 from optimiser.strategy.params import REGION_AREA
 
-GROUP_NAMES = {"foster": "foster care", "childrens_home": "children's homes", "secure": "secure homes",
-               "supported": "supported accommodation"}
 KIND_NAMES = {"new_home": "new homes", "foster_recruitment": "foster recruitment",
               "block_contract": "block contracts", "step_down": "step-down to family"}
 COST_LINES = {"capital": "Capital and one-off (homes, carer recruitment)",
@@ -124,7 +123,7 @@ def _balance_cells(strategy: Strategy, names: dict[str, str]) -> pd.DataFrame:
     level needs once step-downs have moved children."""
     b = strategy.balance.copy()
     b.insert(0, "area", b["la_code"].map(lambda c: area_name(c, names)))
-    b["kind of home"] = b["group"].map(GROUP_NAMES)
+    b["kind of home"] = b["group"].map(HOME_KIND_LABELS)
     b["needed at service level (children)"] = b["demand_at_service_level"] + b["step_down_shift"]
     return b
 
@@ -164,7 +163,7 @@ def _actions(strategy: Strategy, names: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({
         "action": a["action"], "kind": a["kind"].map(KIND_NAMES),
         "council": a["la_code"].map(lambda c: names.get(c, c)),
-        "kind of home": a["group"].map(GROUP_NAMES), "provider": a["provider_id"], "option": a["option_id"],
+        "kind of home": a["group"].map(HOME_KIND_LABELS), "provider": a["provider_id"], "option": a["option_id"],
         "decide by (month)": a["decide_by"], "places from (quarter)": a["places_from"], "units": a["units"],
         "places (places)": a["places"], "capital and one-off (£)": a["capital_cost"],
         f"running cost over the plan (£, {_years(strategy):g} years)": a["running_cost"],
@@ -203,7 +202,7 @@ def _risk(strategy: Strategy, names: dict[str, str]) -> pd.DataFrame:
     """Every council x kind of home: each plan's chance of a shortfall and expected shortfall."""
     r = strategy.risk
     risk = pd.DataFrame({"area": r["la_code"].map(lambda c: area_name(c, names)),
-                         "kind of home": r["group"].map(GROUP_NAMES)})
+                         "kind of home": r["group"].map(HOME_KIND_LABELS)})
     for name in [n for n in PLAN_ORDER if f"{n}_shortfall_probability" in r]:
         risk[f"{PLAN_NAMES[name]}: chance of a shortfall, worst quarter (share of futures)"] = r[
             f"{name}_shortfall_probability"]
@@ -221,7 +220,7 @@ def _gaps(risk: pd.DataFrame, strategy: Strategy) -> pd.DataFrame:
 
 def _starting_gap(gap: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     return gap.assign(council=gap["la_code"].map(lambda c: names.get(c, c)),
-                      kind=gap["group"].map(GROUP_NAMES))[["council", "kind", "children"]].rename(
+                      kind=gap["group"].map(HOME_KIND_LABELS))[["council", "kind", "children"]].rename(
         columns={"kind": "kind of home", "children": "children the match could not place today (children)"})
 
 
@@ -235,7 +234,7 @@ def _supply(strategy: Strategy, names: dict[str, str]) -> pd.DataFrame:
     """Supply today per council x kind of home: children, places, the spot market and its fees."""
     c = strategy.cells
     return pd.DataFrame({
-        "area": c["la_code"].map(lambda x: area_name(x, names)), "kind of home": c["group"].map(GROUP_NAMES),
+        "area": c["la_code"].map(lambda x: area_name(x, names)), "kind of home": c["group"].map(HOME_KIND_LABELS),
         "children in care now (children)": c["children_now"], "starting gap (children)": c["gap"],
         "councils' own places (places)": c["base_places"], "own place cost (£ per week)": c["base_weekly_cost"],
         "spot placements now (children)": c["spot_now"], "spot market (places)": c["spot_places"],
