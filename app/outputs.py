@@ -159,7 +159,8 @@ def csv_text(out: Output, frame: pd.DataFrame) -> str:
 def documents(result: Result) -> dict[str, Callable[[Path], Path]]:
     """The documents a result is also written as (a board's workbook and report): name -> writer(folder)."""
     if result.job == "strategy":
-        from app.export import write_strategy_report, write_strategy_workbook
+        from app.reports.strategy_html import write_strategy_report
+        from app.reports.strategy_workbook import write_strategy_workbook
 
         parts = (result.strategy, result.renegotiate, result.gap, result.header, result.council_names)
         return {"workbook": lambda folder: write_strategy_workbook(folder / "strategy.xlsx", *parts),

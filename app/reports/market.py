@@ -21,8 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from app.export import REPORT_CSS, _figure, _pyplot, _svg, _svg_with_legend_beside
+from app.reports.charts import legend_beside, pyplot, svg, svg_with_legend_beside
+from app.reports.page import REPORT_CSS, document, figure
+from app.reports.workbook import formats, freeze_header, native_chart, print_one_page_wide, set_widths, write_header
 from data.authorities import RCCS
+from data.vocabulary import SECTOR_LABELS
 from optimiser.market import Market
 
 ENGLAND = "England"
@@ -34,8 +37,6 @@ UNIT_KINDS = {"%": "share", "percentage points": "points", "places per child in 
               "per 10,000 children aged 0-17": "rate", "HHI 0-10,000": "hhi", "year": "year"}
 EXCEL_FORMATS = {"count": "#,##0", "share": "0.0%", "points": "+0.0;-0.0;0.0", "ratio": "0.00", "rate": "0.0",
                  "hhi": "#,##0", "year": "0"}
-SECTOR_NAMES = {"private": "private", "voluntary": "voluntary", "health_authority": "health authority",
-                "local_authority": "council"}
 WORKBOOK_SHEETS = ("Summary", "Councils", "Regions", "Owners", "Joiners and leavers", "Sources")
 AREA_KINDS = {"england": "England", "region": "region", "rcc": "RCC pathfinder"}
 SOURCE_NAMES = {"ofsted": "Ofsted, Children's social care data in England (provider level, 31 March)",
@@ -424,7 +425,7 @@ def _owners_view(owners: pd.DataFrame, latest: int, first: int | None) -> pd.Dat
     growth = top["places"] - top["places_first_year"]
     return pd.DataFrame({
         "rank in England (rank)": top["rank"].to_numpy(dtype=float),
-        "owner": top["owner"].to_numpy(), "sector": top["sector"].map(SECTOR_NAMES).fillna(top["sector"]).to_numpy(),
+        "owner": top["owner"].to_numpy(), "sector": top["sector"].map(SECTOR_LABELS).fillna(top["sector"]).to_numpy(),
         f"children's homes, {latest} (homes)": top["homes"].to_numpy(dtype=float),
         f"places, {latest} (places)": top["places"].to_numpy(dtype=float),
         f"share of England's places, {latest} (%)": top["share"].to_numpy(dtype=float),
@@ -442,7 +443,7 @@ def _owners_all_view(owners: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "list year, 31 March (year)": rows["year"].to_numpy(dtype=float),
         "rank in England (rank)": rows["rank"].to_numpy(dtype=float), "owner": rows["owner"].to_numpy(),
-        "sector": rows["sector"].map(SECTOR_NAMES).fillna(rows["sector"]).to_numpy(),
+        "sector": rows["sector"].map(SECTOR_LABELS).fillna(rows["sector"]).to_numpy(),
         "children's homes (homes)": rows["homes"].to_numpy(dtype=float),
         "places (places)": rows["places"].to_numpy(dtype=float),
         "share of England's places (%)": rows["share"].to_numpy(dtype=float),
@@ -586,21 +587,14 @@ def write_market_workbook(path: Path, market: Market, highlight: Sequence[str] =
     _owners_sheet(sheets["Owners"], t, fmt)
     _joiners_sheet(book, sheets["Joiners and leavers"], t, fmt)
     _sources_sheet(sheets["Sources"], t, fmt)
-    for sheet in book.worksheets():
-        # printed for a board pack: landscape A4, each sheet one page wide however long
-        sheet.set_landscape()
-        sheet.set_paper(9)
-        sheet.fit_to_pages(1, 0)
+    print_one_page_wide(book.worksheets())
     book.close()
     return path
 
 
 def _workbook_formats(book) -> dict:
-    fmt = {"title": book.add_format({"bold": True, "font_size": 14}),
-           "subtitle": book.add_format({"bold": True, "font_size": 11}),
-           "note": book.add_format({"italic": True, "font_color": "#555555"}),
-           "header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
-                                      "border": 1})}
+    """The shared formats, and one per kind of number, plain and shaded for a highlighted council."""
+    fmt = formats(book)
     for highlighted in (False, True):
         extra = {"bg_color": "#FFF2CC"} if highlighted else {}
         fmt[("text", highlighted)] = book.add_format(extra)
@@ -615,11 +609,10 @@ def _write_table(sheet, frame: pd.DataFrame, row: int, fmt: dict, widths: dict[i
     """A table with its header at `row`: numbers formatted by their heading's unit (or `kind` for every column
     after the first, or `row_kinds` per row), missing values blank, highlighted councils shaded. Returns the first
     row below the table."""
+    write_header(sheet, row, frame.columns, fmt["header"], col)
     for c, heading in enumerate(frame.columns):
-        sheet.write_string(row, col + c, str(heading), fmt["header"])
         words = max((len(w) for w in str(heading).split()), default=0)
         widths[col + c] = max(widths.get(col + c, 0), words + 2, len(str(heading)) / 3 + 2)
-    sheet.set_row(row, 48)
     names = frame.iloc[:, 0].astype(str).to_numpy() if len(frame.columns) else []
     for r, values in enumerate(frame.itertuples(index=False)):
         shaded = names[r] in highlight
@@ -640,8 +633,7 @@ def _write_table(sheet, frame: pd.DataFrame, row: int, fmt: dict, widths: dict[i
 
 
 def _set_widths(sheet, widths: dict[int, float]) -> None:
-    for col, width in widths.items():
-        sheet.set_column(col, col, max(8, min(width, 60)))
+    set_widths(sheet, widths, narrowest=8, widest=60)
 
 
 def _summary_sheet(book, sheet, t: MarketTables, fmt: dict, chart_data: dict) -> None:
@@ -661,7 +653,7 @@ def _summary_sheet(book, sheet, t: MarketTables, fmt: dict, chart_data: dict) ->
     sheet.write(end, 0, t.footnotes["councils"], fmt["note"])
     widths[0] = 62  # the headline's measures
     _set_widths(sheet, widths)
-    sheet.freeze_panes(headline_row + 1, 1)
+    freeze_header(sheet, headline_row, 1)
     charts = _summary_charts(book, t, chart_data, lowest_row)
     first_col = len(t.headline.columns) + 1
     for i, chart in enumerate(charts):
@@ -715,46 +707,42 @@ def _area_colour(area: str, region_name: str, index: int) -> str:
 def _line_chart(book, sheet_name: str, block: dict, series: list[tuple[str, str, str]], title: str, y_name: str,
                 number_format: str):
     """A native line chart over the list years from a block of chart data (header row, first column years)."""
-    chart = book.add_chart({"type": "line"})
     header, last = block["header_row"], block["header_row"] + block["rows"]
+    lines = []
     for name, colour, dash in series:
         col = block["col"] + 1 + block["columns"].index(name)
         bold = colour in (ENGLAND_COLOUR, HIGHLIGHT_COLOUR)
-        chart.add_series({"name": [sheet_name, header, col],
-                          "categories": [sheet_name, header + 1, block["col"], last, block["col"]],
-                          "values": [sheet_name, header + 1, col, last, col],
-                          "line": {"color": colour, "width": 2.75 if bold else 1.5, "dash_type": dash},
-                          "marker": {"type": "circle", "size": 5, "fill": {"color": colour},
-                                     "border": {"color": colour}}})
-    chart.set_title({"name": title, "name_font": {"size": 11}})
-    chart.set_x_axis({"name": "31 March of the list year"})
-    chart.set_y_axis({"name": y_name, "num_format": number_format, "min": 0})
-    chart.set_legend({"position": "right" if len(series) > 3 else "bottom"})
+        lines.append({"name": [sheet_name, header, col],
+                      "categories": [sheet_name, header + 1, block["col"], last, block["col"]],
+                      "values": [sheet_name, header + 1, col, last, col],
+                      "line": {"color": colour, "width": 2.75 if bold else 1.5, "dash_type": dash},
+                      "marker": {"type": "circle", "size": 5, "fill": {"color": colour}, "border": {"color": colour}}})
+    chart = native_chart(book, "line", lines, title, title_size=11, x_axis={"name": "31 March of the list year"},
+                         y_axis={"name": y_name, "num_format": number_format, "min": 0},
+                         legend="right" if len(series) > 3 else "bottom")
     chart.show_blanks_as("gap")  # years without owners are gaps, not zeros
     return chart
 
 
 def _lowest_bar_chart(book, t: MarketTables, lowest_row: int):
-    chart = book.add_chart({"type": "bar"})
     n = len(t.lowest)
     ratio = list(t.lowest.columns).index("sufficiency ratio (places per child in homes)")
-    chart.add_series({"name": ["Summary", lowest_row, ratio], "categories": ["Summary", lowest_row + 1, 0,
-                                                                             lowest_row + n, 0],
-                      "values": ["Summary", lowest_row + 1, ratio, lowest_row + n, ratio],
-                      "fill": {"color": "#B2182B"}, "data_labels": {"value": True, "num_format": "0.00"}})
-    chart.set_title({"name": f"Lowest sufficiency ratios, {t.latest_year} (1 = as many places as the council's own "
-                             "children in homes)", "name_font": {"size": 11}})
-    chart.set_x_axis({"name": "places per child looked after in a children's home", "num_format": "0.0", "min": 0})
-    chart.set_y_axis({"reverse": True})  # a bar chart's categories: lowest first, at the top
-    chart.set_legend({"none": True})
-    return chart
+    bars = {"name": ["Summary", lowest_row, ratio], "categories": ["Summary", lowest_row + 1, 0, lowest_row + n, 0],
+            "values": ["Summary", lowest_row + 1, ratio, lowest_row + n, ratio],
+            "fill": {"color": "#B2182B"}, "data_labels": {"value": True, "num_format": "0.00"}}
+    return native_chart(
+        book, "bar", [bars], f"Lowest sufficiency ratios, {t.latest_year} (1 = as many places as the council's own "
+        "children in homes)", title_size=11,
+        x_axis={"name": "places per child looked after in a children's home", "num_format": "0.0", "min": 0},
+        y_axis={"reverse": True},  # a bar chart's categories: lowest first, at the top
+        legend=None)
 
 
 def _regions_sheet(sheet, t: MarketTables, fmt: dict) -> dict:
     """Every area x year, then the blocks of chart data the Summary's line charts draw."""
     widths: dict[int, float] = {}
     end = _write_table(sheet, t.areas_years, 0, fmt, widths)
-    sheet.freeze_panes(1, 1)
+    freeze_header(sheet, 0, 1)
     sheet.autofilter(0, 0, end - 1, len(t.areas_years.columns) - 1)
     row = end + 1
     sheet.write(row, 0, t.footnotes["regions"], fmt["note"])
@@ -779,7 +767,7 @@ def _councils_sheet(sheet, t: MarketTables, fmt: dict) -> None:
     widths: dict[int, float] = {}
     end = _write_table(sheet, t.council_years, 0, fmt, widths, highlight=t.highlight_names)
     sheet.write(end + 1, 0, t.footnotes["councils"], fmt["note"])
-    sheet.freeze_panes(1, 1)
+    freeze_header(sheet, 0, 1)
     sheet.autofilter(0, 0, end - 1, len(t.council_years.columns) - 1)
     _set_widths(sheet, widths)
 
@@ -790,7 +778,7 @@ def _owners_sheet(sheet, t: MarketTables, fmt: dict) -> None:
                 fmt["subtitle"])
     end = _write_table(sheet, t.owners, 1, fmt, widths)
     sheet.write(end, 0, t.footnotes["owners"], fmt["note"])
-    sheet.freeze_panes(2, 2)
+    freeze_header(sheet, 1, 2)
     row = end + 3
     sheet.write(row - 1, 0, "Every owner named in Ofsted's lists, every year", fmt["subtitle"])
     _write_table(sheet, t.owners_all, row, fmt, widths)
@@ -802,18 +790,16 @@ def _joiners_sheet(book, sheet, t: MarketTables, fmt: dict) -> None:
     sheet.write(0, 0, "Homes that joined and left Ofsted's register between consecutive lists", fmt["subtitle"])
     end = _write_table(sheet, t.joiners, 1, fmt, widths)
     sheet.write(end, 0, t.footnotes["joiners"], fmt["note"])
-    sheet.freeze_panes(2, 1)
+    freeze_header(sheet, 1, 1)
     england = int(t.joiners["area"].eq(ENGLAND).sum())
-    chart = book.add_chart({"type": "column"})
+    bars = []
     for heading, colour in (("homes that joined (homes)", "#70AD47"), ("homes that left (homes)", "#A5A5A5")):
         col = list(t.joiners.columns).index(heading)
-        chart.add_series({"name": [sheet.name, 1, col], "categories": [sheet.name, 2, 2, 1 + england, 2],
-                          "values": [sheet.name, 2, col, 1 + england, col], "fill": {"color": colour}})
-    chart.set_title({"name": "England: homes that joined and left the register", "name_font": {"size": 11}})
-    chart.set_x_axis({"name": "to the list of 31 March"})
-    chart.set_y_axis({"name": "homes", "num_format": "#,##0"})
-    chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 640, "height": 340})
+        bars.append({"name": [sheet.name, 1, col], "categories": [sheet.name, 2, 2, 1 + england, 2],
+                     "values": [sheet.name, 2, col, 1 + england, col], "fill": {"color": colour}})
+    chart = native_chart(book, "column", bars, "England: homes that joined and left the register", title_size=11,
+                         x_axis={"name": "to the list of 31 March"}, y_axis={"name": "homes", "num_format": "#,##0"},
+                         size=(640, 340))
     sheet.insert_chart(1, len(t.joiners.columns) + 1, chart)
     row = max(end + 3, 22)
     sheet.write(row - 1, 0, "Every council (highlighted councils first)", fmt["subtitle"])
@@ -862,15 +848,15 @@ def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (
         f"<h2>Where the places are: councils at 31 March {t.latest_year}</h2>",
         _maps_section(t, boundaries),
         f"<h2>Over the years, {t.first_year} to {t.latest_year}</h2>",
-        _figure(_homes_places_chart(t), "Children's homes and places registered with Ofsted at 31 March of each "
+        figure(_homes_places_chart(t), "Children's homes and places registered with Ofsted at 31 March of each "
                 + (f"list year: England, and {t.region_name} on its own axis. " if t.region_name else
                    "list year. ") + t.footnotes["trend_ofsted"]),
-        _figure(_private_share_chart(t), "Private share of children's home places, England and each region"
+        figure(_private_share_chart(t), "Private share of children's home places, England and each region"
                 + (f" ({t.region_name} in red)" if t.region_name else "") + ". Ofsted lists as above."),
-        _figure(_concentration_chart(t), "Owner concentration of independent places (private, voluntary, health): "
+        figure(_concentration_chart(t), "Owner concentration of independent places (private, voluntary, health): "
                 "HHI on 0-10,000 (above 2,500 a highly concentrated market) and the top three owners' share. "
                 "Gaps: the list names no owners that year. Ofsted lists as above."),
-        _figure(_children_places_chart(t), "Places in children's homes (Ofsted, 31 March) against the children "
+        figure(_children_places_chart(t), "Places in children's homes (Ofsted, 31 March) against the children "
                 "looked after in children's homes (DfE, 31 March of the year shown beneath; until 2017 the DfE "
                 "counted semi-independent hostels with them). " + t.footnotes["trend_dfe"]),
         _councils_section(t),
@@ -880,7 +866,7 @@ def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (
         f"<h2>Regions and RCC pathfinders, {t.latest_year}</h2>",
         _regions_html(t),
         "<h2>Homes joining and leaving the register</h2>",
-        _figure(_joiners_chart(t), "Homes in one Ofsted list and not the next (left) or the reverse (joined)."),
+        figure(_joiners_chart(t), "Homes in one Ofsted list and not the next (left) or the reverse (joined)."),
         _html_table(t.joiners.drop(columns=["Ofsted source"]), highlight=frozenset([t.region_name]),
                     note=t.footnotes["joiners"]),
         "<h2>Sources and notes</h2>",
@@ -888,11 +874,8 @@ def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (
         "<ul class='notes'>" + "".join(f"<li>{html.escape(n)}</li>" for n in t.notes) + "</ul>",
         "<p class='note'>Every figure, council by council and year by year with its source file: market.xlsx.</p>",
     ]
-    document = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-                f"<title>{html.escape(title)}</title><style>{MARKET_CSS}</style></head><body>"
-                f"{''.join(sections)}</body></html>")
     path = Path(path)
-    path.write_text(document, encoding="utf-8")
+    path.write_text(document(title, sections, MARKET_CSS), encoding="utf-8")
     return path
 
 
@@ -1018,12 +1001,12 @@ def _councils_section(t: MarketTables) -> str:
     parts = [f"<h2>Councils, 31 March {t.latest_year}</h2>"]
     if t.region_name:
         parts += [f"<h3>{html.escape(t.region_name)}'s councils</h3>",
-                  _figure(_ratio_bars(t, t.region_councils), f"Sufficiency ratio of {t.region_name}'s councils: "
+                  figure(_ratio_bars(t, t.region_councils), f"Sufficiency ratio of {t.region_name}'s councils: "
                           "places in the council's area per child it looks after in a children's home. Below the "
                           "line at 1, the council's own children in homes outnumber the places in its area."),
                   _html_table(t.region_councils, note=t.footnotes["councils"])]
     parts += ["<h3>The ten councils with the lowest sufficiency ratio</h3>",
-              _figure(_ratio_bars(t, t.lowest), "The ten lowest sufficiency ratios in England"
+              figure(_ratio_bars(t, t.lowest), "The ten lowest sufficiency ratios in England"
                       + (f" ({t.region_name}'s councils in bold)" if t.region_name else "") + "."),
               _html_table(t.lowest, highlight=t.highlight_names, note=t.footnotes["councils"]),
               "<h3>Every council</h3>",
@@ -1056,7 +1039,7 @@ def _panels(t: MarketTables) -> list[tuple[str, str]]:
 
 
 def _homes_places_chart(t: MarketTables) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     years = _years(t)
     panels = _panels(t)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
@@ -1076,7 +1059,7 @@ def _homes_places_chart(t: MarketTables) -> str:
     axes[0][0].set_ylabel("homes / places at 31 March")
     _neutral_legend(axes[0][-1], [("-", "o", "places"), ("--", "o", "children's homes")])
     fig.tight_layout()
-    return _svg(fig)
+    return svg(fig)
 
 
 def _neutral_legend(ax, entries: list[tuple[str, str, str]]) -> None:
@@ -1084,7 +1067,7 @@ def _neutral_legend(ax, entries: list[tuple[str, str, str]]) -> None:
 
     handles = [Line2D([], [], linestyle=style, marker=marker, color="#555555", label=label)
                for style, marker, label in entries]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    legend_beside(ax, handles=handles)
 
 
 def _area_lines(ax, wide: pd.DataFrame, region_name: str) -> None:
@@ -1102,19 +1085,19 @@ def _area_lines(ax, wide: pd.DataFrame, region_name: str) -> None:
 def _private_share_chart(t: MarketTables) -> str:
     from matplotlib.ticker import PercentFormatter
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9.2, 4.4))
     _area_lines(ax, t.by_area[BY_AREA["private_share"]], t.region_name)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("private share of places")
     _year_axis(ax, _years(t))
-    return _svg_with_legend_beside(fig, ax)
+    return svg_with_legend_beside(fig, ax)
 
 
 def _concentration_chart(t: MarketTables) -> str:
     from matplotlib.ticker import PercentFormatter
 
-    plt = _pyplot()
+    plt = pyplot()
     years = _years(t)
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0))
     for ax, (title, label) in zip(axes, ((BY_AREA["hhi"], "HHI (0-10,000)"),
@@ -1131,13 +1114,13 @@ def _concentration_chart(t: MarketTables) -> str:
                         fontsize=8, color="#777777")
     axes[0].yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     axes[1].yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    axes[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    legend_beside(axes[1])
     fig.tight_layout()
-    return _svg(fig)
+    return svg(fig)
 
 
 def _children_places_chart(t: MarketTables) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     years = _years(t)
     panels = _panels(t)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.9), squeeze=False)
@@ -1158,7 +1141,7 @@ def _children_places_chart(t: MarketTables) -> str:
     _neutral_legend(axes[0][-1], [("-", "o", "places (Ofsted)"),
                                   ("--", "s", "children looked after in\nchildren's homes (DfE)")])
     fig.tight_layout()
-    return _svg(fig)
+    return svg(fig)
 
 
 def _ratio_norm():
@@ -1169,7 +1152,7 @@ def _ratio_norm():
 
 def _ratio_bars(t: MarketTables, councils: pd.DataFrame) -> str:
     """Councils' sufficiency ratios as bars coloured on the map's scale, with the line at 1."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib import colormaps
 
     rows = councils.sort_values("sufficiency ratio (places per child in homes)", na_position="last")
@@ -1196,11 +1179,11 @@ def _ratio_bars(t: MarketTables, councils: pd.DataFrame) -> str:
     ax.set_xlabel("sufficiency ratio: places per child looked after in a children's home (1 = as many as its own)")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    return _svg(fig)
+    return svg(fig)
 
 
 def _joiners_chart(t: MarketTables) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     panels = [(n, c) for n, c in _panels(t) if t.joiners["area"].eq(n).any()]
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(5.2 * max(len(panels), 1), 3.6), squeeze=False)
     for ax, (name, colour) in zip(axes[0], panels):
@@ -1220,9 +1203,9 @@ def _joiners_chart(t: MarketTables) -> str:
         ax.spines[["top", "right"]].set_visible(False)
         _thousands(ax)
     axes[0][0].set_ylabel("homes")
-    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    legend_beside(axes[0][-1])
     fig.tight_layout()
-    return _svg(fig)
+    return svg(fig)
 
 
 # --- the maps
@@ -1251,12 +1234,12 @@ def _maps_section(t: MarketTables, boundaries) -> str:
     footnote = f"Sources: {t.footnotes['councils'].removeprefix('Sources: ')} Boundaries: ONS."
     if no_shape:
         footnote += " No boundary in the file for: " + ", ".join(no_shape) + "."
-    return (_figure(ratio, f"Sufficiency ratio by council, {t.latest_year}: red where the council's own children "
+    return (figure(ratio, f"Sufficiency ratio by council, {t.latest_year}: red where the council's own children "
                     "in children's homes outnumber the places in its area, blue where its area houses other "
                     "councils' children too." + (f" {t.region_name} outlined, and drawn larger on the right"
                                                  if t.region_name else " London drawn larger on the right")
                     + (" with London." if t.region_name else "."))
-            + _figure(private, f"Private share of places by council, {t.latest_year}.")
+            + figure(private, f"Private share of places by council, {t.latest_year}.")
             + f"<p class='note'>{html.escape(footnote)}</p>")
 
 
@@ -1272,7 +1255,7 @@ def _choropleth(shapes, column: str, cmap, norm, t: MarketTables, bar_label: str
                 ends: tuple[str, str], missing_label: str, value_text, extend: str) -> str:
     """England's councils coloured by `column` (missing hatched grey), the highlighted councils outlined and drawn
     again larger on the right with their names and values, one colour bar a reader can read without a key."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.cm import ScalarMappable
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -1309,7 +1292,7 @@ def _choropleth(shapes, column: str, cmap, norm, t: MarketTables, bar_label: str
     bar.set_label(bar_label, fontsize=9.5)
     bar.ax.text(0, 1.35, "\u2190 " + ends[0], transform=bar.ax.transAxes, ha="left", va="bottom", fontsize=9)
     bar.ax.text(1, 1.35, ends[1] + " \u2192", transform=bar.ax.transAxes, ha="right", va="bottom", fontsize=9)
-    return _svg(fig)
+    return svg(fig)
 
 
 def _detail(ax, shapes, councils, column: str, cmap, norm, title: str, colour: str, value_text=None,
