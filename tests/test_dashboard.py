@@ -123,14 +123,34 @@ def test_matching_rejects_a_control_with_an_unknown_home():
     assert "NO-SUCH-HOME" in at.dataframe[1].value["value"].tolist()
 
 
-def test_strategy_page_says_plainly_when_a_run_has_no_plan():
-    """Without strategy tables the page says so instead of showing empty tables."""
-    at = open_page(COMMISSIONER, "strategy")
+def test_strategy_page_says_plainly_when_a_run_has_no_plan(run_store, tmp_path, monkeypatch):
+    """A run made without the strategy stage (its tables without any strategy_* or planning_gap table, and no
+    strategy files published): the page says the month has no commissioning strategy yet and that there are no
+    files to download, and shows no table and no download button. The same page on the session's run, which has a
+    plan, shows its tables and both downloads, so the two branches differ."""
     from app.history.store import RunStore
 
-    with RunStore(dashboard_run().store, read_only=True) as s:
-        has_plan = "strategy_actions" in s.tables(dashboard_run().run_id)
-    assert has_plan or "no commissioning strategy yet" in at.info[0].value
+    with RunStore(run_store.store, read_only=True) as s:
+        record = s.run(run_store.run_id)
+        tables = {name: s.table(run_store.run_id, name) for name in record["tables"]
+                  if not name.startswith("strategy_") and name != "planning_gap"}
+    assert "strategy_actions" in record["tables"] and "validation" in tables
+    store = tmp_path / "out" / "runs.duckdb"
+    store.parent.mkdir()
+    with RunStore(store) as s:
+        s.write_run(dict(record, run_id="no-plan"), tables)
+    with_plan = open_page(COMMISSIONER, "strategy")
+    assert len(with_plan.dataframe) >= 3 and len(with_plan.download_button) == 2
+    monkeypatch.setenv("RCC_OUT", str(store.parent))
+    monkeypatch.setenv("RCC_STORE", str(store))
+    at = open_page(COMMISSIONER, "strategy")
+    month = record["month"]
+    assert [i.value for i in at.info] == [
+        f"The run for {month} has no commissioning strategy yet. The plan is made by `rcc strategy` (it writes "
+        "strategy.xlsx and strategy.html); once the monthly run includes it, it appears here."]
+    assert f"No strategy.xlsx or strategy.html in OUT/{month}/ yet." in [m.value for m in at.markdown]
+    assert len(at.dataframe) == 0 and len(at.download_button) == 0
+    assert [h.value for h in at.subheader] == ["Downloads"]
 
 
 def test_runs_page_lists_runs_and_compares_them(run_store):
