@@ -3,6 +3,7 @@ the proof that a council officer's session never receives another council's chil
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -200,13 +201,108 @@ def _cells(frame: pd.DataFrame) -> set[str]:
     return set(frame.astype(str).to_numpy().ravel())
 
 
-def test_council_officer_session_never_receives_another_councils_children(run_store):
-    """Visit every page as Bolton's officer (and re-solve the match): no table, text or session value carries a
-    child or referral id of another council, and every council column is Bolton's or the region's."""
+@pytest.fixture
+def served(monkeypatch) -> list:
+    """The file store behind every AppTest run from here on, newest last: what st.download_button serves, byte
+    for byte (AppTest drops it when the run ends)."""
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    storages = []
+
+    class Recording(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            storages.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
+    return storages
+
+
+def download_payloads(at: AppTest, served: list) -> dict[str, bytes]:
+    """Every download button's label and the bytes it would hand over."""
+    files = served[-1]._files_by_id
+    payloads = {}
+    for button in at.download_button:
+        assert button.proto.url, f"{button.label}: its bytes are made on click, which this test cannot read"
+        payloads[button.label] = files[Path(button.proto.url).stem].content
+    return payloads
+
+
+def readable(content: bytes) -> str:
+    """A payload as text: a workbook (a zip of XML) as all its members' text, anything else as UTF-8."""
+    import io
+    import zipfile
+
+    if zipfile.is_zipfile(io.BytesIO(content)):
+        with zipfile.ZipFile(io.BytesIO(content)) as book:
+            return "\n".join(book.read(name).decode("utf-8") for name in book.namelist())
+    return content.decode("utf-8")
+
+
+def chart_data(at: AppTest) -> list[tuple[str, list[pd.DataFrame]]]:
+    """Every chart's specification (JSON text) and the data sets sent with it."""
+    import pyarrow as pa
+
+    charts = []
+    for chart in at.get("vega_lite_chart"):
+        blobs = [d.data.data for d in chart.proto.datasets] + [chart.proto.data.data]
+        charts.append((chart.proto.spec, [pa.ipc.open_stream(b).read_pandas() for b in blobs if b]))
+    return charts
+
+
+def state_leaves(value, texts: list[str] | None = None, frames: list[pd.DataFrame] | None = None):
+    """A session-state value taken apart: (every string outside a table, every table), through dataclass fields,
+    mappings and sequences, down to the leaves."""
+    import dataclasses
+
+    texts = [] if texts is None else texts
+    frames = [] if frames is None else frames
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        frames.append(value.to_frame() if isinstance(value, pd.Series) else value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            state_leaves(getattr(value, field.name), texts, frames)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            state_leaves(k, texts, frames)
+            state_leaves(v, texts, frames)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            state_leaves(item, texts, frames)
+    else:
+        texts.append(str(value))
+    return texts, frames
+
+
+LA_CODE = re.compile(r"\bE\d{8}\b")
+
+
+def test_council_officer_session_never_receives_another_councils_children(run_store, served):
+    """Visit every page as Bolton's officer (re-solving the match and running a demand scenario on the way): no
+    table, text, download's bytes, chart, select-box option or session-state value (tables in it included)
+    carries a child or referral id of another council; no download, select box or session value outside a table
+    names another council's code (nor a select box its name); every council column (la_code: the council
+    responsible for the child) of a table, chart or session table is Bolton's or the region's, while a home's
+    council or a council's own fostering service may be another's; the only charts naming other councils are
+    maps of council areas; and the demand chart is Bolton's own forecast, as summed here from the stored rows."""
+    from app.dashboard import loaders
+    from app.history.store import RunStore
+
     foreign = _other_councils_ids(run_store)
     assert len(foreign) > 1000  # the check is about something: the other nine councils' children
+    authorities = loaders.region().authorities
+    other_codes = set(authorities["la_code"]) - {BOLTON}
+    other_names = set(authorities["la_name"]) - {"Bolton"}
+    assert len(other_codes) == 9
     id_pattern = re.compile(r"\b[A-Z]{1,3}[-0-9A-Z]*\d{4,}\b")
-    seen_tables = 0
+
+    def ids_in(text: str) -> set[str]:
+        return (set(id_pattern.findall(text)) | {text}) & foreign
+
+    with RunStore(run_store.store, read_only=True) as s:
+        forecast = s.table(run_store.run_id, "forecast")
+    seen = {"tables": 0, "downloads": set(), "charts": 0, "selectboxes": 0, "state": set()}
     for page in PAGES:
         at = open_page(OFFICER, page)
         if page == "matching":
@@ -216,9 +312,13 @@ def test_council_officer_session_never_receives_another_councils_children(run_st
             for frame in (outcome.allocations, outcome.explanations):
                 assert not _cells(frame) & foreign
             assert set(outcome.allocations["la_code"]) == {BOLTON}
+        if page == "demand":
+            at.slider[0].set_value(0.1)
+            next(b for b in at.button if b.label == "Re-run the forecast").click().run()
+            assert not at.exception
         for element in at.dataframe:
             frame = element.value
-            seen_tables += 1
+            seen["tables"] += 1
             leaked = _cells(frame) & foreign
             assert not leaked, f"{page}: {sorted(leaked)[:5]}"
             if "la_code" in frame.columns:
@@ -226,7 +326,55 @@ def test_council_officer_session_never_receives_another_councils_children(run_st
         for text in texts(at):
             leaked = set(id_pattern.findall(text)) & foreign
             assert not leaked, f"{page}: {sorted(leaked)[:5]} in {text[:80]!r}"
-    assert seen_tables >= 10
+        for label, content in download_payloads(at, served).items():
+            seen["downloads"].add(label)
+            text = readable(content)
+            assert not ids_in(text), f"{page}, {label}: {sorted(ids_in(text))[:5]}"
+            assert not set(LA_CODE.findall(text)) & other_codes, f"{page}, {label}"
+        for spec, frames in chart_data(at):
+            seen["charts"] += 1
+            cells = [c for frame in frames for c in _cells(frame)]
+            assert not ids_in(spec) and not {c for c in cells if ids_in(c)}, page
+            for frame in frames:
+                if "la_code" in frame.columns:
+                    assert set(frame["la_code"].astype(str)) <= {BOLTON, "region"}, page
+            if set(LA_CODE.findall(spec)) & other_codes:
+                assert '"geoshape"' in spec, f"{page}: a chart other than a map of areas names other councils"
+        for box in at.selectbox:
+            seen["selectboxes"] += 1
+            for option in box.options:
+                assert not ids_in(option), f"{page}, {box.label}: {option}"
+                assert not set(LA_CODE.findall(option)) & other_codes, f"{page}, {box.label}: {option}"
+                assert not any(name in option for name in other_names), f"{page}, {box.label}: {option}"
+        for key, value in at.session_state.to_dict().items():
+            seen["state"].add(key)
+            strings, frames = state_leaves(value)
+            for frame in frames:
+                leaked = _cells(frame) & foreign
+                assert not leaked, f"{page}: session value {key!r} holds {sorted(leaked)[:5]}"
+                if "la_code" in frame.columns:
+                    assert set(frame["la_code"].astype(str)) <= {BOLTON, "region"}, f"{page}: {key!r}"
+            for text in strings:
+                assert not ids_in(text), f"{page}: session value {key!r} holds {sorted(ids_in(text))[:5]}"
+                assert not set(LA_CODE.findall(text)) & other_codes, f"{page}: session value {key!r}: {text[:80]}"
+        if page == "demand":
+            box = next(b for b in at.selectbox if b.label == "Placement group")
+            charts = chart_data(at)
+            assert len(charts) == 2  # the run's forecast and the scenario's
+            shown = charts[0][1][0]
+            months = pd.to_datetime(forecast["month"])
+            own = forecast[(forecast["la_code"] == BOLTON) & (forecast["group"] == box.value)]
+            by_month = own.groupby(months[own.index])[["mean", "p10", "p90"]].sum()
+            assert len(shown) == len(by_month)
+            for column in ("mean", "p10", "p90"):
+                assert shown[column].tolist() == pytest.approx(by_month[column].tolist()), column
+            for spec, _ in charts:
+                title = json.loads(spec)["title"]
+                title = title if isinstance(title, str) else title.get("text", "")
+                assert "Bolton" in title and not any(name in title for name in other_names), title
+    assert seen["tables"] >= 10 and seen["charts"] >= 4 and seen["selectboxes"] >= 8
+    assert {"Download controls.csv", "Download the scenario (TOML)"} <= seen["downloads"]
+    assert {"user", "match_outcome", "match_controls", "demand_scenario"} <= seen["state"]
 
 
 def test_loader_tables_for_an_officer_hold_only_their_councils_children(run_store):

@@ -385,9 +385,12 @@ STRATEGY_FILES = {"Download the plan (strategy.xlsx)": ("strategy.xlsx", "applic
                   "Download the report (strategy.html)": ("strategy.html", "text/html")}
 
 
-def strategy_files(run_id: str) -> dict[str, tuple[str, bytes, str]]:
-    """The run's strategy workbook and report, where the monthly run published them (regional plan: no child
-    rows)."""
+def strategy_files(user: User, run_id: str) -> dict[str, tuple[str, bytes, str]]:
+    """The run's strategy workbook and report, where the monthly run published them: commissioners only, since
+    they set out every council's part of the plan (its actions, options and balance council by council, the rows
+    the role filter keeps from an officer)."""
+    if not user.sees_all_councils:
+        raise PermissionError("strategy.xlsx and strategy.html cover every council: for regional commissioners")
     folder = month_folder(run_id)
     return {label: (name, (folder / name).read_bytes(), mime) for label, (name, mime) in STRATEGY_FILES.items()
             if (folder / name).exists()}
