@@ -387,11 +387,39 @@ def test_loader_tables_for_an_officer_hold_only_their_councils_children(run_stor
         names = s.tables(run_store.run_id)
     assert {"allocations", "flags", "fees", "explanations"} <= set(names)
     for name in names:
+        if name == "validation":  # its rows are refused whole (test_an_officer_cannot_open_the_validation_rows)
+            continue
         frame = loaders.table(OFFICER, run_store.run_id, name)
         assert not _cells(frame) & foreign, name
     full = loaders.table(COMMISSIONER, run_store.run_id, "allocations")
     mine = loaders.table(OFFICER, run_store.run_id, "allocations")
     assert 0 < len(mine) < len(full) and set(mine["la_code"]) == {BOLTON}
+
+
+def test_an_officer_cannot_open_the_validation_rows(run_store):
+    """The validation table quotes cells of every council's files (rows of children.csv about other councils'
+    children, attributed here by row number to the region's children): a commissioner reads it from the region and
+    from the run; Bolton's officer is refused both, and the Data page shows them counts and no table."""
+    from app.dashboard import loaders
+
+    children = loaders.region().children
+    stored = loaders.table(COMMISSIONER, run_store.run_id, "validation")
+    assert len(loaders.region_issues(COMMISSIONER)) >= len(stored) > 0
+    about_children = stored[stored["file"] == "children.csv"]
+    councils = set()
+    for row in about_children.itertuples():
+        child = children.iloc[int(row.row) - 2]  # as Excel numbers rows: the header is row 1
+        assert str(child[row.column]) == row.value  # the row number does point at this child
+        councils.add(child["la_code"])
+    assert councils - {BOLTON}  # there are other councils' rows to withhold
+    with pytest.raises(PermissionError):
+        loaders.region_issues(OFFICER)
+    with pytest.raises(PermissionError):
+        loaders.table(OFFICER, run_store.run_id, "validation")
+    at = open_page(OFFICER, "data_upload")
+    assert len(at.dataframe) == 0
+    assert [m.label for m in at.metric] == ["Errors", "Warnings", "Flags (facts to act on)"]
+    assert any("only regional commissioners see it" in c.value for c in at.caption)
 
 
 def test_rcc_app_reuses_the_latest_run_when_the_store_has_one(run_store):
