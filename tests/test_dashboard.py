@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,7 @@ from app.dashboard.auth import User
 from tests.dashboard_run import EARLIER_CHILDREN_IN_CARE_DROP, dashboard_run
 
 ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
-BOLTON = "E08000001"
+BOLTON, MANCHESTER = "E08000001", "E08000003"
 COMMISSIONER = User("commissioner", "commissioner", display_name="Test commissioner")
 OFFICER = User("bolton", "council_officer", BOLTON, "Test Bolton officer")
 PAGES = ("overview", "demand", "matching", "market", "england", "strategy", "runs", "data_upload")
@@ -420,6 +421,59 @@ def test_an_officer_cannot_open_the_validation_rows(run_store):
     assert len(at.dataframe) == 0
     assert [m.label for m in at.metric] == ["Errors", "Warnings", "Flags (facts to act on)"]
     assert any("only regional commissioners see it" in c.value for c in at.caption)
+
+
+@pytest.fixture
+def region_with_controls(run_store, tmp_path, monkeypatch) -> pd.DataFrame:
+    """The embedded region with a controls.csv: one veto by Bolton and one by Manchester, each of the home the
+    run gave that council's first matched child; the dashboard reads this region."""
+    from app.history.store import RunStore
+    from data import EMBEDDED_REGION
+    from data.load import load_region
+
+    folder = tmp_path / "greater-manchester"
+    shutil.copytree(EMBEDDED_REGION, folder)
+    referrals = set(load_region(EMBEDDED_REGION).referrals["referral_id"])
+    with RunStore(run_store.store, read_only=True) as s:
+        allocations = s.table(run_store.run_id, "allocations")
+    matched = allocations[allocations["status"].eq("matched") & allocations["referral_id"].isin(referrals)]
+    rows = [{"referral_id": matched.loc[matched["la_code"] == la, "referral_id"].iloc[0], "action": "veto",
+             "setting_id": matched.loc[matched["la_code"] == la, "setting_id"].iloc[0], "provider_id": "",
+             "note": f"{name}'s veto"} for la, name in ((BOLTON, "Bolton"), (MANCHESTER, "Manchester"))]
+    controls = pd.DataFrame(rows, dtype=str)
+    controls.to_csv(folder / "controls.csv", index=False)
+    monkeypatch.setenv("RCC_REGION", str(folder))
+    return controls
+
+
+def test_an_officer_cannot_see_or_edit_another_councils_controls(run_store, region_with_controls):
+    """Bolton's officer is shown Bolton's control only (in the loader and in the Matching page's session); deleting
+    it leaves Manchester's as written; and any edit naming a Manchester referral, to change Manchester's veto or
+    to add one, is refused before anything is solved, in the loader and on the page."""
+    from app.dashboard import loaders
+
+    written = region_with_controls
+    bolton, manchester = written.iloc[[0]].reset_index(drop=True), written.iloc[[1]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(loaders.controls(COMMISSIONER), written)
+    pd.testing.assert_frame_equal(loaders.controls(OFFICER), bolton)
+    pd.testing.assert_frame_equal(loaders._merged_controls(OFFICER, bolton.iloc[:0]), manchester)
+    kept = loaders._merged_controls(OFFICER, bolton.assign(note="changed by Bolton"))
+    assert kept["note"].tolist() == ["Manchester's veto", "changed by Bolton"]
+    changed = manchester.assign(note="changed by Bolton")
+    another_veto = manchester.assign(setting_id=written.at[0, "setting_id"], note="added by Bolton")
+    for edit in (pd.concat([bolton, changed]), pd.concat([bolton, manchester, another_veto]), changed):
+        with pytest.raises(PermissionError, match=manchester.at[0, "referral_id"]):
+            loaders.solve(OFFICER, run_store.run_id, edit)
+
+    at = open_page(OFFICER, "matching")
+    pd.testing.assert_frame_equal(at.session_state["match_controls"].reset_index(drop=True), bolton)
+    at.session_state["match_controls"] = pd.concat([bolton, changed], ignore_index=True)
+    at.run()
+    next(b for b in at.button if b.label == "Re-solve the match with these controls").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"you can lock or veto only your own council's referrals: {manchester.at[0, 'referral_id']}"]
+    assert at.session_state.get("match_outcome") is None
 
 
 def test_rcc_app_reuses_the_latest_run_when_the_store_has_one(run_store):
