@@ -20,9 +20,15 @@ SUITABILITY_OF = {"foster_inhouse": "foster_suitability", "foster_ifa": "foster_
                   "supported_accommodation": "supported_suitability"}
 
 
-def placement_cost(referral: pd.Series, setting: pd.Series, params: MatchParams) -> float:
-    """The objective's cost of one child in one setting, written out term by term from the parameter docs."""
-    km = great_circle_km(referral["family_lat"], referral["family_lon"], setting["lat"], setting["lon"])
+def placement_cost(referral: pd.Series, setting: pd.Series, params: MatchParams,
+                   centre: tuple[float, float] | None = None) -> float:
+    """The objective's cost of one child in one setting, written out term by term from the parameter docs;
+    distance from the family home, or from `centre` (their council's) when the referral gives none."""
+    origin = (referral["family_lat"], referral["family_lon"])
+    if pd.isna(origin[0]) or pd.isna(origin[1]):
+        assert centre is not None, f"{referral.name}: no family location and no council centre"
+        origin = centre
+    km = great_circle_km(origin[0], origin[1], setting["lat"], setting["lon"])
     far = params.over_20_miles_cost if km > 20 * 1.609344 else 0.0
     weight = params.close_to_family_multiplier if referral["close_to_family"] else 1
     distance = (params.cost_per_km * km + far) * weight
@@ -38,7 +44,10 @@ def allocation_frame(ids: list[str], choice) -> pd.DataFrame:
 
 
 def siblings_can_share(region, params: MatchParams) -> bool:
-    """Whether some setting could take the whole sibling group at once (then the verifier refuses a split)."""
+    """Whether some setting could take the whole sibling group at once (then the verifier refuses a split). Tiny
+    regions have at most one sibling group, as random_instance makes them."""
+    groups = set(region.referrals["sibling_group"]) - {""}
+    assert len(groups) <= 1, f"one sibling group at most, not {sorted(groups)}"
     ids = region.referrals["referral_id"].tolist()
     group = set(region.referrals.loc[region.referrals["sibling_group"].ne(""), "referral_id"])
     if not group:
@@ -56,6 +65,7 @@ def allocation_cost(region, allocations: pd.DataFrame, params: MatchParams, run_
         together_possible = siblings_can_share(region, params)
     settings = region.settings.set_index("setting_id")
     by_id = region.referrals.set_index("referral_id")
+    centres = {row.la_code: (row.lat, row.lon) for row in region.authorities.itertuples()}
     group = set(region.referrals.loc[region.referrals["sibling_group"].ne(""), "referral_id"])
     cost = 0.0
     for row in allocations.to_dict("records"):
@@ -66,7 +76,8 @@ def allocation_cost(region, allocations: pd.DataFrame, params: MatchParams, run_
                      + params.waiting_priority_per_day * waited)
         else:
             apart = row["referral_id"] in group and not together_possible
-            cost += placement_cost(r, settings.loc[row["setting_id"]], params) + apart * params.sibling_split_cost
+            cost += (placement_cost(r, settings.loc[row["setting_id"]], params, centres.get(r["la_code"]))
+                     + apart * params.sibling_split_cost)
     return cost
 
 
