@@ -77,6 +77,11 @@ def test_a_run_stores_every_table_and_publishes_the_same_rows(month_a):
     assert list(stored["status"]) == list(published["status"])
     assert json.loads((run.out_dir / "monthly_run.json").read_text())["run_id"] == run.run_id
     assert record["summary"]["match"]["referrals"] == len(published)
+    # every referral of the extract, each once, plus the step-down referrals of children living unlawfully
+    raw = month_a["tables"]["referrals"]["referral_id"]
+    step_down = published["referral_id"].str.startswith("STEPDOWN-")
+    assert sorted(published.loc[~step_down, "referral_id"]) == sorted(raw)
+    assert set(published.loc[step_down, "child_id"]) <= set(month_a["tables"]["children"]["child_id"])
     stages = ("validate", "forecast", "backtest", "match", "flags", "strategy")
     assert set(record["stages"]) == {f"{s}_s" for s in stages}
 
