@@ -377,6 +377,12 @@ def test_council_officer_session_never_receives_another_councils_children(run_st
                 assert "Bolton" in title and not any(name in title for name in other_names), title
     assert seen["tables"] >= 10 and seen["charts"] >= 4 and seen["selectboxes"] >= 8
     assert {"Download controls.csv", "Download the scenario (TOML)"} <= seen["downloads"]
+    # the strategy files set out every council's plan: the commissioner's, not the officer's
+    assert not {label for label in seen["downloads"] if "strategy" in label}
+    with pytest.raises(PermissionError):
+        loaders.strategy_files(OFFICER, run_store.run_id)
+    assert set(loaders.strategy_files(COMMISSIONER, run_store.run_id)) == {
+        "Download the plan (strategy.xlsx)", "Download the report (strategy.html)"}
     assert {"user", "match_outcome", "match_controls", "demand_scenario"} <= seen["state"]
 
 
