@@ -73,6 +73,7 @@ KILLED_BATCH = textwrap.dedent("""
 
 def test_the_worker_dies_when_the_batch_is_killed(tmp_path):
     """A batch killed mid-run must leave nothing running that could still write into its staging folder."""
+    assert Path(f"/proc/{os.getpid()}/stat").is_file(), "this check reads /proc: without it, it cannot check"
     pid_file = tmp_path / "worker.pid"
     done = subprocess.run([sys.executable, "-c", KILLED_BATCH, str(pid_file)], cwd=ROOT, timeout=60)
     assert done.returncode == -signal.SIGKILL
@@ -84,9 +85,30 @@ def test_the_worker_dies_when_the_batch_is_killed(tmp_path):
     assert not _alive(worker), "the worker outlived the killed batch"
 
 
-def _alive(pid: int) -> bool:
+def test_the_liveness_check_sees_a_live_process_and_a_reaped_one():
+    """The check the test above relies on says alive for a sleeping process and not alive once it is reaped, so
+    the test above cannot pass because the check cannot see processes."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        status = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
+        assert _alive(sleeper.pid) and _alive(os.getpid())
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert not _alive(sleeper.pid)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process exists and has not ended. Only "no such process" means ended: any other failure to
+    check (no /proc, no permission) raises, so a test that cannot check fails instead of passing."""
+    try:
+        os.kill(pid, 0)  # signal 0: existence only
+    except ProcessLookupError:
         return False
-    return status != "Z"  # a zombie has ended; it waits only for its (dead) parent's reaper
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        if not Path("/proc/self/stat").is_file():
+            raise
+        return False  # it ended between the two checks
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return state != "Z"  # a zombie has ended; it waits only for its (dead) parent's reaper

@@ -3,7 +3,9 @@ the proof that a council officer's session never receives another council's chil
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +16,7 @@ from app.dashboard.auth import User
 from tests.dashboard_run import EARLIER_CHILDREN_IN_CARE_DROP, dashboard_run
 
 ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
-BOLTON = "E08000001"
+BOLTON, MANCHESTER = "E08000001", "E08000003"
 COMMISSIONER = User("commissioner", "commissioner", display_name="Test commissioner")
 OFFICER = User("bolton", "council_officer", BOLTON, "Test Bolton officer")
 PAGES = ("overview", "demand", "matching", "market", "england", "strategy", "runs", "data_upload")
@@ -78,10 +80,12 @@ def test_demand_council_choice_and_scenario_change_the_result(run_store):
     next(s for s in at.selectbox if s.label == "Council").select_index(2).run()
     after = next(c.value for c in at.caption if c.value.startswith("By "))
     assert before != after
-    from app.dashboard import loaders
+    import tomllib
 
-    horizons = loaders.table(COMMISSIONER, run_store.run_id, "backtest")["horizon"].nunique()
-    assert len(at.dataframe[0].value) == horizons  # the accuracy at each horizon backtested
+    from tests.dashboard_run import FAST_PARAMS
+
+    horizons = tomllib.loads(FAST_PARAMS.read_text())["forecast"]["backtest"]["horizons"]
+    assert at.dataframe[0].value["horizon"].tolist() == horizons  # the accuracy at each horizon backtested
     at.slider[0].set_value(0.2)
     at.button[0].click().run()  # the form's submit
     assert not at.exception
@@ -123,14 +127,34 @@ def test_matching_rejects_a_control_with_an_unknown_home():
     assert "NO-SUCH-HOME" in at.dataframe[1].value["value"].tolist()
 
 
-def test_strategy_page_says_plainly_when_a_run_has_no_plan():
-    """Without strategy tables the page says so instead of showing empty tables."""
-    at = open_page(COMMISSIONER, "strategy")
+def test_strategy_page_says_plainly_when_a_run_has_no_plan(run_store, tmp_path, monkeypatch):
+    """A run made without the strategy stage (its tables without any strategy_* or planning_gap table, and no
+    strategy files published): the page says the month has no commissioning strategy yet and that there are no
+    files to download, and shows no table and no download button. The same page on the session's run, which has a
+    plan, shows its tables and both downloads, so the two branches differ."""
     from app.history.store import RunStore
 
-    with RunStore(dashboard_run().store, read_only=True) as s:
-        has_plan = "strategy_actions" in s.tables(dashboard_run().run_id)
-    assert has_plan or "no commissioning strategy yet" in at.info[0].value
+    with RunStore(run_store.store, read_only=True) as s:
+        record = s.run(run_store.run_id)
+        tables = {name: s.table(run_store.run_id, name) for name in record["tables"]
+                  if not name.startswith("strategy_") and name != "planning_gap"}
+    assert "strategy_actions" in record["tables"] and "validation" in tables
+    store = tmp_path / "out" / "runs.duckdb"
+    store.parent.mkdir()
+    with RunStore(store) as s:
+        s.write_run(dict(record, run_id="no-plan"), tables)
+    with_plan = open_page(COMMISSIONER, "strategy")
+    assert len(with_plan.dataframe) >= 3 and len(with_plan.download_button) == 2
+    monkeypatch.setenv("RCC_OUT", str(store.parent))
+    monkeypatch.setenv("RCC_STORE", str(store))
+    at = open_page(COMMISSIONER, "strategy")
+    month = record["month"]
+    assert [i.value for i in at.info] == [
+        f"The run for {month} has no commissioning strategy yet. The plan is made by `rcc strategy` (it writes "
+        "strategy.xlsx and strategy.html); once the monthly run includes it, it appears here."]
+    assert f"No strategy.xlsx or strategy.html in OUT/{month}/ yet." in [m.value for m in at.markdown]
+    assert len(at.dataframe) == 0 and len(at.download_button) == 0
+    assert [h.value for h in at.subheader] == ["Downloads"]
 
 
 def test_runs_page_lists_runs_and_compares_them(run_store):
@@ -180,13 +204,108 @@ def _cells(frame: pd.DataFrame) -> set[str]:
     return set(frame.astype(str).to_numpy().ravel())
 
 
-def test_council_officer_session_never_receives_another_councils_children(run_store):
-    """Visit every page as Bolton's officer (and re-solve the match): no table, text or session value carries a
-    child or referral id of another council, and every council column is Bolton's or the region's."""
+@pytest.fixture
+def served(monkeypatch) -> list:
+    """The file store behind every AppTest run from here on, newest last: what st.download_button serves, byte
+    for byte (AppTest drops it when the run ends)."""
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    storages = []
+
+    class Recording(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            storages.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
+    return storages
+
+
+def download_payloads(at: AppTest, served: list) -> dict[str, bytes]:
+    """Every download button's label and the bytes it would hand over."""
+    files = served[-1]._files_by_id
+    payloads = {}
+    for button in at.download_button:
+        assert button.proto.url, f"{button.label}: its bytes are made on click, which this test cannot read"
+        payloads[button.label] = files[Path(button.proto.url).stem].content
+    return payloads
+
+
+def readable(content: bytes) -> str:
+    """A payload as text: a workbook (a zip of XML) as all its members' text, anything else as UTF-8."""
+    import io
+    import zipfile
+
+    if zipfile.is_zipfile(io.BytesIO(content)):
+        with zipfile.ZipFile(io.BytesIO(content)) as book:
+            return "\n".join(book.read(name).decode("utf-8") for name in book.namelist())
+    return content.decode("utf-8")
+
+
+def chart_data(at: AppTest) -> list[tuple[str, list[pd.DataFrame]]]:
+    """Every chart's specification (JSON text) and the data sets sent with it."""
+    import pyarrow as pa
+
+    charts = []
+    for chart in at.get("vega_lite_chart"):
+        blobs = [d.data.data for d in chart.proto.datasets] + [chart.proto.data.data]
+        charts.append((chart.proto.spec, [pa.ipc.open_stream(b).read_pandas() for b in blobs if b]))
+    return charts
+
+
+def state_leaves(value, texts: list[str] | None = None, frames: list[pd.DataFrame] | None = None):
+    """A session-state value taken apart: (every string outside a table, every table), through dataclass fields,
+    mappings and sequences, down to the leaves."""
+    import dataclasses
+
+    texts = [] if texts is None else texts
+    frames = [] if frames is None else frames
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        frames.append(value.to_frame() if isinstance(value, pd.Series) else value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            state_leaves(getattr(value, field.name), texts, frames)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            state_leaves(k, texts, frames)
+            state_leaves(v, texts, frames)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            state_leaves(item, texts, frames)
+    else:
+        texts.append(str(value))
+    return texts, frames
+
+
+LA_CODE = re.compile(r"\bE\d{8}\b")
+
+
+def test_council_officer_session_never_receives_another_councils_children(run_store, served):
+    """Visit every page as Bolton's officer (re-solving the match and running a demand scenario on the way): no
+    table, text, download's bytes, chart, select-box option or session-state value (tables in it included)
+    carries a child or referral id of another council; no download, select box or session value outside a table
+    names another council's code (nor a select box its name); every council column (la_code: the council
+    responsible for the child) of a table, chart or session table is Bolton's or the region's, while a home's
+    council or a council's own fostering service may be another's; the only charts naming other councils are
+    maps of council areas; and the demand chart is Bolton's own forecast, as summed here from the stored rows."""
+    from app.dashboard import loaders
+    from app.history.store import RunStore
+
     foreign = _other_councils_ids(run_store)
     assert len(foreign) > 1000  # the check is about something: the other nine councils' children
+    authorities = loaders.region().authorities
+    other_codes = set(authorities["la_code"]) - {BOLTON}
+    other_names = set(authorities["la_name"]) - {"Bolton"}
+    assert len(other_codes) == 9
     id_pattern = re.compile(r"\b[A-Z]{1,3}[-0-9A-Z]*\d{4,}\b")
-    seen_tables = 0
+
+    def ids_in(text: str) -> set[str]:
+        return (set(id_pattern.findall(text)) | {text}) & foreign
+
+    with RunStore(run_store.store, read_only=True) as s:
+        forecast = s.table(run_store.run_id, "forecast")
+    seen = {"tables": 0, "downloads": set(), "charts": 0, "selectboxes": 0, "state": set()}
     for page in PAGES:
         at = open_page(OFFICER, page)
         if page == "matching":
@@ -196,9 +315,13 @@ def test_council_officer_session_never_receives_another_councils_children(run_st
             for frame in (outcome.allocations, outcome.explanations):
                 assert not _cells(frame) & foreign
             assert set(outcome.allocations["la_code"]) == {BOLTON}
+        if page == "demand":
+            at.slider[0].set_value(0.1)
+            next(b for b in at.button if b.label == "Re-run the forecast").click().run()
+            assert not at.exception
         for element in at.dataframe:
             frame = element.value
-            seen_tables += 1
+            seen["tables"] += 1
             leaked = _cells(frame) & foreign
             assert not leaked, f"{page}: {sorted(leaked)[:5]}"
             if "la_code" in frame.columns:
@@ -206,7 +329,61 @@ def test_council_officer_session_never_receives_another_councils_children(run_st
         for text in texts(at):
             leaked = set(id_pattern.findall(text)) & foreign
             assert not leaked, f"{page}: {sorted(leaked)[:5]} in {text[:80]!r}"
-    assert seen_tables >= 10
+        for label, content in download_payloads(at, served).items():
+            seen["downloads"].add(label)
+            text = readable(content)
+            assert not ids_in(text), f"{page}, {label}: {sorted(ids_in(text))[:5]}"
+            assert not set(LA_CODE.findall(text)) & other_codes, f"{page}, {label}"
+        for spec, frames in chart_data(at):
+            seen["charts"] += 1
+            cells = [c for frame in frames for c in _cells(frame)]
+            assert not ids_in(spec) and not {c for c in cells if ids_in(c)}, page
+            for frame in frames:
+                if "la_code" in frame.columns:
+                    assert set(frame["la_code"].astype(str)) <= {BOLTON, "region"}, page
+            if set(LA_CODE.findall(spec)) & other_codes:
+                assert '"geoshape"' in spec, f"{page}: a chart other than a map of areas names other councils"
+        for box in at.selectbox:
+            seen["selectboxes"] += 1
+            for option in box.options:
+                assert not ids_in(option), f"{page}, {box.label}: {option}"
+                assert not set(LA_CODE.findall(option)) & other_codes, f"{page}, {box.label}: {option}"
+                assert not any(name in option for name in other_names), f"{page}, {box.label}: {option}"
+        for key, value in at.session_state.to_dict().items():
+            seen["state"].add(key)
+            strings, frames = state_leaves(value)
+            for frame in frames:
+                leaked = _cells(frame) & foreign
+                assert not leaked, f"{page}: session value {key!r} holds {sorted(leaked)[:5]}"
+                if "la_code" in frame.columns:
+                    assert set(frame["la_code"].astype(str)) <= {BOLTON, "region"}, f"{page}: {key!r}"
+            for text in strings:
+                assert not ids_in(text), f"{page}: session value {key!r} holds {sorted(ids_in(text))[:5]}"
+                assert not set(LA_CODE.findall(text)) & other_codes, f"{page}: session value {key!r}: {text[:80]}"
+        if page == "demand":
+            box = next(b for b in at.selectbox if b.label == "Placement group")
+            charts = chart_data(at)
+            assert len(charts) == 2  # the run's forecast and the scenario's
+            shown = charts[0][1][0]
+            months = pd.to_datetime(forecast["month"])
+            own = forecast[(forecast["la_code"] == BOLTON) & (forecast["group"] == box.value)]
+            by_month = own.groupby(months[own.index])[["mean", "p10", "p90"]].sum()
+            assert len(shown) == len(by_month)
+            for column in ("mean", "p10", "p90"):
+                assert shown[column].tolist() == pytest.approx(by_month[column].tolist()), column
+            for spec, _ in charts:
+                title = json.loads(spec)["title"]
+                title = title if isinstance(title, str) else title.get("text", "")
+                assert "Bolton" in title and not any(name in title for name in other_names), title
+    assert seen["tables"] >= 10 and seen["charts"] >= 4 and seen["selectboxes"] >= 8
+    assert {"Download controls.csv", "Download the scenario (TOML)"} <= seen["downloads"]
+    # the strategy files set out every council's plan: the commissioner's, not the officer's
+    assert not {label for label in seen["downloads"] if "strategy" in label}
+    with pytest.raises(PermissionError):
+        loaders.strategy_files(OFFICER, run_store.run_id)
+    assert set(loaders.strategy_files(COMMISSIONER, run_store.run_id)) == {
+        "Download the plan (strategy.xlsx)", "Download the report (strategy.html)"}
+    assert {"user", "match_outcome", "match_controls", "demand_scenario"} <= seen["state"]
 
 
 def test_loader_tables_for_an_officer_hold_only_their_councils_children(run_store):
@@ -219,11 +396,92 @@ def test_loader_tables_for_an_officer_hold_only_their_councils_children(run_stor
         names = s.tables(run_store.run_id)
     assert {"allocations", "flags", "fees", "explanations"} <= set(names)
     for name in names:
+        if name == "validation":  # its rows are refused whole (test_an_officer_cannot_open_the_validation_rows)
+            continue
         frame = loaders.table(OFFICER, run_store.run_id, name)
         assert not _cells(frame) & foreign, name
     full = loaders.table(COMMISSIONER, run_store.run_id, "allocations")
     mine = loaders.table(OFFICER, run_store.run_id, "allocations")
     assert 0 < len(mine) < len(full) and set(mine["la_code"]) == {BOLTON}
+
+
+def test_an_officer_cannot_open_the_validation_rows(run_store):
+    """The validation table quotes cells of every council's files (rows of children.csv about other councils'
+    children, attributed here by row number to the region's children): a commissioner reads it from the region and
+    from the run; Bolton's officer is refused both, and the Data page shows them counts and no table."""
+    from app.dashboard import loaders
+
+    children = loaders.region().children
+    stored = loaders.table(COMMISSIONER, run_store.run_id, "validation")
+    assert len(loaders.region_issues(COMMISSIONER)) >= len(stored) > 0
+    about_children = stored[stored["file"] == "children.csv"]
+    councils = set()
+    for row in about_children.itertuples():
+        child = children.iloc[int(row.row) - 2]  # as Excel numbers rows: the header is row 1
+        assert str(child[row.column]) == row.value  # the row number does point at this child
+        councils.add(child["la_code"])
+    assert councils - {BOLTON}  # there are other councils' rows to withhold
+    with pytest.raises(PermissionError):
+        loaders.region_issues(OFFICER)
+    with pytest.raises(PermissionError):
+        loaders.table(OFFICER, run_store.run_id, "validation")
+    at = open_page(OFFICER, "data_upload")
+    assert len(at.dataframe) == 0
+    assert [m.label for m in at.metric] == ["Errors", "Warnings", "Flags (facts to act on)"]
+    assert any("only regional commissioners see it" in c.value for c in at.caption)
+
+
+@pytest.fixture
+def region_with_controls(run_store, tmp_path, monkeypatch) -> pd.DataFrame:
+    """The embedded region with a controls.csv: one veto by Bolton and one by Manchester, each of the home the
+    run gave that council's first matched child; the dashboard reads this region."""
+    from app.history.store import RunStore
+    from data import EMBEDDED_REGION
+    from data.load import load_region
+
+    folder = tmp_path / "greater-manchester"
+    shutil.copytree(EMBEDDED_REGION, folder)
+    referrals = set(load_region(EMBEDDED_REGION).referrals["referral_id"])
+    with RunStore(run_store.store, read_only=True) as s:
+        allocations = s.table(run_store.run_id, "allocations")
+    matched = allocations[allocations["status"].eq("matched") & allocations["referral_id"].isin(referrals)]
+    rows = [{"referral_id": matched.loc[matched["la_code"] == la, "referral_id"].iloc[0], "action": "veto",
+             "setting_id": matched.loc[matched["la_code"] == la, "setting_id"].iloc[0], "provider_id": "",
+             "note": f"{name}'s veto"} for la, name in ((BOLTON, "Bolton"), (MANCHESTER, "Manchester"))]
+    controls = pd.DataFrame(rows, dtype=str)
+    controls.to_csv(folder / "controls.csv", index=False)
+    monkeypatch.setenv("RCC_REGION", str(folder))
+    return controls
+
+
+def test_an_officer_cannot_see_or_edit_another_councils_controls(run_store, region_with_controls):
+    """Bolton's officer is shown Bolton's control only (in the loader and in the Matching page's session); deleting
+    it leaves Manchester's as written; and any edit naming a Manchester referral, to change Manchester's veto or
+    to add one, is refused before anything is solved, in the loader and on the page."""
+    from app.dashboard import loaders
+
+    written = region_with_controls
+    bolton, manchester = written.iloc[[0]].reset_index(drop=True), written.iloc[[1]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(loaders.controls(COMMISSIONER), written)
+    pd.testing.assert_frame_equal(loaders.controls(OFFICER), bolton)
+    pd.testing.assert_frame_equal(loaders._merged_controls(OFFICER, bolton.iloc[:0]), manchester)
+    kept = loaders._merged_controls(OFFICER, bolton.assign(note="changed by Bolton"))
+    assert kept["note"].tolist() == ["Manchester's veto", "changed by Bolton"]
+    changed = manchester.assign(note="changed by Bolton")
+    another_veto = manchester.assign(setting_id=written.at[0, "setting_id"], note="added by Bolton")
+    for edit in (pd.concat([bolton, changed]), pd.concat([bolton, manchester, another_veto]), changed):
+        with pytest.raises(PermissionError, match=manchester.at[0, "referral_id"]):
+            loaders.solve(OFFICER, run_store.run_id, edit)
+
+    at = open_page(OFFICER, "matching")
+    pd.testing.assert_frame_equal(at.session_state["match_controls"].reset_index(drop=True), bolton)
+    at.session_state["match_controls"] = pd.concat([bolton, changed], ignore_index=True)
+    at.run()
+    next(b for b in at.button if b.label == "Re-solve the match with these controls").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"you can lock or veto only your own council's referrals: {manchester.at[0, 'referral_id']}"]
+    assert at.session_state.get("match_outcome") is None
 
 
 def test_rcc_app_reuses_the_latest_run_when_the_store_has_one(run_store):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from optimiser.match.allocation import allocation_table, match_region
 from optimiser.match.baseline import la_by_la_baseline
 from optimiser.match.candidates import build_candidates
 from optimiser.match.params import MatchParams
 from optimiser.match.verify import verify_allocation
 from tests.builders import PROVIDER, make_region, random_instance, referral_rows, settings_rows
+from tests.match_brute_force import RUN_DATE, allocation_cost, brute_force_optimum
 
 COUNCIL = {"provider_id": "LA3", "provider_name": "Manchester City Council", "sector": "local_authority"}
 
@@ -30,17 +33,21 @@ def test_council_uses_its_own_foster_place_before_a_nearer_ifa(tmp_path):
 
 
 def test_first_come_takes_the_bed_the_region_would_have_shared_better(tmp_path):
-    """First come first served gives the near bed to the earlier referral; the region minimises total cost."""
+    """First come first served gives the near bed to the earlier referral; the region's choice costs less, both
+    costed from the raw rows, and is the brute-force optimum."""
     region = make_region(
         tmp_path / "r",
         settings=settings_rows({"vacancies": 1, "lat": 53.46}, {"vacancies": 1, "lat": 53.75}),
         referrals=referral_rows({"needed_by": "2026-12-01", "family_lat": 53.55},
                                 {"needed_by": "2026-12-09", "family_lat": 53.40}))
     baseline = baseline_allocation(region)
-    regional = match_region(region).allocations
+    regional = match_region(region, run_date=RUN_DATE).allocations
     assert baseline["setting_id"].tolist() == ["S1", "S2"]
     assert regional["setting_id"].tolist() == ["S2", "S1"]
-    assert regional["total_cost"].sum() < baseline["total_cost"].sum()
+    params = MatchParams()
+    regional_cost = allocation_cost(region, regional, params)
+    assert regional_cost < allocation_cost(region, baseline, params)
+    assert regional_cost == pytest.approx(brute_force_optimum(region, params)[0], rel=1e-9)
 
 
 def test_baseline_splits_siblings_the_region_keeps_together(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from optimiser.match.allocation import match_region
 from optimiser.match.candidates import build_candidates
 from optimiser.match.params import MatchParams
-from optimiser.match.verify import verify_allocation
+from optimiser.match.verify import great_circle_km, verify_allocation
 from tests.builders import PROVIDER, make_region, referral_rows, settings_rows
 
 RUN_DATE = date(2026, 11, 22)
@@ -127,15 +127,31 @@ def test_in_house_first_fills_the_councils_own_carers(tmp_path):
     assert outcome(region, MatchParams(in_house_first=True)).at["R1", "setting_id"] == "S2"
 
 
-def test_every_cost_term_is_reported_and_adds_up(tmp_path):
-    """Each match shows fee, distance, fit, quality and in-house terms, and they sum to the total cost."""
-    region = make_region(tmp_path / "r", settings=settings_rows({"ofsted_grade": "requires_improvement"}),
-                         referrals=referral_rows({}))
-    row = outcome(region).loc["R1"]
-    terms = ["fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost"]
-    assert row[terms].sum() == pytest.approx(row["total_cost"])
-    assert row["quality_cost"] == MatchParams().requires_improvement_cost
-    assert row["fit_cost"] == MatchParams().not_preferred_cost  # residential is only "suitable" here
+def test_every_cost_term_is_reported_as_written_in_the_parameter_docs(tmp_path):
+    """Each matched child's fee, distance, fit, quality and in-house terms and their total are the ones worked
+    out here by hand from the raw rows: a close-to-family child 39 km from a home graded requires improvement,
+    where the residential fit is only suitable; the second child, at the home's door, prefers residential care."""
+    home = {"lat": 53.80, "ofsted_grade": "requires_improvement", "vacancies": 2, "weekly_fee": 4200}
+    region = make_region(tmp_path / "r", settings=settings_rows(home),
+                         referrals=referral_rows({"close_to_family": True},
+                                                 {"family_lat": 53.80, "residential_suitability": "preferred"}))
+    params = MatchParams()
+    km = great_circle_km(53.451, -2.233, 53.80, -2.233)
+    assert km > 20 * 1.609344  # over 20 miles: the flat charge applies
+    expected = {
+        "R1": {"fee_cost": 4200.0, "distance_cost": 2 * (params.cost_per_km * km + params.over_20_miles_cost),
+               "fit_cost": params.not_preferred_cost, "quality_cost": params.requires_improvement_cost,
+               "in_house_cost": 0.0},
+        "R2": {"fee_cost": 4200.0, "distance_cost": 0.0, "fit_cost": 0.0,
+               "quality_cost": params.requires_improvement_cost, "in_house_cost": 0.0},
+    }
+    rows = outcome(region, params)
+    for referral_id, terms in expected.items():
+        row = rows.loc[referral_id]
+        assert row["status"] == "matched" and row["setting_id"] == "S1"
+        for term, value in terms.items():
+            assert row[term] == pytest.approx(value, abs=1e-6), (referral_id, term)
+        assert row["total_cost"] == pytest.approx(sum(terms.values()), abs=1e-6), referral_id
 
 
 def test_penalty_smaller_than_a_placement_is_refused(tmp_path):

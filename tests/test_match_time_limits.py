@@ -1,6 +1,7 @@
-"""Every backend under a time limit far too short for the embedded region: never a misleading answer. A backend
-that finds no feasible allocation hands over to the fast path and says so; whatever is written passes the
-independent verifier, is no better than the optimum and is bounded below by a true bound; a wide gap is said."""
+"""Every backend under a time limit far too short: never a misleading answer. A backend that finds no feasible
+allocation hands over to the fast path and says so; whatever is written passes the independent verifier, is no
+better than the optimum and is bounded below by a true bound; a wide gap is said. On tiny regions the optimum is
+the brute force's (tests/match_brute_force.py) and the objective is recomputed from the raw rows."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import pytest
 from data import EMBEDDED_REGION
 from data.load import load_region
 from optimiser.match import match
+from optimiser.match.allocation import match_region
 from optimiser.match.params import SOLVERS, MatchParams
 from optimiser.match.verify import verify_allocation
+from tests.builders import make_region, random_instance
+from tests.match_brute_force import RUN_DATE, allocation_cost, brute_force_optimum
 
 TIGHT_S = 0.05
 
@@ -48,6 +52,45 @@ def test_a_tiny_time_limit_gives_a_verified_answer_or_says_it_fell_back(region, 
     assert result.summary["gap_too_wide"] == (r.gap > params.gap_warning)
     if r.status == "feasible":
         assert "time limit" in r.message
+
+
+# seed 6 is one the fast path stops on with a gap at this limit: its bound is strictly below the optimum there
+TINY_SEEDS = (1, 3, 6, 9, 11)
+TINIEST_S = 0.001
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> dict:
+    """Tiny random regions with their brute-force optimum (the cheapest allocation the verifier accepts)."""
+    regions = {}
+    for seed in TINY_SEEDS:
+        region = make_region(tmp_path_factory.mktemp(f"tiny{seed}"), **random_instance(seed))
+        optimum, feasible = brute_force_optimum(region, MatchParams())
+        assert feasible >= 1
+        regions[seed] = (region, optimum)
+    return regions
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_at_a_millisecond_the_bound_and_objective_bracket_the_brute_force_optimum(tiny, solver):
+    """At 0.001 s on tiny regions each backend's allocation passes the verifier, its reported objective is what
+    that allocation costs when recomputed from the raw rows, and reported bound <= brute-force optimum <= reported
+    objective, with the gap between them as reported; an answer that is not proven optimal says the time limit."""
+    params = dataclasses.replace(MatchParams(), solver=solver, time_limit_s=TINIEST_S)
+    for seed, (region, optimum) in tiny.items():
+        r = match_region(region, params, run_date=RUN_DATE)
+        assert r.status in ("optimal", "feasible"), (seed, r.message)
+        violations = verify_allocation(region, r.allocations, params)
+        assert violations.empty, (seed, violations.to_string())
+        assert r.objective == pytest.approx(allocation_cost(region, r.allocations, params), rel=1e-9), seed
+        tolerance = 1e-7 * optimum
+        assert r.bound <= optimum + tolerance, (seed, r.bound, optimum)
+        assert r.objective >= optimum - tolerance, (seed, r.objective, optimum)
+        assert r.gap == pytest.approx((r.objective - r.bound) / abs(r.objective), abs=1e-9), seed
+        if r.status == "optimal":
+            assert r.objective == pytest.approx(optimum, rel=params.relative_gap + 1e-9), seed
+        else:
+            assert "time limit" in r.message, (seed, r.message)
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])

@@ -77,6 +77,11 @@ def test_a_run_stores_every_table_and_publishes_the_same_rows(month_a):
     assert list(stored["status"]) == list(published["status"])
     assert json.loads((run.out_dir / "monthly_run.json").read_text())["run_id"] == run.run_id
     assert record["summary"]["match"]["referrals"] == len(published)
+    # every referral of the extract, each once, plus the step-down referrals of children living unlawfully
+    raw = month_a["tables"]["referrals"]["referral_id"]
+    step_down = published["referral_id"].str.startswith("STEPDOWN-")
+    assert sorted(published.loc[~step_down, "referral_id"]) == sorted(raw)
+    assert set(published.loc[step_down, "child_id"]) <= set(month_a["tables"]["children"]["child_id"])
     stages = ("validate", "forecast", "backtest", "match", "flags", "strategy")
     assert set(record["stages"]) == {f"{s}_s" for s in stages}
 
@@ -143,11 +148,20 @@ KILLER = textwrap.dedent("""
         if when in MESSAGES and message.startswith(MESSAGES[when]):
             os.kill(os.getpid(), signal.SIGKILL)
 
+    if when == "publish:replace":  # the new link is made beside OUT/<month>, not yet renamed over it
+        symlink_to = Path.symlink_to
+
+        def then_killed(self, *args, **kwargs):
+            symlink_to(self, *args, **kwargs)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        Path.symlink_to = then_killed
+
     run_monthly(Path(folder), out_dir=Path(out), params=MonthlyParams.from_toml(params), progress=progress,
                 on_stage=on_stage)
     print("not killed")
 """)
-COMMITTED = ("publish:link", "publish:cleanup")  # killed after the store committed the new run
+COMMITTED = ("publish:link", "publish:replace", "publish:cleanup")  # killed after the store committed the new run
 
 
 def folder_bytes(folder: Path) -> dict[str, bytes]:
@@ -155,12 +169,15 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("when", ["validate", "forecast", "backtest", "match", "flags", "strategy", "store",
-                                  "store:tables", "store:files", "store:commit", "publish:link", "publish:cleanup"])
+                                  "store:tables", "store:files", "store:commit", "publish:link", "publish:replace",
+                                  "publish:cleanup"])
 def test_a_kill_at_any_instant_leaves_store_and_month_folder_each_old_or_new(month_a, out, tmp_path, when):
     """SIGKILL at the start of each stage, while storing the tables and the files, just before the commit, and
-    between the publishing steps: the store holds October's first run alone or with the new one whole, OUT/2026-10/
+    between the publishing steps (before the link is made, once it is made beside OUT/2026-10 but not renamed over
+    it, and before the clean-up): the store holds October's first run alone or with the new one whole, OUT/2026-10/
     is one run's files exactly (the first run's, or the new run's as the store keeps them), and running the month
-    again leaves the new run stored once and published whole, byte for byte."""
+    again leaves the new run stored once and published whole, byte for byte, with nothing left behind: no stray
+    link or staging folder, and no run folder but the published one."""
     folder = with_new_margin(month_a, tmp_path / "changed")
     before = store_snapshot(out / "runs.duckdb")
     first = folder_bytes(out / "2026-10")
@@ -185,6 +202,137 @@ def test_a_kill_at_any_instant_leaves_store_and_month_folder_each_old_or_new(mon
     assert json.loads((out / "2026-10" / "monthly_run.json").read_text())["run_id"] == rerun.run_id
     assert {"strategy.xlsx", "strategy.html", "run.json", "flags_run.json", "allocations.csv"} <= set(
         folder_bytes(out / "2026-10"))
+    assert [p.name for p in (out / ".runs").iterdir()] == [f"2026-10.{rerun.run_id}"]
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".2026-10")]
+
+
+PUBLISH_KILLER = textwrap.dedent("""
+    import os, shutil, signal, sys
+    from pathlib import Path
+    from app.batch import publish
+
+    folder, month_dir, system, after = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    steps = 0
+
+    def counted(call):
+        # a step is one change on disk: a rename, a link, a file copied, a file or folder made or removed
+        def step(*args, **kwargs):
+            global steps
+            result = call(*args, **kwargs)
+            steps += 1
+            if steps == after:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return result
+        return step
+
+    for name in ("rename", "replace", "symlink", "unlink", "rmdir", "mkdir"):
+        setattr(os, name, counted(getattr(os, name)))
+    shutil.copyfile = counted(shutil.copyfile)
+    publish._exchange = counted(publish._exchange) if system == "full" else lambda a, b: False
+    if system == "no links":
+        def refused(*args, **kwargs):
+            raise OSError("symbolic links are not allowed here")
+        Path.symlink_to = refused
+    publish.publish(folder, month_dir)
+    print(steps)
+""")
+RUN_A, RUN_B = "aaaaaaaaaaaa", "bbbbbbbbbbbb"
+# how OUT/2026-10 holds run A before run B is published; what the system can do ("full": links and exchanging two
+# names in one step, as here; "no exchange": links only; "no links"); where a kill between two renames may leave A
+PUBLISH_CASES = {
+    "link": ("link", "full", None),
+    "folder from before run folders": ("folder", "full", None),
+    "folder from before run folders, no exchange": ("folder", "no exchange", ".runs/2026-10.earlier"),
+    "no symbolic links": ("folder", "no links", ".2026-10.previous"),
+}
+
+
+def two_run_folders(out: Path, month_holds: str) -> tuple[Path, Path]:
+    """OUT/.runs/ with runs A and B sealed; OUT/2026-10 is run A's: a link to its folder, or a plain copy."""
+    folders = []
+    for run_id in (RUN_A, RUN_B):
+        folder = out / ".runs" / f"2026-10.{run_id}"
+        folder.mkdir(parents=True)
+        (folder / "monthly_run.json").write_text(json.dumps({"run_id": run_id}))
+        (folder / "allocations.csv").write_text(f"referral_id,run\nR1,{run_id}\n")
+        folders.append(folder)
+    if month_holds == "link":
+        (out / "2026-10").symlink_to(Path(".runs") / folders[0].name, target_is_directory=True)
+    else:
+        shutil.copytree(folders[0], out / "2026-10")
+    return folders[0], folders[1]
+
+
+def no_symbolic_links(monkeypatch) -> None:
+    def refused(*args, **kwargs):
+        raise OSError("symbolic links are not allowed here")
+
+    monkeypatch.setattr(Path, "symlink_to", refused)
+
+
+def as_system(monkeypatch, system: str) -> None:
+    import app.batch.publish
+
+    if system == "no links":
+        no_symbolic_links(monkeypatch)
+    if system != "full":
+        monkeypatch.setattr(app.batch.publish, "_exchange", lambda a, b: False)
+
+
+@pytest.mark.parametrize("case", sorted(PUBLISH_CASES))
+def test_a_kill_after_any_step_of_publishing_leaves_the_month_one_run_whole(case, tmp_path, monkeypatch):
+    """Publishing run B over run A, killed after each single change on disk in turn (every rename, link, exchange,
+    file copied, file or folder made or removed): OUT/2026-10 is exactly A's files or exactly B's; only where the
+    system cannot swap a folder for a link in one step may it be missing for a moment between two renames, with
+    A's files whole beside it. Publishing again then leaves B's files exactly and nothing else: no other run's
+    folder, no stray link or copy."""
+    from app.batch.publish import publish
+
+    month_holds, system, aside = PUBLISH_CASES[case]
+    probe = tmp_path / "probe"
+    _, b = two_run_folders(probe, month_holds)
+    done = subprocess.run([sys.executable, "-c", PUBLISH_KILLER, str(b), str(probe / "2026-10"), system, "0"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    steps = int(done.stdout)
+    assert steps >= 2
+    for after in range(1, steps + 1):
+        out = tmp_path / f"killed-after-{after}"
+        a, b = two_run_folders(out, month_holds)
+        first, second = folder_bytes(a), folder_bytes(b)
+        month = out / "2026-10"
+        killed = subprocess.run([sys.executable, "-c", PUBLISH_KILLER, str(b), str(month), system, str(after)],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert killed.returncode == -9, (after, killed.stdout + killed.stderr)
+        if month.exists():
+            assert folder_bytes(month) in (first, second), (case, after, sorted(folder_bytes(month)))
+        else:
+            assert aside is not None and folder_bytes(out / aside) == first, (case, after)
+        with monkeypatch.context() as patch:
+            as_system(patch, system)
+            publish(b, month)
+        assert folder_bytes(month) == second, (case, after)
+        assert month.is_symlink() == (system != "no links")
+        assert sorted(p.name for p in out.iterdir()) == [".runs", "2026-10"], (case, after)
+        assert [p.name for p in (out / ".runs").iterdir()] == [b.name], (case, after)
+
+
+def test_without_symbolic_links_a_month_is_published_again_and_again(tmp_path, monkeypatch):
+    """Where links cannot be made, OUT/2026-10 is a plain folder: publishing three runs of the month one after
+    another leaves each run's files exactly, and no earlier run's folder behind."""
+    from app.batch.publish import publish
+
+    no_symbolic_links(monkeypatch)
+    out = tmp_path / "out"
+    for run_id in (RUN_A, RUN_B, "cccccccccccc"):
+        folder = out / ".runs" / f"2026-10.{run_id}"
+        folder.mkdir(parents=True)
+        (folder / "monthly_run.json").write_text(json.dumps({"run_id": run_id}))
+        publish(folder, out / "2026-10")
+        assert not (out / "2026-10").is_symlink()
+        assert folder_bytes(out / "2026-10") == {"monthly_run.json": json.dumps({"run_id": run_id}).encode()}
+        assert [p.name for p in (out / ".runs").iterdir()] == [folder.name]
+        assert sorted(p.name for p in out.iterdir()) == [".runs", "2026-10"]
 
 
 def test_diff_of_two_months_reports_what_changed(month_a, out, tmp_path):

@@ -41,6 +41,7 @@ from app.batch.publish import (
     run_folder,
     seal,
     staging_folder,
+    tidy,
 )
 from app.history.store import DEFAULT_OUT, RunStore, default_store, open_store
 from app.jobs.flags import run_flags
@@ -294,6 +295,8 @@ def _reused(store_path: Path, run_id: str, month: str, month_dir: Path, progress
         progress(f"Run {run_id} ({month}, same inputs and parameters) is already in {store_path}: reused")
         if published_run_id(month_dir) != run_id:
             publish_from_store(store, run_id, month_dir, progress)
+        else:
+            tidy(month_dir)  # a kill after publishing may have left the month's earlier run folder
         record = store.run(run_id)
     return MonthlyRun(run_id=run_id, month=month, reused=True, out_dir=month_dir, store_path=store_path,
                       summary=record["summary"], timings={"total_s": 0.0})

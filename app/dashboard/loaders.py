@@ -158,10 +158,16 @@ def _raw_table(store: str, run_id: str, name: str) -> pd.DataFrame:
         return s.table(run_id, name)
 
 
+# Tables whose rows the role filter cannot attribute to a council, so officers are refused them whole.
+COMMISSIONERS_ONLY = {"validation": "its rows quote cells from every council's files"}
+
+
 def table(user: User, run_id: str, name: str) -> pd.DataFrame | None:
     """A run's result table as this user may see it; None when the run has no such table."""
     if not _has(run_id, name):
         return None
+    if name in COMMISSIONERS_ONLY and not user.sees_all_councils:
+        raise PermissionError(f"the run's {name} table is for regional commissioners: {COMMISSIONERS_ONLY[name]}")
     frame = scoped(_raw_table(str(paths().store), run_id, name), user, run_id)
     return _setting_flags_for(user, frame) if name == "flags" else frame
 
@@ -385,9 +391,12 @@ STRATEGY_FILES = {"Download the plan (strategy.xlsx)": ("strategy.xlsx", "applic
                   "Download the report (strategy.html)": ("strategy.html", "text/html")}
 
 
-def strategy_files(run_id: str) -> dict[str, tuple[str, bytes, str]]:
-    """The run's strategy workbook and report, where the monthly run published them (regional plan: no child
-    rows)."""
+def strategy_files(user: User, run_id: str) -> dict[str, tuple[str, bytes, str]]:
+    """The run's strategy workbook and report, where the monthly run published them: commissioners only, since
+    they set out every council's part of the plan (its actions, options and balance council by council, the rows
+    the role filter keeps from an officer)."""
+    if not user.sees_all_councils:
+        raise PermissionError("strategy.xlsx and strategy.html cover every council: for regional commissioners")
     folder = month_folder(run_id)
     return {label: (name, (folder / name).read_bytes(), mime) for label, (name, mime) in STRATEGY_FILES.items()
             if (folder / name).exists()}

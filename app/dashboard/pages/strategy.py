@@ -25,7 +25,11 @@ for name, title in present.items():
     ui.source(run_id, name)
 
 st.subheader("Downloads")
-files = loaders.strategy_files(run_id)
+if not who.sees_all_councils:
+    st.caption(f"strategy.xlsx and strategy.html set out every council's part of the plan, so only regional "
+               f"commissioners download them; the tables above are {ui.council(who.la_code)}'s part.")
+    st.stop()
+files = loaders.strategy_files(who, run_id)
 if not files:
     st.write(f"No strategy.xlsx or strategy.html in OUT/{month}/ yet.")
 for label, (file_name, content, mime) in files.items():
