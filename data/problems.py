@@ -23,6 +23,7 @@ class Problems:
     def __init__(self) -> None:
         self._frames: list[pd.DataFrame] = []
         self._row_numbers: dict[str, np.ndarray] = {}
+        self._error_rows: dict[tuple[str, str], set[int]] = {}  # (file, column) -> rows with an error
 
     def number_rows(self, file: str, rows: Iterable[int]) -> None:
         """Say which spreadsheet row each record of a file is on, when they are not simply 2, 3, 4, ... (a blank
@@ -40,11 +41,7 @@ class Problems:
     def reported(self, file: str, column: str) -> set[int]:
         """Spreadsheet rows of a file with an error already reported in this column (so a cell found invalid is
         not reported again as blank by a check that only sees the value it was left with)."""
-        rows: set[int] = set()
-        for frame in self._frames:
-            hit = frame[(frame["file"] == file) & (frame["column"] == column) & (frame["severity"] == "error")]
-            rows.update(int(r) for r in hit["row"].dropna())
-        return rows
+        return self._error_rows.get((file, column), set())
 
     def add(self, file: str, row: int | None, column: str, value, rule: str, severity: str = "error") -> None:
         self.add_rows(file, [row] if row is not None else [None], column, [value], rule, severity)
@@ -57,6 +54,8 @@ class Problems:
         rows = list(rows)
         if not rows:
             return
+        if severity == "error":
+            self._error_rows.setdefault((file, column), set()).update(int(r) for r in rows if r is not None)
         self._frames.append(pd.DataFrame({
             "file": file,
             "row": pd.array(rows, dtype="Int64"),
@@ -77,6 +76,8 @@ class Problems:
         """Take every problem another collector found (a file read on its own, then kept)."""
         self._frames.extend(other._frames)
         self._row_numbers.update(other._row_numbers)
+        for key, rows in other._error_rows.items():
+            self._error_rows.setdefault(key, set()).update(rows)
 
     def table(self) -> pd.DataFrame:
         return combined(self._frames)
