@@ -274,8 +274,8 @@ def _parse_table(table: Table, raw: pd.DataFrame | None, file: str, problems: Pr
             problems.add(file, None, col, "", "required column missing")
     out = {}
     for column in table.columns:
-        text = raw[column.name].astype(str).str.strip() if column.name in raw.columns else \
-            pd.Series("", index=raw.index)
+        # cells arrive stripped (tabular.table_under)
+        text = raw[column.name].astype(str) if column.name in raw.columns else pd.Series("", index=raw.index)
         out[column.name] = _parse_column(column, text, file, problems, today)
     extra = [c for c in raw.columns if c not in table.column_names]
     parsed = pd.DataFrame(out, index=pd.RangeIndex(len(raw)))
@@ -288,58 +288,75 @@ def _satisfied_by_alternative(table: Table, col: str, raw: pd.DataFrame) -> bool
     return table.name == "children" and col == "age" and "dob" in raw.columns
 
 
+BLANK_WORDS = frozenset({"", "nan", "none", "null", "na", "n/a"})
+
+
 def _parse_column(column: Column, text: pd.Series, file: str, problems: Problems, today: date) -> pd.Series:
-    blank = text.eq("") | text.str.lower().isin({"nan", "none", "null", "na", "n/a"})
+    # Element-wise work is done on numpy arrays: pandas' per-call overhead, paid for every column of every table,
+    # was most of the time a small region took to load.
+    lower = np.array([cell.lower() for cell in text], dtype=object)
+    blank = _each(lower, lambda cell: cell in BLANK_WORDS)
     if column.required and not column.blank_means:
         problems.add_mask(file, blank, column.name, text, "required value is blank")
     parse = {"str": _parse_str, "int": _parse_int, "float": _parse_float, "bool": _parse_bool,
              "date": _parse_date, "list": _parse_list}[column.dtype]
-    values = parse(column, text, blank, file, problems)
+    values = parse(column, text, lower, blank, file, problems)
     if column.dtype == "date" and column.not_in_future:
         future = values.notna() & (values > pd.Timestamp(today))
         problems.add_mask(file, future, column.name, values, f"date is in the future (after {today.isoformat()})")
-    return _fill_default(column, values, blank)
+    return _fill_default(column, values)
 
 
-def _parse_str(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
-    values = text.where(~blank, None)
-    if column.allowed:
-        spelling = {a.lower(): a for a in column.allowed}  # "Private" and "k2" are meant, and accepted
-        canon = values.str.lower().map(spelling)
-        bad = ~blank & canon.isna()
-        problems.add_mask(file, bad, column.name, text, "must be one of: " + ", ".join(column.allowed))
-        values = canon
-    return values.astype(object)
+def _each(cells: np.ndarray, test) -> np.ndarray:
+    """A boolean array: `test` of every cell."""
+    return np.fromiter((test(cell) for cell in cells), dtype=bool, count=len(cells))
 
 
-def _parse_float(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
+def _parse_str(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+               problems: Problems) -> pd.Series:
+    if not column.allowed:
+        return pd.Series(np.where(blank, None, text.to_numpy(dtype=object)), index=text.index, dtype=object)
+    spelling = {a.lower(): a for a in column.allowed}  # "Private" and "k2" are meant, and accepted
+    canon = np.array([np.nan if is_blank else spelling.get(cell, np.nan) for cell, is_blank in zip(lower, blank,
+                                                                                                   strict=True)],
+                     dtype=object)
+    bad = ~blank & pd.isna(canon)
+    problems.add_mask(file, bad, column.name, text, "must be one of: " + ", ".join(column.allowed))
+    return pd.Series(canon, index=text.index, dtype=object)
+
+
+def _parse_float(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+                 problems: Problems) -> pd.Series:
     """Numbers as typed ("£5,800" is 5800), each checked against the column's range; one problem per bad cell.
     A value that is not finite or is beyond MAX_MAGNITUDE is left blank (after its error), so that no later
     check or integer column meets it."""
-    cleaned = text.str.replace(r"^£", "", regex=True).str.replace(",", "", regex=False)
-    values = pd.to_numeric(cleaned.where(~blank), errors="coerce").astype(float)
-    bad = ~blank & values.isna()
+    cleaned = np.array([np.nan if is_blank else cell.removeprefix("£").replace(",", "")
+                        for cell, is_blank in zip(text, blank, strict=True)], dtype=object)
+    values = np.asarray(pd.to_numeric(cleaned, errors="coerce"), dtype=float)
+    missing = np.isnan(values)
+    bad = ~blank & missing
     problems.add_mask(file, bad, column.name, text, "must be a number")
-    infinite = np.isinf(values.to_numpy())
-    named_infinity = infinite & text.str.lower().str.contains("inf", regex=False).to_numpy()
+    infinite = np.isinf(values)
+    named_infinity = infinite & _each(lower, lambda cell: "inf" in cell)
     problems.add_mask(file, named_infinity, column.name, text,
                       "must be a finite number" + _range_words(column) + ", not infinity")
-    rest = ~bad.to_numpy() & ~named_infinity & values.notna().to_numpy()
-    reported = bad.to_numpy() | named_infinity
-    if column.minimum is not None:
-        low = rest & (values.to_numpy() < column.minimum)
-        rule = "must not be negative" if column.minimum == 0 else f"must be at least {column.minimum:g}"
-        problems.add_mask(file, low, column.name, text, rule)
-        reported |= low
-    if column.maximum is not None:
-        high = rest & ~reported & (values.to_numpy() > column.maximum)
-        problems.add_mask(file, high, column.name, text, f"must be at most {column.maximum:g}")
-        reported |= high
-    huge = rest & (np.abs(values.to_numpy()) > MAX_MAGNITUDE)
+    rest = ~missing & ~named_infinity
+    reported = bad | named_infinity
+    with np.errstate(invalid="ignore"):
+        if column.minimum is not None:
+            low = rest & (values < column.minimum)
+            rule = "must not be negative" if column.minimum == 0 else f"must be at least {column.minimum:g}"
+            problems.add_mask(file, low, column.name, text, rule)
+            reported |= low
+        if column.maximum is not None:
+            high = rest & ~reported & (values > column.maximum)
+            problems.add_mask(file, high, column.name, text, f"must be at most {column.maximum:g}")
+            reported |= high
+        huge = rest & (np.abs(values) > MAX_MAGNITUDE)
     problems.add_mask(file, huge & ~reported, column.name, text,
                       f"is too large to be a real figure (more than {MAX_MAGNITUDE:,.0f}): a typo, or a number "
                       "pasted from elsewhere?")
-    return values.where(~(infinite | huge))
+    return pd.Series(np.where(infinite | huge, np.nan, values), index=text.index)
 
 
 def _range_words(column: Column) -> str:
@@ -353,53 +370,61 @@ def _range_words(column: Column) -> str:
     return ""
 
 
-def _parse_int(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
-    values = _parse_float(column, text, blank, file, problems)
-    fractional = values.notna() & (values != np.floor(values))
+def _parse_int(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+               problems: Problems) -> pd.Series:
+    values = _parse_float(column, text, lower, blank, file, problems).to_numpy()
+    fractional = ~np.isnan(values) & (values != np.floor(values))
     problems.add_mask(file, fractional, column.name, text, "must be a whole number")
-    return values.where(~fractional).round().astype("Int64")  # safe: every value left is within MAX_MAGNITUDE
+    whole = np.round(np.where(fractional, np.nan, values))  # every value left is within MAX_MAGNITUDE: no overflow
+    return pd.Series(whole, index=text.index).astype("Int64")
 
 
-def _parse_bool(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
-    lower = text.str.lower()
-    bad = ~blank & ~lower.isin(TRUE_WORDS | FALSE_WORDS)
-    problems.add_mask(file, bad, column.name, text, "must be true or false (also accepted: yes/no, 1/0)")
-    values = pd.Series(pd.NA, index=text.index, dtype="boolean")
-    values[lower.isin(TRUE_WORDS)] = True
-    values[lower.isin(FALSE_WORDS)] = False
-    return values
+def _parse_bool(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+                problems: Problems) -> pd.Series:
+    true, false = _each(lower, TRUE_WORDS.__contains__), _each(lower, FALSE_WORDS.__contains__)
+    problems.add_mask(file, ~blank & ~true & ~false, column.name, text,
+                      "must be true or false (also accepted: yes/no, 1/0)")
+    return pd.Series(pd.arrays.BooleanArray(true, ~(true | false)), index=text.index)
 
 
-def _parse_date(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
+def _parse_date(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+                problems: Problems) -> pd.Series:
     # Excel cells arrive as "2026-11-01 00:00:00"; SSDA903 files may use the DfE's dd/mm/yyyy.
-    plain = text.str.replace(r"[ T]00:00:00$", "", regex=True).where(~blank)
+    plain = text.str.replace(r"[ T]00:00:00$", "", regex=True).to_numpy(dtype=object)
+    plain = pd.Series(np.where(blank, None, plain), index=text.index, dtype=object)
     iso = pd.to_datetime(plain, format="%Y-%m-%d", errors="coerce")
     dfe = pd.to_datetime(plain, format="%d/%m/%Y", errors="coerce")
     values = iso.fillna(dfe)
-    bad = ~blank & values.isna()
+    bad = ~blank & values.isna().to_numpy()
     problems.add_mask(file, bad, column.name, text, "must be a date as YYYY-MM-DD (or DD/MM/YYYY)")
     return values
 
 
-def _parse_list(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
-    items = text.str.lower().str.split(";").map(lambda parts: tuple(sorted({p.strip() for p in parts} - {""})))
+def _parse_list(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+                problems: Problems) -> pd.Series:
+    items = [tuple(sorted({part.strip() for part in cell.split(";")} - {""})) for cell in lower]
     if column.allowed:
         allowed = set(column.allowed)
-        unknown = items.map(lambda t: tuple(i for i in t if i not in allowed))
-        bad = unknown.map(bool)
-        problems.add_mask(file, bad, column.name, unknown,
+        unknown = pd.Series([tuple(i for i in t if i not in allowed) for t in items], index=text.index,
+                            dtype=object)
+        problems.add_mask(file, _each(unknown, bool), column.name, unknown,
                           "unknown item(s); allowed: " + ", ".join(column.allowed))
-        items = items.map(lambda t: tuple(i for i in t if i in allowed))
-    return items.where(~blank, None).astype(object)
+        items = [tuple(i for i in t if i in allowed) for t in items]
+    return pd.Series([None if is_blank else t for t, is_blank in zip(items, blank, strict=True)], index=text.index,
+                     dtype=object)
 
 
-def _fill_default(column: Column, values: pd.Series, blank: pd.Series) -> pd.Series:
+def _fill_default(column: Column, values: pd.Series) -> pd.Series:
+    """Blank cells (and cells already reported as invalid) take the column's default."""
     if column.default is None:
         return values
     if column.dtype == "list":
-        return values.map(lambda v: column.default if v is None else v).astype(object)
-    filled = values.copy()
-    filled[blank | filled.isna()] = column.default
+        return pd.Series([column.default if v is None else v for v in values], index=values.index, dtype=object)
+    missing = values.isna().to_numpy()
+    filled = values
+    if missing.any():
+        filled = values.copy()
+        filled[missing] = column.default
     if column.dtype == "bool":
         return filled.astype(bool)
     return filled
