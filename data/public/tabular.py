@@ -124,6 +124,9 @@ def _read_workbook(name: str, data: bytes, problems: Problems) -> list[Grid]:
         for sheet in book.sheet_names:
             rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             grids.append(Grid(f"{name}[{sheet}]", sheet, [[_cell_text(c) for c in row] for row in rows]))
+        if not grids:
+            problems.add(name, None, "", "", "the workbook has no sheets (damaged, or cut off?): save it again "
+                         "from Excel")
         return grids
     except BaseException as exc:  # calamine raises its own error types (and, from Rust, panics) for every damage
         if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
