@@ -297,7 +297,10 @@ def _parse_column(column: Column, text: pd.Series, file: str, problems: Problems
     lower = np.array([cell.lower() for cell in text], dtype=object)
     blank = _each(lower, lambda cell: cell in BLANK_WORDS)
     if column.required and not column.blank_means:
-        problems.add_mask(file, blank, column.name, text, "required value is blank")
+        empty = lower == ""
+        problems.add_mask(file, blank & empty, column.name, text, "required value is blank")
+        problems.add_mask(file, blank & ~empty, column.name, text, "required value is blank (rcc reads "
+                          + ", ".join(sorted(BLANK_WORDS - {""})) + " as a blank cell, as exports write one)")
     parse = {"str": _parse_str, "int": _parse_int, "float": _parse_float, "bool": _parse_bool,
              "date": _parse_date, "list": _parse_list}[column.dtype]
     values = parse(column, text, lower, blank, file, problems)
