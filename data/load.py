@@ -6,7 +6,7 @@ every error, and otherwise returns the Region with its warnings attached. No inp
 file that cannot be read is one issue naming it and saying what to do.
 
 Files are read by data/public/tabular.py, the one reader of spreadsheets in rcc (encodings, delimiters,
-workbooks through calamine). What it reads, a region's input must also be, with these decisions:
+workbooks through calamine), with these decisions for a council's own input:
 
 - Encodings. UTF-8 (with or without a byte-order mark) is read silently. UTF-16 (Excel's "Unicode Text") and
   Windows cp1252 (Excel's plain "CSV (Comma delimited)" on Windows; Latin-1 writes é and £ as the same bytes)
@@ -17,15 +17,18 @@ workbooks through calamine). What it reads, a region's input must also be, with 
   Excel writes semicolons where the comma is the decimal mark (most of Europe), so in such a file "1,250" means
   one and a quarter to its author, while rcc reads "5,800" (a thousands separator) as five thousand eight
   hundred. Reading it could silently turn a fee of 1,25 into 125; refusing it costs one Save As.
-- The header must be row 1. A title or blank rows above it are one error naming the row the header was found on
-  (found as the publication readers find theirs, tabular.find_header): rcc's messages, the templates and the
-  forecast's checks all number records from a header on row 1, as a spreadsheet shows them.
+- The header must be row 1. A title or blank rows above it are one error, on the first of them, naming the row
+  the header was found on (found as the publication readers find theirs, tabular.find_header): rcc's messages,
+  the templates and the forecast's checks all number records from a header on row 1, as a spreadsheet shows them.
 - Blank rows (every cell empty, such as Excel's trailing ",,,,") after the last record are ignored; a blank row
   between records is one error, since it is usually a record deleted by mistake or two extracts pasted together.
 - A column named twice, or twice but for capitals ("places" and "Places"), is one error naming both columns:
   which copy is meant cannot be told.
 - Numbers must be finite and within the column's range (data/schema.py), and no larger than MAX_MAGNITUDE in
   any column (no count, fee or coordinate is that large; every whole number up to it fits an integer column).
+  A cell reading nan, none, null, na or n/a is blank, as exports write a missing value.
+- The path: a folder of CSV files or one workbook. A CSV file, another file, a folder holding none of a region's
+  files, a folder where a file should be, an empty, damaged or renamed workbook: one error each.
 """
 
 from __future__ import annotations
