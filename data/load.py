@@ -60,6 +60,7 @@ FALSE_WORDS = {"false", "f", "no", "n", "0"}
 XLSX_SUFFIXES = WORKBOOK_SUFFIXES  # .xlsx and .xlsm, and the .xls and .ods calamine also reads
 MAX_MAGNITUDE = 1e15
 SAVE_AS_UTF8 = "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'"
+IF_EMPTY = "save it again from the program that made it (a table needs at least its header row)"
 
 
 def load_region(path: str | Path, today: date | None = None) -> Region:
@@ -128,7 +129,7 @@ def _read_raw(path: Path, problems: Problems) -> _Raw | None:
                      f"({path.parent}), which holds settings.csv, children.csv and the region's other tables, "
                      "or one .xlsx workbook with a sheet per table")
         return None
-    data = read_bytes(path, problems, str(path))
+    data = read_bytes(path, problems, str(path), "give a folder of CSV files or one .xlsx workbook")
     if data is not None and looks_like_workbook(data):
         return _read_workbook(path, problems, data)
     if data is not None:
@@ -152,7 +153,7 @@ def _read_folder(folder: Path, problems: Problems) -> _Raw | None:
             if not table.optional_table:
                 problems.add(table.file_name, None, "", "", f"required file missing from {folder}")
             continue
-        data = read_bytes(present[name], problems, table.file_name)
+        data = read_bytes(present[name], problems, table.file_name, IF_EMPTY)
         if data is None:
             raw.unreadable.add(name)
             continue
@@ -175,7 +176,7 @@ def _read_folder(folder: Path, problems: Problems) -> _Raw | None:
 
 
 def _read_workbook(book: Path, problems: Problems, data: bytes | None = None) -> _Raw | None:
-    data = data if data is not None else read_bytes(book, problems, book.name)
+    data = data if data is not None else read_bytes(book, problems, book.name, "save the workbook again from Excel")
     if data is None:
         return None
     scratch = Problems()

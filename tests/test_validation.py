@@ -380,3 +380,10 @@ def test_validate_prints_the_file_problem_and_exits_1(tmp_path, capsys):
     assert main(["validate", str(folder)]) == 1
     out = capsys.readouterr().out
     assert "settings.csv" in out and "separated by semicolons" in out and "1 error(s)" in out
+
+
+def test_an_empty_csv_file_is_one_error(tmp_path):
+    """A zero-byte settings.csv: one error saying it is empty and what to do, nothing about ids looked up in it."""
+    folder = Path(shutil.copytree(VALID, tmp_path / "region"))
+    (folder / "settings.csv").write_bytes(b"")
+    _one_line(read_region(folder, today=TODAY)[1], "settings.csv", "the file is empty: save it again")

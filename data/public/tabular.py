@@ -78,8 +78,9 @@ def read_grids(path: str | Path, problems: Problems, label: str = "") -> list[Gr
                             workbook=path.suffix.lower() in WORKBOOK_SUFFIXES or looks_like_workbook(data))
 
 
-def read_bytes(path: Path, problems: Problems, label: str = "") -> bytes | None:
-    """The file's bytes; None after recording why there are none (a folder, not found, not readable, empty)."""
+def read_bytes(path: Path, problems: Problems, label: str = "", if_empty: str = "") -> bytes | None:
+    """The file's bytes; None after recording why there are none (a folder, not found, not readable, empty;
+    `if_empty` is what to do about an empty one)."""
     if path.is_dir():
         problems.add(label or str(path), None, "", "", "is a folder, not a file: put the file itself in its place")
         return None
@@ -93,7 +94,7 @@ def read_bytes(path: Path, problems: Problems, label: str = "") -> bytes | None:
                      "permissions, or close it in the program that has it open")
         return None
     if not data.strip():
-        problems.add(label or path.name, None, "", "", "the file is empty")
+        problems.add(label or path.name, None, "", "", "the file is empty" + (f": {if_empty}" if if_empty else ""))
         return None
     return data
 
