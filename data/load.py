@@ -335,8 +335,9 @@ def _parse_str(column: Column, text: pd.Series, lower: np.ndarray, blank: np.nda
 def _parse_float(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
                  problems: Problems) -> pd.Series:
     """Numbers as typed ("£5,800" is 5800), each checked against the column's range; one problem per bad cell.
-    A value that is not finite or is beyond MAX_MAGNITUDE is left blank (after its error), so that no later
-    check or integer column meets it."""
+    A value reported here (not finite, out of range, beyond MAX_MAGNITUDE) is left blank, so that no later check
+    reports it again in other words (a negative places as "more children than places") and no integer column
+    meets a value it cannot hold; the region is refused for the error anyway."""
     cleaned = np.array([np.nan if is_blank else cell.removeprefix("£").replace(",", "")
                         for cell, is_blank in zip(text, blank, strict=True)], dtype=object)
     values = np.asarray(pd.to_numeric(cleaned, errors="coerce"), dtype=float)
@@ -363,7 +364,7 @@ def _parse_float(column: Column, text: pd.Series, lower: np.ndarray, blank: np.n
     problems.add_mask(file, huge & ~reported, column.name, text,
                       f"is too large to be a real figure (more than {MAX_MAGNITUDE:,.0f}): a typo, or a number "
                       "pasted from elsewhere?")
-    return pd.Series(np.where(infinite | huge, np.nan, values), index=text.index)
+    return pd.Series(np.where(reported | infinite | huge, np.nan, values), index=text.index)
 
 
 def _range_words(column: Column) -> str:

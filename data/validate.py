@@ -226,11 +226,11 @@ def _check_occupancy(children: pd.DataFrame, settings: pd.DataFrame, file: str, 
     counts = living[living.ne("")].value_counts()
     places = settings.drop_duplicates("setting_id").set_index("setting_id")["places"]
     occupied = counts.reindex(places.index).fillna(0)
-    over = places.index[(occupied > places).fillna(False).to_numpy()]
+    over = places.index[((occupied > places) & (occupied > 0)).fillna(False).to_numpy()]
     for setting_id in over:
         mask = living.eq(setting_id)
         problems.add_mask(file, mask, "current_setting_id", living,
-                          f"{int(counts[setting_id])} children live in setting {setting_id}, which has "
+                          f"{int(occupied[setting_id])} children live in setting {setting_id}, which has "
                           f"{int(places[setting_id])} places", severity="warning")
 
 
