@@ -5,8 +5,9 @@ Published tables are not tidy files: title rows sit above the header (Ofsted put
 hold line breaks, older files are Windows cp1252, a workbook has a dozen sheets, Excel adds rows of bare commas
 at the end. This module turns any of those into `Grid`s (rows of text, numbered as a spreadsheet numbers them)
 and a `Table` under the row that is the header; the publication's own reader then decides what the columns mean.
-Every problem (an empty file, a file cut off mid-row, a file that is no spreadsheet) is one issue row naming the
-file and row, never a traceback.
+A region's own input (data/load.py) is read here too, with `table_under(strict=True)` and its own decisions on
+what to refuse. Every problem (an empty file, a file cut off mid-row, a file that is no spreadsheet) is one issue
+row naming the file and row, never a traceback.
 """
 
 from __future__ import annotations
