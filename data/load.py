@@ -2,11 +2,38 @@
 
 `read_region` never stops at the first problem: it parses what it can, records every bad cell in the issues
 table and returns both. `load_region` is the strict form the jobs use: it raises one ValidationError listing
-every error, and otherwise returns the Region with its warnings attached.
+every error, and otherwise returns the Region with its warnings attached. No input, however broken, raises: a
+file that cannot be read is one issue naming it and saying what to do.
+
+Files are read by data/public/tabular.py, the one reader of spreadsheets in rcc (encodings, delimiters,
+workbooks through calamine), with these decisions for a council's own input:
+
+- Encodings. UTF-8 (with or without a byte-order mark) is read silently. UTF-16 (Excel's "Unicode Text") and
+  Windows cp1252 (Excel's plain "CSV (Comma delimited)" on Windows; Latin-1 writes é and £ as the same bytes)
+  are read, with one warning naming the encoding and how to save the file as UTF-8: a name with an accent read
+  in the wrong encoding is wrong in every output, so the user is asked to look.
+- Delimiters. A tab- or '|'-separated file is read, with a warning: nothing in it is written differently from a
+  comma file. A semicolon-separated file is refused with one error asking for it to be saved as comma-separated:
+  Excel writes semicolons where the comma is the decimal mark (most of Europe), so in such a file "1,250" means
+  one and a quarter to its author, while rcc reads "5,800" (a thousands separator) as five thousand eight
+  hundred. Reading it could silently turn a fee of 1,25 into 125; refusing it costs one Save As.
+- The header must be row 1. A title or blank rows above it are one error, on the first of them, naming the row
+  the header was found on (found as the publication readers find theirs, tabular.find_header): rcc's messages,
+  the templates and the forecast's checks all number records from a header on row 1, as a spreadsheet shows them.
+- Blank rows (every cell empty, such as Excel's trailing ",,,,") after the last record are ignored; a blank row
+  between records is one error, since it is usually a record deleted by mistake or two extracts pasted together.
+- A column named twice, or twice but for capitals ("places" and "Places"), is one error naming both columns:
+  which copy is meant cannot be told.
+- Numbers must be finite and within the column's range (data/schema.py), and no larger than MAX_MAGNITUDE in
+  any column (no count, fee or coordinate is that large; every whole number up to it fits an integer column).
+  A cell reading nan, none, null, na or n/a is blank, as exports write a missing value.
+- The path: a folder of CSV files or one workbook. A CSV file, another file, a folder holding none of a region's
+  files, a folder where a file should be, an empty, damaged or renamed workbook: one error each.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import date
 from pathlib import Path
@@ -14,14 +41,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.problems import Problems, ValidationError
+from data.problems import FIRST_RECORD_ROW, Problems, ValidationError
+from data.public.tabular import (
+    WORKBOOK_SUFFIXES,
+    Grid,
+    find_header,
+    grids_from_bytes,
+    looks_like_workbook,
+    read_bytes,
+    table_under,
+)
 from data.region import Region
 from data.schema import TABLES, Column, Table
 from data.validate import cross_table_checks
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "0"}
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
+XLSX_SUFFIXES = WORKBOOK_SUFFIXES  # .xlsx and .xlsm, and the .xls and .ods calamine also reads
+MAX_MAGNITUDE = 1e15
+SAVE_AS_UTF8 = "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'"
+IF_EMPTY = "save it again from the program that made it (a table needs at least its header row)"
 
 
 def load_region(path: str | Path, today: date | None = None) -> Region:
@@ -37,16 +76,18 @@ def read_region(path: str | Path, today: date | None = None) -> tuple[Region | N
     path = Path(path)
     today = today or date.today()
     problems = Problems()
-    raw_tables, files, digest = _read_raw(path, problems)
-    tables = {name: _parse_table(TABLES[name], raw_tables.get(name), files.get(name, TABLES[name].file_name),
+    raw = _read_raw(path, problems)
+    if raw is None:  # the path itself is unusable: that one problem is the answer
+        return None, problems.table()
+    tables = {name: _parse_table(TABLES[name], raw.tables.get(name), raw.files.get(name, TABLES[name].file_name),
                                  problems, today)
               for name in TABLES}
     tables["children"] = _derive_ages(tables["children"], today)
-    cross_table_checks(tables, files, problems)
+    cross_table_checks(tables, raw.files, problems, raw.unreadable)
     issues = problems.table()
     if (issues["severity"] == "error").any():
         return None, issues
-    region = Region(**tables, source=str(path), input_hash=digest, issues=issues)
+    region = Region(**tables, source=str(path), input_hash=raw.digest, issues=issues)
     return region, issues
 
 
@@ -66,48 +107,161 @@ def _derive_ages(children: pd.DataFrame, today: date) -> pd.DataFrame:
 
 # --- reading ----------------------------------------------------------------------------------------------
 
-def _read_raw(path: Path, problems: Problems) -> tuple[dict[str, pd.DataFrame], dict[str, str], str]:
-    """Every table as strings exactly as typed (no type guessing: "007" stays "007"), with its file name."""
-    if path.is_file() and path.suffix.lower() in XLSX_SUFFIXES:
-        return _read_workbook(path, problems)
+@dataclasses.dataclass
+class _Raw:
+    tables: dict[str, pd.DataFrame]  # every table read, as text exactly as typed (no type guessing: "007")
+    files: dict[str, str]  # the name each table's problems are reported under
+    digest: str
+    unreadable: set[str]  # tables whose file could not be read at all (already one error each)
+
+
+def _read_raw(path: Path, problems: Problems) -> _Raw | None:
+    """The tables of a folder or a workbook; None (after one problem saying why) when `path` is neither."""
     if path.is_dir():
         return _read_folder(path, problems)
-    problems.add(str(path), None, "", "", "not found: give a folder of CSV files or one .xlsx workbook")
-    return {}, {}, ""
+    if not path.exists():
+        problems.add(str(path), None, "", "", "not found: give a folder of CSV files or one .xlsx workbook")
+        return None
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        return _read_workbook(path, problems)
+    if path.suffix.lower() == ".csv":
+        problems.add(str(path), None, "", "", "is one CSV file, not a region: give the folder it is in "
+                     f"({path.parent}), which holds settings.csv, children.csv and the region's other tables, "
+                     "or one .xlsx workbook with a sheet per table")
+        return None
+    data = read_bytes(path, problems, str(path), "give a folder of CSV files or one .xlsx workbook")
+    if data is not None and looks_like_workbook(data):
+        return _read_workbook(path, problems, data)
+    if data is not None:
+        problems.add(str(path), None, "", "", "is a file, not a region: give a folder of CSV files (settings.csv, "
+                     "children.csv, ...) or one .xlsx workbook with a sheet per table")
+    return None
 
 
-def _read_folder(folder: Path, problems: Problems) -> tuple[dict[str, pd.DataFrame], dict[str, str], str]:
-    raw, files, sha = {}, {}, hashlib.sha256()
+def _read_folder(folder: Path, problems: Problems) -> _Raw | None:
+    present = {name: folder / t.file_name for name, t in TABLES.items() if (folder / t.file_name).exists()}
+    required = [t.file_name for t in TABLES.values() if not t.optional_table]
+    if not any(name in present for name, t in TABLES.items() if not t.optional_table):
+        problems.add(str(folder), None, "", "", "holds none of a region's files (" + ", ".join(required) + "): is "
+                     "it the right folder? (`rcc template DIR` writes blank ones with their columns)")
+        return None
+    raw = _Raw({}, {}, "", set())
+    sha = hashlib.sha256()
     for name, table in TABLES.items():
-        file = folder / table.file_name
-        files[name] = table.file_name
-        if not file.exists():
+        raw.files[name] = table.file_name
+        if name not in present:
             if not table.optional_table:
                 problems.add(table.file_name, None, "", "", f"required file missing from {folder}")
             continue
-        content = file.read_bytes()
-        sha.update(table.file_name.encode() + b"\0" + content + b"\0")
-        try:
-            raw[name] = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                    skipinitialspace=True)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            problems.add(table.file_name, None, "", "", f"cannot be read as CSV: {exc}")
-    return raw, files, sha.hexdigest()
-
-
-def _read_workbook(book: Path, problems: Problems) -> tuple[dict[str, pd.DataFrame], dict[str, str], str]:
-    sheets = pd.read_excel(book, sheet_name=None, dtype=str, keep_default_na=False)
-    by_lower = {s.strip().lower(): s for s in sheets}
-    raw, files = {}, {}
-    for name, table in TABLES.items():
-        files[name] = f"{book.name}[{name}]"
-        sheet = by_lower.get(name)
-        if sheet is None:
-            if not table.optional_table:
-                problems.add(files[name], None, "", "", f"required sheet '{name}' missing from the workbook")
+        data = read_bytes(present[name], problems, table.file_name, IF_EMPTY)
+        if data is None:
+            raw.unreadable.add(name)
             continue
-        raw[name] = sheets[sheet]
-    return raw, files, hashlib.sha256(book.read_bytes()).hexdigest()
+        sha.update(table.file_name.encode() + b"\0" + data + b"\0")
+        if looks_like_workbook(data):
+            problems.add(table.file_name, None, "", "", "is an Excel workbook, not a CSV file: open it and save it "
+                         f"as CSV ({SAVE_AS_UTF8}), or give rcc one workbook with a sheet per table")
+            raw.unreadable.add(name)
+            continue
+        scratch = Problems()
+        grids = grids_from_bytes(table.file_name, data, scratch, workbook=False)
+        problems.extend(scratch)
+        frame = _records(table, grids[0], problems) if grids and scratch.table().empty else None
+        if frame is None:
+            raw.unreadable.add(name)
+        else:
+            raw.tables[name] = frame
+    raw.digest = sha.hexdigest()
+    return raw
+
+
+def _read_workbook(book: Path, problems: Problems, data: bytes | None = None) -> _Raw | None:
+    data = data if data is not None else read_bytes(book, problems, book.name, "save the workbook again from Excel")
+    if data is None:
+        return None
+    scratch = Problems()
+    grids = grids_from_bytes(book.name, data, scratch, workbook=True)
+    problems.extend(scratch)
+    if not grids:
+        return None
+    by_lower: dict[str, Grid] = {}
+    for grid in grids:
+        by_lower.setdefault(grid.sheet.strip().lower(), grid)
+    if not any(name in by_lower for name, t in TABLES.items() if not t.optional_table):
+        problems.add(book.name, None, "", "", "no sheet is named after a table of a region (sheets found: "
+                     + ", ".join(g.sheet for g in grids) + "): name each sheet after its table ("
+                     + ", ".join(n for n, t in TABLES.items() if not t.optional_table) + ", ...)")
+        return None
+    raw = _Raw({}, {}, hashlib.sha256(data).hexdigest(), set())
+    for name, table in TABLES.items():
+        grid = by_lower.get(name)
+        raw.files[name] = grid.file if grid is not None else f"{book.name}[{name}]"
+        if grid is None:
+            if not table.optional_table:
+                problems.add(raw.files[name], None, "", "", f"required sheet '{name}' missing from the workbook")
+            continue
+        frame = _records(table, grid, problems)
+        if frame is None:
+            raw.unreadable.add(name)
+        else:
+            raw.tables[name] = frame
+    return raw
+
+
+def _records(table: Table, grid: Grid, problems: Problems) -> pd.DataFrame | None:
+    """The records of one file or sheet as text, under its header; None (after one error) when it cannot be
+    read as a table of rcc's: see the module's docstring for what is read, what is a warning, what an error."""
+    file = grid.file
+    if grid.delimiter == ";":
+        problems.add(file, None, "", "", "the columns are separated by semicolons (;), not commas: save it as "
+                     f"comma-separated ({SAVE_AS_UTF8}); rcc does not read semicolon files, whose numbers may "
+                     "use a comma as the decimal mark")
+        return None
+    notes = []
+    if grid.encoding == "cp1252":
+        notes.append("not saved as UTF-8: read as Windows cp1252 (what Excel's plain 'CSV (Comma delimited)' "
+                     "writes); check that letters such as é and signs such as £ read right")
+    elif grid.encoding == "utf-16":
+        notes.append("saved as UTF-16 (Excel's 'Unicode Text'): read as UTF-16")
+    if grid.delimiter in ("\t", "|"):
+        notes.append("the columns are separated by " + ("tabs" if grid.delimiter == "\t" else "'|'")
+                     + ", not commas: read as such")
+    if notes:
+        problems.add(file, None, "", "", "; ".join(notes) + f". To avoid this warning, {SAVE_AS_UTF8}",
+                     severity="warning")
+    blank = [not "".join(row).strip() for row in grid.rows]
+    if all(blank):
+        problems.add(file, None, "", "", "holds no rows: the first row must be the header (the column names)")
+        return None
+    known = {c.name.lower() for c in table.columns}
+    needed = min(2, len(known))
+    header = find_header(grid, lambda keys: sum(k in known for k in keys) >= needed)
+    if header is None:
+        header = blank.index(False)  # no row looks like the header: take the first, and say what it lacks
+    if header > 0:
+        above = [i for i in range(header) if not blank[i]]
+        if above:
+            title = next(c.strip() for c in grid.rows[above[0]] if c.strip())
+            problems.add(file, above[0] + 1, "", title[:80], f"a title above the header: the column names are on "
+                         f"row {header + 1}; delete the rows above them so that they are on row 1")
+        else:
+            problems.add(file, 1, "", "", f"blank row{'s' if header > 1 else ''} above the header: the column "
+                         f"names are on row {header + 1}; delete the rows above them so that they are on row 1")
+    records = table_under(grid, header, problems, strict=True).frame
+    rows = records.pop("_row").to_numpy(dtype=np.int64)
+    _blank_rows_between(file, rows, header + 2, problems)
+    if len(rows) and (rows[0] != FIRST_RECORD_ROW or rows[-1] != FIRST_RECORD_ROW + len(rows) - 1):
+        problems.number_rows(file, rows)
+    return records
+
+
+def _blank_rows_between(file: str, rows: np.ndarray, first: int, problems: Problems) -> None:
+    """One error for each run of blank rows before the last record (blank rows after it are ignored)."""
+    expected = np.concatenate([[first], rows[:-1] + 1]) if len(rows) else np.array([], dtype=np.int64)
+    for start, end in zip(expected[rows > expected], rows[rows > expected] - 1, strict=True):
+        which = f"row {start} is blank" if start == end else f"rows {start}-{end} are blank"
+        problems.add(file, int(start), "", "", f"{which}, between records: delete {'it' if start == end else 'them'}"
+                     " (or fill in the record that belongs there)")
 
 
 # --- parsing ----------------------------------------------------------------------------------------------
@@ -124,8 +278,8 @@ def _parse_table(table: Table, raw: pd.DataFrame | None, file: str, problems: Pr
             problems.add(file, None, col, "", "required column missing")
     out = {}
     for column in table.columns:
-        text = raw[column.name].astype(str).str.strip() if column.name in raw.columns else \
-            pd.Series("", index=raw.index)
+        # cells arrive stripped (tabular.table_under)
+        text = raw[column.name].astype(str) if column.name in raw.columns else pd.Series("", index=raw.index)
         out[column.name] = _parse_column(column, text, file, problems, today)
     extra = [c for c in raw.columns if c not in table.column_names]
     parsed = pd.DataFrame(out, index=pd.RangeIndex(len(raw)))
@@ -138,99 +292,147 @@ def _satisfied_by_alternative(table: Table, col: str, raw: pd.DataFrame) -> bool
     return table.name == "children" and col == "age" and "dob" in raw.columns
 
 
+BLANK_WORDS = frozenset({"", "nan", "none", "null", "na", "n/a"})
+
+
 def _parse_column(column: Column, text: pd.Series, file: str, problems: Problems, today: date) -> pd.Series:
-    blank = text.eq("") | text.str.lower().isin({"nan", "none", "null", "na", "n/a"})
+    # Element-wise work is done on numpy arrays: pandas' per-call overhead, paid for every column of every table,
+    # was most of the time a small region took to load.
+    lower = np.array([cell.lower() for cell in text], dtype=object)
+    blank = _each(lower, lambda cell: cell in BLANK_WORDS)
     if column.required and not column.blank_means:
-        problems.add_mask(file, blank, column.name, text, "required value is blank")
+        empty = lower == ""
+        problems.add_mask(file, blank & empty, column.name, text, "required value is blank")
+        problems.add_mask(file, blank & ~empty, column.name, text, "required value is blank (rcc reads "
+                          + ", ".join(sorted(BLANK_WORDS - {""})) + " as a blank cell, as exports write one)")
     parse = {"str": _parse_str, "int": _parse_int, "float": _parse_float, "bool": _parse_bool,
              "date": _parse_date, "list": _parse_list}[column.dtype]
-    values = parse(column, text, blank, file, problems)
-    _check_range(column, values, file, problems)
+    values = parse(column, text, lower, blank, file, problems)
     if column.dtype == "date" and column.not_in_future:
         future = values.notna() & (values > pd.Timestamp(today))
         problems.add_mask(file, future, column.name, values, f"date is in the future (after {today.isoformat()})")
-    return _fill_default(column, values, blank)
+    return _fill_default(column, values)
 
 
-def _parse_str(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
-    values = text.where(~blank, None)
-    if column.allowed:
-        spelling = {a.lower(): a for a in column.allowed}  # "Private" and "k2" are meant, and accepted
-        canon = values.str.lower().map(spelling)
-        bad = ~blank & canon.isna()
-        problems.add_mask(file, bad, column.name, text, "must be one of: " + ", ".join(column.allowed))
-        values = canon
-    return values.astype(object)
+def _each(cells: np.ndarray, test) -> np.ndarray:
+    """A boolean array: `test` of every cell."""
+    return np.fromiter((test(cell) for cell in cells), dtype=bool, count=len(cells))
 
 
-def _parse_float(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
-    cleaned = text.str.replace(r"^£", "", regex=True).str.replace(",", "", regex=False)
-    values = pd.to_numeric(cleaned.where(~blank), errors="coerce")
-    bad = ~blank & values.isna()
+def _parse_str(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+               problems: Problems) -> pd.Series:
+    if not column.allowed:
+        return pd.Series(np.where(blank, None, text.to_numpy(dtype=object)), index=text.index, dtype=object)
+    spelling = {a.lower(): a for a in column.allowed}  # "Private" and "k2" are meant, and accepted
+    canon = np.array([np.nan if is_blank else spelling.get(cell, np.nan) for cell, is_blank in zip(lower, blank,
+                                                                                                   strict=True)],
+                     dtype=object)
+    bad = ~blank & pd.isna(canon)
+    problems.add_mask(file, bad, column.name, text, "must be one of: " + ", ".join(column.allowed))
+    return pd.Series(canon, index=text.index, dtype=object)
+
+
+def _parse_float(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+                 problems: Problems) -> pd.Series:
+    """Numbers as typed ("£5,800" is 5800), each checked against the column's range; one problem per bad cell.
+    A value reported here (not finite, out of range, beyond MAX_MAGNITUDE) is left blank, so that no later check
+    reports it again in other words (a negative places as "more children than places") and no integer column
+    meets a value it cannot hold; the region is refused for the error anyway."""
+    cleaned = np.array([np.nan if is_blank else cell.removeprefix("£").replace(",", "")
+                        for cell, is_blank in zip(text, blank, strict=True)], dtype=object)
+    values = np.asarray(pd.to_numeric(cleaned, errors="coerce"), dtype=float)
+    missing = np.isnan(values)
+    bad = ~blank & missing
     problems.add_mask(file, bad, column.name, text, "must be a number")
-    return values.astype(float)
+    infinite = np.isinf(values)
+    named_infinity = infinite & _each(lower, lambda cell: "inf" in cell)
+    problems.add_mask(file, named_infinity, column.name, text,
+                      "must be a finite number" + _range_words(column) + ", not infinity")
+    rest = ~missing & ~named_infinity
+    reported = bad | named_infinity
+    with np.errstate(invalid="ignore"):
+        if column.minimum is not None:
+            low = rest & (values < column.minimum)
+            rule = "must not be negative" if column.minimum == 0 else f"must be at least {column.minimum:g}"
+            problems.add_mask(file, low, column.name, text, rule)
+            reported |= low
+        if column.maximum is not None:
+            high = rest & ~reported & (values > column.maximum)
+            problems.add_mask(file, high, column.name, text, f"must be at most {column.maximum:g}")
+            reported |= high
+        huge = rest & (np.abs(values) > MAX_MAGNITUDE)
+    problems.add_mask(file, huge & ~reported, column.name, text,
+                      f"is too large to be a real figure (more than {MAX_MAGNITUDE:,.0f}): a typo, or a number "
+                      "pasted from elsewhere?")
+    return pd.Series(np.where(reported | infinite | huge, np.nan, values), index=text.index)
 
 
-def _parse_int(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
-    values = _parse_float(column, text, blank, file, problems)
-    fractional = values.notna() & (values != np.floor(values))
+def _range_words(column: Column) -> str:
+    """The column's range as it follows "must be a finite number": " (0 to 500)", " (at least 0)", ""."""
+    if column.minimum is not None and column.maximum is not None:
+        return f" ({column.minimum:g} to {column.maximum:g})"
+    if column.minimum is not None:
+        return f" (at least {column.minimum:g})"
+    if column.maximum is not None:
+        return f" (at most {column.maximum:g})"
+    return ""
+
+
+def _parse_int(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+               problems: Problems) -> pd.Series:
+    values = _parse_float(column, text, lower, blank, file, problems).to_numpy()
+    fractional = ~np.isnan(values) & (values != np.floor(values))
     problems.add_mask(file, fractional, column.name, text, "must be a whole number")
-    return values.where(~fractional).round().astype("Int64")
+    whole = np.round(np.where(fractional, np.nan, values))  # every value left is within MAX_MAGNITUDE: no overflow
+    return pd.Series(whole, index=text.index).astype("Int64")
 
 
-def _parse_bool(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
-    lower = text.str.lower()
-    bad = ~blank & ~lower.isin(TRUE_WORDS | FALSE_WORDS)
-    problems.add_mask(file, bad, column.name, text, "must be true or false (also accepted: yes/no, 1/0)")
-    values = pd.Series(pd.NA, index=text.index, dtype="boolean")
-    values[lower.isin(TRUE_WORDS)] = True
-    values[lower.isin(FALSE_WORDS)] = False
-    return values
+def _parse_bool(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+                problems: Problems) -> pd.Series:
+    true, false = _each(lower, TRUE_WORDS.__contains__), _each(lower, FALSE_WORDS.__contains__)
+    problems.add_mask(file, ~blank & ~true & ~false, column.name, text,
+                      "must be true or false (also accepted: yes/no, 1/0)")
+    return pd.Series(pd.arrays.BooleanArray(true, ~(true | false)), index=text.index)
 
 
-def _parse_date(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
+def _parse_date(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+                problems: Problems) -> pd.Series:
     # Excel cells arrive as "2026-11-01 00:00:00"; SSDA903 files may use the DfE's dd/mm/yyyy.
-    plain = text.str.replace(r"[ T]00:00:00$", "", regex=True).where(~blank)
+    plain = text.str.replace(r"[ T]00:00:00$", "", regex=True).to_numpy(dtype=object)
+    plain = pd.Series(np.where(blank, None, plain), index=text.index, dtype=object)
     iso = pd.to_datetime(plain, format="%Y-%m-%d", errors="coerce")
     dfe = pd.to_datetime(plain, format="%d/%m/%Y", errors="coerce")
     values = iso.fillna(dfe)
-    bad = ~blank & values.isna()
+    bad = ~blank & values.isna().to_numpy()
     problems.add_mask(file, bad, column.name, text, "must be a date as YYYY-MM-DD (or DD/MM/YYYY)")
     return values
 
 
-def _parse_list(column: Column, text: pd.Series, blank: pd.Series, file: str, problems: Problems) -> pd.Series:
-    items = text.str.lower().str.split(";").map(lambda parts: tuple(sorted({p.strip() for p in parts} - {""})))
+def _parse_list(column: Column, text: pd.Series, lower: np.ndarray, blank: np.ndarray, file: str,
+                problems: Problems) -> pd.Series:
+    items = [tuple(sorted({part.strip() for part in cell.split(";")} - {""})) for cell in lower]
     if column.allowed:
         allowed = set(column.allowed)
-        unknown = items.map(lambda t: tuple(i for i in t if i not in allowed))
-        bad = unknown.map(bool)
-        problems.add_mask(file, bad, column.name, unknown,
+        unknown = pd.Series([tuple(i for i in t if i not in allowed) for t in items], index=text.index,
+                            dtype=object)
+        problems.add_mask(file, _each(unknown, bool), column.name, unknown,
                           "unknown item(s); allowed: " + ", ".join(column.allowed))
-        items = items.map(lambda t: tuple(i for i in t if i in allowed))
-    return items.where(~blank, None).astype(object)
+        items = [tuple(i for i in t if i in allowed) for t in items]
+    return pd.Series([None if is_blank else t for t, is_blank in zip(items, blank, strict=True)], index=text.index,
+                     dtype=object)
 
 
-def _check_range(column: Column, values: pd.Series, file: str, problems: Problems) -> None:
-    if column.dtype not in ("int", "float"):
-        return
-    numeric = values.astype(float)
-    if column.minimum is not None:
-        low = numeric < column.minimum
-        rule = "must not be negative" if column.minimum == 0 else f"must be at least {column.minimum:g}"
-        problems.add_mask(file, low.fillna(False), column.name, values, rule)
-    if column.maximum is not None:
-        high = numeric > column.maximum
-        problems.add_mask(file, high.fillna(False), column.name, values, f"must be at most {column.maximum:g}")
-
-
-def _fill_default(column: Column, values: pd.Series, blank: pd.Series) -> pd.Series:
+def _fill_default(column: Column, values: pd.Series) -> pd.Series:
+    """Blank cells (and cells already reported as invalid) take the column's default."""
     if column.default is None:
         return values
     if column.dtype == "list":
-        return values.map(lambda v: column.default if v is None else v).astype(object)
-    filled = values.copy()
-    filled[blank | filled.isna()] = column.default
+        return pd.Series([column.default if v is None else v for v in values], index=values.index, dtype=object)
+    missing = values.isna().to_numpy()
+    filled = values
+    if missing.any():
+        filled = values.copy()
+        filled[missing] = column.default
     if column.dtype == "bool":
         return filled.astype(bool)
     return filled

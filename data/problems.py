@@ -22,6 +22,26 @@ class Problems:
 
     def __init__(self) -> None:
         self._frames: list[pd.DataFrame] = []
+        self._row_numbers: dict[str, np.ndarray] = {}
+        self._error_rows: dict[tuple[str, str], set[int]] = {}  # (file, column) -> rows with an error
+
+    def number_rows(self, file: str, rows: Iterable[int]) -> None:
+        """Say which spreadsheet row each record of a file is on, when they are not simply 2, 3, 4, ... (a blank
+        row skipped between records, the header below a title); add_mask and rows then number by it."""
+        self._row_numbers[file] = np.asarray(list(rows), dtype=np.int64)
+
+    def rows(self, file: str, positions) -> np.ndarray:
+        """Spreadsheet row numbers of a file's records at these 0-based positions."""
+        positions = np.asarray(positions, dtype=np.int64)
+        numbers = self._row_numbers.get(file)
+        if numbers is None or not positions.size or positions.max() >= len(numbers):
+            return positions + FIRST_RECORD_ROW
+        return numbers[positions]
+
+    def reported(self, file: str, column: str) -> set[int]:
+        """Spreadsheet rows of a file with an error already reported in this column (so a cell found invalid is
+        not reported again as blank by a check that only sees the value it was left with)."""
+        return self._error_rows.get((file, column), set())
 
     def add(self, file: str, row: int | None, column: str, value, rule: str, severity: str = "error") -> None:
         self.add_rows(file, [row] if row is not None else [None], column, [value], rule, severity)
@@ -34,6 +54,8 @@ class Problems:
         rows = list(rows)
         if not rows:
             return
+        if severity == "error":
+            self._error_rows.setdefault((file, column), set()).update(int(r) for r in rows if r is not None)
         self._frames.append(pd.DataFrame({
             "file": file,
             "row": pd.array(rows, dtype="Int64"),
@@ -48,11 +70,14 @@ class Problems:
         """Add a problem for each True in a boolean mask over a table's records (0-based positions)."""
         where = np.flatnonzero(np.asarray(positions, dtype=bool))
         if where.size:
-            self.add_rows(file, where + FIRST_RECORD_ROW, column, values.iloc[where].tolist(), rule, severity)
+            self.add_rows(file, self.rows(file, where), column, values.iloc[where].tolist(), rule, severity)
 
     def extend(self, other: Problems) -> None:
         """Take every problem another collector found (a file read on its own, then kept)."""
         self._frames.extend(other._frames)
+        self._row_numbers.update(other._row_numbers)
+        for key, rows in other._error_rows.items():
+            self._error_rows.setdefault(key, set()).update(rows)
 
     def table(self) -> pd.DataFrame:
         return combined(self._frames)

@@ -8,11 +8,12 @@ supported accommodation, which has been unlawful since September 2021).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from data.authorities import register
 from data.geo import in_great_britain
-from data.problems import FIRST_RECORD_ROW, Problems
+from data.problems import Problems
 from data.schema import TABLES
 from data.vocabulary import SUPPORTED_MIN_AGE
 
@@ -26,15 +27,18 @@ COORDINATE_PAIRS = {
 }
 
 
-def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: Problems) -> None:
+def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: Problems,
+                       unreadable: frozenset[str] | set[str] = frozenset()) -> None:
+    """Every rule across cells and tables. `unreadable`: the tables whose file could not be read at all (already
+    an error each); nothing is said about their being empty or about ids that cannot be looked up in them."""
     def file(name: str) -> str:
         return files.get(name, TABLES[name].file_name)
 
-    if tables["authorities"].empty:
+    if tables["authorities"].empty and "authorities" not in unreadable:
         problems.add(file("authorities"), None, "la_code", "", "no councils: a region needs at least one row here")
     _check_unique_ids(tables, file, problems)
     _check_council_codes(tables, file, problems)
-    _check_references(tables, file, problems)
+    _check_references(tables, file, problems, unreadable)
     _check_ages_present(tables["children"], file("children"), problems)
     _check_capacity(tables["settings"], file("settings"), problems)
     _check_age_ranges(tables["settings"], file("settings"), problems)
@@ -46,7 +50,15 @@ def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], p
     _check_episode_dates(tables["episodes"], file("episodes"), problems)
     _check_controls(tables["controls"], file("controls"), problems)
     _check_options(tables["options"], file("options"), problems)
-    _check_plausible(tables, file, problems)
+    _check_plausible(tables, file, problems, unreadable)
+
+
+def _invalid(problems: Problems, file: str, column: str, frame: pd.DataFrame) -> np.ndarray:
+    """Records whose cell in `column` was already reported as an error (left blank by parsing, but not blank)."""
+    reported = problems.reported(file, column)
+    if not reported or frame.empty:
+        return np.zeros(len(frame), dtype=bool)
+    return np.isin(problems.rows(file, np.arange(len(frame))), list(reported))
 
 
 def _check_unique_ids(tables, file, problems: Problems) -> None:
@@ -56,7 +68,7 @@ def _check_unique_ids(tables, file, problems: Problems) -> None:
             ids = df[column.name]
             dup = ids.notna() & ids.duplicated(keep=False)
             for value, group in df[dup].groupby(column.name, sort=True):
-                rows = (group.index.to_numpy() + FIRST_RECORD_ROW).tolist()
+                rows = problems.rows(file(name), group.index.to_numpy()).tolist()
                 problems.add_rows(file(name), rows, column.name, [value] * len(rows),
                                   "duplicate id: the same id is on rows " + ", ".join(map(str, rows)))
 
@@ -86,11 +98,13 @@ def _check_council_codes(tables, file, problems: Problems) -> None:
                                       f"{ended}: use the code of the council in place now", severity="warning")
 
 
-def _check_references(tables, file, problems: Problems) -> None:
+def _check_references(tables, file, problems: Problems, unreadable) -> None:
     for name, table in TABLES.items():
         df = tables[name]
         for column in (c for c in table.columns if c.references):
             target_table, target_column = column.references.split(".")
+            if target_table in unreadable:
+                continue
             target = tables[target_table]
             values = df[column.name]
             given = values.notna() & values.ne("")
@@ -113,7 +127,7 @@ def _check_references(tables, file, problems: Problems) -> None:
 
 
 def _check_ages_present(children: pd.DataFrame, file: str, problems: Problems) -> None:
-    missing = children["age"].isna() & children["dob"].isna()
+    missing = children["age"].isna() & children["dob"].isna() & ~_invalid(problems, file, "age", children)
     problems.add_mask(file, missing, "age", children["age"], "age is blank and there is no dob to work it out from")
 
 
@@ -151,9 +165,11 @@ def _check_coordinates(tables, file, problems: Problems) -> None:
         for lat_col, lon_col in pairs:
             lat, lon = df[lat_col].astype(float), df[lon_col].astype(float)
             half = lat.isna() ^ lon.isna()
-            problems.add_mask(file(name), half & lon.isna(), lon_col, lon,
+            lon_blank = half & lon.isna() & ~_invalid(problems, file(name), lon_col, df)
+            lat_blank = half & lat.isna() & ~_invalid(problems, file(name), lat_col, df)
+            problems.add_mask(file(name), lon_blank, lon_col, lon,
                               f"{lat_col} is given but {lon_col} is blank: give both or neither")
-            problems.add_mask(file(name), half & lat.isna(), lat_col, lat,
+            problems.add_mask(file(name), lat_blank, lat_col, lat,
                               f"{lon_col} is given but {lat_col} is blank: give both or neither")
             both = lat.notna() & lon.notna()
             outside = both & ~in_great_britain(lat, lon)
@@ -166,9 +182,11 @@ def _check_coordinates(tables, file, problems: Problems) -> None:
 def _check_avoid_zones(referrals: pd.DataFrame, file: str, problems: Problems) -> None:
     point = referrals["avoid_lat"].notna() & referrals["avoid_lon"].notna()
     radius = referrals["avoid_radius_km"].notna()
-    problems.add_mask(file, point & ~radius, "avoid_radius_km", referrals["avoid_radius_km"],
+    invalid_radius = _invalid(problems, file, "avoid_radius_km", referrals)
+    invalid_point = _invalid(problems, file, "avoid_lat", referrals) | _invalid(problems, file, "avoid_lon", referrals)
+    problems.add_mask(file, point & ~radius & ~invalid_radius, "avoid_radius_km", referrals["avoid_radius_km"],
                       "an avoid point is given without a radius")
-    problems.add_mask(file, radius & ~point, "avoid_lat", referrals["avoid_lat"],
+    problems.add_mask(file, radius & ~point & ~invalid_point, "avoid_lat", referrals["avoid_lat"],
                       "avoid_radius_km is given without an avoid point")
 
 
@@ -177,8 +195,9 @@ def _check_sibling_councils(referrals: pd.DataFrame, file: str, problems: Proble
     councils = grouped.groupby("sibling_group")["la_code"].transform("nunique")
     split = grouped[councils > 1]
     for group_id, rows in split.groupby("sibling_group", sort=True):
-        listing = ", ".join(f"{la} (row {i + FIRST_RECORD_ROW})" for i, la in rows["la_code"].items())
-        problems.add_rows(file, rows.index.to_numpy() + FIRST_RECORD_ROW, "la_code", rows["la_code"].tolist(),
+        numbers = problems.rows(file, rows.index.to_numpy())
+        listing = ", ".join(f"{la} (row {n})" for n, la in zip(numbers, rows["la_code"], strict=True))
+        problems.add_rows(file, numbers, "la_code", rows["la_code"].tolist(),
                           f"sibling group {group_id} spans councils: {listing}; they will still be placed "
                           "together, check the responsible council", severity="warning")
 
@@ -207,11 +226,11 @@ def _check_occupancy(children: pd.DataFrame, settings: pd.DataFrame, file: str, 
     counts = living[living.ne("")].value_counts()
     places = settings.drop_duplicates("setting_id").set_index("setting_id")["places"]
     occupied = counts.reindex(places.index).fillna(0)
-    over = places.index[(occupied > places).fillna(False).to_numpy()]
+    over = places.index[((occupied > places) & (occupied > 0)).fillna(False).to_numpy()]
     for setting_id in over:
         mask = living.eq(setting_id)
         problems.add_mask(file, mask, "current_setting_id", living,
-                          f"{int(counts[setting_id])} children live in setting {setting_id}, which has "
+                          f"{int(occupied[setting_id])} children live in setting {setting_id}, which has "
                           f"{int(places[setting_id])} places", severity="warning")
 
 
@@ -219,12 +238,13 @@ IMPLAUSIBLE = "implausible for a month's run"  # the monthly batch stops on thes
 STALE_HISTORY_DAYS = 62  # two months
 
 
-def _check_plausible(tables, file, problems: Problems) -> None:
+def _check_plausible(tables, file, problems: Problems, unreadable=frozenset()) -> None:
     """Valid, but not what a month's extract looks like: most likely a file saved empty or from the wrong month.
     Warnings here; the monthly batch stops on them (before anything is written) unless --accept-warnings."""
     settings, children, episodes = tables["settings"], tables["children"], tables["episodes"]
     found = problems.table()
-    unreadable = set(found.loc[found["severity"].eq("error") & found["row"].isna(), "file"])
+    unreadable = set(found.loc[found["severity"].eq("error") & found["row"].isna(), "file"]) | {
+        file(name) for name in unreadable}
     if settings.empty and file("settings") not in unreadable:  # a missing file is already an error
         problems.add(file("settings"), None, "setting_id", "", f"{IMPLAUSIBLE}: no settings at all, so every child "
                      "would be unmatched and every placement unregistered (was the file saved empty?)", "warning")

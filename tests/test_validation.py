@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -54,7 +57,39 @@ EXPECTED = {
     "settings__setting_type_not_in_vocabulary": ("settings.csv", 6, "setting_type", "must be one of", "error"),
     "settings__unknown_provider": ("settings.csv", 4, "provider_id", "unknown id", "error"),
     "settings__vacancies_exceed_places": ("settings.csv", 3, "vacancies", "exceed places", "error"),
+    # the file itself (issue 16): one clear line each, counted by hand from the fixture
+    "children__age_20_digits": ("children.csv", 2, "age", "must be at most 25", "error"),
+    "header__CHILD_and_child": ("header.csv", 1, "CHILD", "columns A ('CHILD') and F ('child') have the same name "
+                                "but for capitals", "error"),
+    "referrals__age_20_digits": ("referrals.csv", 4, "age", "must be at most 25", "error"),
+    "referrals__age_nan": ("referrals.csv", 3, "age", "required value is blank (rcc reads", "error"),
+    "settings__blank_row_between_records": ("settings.csv", 4, "", "row 4 is blank, between records: delete it",
+                                            "error"),
+    "settings__places_1e30": ("settings.csv", 3, "places", "must be at most 500", "error"),
+    # found by tests/test_fuzz_loaders.py: negative places at a setting no child lives in raised a KeyError
+    "settings__places_negative": ("settings.csv", 5, "places", "must not be negative", "error"),
+    "settings__places_and_Places": ("settings.csv", 1, "places", "columns H ('places') and S ('Places') have the "
+                                    "same name but for capitals: delete or rename one", "error"),
+    "settings__quote_never_closed": ("settings.csv", 4, "", "opens a cell on this row and is never closed", "error"),
+    "settings__saved_as_cp1252": ("settings.csv", None, "", "read as Windows cp1252", "warning"),
+    "settings__semicolon_separated": ("settings.csv", None, "", "separated by semicolons (;), not commas: save it "
+                                      "as comma-separated", "error"),
+    "settings__tab_separated": ("settings.csv", None, "", "separated by tabs, not commas: read as such", "warning"),
+    "settings__title_row_above_header": ("settings.csv", 1, "", "a title above the header: the column names are "
+                                         "on row 2; delete the rows above them", "error"),
+    "settings__weekly_fee_inf": ("settings.csv", 4, "weekly_fee", "must be a finite number (at least 0), not "
+                                 "infinity", "error"),
+    "settings__weekly_fee_twice": ("settings.csv", 1, "weekly_fee", "columns P ('weekly_fee') and S ('weekly_fee') "
+                                   "have the same name: delete or rename one", "error"),
 }
+# The defects above that are the whole of what is wrong: exactly one line in the issues table, nothing after it.
+ONE_LINE = {name for name in EXPECTED if name in {
+    "children__age_20_digits", "header__CHILD_and_child", "referrals__age_20_digits", "referrals__age_nan",
+    "settings__blank_row_between_records", "settings__places_1e30", "settings__places_negative",
+    "settings__places_and_Places",
+    "settings__quote_never_closed", "settings__saved_as_cp1252", "settings__semicolon_separated",
+    "settings__tab_separated", "settings__title_row_above_header", "settings__weekly_fee_inf",
+    "settings__weekly_fee_twice"}}
 
 
 def region_with(defect_file: Path, folder: Path) -> Path:
@@ -90,6 +125,8 @@ def test_defect_is_reported_at_its_row_and_column(defect, tmp_path):
     else:
         assert row in hits["row"].tolist(), f"{defect}: wrong row\n{hits.to_string()}"
     assert set(hits["severity"]) == {severity}
+    if defect in ONE_LINE:
+        assert len(issues) == 1, f"{defect}: more than the one line\n{issues.to_string()}"
     if severity == "error":
         assert region is None
     else:
@@ -189,3 +226,167 @@ def test_docs_table_lists_every_column_with_its_rule():
         for column in table.columns:
             assert f"| `{column.name}` | {column.dtype} |" in text
     assert "one of active, suspended, resigned, cancelled, applied, unregistered" in text
+
+
+# --- the files themselves (issue 16): read what can be read, one clear line for what cannot -----------------
+
+ACCEPTED = FIXTURES / "accepted"
+
+
+def _valid_book(path: Path, settings: pd.DataFrame | None = None, title: str = "") -> Path:
+    """The valid region as one workbook (a sheet per table); `settings` replaces its settings sheet, `title` is
+    written on the settings sheet's first row, above the header."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for table in (t for t in TABLES.values() if (VALID / t.file_name).exists()):
+            frame = pd.read_csv(VALID / table.file_name, dtype=str, keep_default_na=False)
+            if table.name == "settings" and settings is not None:
+                frame = settings
+            frame.to_excel(writer, sheet_name=table.name, index=False, startrow=1 if title and
+                           table.name == "settings" else 0)
+            if title and table.name == "settings":
+                writer.sheets["settings"].cell(row=1, column=1, value=title)
+    return path
+
+
+def test_trailing_comma_rows_are_ignored(tmp_path):
+    """Excel's rows of bare commas after the last record (and its CRLF line ends) load as the valid region does,
+    with no issue at all."""
+    folder = region_with(ACCEPTED / "settings__trailing_comma_rows.csv", tmp_path / "region")
+    region, issues = read_region(folder, today=TODAY)
+    assert issues.empty, issues.to_string()
+    pd.testing.assert_frame_equal(region.settings, load_region(VALID, today=TODAY).settings)
+
+
+@pytest.mark.parametrize("encoding, name, warned", [
+    ("utf-8", "Café £ House – Eccles’", ""),
+    ("utf-8-sig", "Café £ House – Eccles’", ""),  # Excel's 'CSV UTF-8', with its byte-order mark
+    ("cp1252", "Café £ House – Eccles’", "read as Windows cp1252"),  # Excel's plain 'CSV' on Windows
+    ("latin-1", "Café £ House", "read as Windows cp1252"),  # the same bytes as cp1252 for these letters
+    ("utf-16", "Café £ House – Eccles’", "read as UTF-16"),  # Excel's 'Unicode Text', with a byte-order mark
+    ("utf-16-le", "Café £ House – Eccles’", "read as UTF-16"),  # without one
+])
+def test_encodings_are_read_and_named(encoding, name, warned, tmp_path):
+    """A settings file saved in any of these encodings loads with the setting's name as written; any but UTF-8
+    is one warning naming the encoding assumed and how to save the file as UTF-8."""
+    folder = Path(shutil.copytree(VALID, tmp_path / "region"))
+    text = (VALID / "settings.csv").read_text(encoding="utf-8").replace("Oak House", name)
+    (folder / "settings.csv").write_bytes(text.encode(encoding))
+    region, issues = read_region(folder, today=TODAY)
+    assert region is not None, issues.to_string()
+    assert region.settings.set_index("setting_id").at["SC100001", "setting_name"] == name
+    if not warned:
+        assert issues.empty, issues.to_string()
+    else:
+        assert issues[["file", "severity"]].values.tolist() == [["settings.csv", "warning"]]
+        assert warned in issues["rule"].iloc[0] and "CSV UTF-8 (Comma delimited)" in issues["rule"].iloc[0]
+
+
+def test_cp1252_fixture_keeps_its_letters(tmp_path):
+    """The committed cp1252 file (Excel's plain CSV): é, £, the en dash and the curly apostrophe all survive."""
+    folder = region_with(DEFECTS / "settings__saved_as_cp1252.csv", tmp_path / "region")
+    region, _ = read_region(folder, today=TODAY)
+    assert region.settings.set_index("setting_id").at["SC100001", "setting_name"] == "Café £ House – Eccles’"
+
+
+def test_tab_separated_file_reads_as_the_comma_one(tmp_path):
+    """A tab-separated settings file gives the same settings as the comma-separated one."""
+    folder = region_with(DEFECTS / "settings__tab_separated.csv", tmp_path / "region")
+    pd.testing.assert_frame_equal(read_region(folder, today=TODAY)[0].settings,
+                                  load_region(VALID, today=TODAY).settings)
+
+
+def test_rows_after_a_blank_row_keep_their_spreadsheet_numbers(tmp_path):
+    """With a blank row 4, the record on row 6 (FH000002, counted by hand) is reported as row 6, not row 5."""
+    folder = region_with(DEFECTS / "settings__blank_row_between_records.csv", tmp_path / "region")
+    lines = (folder / "settings.csv").read_text().splitlines()
+    assert lines[5].startswith("FH000002")  # row 6
+    lines[5] = lines[5].replace(",790,", ",-790,")
+    (folder / "settings.csv").write_text("\n".join(lines) + "\n")
+    _, issues = read_region(folder, today=TODAY)
+    assert issues[["row", "column"]].values.tolist() == [[4, ""], [6, "weekly_fee"]]
+
+
+def _one_line(issues: pd.DataFrame, file: str, words: str, row=None) -> None:
+    assert len(issues) == 1, issues.to_string()
+    found = issues.iloc[0]
+    assert found["file"] == file and words in found["rule"] and found["severity"] == "error", issues.to_string()
+    assert (pd.isna(found["row"]) if row is None else found["row"] == row), issues.to_string()
+
+
+def test_a_folder_where_a_file_belongs(tmp_path):
+    """settings.csv that is a folder: one error naming it, not a traceback nor a list of unknown ids."""
+    folder = Path(shutil.copytree(VALID, tmp_path / "region"))
+    (folder / "settings.csv").unlink()
+    (folder / "settings.csv").mkdir()
+    region, issues = read_region(folder, today=TODAY)
+    assert region is None
+    _one_line(issues, "settings.csv", "is a folder, not a file: put the file itself in its place")
+
+
+def test_a_file_where_the_folder_belongs(tmp_path):
+    """One CSV file given as the region: one error naming the folder it is in; another file, or a path that is
+    not there, or a folder holding none of a region's files: one error each."""
+    given = VALID / "settings.csv"
+    _one_line(read_region(given, today=TODAY)[1], str(given), f"give the folder it is in ({VALID})")
+    other = tmp_path / "notes.txt"
+    other.write_text("hello")
+    _one_line(read_region(other, today=TODAY)[1], str(other), "is a file, not a region")
+    _one_line(read_region(tmp_path / "nowhere", today=TODAY)[1], str(tmp_path / "nowhere"), "not found")
+    (tmp_path / "empty").mkdir()
+    _one_line(read_region(tmp_path / "empty", today=TODAY)[1], str(tmp_path / "empty"),
+              "holds none of a region's files")
+
+
+def test_broken_workbooks_are_one_error_each(tmp_path):
+    """A truncated workbook, a zero-byte one, a CSV renamed .xlsx, a workbook saved as settings.csv, a workbook
+    with no sheets: one error each, naming the file."""
+    whole = _valid_book(tmp_path / "region.xlsx").read_bytes()
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(whole[: len(whole) // 2])
+    _one_line(read_region(cut, today=TODAY)[1], "cut.xlsx", "truncated or damaged")
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    _one_line(read_region(empty, today=TODAY)[1], "empty.xlsx", "the file is empty")
+    renamed = tmp_path / "renamed.xlsx"
+    renamed.write_bytes((VALID / "settings.csv").read_bytes())
+    _one_line(read_region(renamed, today=TODAY)[1], "renamed.xlsx", "is not a workbook: its contents are text")
+    folder = Path(shutil.copytree(VALID, tmp_path / "folder"))
+    (folder / "settings.csv").write_bytes(whole)
+    _one_line(read_region(folder, today=TODAY)[1], "settings.csv", "is an Excel workbook, not a CSV file")
+    sheetless = tmp_path / "sheetless.xlsx"  # found by tests/test_fuzz_loaders.py: no region and no issue
+    with zipfile.ZipFile(io.BytesIO(whole)) as source, zipfile.ZipFile(sheetless, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                content = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", content, flags=re.DOTALL)
+            target.writestr(item, content)
+    _one_line(read_region(sheetless, today=TODAY)[1], "sheetless.xlsx", "the workbook has no sheets")
+
+
+def test_workbook_sheets_are_read_like_csv_files(tmp_path):
+    """A sheet goes through the same reading as a CSV file: a title above its header is one error naming the
+    sheet and row 1; trailing rows of empty cells (here a space in each, which calamine keeps) are ignored."""
+    settings = pd.read_csv(VALID / "settings.csv", dtype=str, keep_default_na=False)
+    titled = _valid_book(tmp_path / "titled.xlsx", title="Settings register at 1 November 2026")
+    _one_line(read_region(titled, today=TODAY)[1], "titled.xlsx[settings]", "the column names are on row 2", row=1)
+    padded = pd.concat([settings, pd.DataFrame([[" "] * settings.shape[1]] * 3, columns=settings.columns)],
+                       ignore_index=True)
+    region, issues = read_region(_valid_book(tmp_path / "padded.xlsx", settings=padded), today=TODAY)
+    assert issues.empty and len(region.settings) == 5, issues.to_string()
+
+
+def test_validate_prints_the_file_problem_and_exits_1(tmp_path, capsys):
+    """`rcc validate` on a semicolon file prints its one line (file and what to do) and exits 1."""
+    from app.cli import main
+
+    folder = region_with(DEFECTS / "settings__semicolon_separated.csv", tmp_path / "region")
+    assert main(["validate", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "settings.csv" in out and "separated by semicolons" in out and "1 error(s)" in out
+
+
+def test_an_empty_csv_file_is_one_error(tmp_path):
+    """A zero-byte settings.csv: one error saying it is empty and what to do, nothing about ids looked up in it."""
+    folder = Path(shutil.copytree(VALID, tmp_path / "region"))
+    (folder / "settings.csv").write_bytes(b"")
+    _one_line(read_region(folder, today=TODAY)[1], "settings.csv", "the file is empty: save it again")

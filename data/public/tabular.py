@@ -5,8 +5,9 @@ Published tables are not tidy files: title rows sit above the header (Ofsted put
 hold line breaks, older files are Windows cp1252, a workbook has a dozen sheets, Excel adds rows of bare commas
 at the end. This module turns any of those into `Grid`s (rows of text, numbered as a spreadsheet numbers them)
 and a `Table` under the row that is the header; the publication's own reader then decides what the columns mean.
-Every problem (an empty file, a file cut off mid-row, a file that is no spreadsheet) is one issue row naming the
-file and row, never a traceback.
+A region's own input (data/load.py) is read here too, with `table_under(strict=True)` and its own decisions on
+what to refuse. Every problem (an empty file, a file cut off mid-row, a file that is no spreadsheet) is one issue
+row naming the file and row, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from data.problems import Problems
@@ -36,6 +38,8 @@ class Grid:
     sheet: str  # "" for a CSV file
     rows: list[list[str]]
     note: str = ""  # how it was read when that is worth saying (an encoding other than UTF-8)
+    encoding: str = ""  # a CSV file's: "utf-8", "utf-16" or "cp1252" (see decode)
+    delimiter: str = ""  # a CSV file's: ",", ";", "\t" or "|" (see sniff_delimiter)
 
 
 @dataclass(frozen=True)
@@ -64,43 +68,82 @@ def header_key(cell: str) -> str:
 
 # --- reading files ----------------------------------------------------------------------------------------
 
-def read_grids(path: str | Path, problems: Problems) -> list[Grid]:
-    """Every sheet of a workbook, or the one grid of a CSV file; [] after recording why the file cannot be read."""
+def read_grids(path: str | Path, problems: Problems, label: str = "") -> list[Grid]:
+    """Every sheet of a workbook, or the one grid of a CSV file; [] after recording why the file cannot be read.
+    `label` names the file in problems (default: its name)."""
     path = Path(path)
-    name = path.name
+    data = read_bytes(path, problems, label)
+    if data is None:
+        return []
+    return grids_from_bytes(label or path.name, data, problems,
+                            workbook=path.suffix.lower() in WORKBOOK_SUFFIXES or looks_like_workbook(data))
+
+
+def read_bytes(path: Path, problems: Problems, label: str = "", if_empty: str = "") -> bytes | None:
+    """The file's bytes; None after recording why there are none (a folder, not found, not readable, empty;
+    `if_empty` is what to do about an empty one)."""
     if path.is_dir():
-        problems.add(str(path), None, "", "", "is a folder: give the file itself")
-        return []
+        problems.add(label or str(path), None, "", "", "is a folder, not a file: put the file itself in its place")
+        return None
     if not path.exists():
-        problems.add(str(path), None, "", "", "not found")
-        return []
-    data = path.read_bytes()
+        problems.add(label or str(path), None, "", "", "not found")
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.add(label or str(path), None, "", "", f"cannot be opened ({exc.strerror or exc}): check the file's "
+                     "permissions, or close it in the program that has it open")
+        return None
     if not data.strip():
-        problems.add(name, None, "", "", "the file is empty")
-        return []
-    if path.suffix.lower() in WORKBOOK_SUFFIXES or _looks_like_workbook(data):
-        return _read_workbook(path, data, problems)
+        problems.add(label or path.name, None, "", "", "the file is empty" + (f": {if_empty}" if if_empty else ""))
+        return None
+    return data
+
+
+def grids_from_bytes(name: str, data: bytes, problems: Problems, workbook: bool) -> list[Grid]:
+    """A file's bytes as grids: a workbook's sheets (`workbook`), else the one grid of a CSV file."""
+    if workbook:
+        return _read_workbook(name, data, problems)
     return _read_csv(name, data, problems)
 
 
-def _looks_like_workbook(data: bytes) -> bool:
+def looks_like_workbook(data: bytes) -> bool:
+    """An XLSX/XLSM/ODS (a zip) or an old XLS (an OLE compound file), by its first bytes."""
     return data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _read_workbook(path: Path, data: bytes, problems: Problems) -> list[Grid]:
+def _read_workbook(name: str, data: bytes, problems: Problems) -> list[Grid]:
     from python_calamine import CalamineWorkbook
 
+    if not looks_like_workbook(data):
+        what = "text (a CSV file renamed?)" if _looks_like_text(data) else "not a spreadsheet"
+        problems.add(name, None, "", "", f"is not a workbook: its contents are {what}; open it and save it as an "
+                     "Excel workbook (.xlsx), or give its CSV files in a folder")
+        return []
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         grids = []
         for sheet in book.sheet_names:
             rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-            grids.append(Grid(f"{path.name}[{sheet}]", sheet, [[_cell_text(c) for c in row] for row in rows]))
+            grids.append(Grid(f"{name}[{sheet}]", sheet, [[_cell_text(c) for c in row] for row in rows]))
+        if not grids:
+            problems.add(name, None, "", "", "the workbook has no sheets (damaged, or cut off?): save it again "
+                         "from Excel")
         return grids
-    except Exception as exc:  # calamine raises its own error types for every kind of damage  # noqa: BLE001
-        problems.add(path.name, None, "", "", f"cannot be read as a workbook ({type(exc).__name__}: {exc}); the "
-                     "file may be truncated or damaged: download it again, or save it again from Excel")
+    except BaseException as exc:  # calamine raises its own error types (and, from Rust, panics) for every damage
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
+        problems.add(name, None, "", "", f"cannot be read as a workbook ({type(exc).__name__}: {exc}); the file "
+                     "may be truncated or damaged: download or copy it again, or save it again from Excel")
         return []
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:4096]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) or b >= 128 for b in head)
+    return b"\x00" not in head and printable >= 0.95 * len(head)
 
 
 def _cell_text(value) -> str:
@@ -118,44 +161,87 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+ENCODING_NOTES = {"utf-16": "read as UTF-16", "cp1252": "read as Windows cp1252 (not UTF-8)"}
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """(text, note): UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows cp1252 (what Excel on Windows
-    saves as 'CSV'), which can decode any byte; the note says when it was not UTF-8."""
+    """(text, note): UTF-8 (with or without BOM), UTF-16 (with a BOM, or without one when every other byte of
+    the text is zero), else Windows cp1252 (what Excel on Windows saves as 'CSV'), which can decode any byte and
+    reads Latin-1 letters (é, £) the same; the note says when it was not UTF-8."""
+    text, encoding = decode_as(data)
+    return text, ENCODING_NOTES.get(encoding, "")
+
+
+def decode_as(data: bytes) -> tuple[str, str]:
+    """(text, encoding): see decode; encoding is "utf-8", "utf-16" or "cp1252"."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16"), "read as UTF-16"
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    bom_less = _utf16_without_bom(data)
+    if bom_less:
+        return data.decode(bom_less, errors="replace"), "utf-16"
     try:
-        return data.decode("utf-8-sig"), ""
+        return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "read as Windows cp1252 (not UTF-8)"
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _utf16_without_bom(data: bytes) -> str:
+    """'utf-16-le' or 'utf-16-be' when the text's ASCII letters come with a zero byte each, else ''."""
+    head = data[:2000]
+    if len(head) < 4 or b"\x00" not in head:
+        return ""
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return ""
 
 
 def sniff_delimiter(text: str) -> str:
-    """The delimiter of the file's widest line among the first few: ',' unless ';', tab or '|' splits it more."""
+    """The delimiter that splits the first few lines most consistently: for each of ',', ';', tab and '|', the
+    number of lines that split into the same number of cells (more than one); the most such lines wins, then the
+    most cells, then the order of DELIMITERS (',' first). Consistency rather than the widest line, so a comma file
+    with a note full of semicolons, or a title row with commas above a semicolon table, is not misread."""
     lines = [line for line in text.splitlines()[:HEADER_SEARCH_ROWS] if line.strip()]
-    best, best_count = ",", -1
+    best, best_score = ",", (0, 0)
     for delimiter in DELIMITERS:
-        count = max((len(next(csv.reader([line], delimiter=delimiter))) for line in lines), default=0)
-        if count > best_count:
-            best, best_count = delimiter, count
+        counts: dict[int, int] = {}
+        for line in lines:
+            width = len(next(csv.reader([line], delimiter=delimiter), []))
+            if width > 1:
+                counts[width] = counts.get(width, 0) + 1
+        score = max(((lines_with, width) for width, lines_with in counts.items()), default=(0, 0))
+        if score > best_score:
+            best, best_score = delimiter, score
     return best
 
 
 def _read_csv(name: str, data: bytes, problems: Problems) -> list[Grid]:
-    text, note = decode(data)
+    text, encoding = decode_as(data)
+    note = ENCODING_NOTES.get(encoding, "")
     delimiter = sniff_delimiter(text)
     rows: list[list[str]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True, skipinitialspace=True)
+    next_line = 1  # the line of the file the next record starts on
     try:
         for row in reader:
             rows.append(row)
+            next_line = reader.line_num + 1
     except csv.Error as exc:
-        # The reader stops on the record it could not finish: a quote opened and never closed, usually because
-        # the file was cut off while being copied or downloaded.
-        problems.add(name, len(rows) + 1, "", "", f"cannot be read past this row ({exc}): a quoted cell is never "
-                     "closed; the file may be truncated: download it again")
+        # The reader stops on the record it could not finish. A quote opened and never closed (often a file cut
+        # off while being copied) swallows the rest of the file, so the record's first line is where it opened.
+        where = "" if next_line == len(rows) + 1 else f" (line {next_line} of the file)"
+        if "unexpected end of data" in str(exc) or "EOF" in str(exc):
+            rule = (f"a quote (\") opens a cell on this row{where} and is never closed, so rcc cannot read the "
+                    "file past it: close the quote, or remove it; if the file was cut off, copy it again")
+        else:
+            rule = (f"cannot be read past this row{where} ({exc}): a cell in quotes has more text after its "
+                    "closing quote; put the whole cell in quotes, writing a quote inside it as \"\"")
+        problems.add(name, len(rows) + 1, "", "", rule)
     if delimiter != ",":
         note = "; ".join(filter(None, [note, f"columns separated by {delimiter!r}"]))
-    return [Grid(name, "", rows, note)]
+    return [Grid(name, "", rows, note, encoding, delimiter)]
 
 
 # --- finding the table ------------------------------------------------------------------------------------
@@ -170,35 +256,78 @@ def find_header(grid: Grid, is_header: Callable[[list[str]], bool],
     return None
 
 
-def table_under(grid: Grid, header_index: int, problems: Problems, drop_blank_rows: bool = True) -> Table:
+def table_under(grid: Grid, header_index: int, problems: Problems, drop_blank_rows: bool = True,
+                strict: bool = False) -> Table:
     """The records below the header as text columns; rows of bare delimiters (Excel's trailing ',,,') dropped.
     A header cell that is blank gets the name `column_N` (its spreadsheet column number); a name used twice keeps
-    both copies (`name`, `name (2)`) and is an issue, since which one is meant cannot be told."""
+    both copies (`name`, `name (2)`) and is an issue naming both columns, since which one is meant cannot be told.
+
+    `strict` (a council's own input rather than a publication): names differing only in case are the same name,
+    and a repeated name or a row wider than the header is an error, not a warning that rcc reads the first copy
+    or ignores the extra cells."""
+    severity = "error" if strict else "warning"
     header = [clean_header(c) for c in grid.rows[header_index]]
-    names, seen = [], {}
+    names: list[str] = []
+    first_at: dict[str, int] = {}  # a name's key -> its first column's position
+    used = {"_row"}
     for position, cell in enumerate(header, start=1):
         base = cell or f"column_{position}"
-        seen[base] = seen.get(base, 0) + 1
-        if seen[base] > 1:
-            problems.add(grid.file, header_index + 1, base, base, f"the header has column '{base}' more than once; "
-                         "rcc reads the first", severity="warning")
-        names.append(base if seen[base] == 1 else f"{base} ({seen[base]})")
+        key = header_key(base) if strict else base
+        if key in first_at:
+            first = first_at[key]
+            same = "the same name" if header[first - 1] == base else "the same name but for capitals"
+            problems.add(grid.file, header_index + 1, header[first - 1], base,
+                         f"columns {column_letter(first)} ('{header[first - 1]}') and {column_letter(position)} "
+                         f"('{base}') have {same}: " + ("rcc reads the first" if not strict else
+                                                        "delete or rename one (rcc cannot tell which is meant)"),
+                         severity=severity)
+        else:
+            first_at[key] = position
+        name, copy = base, 1
+        while (header_key(name) if strict else name) in used:
+            copy += 1
+            name = f"{base} ({copy})"
+        used.add(header_key(name) if strict else name)
+        names.append(name)
     width = len(names)
     records, row_numbers = [], []
     for index in range(header_index + 1, len(grid.rows)):
-        row = grid.rows[index]
-        if drop_blank_rows and not any(str(c).strip() for c in row):
+        row = grid.rows[index]  # cells are text (a CSV's, or a workbook's through _cell_text)
+        if drop_blank_rows and not "".join(row).strip():
             continue
-        extra = [c for c in row[width:] if str(c).strip()]
-        if extra:
-            problems.add(grid.file, index + 1, "", extra[0], f"this row has {len(row)} cells but the header has "
-                         f"{width}: the cells beyond the header are ignored", severity="warning")
-        records.append((list(row[:width]) + [""] * (width - len(row)))[:width])
+        if len(row) != width:
+            extra = [c for c in row[width:] if c.strip()]
+            if extra:
+                problems.add(grid.file, index + 1, "", extra[0], f"this row has {len(row)} cells but the header "
+                             f"has {width}: " + ("the cells beyond the header are ignored" if not strict else
+                                                 "is a comma inside a value? Put that value in double quotes, or "
+                                                 "delete the cells beyond the last column"), severity=severity)
+            row = (list(row[:width]) + [""] * (width - len(row)))[:width]
+        records.append(row)
         row_numbers.append(index + 1)
-    frame = pd.DataFrame(records, columns=names, dtype=str) if records else pd.DataFrame(columns=names, dtype=str)
-    frame = frame.apply(lambda column: column.str.strip()) if len(frame) else frame
+    block = pd.DataFrame(records, columns=range(width)) if records else pd.DataFrame(columns=range(width))
+    frame = pd.DataFrame({name: _shared_texts(block[position].to_numpy(dtype=object))
+                          for position, name in enumerate(names)}, index=pd.RangeIndex(len(records)))
     frame["_row"] = pd.array(row_numbers, dtype="Int64")
     return Table(grid, header_index + 1, frame)
+
+
+def _shared_texts(column: np.ndarray) -> np.ndarray:
+    """A column's cells stripped, each text held once however many cells repeat it (as pandas' own CSV parser
+    does): string operations on the column are then several times faster, and each distinct text is stripped
+    once."""
+    codes, uniques = pd.factorize(column)
+    stripped = np.array([text.strip() for text in uniques], dtype=object)
+    return stripped[codes] if len(codes) else np.array([], dtype=object)
+
+
+def column_letter(position: int) -> str:
+    """A spreadsheet's name for the column at 1-based `position`: A, B, ..., Z, AA, ..."""
+    letters = ""
+    while position > 0:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
 def ragged_tail(table: Table, problems: Problems) -> None:
