@@ -41,6 +41,7 @@ def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], p
     _check_references(tables, file, problems, unreadable)
     _check_ages_present(tables["children"], file("children"), problems)
     _check_capacity(tables["settings"], file("settings"), problems)
+    _check_weekly_prices(tables, file, problems)
     _check_age_ranges(tables["settings"], file("settings"), problems)
     _check_coordinates(tables, file, problems)
     _check_avoid_zones(tables["referrals"], file("referrals"), problems)
@@ -147,6 +148,21 @@ def _check_capacity(settings: pd.DataFrame, file: str, problems: Problems) -> No
     over = (settings["vacancies"] > settings["places"]).fillna(False)
     problems.add_mask(file, over, "vacancies", settings["vacancies"],
                       "vacancies exceed places: a setting cannot have more free places than it is registered for")
+
+
+# Above any weekly price paid for a child in England: the highest the LGA found in 2022/23 was £63,000 a week
+# (FACTS.md). A figure over this is most likely a yearly or monthly price typed as weekly (£318,400 is a year).
+HIGHEST_WEEKLY_PRICE = 100_000
+WEEKLY_PRICES = {"settings": "weekly_fee", "children": "weekly_cost"}
+
+
+def _check_weekly_prices(tables, file, problems: Problems) -> None:
+    for name, column in WEEKLY_PRICES.items():
+        prices = tables[name][column]
+        problems.add_mask(file(name), (prices > HIGHEST_WEEKLY_PRICE).fillna(False), column, prices,
+                          f"more than £{HIGHEST_WEEKLY_PRICE:,} a week, above any placement reported in England "
+                          "(the highest the LGA found was £63,000): is it a yearly or monthly figure?",
+                          severity="warning")
 
 
 def _check_age_ranges(settings: pd.DataFrame, file: str, problems: Problems) -> None:

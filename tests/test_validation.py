@@ -52,6 +52,7 @@ EXPECTED = {
     "settings__missing_required_column": ("settings.csv", None, "registration_status", "required column missing",
                                           "error"),
     "settings__negative_weekly_fee": ("settings.csv", 3, "weekly_fee", "must not be negative", "error"),
+    "settings__yearly_fee_as_weekly": ("settings.csv", 3, "weekly_fee", "yearly or monthly", "warning"),
     "settings__places_not_a_number": ("settings.csv", 5, "places", "must be a number", "error"),
     "settings__places_not_whole": ("settings.csv", 5, "places", "whole number", "error"),
     "settings__setting_type_not_in_vocabulary": ("settings.csv", 6, "setting_type", "must be one of", "error"),
