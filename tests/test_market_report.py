@@ -14,7 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from shapely.geometry import box
 
-from app.reports.market import NO_BOUNDARIES, write_market_report, write_market_workbook
+from app.reports.market_tables import NO_BOUNDARIES, write_market_report
+from app.reports.market_workbook import write_market_workbook
 from optimiser.market import Market
 
 SHEETS = ["Summary", "Councils", "Regions", "Owners", "Joiners and leavers", "Sources"]

@@ -23,7 +23,6 @@ import pandas as pd
 
 from app.reports.charts import legend_beside, pyplot, svg, svg_with_legend_beside
 from app.reports.page import REPORT_CSS, document, figure
-from app.reports.workbook import formats, freeze_header, native_chart, print_one_page_wide, set_widths, write_header
 from data.authorities import RCCS
 from data.vocabulary import SECTOR_LABELS
 from optimiser.market import Market
@@ -35,9 +34,6 @@ NO_BOUNDARIES = ("The maps need the ONS council boundaries file (counties and un
 # A heading's unit (the last bracket) says how its numbers read; anything else numeric is a count.
 UNIT_KINDS = {"%": "share", "percentage points": "points", "places per child in homes": "ratio",
               "per 10,000 children aged 0-17": "rate", "HHI 0-10,000": "hhi", "year": "year"}
-EXCEL_FORMATS = {"count": "#,##0", "share": "0.0%", "points": "+0.0;-0.0;0.0", "ratio": "0.00", "rate": "0.0",
-                 "hhi": "#,##0", "year": "0"}
-WORKBOOK_SHEETS = ("Summary", "Councils", "Regions", "Owners", "Joiners and leavers", "Sources")
 AREA_KINDS = {"england": "England", "region": "region", "rcc": "RCC pathfinder"}
 SOURCE_NAMES = {"ofsted": "Ofsted, Children's social care data in England (provider level, 31 March)",
                 "dfe": "DfE, Children looked after in England including adoptions (local-authority tables)",
@@ -210,44 +206,44 @@ def _headline(england: pd.DataFrame, region: pd.DataFrame, region_name: str, eng
     """The figures a board asks for first, England's beside the highlighted region's."""
     f, lt = first, latest
     src_latest, src_first = england.at[lt, "source"], england.at[f, "source"]
-    dfe_year = _year_text(england.at[lt, "children_in_homes_year"])
-    outside_year = _year_text(england.at[lt, "children_placed_outside_la_year"])
-    distance_year = _year_text(england.at[lt, "children_placed_over_20_miles_year"])
+    dfe_year = year_text(england.at[lt, "children_in_homes_year"])
+    outside_year = year_text(england.at[lt, "children_placed_outside_la_year"])
+    distance_year = year_text(england.at[lt, "children_placed_over_20_miles_year"])
     owner_year = owners_first if owners_first is not None else lt
     previous = england_changes["from_year"].max() if len(england_changes) else None
     span_src = f"Ofsted {_ofsted_file(src_first)} and {_ofsted_file(src_latest)}"
     changes_src = f"each pair of consecutive Ofsted lists, {f} to {lt} (Joiners and leavers)"
     measures = [
-        (f"Children's homes, 31 March {lt}", "homes", lambda a, c: _at(a, lt, "homes"), src_latest),
-        (f"Children's homes, 31 March {f}", "homes", lambda a, c: _at(a, f, "homes"), src_first),
+        (f"Children's homes, 31 March {lt}", "homes", lambda a, c: value_at(a, lt, "homes"), src_latest),
+        (f"Children's homes, 31 March {f}", "homes", lambda a, c: value_at(a, f, "homes"), src_first),
         (f"Growth in children's homes, {f} to {lt}", "%", lambda a, c: _growth(a, f, lt, "homes"), span_src),
-        (f"Places, 31 March {lt}", "places", lambda a, c: _at(a, lt, "places"), src_latest),
-        (f"Places, 31 March {f}", "places", lambda a, c: _at(a, f, "places"), src_first),
+        (f"Places, 31 March {lt}", "places", lambda a, c: value_at(a, lt, "places"), src_latest),
+        (f"Places, 31 March {f}", "places", lambda a, c: value_at(a, f, "places"), src_first),
         (f"Growth in places, {f} to {lt}", "%", lambda a, c: _growth(a, f, lt, "places"), span_src),
-        (f"Private share of places, {lt}", "%", lambda a, c: _at(a, lt, "private_share"), src_latest),
-        (f"Private share of places, {f}", "%", lambda a, c: _at(a, f, "private_share"), src_first),
+        (f"Private share of places, {lt}", "%", lambda a, c: value_at(a, lt, "private_share"), src_latest),
+        (f"Private share of places, {f}", "%", lambda a, c: value_at(a, f, "private_share"), src_first),
         (f"Change in the private share, {f} to {lt}", "percentage points",
-         lambda a, c: 100 * (_at(a, lt, "private_share") - _at(a, f, "private_share")), span_src),
+         lambda a, c: 100 * (value_at(a, lt, "private_share") - value_at(a, f, "private_share")), span_src),
         (f"Places per 10,000 children aged 0-17, {lt}", "per 10,000 children aged 0-17",
-         lambda a, c: _at(a, lt, "places_per_10k"), f"{src_latest}; {_mode(now['population_source'])}"),
+         lambda a, c: value_at(a, lt, "places_per_10k"), f"{src_latest}; {_mode(now['population_source'])}"),
         (f"Children looked after in children's homes, DfE {dfe_year}", "children",
-         lambda a, c: _at(a, lt, "children_in_homes"), _dfe_source(now, "children_in_homes")),
+         lambda a, c: value_at(a, lt, "children_in_homes"), _dfe_source(now, "children_in_homes")),
         (f"Sufficiency ratio, {lt}: places per child looked after in a children's home", "places per child in homes",
-         lambda a, c: _at(a, lt, "sufficiency_ratio"), f"{src_latest}; {_dfe_source(now, 'children_in_homes')}"),
+         lambda a, c: value_at(a, lt, "sufficiency_ratio"), f"{src_latest}; {_dfe_source(now, 'children_in_homes')}"),
         (f"Children looked after placed outside their council, DfE {outside_year}", "%",
-         lambda a, c: _at(a, lt, "outside_la_share"), _dfe_source(now, "children_placed_outside_la")),
+         lambda a, c: value_at(a, lt, "outside_la_share"), _dfe_source(now, "children_placed_outside_la")),
         (f"Children looked after placed over 20 miles from home, DfE {distance_year}", "%",
-         lambda a, c: _at(a, lt, "over_20_miles_share"), _dfe_source(now, "children_placed_over_20_miles")),
+         lambda a, c: value_at(a, lt, "over_20_miles_share"), _dfe_source(now, "children_placed_over_20_miles")),
         (f"Owners of independent places (private, voluntary, health), {lt}", "owners",
-         lambda a, c: _at(a, lt, "owners"), src_latest),
-        (f"Owner concentration of independent places, {lt}", "HHI 0-10,000", lambda a, c: _at(a, lt, "hhi"),
+         lambda a, c: value_at(a, lt, "owners"), src_latest),
+        (f"Owner concentration of independent places, {lt}", "HHI 0-10,000", lambda a, c: value_at(a, lt, "hhi"),
          src_latest),
         (f"Owner concentration of independent places, {owner_year}", "HHI 0-10,000",
-         lambda a, c: _at(a, owner_year, "hhi"), england.at[owner_year, "source"]),
-        (f"Top three owners' share of independent places, {lt}", "%", lambda a, c: _at(a, lt, "top3_share"),
+         lambda a, c: value_at(a, owner_year, "hhi"), england.at[owner_year, "source"]),
+        (f"Top three owners' share of independent places, {lt}", "%", lambda a, c: value_at(a, lt, "top3_share"),
          src_latest),
-        (f"Largest owner, {lt}", "name", lambda a, c: _at(a, lt, "top_owner_name"), src_latest),
-        (f"Largest owner's share of independent places, {lt}", "%", lambda a, c: _at(a, lt, "top_share"),
+        (f"Largest owner, {lt}", "name", lambda a, c: value_at(a, lt, "top_owner_name"), src_latest),
+        (f"Largest owner's share of independent places, {lt}", "%", lambda a, c: value_at(a, lt, "top_share"),
          src_latest),
         (f"Homes that joined the register, {f} to {lt}", "homes", lambda a, c: _changes_sum(c, "homes_joined"),
          changes_src),
@@ -270,7 +266,7 @@ def _headline(england: pd.DataFrame, region: pd.DataFrame, region_name: str, eng
     return pd.DataFrame(rows)
 
 
-def _at(frame: pd.DataFrame, year: int, column: str):
+def value_at(frame: pd.DataFrame, year: int, column: str):
     if year not in frame.index or column not in frame:
         return np.nan
     value = frame.at[year, column]
@@ -278,8 +274,8 @@ def _at(frame: pd.DataFrame, year: int, column: str):
 
 
 def _growth(frame: pd.DataFrame, start: int, end: int, column: str) -> float:
-    before = _at(frame, start, column)
-    return _at(frame, end, column) / before - 1 if before and pd.notna(before) else np.nan
+    before = value_at(frame, start, column)
+    return value_at(frame, end, column) / before - 1 if before and pd.notna(before) else np.nan
 
 
 def _changes_sum(changes: pd.DataFrame, column: str) -> float:
@@ -291,7 +287,7 @@ def _ofsted_file(source: str) -> str:
     return source.removeprefix("Ofsted ").split(" (")[0]
 
 
-def _year_text(year) -> str:
+def year_text(year) -> str:
     return str(int(year)) if pd.notna(year) else NOT_PUBLISHED
 
 
@@ -527,7 +523,7 @@ def _footnotes(now: pd.DataFrame, areas: pd.DataFrame, owners: pd.DataFrame, cha
     councils = (f"{ofsted}; {_dfe_source(now, 'children_in_homes')}; outside-council and 20-mile shares "
                 f"{_dfe_source(now, 'children_placed_outside_la')}; population {_mode(now['population_source'])}.")
     latest_areas = areas[areas["year"].eq(latest)]
-    region_dfe = _year_text(latest_areas["children_in_homes_year"].max()) if len(latest_areas) else NOT_PUBLISHED
+    region_dfe = year_text(latest_areas["children_in_homes_year"].max()) if len(latest_areas) else NOT_PUBLISHED
     first_owner_source = (_mode(owners.loc[owners["year"].eq(owners_first), "source"])
                           if owners_first is not None else "")
     return {
@@ -544,126 +540,33 @@ def _footnotes(now: pd.DataFrame, areas: pd.DataFrame, owners: pd.DataFrame, cha
 
 # --- formatting shared by the workbook and the report -----------------------------------------------------------
 
-def _kind(heading: str) -> str:
+def heading_kind(heading: str) -> str:
     """How a column's numbers read, from the unit in its heading's last bracket."""
     match = re.search(r"\(([^()]*)\)\s*$", str(heading))
     return UNIT_KINDS.get(match.group(1), "count") if match else "count"
 
 
-def _is_number(value) -> bool:
+def is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
-def _missing(value) -> bool:
-    return value is None or value is pd.NA or (_is_number(value) and np.isnan(value)) or \
+def is_missing(value) -> bool:
+    return value is None or value is pd.NA or (is_number(value) and np.isnan(value)) or \
         (isinstance(value, str) and value.strip().lower() in ("", "nan", "none", "<na>"))
 
 
-def _text(value, kind: str, missing: str = "") -> str:
+def as_text(value, kind: str, missing: str = "") -> str:
     """A value as a commissioner reads it: 4,009 / 76.2% / 1.81 / +14.4; missing is blank or 'not published'."""
-    if _missing(value):
+    if is_missing(value):
         return missing
-    if not _is_number(value):
+    if not is_number(value):
         return str(value)
     value = float(value)
     return {"share": f"{value:.1%}", "points": f"{value:+.1f}", "ratio": f"{value:.2f}", "rate": f"{value:.1f}",
             "year": f"{value:.0f}", "hhi": f"{value:,.0f}"}.get(kind, f"{value:,.0f}")
 
 
-# --- the workbook ------------------------------------------------------------------------------------------------
-
-def write_market_workbook(path: Path, market: Market, highlight: Sequence[str] = ()) -> Path:
-    """market.xlsx: Summary, Councils, Regions, Owners, Joiners and leavers, Sources; native Excel charts."""
-    import xlsxwriter
-
-    t = market_tables(market, highlight)
-    path = Path(path)
-    book = xlsxwriter.Workbook(str(path))
-    fmt = _workbook_formats(book)
-    sheets = {name: book.add_worksheet(name) for name in WORKBOOK_SHEETS}
-    chart_data = _regions_sheet(sheets["Regions"], t, fmt)  # first: the Summary's charts draw on its chart data
-    _summary_sheet(book, sheets["Summary"], t, fmt, chart_data)
-    _councils_sheet(sheets["Councils"], t, fmt)
-    _owners_sheet(sheets["Owners"], t, fmt)
-    _joiners_sheet(book, sheets["Joiners and leavers"], t, fmt)
-    _sources_sheet(sheets["Sources"], t, fmt)
-    print_one_page_wide(book.worksheets())
-    book.close()
-    return path
-
-
-def _workbook_formats(book) -> dict:
-    """The shared formats, and one per kind of number, plain and shaded for a highlighted council."""
-    fmt = formats(book)
-    for highlighted in (False, True):
-        extra = {"bg_color": "#FFF2CC"} if highlighted else {}
-        fmt[("text", highlighted)] = book.add_format(extra)
-        for kind, number_format in EXCEL_FORMATS.items():
-            fmt[(kind, highlighted)] = book.add_format({"num_format": number_format, **extra})
-    return fmt
-
-
-def _write_table(sheet, frame: pd.DataFrame, row: int, fmt: dict, widths: dict[int, float], col: int = 0,
-                 highlight: frozenset[str] = frozenset(), kind: str | None = None,
-                 row_kinds: Sequence[str] | None = None) -> int:
-    """A table with its header at `row`: numbers formatted by their heading's unit (or `kind` for every column
-    after the first, or `row_kinds` per row), missing values blank, highlighted councils shaded. Returns the first
-    row below the table."""
-    write_header(sheet, row, frame.columns, fmt["header"], col)
-    for c, heading in enumerate(frame.columns):
-        words = max((len(w) for w in str(heading).split()), default=0)
-        widths[col + c] = max(widths.get(col + c, 0), words + 2, len(str(heading)) / 3 + 2)
-    names = frame.iloc[:, 0].astype(str).to_numpy() if len(frame.columns) else []
-    for r, values in enumerate(frame.itertuples(index=False)):
-        shaded = names[r] in highlight
-        for c, value in enumerate(values):
-            heading = frame.columns[c]
-            cell_kind = (row_kinds[r] if row_kinds is not None else
-                         kind if kind is not None and c > 0 else "year" if kind is not None else _kind(heading))
-            if _missing(value):
-                sheet.write_blank(row + 1 + r, col + c, None, fmt[("text", shaded)])
-                continue
-            if _is_number(value):
-                sheet.write_number(row + 1 + r, col + c, float(value), fmt[(cell_kind, shaded)])
-            else:
-                sheet.write_string(row + 1 + r, col + c, str(value), fmt[("text", shaded)])
-            shown = len(_text(value, cell_kind)) + 2
-            widths[col + c] = max(widths.get(col + c, 0), min(shown, 60))
-    return row + 1 + len(frame)
-
-
-def _set_widths(sheet, widths: dict[int, float]) -> None:
-    set_widths(sheet, widths, narrowest=8, widest=60)
-
-
-def _summary_sheet(book, sheet, t: MarketTables, fmt: dict, chart_data: dict) -> None:
-    """The headline figures, England beside the highlighted region, the lowest sufficiency ratios, and the line
-    charts of the market over the years."""
-    widths: dict[int, float] = {}
-    sheet.write(0, 0, f"England's children's homes market, {t.first_year} to {t.latest_year}", fmt["title"])
-    sheet.write(1, 0, _subtitle(t), fmt["note"])
-    headline_row = 3
-    kinds = [_kind(f"x ({unit})") if unit != "name" else "text" for unit in t.headline["unit"]]
-    end = _write_table(sheet, t.headline, headline_row, fmt, widths, row_kinds=kinds)
-    sheet.write(end, 0, "Each figure names its file in the source column; notes and every file read: Sources.",
-                fmt["note"])
-    lowest_row = end + 3
-    sheet.write(lowest_row - 1, 0, "The ten councils with the lowest sufficiency ratio", fmt["subtitle"])
-    end = _write_table(sheet, t.lowest, lowest_row, fmt, widths, highlight=t.highlight_names)
-    sheet.write(end, 0, t.footnotes["councils"], fmt["note"])
-    widths[0] = 62  # the headline's measures
-    _set_widths(sheet, widths)
-    freeze_header(sheet, headline_row, 1)
-    charts = _summary_charts(book, t, chart_data, lowest_row)
-    first_col = len(t.headline.columns) + 1
-    for i, chart in enumerate(charts):
-        chart.set_size({"width": 640, "height": 340})
-        # two charts a row, placed by pixels from one column: the columns beside them have Excel's default width
-        sheet.insert_chart(headline_row + (i // 2) * 18, first_col, chart,
-                           {"x_offset": 10 + (i % 2) * 660, "object_position": 3})
-
-
-def _subtitle(t: MarketTables) -> str:
+def subtitle(t: MarketTables) -> str:
     text = (f"Ofsted's provider lists at 31 March, {t.first_year} to {t.latest_year}; the DfE's children looked "
             "after; ONS populations.")
     if t.region_name:
@@ -671,152 +574,12 @@ def _subtitle(t: MarketTables) -> str:
     return text
 
 
-def _summary_charts(book, t: MarketTables, data: dict, lowest_row: int) -> list:
-    charts = [_line_chart(book, "Regions", data["trend"], [
-        (f"{ENGLAND}: children's homes (homes)", ENGLAND_COLOUR, "dash"),
-        (f"{ENGLAND}: places (places)", ENGLAND_COLOUR, "solid")],
-        "England: children's homes and places, 31 March", "homes / places", "#,##0")]
-    if t.region_name:
-        charts.append(_line_chart(book, "Regions", data["trend"], [
-            (f"{t.region_name}: children's homes (homes)", HIGHLIGHT_COLOUR, "dash"),
-            (f"{t.region_name}: places (places)", HIGHLIGHT_COLOUR, "solid")],
-            f"{t.region_name}: children's homes and places", "homes / places", "#,##0"))
-    for title, number_format in zip(BY_AREA.values(), ("0%", "#,##0", "0%")):
-        block = data[title]
-        series = [(area, _area_colour(area, t.region_name, i), "solid") for i, area in enumerate(block["columns"])]
-        charts.append(_line_chart(book, "Regions", block, series, title.split(" (")[0],
-                                  title.split(" (")[1].rstrip(")"), number_format))
-    for name in [ENGLAND] + ([t.region_name] if t.region_name else []):
-        colour = ENGLAND_COLOUR if name == ENGLAND else HIGHLIGHT_COLOUR
-        charts.append(_line_chart(book, "Regions", data["trend"], [
-            (f"{name}: places (places)", colour, "solid"),
-            (f"{name}: children looked after in children's homes (children)", "#7F7F7F", "dash")],
-            f"{name}: places against children looked after in children's homes", "places / children", "#,##0"))
-    charts.append(_lowest_bar_chart(book, t, lowest_row))
-    return charts
-
-
-def _area_colour(area: str, region_name: str, index: int) -> str:
+def area_colour(area: str, region_name: str, index: int) -> str:
     if area == ENGLAND:
         return ENGLAND_COLOUR
     if area == region_name:
         return HIGHLIGHT_COLOUR
     return REGION_COLOURS[(index - 1) % len(REGION_COLOURS)]
-
-
-def _line_chart(book, sheet_name: str, block: dict, series: list[tuple[str, str, str]], title: str, y_name: str,
-                number_format: str):
-    """A native line chart over the list years from a block of chart data (header row, first column years)."""
-    header, last = block["header_row"], block["header_row"] + block["rows"]
-    lines = []
-    for name, colour, dash in series:
-        col = block["col"] + 1 + block["columns"].index(name)
-        bold = colour in (ENGLAND_COLOUR, HIGHLIGHT_COLOUR)
-        lines.append({"name": [sheet_name, header, col],
-                      "categories": [sheet_name, header + 1, block["col"], last, block["col"]],
-                      "values": [sheet_name, header + 1, col, last, col],
-                      "line": {"color": colour, "width": 2.75 if bold else 1.5, "dash_type": dash},
-                      "marker": {"type": "circle", "size": 5, "fill": {"color": colour}, "border": {"color": colour}}})
-    chart = native_chart(book, "line", lines, title, title_size=11, x_axis={"name": "31 March of the list year"},
-                         y_axis={"name": y_name, "num_format": number_format, "min": 0},
-                         legend="right" if len(series) > 3 else "bottom")
-    chart.show_blanks_as("gap")  # years without owners are gaps, not zeros
-    return chart
-
-
-def _lowest_bar_chart(book, t: MarketTables, lowest_row: int):
-    n = len(t.lowest)
-    ratio = list(t.lowest.columns).index("sufficiency ratio (places per child in homes)")
-    bars = {"name": ["Summary", lowest_row, ratio], "categories": ["Summary", lowest_row + 1, 0, lowest_row + n, 0],
-            "values": ["Summary", lowest_row + 1, ratio, lowest_row + n, ratio],
-            "fill": {"color": "#B2182B"}, "data_labels": {"value": True, "num_format": "0.00"}}
-    return native_chart(
-        book, "bar", [bars], f"Lowest sufficiency ratios, {t.latest_year} (1 = as many places as the council's own "
-        "children in homes)", title_size=11,
-        x_axis={"name": "places per child looked after in a children's home", "num_format": "0.0", "min": 0},
-        y_axis={"reverse": True},  # a bar chart's categories: lowest first, at the top
-        legend=None)
-
-
-def _regions_sheet(sheet, t: MarketTables, fmt: dict) -> dict:
-    """Every area x year, then the blocks of chart data the Summary's line charts draw."""
-    widths: dict[int, float] = {}
-    end = _write_table(sheet, t.areas_years, 0, fmt, widths)
-    freeze_header(sheet, 0, 1)
-    sheet.autofilter(0, 0, end - 1, len(t.areas_years.columns) - 1)
-    row = end + 1
-    sheet.write(row, 0, t.footnotes["regions"], fmt["note"])
-    row += 2
-    blocks = {}
-    sheet.write(row, 0, "Chart data: England and the highlighted region over the years", fmt["subtitle"])
-    end = _write_table(sheet, t.trend, row + 1, fmt, widths)
-    blocks["trend"] = {"header_row": row + 1, "rows": len(t.trend), "col": 0, "columns": list(t.trend.columns[1:])}
-    row = end + 2
-    for title, wide in t.by_area.items():
-        sheet.write(row, 0, f"Chart data: {title}", fmt["subtitle"])
-        frame = wide.reset_index(names="list year, 31 March (year)")
-        end = _write_table(sheet, frame, row + 1, fmt, widths, kind=_kind(title))
-        blocks[title] = {"header_row": row + 1, "rows": len(frame), "col": 0, "columns": list(wide.columns)}
-        row = end + 2
-    widths[0] = max(widths.get(0, 0), 26)
-    _set_widths(sheet, widths)
-    return blocks
-
-
-def _councils_sheet(sheet, t: MarketTables, fmt: dict) -> None:
-    widths: dict[int, float] = {}
-    end = _write_table(sheet, t.council_years, 0, fmt, widths, highlight=t.highlight_names)
-    sheet.write(end + 1, 0, t.footnotes["councils"], fmt["note"])
-    freeze_header(sheet, 0, 1)
-    sheet.autofilter(0, 0, end - 1, len(t.council_years.columns) - 1)
-    _set_widths(sheet, widths)
-
-
-def _owners_sheet(sheet, t: MarketTables, fmt: dict) -> None:
-    widths: dict[int, float] = {}
-    sheet.write(0, 0, f"The largest owners of children's homes in England, {t.latest_year}, and their growth",
-                fmt["subtitle"])
-    end = _write_table(sheet, t.owners, 1, fmt, widths)
-    sheet.write(end, 0, t.footnotes["owners"], fmt["note"])
-    freeze_header(sheet, 1, 2)
-    row = end + 3
-    sheet.write(row - 1, 0, "Every owner named in Ofsted's lists, every year", fmt["subtitle"])
-    _write_table(sheet, t.owners_all, row, fmt, widths)
-    _set_widths(sheet, widths)
-
-
-def _joiners_sheet(book, sheet, t: MarketTables, fmt: dict) -> None:
-    widths: dict[int, float] = {}
-    sheet.write(0, 0, "Homes that joined and left Ofsted's register between consecutive lists", fmt["subtitle"])
-    end = _write_table(sheet, t.joiners, 1, fmt, widths)
-    sheet.write(end, 0, t.footnotes["joiners"], fmt["note"])
-    freeze_header(sheet, 1, 1)
-    england = int(t.joiners["area"].eq(ENGLAND).sum())
-    bars = []
-    for heading, colour in (("homes that joined (homes)", "#70AD47"), ("homes that left (homes)", "#A5A5A5")):
-        col = list(t.joiners.columns).index(heading)
-        bars.append({"name": [sheet.name, 1, col], "categories": [sheet.name, 2, 2, 1 + england, 2],
-                     "values": [sheet.name, 2, col, 1 + england, col], "fill": {"color": colour}})
-    chart = native_chart(book, "column", bars, "England: homes that joined and left the register", title_size=11,
-                         x_axis={"name": "to the list of 31 March"}, y_axis={"name": "homes", "num_format": "#,##0"},
-                         size=(640, 340))
-    sheet.insert_chart(1, len(t.joiners.columns) + 1, chart)
-    row = max(end + 3, 22)
-    sheet.write(row - 1, 0, "Every council (highlighted councils first)", fmt["subtitle"])
-    _write_table(sheet, t.joiners_councils, row, fmt, widths, highlight=t.highlight_names)
-    _set_widths(sheet, widths)
-
-
-def _sources_sheet(sheet, t: MarketTables, fmt: dict) -> None:
-    widths: dict[int, float] = {}
-    sheet.write(0, 0, "The files every figure comes from", fmt["subtitle"])
-    end = _write_table(sheet, t.sources, 1, fmt, widths)
-    row = end + 2
-    sheet.write(row, 0, "Notes", fmt["subtitle"])
-    for i, note in enumerate(t.notes, start=1):
-        sheet.write(row + i, 0, note)
-    widths[0] = max(widths.get(0, 0), 80)
-    _set_widths(sheet, widths)
 
 
 # --- the report --------------------------------------------------------------------------------------------------
@@ -840,7 +603,7 @@ def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (
     t = market_tables(market, highlight)
     title = f"England's children's homes market, {t.first_year} to {t.latest_year}"
     sections = [
-        (f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(_subtitle(t))} Every figure names the file "
+        (f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(subtitle(t))} Every figure names the file "
          "it comes from; the DfE's figures for a list year are for that 31 March or the latest year before it.</p>"),
         _cards(t),
         f"<h2>Headline figures: {html.escape(_with_region(t))}</h2>",
@@ -888,15 +651,15 @@ def _cards(t: MarketTables) -> str:
     lt, f = t.latest_year, t.first_year
 
     def now(column: str, kind: str) -> tuple[str, str]:
-        return (_text(_at(t.england, lt, column), kind, NOT_PUBLISHED),
-                _text(_at(t.region, lt, column), kind, NOT_PUBLISHED))
+        return (as_text(value_at(t.england, lt, column), kind, NOT_PUBLISHED),
+                as_text(value_at(t.region, lt, column), kind, NOT_PUBLISHED))
 
     def then(column: str, kind: str) -> str:
-        return _text(_at(t.england, f, column), kind, NOT_PUBLISHED)
+        return as_text(value_at(t.england, f, column), kind, NOT_PUBLISHED)
 
-    dfe = _year_text(_at(t.england, lt, "children_in_homes_year"))
-    top3 = _text(_at(t.england, lt, "top3_share"), "share", NOT_PUBLISHED)
-    top = _text(_at(t.england, lt, "top_share"), "share", NOT_PUBLISHED)
+    dfe = year_text(value_at(t.england, lt, "children_in_homes_year"))
+    top3 = as_text(value_at(t.england, lt, "top3_share"), "share", NOT_PUBLISHED)
+    top = as_text(value_at(t.england, lt, "top_share"), "share", NOT_PUBLISHED)
     cards = [
         (*now("homes", "count"), f"children's homes in England at 31 March {lt} ({then('homes', 'count')} in {f})"),
         (*now("places", "count"), f"places ({then('places', 'count')} in {f})"),
@@ -934,16 +697,16 @@ def _joiners_card(t: MarketTables) -> tuple[str, str, str]:
 
 
 def _headline_html(t: MarketTables) -> str:
-    kinds = [_kind(f"x ({unit})") if unit != "name" else "text" for unit in t.headline["unit"]]
+    kinds = [heading_kind(f"x ({unit})") if unit != "name" else "text" for unit in t.headline["unit"]]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.headline.columns)
     body = []
     for kind, row in zip(kinds, t.headline.itertuples(index=False)):
         cells = []
         for column, value in zip(t.headline.columns, row):
             if column in ("measure", "unit", "source"):
-                cells.append(f"<td>{_breakable(_text(value, 'text'))}</td>")
+                cells.append(f"<td>{_breakable(as_text(value, 'text'))}</td>")
             else:
-                cells.append(f"<td class='n'>{html.escape(_text(value, kind, NOT_PUBLISHED))}</td>")
+                cells.append(f"<td class='n'>{html.escape(as_text(value, kind, NOT_PUBLISHED))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table class='headline'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -961,10 +724,10 @@ def _html_table(frame: pd.DataFrame, highlight: frozenset[str] = frozenset(), no
     for row in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, row):
-            if _is_number(value):
-                cells.append(f"<td class='n'>{html.escape(_text(value, _kind(column)))}</td>")
+            if is_number(value):
+                cells.append(f"<td class='n'>{html.escape(as_text(value, heading_kind(column)))}</td>")
             else:
-                cells.append(f"<td>{_breakable(_text(value, 'text'))}</td>")
+                cells.append(f"<td>{_breakable(as_text(value, 'text'))}</td>")
         shaded = " class='hl'" if len(row) and str(row[0]) in highlight else ""
         body.append(f"<tr{shaded}>" + "".join(cells) + "</tr>")
     footnote = f"<p class='note'>{html.escape(note)}</p>" if note else ""
@@ -1075,10 +838,10 @@ def _area_lines(ax, wide: pd.DataFrame, region_name: str) -> None:
     for i, area in enumerate(wide.columns):
         values = wide[area].to_numpy(dtype=float)
         if area in (ENGLAND, region_name):
-            ax.plot(years, values, color=_area_colour(area, region_name, i), linewidth=2.8, marker="o",
+            ax.plot(years, values, color=area_colour(area, region_name, i), linewidth=2.8, marker="o",
                     label=area, zorder=4)
         else:
-            ax.plot(years, values, color=_area_colour(area, region_name, i), linewidth=1.2, marker="o",
+            ax.plot(years, values, color=area_colour(area, region_name, i), linewidth=1.2, marker="o",
                     markersize=3, alpha=0.85, label=area, zorder=2)
 
 
