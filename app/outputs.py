@@ -166,7 +166,7 @@ def documents(result: Result) -> dict[str, Callable[[Path], Path]]:
         return {"workbook": lambda folder: write_strategy_workbook(folder / "strategy.xlsx", *parts),
                 "report": lambda folder: write_strategy_report(folder / "strategy.html", *parts)}
     if result.job == "public_market":
-        from app.reports.market_tables import write_market_report
+        from app.reports.market_html import write_market_report
         from app.reports.market_workbook import write_market_workbook
 
         return {"workbook": lambda folder: write_market_workbook(folder / "market.xlsx", result.market,

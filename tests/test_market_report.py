@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from shapely.geometry import box
 
-from app.reports.market_tables import NO_BOUNDARIES, write_market_report
+from app.reports.market_html import NO_BOUNDARIES, write_market_report
 from app.reports.market_workbook import write_market_workbook
 from optimiser.market import Market
 
