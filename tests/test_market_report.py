@@ -1,4 +1,4 @@
-"""The market workbook and report (app/reports/market.py) on a hand-built market of three councils over two lists,
+"""The market workbook and report (app/reports/market_*.py) on a hand-built market of three councils over two lists,
 whose figures are known without the code, and once on the real published data."""
 
 from __future__ import annotations
