@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 
 import geopandas
 import numpy as np
@@ -17,6 +16,7 @@ from shapely.geometry import box
 from app.reports.market_html import NO_BOUNDARIES, write_market_report
 from app.reports.market_workbook import write_market_workbook
 from optimiser.market import Market
+from tests.public_raw import PUBLIC as PUBLIC_DATA
 
 SHEETS = ["Summary", "Councils", "Regions", "Owners", "Joiners and leavers", "Sources"]
 NORTH_WEST = ("E08000001", "E08000002")  # Bolton and Bury: the whole North West of this small England
@@ -268,7 +268,6 @@ def test_report_never_prints_nan(report):
 
 # --- the real data -----------------------------------------------------------------------------------------------
 
-PUBLIC_DATA = Path(__file__).resolve().parents[2] / "shared" / "public-data"
 HOME_KINDS = {"children's home", "secure children's home",
               "residential special school (registered as a children's home)"}
 WALES = {"blaenau gwent", "bridgend", "caerphilly", "cardiff", "carmarthenshire", "ceredigion", "conwy",
@@ -297,12 +296,13 @@ def _latest_homes_in_england() -> tuple[int, int]:
     return int(re.findall(r"\d{4}", path.name)[-1]), count
 
 
-@pytest.mark.skipif(not PUBLIC_DATA.is_dir(), reason="no ../shared/public-data beside the repository")
 def test_real_data_writes_both_files_with_englands_homes(tmp_path):
     """On the published Ofsted, DfE and ONS files, both files are written with Greater Manchester highlighted and
     show England's latest number of children's homes, counted independently from the newest provider list."""
     from data.public.read import read_public_data
     from optimiser.market import market_picture
+
+    assert PUBLIC_DATA.is_dir(), f"the real public data must sit beside the repository: {PUBLIC_DATA}"
 
     public = read_public_data(PUBLIC_DATA)
     market = market_picture(public)
