@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 
@@ -138,12 +139,26 @@ def _read_raw(path: Path, problems: Problems) -> _Raw | None:
     return None
 
 
+def _returns_hint(folder: Path) -> str:
+    """A council's SSDA903 returns, saved a year a file ('2019-episodes.csv'), are not yet a region: say what to do."""
+    yearly = sorted(p.name for p in folder.glob("*.csv") if re.fullmatch(r"\d{4}[-_ ](episodes|header)\.csv",
+                                                                           p.name, flags=re.IGNORECASE))
+    if not yearly:
+        return ""
+    return (f". It holds SSDA903 returns a year a file ({', '.join(yearly[:2])}, ...): a region keeps the whole "
+            "history in one episodes.csv and one header.csv (each year's rows one after the other, the header row "
+            "once), beside the region's settings, children and referrals")
+
+
 def _read_folder(folder: Path, problems: Problems) -> _Raw | None:
     present = {name: folder / t.file_name for name, t in TABLES.items() if (folder / t.file_name).exists()}
     required = [t.file_name for t in TABLES.values() if not t.optional_table]
     if not any(name in present for name, t in TABLES.items() if not t.optional_table):
-        problems.add(str(folder), None, "", "", "holds none of a region's files (" + ", ".join(required) + "): is "
-                     "it the right folder? (`rcc template DIR` writes blank ones with their columns)")
+        has = f" (it has {', '.join(TABLES[n].file_name for n in present)}, but a region needs those too)" \
+            if present else ""
+        problems.add(str(folder), None, "", "", "holds none of a region's files (" + ", ".join(required) + ")"
+                     + has + ": is it the right folder? (`rcc template DIR` writes blank ones with their columns)"
+                     + _returns_hint(folder))
         return None
     raw = _Raw({}, {}, "", set())
     sha = hashlib.sha256()
@@ -273,19 +288,29 @@ def _parse_table(table: Table, raw: pd.DataFrame | None, file: str, problems: Pr
     raw = raw.rename(columns=lambda c: str(c).strip())
     if not table.ssda903:
         raw = raw.rename(columns=lambda c: c.lower())
-    for col in table.required_columns:
-        if col not in raw.columns and not _satisfied_by_alternative(table, col, raw):
-            problems.add(file, None, col, "", "required column missing")
+    missing = {col for col in table.required_columns
+               if col not in raw.columns and not _satisfied_by_alternative(table, col, raw)}
+    for col in sorted(missing, key=table.column_names.index):
+        problems.add(file, None, col, "", "required column missing" + MISSING_COLUMN_HINTS.get(
+            (table.ssda903, col), f": add a column named {col} (`rcc schema` lists each table's columns)"))
     out = {}
     for column in table.columns:
         # cells arrive stripped (tabular.table_under)
         text = raw[column.name].astype(str) if column.name in raw.columns else pd.Series("", index=raw.index)
-        out[column.name] = _parse_column(column, text, file, problems, today)
+        # a missing column is one problem, said above, not one "required value is blank" per record
+        parsed_as = dataclasses.replace(column, required=False) if column.name in missing else column
+        out[column.name] = _parse_column(parsed_as, text, file, problems, today)
     extra = [c for c in raw.columns if c not in table.column_names]
     parsed = pd.DataFrame(out, index=pd.RangeIndex(len(raw)))
     for c in extra:  # unknown columns are kept, untouched, and ignored (DATA.md)
         parsed[c] = raw[c].to_numpy()
     return parsed
+
+
+# A council's own SSDA903 return leaves out the council (every row is its own); a region's history names it.
+MISSING_COLUMN_HINTS = {(True, "LA"): ": a council's own SSDA903 return has no LA column, since every row is that "
+                                      "council's; add one holding the council's code (e.g. E08000003) on every row, "
+                                      "as a region's history covers several councils"}
 
 
 def _satisfied_by_alternative(table: Table, col: str, raw: pd.DataFrame) -> bool:

@@ -391,3 +391,36 @@ def test_an_empty_csv_file_is_one_error(tmp_path):
     folder = Path(shutil.copytree(VALID, tmp_path / "region"))
     (folder / "settings.csv").write_bytes(b"")
     _one_line(read_region(folder, today=TODAY)[1], "settings.csv", "the file is empty: save it again")
+
+
+# --- a council's own SSDA903 return (real format: Data to Insight's validator samples in ../shared) ---------------
+
+SSDA903_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "public-data" / "ssda903-samples"
+
+
+def test_a_councils_own_ssda903_return_is_read_and_only_its_missing_la_column_is_said(tmp_path):
+    """A real-format return (dd/mm/yyyy dates, no LA column, numeric child ids) in place of the region's history:
+    one 'required column missing' line per file, saying how to add the council, and not one 'required value is
+    blank' per record (the sample's episodes.csv has 5,000-odd rows)."""
+    folder = Path(shutil.copytree(VALID, tmp_path / "region"))
+    source = SSDA903_SAMPLES / "d2i-validator"
+    for name in ("header.csv", "episodes.csv", "uasc.csv"):
+        shutil.copyfile(source / name, folder / name)
+    with open(source / "episodes.csv", newline="") as file:
+        records = sum(1 for _ in file) - 1
+    assert records > 1000
+    _, issues = read_region(folder, today=TODAY)
+    errors = issues[issues["severity"] == "error"]
+    assert sorted(errors["file"]) == ["episodes.csv", "header.csv", "uasc.csv"]
+    assert (errors["column"] == "LA").all()
+    assert errors["rule"].str.contains("required column missing: a council's own SSDA903 return has no LA").all()
+    assert not issues["rule"].str.contains("required value is blank").any()
+
+
+def test_a_folder_of_yearly_returns_says_how_a_region_holds_its_history():
+    """Data to Insight's demand-model samples are returns a year a file (2017-episodes.csv ...): one error naming
+    two of them and saying a region keeps one episodes.csv and one header.csv."""
+    region, issues = read_region(SSDA903_SAMPLES / "d2i-demand-model", today=TODAY)
+    assert region is None and len(issues) == 1
+    rule = issues["rule"].iloc[0]
+    assert "2017-episodes.csv, 2017-header.csv" in rule and "one episodes.csv and one header.csv" in rule
