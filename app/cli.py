@@ -313,6 +313,21 @@ def cmd_public(args) -> int:
         write_public_region(result.region, args.out, result.issues)
         print(public_region_text(result, args.out))
         return OK
+    if args.action in ("forecast", "backtest"):
+        from app.jobs.public import public_forecast
+        from app.summaries import public_forecast_text
+
+        if args.horizon < 1:
+            raise ParameterError(f"--horizon {args.horizon}: give a whole number of years, 1 or more")
+        try:
+            from forecasts.annual import MODELS, QUICK_MODELS
+
+            models = MODELS if args.action == "backtest" else QUICK_MODELS
+            result = public_forecast(data_dir, args.until, args.horizon, codes, models, progress=_progress)
+        except ValueError as exc:
+            raise ParameterError(str(exc)) from None
+        print(public_forecast_text(result, full=args.action == "backtest") + "\n" + _written(result, args.out))
+        return OK
     result = public_market(data_dir, progress=_progress, highlight=codes)
     print(market_text(result, codes, name) + "\n" + _written(result, args.out))
     return OK
@@ -434,8 +449,11 @@ def _app_arguments(p) -> None:
 
 
 def _public_arguments(p) -> None:
-    p.add_argument("action", choices=["region", "market"],
-                   help="region: a region folder rcc understands; market: England's market, per council and region")
+    p.add_argument("action", choices=["region", "market", "forecast", "backtest"],
+                   help="region: a region folder rcc understands; market: England's market, per council and region; "
+                        "forecast: every council's children looked after at 31 March, years ahead, from the DfE's "
+                        "yearly series, with its backtest on the real years; backtest: the same, printing the "
+                        "backtest's table against each yardstick")
     p.add_argument("data_dir", type=Path, nargs="?", default=None,
                    help="folder with ofsted/, dfe/ and ons/ (the layout of ../shared/public-data; newer downloads "
                         "can be dropped in). Default: $RCC_PUBLIC_DATA, else ../shared/public-data beside rcc, else "
@@ -443,12 +461,16 @@ def _public_arguments(p) -> None:
     p.add_argument("--out", type=Path, required=True, help="folder to write into")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--las", help="councils' ONS codes, comma-separated (region: the members; market: the "
-                                     "councils to highlight)")
+                                     "councils to highlight; forecast: the councils reported, while the model still "
+                                     "learns from every council in the data)")
     which.add_argument("--rcc", help="an RCC pathfinder's member councils: greater-manchester or south-east")
     which.add_argument("--all-england", action="store_true", help="region: every English council")
     p.add_argument("--name", help="what to call the region (default: the RCC's name or the councils')")
     p.add_argument("--ofsted", type=Path, help="region: the Ofsted provider list to use (default: the latest in "
                                                "DATA_DIR/ofsted)")
+    p.add_argument("--until", type=int, help="forecast: the last year (31 March) the forecast may read; nothing "
+                                             "later is used, the population included (default: the last in the data)")
+    p.add_argument("--horizon", type=int, default=3, help="forecast: years ahead (default 3)")
 
 
 def _schema_arguments(p) -> None:
@@ -486,10 +508,14 @@ COMMANDS = (  # name, what it does, an example, handler, argument builder
      "rcc monthly data/regions/greater-manchester --out out", cmd_monthly, _monthly_arguments),
     ("runs", "The run history: list runs, show one, or diff two (what changed month on month).",
      "rcc runs diff 16b1a37b8120 4f0c2e9d1a77 --store out/runs.duckdb", cmd_runs, _runs_arguments),
-    ("public", "Read what Ofsted, the DfE and ONS publish: build a region folder for any councils (region), or "
-               "England's market picture (market: CSVs, market.xlsx, market.html).",
+    ("public", "Read what Ofsted, the DfE and ONS publish: build a region folder for any councils (region), "
+               "England's market picture (market: CSVs, market.xlsx, market.html), or every council's children "
+               "looked after forecast from the DfE's yearly series and backtested on the real years (forecast, "
+               "backtest: public_forecast.csv, public_backtest.csv).",
      "rcc public region ../shared/public-data --rcc greater-manchester --out gm-public\n"
-     "  rcc public market ../shared/public-data --out market --rcc greater-manchester", cmd_public, _public_arguments),
+     "  rcc public market ../shared/public-data --out market --rcc greater-manchester\n"
+     "  rcc public forecast ../shared/public-data --out demand --until 2021 --horizon 3\n"
+     "  rcc public backtest ../shared/public-data --out demand", cmd_public, _public_arguments),
     ("app", "Start the dashboard (Streamlit) on the region's latest monthly run, making the run first if the store "
             "has none.", "rcc app --port 8501", cmd_app, _app_arguments),
 )

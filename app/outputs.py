@@ -120,10 +120,42 @@ OUTPUTS: tuple[Output, ...] = (
        "Per council and England x pair of consecutive Ofsted lists: homes and places that joined and left"),
     _o("public_market", "issues", "market_issues.csv",
        "Every problem found reading the publications (file, row, column, value, rule, severity)"),
+    # every council's yearly demand from the DfE's published series
+    _o("public_forecast", "public_forecast", "public_forecast.csv",
+       "Children looked after at 31 March per council x placement group x year ahead: la_code, group, year, mean, "
+       "p10, p50, p90 (the groups' means add up to `all`)", "%.2f"),
+    _o("public_forecast", "public_backtest", "public_backtest.csv",
+       "Every backtest forecast on the real years: model, la_code, group, origin, horizon, year, mean, p10, p50, "
+       "p90, actual, last (the naive forecast), scale (MASE's denominator)", "%.4f"),
+    _o("public_forecast", "public_backtest_summary", "public_backtest_summary.csv",
+       "Per model x group x horizon, over every council and origin: MASE, MAE relative to naive, bias, p10-p90 "
+       "coverage, the error 8 forecasts in 10 were within", "%.4f"),
+    _o("public_forecast", "public_history", "public_history.csv",
+       "The yearly series the forecast starts from: la_code, group, year, value, published (false: imputed from "
+       "the year's total because the DfE suppressed or did not publish it)", "%.2f"),
+    _o("public_forecast", "public_issues", "public_forecast_issues.csv",
+       "Every problem found reading the publications (file, row, column, value, rule, severity)"),
+    # the monthly batch's yearly view of its councils, when the DfE's tables are there
+    _o("yearly", "yearly_forecast", "yearly_forecast.csv",
+       "The region's councils' children looked after at 31 March, years ahead, from the DfE's yearly series "
+       "(the columns of public_forecast.csv)", "%.2f", stored=True),
+    _o("yearly", "yearly_history", "yearly_history.csv",
+       "The published yearly series of the region's councils the yearly forecast starts from", "%.2f",
+       stored=True),
+    _o("yearly", "yearly_backtest", "yearly_backtest.csv",
+       "The yearly forecast's backtest on the real years, for England, for these councils and for each council "
+       "(scope: England, 'these councils' or a council's code): per model x group x years ahead, MASE, MAE "
+       "against naive, bias, p10-p90 coverage, and the error 8 forecasts in 10 were within", "%.4f", stored=True),
+    _o("yearly", "yearly_bridge", "yearly_bridge.csv",
+       "Per council x 31 March: the SSDA903 extract's children against the DfE's published figure (kind "
+       "history; a warning beyond 5%), and the monthly model's forecast against the yearly one (kind forecast)",
+       "%.4f", stored=True),
 )
 RECORD_FILES = {"match": "run.json", "planning": "planning_run.json", "forecast": "forecast_run.json",
                 "backtest": "backtest_run.json", "flags": "flags_run.json", "strategy": "strategy_run.json",
-                "public_market": "market_run.json", "monthly": "monthly_run.json"}
+                "public_market": "market_run.json", "public_forecast": "public_forecast_run.json",
+                "yearly": "yearly_run.json",
+                "monthly": "monthly_run.json"}
 STORED_TABLES = tuple(o.table for o in OUTPUTS if o.stored)
 
 

@@ -335,9 +335,24 @@ def monthly_summary_text(run, log_path: Path) -> str:
               f"  unregistered         {s['unregistered']['children']} children, "
               f"£{s['unregistered']['weekly_spend']:,.0f} a week",
               *([strategy_line(s["strategy"])] if s.get("strategy") else []),
+              *(yearly_lines(s["yearly"]) if s.get("yearly") else []),
               f"Outputs: {run.out_dir}/", f"Run store: {run.store_path} (rcc runs list --store {run.store_path})",
               f"Log: {log_path}"]
     return "\n".join(lines)
+
+
+def yearly_lines(y: dict) -> list[str]:
+    """The yearly view in the monthly summary: the published series' forecast, its record on real years, and
+    every council whose extract disagrees with its own published figure."""
+    totals = ", ".join(f"{year}: {total:,.0f}" for year, total in sorted(y["total"].items(), key=lambda kv: int(kv[0])))
+    accuracy = "; ".join(f"{h[1:]} year(s) ahead {v['relative_mae']:.2f} x naive's error, p10-p90 held the actual "
+                         f"{v['coverage_80']:.0%} of the time" for h, v in y["backtest"].items())
+    lines = [f"  yearly (DfE)         children looked after at 31 March from {y['until']}, {y['councils']} councils: "
+             f"{totals}", f"  yearly accuracy      on the real years: {accuracy or 'not enough years'}"]
+    lines += [f"  data warning         {w}" for w in y["disagreements"][:5]]
+    if len(y["disagreements"]) > 5:
+        lines.append(f"  data warning         and {len(y['disagreements']) - 5} more (yearly_bridge.csv)")
+    return lines
 
 
 def strategy_line(s: dict) -> str:
@@ -396,4 +411,47 @@ def diff_text(store, run_a: str, run_b: str) -> str:
         f"{accuracy['months']} month(s): forecast {accuracy['regional_forecast']:,.0f}, actual "
         f"{accuracy['regional_actual']:,}; mean absolute error {accuracy['mean_absolute_error_per_council_group']}"
         f" children per council x group; {accuracy['share_of_cells_inside_p10_p90']:.0%} of cells inside p10-p90"))
+    return "\n".join(lines)
+
+
+def backtest_table(summary: pd.DataFrame, models: Sequence[str] | None = None,
+                   groups: Sequence[str] | None = None) -> str:
+    """The yearly backtest as a plain table: group x horizon x model, MASE, MAE against naive, bias, coverage."""
+    from forecasts.annual import MODEL_LABELS
+
+    rows = summary
+    if models is not None:
+        rows = rows[rows["model"].isin(models)]
+    if groups is not None:
+        rows = rows[rows["group"].isin(groups)]
+    lines = [f"  {'group':<19}{'years':>6}  {'model':<28}{'forecasts':>10}{'MASE':>7}{'vs naive':>9}{'bias':>8}"
+             f"{'p10-p90':>9}"]
+    for r in rows.itertuples():
+        coverage = "-" if pd.isna(r.coverage) else f"{r.coverage:.0%}"
+        lines.append(f"  {r.group:<19}{r.horizon:>6}  {MODEL_LABELS.get(r.model, r.model):<28}{r.forecasts:>10,}"
+                     f"{r.mase:>7.2f}{r.relative_mae:>9.2f}{r.bias:>+8.1%}{coverage:>9}")
+    return "\n".join(lines)
+
+
+def public_forecast_text(result, full: bool = False) -> str:
+    """What `rcc public forecast` (and, with `full`, `rcc public backtest`) prints."""
+    a, record = result.annual, result.record
+    f = a.forecast
+    total = f[f["group"].eq("all")]
+    years = sorted(total["year"].unique())
+    lines = [f"Children looked after at 31 March, {len(total['la_code'].unique())} council(s), forecast from "
+             f"{a.until} for {', '.join(str(y) for y in years)} (DfE's yearly series; nothing after {a.until} read)"]
+    for year in years:
+        rows = total[total["year"] == year]
+        lines.append(f"  {year}  {rows['mean'].sum():>9,.0f} children in all (the councils' p10-p90 added: "
+                     f"{rows['p10'].sum():,.0f}-{rows['p90'].sum():,.0f})")
+    scope = None if full else ["pooled", "naive"]
+    groups = None if full else ["all", "foster", "childrens_home"]
+    lines.append(f"Backtest on the real years (origins {a.backtest['origin'].min() if len(a.backtest) else '-'}-"
+                 f"{a.backtest['origin'].max() if len(a.backtest) else '-'}; 'vs naive' below 1 beats "
+                 "'same as last year'):")
+    lines.append(backtest_table(a.summary, scope, groups))
+    lines += [f"  note: {note}" for note in a.notes]
+    lines.append(f"  reading issues       {record['issues']['error']} error(s), {record['issues']['warning']} "
+                 f"warning(s); {record['timings']['total_s']:.1f} s in all")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ have something to show without running the batch twice.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 import shutil
 import tempfile
@@ -39,7 +40,9 @@ def dashboard_run() -> DashboardRun:
 
     out = Path(tempfile.mkdtemp(prefix="rcc-dashboard-test-"))
     atexit.register(shutil.rmtree, out, True)
-    run = run_monthly(EMBEDDED_REGION, out_dir=out, params=MonthlyParams.from_toml(FAST_PARAMS))
+    # with the yearly stage, so the Demand page shows the DfE's yearly series beside the monthly forecast
+    params = dataclasses.replace(MonthlyParams.from_toml(FAST_PARAMS), yearly=True)
+    run = run_monthly(EMBEDDED_REGION, out_dir=out, params=params)
     store = out / "runs.duckdb"
     with RunStore(store) as s:
         record = s.run(run.run_id)

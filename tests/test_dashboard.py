@@ -529,3 +529,32 @@ def test_an_officer_sees_no_other_councils_children_in_setting_flags(run_store):
         assert "£" not in about_children and "day" not in about_children
         assert not any(name in about_children for name in names - {"Bolton"})
         assert "£" in full.at[row.subject_id, "evidence"]
+
+
+def _published_looked_after(la_code: str) -> dict[int, float]:
+    """Children looked after at 31 March as the DfE's headline table has them, read with the csv module."""
+    import csv
+
+    from tests.public_raw import PUBLIC
+
+    with open(PUBLIC / "dfe" / "cla_number_and_rate_per_10k_children.csv", newline="", encoding="utf-8-sig") as f:
+        return {int(r["time_period"]): float(r["children_count"]) for r in csv.DictReader(f)
+                if r["new_la_code"] == la_code and r["population_type"].startswith("Children looked after on 31")
+                and r["children_count"].isdigit()}
+
+
+def test_demand_shows_the_published_yearly_series_and_its_accuracy(run_store):
+    """Below the monthly forecast, the Demand page draws the council's published totals (the DfE's own figures,
+    as its headline table has them) with the yearly forecast, says how accurate that forecast was in words, and
+    checks the extract against the published totals."""
+    at = open_page(COMMISSIONER, "demand")
+    assert any(s.value == "What the DfE publishes: children looked after at 31 March" for s in at.subheader)
+    frames = next(frames for spec, frames in chart_data(at) if "31 March of" in spec)
+    rows = pd.concat(frames, ignore_index=True)
+    published = rows[rows["kind"] == "published"].set_index("year")["value"].to_dict()
+    expected = _published_looked_after("E08000001")  # Bolton, the first council
+    assert {y: expected[y] for y in (2021, 2022, 2023, 2024)} == {y: published[y] for y in (2021, 2022, 2023, 2024)}
+    assert set(rows.loc[rows["kind"] == "forecast", "year"]) >= {2025, 2026, 2027}
+    words = [t for t in texts(at) if t.startswith("Over the last")]
+    assert words and "8 times in 10" in words[0]
+    assert at.dataframe[-1].value["year"].min() <= 2024  # the extract's check against the published years

@@ -47,6 +47,7 @@ from app.history.store import DEFAULT_OUT, RunStore, default_store, open_store
 from app.jobs.flags import run_flags
 from app.jobs.forecast import run_backtest, run_forecast
 from app.jobs.match import run_match
+from app.jobs.public import run_yearly
 from app.jobs.strategy import run_strategy
 from app.outputs import RECORD_FILES, stored_tables, write_result
 from data.load import load_region
@@ -59,7 +60,7 @@ from optimiser.flags import FlagParams
 from optimiser.match.params import MatchParams
 from optimiser.strategy import StrategyParams
 
-STAGES = ("validate", "forecast", "backtest", "match", "flags", "strategy", "store")
+STAGES = ("validate", "forecast", "backtest", "match", "flags", "strategy", "yearly", "store")
 BESIDE_STAGES = ("backtest", "flags")  # run in the second process, overlapping the others
 RUN_RECORD = RECORD_FILES["monthly"]
 STORE_WAIT_S = 30.0  # how long the batch waits for another program (a duckdb shell, the dashboard) to let go
@@ -86,6 +87,7 @@ class MonthlyParams:
     horizon_months: int = 36
     backtest: bool = True
     strategy_plan: bool = True
+    yearly: bool = True  # the councils' DfE yearly series, forecast and backtested, beside the monthly forecast
     forecast: ForecastParams = field(default_factory=lambda: monthly_forecast_defaults(ForecastParams()))
     match: MatchParams = field(default_factory=MatchParams)
     flags: FlagParams = field(default_factory=FlagParams)
@@ -110,10 +112,11 @@ class MonthlyParams:
             raise ValueError(f"unknown section(s) {', '.join(unknown)}; known: monthly, forecast, match, flags, "
                              "strategy")
         own = dict(values.get("monthly", {}))
-        extra = sorted(set(own) - {"horizon_months", "backtest", "strategy_plan"})
+        extra = sorted(set(own) - {"horizon_months", "backtest", "strategy_plan", "yearly"})
         if extra:
             raise ValueError(f"unknown parameter(s) monthly.{', monthly.'.join(extra)}; "
-                             "known: monthly.horizon_months, monthly.backtest, monthly.strategy_plan")
+                             "known: monthly.horizon_months, monthly.backtest, monthly.strategy_plan, "
+                             "monthly.yearly")
         forecast = values.get("forecast", {})
         defaults = monthly_forecast_defaults(ForecastParams()).to_dict()["backtest"]
         forecast = forecast | {"backtest": {k: defaults[k] for k in MONTHLY_BACKTEST} | forecast.get("backtest", {})}
@@ -124,7 +127,7 @@ class MonthlyParams:
 
     def to_dict(self) -> dict:
         return {"monthly": {"horizon_months": self.horizon_months, "backtest": self.backtest,
-                            "strategy_plan": self.strategy_plan},
+                            "strategy_plan": self.strategy_plan, "yearly": self.yearly},
                 "forecast": self.forecast.to_dict(), "match": self.match.to_dict(), "flags": self.flags.to_dict(),
                 "strategy": self.strategy.to_dict()}
 
@@ -179,8 +182,10 @@ def run_month(region: Region, month: str | None) -> tuple[str, date]:
 
 
 def run_id_for(region_name: str, month: str, input_hash: str, params: MonthlyParams) -> str:
-    """Same region, month, inputs, parameters and rcc version: same id, so a repeated run is recognised."""
-    key = json.dumps([region_name, month, input_hash, params.digest(), _code_version()])
+    """Same region, month, inputs (the published yearly figures among them), parameters and rcc version: same id,
+    so a repeated run is recognised."""
+    key = json.dumps([region_name, month, input_hash, params.digest(), _code_version()]
+                     + ([_public_fingerprint()] if params.yearly else []))
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
@@ -278,11 +283,19 @@ def _run_jobs(region: Region, params: MonthlyParams, as_of: date, month: str, ru
                                         forecast=forecast.forecast, match=match, run_date=as_of,
                                         flags_table=lambda: beside.finish("flags").flags.table)
                 keep(strategy)
+        yearly = None
+        if params.yearly:
+            with stage("yearly"):
+                # the DfE's published figures for these councils: a forecast tested on real years, and a check
+                # of the extract's level against each council's own published total
+                yearly = run_yearly(region, forecast.forecast, progress=progress)
+                if yearly is not None:
+                    keep(yearly)
         flags = beside.finish("flags")
         for result in (backtest, flags):
             if result is not None:
                 keep(result)
-    return monthly_summary(month, run_id, forecast, match, flags, backtest, strategy), tables
+    return monthly_summary(month, run_id, forecast, match, flags, backtest, strategy, yearly), tables
 
 
 def _reused(store_path: Path, run_id: str, month: str, month_dir: Path, progress) -> MonthlyRun | None:
@@ -358,7 +371,7 @@ class BatchLock:
         self.lock.release()
 
 
-def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest, strategy=None) -> dict:
+def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest, strategy=None, yearly=None) -> dict:
     """The figures the one-screen summary, the run store and month-on-month diffs use."""
     regional = forecast.forecast.regional
     ahead = regional.iloc[min(11, len(regional) - 1)]
@@ -376,6 +389,8 @@ def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest, s
     }
     if strategy is not None:
         summary["strategy"] = strategy.summary
+    if yearly is not None:
+        summary["yearly"] = yearly_summary(yearly)
     if backtest is not None:
         # The regional total at each horizon, for the chain rcc forecasts with: the accuracy the batch promises.
         regional = backtest.backtest.regional()
@@ -384,6 +399,20 @@ def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest, s
                                                         "coverage_80": round(float(row.coverage_80), 3)}
                                for row in chain.itertuples()}
     return summary
+
+
+def yearly_summary(yearly) -> dict:
+    """The yearly view's headline: the councils, the years ahead, the backtest of the councils' totals one and two
+    years ahead, and the extract's disagreements with the published figures."""
+    b = yearly.backtest
+    own = b[b["scope"].eq("these councils") & b["model"].eq("pooled") & b["group"].eq("all")]
+    ahead = yearly.forecast[yearly.forecast["group"].eq("all")]
+    return {"councils": len(yearly.record["councils"]), "until": yearly.record["until"],
+            "total": {int(year): round(float(rows["mean"].sum()), 1) for year, rows in ahead.groupby("year")},
+            "backtest": {f"h{int(r.horizon)}": {"relative_mae": round(float(r.relative_mae), 3),
+                                                "coverage_80": round(float(r.coverage), 3)}
+                         for r in own.itertuples() if r.horizon <= 2},
+            "disagreements": yearly.warnings}
 
 
 class _Stage:
@@ -442,6 +471,16 @@ def _load(path: Path, progress) -> Region:
 def _region_name(region: Region) -> str:
     source = Path(region.source)
     return source.stem if source.suffix else source.name
+
+
+def _public_fingerprint() -> str:
+    """The published files the yearly stage reads (names and sizes): a newer DfE release is a new run."""
+    from data.public import default_public_data
+
+    folder = default_public_data()
+    files = sorted((p.relative_to(folder).as_posix(), p.stat().st_size) for sub in ("dfe", "ons")
+                   if (folder / sub).is_dir() for p in (folder / sub).rglob("*") if p.is_file())
+    return hashlib.sha256(json.dumps([str(folder.name), files]).encode()).hexdigest()[:16]
 
 
 def _code_version() -> str:

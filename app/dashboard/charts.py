@@ -68,3 +68,22 @@ def lines_over_years(frame: pd.DataFrame, value: str, title: str, fmt: str, high
         color=alt.Color("area_name:N", title=None),
         strokeWidth=alt.condition(alt.datum.area_name == highlight, alt.value(4), alt.value(1.5)),
         tooltip=["area_name:N", "year:O", alt.Tooltip(f"{value}:Q", format=fmt)]).properties(height=320)
+
+
+def yearly_band(series: pd.DataFrame, title: str) -> alt.LayerChart:
+    """The DfE's published figures at 31 March (dots; hollow where the DfE did not publish the group and rcc
+    imputed it) and the yearly forecast's mean with its p10-p90 band."""
+    base = alt.Chart(series).encode(x=alt.X("year:O", title="31 March of", axis=alt.Axis(labelAngle=0)))
+    ahead = series[series["kind"].eq("forecast")]
+    band = alt.Chart(ahead).mark_area(opacity=0.25, color="#4c78a8").encode(
+        x="year:O", y=alt.Y("p10:Q", title="children"), y2="p90:Q",
+        tooltip=[alt.Tooltip("year:O", title="31 March of"), alt.Tooltip("p10:Q", format=".0f", title="p10"),
+                 alt.Tooltip("value:Q", format=".0f", title="expected"), alt.Tooltip("p90:Q", format=".0f",
+                                                                                      title="p90")])
+    line = base.mark_line(color="#1f4e79").encode(y="value:Q", strokeDash=alt.StrokeDash(
+        "kind:N", title=None, scale=alt.Scale(domain=["published", "forecast"], range=[[1, 0], [5, 3]])))
+    dots = base.mark_point(size=50, color="#1f4e79", strokeWidth=1.5).encode(
+        y="value:Q", fill=alt.condition(alt.datum.published, alt.value("#1f4e79"), alt.value("#ffffff")),
+        tooltip=[alt.Tooltip("year:O", title="31 March of"), alt.Tooltip("value:Q", format=".0f", title="children"),
+                 alt.Tooltip("source:N", title="figure")])
+    return alt.layer(band, line, dots).properties(title=title, height=300)

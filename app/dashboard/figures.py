@@ -88,3 +88,40 @@ def referrals_by_council(allocations: pd.DataFrame) -> pd.DataFrame:
     out = frame.groupby("la_code").agg(referrals=("referral_id", "size"), matched=("matched", "sum"),
                                        unmatched=("unmatched", "sum"), weekly_fees=("fees", "sum"))
     return out.reset_index()
+
+
+def yearly_series(history: pd.DataFrame, forecast: pd.DataFrame, la_code: str, group: str) -> pd.DataFrame:
+    """One council x group's published years and forecast years as one frame for the yearly chart: year, value,
+    p10, p90, kind (published | forecast), published (a DfE figure, not imputed), source (in words)."""
+    past = history[(history["la_code"] == la_code) & (history["group"] == group)].sort_values("year")
+    past = pd.DataFrame({"year": past["year"].astype(int), "value": past["value"].astype(float), "p10": float("nan"),
+                         "p90": float("nan"), "kind": "published",
+                         "published": past["published"].astype(str).str.lower().isin(["true", "1"])})
+    past["source"] = past["published"].map({True: "published by the DfE",
+                                             False: "not published: imputed from the year's total"})
+    ahead = forecast[(forecast["la_code"] == la_code) & (forecast["group"] == group)].sort_values("year")
+    ahead = pd.DataFrame({"year": ahead["year"].astype(int), "value": ahead["mean"].astype(float),
+                          "p10": ahead["p10"].astype(float), "p90": ahead["p90"].astype(float), "kind": "forecast",
+                          "published": False, "source": "rcc's yearly forecast"})
+    if len(past) and len(ahead):
+        # the forecast's line starts from the last published year, so the two read as one series
+        joint = past.iloc[[-1]].assign(kind="forecast", p10=past["value"].iloc[-1], p90=past["value"].iloc[-1])
+        ahead = pd.concat([joint, ahead], ignore_index=True)
+    return pd.concat([past, ahead], ignore_index=True)
+
+
+def yearly_accuracy_words(backtest: pd.DataFrame, la_code: str, group: str) -> str:
+    """The yearly backtest of this council and group in a sentence a board member reads."""
+    rows = backtest[(backtest["scope"] == la_code) & (backtest["group"] == group) & (backtest["model"] == "pooled")]
+    naive = backtest[(backtest["scope"] == la_code) & (backtest["group"] == group) & (backtest["model"] == "naive")]
+    one = rows[rows["horizon"] == 1]
+    if one.empty:
+        return "Too few published years to say how accurate the yearly forecast has been here."
+    r = one.iloc[0]
+    n = naive[naive["horizon"] == 1]
+    versus = ""
+    if len(n) and float(n.iloc[0]["error_p80"]) > 0:
+        versus = (f" ('same as last year' was within ±{float(n.iloc[0]['error_p80']):.0f} as often)")
+    return (f"Over the last {int(r['forecasts'])} years, this forecast one year ahead was within "
+            f"±{float(r['error_p80']):.0f} children of the DfE's published figure 8 times in 10{versus}; the "
+            f"p10-p90 band held the published figure {float(r['coverage']):.0%} of the time.")

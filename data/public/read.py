@@ -50,9 +50,10 @@ class PublicData:
 
 
 def read_public_data(folder: str | Path, ofsted_file: str | Path | None = None, latest_only: bool = False,
-                     progress: Callable[[str], None] = lambda message: None) -> PublicData:
+                     progress: Callable[[str], None] = lambda message: None, series_only: bool = False) -> PublicData:
     """Read every publication in `folder`. `ofsted_file` reads that one provider list instead of `ofsted/`;
-    `latest_only` reads only the newest provider list (enough for a region's supply)."""
+    `latest_only` reads only the newest provider list (enough for a region's supply); `series_only` reads only the
+    DfE's tables and the child population (what the yearly forecast needs)."""
     folder = Path(folder)
     problems = Problems()
     timings = {}
@@ -61,8 +62,9 @@ def read_public_data(folder: str | Path, ofsted_file: str | Path | None = None, 
         problems.add(str(folder), None, "", "", "not a folder: give the folder holding ofsted/, dfe/ and ons/")
         return PublicData(folder, (), None, None, None, problems.table(), timings)
 
-    progress("Reading Ofsted's provider lists")
-    ofsted = _read_ofsted_folder(folder / "ofsted", ofsted_file, latest_only, problems)
+    if not series_only:
+        progress("Reading Ofsted's provider lists")
+    ofsted = () if series_only else _read_ofsted_folder(folder / "ofsted", ofsted_file, latest_only, problems)
     timings["ofsted_s"] = round(time.perf_counter() - clock, 3)
     clock = time.perf_counter()
 
@@ -75,13 +77,13 @@ def read_public_data(folder: str | Path, ofsted_file: str | Path | None = None, 
     clock = time.perf_counter()
 
     progress("Reading ONS boundaries and populations")
-    boundary_file = _first(folder / "ons", BOUNDARY_SUFFIXES)
+    boundary_file = None if series_only else _first(folder / "ons", BOUNDARY_SUFFIXES)
     boundaries = read_boundaries(boundary_file, problems) if boundary_file else None
     population_file = _population_file(folder / "ons")
     population = read_population(population_file, problems) if population_file else None
     for what, found in (("council boundaries (GeoJSON or GeoPackage)", boundary_file),
                         ("population aged 0-17 by council", population_file)):
-        if not found:
+        if not found and not (series_only and what.startswith("council boundaries")):
             problems.add(str(folder / "ons"), None, "", "", f"no {what} found in ons/", severity="warning")
     timings["ons_s"] = round(time.perf_counter() - clock, 3)
     return PublicData(folder, ofsted, dfe, boundaries, population, problems.table(), timings,

@@ -1,12 +1,13 @@
-"""Demand: forecasts per council x placement group with p10-p90 bands, backtest accuracy beside each chart, and
-scenario levers that re-run the forecast and can be saved."""
+"""Demand: forecasts per council x placement group with p10-p90 bands, backtest accuracy beside each chart, the
+DfE's yearly figures with their own forecast and the extract's check against them, and scenario levers that
+re-run the forecast and can be saved."""
 
 import pandas as pd
 import streamlit as st
 
 from app.dashboard import charts, loaders, ui
-from app.dashboard.figures import backtest_for, council_group_forecast
-from data.vocabulary import PLACEMENT_GROUP_LABELS, PLACEMENT_GROUPS
+from app.dashboard.figures import backtest_for, council_group_forecast, yearly_accuracy_words, yearly_series
+from data.vocabulary import PLACEMENT_GROUP_LABELS, PLACEMENT_GROUPS, PUBLIC_GROUP_LABELS, PUBLIC_GROUPS
 from forecasts.scenarios import Levers, Scenario
 
 SCENARIO_KEY = "demand_scenario"
@@ -55,6 +56,45 @@ with accuracy_col:
         st.caption("Error is MASE: below 1 beats 'same as a year ago'; lower than the yardstick means rcc's model "
                    "beats the simple methods. 'Inside band' should be near 0.80.")
 ui.source(run_id, "forecast", "backtest")
+
+yearly = loaders.table(who, run_id, "yearly_forecast")
+if yearly is not None and la_code in set(yearly["la_code"]):
+    st.subheader("What the DfE publishes: children looked after at 31 March")
+    yearly_history = loaders.table(who, run_id, "yearly_history")
+    yearly_backtest = loaders.table(who, run_id, "yearly_backtest")
+    public_groups = [g for g in PUBLIC_GROUPS if g in set(yearly["group"])]
+    public_group = st.selectbox("Published group", public_groups, format_func=PUBLIC_GROUP_LABELS.get,
+                                key="yearly_group")
+    chart_col, words_col = st.columns([3, 2])
+    with chart_col:
+        st.altair_chart(charts.yearly_band(yearly_series(yearly_history, yearly, la_code, public_group),
+                                           f"{ui.council(la_code)}: {PUBLIC_GROUP_LABELS[public_group]}"),
+                        width="stretch")
+    with words_col:
+        st.markdown(yearly_accuracy_words(yearly_backtest, la_code, public_group))
+        st.caption("A second forecast, from the DfE's yearly tables for every English council (rcc public "
+                   "forecast): it learns the growth councils share and how far a council drifts back to its own "
+                   "level, and its band comes from its own past errors on the real years. Hollow dots are years the "
+                   "DfE did not publish this group (imputed from the year's total).")
+    bridge = loaders.table(who, run_id, "yearly_bridge")
+    if bridge is not None:
+        own = bridge[bridge["la_code"] == la_code]
+        checks = own[own["kind"] == "history"]
+        far = checks[checks["warning"].fillna("") != ""]
+        if len(far):
+            st.warning(f"{ui.council(la_code)}'s SSDA903 extract is more than 5% from its own published figure in "
+                       f"{len(far)} of {len(checks)} years: check it holds every episode before trusting its "
+                       "forecast.")
+        shown = own.assign(kind=own["kind"].map({"history": "31 March, from the extract",
+                                                 "forecast": "31 March, forecast"}))
+        st.dataframe(shown[["year", "kind", "monthly", "yearly", "share"]], hide_index=True, width="stretch",
+                     column_config={
+                         "year": st.column_config.NumberColumn("31 March of", format="%d"),
+                         "kind": st.column_config.TextColumn("what"),
+                         "monthly": st.column_config.NumberColumn("monthly model (SSDA903)", format="%.0f"),
+                         "yearly": st.column_config.NumberColumn("DfE published / yearly forecast", format="%.0f"),
+                         "share": st.column_config.NumberColumn("difference", format="percent")})
+    ui.source(run_id, "yearly_forecast", "yearly_history", "yearly_backtest", "yearly_bridge")
 
 st.subheader("Scenarios: what if policy changes?")
 st.write("Move the levers and re-run the forecast (the same model as the monthly run, about 5 seconds).")
