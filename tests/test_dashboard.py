@@ -363,7 +363,7 @@ def test_council_officer_session_never_receives_another_councils_children(run_st
         if page == "demand":
             box = next(b for b in at.selectbox if b.label == "Placement group")
             charts = chart_data(at)
-            assert len(charts) == 2  # the run's forecast and the scenario's
+            assert len(charts) == 3  # the run's forecast, the council's published yearly series, the scenario's
             shown = charts[0][1][0]
             months = pd.to_datetime(forecast["month"])
             own = forecast[(forecast["la_code"] == BOLTON) & (forecast["group"] == box.value)]
