@@ -320,6 +320,25 @@ UASC = Table(
     ssda903=True,
 )
 
+# --- SSDA903 deprivation-of-liberty orders (issue 18: a council's own returns) -----------------------------
+
+DOL_ORDERS = Table(
+    "dol_orders",
+    "SSDA903 deprivation-of-liberty orders (the DfE's DoLo table, from 2026/27): one row per order a looked-after "
+    "child was subject to, with its start and end (`rcc import-903` reads DoLo.csv as councils return it and adds "
+    "the council).",
+    (
+        Column("CHILD", "str", "Pseudonymous child id", required=True),
+        Column("DOB", "date", "Date of birth (as the DoLo table repeats it)", not_in_future=True),
+        Column("DOLO_START", "date", "Date the deprivation-of-liberty order started", required=True,
+               not_in_future=True),
+        Column("DOLO_END", "date", "Date the order ended (blank while it is in force)"),
+        Column("LA", "str", "Responsible council (ONS code)", required=True, references="authorities.la_code"),
+    ),
+    optional_table=True,
+    ssda903=True,
+)
+
 CONTROL_ACTIONS = ("lock", "veto")
 
 CONTROLS = Table(
@@ -401,7 +420,7 @@ CLA_ANNUAL = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t for t in (AUTHORITIES, PROVIDERS, SETTINGS, CHILDREN, REFERRALS, HEADER, EPISODES, UASC, CONTROLS,
-                        OPTIONS, CLA_ANNUAL)
+                        OPTIONS, CLA_ANNUAL, DOL_ORDERS)
 }
 
 
