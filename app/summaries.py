@@ -138,7 +138,20 @@ def forecast_text(result, horizon: int) -> str:
         f"  children in care now       {int(f.history.stock[:, -1].sum())}",
         f"  in {last['month'][:7]}             {last['mean']:.0f} expected (p10-p90 {last['p10']:.0f}-"
         f"{last['p90']:.0f})",
-        f"  weekly cost then           £{cost:,.0f}"])
+        f"  weekly cost then           £{cost:,.0f}"] + _forecast_notes(f))
+
+
+def _forecast_notes(f) -> list[str]:
+    """What the forecast left out or simplified, said so."""
+    notes = []
+    excluded = f.preparation.excluded
+    if excluded is not None and excluded.text():
+        notes.append("  " + excluded.text())
+    if f.model.entries.thin:
+        notes.append("  entries are too few for a season and a trend (about one a month or fewer): each council's "
+                     "entries are forecast from their recent level, the month-of-year pattern and the trend held "
+                     "near none")
+    return notes
 
 
 def backtest_text(result, horizons) -> str:

@@ -53,9 +53,17 @@ from data.public.tabular import (
 )
 from data.region import Region
 from data.schema import TABLES, Column, Table
-from data.ssda903.history import MERGED, holds_returns, read_history, relocate
+from data.ssda903.history import (
+    MERGED,
+    check_region_history,
+    holds_returns,
+    read_history,
+    record_children,
+    relocate,
+)
 from data.ssda903.returns import KEPT, find_returns
-from data.validate import cross_table_checks
+from data.ssda903.rules import prefer_rules
+from data.validate import check_under_18, cross_table_checks
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "0"}
@@ -86,13 +94,18 @@ def read_region(path: str | Path, today: date | None = None) -> tuple[Region | N
               for name in TABLES if name not in raw.history_tables}
     if raw.returns is not None and not _history_from_returns(raw, tables, problems, today):
         return None, problems.table()
+    if raw.returns is None:
+        check_region_history(tables, raw.files, problems)
+    check_under_18(tables, raw.files, problems, today)
     tables["children"] = _derive_ages(tables["children"], today)
     cross_table_checks(tables, raw.files, problems, raw.unreadable | raw.absent)
-    issues = relocate(problems.table(), tables, {name: raw.files[name] for name in raw.history_tables})
+    issues = prefer_rules(relocate(problems.table(), tables, {name: raw.files[name] for name in raw.history_tables}))
     if not usable(issues, set(raw.history_files(tables))):
         return None, issues
+    records = raw.records if raw.records is not None else record_children(
+        {name: tables[name] for name in KEPT}, {name: raw.files[name] for name in KEPT})
     region = Region(**tables, source=str(path), input_hash=raw.digest, issues=issues,
-                    absent=tuple(sorted(raw.absent)))
+                    absent=tuple(sorted(raw.absent)), record_children=records)
     return region, issues
 
 
@@ -119,6 +132,7 @@ def _history_from_returns(raw: _Raw, tables: dict, problems: Problems, today: da
     for name in raw.history_tables:
         tables[name] = history.tables[name]
         raw.files[name] = MERGED[name]
+    raw.records = history.records
     if "authorities" in raw.absent:
         authorities = history.authorities.astype(str)
         tables["authorities"] = _parse_table(TABLES["authorities"], authorities, TABLES["authorities"].file_name,
@@ -160,6 +174,7 @@ class _Raw:
     unreadable: set[str]  # tables whose file could not be read at all (already one error each)
     absent: set[str] = dataclasses.field(default_factory=set)  # optional tables whose file is not there
     returns: Path | None = None  # a folder holding the history as a council's returns (data/ssda903)
+    records: pd.DataFrame | None = None  # the returns' records (data.ssda903.history.record_children)
 
     @property
     def history_tables(self) -> tuple[str, ...]:
@@ -215,6 +230,7 @@ def _read_folder(folder: Path, problems: Problems) -> _Raw | None:
             if name == "authorities" and returns is None:
                 problems.add(table.file_name, None, "", "", f"required file missing from {folder}: the councils of "
                              "the region (la_code, la_name, lat, lon; `rcc template DIR` writes it with its columns)")
+                raw.unreadable.add(name)  # one error, not one per id that cannot be looked up in it
             else:
                 raw.absent.add(name)
             continue

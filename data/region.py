@@ -43,6 +43,8 @@ class Region:
     input_hash: str = ""
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)
     absent: tuple[str, ...] = ()  # tables whose file the region does not have (asked for by the jobs needing them)
+    # file, row, CHILD of every SSDA903 record read: the child a problem on a record is about (forecasts/sound.py)
+    record_children: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def replace(self, **changes) -> Region:
         """A new Region with some tables swapped (the old one is untouched)."""

@@ -275,7 +275,8 @@ HEADER = Table(
     "SSDA903 header: one row per child ever looked after (DfE return, council column added).",
     (
         Column("CHILD", "str", "Pseudonymous child id", required=True, unique=True),
-        Column("SEX", "str", "1 male, 2 female", required=True, allowed=SSDA903_SEX),
+        Column("SEX", "str", "1 male, 2 female (M and F are read as 1 and 2; U, not known, is read and reported as "
+               "DfE rule 101)", required=True, allowed=(*SSDA903_SEX, "U")),
         Column("DOB", "date", "Date of birth", required=True, not_in_future=True),
         Column("ETHNIC", "str", "Ethnicity code", default=""),
         Column("LA", "str", "Responsible council (ONS code)", required=True, references="authorities.la_code"),

@@ -16,6 +16,7 @@ from data.problems import Problems
 from data.schema import TABLES
 from data.ssda903.history import MERGED, History, read_history, relocate
 from data.ssda903.returns import KEPT
+from data.ssda903.rules import prefer_rules
 
 ISSUES_FILE = "import_issues.csv"
 
@@ -55,7 +56,7 @@ def import_903(paths: list[Path], la: str | None = None, today: date | None = No
     files = {name: MERGED[name] for name in KEPT}
     absent = {name for name in TABLES if name not in KEPT and name != "authorities"}
     cross_table_checks(tables, files, problems, absent)
-    return ImportResult(history, relocate(problems.table(), tables, files))
+    return ImportResult(history, prefer_rules(relocate(problems.table(), tables, files)))
 
 
 def write_import(result: ImportResult, out: Path) -> list[Path]:

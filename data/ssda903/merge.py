@@ -107,12 +107,12 @@ def _same_start(frame: pd.DataFrame, key: list[str], end: str, compared, problem
     compared = [c for c in compared if c in frame.columns]
     for mine in frame[dropped].to_dict("records"):
         keep = kept.loc[tuple(mine[k] for k in key)]
-        differ = [c for c in compared if not _same(mine[c], keep[c])]
+        differ = [c for c in compared if not _same(mine[c], keep[c]) and not (c == end and pd.isna(mine[c]))]
+        if not differ and pd.isna(mine[end]) and pd.notna(keep[end]):
+            counts["closed_by_next_return"] += 1
+            continue
         if not differ:
             counts["repeated"] += 1
-            continue
-        if differ == [end] and pd.isna(mine[end]):
-            counts["closed_by_next_return"] += 1
             continue
         counts["conflicts"] += 1
         start = key[-1]
