@@ -64,6 +64,10 @@ def cmd_validate(args) -> int:
     if region is not None:
         print("Loaded: " + ", ".join(f"{v} {k}" if isinstance(v, int) else f"{k} {v}"
                                      for k, v in region.summary().items()))
+        supply = [f"{t}.csv" for t in ("providers", "settings", "children", "referrals") if t in region.absent]
+        if supply:
+            print("Not in the region: " + ", ".join(supply) + " (the match, flags, strategy and monthly batch need "
+                  "them; validating and forecasting do not)")
     return INVALID_INPUT if counts["error"] else OK
 
 

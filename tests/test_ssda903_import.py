@@ -230,8 +230,9 @@ def test_import_903_on_each_sample_writes_a_region_validate_accepts(imported, ca
                      "import_issues.csv"):
             assert (base / name / file).exists(), (name, file)
         capsys.readouterr()
-        main(["validate", str(base / name)])
-        assert "ssda903_children" in capsys.readouterr().out
+        assert main(["validate", str(base / name)]) == 0
+        printed = capsys.readouterr().out
+        assert "ssda903_children" in printed and "Not in the region: providers.csv, settings.csv" in printed
     validator_children = {r["CHILD"] for r in _rows(VALIDATOR / "header.csv")}
     assert {r["CHILD"] for r in _rows(base / "validator" / "header.csv")} == validator_children
     dolo = _rows(base / "validator" / "dol_orders.csv")
