@@ -64,7 +64,36 @@ def cmd_validate(args) -> int:
     if region is not None:
         print("Loaded: " + ", ".join(f"{v} {k}" if isinstance(v, int) else f"{k} {v}"
                                      for k, v in region.summary().items()))
+        supply = [f"{t}.csv" for t in ("providers", "settings", "children", "referrals") if t in region.absent]
+        if supply:
+            print("Not in the region: " + ", ".join(supply) + " (the match, flags, strategy and monthly batch need "
+                  "them; validating and forecasting do not)")
     return INVALID_INPUT if counts["error"] else OK
+
+
+def cmd_import_903(args) -> int:
+    from app.jobs.import903 import import_903, write_import
+    from app.summaries import import_text
+
+    given = {p.resolve() for p in args.paths}
+    out = args.out.resolve()
+    if out in given or any(p.is_file() and p.parent == out for p in given):
+        print(f"error: --out {args.out} is where the returns are: give another folder for the region (rcc writes "
+              "header.csv and episodes.csv there, which would replace the council's own)", file=sys.stderr)
+        return BAD_PARAMETERS
+    result = import_903(args.paths, args.la)
+    written = write_import(result, args.out) if result.history is not None else []
+    print(import_text(result, args.out))
+    if result.history is None or not result.usable:
+        from data.problems import format_problem
+
+        errors = result.issues[result.issues["severity"] == "error"]
+        for problem in errors.head(20).itertuples(index=False):
+            print(format_problem(problem), file=sys.stderr)
+        if result.history is None:
+            return INVALID_INPUT
+    print("Wrote: " + ", ".join(str(p) for p in written))
+    return OK if result.usable else INVALID_INPUT
 
 
 def cmd_template(args) -> int:
@@ -352,6 +381,16 @@ def _validate_arguments(p) -> None:
     p.add_argument("--limit", type=int, default=200, help="rows of the table to print (default 200)")
 
 
+def _import_arguments(p) -> None:
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH",
+                   help="a council's return files (header.csv, episodes.csv, uasc.csv, DoLo.csv, ...; "
+                        "2019-episodes.csv or 2019/episodes.csv for several years), the DfE's XML, a workbook, or the "
+                        "folder they are in")
+    p.add_argument("--la", help="the council whose return it is (ONS code, DfE number or name), when the files have "
+                                "no council column (a regional extract has one: LA, LA_CODE or LA_NAME)")
+    p.add_argument("--out", type=Path, required=True, help="the region folder to write the history into")
+
+
 def _synth_arguments(p) -> None:
     from data.synthetic import REGIONS
 
@@ -480,6 +519,11 @@ def _schema_arguments(p) -> None:
 COMMANDS = (  # name, what it does, an example, handler, argument builder
     ("validate", "Check a region's tables and print every problem (file, row, column, value, rule).",
      "rcc validate data/regions/greater-manchester --out issues.csv", cmd_validate, _validate_arguments),
+    ("import-903", "Read a council's SSDA903 returns as it holds them (one or many years, CSV, the DfE's XML or a "
+                   "workbook, or a regional extract), check them by the DfE's rules, merge the years and write a "
+                   "region's history (header.csv, episodes.csv, uasc.csv, dol_orders.csv, authorities.csv) and "
+                   "import_issues.csv.",
+     "rcc import-903 returns/2019 returns/2020 --la E08000003 --out my-region", cmd_import_903, _import_arguments),
     ("template", "Write blank input templates (CSV files and one Excel workbook with a guide).",
      "rcc template my-region", cmd_template, lambda p: p.add_argument("dir", type=Path, help="folder to write into")),
     ("schema", "Print the data contract (every input table and column, or with --outputs every output) as Markdown.",

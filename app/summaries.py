@@ -138,7 +138,20 @@ def forecast_text(result, horizon: int) -> str:
         f"  children in care now       {int(f.history.stock[:, -1].sum())}",
         f"  in {last['month'][:7]}             {last['mean']:.0f} expected (p10-p90 {last['p10']:.0f}-"
         f"{last['p90']:.0f})",
-        f"  weekly cost then           £{cost:,.0f}"])
+        f"  weekly cost then           £{cost:,.0f}"] + _forecast_notes(f))
+
+
+def _forecast_notes(f) -> list[str]:
+    """What the forecast left out or simplified, said so."""
+    notes = []
+    excluded = f.preparation.excluded
+    if excluded is not None and excluded.text():
+        notes.append("  " + excluded.text())
+    if f.model.entries.thin:
+        notes.append("  entries are too few for a season and a trend (about one a month or fewer): each council's "
+                     "entries are forecast from their recent level, the month-of-year pattern and the trend held "
+                     "near none")
+    return notes
 
 
 def backtest_text(result, horizons) -> str:
@@ -166,6 +179,42 @@ def validation_text(issues: pd.DataFrame, counts: dict, limit: int, out) -> str:
     if len(issues) > len(shown):
         lines.append(f"... {len(issues) - len(shown)} more rows" + (f" in {out}" if out else
                                                                   " (use --out FILE for the full table)"))
+    return "\n".join(lines)
+
+
+def import_text(result, out) -> str:
+    """What `rcc import-903` read, merged and found: a line per return, what merging did, the findings by rule."""
+    from data.problems import count_by_severity
+
+    history = result.history
+    lines = []
+    if history is not None:
+        for r in history.returns:
+            year = f"{r['year'] - 1}/{r['year'] % 100:02d}" if r["year"] else "year unknown"
+            lines.append(f"  return of {year}: {r['children']:,} children, {r['episodes']:,} episodes "
+                         f"({', '.join(r['files'])})")
+        c = history.counts
+        lines.append(f"  merged: {len(history.tables['header']):,} children, {len(history.tables['episodes']):,} "
+                     f"episodes, {len(history.tables['dol_orders']):,} DoL orders; {c['closed_by_next_return']:,} "
+                     f"episodes open in one return and closed by the next, {c['repeated']:,} repeated, "
+                     f"{c['conflicts'] + c['start_corrected']:,} conflicts between returns, "
+                     f"{c['open_not_carried']:,} open episodes the next return does not carry")
+        councils = history.authorities
+        lines.append("  councils: " + ", ".join(f"{n} ({c})" for c, n in zip(councils["la_code"], councils["la_name"],
+                                                                         strict=True)))
+        if history.not_kept:
+            lines.append(f"  not needed, not read: {len(history.not_kept)} DfE tables ("
+                         + ", ".join(history.not_kept[:4]) + (", ..." if len(history.not_kept) > 4 else "") + ")")
+        if history.ignored:
+            lines.append("  ignored (not an SSDA903 table's name): " + ", ".join(history.ignored))
+    counts = count_by_severity(result.issues)
+    by_rule = result.issues["rule"].str.extract(r"^DfE rule (\w+):")[0].dropna().value_counts()
+    lines.append(f"  {counts['error']:,} error(s), {counts['warning']:,} warning(s)"
+                 + (" under DfE rules " + ", ".join(f"{code} ({n:,})" for code, n in by_rule.items())
+                    if len(by_rule) else "") + f": every one in {out / 'import_issues.csv'}")
+    if counts["error"] and result.usable:
+        lines.append("  the errors are on children's records: the forecast leaves those children out (unless they "
+                     "are more than its max_excluded_share); `rcc validate` lists them")
     return "\n".join(lines)
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 from datetime import date
 from pathlib import Path
 
@@ -54,7 +53,17 @@ from data.public.tabular import (
 )
 from data.region import Region
 from data.schema import TABLES, Column, Table
-from data.validate import cross_table_checks
+from data.ssda903.history import (
+    MERGED,
+    check_region_history,
+    holds_returns,
+    read_history,
+    record_children,
+    relocate,
+)
+from data.ssda903.returns import KEPT, find_returns
+from data.ssda903.rules import prefer_rules
+from data.validate import check_under_18, cross_table_checks
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "0"}
@@ -82,14 +91,63 @@ def read_region(path: str | Path, today: date | None = None) -> tuple[Region | N
         return None, problems.table()
     tables = {name: _parse_table(TABLES[name], raw.tables.get(name), raw.files.get(name, TABLES[name].file_name),
                                  problems, today)
-              for name in TABLES}
+              for name in TABLES if name not in raw.history_tables}
+    if raw.returns is not None and not _history_from_returns(raw, tables, problems, today):
+        return None, problems.table()
+    if raw.returns is None:
+        check_region_history(tables, raw.files, problems)
+    check_under_18(tables, raw.files, problems, today)
     tables["children"] = _derive_ages(tables["children"], today)
-    cross_table_checks(tables, raw.files, problems, raw.unreadable)
-    issues = problems.table()
-    if (issues["severity"] == "error").any():
+    cross_table_checks(tables, raw.files, problems, raw.unreadable | raw.absent)
+    issues = prefer_rules(relocate(problems.table(), tables, {name: raw.files[name] for name in raw.history_tables}))
+    if not usable(issues, set(raw.history_files(tables))):
         return None, issues
-    region = Region(**tables, source=str(path), input_hash=raw.digest, issues=issues)
+    records = raw.records if raw.records is not None else record_children(
+        {name: tables[name] for name in KEPT}, {name: raw.files[name] for name in KEPT})
+    region = Region(**tables, source=str(path), input_hash=raw.digest, issues=issues,
+                    absent=tuple(sorted(raw.absent)), record_children=records)
     return region, issues
+
+
+# The tables a job needs besides the SSDA903 history (validate and forecast need only that).
+SUPPLY = ("providers", "settings", "children", "referrals")
+
+
+def usable(issues: pd.DataFrame, history_files: set[str]) -> bool:
+    """Whether a region can be given to the jobs: no error, or only errors on records of the SSDA903 history
+    (each names its file and row), which the forecast answers by leaving those children out (forecasts/sound.py)
+    and validate lists. An error anywhere else, or on a history file as a whole, refuses the region."""
+    errors = issues[issues["severity"] == "error"]
+    return bool(errors.empty or (errors["file"].isin(history_files) & errors["row"].notna()).all())
+
+
+def _history_from_returns(raw: _Raw, tables: dict, problems: Problems, today: date) -> bool:
+    """A folder holding a council's returns as it holds them: the history read, checked and merged from them
+    (data/ssda903), its council from their council column or else authorities.csv's one council; authorities.csv
+    from rcc's register when the folder has none. False (after the problems saying why) when it cannot be."""
+    councils = tables["authorities"]["la_code"].dropna().tolist()
+    history = read_history([raw.returns], councils[0] if len(councils) == 1 else None, problems, today)
+    if history is None:
+        return False
+    for name in raw.history_tables:
+        tables[name] = history.tables[name]
+        raw.files[name] = MERGED[name]
+    raw.records = history.records
+    if "authorities" in raw.absent:
+        authorities = history.authorities.astype(str)
+        tables["authorities"] = _parse_table(TABLES["authorities"], authorities, TABLES["authorities"].file_name,
+                                             problems, today)
+        raw.absent.discard("authorities")
+    raw.digest = hashlib.sha256((raw.digest + _returns_digest(raw.returns)).encode()).hexdigest()
+    return True
+
+
+def _returns_digest(folder: Path) -> str:
+    files, _ = find_returns([folder], Problems())
+    sha = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.shown):
+        sha.update(f.shown.encode() + b"\0" + f.path.read_bytes() + b"\0")
+    return sha.hexdigest()
 
 
 def _derive_ages(children: pd.DataFrame, today: date) -> pd.DataFrame:
@@ -114,6 +172,19 @@ class _Raw:
     files: dict[str, str]  # the name each table's problems are reported under
     digest: str
     unreadable: set[str]  # tables whose file could not be read at all (already one error each)
+    absent: set[str] = dataclasses.field(default_factory=set)  # optional tables whose file is not there
+    returns: Path | None = None  # a folder holding the history as a council's returns (data/ssda903)
+    records: pd.DataFrame | None = None  # the returns' records (data.ssda903.history.record_children)
+
+    @property
+    def history_tables(self) -> tuple[str, ...]:
+        return KEPT if self.returns is not None else ()
+
+    def history_files(self, tables: dict) -> list[str]:
+        """Every file the SSDA903 history's records are on: the region's own, or each return's."""
+        if self.returns is None:
+            return [self.files.get(n, TABLES[n].file_name) for n in KEPT]
+        return [f for n in KEPT for f in tables[n]["_file"].dropna().unique()]
 
 
 def _read_raw(path: Path, problems: Problems) -> _Raw | None:
@@ -139,34 +210,29 @@ def _read_raw(path: Path, problems: Problems) -> _Raw | None:
     return None
 
 
-def _returns_hint(folder: Path) -> str:
-    """A council's SSDA903 returns, saved a year a file ('2019-episodes.csv'), are not yet a region: say what to do."""
-    yearly = sorted(p.name for p in folder.glob("*.csv") if re.fullmatch(r"\d{4}[-_ ](episodes|header)\.csv",
-                                                                           p.name, flags=re.IGNORECASE))
-    if not yearly:
-        return ""
-    return (f". It holds SSDA903 returns a year a file ({', '.join(yearly[:2])}, ...): a region keeps the whole "
-            "history in one episodes.csv and one header.csv (each year's rows one after the other, the header row "
-            "once), beside the region's settings, children and referrals")
-
-
 def _read_folder(folder: Path, problems: Problems) -> _Raw | None:
-    present = {name: folder / t.file_name for name, t in TABLES.items() if (folder / t.file_name).exists()}
-    required = [t.file_name for t in TABLES.values() if not t.optional_table]
-    if not any(name in present for name, t in TABLES.items() if not t.optional_table):
-        has = f" (it has {', '.join(TABLES[n].file_name for n in present)}, but a region needs those too)" \
-            if present else ""
-        problems.add(str(folder), None, "", "", "holds none of a region's files (" + ", ".join(required) + ")"
-                     + has + ": is it the right folder? (`rcc template DIR` writes blank ones with their columns)"
-                     + _returns_hint(folder))
+    returns = folder if holds_returns(folder) else None
+    present = {name: folder / t.file_name for name, t in TABLES.items() if (folder / t.file_name).exists()
+               and not (returns is not None and name in KEPT)}
+    if not present and returns is None:
+        problems.add(str(folder), None, "", "", "holds none of a region's files (authorities.csv and the SSDA903 "
+                     "header.csv and episodes.csv to validate and forecast; settings.csv, providers.csv, "
+                     "children.csv and referrals.csv to match): is it the right folder? (`rcc template DIR` writes "
+                     "blank ones with their columns)")
         return None
-    raw = _Raw({}, {}, "", set())
+    raw = _Raw({}, {}, "", set(), returns=returns)
     sha = hashlib.sha256()
     for name, table in TABLES.items():
         raw.files[name] = table.file_name
+        if name in raw.history_tables:
+            continue
         if name not in present:
-            if not table.optional_table:
-                problems.add(table.file_name, None, "", "", f"required file missing from {folder}")
+            if name == "authorities" and returns is None:
+                problems.add(table.file_name, None, "", "", f"required file missing from {folder}: the councils of "
+                             "the region (la_code, la_name, lat, lon; `rcc template DIR` writes it with its columns)")
+                raw.unreadable.add(name)  # one error, not one per id that cannot be looked up in it
+            else:
+                raw.absent.add(name)
             continue
         data = read_bytes(present[name], problems, table.file_name, IF_EMPTY)
         if data is None:
@@ -202,7 +268,7 @@ def _read_workbook(book: Path, problems: Problems, data: bytes | None = None) ->
     by_lower: dict[str, Grid] = {}
     for grid in grids:
         by_lower.setdefault(grid.sheet.strip().lower(), grid)
-    if not any(name in by_lower for name, t in TABLES.items() if not t.optional_table):
+    if not any(name in by_lower for name in TABLES):
         problems.add(book.name, None, "", "", "no sheet is named after a table of a region (sheets found: "
                      + ", ".join(g.sheet for g in grids) + "): name each sheet after its table ("
                      + ", ".join(n for n, t in TABLES.items() if not t.optional_table) + ", ...)")
@@ -212,8 +278,10 @@ def _read_workbook(book: Path, problems: Problems, data: bytes | None = None) ->
         grid = by_lower.get(name)
         raw.files[name] = grid.file if grid is not None else f"{book.name}[{name}]"
         if grid is None:
-            if not table.optional_table:
+            if name == "authorities":
                 problems.add(raw.files[name], None, "", "", f"required sheet '{name}' missing from the workbook")
+            else:
+                raw.absent.add(name)
             continue
         frame = _records(table, grid, problems)
         if frame is None:
@@ -268,6 +336,20 @@ def _records(table: Table, grid: Grid, problems: Problems) -> pd.DataFrame | Non
     if len(rows) and (rows[0] != FIRST_RECORD_ROW or rows[-1] != FIRST_RECORD_ROW + len(rows) - 1):
         problems.number_rows(file, rows)
     return records
+
+
+def read_records(table: Table, grid: Grid, problems: Problems) -> pd.DataFrame | None:
+    """The records of one file or sheet as text under its header, read as a region's own files are (see the
+    module's docstring); None after one error when it cannot be read as the table (data/ssda903 reads returns
+    with it)."""
+    return _records(table, grid, problems)
+
+
+def parse_records(table: Table, raw: pd.DataFrame | None, file: str, problems: Problems,
+                  today: date) -> pd.DataFrame:
+    """A table's text records parsed by its schema, every bad cell one problem (data/ssda903 parses each
+    return's files with it, so that a problem names the council's own file and row)."""
+    return _parse_table(table, raw, file, problems, today)
 
 
 def _blank_rows_between(file: str, rows: np.ndarray, first: int, problems: Problems) -> None:
@@ -427,9 +509,10 @@ def _parse_date(column: Column, text: pd.Series, lower: np.ndarray, blank: np.nd
     plain = pd.Series(np.where(blank, None, plain), index=text.index, dtype=object)
     iso = pd.to_datetime(plain, format="%Y-%m-%d", errors="coerce")
     dfe = pd.to_datetime(plain, format="%d/%m/%Y", errors="coerce")
-    values = iso.fillna(dfe)
+    dashed = pd.to_datetime(plain, format="%d-%m-%Y", errors="coerce")  # some councils' systems write 31-03-2024
+    values = iso.fillna(dfe).fillna(dashed)
     bad = ~blank & values.isna().to_numpy()
-    problems.add_mask(file, bad, column.name, text, "must be a date as YYYY-MM-DD (or DD/MM/YYYY)")
+    problems.add_mask(file, bad, column.name, text, "must be a date as YYYY-MM-DD (or DD/MM/YYYY, DD-MM-YYYY)")
     return values
 
 

@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+# The supply tables each job needs (a region may hold only the SSDA903 history: validate and forecast need no more).
+SUPPLY_NEEDED = {
+    "match": ("providers", "settings", "children", "referrals"),
+    "flags": ("providers", "settings", "children"),
+    "strategy": ("providers", "settings"),
+    "monthly": ("providers", "settings", "children", "referrals"),
+}
+JOB_WORDS = {"match": "match", "flags": "flags", "strategy": "strategy", "monthly": "monthly batch"}
+
 
 class MissingData(ValueError):
     """The region lacks what a job needs (no child to match, no history to forecast): an input problem."""
@@ -29,9 +38,13 @@ class Region:
     controls: pd.DataFrame = field(default_factory=pd.DataFrame)
     options: pd.DataFrame = field(default_factory=pd.DataFrame)
     cla_annual: pd.DataFrame = field(default_factory=pd.DataFrame)  # published yearly figures (public regions)
+    dol_orders: pd.DataFrame = field(default_factory=pd.DataFrame)  # SSDA903 deprivation-of-liberty orders (DoLo)
     source: str = ""
     input_hash: str = ""
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)
+    absent: tuple[str, ...] = ()  # tables whose file the region does not have (asked for by the jobs needing them)
+    # file, row, CHILD of every SSDA903 record read: the child a problem on a record is about (forecasts/sound.py)
+    record_children: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def replace(self, **changes) -> Region:
         """A new Region with some tables swapped (the old one is untouched)."""
@@ -45,6 +58,13 @@ class Region:
 
     def missing_for(self, job: str) -> str:
         """'' when the region has what `job` needs; else what is missing and what to add, in words."""
+        supply = [t for t in SUPPLY_NEEDED.get(job, ()) if t in self.absent]
+        if supply:
+            return (", ".join(f"{t}.csv" for t in supply) + (" is" if len(supply) == 1 else " are")
+                    + f" not in the region, and the {JOB_WORDS.get(job, job)} needs "
+                    + ("it" if len(supply) == 1 else "them") + ": add " + ("it" if len(supply) == 1 else "them")
+                    + " beside the history (`rcc template DIR` writes each with its columns; validating and "
+                    "forecasting need only the SSDA903 history)")
         needs = {
             "match": (self.referrals.empty and self.children.empty,
                       "there is no child to match: referrals.csv (children who need a home now) and children.csv "

@@ -275,7 +275,8 @@ HEADER = Table(
     "SSDA903 header: one row per child ever looked after (DfE return, council column added).",
     (
         Column("CHILD", "str", "Pseudonymous child id", required=True, unique=True),
-        Column("SEX", "str", "1 male, 2 female", required=True, allowed=SSDA903_SEX),
+        Column("SEX", "str", "1 male, 2 female (M and F are read as 1 and 2; U, not known, is read and reported as "
+               "DfE rule 101)", required=True, allowed=(*SSDA903_SEX, "U")),
         Column("DOB", "date", "Date of birth", required=True, not_in_future=True),
         Column("ETHNIC", "str", "Ethnicity code", default=""),
         Column("LA", "str", "Responsible council (ONS code)", required=True, references="authorities.la_code"),
@@ -314,6 +315,25 @@ UASC = Table(
     (
         Column("CHILD", "str", "Pseudonymous child id", required=True, references="header.CHILD"),
         Column("DUC", "date", "Date UASC status ceased (18th birthday or status decided)"),
+        Column("LA", "str", "Responsible council (ONS code)", required=True, references="authorities.la_code"),
+    ),
+    optional_table=True,
+    ssda903=True,
+)
+
+# --- SSDA903 deprivation-of-liberty orders (issue 18: a council's own returns) -----------------------------
+
+DOL_ORDERS = Table(
+    "dol_orders",
+    "SSDA903 deprivation-of-liberty orders (the DfE's DoLo table, from 2026/27): one row per order a looked-after "
+    "child was subject to, with its start and end (`rcc import-903` reads DoLo.csv as councils return it and adds "
+    "the council).",
+    (
+        Column("CHILD", "str", "Pseudonymous child id", required=True),
+        Column("DOB", "date", "Date of birth (as the DoLo table repeats it)", not_in_future=True),
+        Column("DOLO_START", "date", "Date the deprivation-of-liberty order started", required=True,
+               not_in_future=True),
+        Column("DOLO_END", "date", "Date the order ended (blank while it is in force)"),
         Column("LA", "str", "Responsible council (ONS code)", required=True, references="authorities.la_code"),
     ),
     optional_table=True,
@@ -401,7 +421,7 @@ CLA_ANNUAL = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t for t in (AUTHORITIES, PROVIDERS, SETTINGS, CHILDREN, REFERRALS, HEADER, EPISODES, UASC, CONTROLS,
-                        OPTIONS, CLA_ANNUAL)
+                        OPTIONS, CLA_ANNUAL, DOL_ORDERS)
 }
 
 

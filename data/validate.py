@@ -132,6 +132,30 @@ def _check_ages_present(children: pd.DataFrame, file: str, problems: Problems) -
     problems.add_mask(file, missing, "age", children["age"], "age is blank and there is no dob to work it out from")
 
 
+OLDEST_CHILD = 17  # children's placements are for under-18s
+UNDER_18 = ("children's placements are for ages 0-17 (care leavers' Staying Put and Staying Close are separate "
+            "services): a typo, or a young person who should not be in this file?")
+
+
+def check_under_18(tables, files: dict[str, str], problems: Problems, today) -> None:
+    """A child or referral aged 18 or over is an error, on the age column, or on dob where a child's age is left
+    blank and would be worked out from it (whole years on `today`). Run before those ages are worked out."""
+    for name in ("children", "referrals"):
+        df, file = tables[name], files.get(name, TABLES[name].file_name)
+        over = (df["age"] > OLDEST_CHILD).fillna(False).to_numpy()
+        for age in sorted(set(df.loc[over, "age"].astype(int))):
+            problems.add_mask(file, over & df["age"].eq(age).fillna(False).to_numpy(), "age", df["age"],
+                              f"aged {age}: {UNDER_18}")
+        if name == "children":
+            now = pd.Timestamp(today)
+            dob = df["dob"]
+            before = (dob.dt.month > now.month) | ((dob.dt.month == now.month) & (dob.dt.day > now.day))
+            years = now.year - dob.dt.year - before.astype(int)
+            old = (df["age"].isna() & (years > OLDEST_CHILD)).fillna(False).to_numpy()
+            problems.add_mask(file, old, "dob", dob, f"the date of birth makes the child 18 or over on "
+                              f"{now:%d %B %Y}: {UNDER_18}")
+
+
 # The most places a setting of each type plausibly has (Ofsted 2025: children's homes at most 22, secure homes 38,
 # residential special schools 228, supported accommodation services 279 across their premises).
 PLAUSIBLE_PLACES = {"childrens_home": 30, "secure_childrens_home": 60, "foster_inhouse": 10, "foster_ifa": 10,

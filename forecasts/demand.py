@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from forecasts.params import ForecastParams
 from forecasts.prepare import Preparation, prepare
 from forecasts.scenarios import Scenario
 from forecasts.simulate import FittedModel, Simulation, demand_table, fit, simulate, total_table, usable_cores
+from forecasts.sound import sound_region
 
 MIN_HISTORY_MONTHS = 24
 
@@ -35,8 +37,11 @@ class Forecast:
 
 
 def prepared_history(region: Region, params: ForecastParams) -> tuple[Preparation, History]:
-    """Clean the SSDA903 tables and count monthly stocks and flows for every council of the region."""
-    preparation = prepare(region)
+    """Clean the SSDA903 tables and count monthly stocks and flows for every council of the region, from the
+    children whose records are sound (forecasts/sound.py: the others are left out, and said so in
+    `preparation.excluded`, up to params.max_excluded_share of them)."""
+    _, preparation, exclusion = sound_region(region, params.max_excluded_share, prepare)
+    preparation = dataclasses.replace(preparation, excluded=exclusion)
     councils = sorted(set(region.authorities["la_code"]) & set(preparation.spells["la_code"]))
     months = history(preparation.spells, preparation.first_month, preparation.as_of, councils)
     if len(months.months) < MIN_HISTORY_MONTHS:

@@ -43,6 +43,7 @@ class EntryModel:
     mix: np.ndarray  # (council, group, age state): where entrants go, shrunk towards the region's mix
     mix_concentration: np.ndarray  # per council: entrants of evidence after discounting
     uasc_share: np.ndarray  # (council, group, age band): share of entrants there who are unaccompanied
+    thin: bool = False  # entries too few for a season and a trend: both held near none (see _fit_entry_glm)
 
     @cached_property
     def cov_factor(self) -> np.ndarray:
@@ -85,9 +86,9 @@ def fit_entries(history: History, origin: int, params: ForecastParams, populatio
         and previous.trend == params.entry_trend else None
     if not len(y):  # no council had an entry in the window: none is expected; nothing to fit
         k = x.shape[1]
-        coef, cov, dispersion, mu = np.zeros(k), np.zeros((k, k)), 1.0, np.zeros(0)
+        coef, cov, dispersion, mu, thin = np.zeros(k), np.zeros((k, k)), 1.0, np.zeros(0), False
     else:
-        coef, cov, dispersion, mu = _fit_entry_glm(x, y, start, int(active.sum()))
+        coef, cov, dispersion, mu, thin = _fit_entry_glm(x, y, start, int(active.sum()))
 
     fitted = np.zeros(n_c * n_m)
     fitted[rows] = mu
@@ -100,18 +101,35 @@ def fit_entries(history: History, origin: int, params: ForecastParams, populatio
                       origin_month=history.months[origin],
                       fitted=table[ENTRY_RATE_COLUMNS],
                       active=active, trend=params.entry_trend, mix=mix,
-                      mix_concentration=mix_conc, uasc_share=uasc)
+                      mix_concentration=mix_conc, uasc_share=uasc, thin=thin)
+
+
+# The largest month-of-year or trend effect, and its standard error, a fit is believed (log scale): beyond them the
+# effect is not estimated but running off towards minus infinity, as for a month of the year with no entry at all.
+# Entries ten times higher or lower in one calendar month than the rest are already far beyond any seen.
+MOST_EFFECT = np.log(10.0)
+MOST_EFFECT_SE = 5.0
 
 
 def _fit_entry_glm(x: np.ndarray, y: np.ndarray, start: np.ndarray | None, levels: int):
-    try:
-        return _quasi_poisson(x, y, start)
-    except np.linalg.LinAlgError:
-        # Too few entries to fit a season and a trend (a region of one child; a month of the year with none): the
-        # maximum-likelihood effects run off to minus infinity. Hold them near zero (no season, no trend) with a
-        # ridge of one on the log scale; the councils' levels stay free.
-        penalty = np.r_[np.zeros(levels), np.ones(x.shape[1] - levels)]
-        return _quasi_poisson(x, y, None, penalty=penalty)
+    """The quasi-Poisson fit; when the entries are too few to fit a season and a trend (a region of one child; a
+    small council's one entry a month, with some month of the year having none), the maximum-likelihood effects
+    run off to minus infinity, with standard errors in the thousands, and the simulation's draws of them overflow.
+    Those are held near zero (no season, no trend) by a ridge of one on the log scale; the councils' levels stay
+    free. Which was used is `thin` in the result (said in the forecast's record)."""
+    penalty = np.r_[np.zeros(levels), np.ones(x.shape[1] - levels)]
+    effects = slice(levels, None)
+    season = slice(x.shape[1] - (MONTHS_PER_YEAR - 1), None)  # the month-of-year indicators come last
+    season_seen = np.asarray(sparse.csr_array(x)[:, season].T @ y).ravel()
+    if np.all(season_seen > 0):
+        try:
+            coef, cov, dispersion, mu = _quasi_poisson(x, y, start)
+            se = np.sqrt(np.clip(np.diag(cov), 0, None))
+            if np.all(np.abs(coef[effects]) <= MOST_EFFECT) and np.all(se[effects] <= MOST_EFFECT_SE):
+                return coef, cov, dispersion, mu, False
+        except np.linalg.LinAlgError:
+            pass
+    return (*_quasi_poisson(x, y, None, penalty=penalty), True)
 
 
 def _quasi_poisson(x: np.ndarray, y: np.ndarray, start: np.ndarray | None, tol: float = 1e-10, max_iter: int = 100,

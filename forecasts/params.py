@@ -94,6 +94,7 @@ class ForecastParams:
     entry_trend: bool = True
     paths: int = 500
     seed: int = 0
+    max_excluded_share: float = 0.05
     backtest: BacktestParams = field(default_factory=BacktestParams)
     costs: CostParams = field(default_factory=CostParams)
 
@@ -107,6 +108,8 @@ class ForecastParams:
              f"entry_mix_shrinkage must not be negative (got {self.entry_mix_shrinkage})"),
             (0 < self.evidence_discount <= 1, f"evidence_discount must be in (0, 1] (got {self.evidence_discount})"),
             (self.paths >= 20, f"paths must be at least 20 for a p10-p90 interval (got {self.paths})"),
+            (0 <= self.max_excluded_share <= 1,
+             f"max_excluded_share is a share of the children, 0 to 1 (got {self.max_excluded_share})"),
         ])
 
     @classmethod

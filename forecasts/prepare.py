@@ -15,6 +15,7 @@ import pandas as pd
 
 from data.problems import FIRST_RECORD_ROW, Problems, ValidationError
 from data.region import Region
+from data.ssda903.history import relocate
 from data.vocabulary import K3_FROM, LEGACY_SUPPORTED_PLACES
 from forecasts.groups import ADULT_AGE, AGE_BANDS, AGE_EDGES, birthday, exit_reason, placement_group
 
@@ -34,6 +35,7 @@ class Preparation:
     issues: pd.DataFrame
     first_month: pd.Timestamp
     as_of: pd.Timestamp
+    excluded: object = None  # forecasts.sound.Exclusion: the children left out, their records having errors
 
 
 def prepare(region: Region) -> Preparation:
@@ -66,7 +68,8 @@ def prepare(region: Region) -> Preparation:
     spells = _uasc(spells, region.uasc, report)
     spells = _split_age_bands(spells, as_of, report, problems)
 
-    issues = problems.table()
+    issues = relocate(problems.table(), {"episodes": region.episodes, "header": region.header},
+                      {"episodes": EPISODES_FILE, "header": HEADER_FILE})
     if (issues["severity"] == "error").any():
         raise ValidationError(region.source or "region", issues)
     return Preparation(spells=spells, report=pd.DataFrame(report, columns=REPORT_COLUMNS), issues=issues,

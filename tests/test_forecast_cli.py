@@ -87,20 +87,40 @@ def _broken(region, tmp_path, name, edit):
 
 
 @pytest.mark.parametrize("name, edit, message", [
-    ("episodes", lambda f: f.assign(PLACE=f["PLACE"].mask(f.index == 4, "Q9")), "episodes.csv row 6, column PLACE"),
-    ("episodes", lambda f: f.assign(DECOM=f["DECOM"].mask(f.index == 0, "31/02/2020")),
-     "episodes.csv row 2, column DECOM"),
     ("episodes", lambda f: f.drop(columns="RNE"), "episodes.csv, column RNE"),
-    ("header", lambda f: f.assign(DOB=f["DOB"].mask(f.index == 0, "2025-12-01")), "column DECOM"),
     ("episodes", lambda f: f.iloc[:0], "no SSDA903 history"),
 ])
 def test_malformed_903_files_give_clear_messages(region, tmp_path, capsys, name, edit, message):
-    """Bad SSDA903 files stop with exit code 1 and a message naming file, row and column, never a traceback."""
+    """A whole SSDA903 file that cannot be used stops with exit code 1 and a message naming the file (and column),
+    never a traceback."""
     folder = _broken(region, tmp_path, name, edit)
     assert main(["forecast", str(folder), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name, edit, rule", [
+    ("episodes", lambda f: f.assign(PLACE=f["PLACE"].mask(f.index == 4, "Q9")), "must be one of"),
+    ("episodes", lambda f: f.assign(DECOM=f["DECOM"].mask(f.index == 0, "31/02/2020")), "must be a date"),
+    ("header", lambda f: f.assign(DOB=f["DOB"].mask(f.index == 0, "2025-12-01")),
+     "episode starts before the child's date of birth"),
+])
+def test_a_bad_record_leaves_its_child_out_and_says_so(region, tmp_path, capsys, name, edit, rule):
+    """One bad record (a code, a date, a birth after the child's first episode): the forecast goes on without that
+    child, whose id is the bad record's, saying one child and their episodes (counted here) were left out and
+    why; the run record says the same."""
+    folder = _broken(region, tmp_path, name, edit)
+    table = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+    child = table["CHILD"].iloc[4 if "PLACE" in rule or rule == "must be one of" else 0]
+    episodes = pd.read_csv(folder / "episodes.csv", dtype=str, keep_default_na=False)
+    children = len(set(pd.read_csv(folder / "header.csv", dtype=str)["CHILD"]) | set(episodes["CHILD"]))
+    out = tmp_path / "out"
+    assert main(["forecast", str(folder), "--out", str(out), "--params", str(region.parent / "fast.toml")]) == 0
+    printed = capsys.readouterr().out
+    assert f"1 of {children:,} children" in printed and rule in printed
+    excluded = json.loads((out / "forecast_run.json").read_text())["excluded"]
+    assert excluded["children"] == 1 and excluded["episodes"] == int((episodes["CHILD"] == child).sum())
 
 
 def test_bad_scenario_file_is_reported_not_raised(region, tmp_path, capsys):

@@ -33,6 +33,7 @@ CSV_FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=N
 BOOK_FUZZ = settings(CSV_FUZZ, max_examples=120)
 TYPED_FUZZ = settings(CSV_FUZZ, max_examples=40)  # each example writes a workbook
 
+HISTORY_FILES = ("header.csv", "episodes.csv", "uasc.csv", "dol_orders.csv")
 INSERTS = [b'"', b",", b";", b"\t", b"\x00", b"\n", b"\r", b"\r\n", b'""', b",,,,", b"\xff", b"\xef\xbb\xbf",
            b"\xff\xfe", b"\xe9", b"\xc3"]
 ODD_CELLS = ["inf", "-inf", "nan", "NaN", "1e30", "-1e30", "1e309", "123456789012345678901234567890", "-0", "-1",
@@ -42,12 +43,15 @@ ODD_CELLS = ["inf", "-inf", "nan", "NaN", "1e30", "-1e30", "1e309", "12345678901
 
 
 def _check(answer) -> None:
-    """A region with no error, or None with at least one error; every issue names a file and a rule."""
+    """A region whose only errors are on records of the SSDA903 history (each naming its row: the forecast leaves
+    those children out), or None with at least one other error; every issue names a file and a rule."""
     region, issues = answer
     assert list(issues.columns) == COLUMNS
     assert set(issues["severity"]) <= set(SEVERITIES)
-    errors = issues["severity"].eq("error")
-    assert (region is None) == bool(errors.any()), issues.to_string()
+    errors = issues[issues["severity"].eq("error")]
+    sheet = errors["file"].astype(str).str.extract(r"\[(\w+)\]$")[0].fillna("") + ".csv"
+    history = (errors["file"].isin(HISTORY_FILES) | sheet.isin(HISTORY_FILES)) & errors["row"].notna()
+    assert (region is None) == bool((~history).any()), issues.to_string()
     assert issues["file"].astype(str).str.len().gt(0).all() and issues["rule"].astype(str).str.len().gt(0).all()
 
 

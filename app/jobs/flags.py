@@ -39,7 +39,7 @@ def run_flags(source: Path | Region, params: FlagParams | None = None, match_par
     params = params or FlagParams()
     started = datetime.now(UTC)
     run_date = run_date or started.date()
-    region = loaded(source, progress, run_date)
+    region = loaded(source, progress, run_date, job="flags")
     proposals = None if match is None else Proposals(
         allocations=match.result.allocations, result=match.result,
         step_down_added=match.summary["step_down_referrals_added"])

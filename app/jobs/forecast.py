@@ -62,6 +62,9 @@ def _forecast_record(result: Forecast, region: Region, params: ForecastParams, h
         "entry_dispersion": round(model.entries.dispersion, 4),
         "preparation": {row.rule: int(row.rows) for row in prep.report.itertuples()},
         "preparation_warnings": int((prep.issues["severity"] == "warning").sum()),
+        "excluded": prep.excluded.record() if prep.excluded is not None else {},
+        "entries_model": ("level per council only: too few entries for a season and a trend" if model.entries.thin
+                          else "level and trend per council, shared month-of-year effects"),
         "renormalised_rows": result.renormalised,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "summary": {"children_now": int(result.history.stock[:, -1].sum()),
@@ -97,6 +100,7 @@ def run_backtest(source: Path | Region, params: ForecastParams | None = None, pr
         "parameters": params.to_dict(),
         "origins": [f"{m:%Y-%m}" for m in result.origins],
         "preparation": {row.rule: int(row.rows) for row in preparation.report.itertuples()},
+        "excluded": preparation.excluded.record() if preparation.excluded is not None else {},
         "regional": result.regional().to_dict(orient="records"),
         "timings": {"total_s": round(time.perf_counter() - clock, 3)},
     }

@@ -74,6 +74,7 @@ def run_strategy(source: Path | Region, params: StrategyParams | None = None,
     started = datetime.now(UTC)
     run_date = run_date or started.date()
     region = loaded(source, progress, run_date, job="forecast" if forecast is None else "")
+    region.require("strategy")
     clock, timings = time.perf_counter(), {}
     if forecast is None:
         progress(f"Forecasting {3 * params.horizon_quarters} months ahead")

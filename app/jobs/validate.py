@@ -12,6 +12,7 @@ import pandas as pd
 from data.load import read_region
 from data.problems import ValidationError, combined
 from data.region import Region
+from data.ssda903.rules import prefer_rules
 from forecasts.prepare import prepare
 
 
@@ -24,5 +25,5 @@ def validate(source: str | Path, today: date | None = None) -> tuple[Region | No
         history = prepare(region).issues
     except ValidationError as refused:
         history = refused.issues
-    issues = combined([issues, history])
+    issues = prefer_rules(combined([issues, history]))
     return (None if (issues["severity"] == "error").any() else region.replace(issues=issues)), issues
