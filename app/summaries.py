@@ -397,3 +397,28 @@ def diff_text(store, run_a: str, run_b: str) -> str:
         f"{accuracy['regional_actual']:,}; mean absolute error {accuracy['mean_absolute_error_per_council_group']}"
         f" children per council x group; {accuracy['share_of_cells_inside_p10_p90']:.0%} of cells inside p10-p90"))
     return "\n".join(lines)
+
+
+def sweep_text(run, result, log_path: Path) -> str:
+    """A sweep in a few lines: counts, where it ran, each failed cell with its error, the best and worst cells."""
+    cells = result.cells
+    lines = [f"Sweep {run.spec.name!r}: {len(run.cells)} cell(s) on {run.executor} in {run.wall_s:.1f} s: "
+             f"{len(run.computed)} computed, {len(run.reused)} reused from {run.store_path}, {len(run.failed)} failed."]
+    for cell in run.cells:
+        if cell.cell_id in run.failed:
+            lines.append(f"  FAILED {cell.region.name} / {cell.job} / {cell.label} ({cell.cell_id}): "
+                         f"{run.failed[cell.cell_id].error}")
+    figures = [("weekly_cost", "weekly cost", "£{:,.0f}"), ("children_unmatched", "children unmatched", "{:,.0f}"),
+               ("savings", "strategy saving", "£{:,.0f}")]
+    for column, label, fmt in figures:
+        values = pd.to_numeric(cells.get(column, pd.Series(dtype=float)), errors="coerce").dropna()
+        if len(values) > 1:
+            low, high = cells.loc[values.idxmin()], cells.loc[values.idxmax()]
+            lines.append(f"  {label}: lowest {fmt.format(values.min())} ({low['region']} / {low['job']} / "
+                         f"{low['cell']}), highest {fmt.format(values.max())} ({high['region']} / {high['job']} / "
+                         f"{high['cell']})")
+    lines.append(f"Wrote {run.out / 'sweep.xlsx'}, {run.out / 'sweep_cells.csv'} and {run.out / 'sweep_run.json'}. "
+                 f"Log: {log_path}")
+    if run.failed:
+        lines.append("Run the same command again to retry the failed cells (the stored ones are not recomputed).")
+    return "\n".join(lines)

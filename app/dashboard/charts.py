@@ -68,3 +68,15 @@ def lines_over_years(frame: pd.DataFrame, value: str, title: str, fmt: str, high
         color=alt.Color("area_name:N", title=None),
         strokeWidth=alt.condition(alt.datum.area_name == highlight, alt.value(4), alt.value(1.5)),
         tooltip=["area_name:N", "year:O", alt.Tooltip(f"{value}:Q", format=fmt)]).properties(height=320)
+
+
+def sweep_bars(cells: pd.DataFrame, figure: str, title: str) -> alt.Chart:
+    """One bar per cell of a sweep (region / job / cell), coloured by job, of one headline figure."""
+    frame = cells.assign(label=cells["region"].astype(str) + " / " + cells["job"].astype(str) + " / "
+                         + cells["cell"].astype(str), value=pd.to_numeric(cells[figure], errors="coerce"))
+    frame = frame[frame["value"].notna()]
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=480)),
+        x=alt.X("value:Q", title=title), color=alt.Color("job:N", title="job"),
+        tooltip=["region:N", "job:N", "cell:N", alt.Tooltip("value:Q", title=title, format=",.3~f")],
+    ).properties(height=max(120, 26 * len(frame)))
