@@ -52,6 +52,24 @@ class InlineExecutor(cf.Executor):
         return "serial, in this process"
 
 
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError:  # without distributed only the inline executor and the batch's second process exist
+    WorkerPlugin = object
+
+
+class OneCoreEach(WorkerPlugin):
+    """Each Dask worker solves with one HiGHS thread: a worker is one process per core already, and HiGHS sizes
+    its thread pool by the cores the process may use (optimiser/highs.py), so two workers on two cores would run
+    four spinning solver threads (measured: each cell about 3 times slower). Set when the worker starts, before
+    any cell imports the solvers, and again on a worker the nanny restarts."""
+
+    def setup(self, worker) -> None:
+        import optimiser.highs
+
+        optimiser.highs.HIGHS_THREADS = 1
+
+
 class DaskExecutor(cf.Executor):
     """dask.distributed behind the Executor interface. `workers` processes on this machine (a LocalCluster,
     processes=True, threads_per_worker=1: rcc's solvers and numba hold the GIL or their own threads, so one job per
@@ -75,6 +93,7 @@ class DaskExecutor(cf.Executor):
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                         dashboard_address=None, silence_logs=logging.ERROR if quiet else logging.INFO)
             self.client = Client(self.cluster)
+        self.client.register_plugin(OneCoreEach(), name="rcc-one-core-each")
 
     @property
     def slots(self) -> int:
