@@ -4,7 +4,8 @@ result to the one writer (app/outputs.py) and prints its summary (app/summaries.
 Exit codes, the same for every command: 0 done; 1 the input data cannot be used (nothing written); 2 the parameters
 or arguments cannot be used; 3 an internal failure of the monthly batch (nothing written); 4 another monthly run,
 or another program, holds the run store (nothing written); 5 with --strict, the match's answer is not proven within
-its gap_warning of the best possible (the files are written, with the warning).
+its gap_warning of the best possible (the files are written, with the warning); 6 a sweep finished with failed
+cells (the others are stored and compared; run it again to retry the failed ones).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from app.history.store import DEFAULT_OUT, default_store
 from data import EMBEDDED_REGION
 
-OK, INVALID_INPUT, BAD_PARAMETERS, INTERNAL_FAILURE, BUSY, NOT_PROVEN = 0, 1, 2, 3, 4, 5
+OK, INVALID_INPUT, BAD_PARAMETERS, INTERNAL_FAILURE, BUSY, NOT_PROVEN, CELLS_FAILED = 0, 1, 2, 3, 4, 5, 6
 
 
 def _progress(message: str) -> None:
@@ -223,6 +224,8 @@ def cmd_monthly(args) -> int:
     from app.summaries import monthly_summary_text
 
     params = _params(MonthlyParams, args.params)
+    if args.all_regions:
+        return _monthly_all_regions(args)
     run, log_path, code = run_with_progress(args.dir, args.month, args.store, args.out, params, args.wait,
                                             args.accept_warnings)
     if run is not None:
@@ -230,6 +233,43 @@ def cmd_monthly(args) -> int:
         if code == OK and args.strict and run.summary["match"].get("gap_too_wide"):
             return NOT_PROVEN
     return code
+
+
+def _monthly_all_regions(args) -> int:
+    """Every region's monthly batch as one sweep (the `monthly` job per region): OUT/<region>/<month>/ and
+    OUT/<region>/runs.duckdb for each, as `rcc monthly REGION --out OUT/<region>` writes them."""
+    from app.sweep.spec import monthly_preset
+    from data.toml_files import ParameterError
+
+    if args.month or args.store or args.strict or args.wait or args.accept_warnings:
+        raise ParameterError("--all-regions runs each region for the month its extract runs to, into OUT/<region>/; "
+                             "--month, --store, --wait, --strict and --accept-warnings are for one region")
+    dir_given = args.dir != EMBEDDED_REGION
+    spec = monthly_preset(args.dir if dir_given else EMBEDDED_REGION.parent, args.params, args.england_seed)
+    return _sweep(spec, args.out, args.workers, args.scheduler, monthly_out=args.out)
+
+
+def cmd_sweep(args) -> int:
+    from app.sweep.spec import read_spec
+
+    return _sweep(read_spec(args.spec), args.out, args.workers, args.scheduler)
+
+
+def _sweep(spec, out: Path, workers: int | None, scheduler: str | None, monthly_out: Path | None = None) -> int:
+    from app.summaries import sweep_text
+    from app.sweep.console import run_with_progress
+    from app.sweep.run import SweepBusy
+
+    if workers is not None and workers < 0:
+        print("error: --workers must be 0 (serial, in this process) or more", file=sys.stderr)
+        return BAD_PARAMETERS
+    try:
+        run, result, log_path = run_with_progress(spec, out, workers, scheduler, monthly_out)
+    except SweepBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BUSY
+    print(sweep_text(run, result, log_path))
+    return CELLS_FAILED if run.failed else OK
 
 
 def cmd_runs(args) -> int:
@@ -279,6 +319,8 @@ def cmd_app(args) -> int:
                         "RCC_STORE": str(store.resolve())}
     if args.users:
         env["RCC_USERS"] = str(args.users.resolve())
+    if args.sweep:
+        env["RCC_SWEEP"] = str(args.sweep.resolve())
     entry = Path(__file__).resolve().parent / "streamlit_app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(args.port),
                "--server.headless", "true", "--client.toolbarMode", "viewer", "--browser.gatherUsageStats", "false"]
@@ -470,6 +512,30 @@ def _monthly_arguments(p) -> None:
     p.add_argument("--params", type=Path, help="parameters TOML with [monthly], [forecast], [match], [flags] and "
                                                "[strategy] sections (each optional; defaults as each command's, but "
                                                "for the batch's own: see README)")
+    p.add_argument("--all-regions", action="store_true",
+                   help="every region's monthly batch as one sweep on Dask: DIR is then a folder of region folders "
+                        "(default data/regions), each run into OUT/<region>/")
+    p.add_argument("--england-seed", type=int, metavar="SEED",
+                   help="with --all-regions: England's nine regions cut from the national synthetic region at SEED "
+                        "too")
+    _executor_options(p)
+
+
+def _executor_options(p) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="worker processes of a LocalCluster on this machine (default: one per core; 0: serially in "
+                            "this process, no Dask)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (`dask scheduler`; see README)")
+
+
+def _sweep_arguments(p) -> None:
+    p.add_argument("spec", type=Path, help="the sweep's TOML: regions, jobs, and a grid or list of parameter and "
+                                           "scenario overrides (see README, Sweeps)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="folder for the result store (sweep.duckdb), sweep.xlsx, sweep_cells.csv and sweep_run.json")
+    _executor_options(p)
 
 
 def _runs_arguments(p) -> None:
@@ -485,6 +551,7 @@ def _app_arguments(p) -> None:
     p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     p.add_argument("--users", type=Path, help="users file (default app/users.toml, or $RCC_USERS)")
     p.add_argument("--no-run", action="store_true", help="start even when the store has no run yet")
+    p.add_argument("--sweep", type=Path, help="a sweep's output folder for the Sweep page (default OUT/sweep)")
 
 
 def _public_arguments(p) -> None:
@@ -550,6 +617,10 @@ COMMANDS = (  # name, what it does, an example, handler, argument builder
                 "the run in the DuckDB run history and write OUT/<month>/. Exit 0 ok, 1 invalid input, 2 bad "
                 "parameters, 3 internal failure, 4 the store is busy (nothing written in 1-4).",
      "rcc monthly data/regions/greater-manchester --out out", cmd_monthly, _monthly_arguments),
+    ("sweep", "Run many cells (region x job x parameters: forecast, match, planning, flags, strategy, monthly) on "
+              "Dask, each stored in OUT/sweep.duckdb as it finishes; a re-run skips the cells stored; write sweep.xlsx "
+              "comparing them. Exit 6 when some cells failed (the others are kept).",
+     "rcc sweep sweep.toml --out out/sweep --workers 2", cmd_sweep, _sweep_arguments),
     ("runs", "The run history: list runs, show one, or diff two (what changed month on month).",
      "rcc runs diff 16b1a37b8120 4f0c2e9d1a77 --store out/runs.duckdb", cmd_runs, _runs_arguments),
     ("public", "Read what Ofsted, the DfE and ONS publish: build a region folder for any councils (region), "

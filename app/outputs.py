@@ -150,12 +150,15 @@ OUTPUTS: tuple[Output, ...] = (
        "Per council x 31 March: the SSDA903 extract's children against the DfE's published figure (kind "
        "history; a warning beyond 5%), and the monthly model's forecast against the yearly one (kind forecast)",
        "%.4f", stored=True),
+    # a sweep (rcc sweep): its cells' own tables are in OUT/sweep.duckdb, under each cell's id
+    _o("sweep", "sweep_cells", "sweep_cells.csv", "One row per cell of the sweep: region, job, the parameters it set, "
+       "the headline figures (costs, children unmatched, over 20 miles, shortfall risk, savings), whether it was "
+       "computed now, reused from the store or failed, and why", "%.4f"),
 )
 RECORD_FILES = {"match": "run.json", "planning": "planning_run.json", "forecast": "forecast_run.json",
                 "backtest": "backtest_run.json", "flags": "flags_run.json", "strategy": "strategy_run.json",
                 "public_market": "market_run.json", "public_forecast": "public_forecast_run.json",
-                "yearly": "yearly_run.json",
-                "monthly": "monthly_run.json"}
+                "yearly": "yearly_run.json", "monthly": "monthly_run.json", "sweep": "sweep_run.json"}
 STORED_TABLES = tuple(o.table for o in OUTPUTS if o.stored)
 
 
@@ -205,6 +208,10 @@ def documents(result: Result) -> dict[str, Callable[[Path], Path]]:
                                                                  result.highlight),
                 "report": lambda folder: write_market_report(folder / "market.html", result.market, result.highlight,
                                                              result.boundaries)}
+    if result.job == "sweep":
+        from app.reports.sweep_workbook import write_sweep_workbook
+
+        return {"workbook": lambda folder: write_sweep_workbook(folder / "sweep.xlsx", result.cells, result.record)}
     return {}
 
 

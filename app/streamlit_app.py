@@ -6,9 +6,13 @@ from app.dashboard.ui import current_user
 
 st.set_page_config(page_title="rcc: placement sufficiency", page_icon=":material/home_work:", layout="wide")
 
-if current_user() is None:
+who = current_user()
+if who is None:
     navigation = st.navigation([st.Page("dashboard/pages/login.py", title="Log in", icon=":material/login:")])
 else:
+    # a sweep compares whole regions' plans: the page is the commissioner's only (its loader refuses anyone else)
+    sweep = ([st.Page("dashboard/pages/sweep.py", title="Sweep", icon=":material/grid_view:")]
+             if who.sees_all_councils else [])
     navigation = st.navigation({
         "This month": [
             st.Page("dashboard/pages/overview.py", title="Overview", icon=":material/map:", default=True),
@@ -20,6 +24,7 @@ else:
         ],
         "Runs and data": [
             st.Page("dashboard/pages/runs.py", title="Runs", icon=":material/history:"),
+            *sweep,
             st.Page("dashboard/pages/data_upload.py", title="Data", icon=":material/upload_file:"),
             st.Page("dashboard/pages/logout.py", title="Log out", icon=":material/logout:"),
         ],

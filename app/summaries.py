@@ -503,4 +503,26 @@ def public_forecast_text(result, full: bool = False) -> str:
     lines += [f"  note: {note}" for note in a.notes]
     lines.append(f"  reading issues       {record['issues']['error']} error(s), {record['issues']['warning']} "
                  f"warning(s); {record['timings']['total_s']:.1f} s in all")
+def sweep_text(run, result, log_path: Path) -> str:
+    """A sweep in a few lines: counts, where it ran, each failed cell with its error, the best and worst cells."""
+    cells = result.cells
+    lines = [f"Sweep {run.spec.name!r}: {len(run.cells)} cell(s) on {run.executor} in {run.wall_s:.1f} s: "
+             f"{len(run.computed)} computed, {len(run.reused)} reused from {run.store_path}, {len(run.failed)} failed."]
+    for cell in run.cells:
+        if cell.cell_id in run.failed:
+            lines.append(f"  FAILED {cell.region.name} / {cell.job} / {cell.label} ({cell.cell_id}): "
+                         f"{run.failed[cell.cell_id].error}")
+    figures = [("weekly_cost", "weekly cost", "£{:,.0f}"), ("children_unmatched", "children unmatched", "{:,.0f}"),
+               ("savings", "strategy saving", "£{:,.0f}")]
+    for column, label, fmt in figures:
+        values = pd.to_numeric(cells.get(column, pd.Series(dtype=float)), errors="coerce").dropna()
+        if len(values) > 1:
+            low, high = cells.loc[values.idxmin()], cells.loc[values.idxmax()]
+            lines.append(f"  {label}: lowest {fmt.format(values.min())} ({low['region']} / {low['job']} / "
+                         f"{low['cell']}), highest {fmt.format(values.max())} ({high['region']} / {high['job']} / "
+                         f"{high['cell']})")
+    lines.append(f"Wrote {run.out / 'sweep.xlsx'}, {run.out / 'sweep_cells.csv'} and {run.out / 'sweep_run.json'}. "
+                 f"Log: {log_path}")
+    if run.failed:
+        lines.append("Run the same command again to retry the failed cells (the stored ones are not recomputed).")
     return "\n".join(lines)

@@ -11,10 +11,19 @@ block the other on a full pipe.
 
 The worker dies with the batch (Linux's parent-death signal): a batch killed at any moment leaves nothing running
 that could still write into its staging folder.
+
+It is an executor like every other in rcc (app/executors.py: `submit(fn, ...)` returns a concurrent.futures
+Future), so the monthly batch runs its stages beside on whichever executor it is given: this one by default, an
+InlineExecutor inside a sweep's cell. It is not a one-worker Dask LocalCluster because, measured on the embedded
+region's monthly batch (README, "Sweeps"), a LocalCluster takes longer to start than this worker (and blocks the
+batch while it does, where this one starts behind the main line), adds a scheduler, a nanny and their threads to a
+batch whose target is 30 s on 2 cores, and leaves the clean-up of a killed batch's workers to their own watch of
+the parent rather than the kernel's parent-death signal.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import ctypes
 import os
 import signal
@@ -29,9 +38,12 @@ from typing import Any, Callable
 PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
 
 
-class Beside:
-    """Usage: `with Beside() as side: side.start(fn, *args); ...; value, seconds = side.result()`. `fn` must be
-    importable by name (a module-level function), and its arguments and result picklable."""
+class Beside(cf.Executor):
+    """Usage: `with Beside() as side: side.start(fn, *args); ...; value, seconds = side.result()`, or as any
+    executor: `future = side.submit(fn, *args)`; `future.result()`. `fn` must be importable by name (a module-level
+    function), and its arguments and result picklable. One job at a time."""
+
+    slots = 1
 
     def __init__(self) -> None:
         self._connection, child = Pipe()
@@ -56,6 +68,31 @@ class Beside:
             self._connection.send(message)
         except BaseException as exc:  # noqa: BLE001 - raised in the main line by result()
             self._send_error = exc
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> cf.Future:
+        """The job as a future: its value (the seconds it ran are left out, as every executor's), or its exception.
+        A thread collects the answer, so the future is done when the worker has answered."""
+        self.start(fn, *args, **kwargs)
+        future: cf.Future = cf.Future()
+        future.set_running_or_notify_cancel()
+
+        def collect() -> None:
+            try:
+                future.set_result(self.result()[0])
+            except BaseException as exc:  # noqa: BLE001 - raised by future.result() in the caller
+                future.set_exception(exc)
+
+        threading.Thread(target=collect, daemon=True).start()
+        return future
+
+    def running(self) -> int:
+        return int(self._sender is not None)
+
+    def describe(self) -> str:
+        return "one worker process beside this one"
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.close()
 
     def result(self) -> tuple[Any, float]:
         """The job's return value and the seconds it ran; its exception, raised here, if it failed."""

@@ -3,8 +3,9 @@
 Stages: validate -> forecast -> backtest -> match (with step-down referrals and the baseline comparison) -> flags
 (the match's allocations are the step-down proposals, so the region is not solved twice) -> strategy (on the
 month's forecast paths, the match's gap and the flags) -> store. The backtest and the flags need nothing the
-stages after them wait for at once, so they run in a second process (app/batch/beside.py) while the main line goes on:
-the backtest beside the forecast and the match, the flags beside the strategy's plan.
+stages after them wait for at once, so they run on an executor (app/executors.py) while the main line goes on: the
+backtest beside the forecast and the match, the flags beside the strategy's plan. The executor is a second process
+(app/batch/beside.py) by default; a sweep's cell passes an InlineExecutor, since the sweep's workers fill the cores.
 
 Nothing is half-written, and one batch writes a store at a time. A batch takes the store's lock file for the
 whole run (a second batch waits or stops with RunInProgress, writing nothing); the jobs write into a staging
@@ -18,6 +19,7 @@ for byte from the store. The store is opened for writing only for the commit, so
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -43,6 +45,7 @@ from app.batch.publish import (
     staging_folder,
     tidy,
 )
+from app.executors import timed_call
 from app.history.store import DEFAULT_OUT, RunStore, default_store, open_store
 from app.jobs.flags import run_flags
 from app.jobs.forecast import run_backtest, run_forecast
@@ -193,8 +196,10 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
                 out_dir: Path = DEFAULT_OUT, params: MonthlyParams | None = None,
                 progress: Callable[[str], None] = lambda message: None,
                 on_stage: Callable[[str, str, float], None] = lambda stage, status, seconds: None,
-                wait_s: float = 0.0, accept_warnings: bool = False) -> MonthlyRun:
+                wait_s: float = 0.0, accept_warnings: bool = False, executor=None) -> MonthlyRun:
     """Run the month. `on_stage(stage, "started" | "done" | "reused", seconds)` drives a progress display.
+    `executor` (a concurrent.futures.Executor) runs the stages beside the main line: default a fresh Beside, a
+    second process started for this run and stopped with it.
     Raises data.problems.ValidationError for invalid input (nothing written) and MonthError for a month the
     extract does not cover; any other exception means nothing was written either."""
     params = params or MonthlyParams()
@@ -224,7 +229,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
         staging.mkdir(parents=True)
         try:
             summary, tables = _run_jobs(region, params, as_of, month, run_id, staging, stage, timings, on_stage,
-                                        progress)
+                                        progress, executor)
             record = {"run_id": run_id, "month": month, "region": region_name, "source": region.source,
                       "input_hash": region.input_hash, "params_hash": params.digest(),
                       "code_version": _code_version(), "started_at": started.replace(tzinfo=None), "status": "ok",
@@ -251,7 +256,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
 
 
 def _run_jobs(region: Region, params: MonthlyParams, as_of: date, month: str, run_id: str, staging: Path, stage,
-              timings: dict, on_stage, progress) -> tuple[dict, dict[str, pd.DataFrame]]:
+              timings: dict, on_stage, progress, executor=None) -> tuple[dict, dict[str, pd.DataFrame]]:
     """Every job of the month, their files into `staging`: (the run's summary, the tables the store keeps)."""
     tables = {"validation": region.issues}
 
@@ -260,9 +265,9 @@ def _run_jobs(region: Region, params: MonthlyParams, as_of: date, month: str, ru
         write_result(result, staging)
         tables.update(stored_tables(result.job, result.tables()))
 
-    # The backtest and the flags run in a second process beside the main line (forecast, match, strategy); each
-    # is collected before the stage that needs it.
-    with Beside() as side:
+    # The backtest and the flags run beside the main line (forecast, match, strategy), in a second process unless
+    # another executor is given; each is collected before the stage that needs it.
+    with (Beside() if executor is None else contextlib.nullcontext(executor)) as side:
         beside = _BesideStages(side, timings, on_stage, progress)
         if params.backtest:
             beside.start("backtest", run_backtest, region, params.forecast, processes=1)
@@ -431,19 +436,22 @@ class _Stage:
 
 
 class _BesideStages:
-    """Stages run by the worker beside the main line: announced when started, timed by the worker, collected once."""
+    """Stages run on the executor beside the main line: announced when started, timed where they run, collected
+    once."""
 
-    def __init__(self, side: Beside, timings: dict, on_stage, progress):
+    def __init__(self, side, timings: dict, on_stage, progress):
         self.side, self.timings, self.on_stage, self.progress = side, timings, on_stage, progress
         self.running: str | None = None
+        self.future = None
         self.results: dict[str, object] = {}
 
     def start(self, name: str, job: Callable, *args, **kwargs) -> None:
         self.on_stage(name, "started", 0.0)
-        self.progress(f"{name.capitalize()}: running beside the other stages, in a second process")
+        where = self.side.describe() if hasattr(self.side, "describe") else type(self.side).__name__
+        self.progress(f"{name.capitalize()}: running beside the other stages ({where})")
         self.running = name
         try:
-            self.side.start(job, *args, **kwargs)
+            self.future = self.side.submit(timed_call, job, *args, **kwargs)
         except BaseException:
             self.on_stage(name, "failed", 0.0)
             raise
@@ -453,7 +461,7 @@ class _BesideStages:
             assert self.running == name, f"{name} was not started beside the main line"
             self.running = None
             try:
-                value, seconds = self.side.result()
+                value, seconds = self.future.result()
             except BaseException:
                 self.on_stage(name, "failed", 0.0)
                 raise

@@ -87,3 +87,13 @@ def yearly_band(series: pd.DataFrame, title: str) -> alt.LayerChart:
         tooltip=[alt.Tooltip("year:O", title="31 March of"), alt.Tooltip("value:Q", format=".0f", title="children"),
                  alt.Tooltip("source:N", title="figure")])
     return alt.layer(band, line, dots).properties(title=title, height=300)
+def sweep_bars(cells: pd.DataFrame, figure: str, title: str) -> alt.Chart:
+    """One bar per cell of a sweep (region / job / cell), coloured by job, of one headline figure."""
+    frame = cells.assign(label=cells["region"].astype(str) + " / " + cells["job"].astype(str) + " / "
+                         + cells["cell"].astype(str), value=pd.to_numeric(cells[figure], errors="coerce"))
+    frame = frame[frame["value"].notna()]
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=480)),
+        x=alt.X("value:Q", title=title), color=alt.Color("job:N", title="job"),
+        tooltip=["region:N", "job:N", "cell:N", alt.Tooltip("value:Q", title=title, format=",.3~f")],
+    ).properties(height=max(120, 26 * len(frame)))

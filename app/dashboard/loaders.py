@@ -8,6 +8,7 @@ Where things are (environment variables, for tests and deployments):
   RCC_STORE        run store (default RCC_OUT/runs.duckdb)
   RCC_PUBLIC_DATA  folder of Ofsted, DfE and ONS files for England's market (default: ../shared/public-data when
                    it is there, else the embedded Greater Manchester extract)
+  RCC_SWEEP        the output folder of a sweep (`rcc sweep SPEC --out FOLDER`; default RCC_OUT/sweep)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Paths:
     out: Path
     store: Path
     public_data: Path
+    sweep: Path
 
 
 def paths() -> Paths:
@@ -46,7 +48,8 @@ def paths() -> Paths:
 
     out = Path(os.environ.get("RCC_OUT", DEFAULT_OUT))
     return Paths(region=Path(os.environ.get("RCC_REGION", EMBEDDED_REGION)), out=out,
-                 store=Path(os.environ.get("RCC_STORE", default_store(out))), public_data=default_public_data())
+                 store=Path(os.environ.get("RCC_STORE", default_store(out))), public_data=default_public_data(),
+                 sweep=Path(os.environ.get("RCC_SWEEP", out / "sweep")))
 
 
 # --- England's market (published data: no child's record, the same for every user) ---------------------------
@@ -61,6 +64,31 @@ def _market(folder: str):
 def market():
     """England's market picture from the published files (app/jobs/public.py): the same for every role."""
     return _market(str(paths().public_data))
+
+
+# --- a sweep (commissioners only) --------------------------------------------------------------------------------
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _sweep(folder: str):
+    from app.sweep.compare import stored_comparison
+
+    return stored_comparison(Path(folder))
+
+
+def sweep(user: User) -> tuple[pd.DataFrame, dict] | None:
+    """The last sweep in the sweep folder: one row per cell (region, job, what it set, the headline figures) and
+    its record; None when there is none. Commissioners only: a sweep compares whole regions' plans, not one
+    council's part of them."""
+    if not user.sees_all_councils:
+        raise PermissionError("sweeps compare whole regions' plans and costs: for regional commissioners")
+    return _sweep(str(paths().sweep))
+
+
+def sweep_figures() -> dict[str, str]:
+    """The headline figures a sweep compares: name -> what it is."""
+    from app.sweep.cells import HEADLINE
+
+    return dict(HEADLINE)
 
 
 # --- the region ------------------------------------------------------------------------------------------------
