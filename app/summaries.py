@@ -503,6 +503,9 @@ def public_forecast_text(result, full: bool = False) -> str:
     lines += [f"  note: {note}" for note in a.notes]
     lines.append(f"  reading issues       {record['issues']['error']} error(s), {record['issues']['warning']} "
                  f"warning(s); {record['timings']['total_s']:.1f} s in all")
+    return "\n".join(lines)
+
+
 def sweep_text(run, result, log_path: Path) -> str:
     """A sweep in a few lines: counts, where it ran, each failed cell with its error, the best and worst cells."""
     cells = result.cells

@@ -87,6 +87,8 @@ def yearly_band(series: pd.DataFrame, title: str) -> alt.LayerChart:
         tooltip=[alt.Tooltip("year:O", title="31 March of"), alt.Tooltip("value:Q", format=".0f", title="children"),
                  alt.Tooltip("source:N", title="figure")])
     return alt.layer(band, line, dots).properties(title=title, height=300)
+
+
 def sweep_bars(cells: pd.DataFrame, figure: str, title: str) -> alt.Chart:
     """One bar per cell of a sweep (region / job / cell), coloured by job, of one headline figure."""
     frame = cells.assign(label=cells["region"].astype(str) + " / " + cells["job"].astype(str) + " / "

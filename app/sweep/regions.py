@@ -70,14 +70,15 @@ def england_rccs(folder: Path, seed: int = 1, only: list[str] | None = None,
                  progress=lambda message: None) -> list[Path]:
     """The national synthetic region at `seed` cut into England's nine regions, as folders under `folder`
     (made once; reused while complete). `only`: the regions' names to keep (north-west, london, ...)."""
+    from data.schema import TABLES
     from data.synthetic import generate, write
 
     base = Path(folder) / f"england-seed{seed}"
     if not (base / COMPLETE).exists():
         progress(f"Generating the national synthetic region (seed {seed}) and cutting it into England's regions "
                  f"under {base} (once)")
-        tables = generate("national", seed)
-        tables.pop("synthetic_truth", None)
+        # only the region's own tables: the generator's answer key stays with the generator
+        tables = {name: frame for name, frame in generate("national", seed).items() if name in TABLES}
         regions = english_region_of(tables["authorities"]["la_code"])
         partial = base.with_name(base.name + f".partial-{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
