@@ -84,6 +84,9 @@ OUTPUTS: tuple[Output, ...] = (
        child_level=True),
     _o("flags", "unregistered_summary", "unregistered_summary.csv", "Children in unlawful settings and the spend on "
        "them, per region, council and provider", "%.2f", stored=True),
+    _o("flags", "liberty_summary", "liberty_summary.csv", "Children on deprivation-of-liberty orders per region and "
+       "council: in unregistered settings (Ofsted notice overdue), in settings the rules forbid, reviews overdue and "
+       "due soon", stored=True),
     _o("flags", "margins", "margins.csv", "Operating margins against peers and the CMA benchmark", "%.4f",
        stored=True),
     _o("flags", "fees", "fees.csv", "Each placement's fee against the fee the model expects", "%.3f", stored=True,

@@ -14,6 +14,8 @@ from typing import Any
 from data.vocabulary import (  # noqa: F401  (the vocabulary the schema's columns are checked against)
     ANNUAL_MEASURES,
     CARED_ALONGSIDE,
+    DOL_CONDITIONS,
+    DOL_SETTING_TYPES,
     GB_LAT,
     GB_LON,
     HOME_KINDS,
@@ -64,6 +66,9 @@ class Column:
     council_code: str = ""
     # a required column whose cells may be blank, and what a blank means (e.g. vacancies "not known")
     blank_means: str = ""
+    # the column's old name, still read as this column with a warning saying so (`formerly_note` adds why)
+    formerly: str = ""
+    formerly_note: str = ""
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
@@ -93,6 +98,8 @@ class Column:
                                                                   else ""))
         if self.blank_means:
             parts.append(f"blank means {self.blank_means}")
+        if self.formerly:
+            parts.append(f"formerly {self.formerly} (still read as this, with a warning)")
         return "; ".join(parts)
 
 
@@ -123,6 +130,23 @@ class Table:
                 return c
         raise KeyError(f"{self.name} has no column {name!r}")
 
+    def with_defaults(self, frame):
+        """`frame` (a pandas DataFrame) with exactly this table's columns, in order: a column it lacks, or a blank
+        cell, takes the column's default. For rows made in code (step-down referrals, placeholders), so that an
+        optional column added to the contract never arrives blank where its default is meant."""
+        import pandas as pd
+
+        out = frame.reindex(columns=self.column_names)
+        for c in self.columns:
+            if c.default is None:
+                continue
+            if c.dtype == "list":
+                values = [tuple(v) if isinstance(v, (tuple, list)) else c.default for v in out[c.name]]
+            else:
+                values = [c.default if pd.isna(v) else v for v in out[c.name]]
+            out[c.name] = pd.Series(values, index=out.index, dtype=object)
+        return out
+
 
 def _lat(name: str, required: bool, what: str) -> Column:
     return Column(name, "float", f"Latitude of {what} (WGS84, postcode-sector centroid)", required=required,
@@ -132,6 +156,52 @@ def _lat(name: str, required: bool, what: str) -> Column:
 def _lon(name: str, required: bool, what: str) -> Column:
     return Column(name, "float", f"Longitude of {what} (WGS84, postcode-sector centroid)", required=required,
                   minimum=-180, maximum=180, unit="degrees")
+
+
+# --- deprivation of liberty (issue 18, item 3): the two legal routes, and the homes able to meet a DoL order -----
+# data/vocabulary.py says what each route means and where each may lead; optimiser/match applies it as hard rules.
+
+DOL_CONDITION_WORDS = "; ".join(f"{code}: {label}" for code, label in DOL_CONDITIONS.items())
+SECURE_REQUIRED_NOTE = (
+    "secure_required is the old name of secure_order: read as secure_order, a secure accommodation order (Children "
+    "Act 1989 s.25), which places the child in a secure children's home only. A child on a deprivation-of-liberty "
+    "order, who must never be placed in a secure children's home, needs dol_order instead: rename the column "
+    "secure_order, and mark such children dol_order")
+
+DOL_SETTING_COLUMNS = (
+    Column("dol_capable", "bool", "Can meet a deprivation-of-liberty order's conditions (registered children's homes "
+           "only: " + ", ".join(DOL_SETTING_TYPES) + "; ignored, with a warning, on any other type)", default=False),
+    Column("dol_shared_ok", "bool", "Can meet a DoL order while other children live there without restricting them "
+           "(e.g. a separate wing with its own staff); otherwise a child on an order lives there alone",
+           default=False),
+    Column("dol_conditions_met", "list", "DoL conditions a dol_capable home can meet (';'-separated); blank: every "
+           "condition. Staffing conditions are met by max_ratio. Codes: " + DOL_CONDITION_WORDS,
+           allowed=tuple(DOL_CONDITIONS), default=()),
+)
+
+DOL_CHILD_COLUMNS = (
+    Column("dol_order", "bool", "On a deprivation-of-liberty order now (inherent jurisdiction or the statutory "
+           "route); flagged where the law forbids the placement, where the setting is unregistered and when the "
+           "order's review is due", default=False),
+    Column("dol_conditions", "list", "Conditions the order authorises (';'-separated)", allowed=tuple(DOL_CONDITIONS),
+           default=()),
+    Column("dol_order_start", "date", "Date the order was made (with placement_start, when Ofsted must be told of "
+           "an unregistered placement)", not_in_future=True),
+    Column("dol_review_date", "date", "Date the court next reviews the order"),
+)
+
+DOL_REFERRAL_COLUMNS = (
+    Column("secure_order", "bool", "A secure accommodation order (Children Act 1989 s.25) applies or is sought: "
+           "a secure children's home, and only a secure children's home", default=False,
+           formerly="secure_required", formerly_note=SECURE_REQUIRED_NOTE),
+    Column("dol_order", "bool", "A deprivation-of-liberty order applies or is sought (inherent jurisdiction or the "
+           "statutory route): a registered children's home able to meet it (dol_capable), never a secure "
+           "children's home, supported accommodation, foster care or parents; the child lives alone unless the "
+           "home can meet the order without restricting the others (dol_shared_ok)", default=False),
+    Column("dol_conditions", "list", "Conditions the order authorises (';'-separated), each of which the home must "
+           "meet. Codes: " + DOL_CONDITION_WORDS, allowed=tuple(DOL_CONDITIONS), default=()),
+    Column("dol_review_date", "date", "Date the court next reviews the order (flagged when passed or near)"),
+)
 
 
 AUTHORITIES = Table(
@@ -201,6 +271,7 @@ SETTINGS = Table(
         Column("location_approximate", "bool", "lat/lon are the council's label point, not the setting's own "
                "(Ofsted redacts children's homes' addresses)", default=False),
         Column("setting_name", "str", "Name (never shown with a child)", default=""),
+        *DOL_SETTING_COLUMNS,
     ),
     key="setting_id",
 )
@@ -225,6 +296,7 @@ CHILDREN = Table(
         Column("uasc", "bool", "Unaccompanied asylum-seeking child", default=False),
         Column("legal_status", "str", "SSDA903 legal status code", allowed=SSDA903_LS, default=""),
         Column("place", "str", "SSDA903 placement type code", allowed=SSDA903_PLACE, default=""),
+        *DOL_CHILD_COLUMNS,
     ),
     key="child_id",
 )
@@ -253,7 +325,7 @@ REFERRALS = Table(
                default="not_specified"),
         Column("supported_suitability", "str", "Is supported accommodation right for the child (16-17 only)",
                allowed=SUITABILITY, default="not_specified"),
-        Column("secure_required", "bool", "Needs a deprivation-of-liberty (secure) placement", default=False),
+        *DOL_REFERRAL_COLUMNS,
         Column("needs", "list", "Needs the home must meet (';'-separated)", allowed=NEEDS, default=()),
         Column("cared_alongside", "str", "Who the child can live with", allowed=CARED_ALONGSIDE,
                default="no_preference"),

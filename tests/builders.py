@@ -105,7 +105,7 @@ def random_instance(seed: int) -> dict[str, list[dict]]:
             "foster_suitability": rng.choice(["preferred", "suitable", "suitable", "unsuitable"]),
             "residential_suitability": rng.choice(["preferred", "suitable", "unsuitable", "not_specified", "suitable"]),
             "supported_suitability": rng.choice(["suitable", "unsuitable"]) if age >= 16 else "unsuitable",
-            "secure_required": bool(rng.random() < 0.05),
+            "secure_order": bool(rng.random() < 0.05),
             "needs": ";".join(n for n in RANDOM_NEEDS if rng.random() < 0.06),
             "ratio": rng.choice(["standard", "standard", "standard", "1:1", "2:1"]),
             "cared_alongside": rng.choice(["no_preference"] * 4 + ["solo", "older_only", "younger_only"]),
@@ -116,4 +116,27 @@ def random_instance(seed: int) -> dict[str, list[dict]]:
             "avoid_lon": family[1] + rng.normal(0, 0.1) if avoid else np.nan,
             "avoid_radius_km": 8.0 if avoid else np.nan,
         })
+    _with_dol_orders(np.random.default_rng(10_000 + seed), settings, children, referrals)
     return {"settings": settings_rows(*settings), "referrals": referral_rows(*referrals), "children": children}
+
+
+DOL_CONDITION_CHOICES = ["locked_doors", "constant_supervision", "no_phone", "staffing_2_1"]
+
+
+def _with_dol_orders(rng: np.random.Generator, settings: list[dict], children: list[dict],
+                     referrals: list[dict]) -> None:
+    """Deprivation-of-liberty orders and the homes able to meet them, drawn from a stream of their own so the rest
+    of each instance is what it was before the orders existed: homes marked dol_capable (some able to share, some
+    listing the conditions they meet), children living under an order, and referrals on one."""
+    for k, setting in enumerate(settings):
+        capable = rng.random() < 0.5
+        setting["dol_capable"] = capable
+        setting["dol_shared_ok"] = capable and rng.random() < 0.4
+        if capable and rng.random() < 0.4:
+            setting["dol_conditions_met"] = ";".join(c for c in DOL_CONDITION_CHOICES[:3] if rng.random() < 0.7)
+    for child in children:
+        child["dol_order"] = rng.random() < 0.08
+    for referral in referrals:
+        if not referral["secure_order"] and rng.random() < 0.15:
+            referral["dol_order"] = True
+            referral["dol_conditions"] = ";".join(c for c in DOL_CONDITION_CHOICES if rng.random() < 0.3)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from data.region import Region
+from data.vocabulary import DOL_CONDITIONS
 from optimiser.match.candidates import COST_TERMS, RULE_TEXT, RULES, Candidates, build_candidates
 from optimiser.match.params import MatchParams
 from optimiser.match.solvers import solve
@@ -173,6 +174,10 @@ def _no_setting_text(code: str, before: int, referral: pd.Series, size: int, unk
         "alongside": f" ({referral['cared_alongside'].replace('_', ' ')}, age {referral['age']})",
         "avoid": f" ({referral['avoid_radius_km']:g} km)" if pd.notna(referral["avoid_radius_km"]) else "",
         "lock": f" ({referral['locked_to']})",
+        "secure": (" (the child has a secure accommodation order)" if referral["secure_order"]
+                   else " (the child has no secure accommodation order)"),
+        "dol": (f" (conditions: {'; '.join(DOL_CONDITIONS[c] for c in referral['dol_conditions'])})"
+                if referral["dol_conditions"] else ""),
     }.get(code, "")
     lead = f"no setting with a vacancy {RULE_TEXT[code]}{detail}"
     if code == "available":

@@ -69,7 +69,7 @@ def needed_group(referrals: pd.DataFrame) -> pd.Series:
         for column, kind in HOME_KIND_OF_SUITABILITY_COLUMN.items():
             preference = preference.mask(referrals[column].eq(level), kind)
     secure = HOME_KIND_OF_SETTING_TYPE["secure_childrens_home"]
-    return preference.mask(referrals["secure_required"].astype(bool), secure)
+    return preference.mask(referrals["secure_order"].astype(bool), secure)
 
 
 def exploded_needs(frame: pd.DataFrame) -> pd.DataFrame:
