@@ -196,12 +196,20 @@ LEGACY_SUPPORTED_PLACES = ("H5", "P2")
 K3_FROM = date(2025, 4, 1)
 # What a child needs and the strategy plans in. Foster care is one kind whoever employs the carer: who does is a
 # commissioning choice, not the child's need.
-HOME_KINDS = ("foster", "childrens_home", "secure", "supported")
-HOME_KIND_LABELS = {"foster": "foster care", "childrens_home": "children's homes", "secure": "secure homes",
+HOME_KINDS = ("foster", "childrens_home", "dol", "secure", "supported")
+HOME_KIND_LABELS = {"foster": "foster care", "childrens_home": "children's homes",
+                    "dol": "homes able to meet deprivation-of-liberty orders", "secure": "secure homes",
                     "supported": "supported accommodation"}
 HOME_KIND_OF_PLACEMENT_GROUP = {"foster_inhouse": "foster", "foster_ifa": "foster", "childrens_home": "childrens_home",
-                                "secure": "secure", "supported": "supported"}
+                                "secure": "secure", "supported": "supported", "dol": "dol"}
 HOME_KIND_OF_SETTING_TYPE = {t: HOME_KIND_OF_PLACEMENT_GROUP[g] for t, g in PLACEMENT_GROUP_OF_SETTING_TYPE.items()}
+# The deprivation-of-liberty cohort ("dol" above): a line of the Demand table of its own (forecasts/liberty.py),
+# carved out of the placement groups its children are in, and its kind of home (children's homes marked
+# dol_capable: the places the strategy plans for it apart from other children's homes, and secure homes apart from
+# both).
+DOL_GROUP = "dol"
+DEMAND_GROUPS = (*PLACEMENT_GROUPS, DOL_GROUP)
+DEMAND_GROUP_LABELS = {**PLACEMENT_GROUP_LABELS, DOL_GROUP: "placements under deprivation-of-liberty orders"}
 # The kind of home each of a referral's suitability columns asks for (a secure home is asked for by secure_order
 # instead), in the order a preference is read: at the same level a later column wins, so foster care, a family,
 # comes first when a referral marks several kinds alike.

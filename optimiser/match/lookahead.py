@@ -45,12 +45,14 @@ HOLD_PROFILE = {
     "foster": {"foster_suitability": "preferred"},
     "childrens_home": {"residential_suitability": "preferred"},
     "secure": {"residential_suitability": "preferred", "secure_order": True},
+    "dol": {"residential_suitability": "preferred", "dol_order": True},
     "supported": {"supported_suitability": "preferred"},
 }
 # A place held for a council's emergencies is within 20 miles of it (the distance the DfE reports on): a place
 # further away is the out-of-area emergency placement the hold is meant to prevent, and an uncapped placeholder
-# would pair with every vacancy of its kind in a national run. Secure homes are too few nationally for a cap.
-UNCAPPED_GROUPS = ("secure",)
+# would pair with every vacancy of its kind in a national run. Secure homes, and homes able to meet a
+# deprivation-of-liberty order, are too few for a cap.
+UNCAPPED_GROUPS = ("secure", "dol")
 
 
 @dataclass(frozen=True)
