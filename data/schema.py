@@ -12,21 +12,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from data.vocabulary import (  # noqa: F401  (the vocabulary the schema's columns are checked against)
+    ADAPTATIONS,
     ANNUAL_MEASURES,
     CARED_ALONGSIDE,
     DOL_CONDITIONS,
     DOL_SETTING_TYPES,
+    EDUCATION_NEEDS,
+    EDUCATION_PROVISIONS,
     GB_LAT,
     GB_LON,
     HOME_KINDS,
     NEEDS,
     OFSTED_GRADES,
     OWNERSHIP,
+    PET_NEEDS,
     PUBLIC_GROUP_LABELS,
     PUBLIC_GROUPS,
     RATIOS,
     REGISTRATION_STATUSES,
     RISK_LEVELS,
+    RISKS,
     SECTORS,
     SETTING_TYPE_LABELS,
     SETTING_TYPES,
@@ -204,6 +209,53 @@ DOL_REFERRAL_COLUMNS = (
 )
 
 
+# --- the home-search standard's fuller referral (issue 18, item 4) -----------------------------------------------
+# Optional columns with safe defaults (blank: nothing asked, nothing stated), so older files load as they are. Each
+# is a hard rule of the match or a cost term (its reason in allocations.csv's cost_reasons); the descriptions say
+# which, and optimiser/match/search.py applies them.
+
+def _codes(labels: dict) -> str:
+    return "; ".join(f"{code}: {label}" for code, label in labels.items())
+
+
+SEARCH_REFERRAL_COLUMNS = (
+    Column("risks", "list", "Risks the child brings (';'-separated). Hard rule: a home that lists the risks it "
+           "manages (settings.risks_managed) must list each; cost term: each risk a home states nothing about costs "
+           "risk_unstated_cost. Codes: " + _codes(RISKS), allowed=tuple(RISKS), default=()),
+    Column("pets", "str", "Pets. Hard rule: no_pets_in_home never goes to a home with animals (pets_in_home); "
+           "cost term: bringing_a_pet costs pet_cost where the home does not accept pets (pets_accepted)",
+           allowed=tuple(PET_NEEDS), default="no_preference"),
+    Column("language", "str", "The child's first language where it is not English (e.g. Polish, Arabic). Cost "
+           "term: language_cost where the home does not list it (settings.languages)", default=""),
+    Column("religion", "str", "The child's religion, where it matters to them. Cost term: culture_cost where the "
+           "home does not list it (settings.religions)", default=""),
+    Column("culture", "str", "The child's cultural or ethnic heritage, where it matters to the search. Cost term: "
+           "culture_cost where the home does not list it (settings.cultures)", default=""),
+    Column("adaptations", "list", "Adaptations a disability needs (';'-separated). Hard rule: the home has each "
+           "(settings.adaptations). Codes: " + _codes(ADAPTATIONS), allowed=tuple(ADAPTATIONS), default=()),
+    Column("education_provision", "str", "Education the child needs. Hard rule: on_site only where the home lists "
+           "on_site; cost term: education_cost where the home does not list mainstream, special_school or "
+           "alternative_provision when that is needed (settings.education_provision). Codes: "
+           + _codes(EDUCATION_PROVISIONS), allowed=EDUCATION_NEEDS, default="not_specified"),
+)
+
+SEARCH_SETTING_COLUMNS = (
+    Column("risks_managed", "list", "Risks the home says it can manage (';'-separated, as referrals.risks); blank: "
+           "not stated", allowed=tuple(RISKS), default=()),
+    Column("pets_in_home", "bool", "Animals live in the home (a foster family's dog, say)", default=False),
+    Column("pets_accepted", "bool", "A child's pet may come with them", default=False),
+    Column("languages", "list", "Languages spoken in the home besides English (';'-separated, free text)",
+           default=()),
+    Column("religions", "list", "Religions the home shares or supports in practice (';'-separated, free text)",
+           default=()),
+    Column("cultures", "list", "Cultural or ethnic heritages the home shares (';'-separated, free text)", default=()),
+    Column("adaptations", "list", "Adaptations the home has (';'-separated, as referrals.adaptations)",
+           allowed=tuple(ADAPTATIONS), default=()),
+    Column("education_provision", "list", "Education the home gives or is within reach of (';'-separated, as "
+           "referrals.education_provision); blank: not stated", allowed=tuple(EDUCATION_PROVISIONS), default=()),
+)
+
+
 AUTHORITIES = Table(
     "authorities",
     "The councils (local authorities) of the region.",
@@ -272,6 +324,7 @@ SETTINGS = Table(
                "(Ofsted redacts children's homes' addresses)", default=False),
         Column("setting_name", "str", "Name (never shown with a child)", default=""),
         *DOL_SETTING_COLUMNS,
+        *SEARCH_SETTING_COLUMNS,
     ),
     key="setting_id",
 )
@@ -338,6 +391,7 @@ REFERRALS = Table(
         Column("max_distance_km", "float", "Furthest the home may be from the family", minimum=0, unit="km"),
         Column("current_setting_id", "str", "Setting the child must move from, e.g. an unregistered one",
                default=""),
+        *SEARCH_REFERRAL_COLUMNS,
     ),
     key="referral_id",
 )

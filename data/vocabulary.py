@@ -151,6 +151,36 @@ DOL_FORBIDDEN_PLACES = {"K1": "a secure children's home", "K3": "supported accom
                         "H5": "supported accommodation", "P1": "placed with parents",
                         "R5": "a young offender institution or prison"}
 
+# --- the home-search standard's fuller referral (issue 18, item 4) ------------------------------------------------
+# What commissioners decide on beyond needs and staffing. Risks the child brings (referrals.risks) against the risks a
+# home says it can manage (settings.risks_managed); pets; adaptations for a disability; the education the child
+# needs. Language, religion and culture are free text (a home lists what it offers), compared without case.
+RISKS = {
+    "going_missing": "going missing",
+    "fire_setting": "fire-setting",
+    "self_harm": "self-harm",
+    "exploitation": "exploitation (criminal or sexual)",
+    "harmful_sexual_behaviour": "harmful sexual behaviour",
+    "violence": "violence",
+}
+PET_NEEDS = {"no_preference": "no preference", "bringing_a_pet": "the child's pet should come too",
+             "no_pets_in_home": "no animals in the home (allergy or fear)"}
+ADAPTATIONS = {
+    "wheelchair_access": "step-free, wheelchair-accessible home",
+    "ground_floor_bedroom": "a ground-floor bedroom",
+    "hoist": "a hoist",
+    "adapted_bathroom": "an adapted bathroom",
+    "sensory_room": "a sensory room",
+    "hearing_loop": "a hearing loop",
+}
+EDUCATION_PROVISIONS = {
+    "mainstream": "a mainstream school within reach",
+    "special_school": "a special school within reach",
+    "alternative_provision": "alternative provision within reach",
+    "on_site": "education on site (the home's own school)",
+}
+EDUCATION_NEEDS = ("not_specified", *EDUCATION_PROVISIONS)
+
 # Great Britain's extent, generously rounded: coordinates outside it are a typo (a swapped lat/lon, a missing
 # minus sign) rather than a real home; the RCCs are all in England.
 GB_LAT = (49.8, 60.95)

@@ -117,7 +117,33 @@ def random_instance(seed: int) -> dict[str, list[dict]]:
             "avoid_radius_km": 8.0 if avoid else np.nan,
         })
     _with_dol_orders(np.random.default_rng(10_000 + seed), settings, children, referrals)
+    _with_fuller_referrals(np.random.default_rng(20_000 + seed), settings, referrals)
     return {"settings": settings_rows(*settings), "referrals": referral_rows(*referrals), "children": children}
+
+
+SEARCH_RISKS = ["going_missing", "fire_setting", "self_harm", "violence"]
+SEARCH_LANGUAGES = ["Polish", "Arabic", "Urdu"]
+
+
+def _with_fuller_referrals(rng: np.random.Generator, settings: list[dict], referrals: list[dict]) -> None:
+    """The home-search standard's fuller referral (risks, pets, language, religion, culture, adaptations, education)
+    on a stream of its own, like the DoL orders: each field bites sometimes, as a rule or as a cost."""
+    for setting in settings:
+        if rng.random() < 0.5:
+            setting["risks_managed"] = ";".join(r for r in SEARCH_RISKS if rng.random() < 0.6)
+        setting["pets_in_home"] = bool(rng.random() < 0.3)
+        setting["pets_accepted"] = bool(rng.random() < 0.3)
+        setting["languages"] = ";".join(lang for lang in SEARCH_LANGUAGES if rng.random() < 0.3)
+        setting["religions"] = "muslim" if rng.random() < 0.3 else ""
+        setting["adaptations"] = "wheelchair_access" if rng.random() < 0.3 else ""
+        setting["education_provision"] = ";".join(e for e in ("mainstream", "on_site") if rng.random() < 0.4)
+    for referral in referrals:
+        referral["risks"] = ";".join(r for r in SEARCH_RISKS if rng.random() < 0.2)
+        referral["pets"] = rng.choice(["no_preference"] * 6 + ["bringing_a_pet", "no_pets_in_home"])
+        referral["language"] = rng.choice(["", "", "", *SEARCH_LANGUAGES])
+        referral["religion"] = "Muslim" if rng.random() < 0.2 else ""
+        referral["adaptations"] = "wheelchair_access" if rng.random() < 0.1 else ""
+        referral["education_provision"] = rng.choice(["not_specified"] * 5 + ["mainstream", "on_site"])
 
 
 DOL_CONDITION_CHOICES = ["locked_doors", "constant_supervision", "no_phone", "staffing_2_1"]

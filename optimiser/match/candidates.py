@@ -28,6 +28,7 @@ from data.vocabulary import (
     SUITABILITY_COLUMN_BY_SETTING_TYPE,
     SUPPORTED_MIN_AGE,
 )
+from optimiser.match import search
 from optimiser.match.params import MatchParams
 
 NEED_BIT = {need: 1 << i for i, need in enumerate(NEEDS)}
@@ -50,6 +51,7 @@ RULES: tuple[tuple[str, str, str], ...] = (
      "meeting each of the order's conditions)", "no home able to meet the deprivation-of-liberty order"),
     ("age_range", "takes a child of this age", "no setting for the child's age"),
     ("needs", "meets all of the child's needs", "needs not met by any setting"),
+    *search.RULES,
     ("ratio", "can staff the ratio the child needs", "staffing ratio not available"),
     ("solo", "can give the child a home alone", "no empty setting for a child who must live alone"),
     ("dol_sharing", "can meet a deprivation-of-liberty order without restricting other children (the child on the "
@@ -63,7 +65,8 @@ RULES: tuple[tuple[str, str, str], ...] = (
     ("sibling_group", "has room for the whole sibling group together", "no setting for the whole sibling group"),
 )
 RULE_TEXT = {code: requirement for code, requirement, _ in RULES}
-COST_TERMS = ("fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost", "split_cost")
+COST_TERMS = ("fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost", *search.COST_TERMS,
+              "split_cost")
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ def _referral_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
         "keep_school": (r["keep_school"] & r["school_lat"].notna() & r["school_lon"].notna()).to_numpy(dtype=bool),
         "school_lat": r["school_lat"].to_numpy(dtype=float), "school_lon": r["school_lon"].to_numpy(dtype=float),
         "locked_to": r["locked_to"].to_numpy(dtype=object),
+        "search": search.referral_arrays(r),
     }
     for column in set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()):
         arrays[column] = r[column].ne("unsuitable").to_numpy()
@@ -255,6 +259,7 @@ def _setting_arrays(s: pd.DataFrame) -> dict[str, np.ndarray]:
         "dol_home": s["dol_home"].to_numpy(dtype=bool), "dol_shared": s["dol_shared"].to_numpy(dtype=bool),
         "dol_resident": s["dol_resident"].to_numpy(dtype=bool),
         "dol_conditions": conditions_mask(s["dol_conditions_met"], blank_means_all=True),
+        "search": search.setting_arrays(s),
     }
 
 
@@ -320,6 +325,7 @@ def _pair_checks(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, dis
                        & (s["ratio"][set_idx] >= r["dol_staffing"][ref_idx])),
         "age_range": (s["age_min"][set_idx] <= age) & (age <= s["age_max"][set_idx]),
         "needs": (r["needs"][ref_idx] & ~s["needs"][set_idx]) == 0,
+        **search.pair_checks(r["search"], s["search"], ref_idx, set_idx),
         "ratio": s["ratio"][set_idx] >= r["ratio"][ref_idx],
         # a child who must live alone needs a setting nobody lives in now
         "solo": ~r["solo"][ref_idx] | s["empty"][set_idx],
@@ -382,6 +388,7 @@ def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Regio
         "fit_cost": np.where(suitability.eq("preferred"), 0.0, params.not_preferred_cost),
         "quality_cost": s["ofsted_grade"].map(params.grade_cost).astype(float),
         "in_house_cost": np.where(own_in_house & params.in_house_first, -params.in_house_bonus, 0.0),
+        **search.pair_costs(r, s, params),
     })
     pairs["cost"] = pairs[[t for t in COST_TERMS if t in pairs]].sum(axis=1)
     return pairs

@@ -105,6 +105,7 @@ def _pair_violations(referral: dict, setting: dict, params: MatchParams, centroi
     missing = set(referral["needs"] or ()) - set(setting["needs_met"] or ())
     if missing:
         yield "needs", "needs not met: " + ", ".join(sorted(missing))
+    yield from _search_violations(referral, setting)
     if RATIOS.index(setting["max_ratio"]) < RATIOS.index(referral["ratio"]):
         yield "ratio", f"child needs {referral['ratio']}, setting gives at most {setting['max_ratio']}"
     if referral["cared_alongside"] == "solo" and setting["vacancies"] != setting["places"]:
@@ -125,6 +126,22 @@ def _pair_violations(referral: dict, setting: dict, params: MatchParams, centroi
         # the model draws the circle as a polygon on the British National Grid; allow for its tiny distortion
         if avoid_km < referral["avoid_radius_km"] * (1 - AVOID_TOLERANCE):
             yield "avoid", f"{avoid_km:.1f} km from the place to avoid, radius {referral['avoid_radius_km']:g} km"
+
+
+def _search_violations(referral: dict, setting: dict):
+    """The home-search standard's hard rules: risks a home that lists them does not manage, animals for a child who
+    cannot live with them, missing adaptations, education on site where the home gives none."""
+    managed = set(setting["risks_managed"] or ())
+    unmanaged = set(referral["risks"] or ()) - managed
+    if managed and unmanaged:
+        yield "risks", "the home does not list managing: " + ", ".join(sorted(unmanaged))
+    if referral["pets"] == "no_pets_in_home" and setting["pets_in_home"]:
+        yield "pets", "child cannot live with animals; the home has some"
+    missing = set(referral["adaptations"] or ()) - set(setting["adaptations"] or ())
+    if missing:
+        yield "adaptations", "adaptations missing: " + ", ".join(sorted(missing))
+    if referral["education_provision"] == "on_site" and "on_site" not in (setting["education_provision"] or ()):
+        yield "education", "child needs education on site; the home gives none"
 
 
 def _meets_dol(setting: dict) -> bool:
