@@ -180,7 +180,7 @@ DOL_SETTING_COLUMNS = (
            "(e.g. a separate wing with its own staff); otherwise a child on an order lives there alone",
            default=False),
     Column("dol_conditions_met", "list", "DoL conditions a dol_capable home can meet (';'-separated); blank: every "
-           "condition. Staffing conditions are met by max_ratio. Codes: " + DOL_CONDITION_WORDS,
+           "condition. Staffing conditions are met by max_ratio. Codes as referrals.dol_conditions",
            allowed=tuple(DOL_CONDITIONS), default=()),
 )
 

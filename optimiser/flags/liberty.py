@@ -103,8 +103,9 @@ def liberty_flags(region: Region, found: pd.DataFrame, params: LibertyParams, ru
                 else " No weekly cost is recorded for the placement.")
         if row.flag == "dol_unregistered":
             where_text = (f"{row.setting_id}, which is in no settings table rcc was given (possibly unregistered)"
-                          if not row.known else f"{row.setting_id}, whose Ofsted registration is "
-                          f"{'absent' if row.registration_status == 'unregistered' else row.registration_status}")
+                          if not row.known else f"{row.setting_id}, which is not registered with Ofsted"
+                          if row.registration_status == "unregistered" else
+                          f"{row.setting_id}, whose Ofsted registration is {row.registration_status}")
             evidence = (f"{who} and lives in {where_text}. The order does not make an unregistered home lawful: "
                         "running it is an offence under the Care Standards Act 2000.")
             if pd.isna(row.ofsted_deadline):
