@@ -42,8 +42,9 @@ OUTPUTS: tuple[Output, ...] = (
     # match
     _o("match", "held_back", "held_back.csv", "Places held back for the emergencies the forecast expects before the "
        "next run: la_code, group, places_expected, places_held, setting_ids, why", stored=True),
-    _o("match", "allocations", "allocations.csv", "One row per referral: the setting, distance, fee, each cost term, "
-       "or why the child is unmatched", "%.2f", stored=True, child_level=True),
+    _o("match", "allocations", "allocations.csv", "One row per referral: the setting, distance, fee, each cost term "
+       "(cost_reasons: why the fuller referral's were added), or why the child is unmatched", "%.2f", stored=True,
+       child_level=True),
     _o("match", "explanations", "explanations.csv", "Per unmatched child and rule: settings it rules out, for how "
        "many it is the only obstacle, the nearest of those", stored=True, child_level=True),
     _o("match", "gap", "gap.csv", "Unmatched children per council x placement group x need: the sufficiency gap",
@@ -84,6 +85,9 @@ OUTPUTS: tuple[Output, ...] = (
        child_level=True),
     _o("flags", "unregistered_summary", "unregistered_summary.csv", "Children in unlawful settings and the spend on "
        "them, per region, council and provider", "%.2f", stored=True),
+    _o("flags", "liberty_summary", "liberty_summary.csv", "Children on deprivation-of-liberty orders per region and "
+       "council: in unregistered settings (Ofsted notice overdue), in settings the rules forbid, reviews overdue and "
+       "due soon", stored=True),
     _o("flags", "margins", "margins.csv", "Operating margins against peers and the CMA benchmark", "%.4f",
        stored=True),
     _o("flags", "fees", "fees.csv", "Each placement's fee against the fee the model expects", "%.3f", stored=True,

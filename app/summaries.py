@@ -291,6 +291,7 @@ def flags_text(run) -> str:
         lines.append("  most spent on them by: " + ", ".join(
             f"{r.name} £{r.weekly_spend:,.0f} a week ({r.children_in_unregistered} children)"
             for r in councils.itertuples()))
+    lines.append(liberty_line(s["liberty"]))
     if s["step_down_referrals_added"]:
         lines.append(f"  step-down referrals added for the match: {s['step_down_referrals_added']}")
     t = s["stress_test"]
@@ -299,6 +300,14 @@ def flags_text(run) -> str:
                      f"home (£{t['weekly_spend_before']:,.0f} a week); the region could re-house {t['rehoused']}, "
                      f"{t['not_rehoused']} could not be placed")
     return "\n".join(lines)
+
+
+def liberty_line(d: dict, lead: str = "  deprivation of liberty: ") -> str:
+    """The children on deprivation-of-liberty orders in one line (flags_text and the monthly summary)."""
+    return (f"{lead}{d['children_on_dol_orders']} children on orders; {d['in_unregistered_settings']} in "
+            f"unregistered settings ({d['ofsted_notice_overdue']} past the Ofsted notice deadline), "
+            f"{d['in_forbidden_settings']} where the rules forbid, {d['reviews_overdue']} reviews overdue, "
+            f"{d['reviews_due_soon']} due soon")
 
 
 def match_text(run) -> str:
@@ -383,6 +392,7 @@ def monthly_summary_text(run, log_path: Path) -> str:
               "  flags                " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["flags"].items() if n),
               f"  unregistered         {s['unregistered']['children']} children, "
               f"£{s['unregistered']['weekly_spend']:,.0f} a week",
+              *([liberty_line(s["liberty"], "  liberty              ")] if s.get("liberty") else []),
               *([strategy_line(s["strategy"])] if s.get("strategy") else []),
               *(yearly_lines(s["yearly"]) if s.get("yearly") else []),
               f"Outputs: {run.out_dir}/", f"Run store: {run.store_path} (rcc runs list --store {run.store_path})",

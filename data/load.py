@@ -370,6 +370,7 @@ def _parse_table(table: Table, raw: pd.DataFrame | None, file: str, problems: Pr
     raw = raw.rename(columns=lambda c: str(c).strip())
     if not table.ssda903:
         raw = raw.rename(columns=lambda c: c.lower())
+    raw = _under_new_names(table, raw, file, problems)
     missing = {col for col in table.required_columns
                if col not in raw.columns and not _satisfied_by_alternative(table, col, raw)}
     for col in sorted(missing, key=table.column_names.index):
@@ -387,6 +388,23 @@ def _parse_table(table: Table, raw: pd.DataFrame | None, file: str, problems: Pr
     for c in extra:  # unknown columns are kept, untouched, and ignored (DATA.md)
         parsed[c] = raw[c].to_numpy()
     return parsed
+
+
+def _under_new_names(table: Table, raw: pd.DataFrame, file: str, problems: Problems) -> pd.DataFrame:
+    """A column under its old name (schema Column.formerly) is read as the column it became, with one warning
+    saying so; given under both names, the old one is ignored, with a warning."""
+    for column in table.columns:
+        old = column.formerly
+        if not old or old not in raw.columns:
+            continue
+        if column.name in raw.columns:
+            problems.add(file, None, old, "", f"both {old} (the old name) and {column.name} are given: {old} is "
+                         f"ignored; delete it", severity="warning")
+            continue
+        raw = raw.rename(columns={old: column.name})
+        problems.add(file, None, column.name, old, column.formerly_note
+                     or f"{old} is the old name of {column.name}: read as {column.name}", severity="warning")
+    return raw
 
 
 # A council's own SSDA903 return leaves out the council (every row is its own); a region's history names it.

@@ -12,19 +12,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from data.vocabulary import (  # noqa: F401  (the vocabulary the schema's columns are checked against)
+    ADAPTATIONS,
     ANNUAL_MEASURES,
     CARED_ALONGSIDE,
+    DOL_CONDITIONS,
+    DOL_SETTING_TYPES,
+    EDUCATION_NEEDS,
+    EDUCATION_PROVISIONS,
     GB_LAT,
     GB_LON,
     HOME_KINDS,
     NEEDS,
     OFSTED_GRADES,
     OWNERSHIP,
+    PET_NEEDS,
     PUBLIC_GROUP_LABELS,
     PUBLIC_GROUPS,
     RATIOS,
     REGISTRATION_STATUSES,
     RISK_LEVELS,
+    RISKS,
     SECTORS,
     SETTING_TYPE_LABELS,
     SETTING_TYPES,
@@ -64,6 +71,9 @@ class Column:
     council_code: str = ""
     # a required column whose cells may be blank, and what a blank means (e.g. vacancies "not known")
     blank_means: str = ""
+    # the column's old name, still read as this column with a warning saying so (`formerly_note` adds why)
+    formerly: str = ""
+    formerly_note: str = ""
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
@@ -93,6 +103,8 @@ class Column:
                                                                   else ""))
         if self.blank_means:
             parts.append(f"blank means {self.blank_means}")
+        if self.formerly:
+            parts.append(f"formerly {self.formerly} (still read as this, with a warning)")
         return "; ".join(parts)
 
 
@@ -123,6 +135,23 @@ class Table:
                 return c
         raise KeyError(f"{self.name} has no column {name!r}")
 
+    def with_defaults(self, frame):
+        """`frame` (a pandas DataFrame) with exactly this table's columns, in order: a column it lacks, or a blank
+        cell, takes the column's default. For rows made in code (step-down referrals, placeholders), so that an
+        optional column added to the contract never arrives blank where its default is meant."""
+        import pandas as pd
+
+        out = frame.reindex(columns=self.column_names)
+        for c in self.columns:
+            if c.default is None:
+                continue
+            if c.dtype == "list":
+                values = [tuple(v) if isinstance(v, (tuple, list)) else c.default for v in out[c.name]]
+            else:
+                values = [c.default if pd.isna(v) else v for v in out[c.name]]
+            out[c.name] = pd.Series(values, index=out.index, dtype=object)
+        return out
+
 
 def _lat(name: str, required: bool, what: str) -> Column:
     return Column(name, "float", f"Latitude of {what} (WGS84, postcode-sector centroid)", required=required,
@@ -132,6 +161,99 @@ def _lat(name: str, required: bool, what: str) -> Column:
 def _lon(name: str, required: bool, what: str) -> Column:
     return Column(name, "float", f"Longitude of {what} (WGS84, postcode-sector centroid)", required=required,
                   minimum=-180, maximum=180, unit="degrees")
+
+
+# --- deprivation of liberty (issue 18, item 3): the two legal routes, and the homes able to meet a DoL order -----
+# data/vocabulary.py says what each route means and where each may lead; optimiser/match applies it as hard rules.
+
+DOL_CONDITION_WORDS = "; ".join(f"{code}: {label}" for code, label in DOL_CONDITIONS.items())
+SECURE_REQUIRED_NOTE = (
+    "secure_required is the old name of secure_order: read as secure_order, a secure accommodation order (Children "
+    "Act 1989 s.25), which places the child in a secure children's home only. A child on a deprivation-of-liberty "
+    "order, who must never be placed in a secure children's home, needs dol_order instead: rename the column "
+    "secure_order, and mark such children dol_order")
+
+DOL_SETTING_COLUMNS = (
+    Column("dol_capable", "bool", "Can meet a deprivation-of-liberty order's conditions (registered children's homes "
+           "only: " + ", ".join(DOL_SETTING_TYPES) + "; ignored, with a warning, on any other type)", default=False),
+    Column("dol_shared_ok", "bool", "Can meet a DoL order while other children live there without restricting them "
+           "(e.g. a separate wing with its own staff); otherwise a child on an order lives there alone",
+           default=False),
+    Column("dol_conditions_met", "list", "DoL conditions a dol_capable home can meet (';'-separated); blank: every "
+           "condition. Staffing conditions are met by max_ratio. Codes as referrals.dol_conditions",
+           allowed=tuple(DOL_CONDITIONS), default=()),
+)
+
+DOL_CHILD_COLUMNS = (
+    Column("dol_order", "bool", "On a deprivation-of-liberty order now (inherent jurisdiction or the statutory "
+           "route); flagged where the law forbids the placement, where the setting is unregistered and when the "
+           "order's review is due", default=False),
+    Column("dol_conditions", "list", "Conditions the order authorises (';'-separated)", allowed=tuple(DOL_CONDITIONS),
+           default=()),
+    Column("dol_order_start", "date", "Date the order was made (with placement_start, when Ofsted must be told of "
+           "an unregistered placement)", not_in_future=True),
+    Column("dol_review_date", "date", "Date the court next reviews the order"),
+)
+
+DOL_REFERRAL_COLUMNS = (
+    Column("secure_order", "bool", "A secure accommodation order (Children Act 1989 s.25) applies or is sought: "
+           "a secure children's home, and only a secure children's home", default=False,
+           formerly="secure_required", formerly_note=SECURE_REQUIRED_NOTE),
+    Column("dol_order", "bool", "A deprivation-of-liberty order applies or is sought (inherent jurisdiction or the "
+           "statutory route): a registered children's home able to meet it (dol_capable), never a secure "
+           "children's home, supported accommodation, foster care or parents; the child lives alone unless the "
+           "home can meet the order without restricting the others (dol_shared_ok)", default=False),
+    Column("dol_conditions", "list", "Conditions the order authorises (';'-separated), each of which the home must "
+           "meet. Codes: " + DOL_CONDITION_WORDS, allowed=tuple(DOL_CONDITIONS), default=()),
+    Column("dol_review_date", "date", "Date the court next reviews the order (flagged when passed or near)"),
+)
+
+
+# --- the home-search standard's fuller referral (issue 18, item 4) -----------------------------------------------
+# Optional columns with safe defaults (blank: nothing asked, nothing stated), so older files load as they are. Each
+# is a hard rule of the match or a cost term (its reason in allocations.csv's cost_reasons); the descriptions say
+# which, and optimiser/match/search.py applies them.
+
+def _codes(labels: dict) -> str:
+    return "; ".join(f"{code}: {label}" for code, label in labels.items())
+
+
+SEARCH_REFERRAL_COLUMNS = (
+    Column("risks", "list", "Risks the child brings (';'-separated). Hard rule: a home that lists the risks it "
+           "manages (settings.risks_managed) must list each; cost term: each risk a home states nothing about costs "
+           "risk_unstated_cost. Codes: " + _codes(RISKS), allowed=tuple(RISKS), default=()),
+    Column("pets", "str", "Pets. Hard rule: no_pets_in_home never goes to a home with animals (pets_in_home); "
+           "cost term: bringing_a_pet costs pet_cost where the home does not accept pets (pets_accepted)",
+           allowed=tuple(PET_NEEDS), default="no_preference"),
+    Column("language", "str", "The child's first language where it is not English (e.g. Polish, Arabic). Cost "
+           "term: language_cost where the home does not list it (settings.languages)", default=""),
+    Column("religion", "str", "The child's religion, where it matters to them. Cost term: culture_cost where the "
+           "home does not list it (settings.religions)", default=""),
+    Column("culture", "str", "The child's cultural or ethnic heritage, where it matters to the search. Cost term: "
+           "culture_cost where the home does not list it (settings.cultures)", default=""),
+    Column("adaptations", "list", "Adaptations a disability needs (';'-separated). Hard rule: the home has each "
+           "(settings.adaptations). Codes: " + _codes(ADAPTATIONS), allowed=tuple(ADAPTATIONS), default=()),
+    Column("education_provision", "str", "Education the child needs. Hard rule: on_site only where the home lists "
+           "on_site; cost term: education_cost where the home does not list mainstream, special_school or "
+           "alternative_provision when that is needed (settings.education_provision). Codes: "
+           + _codes(EDUCATION_PROVISIONS), allowed=EDUCATION_NEEDS, default="not_specified"),
+)
+
+SEARCH_SETTING_COLUMNS = (
+    Column("risks_managed", "list", "Risks the home says it can manage (';'-separated, as referrals.risks); blank: "
+           "not stated", allowed=tuple(RISKS), default=()),
+    Column("pets_in_home", "bool", "Animals live in the home (a foster family's dog, say)", default=False),
+    Column("pets_accepted", "bool", "A child's pet may come with them", default=False),
+    Column("languages", "list", "Languages spoken in the home besides English (';'-separated, free text)",
+           default=()),
+    Column("religions", "list", "Religions the home shares or supports in practice (';'-separated, free text)",
+           default=()),
+    Column("cultures", "list", "Cultural or ethnic heritages the home shares (';'-separated, free text)", default=()),
+    Column("adaptations", "list", "Adaptations the home has (';'-separated, as referrals.adaptations)",
+           allowed=tuple(ADAPTATIONS), default=()),
+    Column("education_provision", "list", "Education the home gives or is within reach of (';'-separated, as "
+           "referrals.education_provision); blank: not stated", allowed=tuple(EDUCATION_PROVISIONS), default=()),
+)
 
 
 AUTHORITIES = Table(
@@ -201,6 +323,8 @@ SETTINGS = Table(
         Column("location_approximate", "bool", "lat/lon are the council's label point, not the setting's own "
                "(Ofsted redacts children's homes' addresses)", default=False),
         Column("setting_name", "str", "Name (never shown with a child)", default=""),
+        *DOL_SETTING_COLUMNS,
+        *SEARCH_SETTING_COLUMNS,
     ),
     key="setting_id",
 )
@@ -225,6 +349,7 @@ CHILDREN = Table(
         Column("uasc", "bool", "Unaccompanied asylum-seeking child", default=False),
         Column("legal_status", "str", "SSDA903 legal status code", allowed=SSDA903_LS, default=""),
         Column("place", "str", "SSDA903 placement type code", allowed=SSDA903_PLACE, default=""),
+        *DOL_CHILD_COLUMNS,
     ),
     key="child_id",
 )
@@ -253,7 +378,7 @@ REFERRALS = Table(
                default="not_specified"),
         Column("supported_suitability", "str", "Is supported accommodation right for the child (16-17 only)",
                allowed=SUITABILITY, default="not_specified"),
-        Column("secure_required", "bool", "Needs a deprivation-of-liberty (secure) placement", default=False),
+        *DOL_REFERRAL_COLUMNS,
         Column("needs", "list", "Needs the home must meet (';'-separated)", allowed=NEEDS, default=()),
         Column("cared_alongside", "str", "Who the child can live with", allowed=CARED_ALONGSIDE,
                default="no_preference"),
@@ -266,6 +391,7 @@ REFERRALS = Table(
         Column("max_distance_km", "float", "Furthest the home may be from the family", minimum=0, unit="km"),
         Column("current_setting_id", "str", "Setting the child must move from, e.g. an unregistered one",
                default=""),
+        *SEARCH_REFERRAL_COLUMNS,
     ),
     key="referral_id",
 )

@@ -15,6 +15,7 @@ from data.authorities import register
 from data.geo import in_great_britain
 from data.problems import Problems
 from data.schema import TABLES
+from data.validate_dol import check_dol
 from data.vocabulary import SUPPORTED_MIN_AGE
 
 SUPPORTED_OK = ("preferred", "suitable")
@@ -52,6 +53,7 @@ def cross_table_checks(tables: dict[str, pd.DataFrame], files: dict[str, str], p
     _check_controls(tables["controls"], file("controls"), problems)
     _check_options(tables["options"], file("options"), problems)
     _check_plausible(tables, file, problems, unreadable)
+    check_dol(tables, file, problems)
 
 
 def _invalid(problems: Problems, file: str, column: str, frame: pd.DataFrame) -> np.ndarray:

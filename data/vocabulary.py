@@ -115,6 +115,72 @@ SUITABILITY_COLUMN_BY_SETTING_TYPE = {
     "supported_accommodation": "supported_suitability",
 }
 
+# --- deprivation of liberty (issue 18, item 3) ---------------------------------------------------------------
+# Two legal routes restrict a child's liberty, and they lead to different homes:
+# - a secure accommodation order (Children Act 1989 s.25): a secure children's home, and only there;
+# - a deprivation-of-liberty (DoL) order (the High Court's inherent jurisdiction, and the statutory route the
+#   Children's Wellbeing and Schools Bill creates): somewhere that is *not* a secure home, usually a registered
+#   children's home able to meet the order's conditions. The DfE's 2026/27 validation rules: a child on a DoL order
+#   is never placed in a secure children's home, with parents, in a young offender institution or in supported
+#   accommodation (PLACE K2, Z12 or Z13 expected). The restrictions on one child must not deprive the children
+#   living with them of their liberty (DfE impact assessment, January 2025).
+# The conditions a DoL order authorises (referrals.dol_conditions, children.dol_conditions, and what a home can
+# meet: settings.dol_conditions_met).
+DOL_CONDITIONS = {
+    "staffing_1_1": "one adult with the child at all times (1:1)",
+    "staffing_2_1": "two adults with the child at all times (2:1)",
+    "staffing_3_1": "three adults with the child at all times (3:1)",
+    "constant_supervision": "constant supervision, within sight at all times",
+    "locked_doors": "external doors and windows locked: the child may not leave freely",
+    "accompanied_outside": "leaves the home only with staff",
+    "no_phone": "no mobile phone, or its use supervised",
+    "internet_restricted": "internet use restricted or supervised",
+    "restraint": "physical restraint authorised",
+    "searches": "the child's room and belongings may be searched",
+}
+# A staffing condition is met by the home's staffing (settings.max_ratio), not by a listed capability.
+DOL_STAFFING_RATIO = {"staffing_1_1": "1:1", "staffing_2_1": "2:1", "staffing_3_1": "3:1"}
+# The settings that may meet a DoL order (settings.dol_capable): registered children's homes only.
+DOL_SETTING_TYPES = ("childrens_home",)
+# Where a child on a DoL order must never live (the DfE's 2026/27 rules): by setting type, and by SSDA903 PLACE code
+# for placements outside any setting (with parents) or outside children's social care (a young offender
+# institution).
+DOL_FORBIDDEN_SETTING_TYPES = {"secure_childrens_home": "a secure children's home",
+                               "supported_accommodation": "supported accommodation"}
+DOL_FORBIDDEN_PLACES = {"K1": "a secure children's home", "K3": "supported accommodation",
+                        "H5": "supported accommodation", "P1": "placed with parents",
+                        "R5": "a young offender institution or prison"}
+
+# --- the home-search standard's fuller referral (issue 18, item 4) ------------------------------------------------
+# What commissioners decide on beyond needs and staffing. Risks the child brings (referrals.risks) against the risks a
+# home says it can manage (settings.risks_managed); pets; adaptations for a disability; the education the child
+# needs. Language, religion and culture are free text (a home lists what it offers), compared without case.
+RISKS = {
+    "going_missing": "going missing",
+    "fire_setting": "fire-setting",
+    "self_harm": "self-harm",
+    "exploitation": "exploitation (criminal or sexual)",
+    "harmful_sexual_behaviour": "harmful sexual behaviour",
+    "violence": "violence",
+}
+PET_NEEDS = {"no_preference": "no preference", "bringing_a_pet": "the child's pet should come too",
+             "no_pets_in_home": "no animals in the home (allergy or fear)"}
+ADAPTATIONS = {
+    "wheelchair_access": "step-free, wheelchair-accessible home",
+    "ground_floor_bedroom": "a ground-floor bedroom",
+    "hoist": "a hoist",
+    "adapted_bathroom": "an adapted bathroom",
+    "sensory_room": "a sensory room",
+    "hearing_loop": "a hearing loop",
+}
+EDUCATION_PROVISIONS = {
+    "mainstream": "a mainstream school within reach",
+    "special_school": "a special school within reach",
+    "alternative_provision": "alternative provision within reach",
+    "on_site": "education on site (the home's own school)",
+}
+EDUCATION_NEEDS = ("not_specified", *EDUCATION_PROVISIONS)
+
 # Great Britain's extent, generously rounded: coordinates outside it are a typo (a swapped lat/lon, a missing
 # minus sign) rather than a real home; the RCCs are all in England.
 GB_LAT = (49.8, 60.95)
@@ -160,13 +226,21 @@ LEGACY_SUPPORTED_PLACES = ("H5", "P2")
 K3_FROM = date(2025, 4, 1)
 # What a child needs and the strategy plans in. Foster care is one kind whoever employs the carer: who does is a
 # commissioning choice, not the child's need.
-HOME_KINDS = ("foster", "childrens_home", "secure", "supported")
-HOME_KIND_LABELS = {"foster": "foster care", "childrens_home": "children's homes", "secure": "secure homes",
+HOME_KINDS = ("foster", "childrens_home", "dol", "secure", "supported")
+HOME_KIND_LABELS = {"foster": "foster care", "childrens_home": "children's homes",
+                    "dol": "homes able to meet deprivation-of-liberty orders", "secure": "secure homes",
                     "supported": "supported accommodation"}
 HOME_KIND_OF_PLACEMENT_GROUP = {"foster_inhouse": "foster", "foster_ifa": "foster", "childrens_home": "childrens_home",
-                                "secure": "secure", "supported": "supported"}
+                                "secure": "secure", "supported": "supported", "dol": "dol"}
 HOME_KIND_OF_SETTING_TYPE = {t: HOME_KIND_OF_PLACEMENT_GROUP[g] for t, g in PLACEMENT_GROUP_OF_SETTING_TYPE.items()}
-# The kind of home each of a referral's suitability columns asks for (a secure home is asked for by secure_required
+# The deprivation-of-liberty cohort ("dol" above): a line of the Demand table of its own (forecasts/liberty.py),
+# carved out of the placement groups its children are in, and its kind of home (children's homes marked
+# dol_capable: the places the strategy plans for it apart from other children's homes, and secure homes apart from
+# both).
+DOL_GROUP = "dol"
+DEMAND_GROUPS = (*PLACEMENT_GROUPS, DOL_GROUP)
+DEMAND_GROUP_LABELS = {**PLACEMENT_GROUP_LABELS, DOL_GROUP: "placements under deprivation-of-liberty orders"}
+# The kind of home each of a referral's suitability columns asks for (a secure home is asked for by secure_order
 # instead), in the order a preference is read: at the same level a later column wins, so foster care, a family,
 # comes first when a referral marks several kinds alike.
 HOME_KIND_OF_SUITABILITY_COLUMN = {"supported_suitability": "supported", "residential_suitability": "childrens_home",

@@ -13,6 +13,7 @@ from data.region import Region
 from forecasts.backtest import Backtest, backtest
 from forecasts.costs import cost_projection, with_weekly_cost
 from forecasts.flows import History, history
+from forecasts.liberty import SHARE_COLUMNS, dol_shares, on_orders_at_origin, with_dol_line
 from forecasts.params import ForecastParams
 from forecasts.prepare import Preparation, prepare
 from forecasts.scenarios import Scenario
@@ -34,6 +35,10 @@ class Forecast:
     renormalised: int
     timings: dict[str, float]
     simulation: Simulation | None = None  # the sample paths behind the quantiles (forecasts.simulate.path_table)
+    # the deprivation-of-liberty cohort's share of each council x group at the origin (forecasts/liberty.py): the
+    # "dol" rows of `demand` were carved out with it, and a consumer of the paths carves them the same way
+    dol_shares: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame(columns=SHARE_COLUMNS))
+    dol_source: str = ""
 
 
 def prepared_history(region: Region, params: ForecastParams) -> tuple[Preparation, History]:
@@ -80,10 +85,14 @@ def forecast(region: Region, params: ForecastParams, horizon: int, scenario: Sce
     demand = with_weekly_cost(demand_table(sim), params.costs, model.origin_month)
     regional = total_table(sim)
     costs = cost_projection(demand, params.costs, model.origin_month)
+    on_orders, dol_source = on_orders_at_origin(region, preparation.spells, preparation.as_of)
+    shares = dol_shares(on_orders, months.la_codes, months.stock[:, origin].sum(axis=2))
+    demand = with_dol_line(demand, shares, ["mean", "p10", "p50", "p90", "weekly_cost"])
     timings["simulate_s"] = time.perf_counter() - mark
     timings["total_s"] = time.perf_counter() - started
     return Forecast(demand=demand, regional=regional, costs=costs, model=model, preparation=preparation, history=months,
-                    scenario=scenario, renormalised=sim.renormalised, timings=timings, simulation=sim)
+                    scenario=scenario, renormalised=sim.renormalised, timings=timings, simulation=sim,
+                    dol_shares=shares, dol_source=dol_source)
 
 
 def backtest_region(region: Region, params: ForecastParams,

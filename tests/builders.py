@@ -105,7 +105,7 @@ def random_instance(seed: int) -> dict[str, list[dict]]:
             "foster_suitability": rng.choice(["preferred", "suitable", "suitable", "unsuitable"]),
             "residential_suitability": rng.choice(["preferred", "suitable", "unsuitable", "not_specified", "suitable"]),
             "supported_suitability": rng.choice(["suitable", "unsuitable"]) if age >= 16 else "unsuitable",
-            "secure_required": bool(rng.random() < 0.05),
+            "secure_order": bool(rng.random() < 0.05),
             "needs": ";".join(n for n in RANDOM_NEEDS if rng.random() < 0.06),
             "ratio": rng.choice(["standard", "standard", "standard", "1:1", "2:1"]),
             "cared_alongside": rng.choice(["no_preference"] * 4 + ["solo", "older_only", "younger_only"]),
@@ -116,4 +116,53 @@ def random_instance(seed: int) -> dict[str, list[dict]]:
             "avoid_lon": family[1] + rng.normal(0, 0.1) if avoid else np.nan,
             "avoid_radius_km": 8.0 if avoid else np.nan,
         })
+    _with_dol_orders(np.random.default_rng(10_000 + seed), settings, children, referrals)
+    _with_fuller_referrals(np.random.default_rng(20_000 + seed), settings, referrals)
     return {"settings": settings_rows(*settings), "referrals": referral_rows(*referrals), "children": children}
+
+
+SEARCH_RISKS = ["going_missing", "fire_setting", "self_harm", "violence"]
+SEARCH_LANGUAGES = ["Polish", "Arabic", "Urdu"]
+
+
+def _with_fuller_referrals(rng: np.random.Generator, settings: list[dict], referrals: list[dict]) -> None:
+    """The home-search standard's fuller referral (risks, pets, language, religion, culture, adaptations, education)
+    on a stream of its own, like the DoL orders: each field bites sometimes, as a rule or as a cost."""
+    for setting in settings:
+        if rng.random() < 0.5:
+            setting["risks_managed"] = ";".join(r for r in SEARCH_RISKS if rng.random() < 0.6)
+        setting["pets_in_home"] = bool(rng.random() < 0.3)
+        setting["pets_accepted"] = bool(rng.random() < 0.3)
+        setting["languages"] = ";".join(lang for lang in SEARCH_LANGUAGES if rng.random() < 0.3)
+        setting["religions"] = "muslim" if rng.random() < 0.3 else ""
+        setting["adaptations"] = "wheelchair_access" if rng.random() < 0.3 else ""
+        setting["education_provision"] = ";".join(e for e in ("mainstream", "on_site") if rng.random() < 0.4)
+    for referral in referrals:
+        referral["risks"] = ";".join(r for r in SEARCH_RISKS if rng.random() < 0.2)
+        referral["pets"] = rng.choice(["no_preference"] * 6 + ["bringing_a_pet", "no_pets_in_home"])
+        referral["language"] = rng.choice(["", "", "", *SEARCH_LANGUAGES])
+        referral["religion"] = "Muslim" if rng.random() < 0.2 else ""
+        referral["adaptations"] = "wheelchair_access" if rng.random() < 0.1 else ""
+        referral["education_provision"] = rng.choice(["not_specified"] * 5 + ["mainstream", "on_site"])
+
+
+DOL_CONDITION_CHOICES = ["locked_doors", "constant_supervision", "no_phone", "staffing_2_1"]
+
+
+def _with_dol_orders(rng: np.random.Generator, settings: list[dict], children: list[dict],
+                     referrals: list[dict]) -> None:
+    """Deprivation-of-liberty orders and the homes able to meet them, drawn from a stream of their own so the rest
+    of each instance is what it was before the orders existed: homes marked dol_capable (some able to share, some
+    listing the conditions they meet), children living under an order, and referrals on one."""
+    for k, setting in enumerate(settings):
+        capable = rng.random() < 0.5
+        setting["dol_capable"] = capable
+        setting["dol_shared_ok"] = capable and rng.random() < 0.4
+        if capable and rng.random() < 0.4:
+            setting["dol_conditions_met"] = ";".join(c for c in DOL_CONDITION_CHOICES[:3] if rng.random() < 0.7)
+    for child in children:
+        child["dol_order"] = rng.random() < 0.08
+    for referral in referrals:
+        if not referral["secure_order"] and rng.random() < 0.15:
+            referral["dol_order"] = True
+            referral["dol_conditions"] = ";".join(c for c in DOL_CONDITION_CHOICES if rng.random() < 0.3)

@@ -10,6 +10,7 @@ Only tests and benchmarks/flags.py use this; the flags code never sees the truth
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
@@ -21,6 +22,9 @@ TRUTH_KIND = {
     "under_16_supported": "under_16_in_supported",
     "secure_need_unmet": "secure_need_outside_registered_home",
     "unregistered_setting": "unregistered_setting",
+    "dol_unregistered": "dol_in_unregistered_setting",
+    "dol_forbidden_setting": "dol_in_forbidden_setting",
+    "dol_review_due": "dol_review_overdue",
     "profit_outlier": "outlier_margin",
     "group_profit_outlier": "outlier_group_margin",
     "fee_outlier": "fee_outlier_placement",
@@ -52,8 +56,10 @@ def read_truth(folder) -> pd.DataFrame:
 
 
 def score(region: Region, truth: pd.DataFrame, flags: pd.DataFrame, markets: pd.DataFrame,
-          high_cost: float = 10_000.0) -> dict[str, Score]:
-    """Recall and false flags per flag type (see the module docstring for the definitions)."""
+          high_cost: float = 10_000.0, run_date: date = date(2026, 11, 22),
+          review_warning_days: int = 28) -> dict[str, Score]:
+    """Recall and false flags per flag type (see the module docstring for the definitions). An order's review
+    falling due within `review_warning_days` of `run_date` is rightly flagged, though not planted: exempt."""
     planted = {kind: set(rows["subject_id"]) for kind, rows in truth.groupby("kind")}
     flagged = {flag: set(rows["subject_id"]) for flag, rows in flags.groupby("flag")}
     children = region.children
@@ -68,6 +74,9 @@ def score(region: Region, truth: pd.DataFrame, flags: pd.DataFrame, markets: pd.
     in_planted_group = set(group_of[group_of.isin(planted_groups)].index)
     groups_with_outlier = set(group_of.reindex(list(planted.get("outlier_margin", set()))).dropna()) - {""}
     in_region = settings["la_code"].isin(region.authorities["la_code"])
+    on_order = children[children["dol_order"].astype(bool)]
+    review_soon = set(on_order.loc[on_order["dol_review_date"].le(
+        pd.Timestamp(run_date) + pd.Timedelta(days=review_warning_days)).fillna(False), "child_id"])
     dtr = providers[providers["difficult_to_replace"].astype(bool)]["provider_id"]
     used = set(placed["current_setting_id"].map(settings["provider_id"]).dropna()) | set(
         settings.loc[in_region & settings["registration_status"].eq("active"), "provider_id"])
@@ -76,6 +85,9 @@ def score(region: Region, truth: pd.DataFrame, flags: pd.DataFrame, markets: pd.
         "under_16_supported": (set(placed["child_id"]), set()),
         "secure_need_unmet": (set(placed["child_id"]), set()),
         "unregistered_setting": (set(settings.index), set()),
+        "dol_unregistered": (set(placed["child_id"]), set()),
+        "dol_forbidden_setting": (set(children["child_id"]), set()),
+        "dol_review_due": (set(on_order["child_id"]), review_soon),
         "profit_outlier": (set(accounts["provider_id"]), in_planted_group),
         "group_profit_outlier": (set(group_of[group_of.ne("")]), groups_with_outlier),
         "fee_outlier": (set(placed.loc[status.eq("active") & cost.notna(), "child_id"]), set()),

@@ -34,7 +34,25 @@ def placement_cost(referral: pd.Series, setting: pd.Series, params: MatchParams,
     distance = (params.cost_per_km * km + far) * weight
     fee = 0.0 if setting["block_contract"] else setting["weekly_fee"]
     fit = 0.0 if referral[SUITABILITY_OF[setting["setting_type"]]] == "preferred" else params.not_preferred_cost
-    return fee + distance + fit + GRADE_COST[setting["ofsted_grade"]]
+    return fee + distance + fit + GRADE_COST[setting["ofsted_grade"]] + search_cost(referral, setting, params)
+
+
+def search_cost(referral: pd.Series, setting: pd.Series, params: MatchParams) -> float:
+    """The fuller referral's cost terms, from the match.toml comments: per risk a home states nothing about; a pet
+    that cannot come; a language, religion or culture the home does not list; education not within reach."""
+    def missing(wanted, offered) -> bool:
+        wanted = str(wanted or "").strip().lower()
+        return bool(wanted) and wanted not in {str(o).strip().lower() for o in (offered or ())}
+
+    cost = 0.0 if setting["risks_managed"] else params.risk_unstated_cost * len(referral["risks"] or ())
+    cost += params.pet_cost * (referral["pets"] == "bringing_a_pet" and not setting["pets_accepted"])
+    cost += params.language_cost * missing(referral["language"], setting["languages"])
+    cost += params.culture_cost * (missing(referral["religion"], setting["religions"])
+                                   + missing(referral["culture"], setting["cultures"]))
+    need = referral["education_provision"]
+    cost += params.education_cost * (need in ("mainstream", "special_school", "alternative_provision")
+                                     and need not in (setting["education_provision"] or ()))
+    return cost
 
 
 def allocation_frame(ids: list[str], choice) -> pd.DataFrame:

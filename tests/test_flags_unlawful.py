@@ -38,8 +38,8 @@ def unlawful_region(folder):
         {"child_id": "K7", "age": 14, "current_setting_id": "S5", "placement_start": "2026-08-01", "weekly_cost": 5000},
         {"child_id": "K8", "age": 14, "current_setting_id": "S3", "placement_start": "2026-08-01", "weekly_cost": 5000},
     ]
-    referrals = referral_rows({"child_id": "K4", "age": 13, "secure_required": True, "current_setting_id": "S4"},
-                              {"child_id": "K8", "age": 14, "secure_required": True, "current_setting_id": "S3"})
+    referrals = referral_rows({"child_id": "K4", "age": 13, "secure_order": True, "current_setting_id": "S4"},
+                              {"child_id": "K8", "age": 14, "secure_order": True, "current_setting_id": "S3"})
     return make_region(folder, settings=settings, children=children, referrals=referrals, providers=PROVIDERS)
 
 

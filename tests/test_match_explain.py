@@ -16,7 +16,7 @@ def region(tmp_path):
         tmp_path / "r",
         settings=settings_rows({"lat": 53.50}, {"age_min": 16, "lat": 53.46}, {"lat": 53.40, "vacancies": 1}),
         referrals=referral_rows({"needs": "complex_health"},
-                                {"la_code": "E08000006", "secure_required": True, "needs": "mental_health"}))
+                                {"la_code": "E08000006", "secure_order": True, "needs": "mental_health"}))
 
 
 def test_binding_rules_are_counted_with_the_nearest_setting_they_shut(region):

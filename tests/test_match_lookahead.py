@@ -29,7 +29,7 @@ RUN_DATE = date(2026, 11, 22)
 COUNCIL = AUTHORITY["la_code"]
 SECURE_BED = {"setting_type": "secure_childrens_home", "places": 1, "vacancies": 1, "weekly_fee": 10_000,
               "age_min": 10, "age_max": 17}
-SECURE_CHILD = {"secure_required": True, "residential_suitability": "preferred", "foster_suitability": "unsuitable",
+SECURE_CHILD = {"secure_order": True, "residential_suitability": "preferred", "foster_suitability": "unsuitable",
                 "needed_by": "2026-12-15"}
 
 

@@ -55,7 +55,7 @@ def profiled_region(tmp_path):
         HOME_CHILD, {**HOME_CHILD, "age": 12, "needs": "mental_health"},
         {**HOME_CHILD, "sibling_group": "G1", "age": 13}, {**HOME_CHILD, "sibling_group": "G1", "age": 15},
         {"foster_suitability": "preferred", "age": 6},
-        {"secure_required": True, "residential_suitability": "suitable", "age": 15}))
+        {"secure_order": True, "residential_suitability": "suitable", "age": 15}))
 
 
 EXPECTED = pd.DataFrame({"la_code": [COUNCIL, SECOND, COUNCIL, SECOND],
@@ -75,7 +75,7 @@ def test_cohort_is_reproducible_with_a_seed_and_anonymous(profiled_region):
     assert first["family_lat"].isna().all() and first["avoid_lat"].isna().all() and not first["keep_school"].any()
     homes = first[first["group"].eq("childrens_home")]
     # drawn from the children's home referrals: their needs and suitability, never the foster or secure child's
-    assert set(homes["residential_suitability"]) == {"preferred"} and not homes["secure_required"].any()
+    assert set(homes["residential_suitability"]) == {"preferred"} and not homes["secure_order"].any()
     assert set(first.loc[first["group"].eq("foster"), "foster_suitability"]) == {"preferred"}
 
 

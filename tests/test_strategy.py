@@ -227,4 +227,4 @@ def test_generated_options_come_from_the_regions_providers_and_fees(tmp_path):
     block = s.options[s.options["kind"].eq("block_contract")]
     assert block["provider_id"].tolist() == ["P1"] and block["places"].tolist() == [3]
     assert block["weekly_cost"].iloc[0] == pytest.approx(5_000 * (1 - s.params.options.block_discount))
-    assert set(s.options.loc[s.options["kind"].eq("new_home"), "group"]) == {"childrens_home", "supported"}
+    assert set(s.options.loc[s.options["kind"].eq("new_home"), "group"]) == {"childrens_home", "dol", "supported"}

@@ -391,6 +391,7 @@ def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest, s
                        for approach, column in match.comparison.items()},
         "flags": flags.summary["by_type"],
         "unregistered": flags.summary["unregistered"],
+        "liberty": flags.summary["liberty"],
     }
     if strategy is not None:
         summary["strategy"] = strategy.summary

@@ -25,7 +25,8 @@ class FlagsResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         f = self.flags
-        tables = {"flags": f.table, "unregistered_summary": f.unregistered_summary, "margins": f.margins,
+        tables = {"flags": f.table, "unregistered_summary": f.unregistered_summary,
+                  "liberty_summary": f.liberty_summary, "margins": f.margins,
                   "fees": f.fees.table, "concentration": f.markets}
         if f.stress is not None:
             tables["stress_test"] = f.stress.displaced

@@ -16,6 +16,7 @@ from app.jobs.common import loaded, run_header
 from data.region import Region
 from data.vocabulary import PLACEMENT_GROUPS
 from forecasts.demand import Forecast
+from forecasts.liberty import with_dol_line
 from forecasts.params import ForecastParams
 from forecasts.simulate import path_table
 from optimiser.flags import FlagParams, find_flags
@@ -83,9 +84,12 @@ def run_strategy(source: Path | Region, params: StrategyParams | None = None,
     if gap is None:
         gap = starting_gap(region, match, run_date, progress)
     timings["gap_s"] = time.perf_counter() - clock - timings["forecast_s"]
-    strategy = plan_strategy(region, gap, params, paths=path_table(forecast.simulation)
-                             if forecast.simulation is not None else None, demand=forecast.demand,
-                             current=_children_now(forecast), progress=progress)
+    # the deprivation-of-liberty cohort is carved out of the paths and today's counts as out of the Demand table
+    paths = (with_dol_line(path_table(forecast.simulation), forecast.dol_shares, ["children"])
+             if forecast.simulation is not None else None)
+    strategy = plan_strategy(region, gap, params, paths=paths, demand=forecast.demand,
+                             current=with_dol_line(_children_now(forecast), forecast.dol_shares, ["children"]),
+                             progress=progress)
     progress("Market flags: providers to renegotiate with")
     renegotiate = providers_to_renegotiate(region, _flags_table(flags_table, region, run_date), strategy.actions)
     summary = strategy.summary() | {"providers_to_renegotiate": len(renegotiate)}

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from data.synthetic import flows, history, output, referrals, snapshot, supply, truth
+from data.synthetic import flows, history, liberty, output, referrals, snapshot, supply, truth
 from data.synthetic.sampling import stream
 from data.synthetic.targets import council_targets
 
@@ -31,8 +31,11 @@ def generate(region: str, seed: int, progress: Callable[[str], None] | None = No
     kids = snapshot.children_in_care(streams("snapshot"), periods, targets)
     say("settings, providers and who lives where")
     settings, providers, planted = supply.build(streams, region, targets, kids)
+    say("children on deprivation-of-liberty orders, and the homes able to meet them")
+    planted = planted + [liberty.orders(streams("liberty"), kids, settings, targets)]
     say("this month's referrals")
     searches = referrals.referrals(streams("referrals"), kids, targets, next_child=len(periods) + 1)
+    liberty.referral_orders(streams("referral_orders"), searches, kids, targets)
     planted = planted + [truth.secure_need_outside_registered_home(searches, settings)]
     say(f"SSDA903 history for {len(periods):,} children")
     ssda903 = history.tables(streams("history"), periods, kids, settings)

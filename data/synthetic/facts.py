@@ -86,6 +86,13 @@ FOSTER_PLACES_FILLED_SHARE = 42_015 / 69_825  # filled / approved mainstream pla
 HOME_NEED_SHARES = {"emotional_behavioural": 0.93, "complex_health": 0.05, "sensory_impairment": 0.04}
 UNREGISTERED_CHILDREN_FOUND_2023_24 = 982
 
+# --- Deprivation of liberty (FACTS.md) ----------------------------------------------------------------------------
+# Children deprived of their liberty through the High Court's inherent jurisdiction, England: about 100 in 2017/18,
+# over 1,300 in 2022/23 (DfE impact assessment, January 2025).
+ENGLAND_DOL_CHILDREN = {2018: 100, 2023: 1_300}
+DOL_APPLICATIONS_UNREGISTERED_SHARE = 0.528  # a sample of DoL applications: 52.8% for unregistered placements
+DOL_SHARE_OF_UNREGISTERED_CHILDREN = 0.12  # of children Ofsted found in unregistered provision (Nuffield FJO)
+
 # --- Costs and profits --------------------------------------------------------------------------------------------
 HOME_FEE_MEAN = 6_100  # NAO 2025: £318,400 per place per year
 PSSRU_LA_HOME_FEE = 5_059
@@ -161,3 +168,19 @@ FOSTER_EXTRA_PLACES = (0.50, 0.38, 0.12)  # assumption: approved places beyond t
 FOSTER_SPARE_OFFERED = 0.3  # assumption: share of spare foster places actually offered now
 FOSTER_EMPTY_HOUSEHOLDS = 0.06  # assumption: households between placements, all places free
 REFERRAL_MOVES_PER_START = 0.9  # assumption: moves searched for each month, relative to new entrants
+
+# Deprivation of liberty. The yearly count of children deprived of liberty (ENGLAND_DOL_CHILDREN, latest year), in
+# the region's share of children looked after, gives the month's DoL applications (a twelfth) and the children on an
+# order at the snapshot (DOL_MEAN_ORDER_MONTHS twelfths).
+DOL_MEAN_ORDER_MONTHS = 6  # assumption: a child is on an order about six months of the year it is counted in
+DOL_REVIEW_MONTHS = 3  # assumption: the court reviews an order at least every three months
+DOL_MIN_AGE = 10  # assumption: children on orders are 10-17 (mostly teenagers)
+PLANTED_DOL_FORBIDDEN = 2  # assumption: per 40 councils, children on orders in a secure home or supported housing
+PLANTED_DOL_REVIEWS_OVERDUE = 2  # assumption: per 40 councils, orders whose review date has passed
+DOL_EXTRA_CAPABLE_HOMES = 0.06  # assumption: share of the region's other active homes able to meet an order
+DOL_SHARED_OK_SHARE = 0.25  # assumption: of homes able to meet an order and empty, those able to share (a wing)
+DOL_CONDITIONS_LISTED_SHARE = 0.2  # assumption: homes that list the conditions they meet (the rest meet any)
+DOL_CONDITION_RATES = {  # assumption: share of orders authorising each condition (staffing drawn separately)
+    "constant_supervision": 0.7, "accompanied_outside": 0.6, "locked_doors": 0.5, "no_phone": 0.4,
+    "internet_restricted": 0.4, "restraint": 0.3, "searches": 0.3}
+DOL_STAFFING_SHARES = {"": 0.15, "staffing_1_1": 0.45, "staffing_2_1": 0.35, "staffing_3_1": 0.05}  # assumption

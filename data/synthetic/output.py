@@ -19,7 +19,10 @@ TRUTH_TABLE = "synthetic_truth"
 
 def shape(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Exactly the schema's columns in its order, money and coordinates rounded, sorted by the table's key."""
-    out = frame[TABLES[name].column_names].copy()
+    # a column the generator does not draw (the fuller referral's, say) is written as its default, as a council's
+    # file that leaves it out is read
+    absent = {c.name: ("" if c.dtype == "list" else c.default) for c in TABLES[name].columns if c.name not in frame}
+    out = frame.assign(**absent)[TABLES[name].column_names].copy()
     for column in out.columns.intersection(list(DECIMALS)):
         out[column] = out[column].astype(float).round(DECIMALS[column])
     order = [TABLES[name].key] if TABLES[name].key else [c for c in ("CHILD", "DECOM") if c in out]

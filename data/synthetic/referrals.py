@@ -163,7 +163,7 @@ def _suitabilities(rng: np.random.Generator, out: pd.DataFrame) -> None:
     out.loc[age < 16, "supported_suitability"] = "unsuitable"
     young = (age < 10) & (tier == "foster")
     out.loc[young, "residential_suitability"] = "unsuitable"
-    out["secure_required"] = tier == "secure"
+    out["secure_order"] = tier == "secure"
 
 
 def _needs(rng: np.random.Generator, out: pd.DataFrame) -> None:

@@ -95,6 +95,6 @@ def secure_need_outside_registered_home(searches: pd.DataFrame, settings: pd.Dat
     registered_home = (current.map(status).eq("active")
                        & current.map(kind).isin(["secure_childrens_home", "childrens_home",
                                                  "residential_special_school"]))
-    found = searches[searches["secure_required"].astype(bool) & current.ne("") & ~registered_home]
+    found = searches[searches["secure_order"].astype(bool) & current.ne("") & ~registered_home]
     return rows("secure_need_outside_registered_home", "child", found["child_id"],
                 [f"needs a secure placement, lives in {s}" for s in found["current_setting_id"]])

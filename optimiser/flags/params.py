@@ -1,8 +1,8 @@
 """Thresholds of the market flags: validated frozen dataclasses, one per concept, loadable from TOML.
 
 The documented defaults live in optimiser/flags.toml (as the match's in optimiser/match/match.toml; a test keeps
-the file and the code identical). Each TOML section is one dataclass here: [unlawful], [profit], [fees],
-[concentration], [stress]. A run records every value with its outputs.
+the file and the code identical). Each TOML section is one dataclass here: [unlawful], [liberty], [profit],
+[fees], [concentration], [stress]. A run records every value with its outputs.
 """
 
 from __future__ import annotations
@@ -32,6 +32,20 @@ class UnlawfulParams:
         check_parameters("unlawful flag", [(not unknown and bool(self.secure_lawful_types),
                              f"secure_lawful_types must be some of {', '.join(SETTING_TYPES_FOR_SECURE)} "
                              f"(got {', '.join(self.secure_lawful_types) or 'none'})")])
+
+
+@dataclass(frozen=True)
+class LibertyParams:
+    ofsted_notice_working_days: int = 7
+    review_warning_days: int = 28
+
+    def __post_init__(self) -> None:
+        check_parameters("liberty flag", [
+            (self.ofsted_notice_working_days >= 1,
+             f"ofsted_notice_working_days must be at least 1 (got {self.ofsted_notice_working_days})"),
+            (self.review_warning_days >= 0,
+             f"review_warning_days must not be negative (got {self.review_warning_days})"),
+        ])
 
 
 @dataclass(frozen=True)
@@ -118,13 +132,14 @@ class StressParams:
                            f"largest_by must be one of {', '.join(STRESS_RANKINGS)} (got {self.largest_by!r})")])
 
 
-SECTIONS = {"unlawful": UnlawfulParams, "profit": ProfitParams, "fees": FeeParams,
+SECTIONS = {"unlawful": UnlawfulParams, "liberty": LibertyParams, "profit": ProfitParams, "fees": FeeParams,
             "concentration": ConcentrationParams, "stress": StressParams}
 
 
 @dataclass(frozen=True)
 class FlagParams:
     unlawful: UnlawfulParams = field(default_factory=UnlawfulParams)
+    liberty: LibertyParams = field(default_factory=LibertyParams)
     profit: ProfitParams = field(default_factory=ProfitParams)
     fees: FeeParams = field(default_factory=FeeParams)
     concentration: ConcentrationParams = field(default_factory=ConcentrationParams)

@@ -14,6 +14,8 @@ from data.region import Region
 from optimiser.flags.common import FLAG_COLUMNS, SEVERITIES, placements
 from optimiser.flags.concentration import concentration_flags, difficult_to_replace, markets
 from optimiser.flags.fees import FeeModel, fee_flags, fee_model
+from optimiser.flags.liberty import liberty_findings, liberty_flags, region_counts
+from optimiser.flags.liberty import summary_table as liberty_summary_table
 from optimiser.flags.params import FlagParams
 from optimiser.flags.profit import margins, profit_flags
 from optimiser.flags.stress import StressTest, stress_flags, stress_test
@@ -33,6 +35,10 @@ FLAG_TYPES = {
     "under_16_supported": "children under 16 in supported accommodation",
     "secure_need_unmet": "children needing a secure placement living outside a secure or registered home",
     "unregistered_setting": "unlawful settings with the region's children in them",
+    "dol_unregistered": "children on deprivation-of-liberty orders in unregistered settings (Ofsted deadline)",
+    "dol_forbidden_setting": "children on deprivation-of-liberty orders where the rules forbid (secure home, "
+                             "supported accommodation, parents, YOI)",
+    "dol_review_due": "deprivation-of-liberty orders whose court review has passed or is near",
     "profit_outlier": "companies with margins far above peers or the CMA benchmark",
     "group_profit_outlier": "parent groups with margins above the CMA benchmark",
     "fee_outlier": "placements far above the expected fee",
@@ -48,6 +54,8 @@ class Flags:
     table: pd.DataFrame  # flags.csv: flag, subject_type, subject_id, severity, evidence, action
     unlawful: pd.DataFrame  # one row per child and unlawful finding, with the placement's details
     unregistered_summary: pd.DataFrame  # per region, council and provider: children, settings, weekly spend
+    liberty: pd.DataFrame  # one row per child on a deprivation-of-liberty order and finding (liberty.py)
+    liberty_summary: pd.DataFrame  # per region and council: children on DoL orders and each finding's count
     margins: pd.DataFrame  # per company and parent group: margin, peers, robust z, benchmark gap
     fees: FeeModel  # the expected-fee model and its verdict on every placement
     markets: pd.DataFrame  # per market: places, HHI, top owner and shares
@@ -64,6 +72,7 @@ class Flags:
         return {"flags": len(self.table), "by_type": self.counts(),
                 "by_severity": {s: int((self.table["severity"] == s).sum()) for s in SEVERITIES},
                 "unregistered": {"children": children, "settings": settings, "weekly_spend": round(weekly, 2)},
+                "liberty": region_counts(self.liberty_summary),
                 "fee_model": {"fitted_on": self.fees.fitted_on, "converged": self.fees.converged,
                               "note": self.fees.note},
                 "step_down_referrals_added": self.proposals.step_down_added if self.proposals else 0,
@@ -100,6 +109,9 @@ def find_flags(region: Region, params: FlagParams | None = None, run_date: date 
     parts = [child_flags(region, found, proposals if params.unlawful.propose_alternatives else None),
              setting_flags(region, found)]
     lap("unlawful")
+    on_orders = liberty_findings(region, placed, params.liberty, run_date)
+    parts.append(liberty_flags(region, on_orders, params.liberty, run_date))
+    lap("liberty")
     progress("Operating margins against peers and the CMA benchmark")
     margin_table = margins(region, placed, params.profit)
     parts.append(profit_flags(region, margin_table, params.profit))
@@ -128,5 +140,6 @@ def find_flags(region: Region, params: FlagParams | None = None, run_date: date 
              .sort_values(["_f", "_s", "subject_id"], kind="stable").drop(columns=["_f", "_s"])
              .reset_index(drop=True))
     return Flags(table=table[FLAG_COLUMNS], unlawful=found, unregistered_summary=summary_table(region, found),
+                 liberty=on_orders, liberty_summary=liberty_summary_table(region, placed, on_orders),
                  margins=margin_table, fees=model, markets=market_table, proposals=proposals, stress=stress,
                  timings=timings)

@@ -115,12 +115,16 @@ def exit_referrals(region: Region, children: pd.DataFrame, run_date: date) -> pd
         "sibling_group": "", "family_lat": kids["home_lat"], "family_lon": kids["home_lon"],
         "close_to_family": False, "keep_school": False, "foster_suitability": foster,
         "residential_suitability": residential, "supported_suitability": supported,
-        "secure_required": children["setting_type"].eq("secure_childrens_home").to_numpy(), "needs": kids["needs"],
+        # a child on a deprivation-of-liberty order keeps it; a child in a secure home needs one again
+        "secure_order": children["setting_type"].eq("secure_childrens_home").to_numpy()
+        & ~kids["dol_order"].astype(bool).to_numpy(),
+        "dol_order": kids["dol_order"].astype(bool).to_numpy(), "dol_conditions": kids["dol_conditions"],
+        "dol_review_date": kids["dol_review_date"], "needs": kids["needs"],
         "cared_alongside": np.where(solo, "solo", "no_preference"),
         "ratio": np.where(solo, children["max_ratio"].fillna("standard"), "standard"),
         "risk_to_self": "none", "risk_to_others": "none", "current_setting_id": kids["current_setting_id"],
     })
-    return rows.reindex(columns=TABLES["referrals"].column_names)
+    return TABLES["referrals"].with_defaults(rows)
 
 
 def stress_test(region: Region, placed: pd.DataFrame, params: StressParams, match_params: MatchParams,

@@ -65,9 +65,9 @@ def unlawful_children(region: Region, placed: pd.DataFrame, params: UnlawfulPara
 
 
 def _secure_need_unmet(region: Region, at: pd.DataFrame, params: UnlawfulParams) -> pd.DataFrame:
-    """Children with a referral needing a secure placement who live outside a registered secure or children's
-    home (children in no setting, e.g. at home, are waiting rather than unlawfully placed)."""
-    referrals = region.referrals[region.referrals["secure_required"].astype(bool)]
+    """Children with a referral for a secure accommodation order (s.25) who live outside a registered secure or
+    children's home (children in no setting, e.g. at home, are waiting rather than unlawfully placed)."""
+    referrals = region.referrals[region.referrals["secure_order"].astype(bool)]
     ids = pd.Index(referrals["child_id"].unique()).intersection(at.index)
     here = at.loc[ids]
     lawful = here["known"] & here["registration_status"].eq("active") & here["setting_type"].isin(
@@ -110,15 +110,15 @@ def child_flags(region: Region, found: pd.DataFrame, proposals: Proposals | None
         if row.flag == "unregistered_placement":
             evidence = f"Child {row.child_id} ({name}, {aged(row.age)}) {stay} {where}.{cost}"
             if row.child_id in secure:
-                evidence += " The child's referral says a secure placement is needed."
+                evidence += " The child's referral is for a secure accommodation order."
             severity = "high" if row.known else "medium"
         elif row.flag == "under_16_supported":
             evidence = (f"Child {row.child_id} ({name}) is {aged(row.age)} and {stay} {where}: placing a child "
                         f"under 16 in supported accommodation has been unlawful since September 2021.{cost}")
             severity = "high"
         else:
-            evidence = (f"Child {row.child_id} ({name}, {aged(row.age)}) has a referral that needs a secure "
-                        f"(deprivation of liberty) placement but {stay} {where}, which is neither a secure "
+            evidence = (f"Child {row.child_id} ({name}, {aged(row.age)}) has a referral for a secure "
+                        f"accommodation order (s.25) but {stay} {where}, which is neither a secure "
                         f"children's home nor a registered children's home.{cost}")
             severity = "high"
         action = _action(region, row, allocation, settings, providers)

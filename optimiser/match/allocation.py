@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from data.region import Region
+from data.vocabulary import DOL_CONDITIONS
+from optimiser.match import search
 from optimiser.match.candidates import COST_TERMS, RULE_TEXT, RULES, Candidates, build_candidates
 from optimiser.match.params import MatchParams
 from optimiser.match.solvers import solve
@@ -25,6 +27,7 @@ ALLOCATION_COLUMNS = [
     "weekly_fee", "status", "reason",
     # audit columns beyond DATA.md: the cost terms the model weighed, and where distance was measured from
     "reason_code", "sibling_group", "sibling_split", "setting_la_code", *COST_TERMS, "total_cost", "distance_from",
+    "cost_reasons",  # why the fuller referral's cost terms were added (optimiser/match/search.py)
 ]
 REASON_SUMMARY = {code: summary for code, _, summary in RULES} | {
     "capacity": "places taken by other children (shortage)",
@@ -112,7 +115,24 @@ def allocation_table(region: Region, candidates: Candidates, assignment: pd.Seri
     alloc["sibling_group"] = alloc["sibling_group"].fillna("")
     alloc["sibling_split"] = split_siblings(alloc)
     alloc.loc[~matched, "distance_from"] = ""
+    alloc["cost_reasons"] = _cost_reasons(region, alloc)
     return alloc[ALLOCATION_COLUMNS].sort_values("referral_id").reset_index(drop=True)
+
+
+def _cost_reasons(region: Region, alloc: pd.DataFrame) -> pd.Series:
+    """search.cost_reasons for every matched child with a fuller-referral cost term; "" for the rest."""
+    out = pd.Series("", index=alloc.index, dtype=object)
+    terms = alloc[list(search.COST_TERMS)].astype(float).fillna(0.0)
+    costly = alloc["setting_id"].notna() & terms.gt(0).any(axis=1)
+    if not costly.any():
+        return out
+    referrals = region.referrals.drop_duplicates("referral_id").set_index("referral_id")
+    settings = region.settings.drop_duplicates("setting_id").set_index("setting_id")
+    for i in np.flatnonzero(costly.to_numpy()):
+        row = alloc.iloc[i]
+        out.iat[i] = search.cost_reasons(referrals.loc[row["referral_id"]], settings.loc[row["setting_id"]],
+                                         terms.iloc[i].to_dict())
+    return out
 
 
 def unmatched_reasons(candidates: Candidates, referral_ids: pd.Series,
@@ -173,6 +193,10 @@ def _no_setting_text(code: str, before: int, referral: pd.Series, size: int, unk
         "alongside": f" ({referral['cared_alongside'].replace('_', ' ')}, age {referral['age']})",
         "avoid": f" ({referral['avoid_radius_km']:g} km)" if pd.notna(referral["avoid_radius_km"]) else "",
         "lock": f" ({referral['locked_to']})",
+        "secure": (" (the child has a secure accommodation order)" if referral["secure_order"]
+                   else " (the child has no secure accommodation order)"),
+        "dol": (f" (conditions: {'; '.join(DOL_CONDITIONS[c] for c in referral['dol_conditions'])})"
+                if referral["dol_conditions"] else ""),
     }.get(code, "")
     lead = f"no setting with a vacancy {RULE_TEXT[code]}{detail}"
     if code == "available":

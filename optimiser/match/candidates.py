@@ -19,10 +19,22 @@ import pandas as pd
 from data.geo import TWENTY_MILES_KM, haversine_km
 from data.region import Region
 from data.toml_files import ParameterError
-from data.vocabulary import NEEDS, RATIOS, SUITABILITY_COLUMN_BY_SETTING_TYPE, SUPPORTED_MIN_AGE
+from data.vocabulary import (
+    DOL_CONDITIONS,
+    DOL_SETTING_TYPES,
+    DOL_STAFFING_RATIO,
+    NEEDS,
+    RATIOS,
+    SUITABILITY_COLUMN_BY_SETTING_TYPE,
+    SUPPORTED_MIN_AGE,
+)
+from optimiser.match import search
 from optimiser.match.params import MatchParams
 
 NEED_BIT = {need: 1 << i for i, need in enumerate(NEEDS)}
+# DoL conditions a home lists (staffing conditions are met by its max_ratio instead)
+CONDITION_BIT = {c: 1 << i for i, c in enumerate(c for c in DOL_CONDITIONS if c not in DOL_STAFFING_RATIO)}
+ALL_CONDITIONS = sum(CONDITION_BIT.values())
 RATIO_RANK = {ratio: i for i, ratio in enumerate(RATIOS)}
 WGS84, BRITISH_NATIONAL_GRID = "EPSG:4326", "EPSG:27700"  # buffers in metres need a metric CRS
 
@@ -33,12 +45,18 @@ RULES: tuple[tuple[str, str, str], ...] = (
     ("lock", "is the setting the council locked this child to", "locked setting cannot take the child"),
     ("veto", "is free of the council's vetoes", "every setting left was vetoed by the council"),
     ("setting_type", "is of a type the referral marks suitable", "no setting of a suitable type"),
-    ("secure", "matches the child's secure need (secure homes only for children who need one)",
-     "secure need not met"),
+    ("secure", "is a secure children's home if, and only if, the child has a secure accommodation order (s.25)",
+     "secure order not met"),
+    ("dol", "can meet the child's deprivation-of-liberty order (a registered children's home marked dol_capable, "
+     "meeting each of the order's conditions)", "no home able to meet the deprivation-of-liberty order"),
     ("age_range", "takes a child of this age", "no setting for the child's age"),
     ("needs", "meets all of the child's needs", "needs not met by any setting"),
+    *search.RULES,
     ("ratio", "can staff the ratio the child needs", "staffing ratio not available"),
     ("solo", "can give the child a home alone", "no empty setting for a child who must live alone"),
+    ("dol_sharing", "can meet a deprivation-of-liberty order without restricting other children (the child on the "
+     "order lives there alone, or the home is marked dol_shared_ok)",
+     "no home can meet a deprivation-of-liberty order without restricting other children"),
     ("alongside", "has only children of the ages this child can live with",
      "no setting with children of compatible ages"),
     ("distance", "is within the maximum distance", "nothing within the maximum distance"),
@@ -47,7 +65,8 @@ RULES: tuple[tuple[str, str, str], ...] = (
     ("sibling_group", "has room for the whole sibling group together", "no setting for the whole sibling group"),
 )
 RULE_TEXT = {code: requirement for code, requirement, _ in RULES}
-COST_TERMS = ("fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost", "split_cost")
+COST_TERMS = ("fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost", *search.COST_TERMS,
+              "split_cost")
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,22 @@ class Candidates:
 def needs_mask(needs: pd.Series) -> np.ndarray:
     """Bitmask per row of a list-of-needs column, so "needs covered" is one vectorised AND."""
     return needs.map(lambda items: sum(NEED_BIT[n] for n in (items or ()))).to_numpy(dtype=np.int64)
+
+
+def conditions_mask(conditions: pd.Series, blank_means_all: bool = False) -> np.ndarray:
+    """Bitmask per row of a list of DoL conditions, staffing left out (a home's staffing is its max_ratio); a
+    home's blank list means every condition when `blank_means_all`."""
+    def mask(items) -> int:
+        if blank_means_all and not items:
+            return ALL_CONDITIONS
+        return sum(CONDITION_BIT.get(c, 0) for c in (items or ()))
+    return conditions.map(mask).to_numpy(dtype=np.int64)
+
+
+def staffing_rank(conditions: pd.Series) -> np.ndarray:
+    """The highest staffing ratio a DoL order's conditions ask for, as a rank of RATIOS (0: standard)."""
+    return conditions.map(lambda items: max([RATIO_RANK[DOL_STAFFING_RATIO[c]] for c in (items or ())
+                                             if c in DOL_STAFFING_RATIO], default=0)).to_numpy(dtype=np.int64)
 
 
 def build_candidates(region: Region, params: MatchParams, run_date: date | None = None,
@@ -127,7 +162,8 @@ def rule_table(region: Region, params: MatchParams, referral_ids: list[str],
 def _screening_inputs(region: Region, params: MatchParams, run_date: date | None):
     referrals = _prepare_referrals(region, params, run_date or date.today())
     # Setting-level rules first: the pair table only ever holds settings that could take someone.
-    settings = _with_residents(region.settings[_available(region.settings, params)].reset_index(drop=True), region)
+    settings = _with_dol(_with_residents(region.settings[_available(region.settings, params)].reset_index(drop=True),
+                                         region), region)
     return (referrals, settings, _referral_arrays(referrals), _setting_arrays(settings),
             _blocked_pair_codes(region, referrals, settings))
 
@@ -140,6 +176,8 @@ def _prepare_referrals(region: Region, params: MatchParams, run_date: date) -> p
     group = r["sibling_group"].fillna("")
     r["unit_id"] = ("sibling:" + group).where(group.ne(""), "child:" + r["referral_id"]).astype(object)
     r["unit_size"] = r.groupby("unit_id")["referral_id"].transform("size")
+    # a sibling group with a child on a DoL order lives where the order would restrict each of them
+    r["unit_dol"] = r.groupby("unit_id")["dol_order"].transform("any").astype(bool)
     centroid = region.authorities.set_index("la_code")[["lat", "lon"]]
     has_family = r["family_lat"].notna() & r["family_lon"].notna()
     r["origin_lat"] = r["family_lat"].where(has_family, r["la_code"].map(centroid["lat"]))
@@ -174,10 +212,24 @@ def _with_residents(settings: pd.DataFrame, region: Region) -> pd.DataFrame:
     return settings
 
 
+def _with_dol(settings: pd.DataFrame, region: Region) -> pd.DataFrame:
+    """Whether each setting can meet a DoL order (a children's home marked dol_capable: the mark means nothing on
+    any other type), whether it can while others live there, and whether a child on an order lives there now."""
+    settings = settings.copy()
+    settings["dol_home"] = settings["dol_capable"].astype(bool) & settings["setting_type"].isin(DOL_SETTING_TYPES)
+    settings["dol_shared"] = settings["dol_home"] & settings["dol_shared_ok"].astype(bool)
+    children = region.children
+    on_order = set(children.loc[children["dol_order"].astype(bool), "current_setting_id"].fillna("")) - {""}
+    settings["dol_resident"] = settings["setting_id"].isin(on_order)
+    return settings
+
+
 def _referral_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
     arrays = {
         "lat": r["origin_lat"].to_numpy(dtype=float), "lon": r["origin_lon"].to_numpy(dtype=float),
-        "age": r["age"].to_numpy(dtype=float), "secure": r["secure_required"].to_numpy(dtype=bool),
+        "age": r["age"].to_numpy(dtype=float), "secure": r["secure_order"].to_numpy(dtype=bool),
+        "dol": r["dol_order"].to_numpy(dtype=bool), "unit_dol": r["unit_dol"].to_numpy(dtype=bool),
+        "dol_conditions": conditions_mask(r["dol_conditions"]), "dol_staffing": staffing_rank(r["dol_conditions"]),
         "needs": needs_mask(r["needs"]), "ratio": r["ratio"].map(RATIO_RANK).to_numpy(),
         "solo": r["cared_alongside"].eq("solo").to_numpy(),
         "older_only": r["cared_alongside"].eq("older_only").to_numpy(),
@@ -186,6 +238,7 @@ def _referral_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
         "keep_school": (r["keep_school"] & r["school_lat"].notna() & r["school_lon"].notna()).to_numpy(dtype=bool),
         "school_lat": r["school_lat"].to_numpy(dtype=float), "school_lon": r["school_lon"].to_numpy(dtype=float),
         "locked_to": r["locked_to"].to_numpy(dtype=object),
+        "search": search.referral_arrays(r),
     }
     for column in set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()):
         arrays[column] = r[column].ne("unsuitable").to_numpy()
@@ -203,6 +256,10 @@ def _setting_arrays(s: pd.DataFrame) -> dict[str, np.ndarray]:
         "vacancies": s["vacancies"].to_numpy(dtype=float), "solo_only": s["solo_only"].to_numpy(dtype=bool),
         "resident_min_age": s["resident_min_age"].to_numpy(dtype=float),
         "resident_max_age": s["resident_max_age"].to_numpy(dtype=float),
+        "dol_home": s["dol_home"].to_numpy(dtype=bool), "dol_shared": s["dol_shared"].to_numpy(dtype=bool),
+        "dol_resident": s["dol_resident"].to_numpy(dtype=bool),
+        "dol_conditions": conditions_mask(s["dol_conditions_met"], blank_means_all=True),
+        "search": search.setting_arrays(s),
     }
 
 
@@ -257,23 +314,31 @@ def _pair_checks(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, dis
                                           s["lat"][school_set], s["lon"][school_set])
     locked_to = r["locked_to"][ref_idx]
     youngest, oldest = s["resident_min_age"][set_idx], s["resident_max_age"][set_idx]
+    dol, shared = r["dol"][ref_idx], s["dol_shared"][set_idx]
     return {
         "available": np.ones(len(ref_idx), dtype=bool),
         "lock": (locked_to == "") | (locked_to == s["id"][set_idx]),
         "veto": ~_listed(codes, blocked["veto"]),
         "setting_type": _type_suitable(r, s, ref_idx, set_idx, age),
         "secure": r["secure"][ref_idx] == (setting_type == "secure_childrens_home"),
+        "dol": ~dol | (s["dol_home"][set_idx] & ((r["dol_conditions"][ref_idx] & ~s["dol_conditions"][set_idx]) == 0)
+                       & (s["ratio"][set_idx] >= r["dol_staffing"][ref_idx])),
         "age_range": (s["age_min"][set_idx] <= age) & (age <= s["age_max"][set_idx]),
         "needs": (r["needs"][ref_idx] & ~s["needs"][set_idx]) == 0,
+        **search.pair_checks(r["search"], s["search"], ref_idx, set_idx),
         "ratio": s["ratio"][set_idx] >= r["ratio"][ref_idx],
         # a child who must live alone needs a setting nobody lives in now
         "solo": ~r["solo"][ref_idx] | s["empty"][set_idx],
+        # the order's restrictions must fall on no other child: a child on one lives alone unless the home can
+        # keep them apart, and a home where one lives takes nobody else unless it can
+        "dol_sharing": (~dol | shared | s["empty"][set_idx]) & (~s["dol_resident"][set_idx] | shared),
         # NaN resident ages (nobody lives there) compare False, so an empty setting passes
         "alongside": ~(r["older_only"][ref_idx] & (youngest <= age)) & ~(r["younger_only"][ref_idx] & (oldest >= age)),
         "distance": within,
         "school": ~keep_school | (school_km <= params.keep_school_max_km),
         "avoid": ~_listed(codes, blocked["avoid"]),
-        "sibling_group": (s["vacancies"][set_idx] >= size) & ~((size > 1) & s["solo_only"][set_idx]),
+        "sibling_group": (s["vacancies"][set_idx] >= size)
+        & ~((size > 1) & (s["solo_only"][set_idx] | (r["unit_dol"][ref_idx] & ~shared))),
     }
 
 
@@ -323,6 +388,7 @@ def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Regio
         "fit_cost": np.where(suitability.eq("preferred"), 0.0, params.not_preferred_cost),
         "quality_cost": s["ofsted_grade"].map(params.grade_cost).astype(float),
         "in_house_cost": np.where(own_in_house & params.in_house_first, -params.in_house_bonus, 0.0),
+        **search.pair_costs(r, s, params),
     })
     pairs["cost"] = pairs[[t for t in COST_TERMS if t in pairs]].sum(axis=1)
     return pairs
@@ -372,6 +438,7 @@ def _units(referrals: pd.DataFrame) -> pd.DataFrame:
     return r.groupby("unit_id", sort=True).agg(
         size=("referral_id", "size"),
         solo=("cared_alongside", lambda c: bool(c.eq("solo").any())),
+        dol=("dol_order", lambda d: bool(d.astype(bool).any())),
         penalty=("penalty", "sum"),
         min_age=("age", "min"), max_age=("age", "max"),
         older_only_age=("older_only_age", "max"), younger_only_age=("younger_only_age", "min"),
@@ -383,18 +450,20 @@ def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame
     """A unit may go to a setting only if every member may; its cost is the members' costs added up.
 
     `weight` is what the pair uses of the setting's `capacity` (its vacancies): the unit's size, or the whole
-    setting when the unit must live alone or the setting is a single-child home.
+    setting when the unit must live alone, the setting is a single-child home, or a child of the unit is on a DoL
+    order the home cannot meet alongside other children.
     """
     grouped = member_pairs[member_pairs["group_fits"]].groupby(["unit_id", "setting_id"], sort=True)
     pairs = grouped.agg(members=("referral_id", "size"), cost=("cost", "sum")).reset_index()
     pairs = pairs.astype({"unit_id": object, "setting_id": object})  # an empty month keeps its id columns' type
-    pairs = pairs.merge(units[["unit_id", "size", "solo"]], on="unit_id")
+    pairs = pairs.merge(units[["unit_id", "size", "solo", "dol"]], on="unit_id")
     pairs = pairs[pairs["members"] == pairs["size"]].drop(columns="members")
     setting = s.set_index("setting_id")
     pairs["capacity"] = pairs["setting_id"].map(setting["vacancies"]).astype(int)
-    whole = pairs["solo"] | pairs["setting_id"].map(setting["solo_only"]).astype(bool)
+    alone = pairs["dol"] & ~pairs["setting_id"].map(setting["dol_shared"]).astype(bool)
+    whole = pairs["solo"] | pairs["setting_id"].map(setting["solo_only"]).astype(bool) | alone
     pairs["weight"] = np.where(whole, pairs["capacity"], pairs["size"])
-    return pairs.reset_index(drop=True)
+    return pairs.drop(columns="dol").reset_index(drop=True)
 
 
 def _age_conflicts(pairs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:

@@ -62,14 +62,16 @@ def _sentence(row: pd.Series) -> str:
 
 
 def needed_group(referrals: pd.DataFrame) -> pd.Series:
-    """The kind of home (HOME_KINDS) a referral is looking for: secure if it needs one, else its preferred kind,
-    else one it marks suitable; "unspecified" when it marks none."""
+    """The kind of home (HOME_KINDS) a referral is looking for: secure on a secure order, a home able to meet a
+    deprivation-of-liberty order on one, else its preferred kind, else one it marks suitable; "unspecified" when it
+    marks none."""
     preference = pd.Series(NO_KIND, index=referrals.index)
     for level in ("suitable", "preferred"):  # preferred overrides suitable
         for column, kind in HOME_KIND_OF_SUITABILITY_COLUMN.items():
             preference = preference.mask(referrals[column].eq(level), kind)
     secure = HOME_KIND_OF_SETTING_TYPE["secure_childrens_home"]
-    return preference.mask(referrals["secure_required"].astype(bool), secure)
+    preference = preference.mask(referrals["dol_order"].astype(bool), "dol")
+    return preference.mask(referrals["secure_order"].astype(bool), secure)
 
 
 def exploded_needs(frame: pd.DataFrame) -> pd.DataFrame:

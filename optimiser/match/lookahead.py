@@ -44,13 +44,15 @@ HOLD_REASON = "held_back"
 HOLD_PROFILE = {
     "foster": {"foster_suitability": "preferred"},
     "childrens_home": {"residential_suitability": "preferred"},
-    "secure": {"residential_suitability": "preferred", "secure_required": True},
+    "secure": {"residential_suitability": "preferred", "secure_order": True},
+    "dol": {"residential_suitability": "preferred", "dol_order": True},
     "supported": {"supported_suitability": "preferred"},
 }
 # A place held for a council's emergencies is within 20 miles of it (the distance the DfE reports on): a place
 # further away is the out-of-area emergency placement the hold is meant to prevent, and an uncapped placeholder
-# would pair with every vacancy of its kind in a national run. Secure homes are too few nationally for a cap.
-UNCAPPED_GROUPS = ("secure",)
+# would pair with every vacancy of its kind in a national run. Secure homes, and homes able to meet a
+# deprivation-of-liberty order, are too few for a cap.
+UNCAPPED_GROUPS = ("secure", "dol")
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,14 @@ def hold_referrals(region: Region, places: pd.DataFrame, demand: pd.DataFrame, r
         "referral_id": ids, "child_id": ids, "la_code": rows["la_code"], "age": rows["age"], "sex": "other",
         "needed_by": pd.Timestamp(run_date), "emergency": True, "sibling_group": "", "close_to_family": False,
         "keep_school": False, "foster_suitability": "unsuitable", "residential_suitability": "unsuitable",
-        "supported_suitability": "unsuitable", "secure_required": False, "needs": [()] * len(rows),
+        "supported_suitability": "unsuitable", "secure_order": False, "needs": [()] * len(rows),
         "cared_alongside": "no_preference", "ratio": "standard", "risk_to_self": "none", "risk_to_others": "none",
         "max_distance_km": np.where(rows["group"].isin(UNCAPPED_GROUPS), np.nan, TWENTY_MILES_KM),
         "current_setting_id": ""})
     for group, profile in HOLD_PROFILE.items():
         for column, value in profile.items():
             holds.loc[rows["group"].eq(group), column] = value
-    holds = holds.reindex(columns=TABLES["referrals"].column_names)
+    holds = TABLES["referrals"].with_defaults(holds)
     holds = holds.astype(region.referrals.dtypes.to_dict(), errors="ignore")
     return holds.assign(hold_value=params.hold_value, hold_group=rows["group"].to_numpy())
 

@@ -14,7 +14,8 @@ SOLVERS = ("fast", "pyomo", "scip", "highs", "cp-sat")  # see optimiser/match/so
 LOOKAHEAD_COLUMNS = ("mean", "p10", "p50", "p90")  # the Demand table's stock columns (optimiser/match/demand.py)
 NON_NEGATIVE = ("cost_per_km", "over_20_miles_cost", "not_preferred_cost", "outstanding_cost", "good_cost",
                 "requires_improvement_cost", "not_inspected_cost", "inadequate_cost", "sibling_split_cost",
-                "emergency_priority", "waiting_priority_per_day", "in_house_bonus")
+                "emergency_priority", "waiting_priority_per_day", "in_house_bonus", "risk_unstated_cost", "pet_cost",
+                "language_cost", "culture_cost", "education_cost")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class MatchParams:
     sibling_split_cost: float = 3_000.0
     in_house_first: bool = False
     in_house_bonus: float = 5_000.0
+    risk_unstated_cost: float = 300.0
+    pet_cost: float = 150.0
+    language_cost: float = 500.0
+    culture_cost: float = 300.0
+    education_cost: float = 400.0
     lookahead_column: str = "mean"
     hold_value: float = 1_050_000.0
     solver: str = "fast"

@@ -101,6 +101,8 @@ def draw_cohort(region: Region, expected: pd.DataFrame, seed: int = 0) -> pd.Dat
             owed[(la_code, group)] = -remaining
     columns = [*TABLES["referrals"].column_names, "group", "age_band", "month"]  # the template's unit is dropped
     cohort = pd.DataFrame(children, columns=columns)
+    # a column no template had (a generic child's DoL order, say) takes its schema default, never a blank
+    cohort = pd.concat([TABLES["referrals"].with_defaults(cohort), cohort[["group", "age_band", "month"]]], axis=1)
     number = pd.Series([f"{i:05d}" for i in range(1, len(cohort) + 1)], dtype=object)
     cohort["referral_id"] = COHORT_PREFIX + "R" + number
     cohort["child_id"] = COHORT_PREFIX + "C" + number
@@ -112,7 +114,7 @@ def _generic(group: str, age: int) -> dict:
     """A child for a kind of home none of the region's referrals asks for: that kind of home, nothing else."""
     child = {"sex": "other", "emergency": False, "close_to_family": False, "foster_suitability": "unsuitable",
              "residential_suitability": "unsuitable", "supported_suitability": "unsuitable",
-             "secure_required": False, "needs": (), "cared_alongside": "no_preference", "ratio": "standard",
+             "secure_order": False, "needs": (), "cared_alongside": "no_preference", "ratio": "standard",
              "risk_to_self": "none", "risk_to_others": "none", "max_distance_km": np.nan, "age": age}
     return child | HOLD_PROFILE[group]
 
@@ -129,8 +131,8 @@ def supply_after(region: Region, allocations: pd.DataFrame) -> Region:
                               "age": referrals["age"].to_numpy(), "sex": referrals["sex"].to_numpy(),
                               "current_setting_id": placed["setting_id"].to_numpy(),
                               "needs": referrals["needs"].to_numpy(), "uasc": False})
-    residents = residents.reindex(columns=region.children.columns).astype(region.children.dtypes.to_dict(),
-                                                                          errors="ignore")
+    residents = TABLES["children"].with_defaults(residents).reindex(columns=region.children.columns).astype(
+        region.children.dtypes.to_dict(), errors="ignore")
     children = pd.concat([region.children, residents], ignore_index=True) if len(residents) else region.children
     return region.replace(settings=settings, children=children, referrals=region.referrals.iloc[:0])
 

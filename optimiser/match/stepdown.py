@@ -49,11 +49,14 @@ def step_down_referrals(region: Region, run_date: date) -> pd.DataFrame:
         "sex": children["sex"], "needed_by": pd.Timestamp(run_date), "emergency": False, "sibling_group": "",
         "family_lat": children["home_lat"], "family_lon": children["home_lon"], "close_to_family": False,
         "keep_school": False, "foster_suitability": "suitable", "residential_suitability": "suitable",
-        "supported_suitability": np.where(adult_enough, "suitable", "unsuitable"), "secure_required": False,
+        "supported_suitability": np.where(adult_enough, "suitable", "unsuitable"), "secure_order": False,
+        # a child on a deprivation-of-liberty order keeps it, and its conditions, in the home searched for
+        "dol_order": children["dol_order"].astype(bool), "dol_conditions": children["dol_conditions"],
+        "dol_review_date": children["dol_review_date"],
         "needs": children["needs"], "cared_alongside": "no_preference", "ratio": "standard",
         "risk_to_self": "none", "risk_to_others": "none", "current_setting_id": children["current_setting_id"],
     })
-    return rows.reindex(columns=TABLES["referrals"].column_names)
+    return TABLES["referrals"].with_defaults(rows)
 
 
 def with_step_down_referrals(region: Region, run_date: date) -> tuple[Region, pd.DataFrame]:

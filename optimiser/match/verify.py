@@ -4,7 +4,8 @@ Deliberately written a second way (plain loops over rows, straight from the Regi
 with candidates.py) so that a bug in the vectorised filters or the model cannot hide itself: tests run every
 solver's answer through this, and it can audit an allocation that came from anywhere (e.g. a council's own). It
 shares only the vocabulary (which suitability column governs each setting type, the order of staffing ratios,
-the youngest age for supported accommodation): that is the data contract both must keep, not code under test.
+the youngest age for supported accommodation, which homes may meet a deprivation-of-liberty order and what each
+condition of one asks): that is the data contract both must keep, not code under test.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from collections import Counter, defaultdict
 import pandas as pd
 
 from data.region import Region
-from data.vocabulary import RATIOS, SUITABILITY_COLUMN_BY_SETTING_TYPE, SUPPORTED_MIN_AGE
+from data.vocabulary import (
+    DOL_SETTING_TYPES,
+    DOL_STAFFING_RATIO,
+    RATIOS,
+    SUITABILITY_COLUMN_BY_SETTING_TYPE,
+    SUPPORTED_MIN_AGE,
+)
 from optimiser.match.params import MatchParams
 
 AVOID_TOLERANCE = 0.01
@@ -35,9 +42,12 @@ def verify_allocation(region: Region, allocations: pd.DataFrame, params: MatchPa
     referrals = {row["referral_id"]: row for row in region.referrals.to_dict("records")}
     centroids = {row["la_code"]: (row["lat"], row["lon"]) for row in region.authorities.to_dict("records")}
     residents = defaultdict(list)
+    on_order = set()  # settings where a child on a deprivation-of-liberty order lives now
     for child in region.children.to_dict("records"):
         if child["current_setting_id"]:
             residents[child["current_setting_id"]].append(child["age"])
+            if child["dol_order"]:
+                on_order.add(child["current_setting_id"])
     controls = region.controls.to_dict("records")
     violations: list[dict] = []
 
@@ -66,8 +76,11 @@ def verify_allocation(region: Region, allocations: pd.DataFrame, params: MatchPa
     for setting_id, placed in placed_in.items():
         for rule, detail in _setting_violations(settings[setting_id], placed, residents[setting_id]):
             broken("", setting_id, rule, detail)
+        for rule, detail in _dol_sharing_violations(settings[setting_id], placed, residents[setting_id],
+                                                    setting_id in on_order):
+            broken("", setting_id, rule, detail)
     for rule, referral_id, detail in _sibling_violations(referrals, allocations, settings, params, centroids,
-                                                          controls):
+                                                          controls, on_order):
         broken(referral_id, "", rule, detail)
     return pd.DataFrame(violations, columns=["referral_id", "setting_id", "rule", "detail"])
 
@@ -83,13 +96,16 @@ def _pair_violations(referral: dict, setting: dict, params: MatchParams, centroi
         yield "suitability", f"{stype} is marked unsuitable for the child"
     if stype == "supported_accommodation" and age < SUPPORTED_MIN_AGE:
         yield "supported_under_16", f"child aged {age} placed in supported accommodation"
-    if bool(referral["secure_required"]) != (stype == "secure_childrens_home"):
-        yield "secure", f"secure_required={referral['secure_required']} but setting is {stype}"
+    if bool(referral["secure_order"]) != (stype == "secure_childrens_home"):
+        yield "secure", f"secure_order={referral['secure_order']} but setting is {stype}"
+    if referral["dol_order"]:
+        yield from _dol_violations(referral, setting)
     if not setting["age_min"] <= age <= setting["age_max"]:
         yield "age_range", f"age {age} outside {setting['age_min']}-{setting['age_max']}"
     missing = set(referral["needs"] or ()) - set(setting["needs_met"] or ())
     if missing:
         yield "needs", "needs not met: " + ", ".join(sorted(missing))
+    yield from _search_violations(referral, setting)
     if RATIOS.index(setting["max_ratio"]) < RATIOS.index(referral["ratio"]):
         yield "ratio", f"child needs {referral['ratio']}, setting gives at most {setting['max_ratio']}"
     if referral["cared_alongside"] == "solo" and setting["vacancies"] != setting["places"]:
@@ -110,6 +126,64 @@ def _pair_violations(referral: dict, setting: dict, params: MatchParams, centroi
         # the model draws the circle as a polygon on the British National Grid; allow for its tiny distortion
         if avoid_km < referral["avoid_radius_km"] * (1 - AVOID_TOLERANCE):
             yield "avoid", f"{avoid_km:.1f} km from the place to avoid, radius {referral['avoid_radius_km']:g} km"
+
+
+def _search_violations(referral: dict, setting: dict):
+    """The home-search standard's hard rules: risks a home that lists them does not manage, animals for a child who
+    cannot live with them, missing adaptations, education on site where the home gives none."""
+    managed = set(setting["risks_managed"] or ())
+    unmanaged = set(referral["risks"] or ()) - managed
+    if managed and unmanaged:
+        yield "risks", "the home does not list managing: " + ", ".join(sorted(unmanaged))
+    if referral["pets"] == "no_pets_in_home" and setting["pets_in_home"]:
+        yield "pets", "child cannot live with animals; the home has some"
+    missing = set(referral["adaptations"] or ()) - set(setting["adaptations"] or ())
+    if missing:
+        yield "adaptations", "adaptations missing: " + ", ".join(sorted(missing))
+    if referral["education_provision"] == "on_site" and "on_site" not in (setting["education_provision"] or ()):
+        yield "education", "child needs education on site; the home gives none"
+
+
+def _meets_dol(setting: dict) -> bool:
+    """A registered children's home marked able to meet deprivation-of-liberty orders."""
+    return bool(setting["dol_capable"]) and setting["setting_type"] in DOL_SETTING_TYPES
+
+
+def _shares_dol(setting: dict) -> bool:
+    """Such a home, able to meet an order without restricting the other children living there."""
+    return _meets_dol(setting) and bool(setting["dol_shared_ok"])
+
+
+def _dol_violations(referral: dict, setting: dict):
+    if not _meets_dol(setting):
+        yield "dol", (f"child on a deprivation-of-liberty order placed in {setting['setting_type']}"
+                      + ("" if setting["setting_type"] in DOL_SETTING_TYPES else ", which can never meet one")
+                      + ("" if setting["dol_capable"] else ", not marked dol_capable"))
+        return
+    listed = set(setting["dol_conditions_met"] or ())
+    for condition in referral["dol_conditions"] or ():
+        if condition in DOL_STAFFING_RATIO:
+            if RATIOS.index(setting["max_ratio"]) < RATIOS.index(DOL_STAFFING_RATIO[condition]):
+                yield "dol", f"order asks {condition}, setting gives at most {setting['max_ratio']}"
+        elif listed and condition not in listed:
+            yield "dol", f"order asks {condition}, which the setting does not list as met"
+
+
+def _dol_sharing_violations(setting: dict, placed: list[dict], resident_ages: list, order_lives_there: bool):
+    """A child on a DoL order shares a home only where the home can meet the order without restricting the others
+    (siblings are others too): alone, or in a home marked dol_shared_ok."""
+    if _shares_dol(setting):
+        return
+    on_order = [r["referral_id"] for r in placed if r["dol_order"]]
+    # who lives there now: the children listed there, or the places taken, whichever says more
+    taken = setting["places"] - setting["vacancies"] if pd.notna(setting["places"]) else 0
+    others = len(placed) - 1 + max(len(resident_ages), int(taken))
+    if on_order and others > 0:
+        yield "dol_sharing", (f"{', '.join(on_order)} (on a deprivation-of-liberty order) would live with {others} "
+                              "other child(ren) in a home not marked able to meet the order without restricting them")
+    if order_lives_there and placed:
+        yield "dol_sharing", (f"{len(placed)} child(ren) placed where a child on a deprivation-of-liberty order lives, "
+                              "in a home not marked able to meet the order without restricting others")
 
 
 def _control_violations(referral: dict, setting: dict, controls: list[dict]):
@@ -143,7 +217,7 @@ def _setting_violations(setting: dict, placed: list[dict], resident_ages: list[i
 
 
 def _sibling_violations(referrals: dict, allocations: pd.DataFrame, settings: dict, params: MatchParams,
-                        centroids: dict, controls: list[dict]):
+                        centroids: dict, controls: list[dict], on_order: set):
     """Siblings must share one setting, unless not one setting could have taken them all together."""
     where = {row["referral_id"]: (row["status"], row["setting_id"] if row["status"] == "matched" else "")
              for row in allocations.to_dict("records")}
@@ -156,7 +230,7 @@ def _sibling_violations(referrals: dict, allocations: pd.DataFrame, settings: di
         if len(outcomes) <= 1:
             continue
         together = next((s for s in settings.values() if _could_take_together(s, members, params, centroids,
-                                                                               controls)), None)
+                                                                               controls, on_order)), None)
         if together is not None:
             yield ("siblings_together", members[0]["referral_id"],
                    f"sibling group {group} is split, though {together['setting_id']} could take them all: "
@@ -164,8 +238,11 @@ def _sibling_violations(referrals: dict, allocations: pd.DataFrame, settings: di
 
 
 def _could_take_together(setting: dict, members: list[dict], params: MatchParams, centroids: dict,
-                         controls: list[dict]) -> bool:
+                         controls: list[dict], on_order: set) -> bool:
     if setting["vacancies"] < len(members) or setting["solo_only"]:
+        return False
+    if not _shares_dol(setting) and (setting["setting_id"] in on_order
+                                     or any(m["dol_order"] for m in members)):
         return False
     return not any(any(True for _ in _pair_violations(m, setting, params, centroids))
                    or any(True for _ in _control_violations(m, setting, controls)) for m in members)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from data.geo import haversine_km
 from data.region import Region
-from data.vocabulary import HOME_KIND_OF_PLACEMENT_GROUP, HOME_KIND_OF_SETTING_TYPE, HOME_KINDS
+from data.vocabulary import DOL_SETTING_TYPES, HOME_KIND_OF_PLACEMENT_GROUP, HOME_KIND_OF_SETTING_TYPE, HOME_KINDS
 from optimiser.match.explain import needed_group
 from optimiser.strategy.params import REGION_AREA, StrategyParams
 
@@ -91,6 +91,13 @@ def unmatched_by_group(region: Region, allocations: pd.DataFrame) -> pd.DataFram
     return frame.groupby(CELL, as_index=False).size().rename(columns={"size": "children"})
 
 
+def kind_of_settings(settings: pd.DataFrame) -> pd.Series:
+    """The kind of home each setting is (HOME_KINDS): by its type, except that a children's home able to meet
+    deprivation-of-liberty orders is planned as one ("dol"), apart from the other children's homes."""
+    dol = settings["dol_capable"].astype(bool) & settings["setting_type"].isin(DOL_SETTING_TYPES)
+    return settings["setting_type"].map(HOME_KIND_OF_SETTING_TYPE).mask(dol, "dol")
+
+
 def placements_now(region: Region) -> pd.DataFrame:
     """Today's children in care in commissioned placements (children.csv), with their setting, group, fee and how
     far the setting is from home."""
@@ -98,9 +105,14 @@ def placements_now(region: Region) -> pd.DataFrame:
     providers = region.providers.drop_duplicates("provider_id").set_index("provider_id")
     children = region.children[region.children["current_setting_id"].isin(settings.index)]
     where = settings.loc[children["current_setting_id"]]
+    # a child on a deprivation-of-liberty order in a children's home is the DoL kind's; other children in a home
+    # able to meet orders are the children's homes'
+    kind = kind_of_settings(where).to_numpy(dtype=object)
+    on_order = children["dol_order"].astype(bool).to_numpy()
+    kind = np.where(np.isin(kind, ["childrens_home", "dol"]), np.where(on_order, "dol", "childrens_home"), kind)
     frame = pd.DataFrame({
         "la_code": children["la_code"].to_numpy(),
-        "group": where["setting_type"].map(HOME_KIND_OF_SETTING_TYPE).to_numpy(),
+        "group": kind,
         "own": _own_place(where, providers, children["la_code"].to_numpy()),
         "fee": children["weekly_cost"].fillna(pd.Series(where["weekly_fee"].to_numpy(), index=children.index))
         .to_numpy(dtype=float),
@@ -129,7 +141,7 @@ def supply_cells(region: Region, current: pd.DataFrame, gap: pd.DataFrame, param
     councils = region.authorities["la_code"].tolist()
     grid = pd.MultiIndex.from_product([councils, HOME_KINDS], names=CELL).to_frame(index=False)
     settings = region.settings[region.settings["registration_status"].eq("active")]
-    settings = settings.assign(group=settings["setting_type"].map(HOME_KIND_OF_SETTING_TYPE))
+    settings = settings.assign(group=kind_of_settings(settings))
     providers = region.providers.drop_duplicates("provider_id").set_index("provider_id")
     free = []
     for la in councils:

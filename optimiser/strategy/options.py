@@ -9,7 +9,7 @@ import pandas as pd
 
 from data.region import Region
 from data.schema import OPTIONS
-from data.vocabulary import HOME_KIND_OF_SETTING_TYPE
+from optimiser.strategy.inputs import kind_of_settings
 from optimiser.strategy.params import REGION_AREA, WEEKS_PER_QUARTER, StrategyParams
 
 KIND_TEXT = {"block_contract": "block-contract beds", "new_home": "open a new home",
@@ -27,8 +27,8 @@ def region_options(region: Region, cells: pd.DataFrame, params: StrategyParams) 
 
 def default_options(region: Region, cells: pd.DataFrame, params: StrategyParams) -> pd.DataFrame:
     """Block contracts with every independent provider's active places (per council and kind of home), new
-    children's homes and supported accommodation per council, and foster recruitment per council, costed from the
-    region's own fees where it has them."""
+    children's homes, homes able to meet deprivation-of-liberty orders and supported accommodation per council, and
+    foster recruitment per council, costed from the region's own fees where it has them."""
     d = params.options
     councils = region.authorities["la_code"].tolist()
     settings = region.settings[region.settings["registration_status"].eq("active")
@@ -36,7 +36,7 @@ def default_options(region: Region, cells: pd.DataFrame, params: StrategyParams)
                                & ~region.settings["block_contract"].astype(bool)]
     sectors = region.providers.drop_duplicates("provider_id").set_index("provider_id")["sector"]
     independent = settings[settings["provider_id"].map(sectors).isin(["private", "voluntary"])]
-    independent = independent.assign(group=independent["setting_type"].map(HOME_KIND_OF_SETTING_TYPE))
+    independent = independent.assign(group=kind_of_settings(independent))
     independent = independent.dropna(subset=["group"])
     block = independent.groupby(["provider_id", "la_code", "group"], as_index=False).agg(
         total=("places", "sum"), fee=("weekly_fee", "median"))
@@ -56,6 +56,9 @@ def default_options(region: Region, cells: pd.DataFrame, params: StrategyParams)
                              d.supported_home_weekly_cost, d.supported_home_lead_time_quarters,
                              d.supported_homes_per_council,
                              "registered supported accommodation run for the RCC (figures are assumptions)"))
+    frames.append(_new_homes(councils, "L", "dol", d.dol_home_places, d.dol_home_capital_cost,
+                             d.dol_home_weekly_cost, d.dol_home_lead_time_quarters, d.dol_homes_per_council,
+                             "a council-run home able to meet deprivation-of-liberty orders (figures are assumptions)"))
     in_house = cells[cells["group"].eq("foster")].set_index("la_code")["base_weekly_cost"]
     frames.append(_new_homes(councils, "H", "childrens_home", d.new_home_places, d.new_home_capital_cost,
                              d.new_home_weekly_cost, d.new_home_lead_time_quarters, d.new_homes_per_council,

@@ -40,6 +40,11 @@ class OptionDefaults:
     supported_home_weekly_cost: float = 1_600.0
     supported_home_lead_time_quarters: int = 2
     supported_homes_per_council: int = 2
+    dol_home_places: int = 1
+    dol_home_capital_cost: float = 600_000.0
+    dol_home_weekly_cost: float = 8_000.0
+    dol_home_lead_time_quarters: int = 4
+    dol_homes_per_council: int = 1
     foster_cost_per_approval: float = 15_000.0
     foster_children_per_household: float = 1.25
     foster_lead_time_quarters: int = 2
@@ -64,6 +69,11 @@ class OptionDefaults:
             (self.supported_home_weekly_cost >= 0, "supported_home_weekly_cost must not be negative"),
             (self.supported_home_lead_time_quarters >= 0, "supported_home_lead_time_quarters must not be negative"),
             (self.supported_homes_per_council >= 0, "supported_homes_per_council must not be negative"),
+            (self.dol_home_places >= 1, f"dol_home_places must be at least 1 (got {self.dol_home_places})"),
+            (self.dol_home_capital_cost >= 0, "dol_home_capital_cost must not be negative"),
+            (self.dol_home_weekly_cost >= 0, "dol_home_weekly_cost must not be negative"),
+            (self.dol_home_lead_time_quarters >= 0, "dol_home_lead_time_quarters must not be negative"),
+            (self.dol_homes_per_council >= 0, "dol_homes_per_council must not be negative"),
             (self.foster_cost_per_approval >= 0, "foster_cost_per_approval must not be negative"),
             (self.foster_children_per_household > 0,
              f"foster_children_per_household must be positive (got {self.foster_children_per_household})"),
@@ -89,7 +99,7 @@ class StrategyParams:
     family_preference_per_week: float = 100.0
     carer_retention_per_year: float = 0.86
     procurement_round_quarters: int = 4
-    regional_groups: tuple[str, ...] = ("secure",)
+    regional_groups: tuple[str, ...] = ("secure", "dol")
     service_penalty_per_week: float = 1_000_000.0
     time_limit_s: float = 10.0
     relative_gap: float = 1e-3

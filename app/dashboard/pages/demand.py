@@ -7,7 +7,7 @@ import streamlit as st
 
 from app.dashboard import charts, loaders, ui
 from app.dashboard.figures import backtest_for, council_group_forecast, yearly_accuracy_words, yearly_series
-from data.vocabulary import PLACEMENT_GROUP_LABELS, PLACEMENT_GROUPS, PUBLIC_GROUP_LABELS, PUBLIC_GROUPS
+from data.vocabulary import DEMAND_GROUP_LABELS, DEMAND_GROUPS, PUBLIC_GROUP_LABELS, PUBLIC_GROUPS
 from forecasts.scenarios import Levers, Scenario
 
 SCENARIO_KEY = "demand_scenario"
@@ -24,14 +24,14 @@ backtest = loaders.table(who, run_id, "backtest")
 councils = sorted(forecast["la_code"].unique())
 left, right = st.columns(2)
 la_code = left.selectbox("Council", councils, format_func=ui.council, disabled=len(councils) == 1)
-groups = [g for g in PLACEMENT_GROUPS if g in set(forecast["group"])]
-group = right.selectbox("Placement group", groups, format_func=PLACEMENT_GROUP_LABELS.get,
+groups = [g for g in DEMAND_GROUPS if g in set(forecast["group"])]
+group = right.selectbox("Placement group", groups, format_func=DEMAND_GROUP_LABELS.get,
                         index=groups.index("childrens_home") if "childrens_home" in groups else 0)
 
 series = council_group_forecast(forecast, la_code, group)
 chart_col, accuracy_col = st.columns([1, 1])
 with chart_col:
-    st.altair_chart(charts.forecast_band(series, f"{ui.council(la_code)}: children in {PLACEMENT_GROUP_LABELS[group]}"),
+    st.altair_chart(charts.forecast_band(series, f"{ui.council(la_code)}: children in {DEMAND_GROUP_LABELS[group]}"),
                     width="stretch")
     last = series.iloc[-1]
     st.caption(f"By {pd.Timestamp(last['month']):%B %Y}: {last['mean']:.0f} children expected (p10-p90 "
@@ -120,7 +120,7 @@ if scenario is not None:
     changed = loaders.scenario_forecast(who, run_id, scenario, horizon)
     scenario_series = council_group_forecast(changed, la_code, group)
     st.altair_chart(charts.forecast_band(scenario_series, f"Scenario '{scenario.name}': {ui.council(la_code)}, "
-                                         f"{PLACEMENT_GROUP_LABELS[group]}"), width="stretch")
+                                         f"{DEMAND_GROUP_LABELS[group]}"), width="stretch")
     base_total, new_total = series.iloc[-1], scenario_series.iloc[-1]
     a, b = st.columns(2)
     a.metric(f"Children expected by {pd.Timestamp(new_total['month']):%B %Y}", f"{new_total['mean']:.0f} children",
