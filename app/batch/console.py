@@ -5,7 +5,6 @@ run or program holds the store; in each case nothing was written)."""
 from __future__ import annotations
 
 import sys
-import time
 import traceback
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from app.batch.monthly import Implausible, MonthError, MonthlyParams, MonthlyRun, RunInProgress, run_monthly
 from app.history.store import StoreBusy
+from app.runlog import run_log
 from data.problems import ValidationError
 from data.region import MissingData
 
@@ -24,13 +24,7 @@ def run_with_progress(source: Path, month: str | None, store: Path | None, out: 
                       wait_s: float = 0.0, accept_warnings: bool = False) -> tuple[MonthlyRun | None, Path, int]:
     """(the run or None, the log file, the exit code)."""
     console = Console(stderr=True)
-    log_path = out / "logs" / f"monthly-{time.strftime('%Y%m%dT%H%M%S')}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as log:
-        def write_log(message: str) -> None:
-            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
-            log.flush()
-
+    with run_log(out, "monthly") as (write_log, log_path):
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                       transient=False) as bar:
             tasks = {}

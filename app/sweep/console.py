@@ -4,13 +4,13 @@ sweep_cells.csv, sweep_run.json)."""
 
 from __future__ import annotations
 
-import time
 import traceback
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.runlog import run_log
 from app.sweep.compare import SweepResult, sweep_result
 from app.sweep.run import Progress as Counts
 from app.sweep.run import SweepRun, run_sweep
@@ -31,13 +31,7 @@ def run_with_progress(spec: Spec, out: Path, workers: int | None, scheduler: str
     from app.outputs import write_result
 
     console = Console(stderr=True)
-    log_path = out / "logs" / f"sweep-{time.strftime('%Y%m%dT%H%M%S')}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as log:
-        def write_log(message: str) -> None:
-            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
-            log.flush()
-
+    with run_log(out, "sweep") as (write_log, log_path):
         with Progress(TextColumn("cells"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                       TimeElapsedColumn(), console=console, transient=False) as bar:
             task = bar.add_task("starting the workers", total=None)
