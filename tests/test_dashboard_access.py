@@ -140,8 +140,8 @@ def test_approximate_council_areas_hold_their_centroids(embedded):
     import shapely
 
     region, folder = embedded
-    areas, approximate = council_areas(region, folder)
-    assert approximate
+    areas, source = council_areas(region, folder)
+    assert source.approximate
     by_code = {f["properties"]["la_code"]: shapely.geometry.shape(f["geometry"]) for f in areas["features"]}
     assert set(by_code) == set(region.authorities["la_code"])
     for row in region.authorities.itertuples():
