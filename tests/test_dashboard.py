@@ -403,7 +403,8 @@ def test_council_officer_session_never_receives_another_councils_children(run_st
                 title = title if isinstance(title, str) else title.get("text", "")
                 assert "Bolton" in title and not any(name in title for name in other_names), title
     assert seen["tables"] >= 10 and seen["charts"] >= 4 and seen["selectboxes"] >= 8
-    assert {"Download controls.csv", "Download the scenario (TOML)"} <= seen["downloads"]
+    assert {"Download controls.csv", "Download the scenario (TOML)", "Download the board pack (HTML)"} <= seen[
+        "downloads"]
     # the strategy files set out every council's plan: the commissioner's, not the officer's
     assert not {label for label in seen["downloads"] if "strategy" in label}
     with pytest.raises(PermissionError):
@@ -585,3 +586,32 @@ def test_demand_shows_the_published_yearly_series_and_its_accuracy(run_store):
     words = [t for t in texts(at) if t.startswith("Over the last")]
     assert words and "8 times in 10" in words[0]
     assert at.dataframe[-1].value["year"].min() <= 2024  # the extract's check against the published years
+
+
+def test_board_pack_holds_the_readers_children_only(run_store, served):
+    """The Overview's board pack: Bolton's officer's lists every unmatched Bolton referral (counted here from the
+    stored allocations) and no other council's child or referral id or code; the commissioner's lists the other
+    councils' unmatched referrals too. Both carry the region's totals."""
+    from app.dashboard import loaders
+    from app.history.store import RunStore
+
+    with RunStore(run_store.store, read_only=True) as s:
+        allocations = s.table(run_store.run_id, "allocations")
+    unmatched = allocations[allocations["status"] == "unmatched"]
+    bolton = set(unmatched.loc[unmatched["la_code"] == BOLTON, "referral_id"])
+    others = set(unmatched.loc[unmatched["la_code"] != BOLTON, "referral_id"])
+    assert bolton and others
+    foreign = _other_councils_ids(run_store)
+    other_codes = set(loaders.region().authorities["la_code"]) - {BOLTON}
+    id_pattern = re.compile(r"\b[A-Z]{1,3}[-0-9A-Z]*\d{4,}\b")
+    packs = {}
+    for user in (OFFICER, COMMISSIONER):
+        at = open_page(user, "overview")
+        packs[user.role] = download_payloads(at, served)["Download the board pack (HTML)"].decode("utf-8")
+    officer, commissioner = packs["council_officer"], packs["commissioner"]
+    assert all(r in officer for r in bolton) and not set(id_pattern.findall(officer)) & foreign
+    assert not set(LA_CODE.findall(officer)) & other_codes and "Bolton: board pack" in officer
+    assert all(r in commissioner for r in bolton | others)
+    children = loaders.run_record(run_store.run_id)["summary"]["children_in_care"]
+    for pack in (officer, commissioner):
+        assert f"{children:,} children" in pack and not NOT_A_VALUE.search(pack)

@@ -182,7 +182,7 @@ def trend_lines(trend: pd.DataFrame) -> alt.Chart:
     """The key figures month by month, one small chart per figure (each its own scale)."""
     return alt.Chart(trend).mark_line(point=True).encode(
         x=alt.X("month:O", title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=",.0f", tickMinStep=1)),
         tooltip=[alt.Tooltip("month:O"), alt.Tooltip("figure:N"), alt.Tooltip("value:Q", format=",.0f")],
     ).properties(width=260, height=160).facet(column=alt.Column("figure:N", title=None)).resolve_scale(y="independent")
 

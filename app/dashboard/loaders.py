@@ -461,3 +461,37 @@ def strategy_files(user: User, run_id: str) -> dict[str, tuple[str, bytes, str]]
     folder = month_folder(run_id)
     return {label: (name, (folder / name).read_bytes(), mime) for label, (name, mime) in STRATEGY_FILES.items()
             if (folder / name).exists()}
+
+
+# --- the board pack ------------------------------------------------------------------------------------------------
+
+@st.cache_data(show_spinner="Writing the board pack", max_entries=16)
+def _board_pack(store: str, region_path: str, run_id: str, role: str, la_code: str) -> bytes:
+    from app.dashboard.figures import key_figures
+    from app.reports.board_pack import PackInput, board_pack
+
+    reader = User("board-pack", role, la_code)  # the reader's scope, so each scope is cached once
+    record = run_record(run_id)
+    previous = previous_run_id(run_id)
+    names = council_names()
+    council = names.get(la_code, la_code)
+    allocations = table(reader, run_id, "allocations")
+    pack = PackInput(
+        title=(f"{council}: board pack" if la_code else "The region's board pack"), month=record["month"],
+        run_id=run_id, scope=(f"{council}'s children and referrals only, beside the region's totals" if la_code
+                              else "every council of the region"),
+        figures=key_figures(record["summary"], run_record(previous)["summary"] if previous else None),
+        allocations=allocations if allocations is not None else pd.DataFrame(
+            columns=["referral_id", "child_id", "la_code", "status", "reason"]),
+        flags=table(reader, run_id, "flags"), balance=table(reader, run_id, "strategy_balance"),
+        actions=table(reader, run_id, "strategy_actions"), names=names)
+    return board_pack(pack).encode("utf-8")
+
+
+def board_pack_file(user: User, run_id: str) -> tuple[str, bytes]:
+    """The month's board pack for this user: a council officer's holds their council's children only and the
+    region's totals, a commissioner's the whole region (file name, HTML bytes)."""
+    la_code = "" if user.sees_all_councils else user.la_code
+    month = run_record(run_id)["month"]
+    name = f"board-pack-{month}-{la_code or 'region'}.html"
+    return name, _board_pack(str(paths().store), str(paths().region), run_id, user.role, la_code)

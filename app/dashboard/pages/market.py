@@ -34,7 +34,7 @@ def flag_table(rows, key: str) -> None:
     """The flags as a short table, then each flag's evidence and action in full in its own expander (they are
     sentences, cut off in a table's cells)."""
     if rows.empty:
-        st.caption("None this month.")
+        st.caption("No flag of this kind this month.")
         return
     names = loaders.council_names()
     ui.table(rows, ["severity", "subject_id", "evidence"], key=key)

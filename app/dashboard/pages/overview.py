@@ -1,6 +1,7 @@
 """Overview: is the region coping? The month's key figures with their change since last month, the councils coloured
 by unmet need or distance from home, the trend over the run history, and where the region's places are."""
 
+import pandas as pd
 import streamlit as st
 
 from app.dashboard import charts, loaders, ui
@@ -69,7 +70,7 @@ record = loaders.run_record(run_id)
 previous_id = loaders.previous_run_id(run_id)
 previous = loaders.run_record(previous_id)["summary"] if previous_id else None
 
-st.subheader(f"{record['month']}: the region's key figures")
+st.subheader(f"{pd.Timestamp(record['month'] + '-01'):%B %Y}: is the region coping?")
 figures = key_figures(record["summary"], previous)
 for row in range(0, len(figures), 3):
     for column, figure in zip(st.columns(3), figures[row:row + 3]):
@@ -77,6 +78,11 @@ for row in range(0, len(figures), 3):
         column.metric(figure.label, figure.value, figure.delta and ("no change" if figure.unchanged else figure.delta),
                       delta_color=colour, delta_arrow="off" if figure.unchanged else "auto",
                       help=f"From the run summary: {figure.source}")
+pack_name, pack = loaders.board_pack_file(who, run_id)
+st.download_button("Download the board pack (HTML)", pack, pack_name, "text/html",
+                   help=("This month's pages as one printable report: the whole region." if who.sees_all_councils
+                         else f"This month's pages as one printable report: {ui.council(who.la_code)}'s children "
+                              "and referrals only, with the region's totals."))
 st.caption(f"Regional totals from the run summary of run {run_id}"
            + (f"; changes are against run {previous_id} ({loaders.run_record(previous_id)['month']})."
               if previous_id else "; this is the first run in the store, so there is no change to show yet."))
