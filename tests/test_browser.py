@@ -1,5 +1,7 @@
 """The dashboard in a real browser: Debian's chromium, headless, drives the app as a commissioner and as a council
-officer, runs a match, and saves a screenshot of every page under out/screenshots/ for people to look at."""
+officer at a laptop's 1366x768, runs a match, and saves a screenshot of every page as each role (the first screen,
+and the whole page at that width) under $RCC_SCREENSHOTS (default: rcc-screenshots in the temporary folder) for
+people to look at."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ import pytest
 from tests.dashboard_run import dashboard_run
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOTS = ROOT / "out" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("RCC_SCREENSHOTS", Path(tempfile.gettempdir()) / "rcc-screenshots"))
+SCREEN = (1366, 768)  # the commonest laptop screen: every page must read at this size
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 PAGES = {"overview": "Overview", "demand": "Demand", "matching": "Matching", "market": "Market",
@@ -80,7 +83,8 @@ def browser():
 
     options = Options()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1500,1500"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     f"--window-size={SCREEN[0]},{SCREEN[1]}"):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     yield driver
@@ -127,6 +131,21 @@ def _open(driver, page: str) -> float:
     return time.perf_counter() - started - 0.6  # minus the quiet period _settled waits out
 
 
+def _screenshots(driver, name: str) -> None:
+    """The page's first screen at 1366x768, then the whole page at that width (Streamlit scrolls its main panel,
+    not the window, so the window is made as tall as the panel's content for the second)."""
+    driver.set_window_size(*SCREEN)
+    time.sleep(0.3)
+    driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+    height = driver.execute_script(
+        "const m = document.querySelector('[data-testid=\"stMain\"]') || document.body; return m.scrollHeight;")
+    driver.set_window_size(SCREEN[0], min(max(int(height) + 40, SCREEN[1]), 9000))
+    time.sleep(0.8)  # charts re-lay themselves out at the new height
+    driver.save_screenshot(str(SCREENSHOTS / f"{name}-full.png"))
+    driver.set_window_size(*SCREEN)
+    time.sleep(0.3)
+
+
 def _button(driver, label: str):
     from selenium.webdriver.common.by import By
 
@@ -135,7 +154,7 @@ def _button(driver, label: str):
 
 def test_commissioner_runs_a_match_in_chromium(app_url, browser):
     """Log in as the commissioner, re-solve the match, see the result, and screenshot every page. Each page's
-    seconds once cached go to out/screenshots/page-seconds.json: speed is measured, not asserted (a loaded CI
+    seconds once cached go to page-seconds.json beside the screenshots: speed is measured, not asserted (a loaded CI
     machine would make a timed test flaky)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     _log_in(browser, app_url, "commissioner", "commissioner-demo")
@@ -144,7 +163,7 @@ def test_commissioner_runs_a_match_in_chromium(app_url, browser):
     timings = {}
     for page in PAGES:
         timings[page] = round(_open(browser, page), 2)
-        browser.save_screenshot(str(SCREENSHOTS / f"commissioner-{page}.png"))
+        _screenshots(browser, f"commissioner-{page}")
     (SCREENSHOTS / "page-seconds.json").write_text(json.dumps(timings, indent=2) + "\n")
 
     _open(browser, "matching")
@@ -158,12 +177,13 @@ def test_commissioner_runs_a_match_in_chromium(app_url, browser):
 
 
 def test_council_officer_sees_own_council_in_chromium(app_url, browser):
-    """Log in as Bolton's officer: the pages say so and the allocation lists Bolton's referrals only."""
+    """Log in as Bolton's officer: the pages say so, the allocation lists Bolton's referrals only, and every page is
+    screenshot."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     _log_in(browser, app_url, "bolton", "bolton-demo")
     assert "council officer, Bolton" in browser.page_source
-    for page in ("overview", "matching", "market"):
+    for page in PAGES:
         _open(browser, page)
-        browser.save_screenshot(str(SCREENSHOTS / f"bolton-{page}.png"))
+        _screenshots(browser, f"bolton-{page}")
         if page == "matching":
             assert "(Bolton's referrals only)" in browser.find_element("tag name", "body").text

@@ -58,6 +58,34 @@ def test_every_page_renders_for_each_role(page, user):
     assert ("every council" in at.caption[0].value) == user.sees_all_councils
 
 
+RAW_COUNCIL_CODE = re.compile(r"\bE[01]\d{7}\b")  # an ONS council code: E06/E08/E09 unitaries, E10 counties
+NOT_A_VALUE = re.compile(r"\b(None|nan|NaN|NaT)\b")
+
+
+def readable_texts(at: AppTest) -> list[str]:
+    """Everything a person reads on the page outside charts: titles, headings, text, metrics, expander labels,
+    select-box options as shown, and every table's headings and cells."""
+    words = texts(at) + [e.value for kind in ("title", "subheader", "header") for e in getattr(at, kind)]
+    words += [f"{m.delta}" for m in at.metric if m.delta]
+    words += [e.label for e in at.expander] + [o for box in at.selectbox for o in box.options]
+    for element in at.dataframe:
+        frame = element.value
+        words += [str(c) for c in frame.columns] + [str(v) for v in frame.astype(str).to_numpy().ravel()]
+    return words
+
+
+@pytest.mark.parametrize("user", [COMMISSIONER, OFFICER], ids=["commissioner", "council_officer"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_draws_a_chart_and_reads_in_words(page, user):
+    """Each page draws at least one chart, and nothing a person reads on it (text, metric, option, table heading
+    or cell) holds a raw council code or a None/nan where a value should be."""
+    at = open_page(user, page)
+    assert at.get("vega_lite_chart"), f"{page}: no chart"
+    for text in readable_texts(at):
+        assert not RAW_COUNCIL_CODE.search(text), f"{page}: {text[:120]!r}"
+        assert not NOT_A_VALUE.search(text), f"{page}: {text[:120]!r}"
+
+
 def test_overview_shows_key_figures_with_change_since_last_month(run_store):
     """The key figures come from the run summary, with the change against the earlier month's run."""
     at = open_page(COMMISSIONER, "overview")
@@ -66,10 +94,9 @@ def test_overview_shows_key_figures_with_change_since_last_month(run_store):
     assert figures["Children in care"].delta == f"+{EARLIER_CHILDREN_IN_CARE_DROP} children"
     assert figures["Left unmatched"].delta == "no change"
     assert any(run_store.earlier_run_id in t for t in texts(at))
-    maps = at.get("vega_lite_chart")
-    assert len(maps) == 1
-    spec = maps[0].proto.spec
-    assert "geoshape" in spec and "Bolton" in spec and "registered (active)" in spec
+    specs = [chart.proto.spec for chart in at.get("vega_lite_chart")]
+    places = [spec for spec in specs if "registered (active)" in spec]
+    assert len(places) == 1 and "geoshape" in places[0] and "Bolton" in places[0]
 
 
 def test_demand_council_choice_and_scenario_change_the_result(run_store):
@@ -101,7 +128,7 @@ def test_matching_veto_changes_the_allocation():
     at = open_page(COMMISSIONER, "matching")
     allocations = next(d.value for d in at.dataframe if "status" in d.value.columns)
     matched = allocations[allocations["status"] == "matched"].iloc[0]
-    referral, home = matched["referral_id"], matched["setting_id"]
+    referral, home = matched["referral"], matched["home"]
     next(s for s in at.selectbox if s.label == "Referral").select(referral)
     at.radio[0].set_value("veto")
     at.text_input[0].input(home)
@@ -161,7 +188,7 @@ def test_runs_page_lists_runs_and_compares_them(run_store):
     """Both runs are listed and the comparison shows the change in children in care between them."""
     at = open_page(COMMISSIONER, "runs")
     listed = at.dataframe[0].value
-    assert set(listed["run_id"]) == {run_store.run_id, run_store.earlier_run_id}
+    assert set(listed["run"]) == {run_store.run_id, run_store.earlier_run_id}
     figures = at.dataframe[1].value.set_index("figure")
     assert figures.loc["Children in care", "change"] == f"+{EARLIER_CHILDREN_IN_CARE_DROP} children"
 
@@ -376,7 +403,8 @@ def test_council_officer_session_never_receives_another_councils_children(run_st
                 title = title if isinstance(title, str) else title.get("text", "")
                 assert "Bolton" in title and not any(name in title for name in other_names), title
     assert seen["tables"] >= 10 and seen["charts"] >= 4 and seen["selectboxes"] >= 8
-    assert {"Download controls.csv", "Download the scenario (TOML)"} <= seen["downloads"]
+    assert {"Download controls.csv", "Download the scenario (TOML)", "Download the board pack (HTML)"} <= seen[
+        "downloads"]
     # the strategy files set out every council's plan: the commissioner's, not the officer's
     assert not {label for label in seen["downloads"] if "strategy" in label}
     with pytest.raises(PermissionError):
@@ -558,3 +586,32 @@ def test_demand_shows_the_published_yearly_series_and_its_accuracy(run_store):
     words = [t for t in texts(at) if t.startswith("Over the last")]
     assert words and "8 times in 10" in words[0]
     assert at.dataframe[-1].value["year"].min() <= 2024  # the extract's check against the published years
+
+
+def test_board_pack_holds_the_readers_children_only(run_store, served):
+    """The Overview's board pack: Bolton's officer's lists every unmatched Bolton referral (counted here from the
+    stored allocations) and no other council's child or referral id or code; the commissioner's lists the other
+    councils' unmatched referrals too. Both carry the region's totals."""
+    from app.dashboard import loaders
+    from app.history.store import RunStore
+
+    with RunStore(run_store.store, read_only=True) as s:
+        allocations = s.table(run_store.run_id, "allocations")
+    unmatched = allocations[allocations["status"] == "unmatched"]
+    bolton = set(unmatched.loc[unmatched["la_code"] == BOLTON, "referral_id"])
+    others = set(unmatched.loc[unmatched["la_code"] != BOLTON, "referral_id"])
+    assert bolton and others
+    foreign = _other_councils_ids(run_store)
+    other_codes = set(loaders.region().authorities["la_code"]) - {BOLTON}
+    id_pattern = re.compile(r"\b[A-Z]{1,3}[-0-9A-Z]*\d{4,}\b")
+    packs = {}
+    for user in (OFFICER, COMMISSIONER):
+        at = open_page(user, "overview")
+        packs[user.role] = download_payloads(at, served)["Download the board pack (HTML)"].decode("utf-8")
+    officer, commissioner = packs["council_officer"], packs["commissioner"]
+    assert all(r in officer for r in bolton) and not set(id_pattern.findall(officer)) & foreign
+    assert not set(LA_CODE.findall(officer)) & other_codes and "Bolton: board pack" in officer
+    assert all(r in commissioner for r in bolton | others)
+    children = loaders.run_record(run_store.run_id)["summary"]["children_in_care"]
+    for pack in (officer, commissioner):
+        assert f"{children:,} children" in pack and not NOT_A_VALUE.search(pack)

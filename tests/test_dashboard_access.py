@@ -140,8 +140,8 @@ def test_approximate_council_areas_hold_their_centroids(embedded):
     import shapely
 
     region, folder = embedded
-    areas, approximate = council_areas(region, folder)
-    assert approximate
+    areas, source = council_areas(region, folder)
+    assert source.approximate
     by_code = {f["properties"]["la_code"]: shapely.geometry.shape(f["geometry"]) for f in areas["features"]}
     assert set(by_code) == set(region.authorities["la_code"])
     for row in region.authorities.itertuples():
@@ -207,3 +207,55 @@ def test_referrals_by_council_adds_up_to_the_allocation():
     table = referrals_by_council(allocations).set_index("la_code")
     assert table.loc[BOLTON].tolist() == [2, 1, 1, 500.0]
     assert table.loc[MANCHESTER].tolist() == [1, 1, 0, 4000.0]
+
+
+# Greater Manchester's ten councils as ONS's May 2023 counties-and-unitaries file names them (CTYUA23CD and
+# CTYUA23NM, read by eye from the raw file's features).
+GREATER_MANCHESTER_ONS = {"E08000001": "Bolton", "E08000002": "Bury", "E08000003": "Manchester",
+                          "E08000004": "Oldham", "E08000005": "Rochdale", "E08000006": "Salford",
+                          "E08000007": "Stockport", "E08000008": "Tameside", "E08000009": "Trafford",
+                          "E08000010": "Wigan"}
+
+
+@pytest.mark.parametrize("public", ["shared", "embedded extract"])
+def test_the_embedded_region_gets_its_ten_real_council_shapes_from_ons(embedded, public):
+    """The embedded region has no boundaries.geojson, so its map takes ONS's boundary file (the shared public data,
+    or the extract embedded in the repository): the ten councils ONS's raw file names, each drawn with the raw
+    file's own outline (the same area and bounds), and the caption names ONS."""
+    import json
+
+    import shapely
+
+    from data.public import EMBEDDED_EXTRACT, REPOSITORY
+
+    folder = REPOSITORY.parent / "shared" / "public-data" if public == "shared" else EMBEDDED_EXTRACT
+    raw_file = folder / "ons" / "counties_unitary_authorities_may2023_england_buc.geojson"
+    raw = {f["properties"]["CTYUA23CD"]: f for f in json.loads(raw_file.read_text())["features"]}
+    assert {code: raw[code]["properties"]["CTYUA23NM"] for code in GREATER_MANCHESTER_ONS} == GREATER_MANCHESTER_ONS
+    region, source = embedded
+    areas, area_source = council_areas(region, source, folder)
+    assert area_source.kind == "ons" and not area_source.approximate and "ONS" in area_source.caption()
+    drawn = {f["properties"]["la_code"]: f for f in areas["features"]}
+    assert set(drawn) == set(GREATER_MANCHESTER_ONS)
+    for code, feature in drawn.items():
+        assert feature["properties"]["la_name"] == GREATER_MANCHESTER_ONS[code]
+        ours, theirs = shapely.geometry.shape(feature["geometry"]), shapely.geometry.shape(raw[code]["geometry"])
+        assert ours.area == pytest.approx(theirs.area, rel=1e-9)
+        assert ours.bounds == pytest.approx(theirs.bounds, abs=1e-9)
+
+
+def test_a_boundary_file_missing_a_council_leaves_the_areas_approximate(embedded, tmp_path):
+    """An ONS file that lacks one of the region's councils is not used: the areas stay approximate, and say so."""
+    import json
+
+    from data.public import EMBEDDED_EXTRACT
+
+    raw = json.loads((EMBEDDED_EXTRACT / "ons" / "counties_unitary_authorities_may2023_england_buc.geojson")
+                     .read_text())
+    raw["features"] = [f for f in raw["features"] if f["properties"]["CTYUA23CD"] != "E08000010"]  # no Wigan
+    (tmp_path / "ons").mkdir()
+    (tmp_path / "ons" / "boundaries_without_wigan.geojson").write_text(json.dumps(raw))
+    region, source = embedded
+    areas, area_source = council_areas(region, source, tmp_path)
+    assert area_source.approximate and "approximate" in area_source.caption()
+    assert len(areas["features"]) == 10

@@ -125,3 +125,192 @@ def yearly_accuracy_words(backtest: pd.DataFrame, la_code: str, group: str) -> s
     return (f"Over the last {int(r['forecasts'])} years, this forecast one year ahead was within "
             f"±{float(r['error_p80']):.0f} children of the DfE's published figure 8 times in 10{versus}; the "
             f"p10-p90 band held the published figure {float(r['coverage']):.0%} of the time.")
+
+
+# --- the strategy --------------------------------------------------------------------------------------------
+
+# Where the plan's children live each quarter, bottom of the stack first; commissioned places are split by the kind
+# of action that opened them (strategy_plan_sources).
+PLAN_SOURCES = ("councils' own places", "block contracts", "new homes", "foster recruitment", "spot purchases",
+                "short: no suitable home")
+COMMISSIONED_SOURCES = {"block_contract": "block contracts", "new_home": "new homes",
+                        "foster_recruitment": "foster recruitment"}
+
+
+def strategy_plan_sources(balance: pd.DataFrame, actions: pd.DataFrame, la_code: str, group: str) -> pd.DataFrame:
+    """One council x kind of home under the plan, per quarter and source (PLAN_SOURCES): the places (children,
+    in the mean future) from each. The balance table says how many commissioned places a cell has each quarter but
+    not from which kind of action, so they are shared out in proportion to the places each kind of action the plan
+    takes for the cell has opened by that quarter."""
+    cell = balance[(balance["la_code"] == la_code) & (balance["group"] == group)].sort_values("quarter")
+    quarter_of_label = dict(zip(balance["quarter_label"], balance["quarter"]))
+    taken = actions[(actions["la_code"] == la_code) & (actions["group"] == group)
+                    & actions["kind"].isin(list(COMMISSIONED_SOURCES))]
+    opened = {kind: [float(taken.loc[taken["kind"].eq(kind) & taken["places_from"].map(quarter_of_label).le(q),
+                                     "places"].sum()) for q in cell["quarter"]] for kind in COMMISSIONED_SOURCES}
+    total = [sum(opened[k][i] for k in COMMISSIONED_SOURCES) for i in range(len(cell))]
+    rows = []
+    for i, r in enumerate(cell.itertuples(index=False)):
+        parts = {"councils' own places": r.own_places_used, "spot purchases": r.spot_used,
+                 "short: no suitable home": r.shortfall_expected}
+        for kind, source in COMMISSIONED_SOURCES.items():
+            parts[source] = r.commissioned_places * opened[kind][i] / total[i] if total[i] > 0 else 0.0
+        if total[i] == 0 and r.commissioned_places > 0:  # places the actions table does not attribute (none today)
+            parts["block contracts"] = r.commissioned_places
+        rows += [{"quarter": int(r.quarter), "quarter_label": r.quarter_label, "source": source,
+                  "order": PLAN_SOURCES.index(source), "children": float(parts[source])} for source in PLAN_SOURCES]
+    return pd.DataFrame(rows, columns=["quarter", "quarter_label", "source", "order", "children"])
+
+
+def strategy_demand_line(balance: pd.DataFrame, la_code: str, group: str) -> pd.DataFrame:
+    """One cell's demand per quarter: at the service level and in the mean future, after the step-downs."""
+    cell = balance[(balance["la_code"] == la_code) & (balance["group"] == group)].sort_values("quarter")
+    shift = cell["step_down_shift"]
+    return pd.concat([
+        pd.DataFrame({"quarter": cell["quarter"], "quarter_label": cell["quarter_label"],
+                      "line": "demand at the service level", "children": cell["demand_at_service_level"] + shift}),
+        pd.DataFrame({"quarter": cell["quarter"], "quarter_label": cell["quarter_label"],
+                      "line": "demand, mean", "children": cell["demand_mean"] + shift})], ignore_index=True)
+
+
+def action_sentences(actions: pd.DataFrame, names: dict[str, str]) -> list[str]:
+    """Each action of the plan as a sentence a board reads: where, what (whole places), when to decide, when the
+    places come, and what it costs."""
+    from app.reports.readable import council_name, money
+    from data.vocabulary import HOME_KIND_LABELS
+
+    sentences = []
+    for r in actions.itertuples(index=False):
+        text = str(r.action)
+        what = text[0].upper() + text[1:]
+        decide = pd.Timestamp(f"{r.decide_by}-01").strftime("%B %Y") if str(r.decide_by) not in ("", "nan") else ""
+        cost = (f" Capital {money(r.capital_cost)}; running cost {money(r.running_cost)} over the plan."
+                if float(r.capital_cost or 0) > 0 else f" Running cost {money(r.running_cost)} over the plan.")
+        sentences.append(f"**{council_name(r.la_code, names)}, {HOME_KIND_LABELS.get(r.group, r.group)}**: {what}. "
+                         f"Decide by {decide}; places from {r.places_from}.{cost}")
+    return sentences
+
+
+def plan_costs(comparison: pd.DataFrame, plan: str) -> pd.DataFrame:
+    """The plan's cash cost over the horizon against doing nothing's, line by line (£): cost line, plan, £."""
+    from app.reports.strategy_tables import COST_LINES
+    from optimiser.strategy import PLAN_NAMES
+
+    table = comparison.set_index("cost")
+    lines = [k for k in COST_LINES if k != "cash" and k in table.index]
+    rows = [{"cost line": COST_LINES[k], "plan": PLAN_NAMES[name].split(" (")[0], "pounds": float(table.at[k, name])}
+            for name in ("do_nothing", plan) for k in lines if name in table.columns]
+    return pd.DataFrame(rows, columns=["cost line", "plan", "pounds"])
+
+
+def plan_risk(risk: pd.DataFrame, plan: str, names: dict[str, str]) -> pd.DataFrame:
+    """Per council x kind of home, the plan's and doing nothing's chance of a shortfall in the worst quarter and
+    expected child-weeks without a suitable home."""
+    from app.reports.readable import council_name
+    from data.vocabulary import HOME_KIND_LABELS
+    from optimiser.strategy import PLAN_NAMES
+
+    rows = []
+    for name in ("do_nothing", plan):
+        if f"{name}_shortfall_probability" not in risk.columns:
+            continue
+        rows.append(pd.DataFrame({
+            "area": risk["la_code"].map(lambda c: council_name(c, names)),
+            "kind of home": risk["group"].map(lambda g: HOME_KIND_LABELS.get(g, g)),
+            "plan": PLAN_NAMES[name].split(" (")[0], "chance": risk[f"{name}_shortfall_probability"].astype(float),
+            "child_weeks": risk[f"{name}_shortfall_child_weeks"].astype(float)}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=["area", "kind of home", "plan", "chance", "child_weeks"])
+
+
+# --- the Overview: is the region coping? --------------------------------------------------------------------
+
+COUNCIL_MEASURES = {  # column -> what the map's colour says
+    "unmatched": "children the match left without a home",
+    "matched_over_20_miles": "children matched to a home over 20 miles away",
+    "placed_over_20_miles": "children in care living over 20 miles from home",
+}
+
+
+def council_measures(allocations: pd.DataFrame, placed: pd.DataFrame) -> pd.DataFrame:
+    """Per council: unmatched children, matches over 20 miles from home, and children in care placed over 20 miles
+    from home (the DfE's distance), from the rows the user may see."""
+    from data.geo import TWENTY_MILES_KM
+
+    matched = allocations["status"].eq("matched")
+    far = matched & allocations["distance_km"].astype(float).gt(TWENTY_MILES_KM)
+    out = pd.DataFrame({
+        "unmatched": (~matched).groupby(allocations["la_code"]).sum(),
+        "matched_over_20_miles": far.groupby(allocations["la_code"]).sum()})
+    away = placed["distance_km"].astype(float).gt(TWENTY_MILES_KM).groupby(placed["la_code"]).sum()
+    out = out.join(away.rename("placed_over_20_miles"), how="outer").fillna(0).astype(int)
+    return out.rename_axis("la_code").reset_index()
+
+
+TREND_FIGURES = {"children_in_care": "children in care", "match.unmatched": "children left unmatched",
+                 "unregistered.children": "children in unregistered settings"}
+
+
+def run_trend(runs: pd.DataFrame, summaries: dict[str, dict]) -> pd.DataFrame:
+    """The key figures month by month over the run history (the latest run of each month): month, figure, value."""
+    latest = runs.sort_values("started_at").drop_duplicates("month", keep="last").sort_values("month")
+    rows = []
+    for run in latest.itertuples():
+        for path, label in TREND_FIGURES.items():
+            value = _get(summaries.get(run.run_id), path)
+            if value is not None:
+                rows.append({"month": run.month, "figure": label, "value": float(value)})
+    return pd.DataFrame(rows, columns=["month", "figure", "value"])
+
+
+def group_shares(supply: pd.DataFrame, group: str, largest: int = 12) -> pd.DataFrame:
+    """Provider groups' shares of the registered places of one placement group in the region's councils (owner,
+    places, share), the largest first and the rest as one row."""
+    from data.vocabulary import PLACEMENT_GROUP_OF_SETTING_TYPE
+
+    rows = supply[supply["setting_type"].map(PLACEMENT_GROUP_OF_SETTING_TYPE).eq(group)
+                  & supply["registration_status"].eq("active")]
+    places = rows.groupby("owner")["places"].sum().sort_values(ascending=False)
+    total = float(places.sum())
+    top = places.head(largest)
+    out = pd.DataFrame({"owner": top.index, "places": top.to_numpy(float)})
+    if len(places) > largest:
+        out.loc[len(out)] = [f"{len(places) - largest} other owners", float(places.iloc[largest:].sum())]
+    out["share"] = out["places"] / total if total else 0.0
+    return out
+
+
+# --- matching -------------------------------------------------------------------------------------------------
+
+def placement_flows(allocations: pd.DataFrame, centroids: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Matched children counted from the council responsible for them to the council their home is in, each end
+    at a council's centre (never a home's own place): la_from, la_to, children, and the four coordinates. Also how
+    many matched children go to homes in councils outside the region (no centre to draw them at)."""
+    matched = allocations[allocations["status"].eq("matched")]
+    flows = matched.groupby(["la_code", "setting_la_code"]).size().rename("children").reset_index()
+    at = centroids.set_index("la_code")
+    inside = flows["setting_la_code"].isin(at.index) & flows["la_code"].isin(at.index)
+    outside = int(flows.loc[~inside, "children"].sum())
+    flows = flows[inside].rename(columns={"la_code": "la_from", "setting_la_code": "la_to"})
+    flows = flows.assign(lat=flows["la_from"].map(at["lat"]), lon=flows["la_from"].map(at["lon"]),
+                         lat2=flows["la_to"].map(at["lat"]), lon2=flows["la_to"].map(at["lon"]),
+                         name_from=flows["la_from"].map(at["la_name"]), name_to=flows["la_to"].map(at["la_name"]))
+    return flows.reset_index(drop=True), outside
+
+
+def plan_against_alone(allocations: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
+    """Per council: children matched, placed over 20 miles, and the weekly fees, under the regional plan and with
+    each council searching alone (today's practice on the same referrals): council, measure, approach, value."""
+    from data.geo import TWENTY_MILES_KM
+
+    rows = []
+    for approach, frame in (("regional plan", allocations), ("each council alone", baseline)):
+        matched = frame["status"].eq("matched")
+        per = pd.DataFrame({
+            "children matched": matched.groupby(frame["la_code"]).sum(),
+            "placed over 20 miles": (matched & frame["distance_km"].astype(float).gt(TWENTY_MILES_KM)).groupby(
+                frame["la_code"]).sum(),
+            "fees (£ a week)": frame["weekly_fee"].astype(float).where(matched, 0.0).groupby(frame["la_code"]).sum()})
+        long = per.rename_axis("la_code").reset_index().melt("la_code", var_name="measure", value_name="value")
+        rows.append(long.assign(approach=approach))
+    return pd.concat(rows, ignore_index=True)

@@ -2,13 +2,15 @@
 
 Settings are grouped on a grid of about 5 km (GRID_DEGREES), so a children's home or a foster family's house is
 never shown at its own location, only as part of a count in its grid cell. Council areas come from the region's
-`boundaries.geojson` when it has one (DATA.md); otherwise they are approximate: the Voronoi cells of the councils'
-centroids, clipped to the area the region's settings cover, and the page says so.
+`boundaries.geojson` when it has one (DATA.md), else from an ONS boundary file in the public data that covers
+every council of the region; otherwise they are approximate: the Voronoi cells of the councils' centroids, clipped
+to the area the region's settings cover. The page says which.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,15 +28,50 @@ REGISTERED = "registered (active)"
 NOT_REGISTERED = "not registered or not active (unregistered, suspended, resigned, cancelled, applied)"
 
 
-def council_areas(region: Region, source: Path) -> tuple[dict, bool]:
-    """(GeoJSON FeatureCollection with la_code and la_name per feature, approximate?)"""
+@dataclass(frozen=True)
+class AreaSource:
+    """Where the council shapes came from: the region's own file, an ONS boundary file, or approximate cells."""
+    kind: str  # "region" | "ons" | "approximate"
+    file: str = ""
+
+    @property
+    def approximate(self) -> bool:
+        return self.kind == "approximate"
+
+    def caption(self) -> str:
+        if self.kind == "region":
+            return "Council boundaries from the region's own boundaries.geojson."
+        if self.kind == "ons":
+            return (f"Council boundaries from ONS ({self.file}, ultra-generalised; Crown copyright, Open Government "
+                    "Licence v3.0).")
+        return ("Council areas are approximate (drawn around each council's centre because neither the region nor "
+                "the public data has boundaries for all its councils); they are not legal boundaries.")
+
+
+def council_areas(region: Region, source: Path, public_data: Path | None = None) -> tuple[dict, AreaSource]:
+    """(GeoJSON FeatureCollection with la_code and la_name per feature, where the shapes came from): the region's
+    boundaries.geojson when it has one; else the first ONS boundary file in the public data's ons/ folder that
+    holds every council of the region; else approximate cells."""
     folder = source if source.is_dir() else source.parent
     boundary_file = folder / "boundaries.geojson"
+    names = region.authorities[["la_code", "la_name"]]
     if boundary_file.exists():
-        areas = gpd.read_file(boundary_file)[["la_code", "geometry"]].merge(
-            region.authorities[["la_code", "la_name"]], on="la_code")
-        return json.loads(for_vega(areas.to_crs(4326)).to_json()), False
-    return json.loads(for_vega(_approximate_areas(region)).to_json()), True
+        areas = gpd.read_file(boundary_file)[["la_code", "geometry"]].merge(names, on="la_code")
+        return json.loads(for_vega(areas.to_crs(4326)).to_json()), AreaSource("region", boundary_file.name)
+    for file in sorted((public_data / "ons").glob("*.geojson")) if public_data is not None else []:
+        ons = ons_boundaries(file)
+        if set(region.la_codes) <= set(ons["la_code"]):
+            # rcc's own names (the register's) go with the shapes, so the map and the tables say the same
+            areas = ons[ons["la_code"].isin(region.la_codes)][["la_code", "geometry"]].merge(names, on="la_code")
+            return json.loads(for_vega(areas).to_json()), AreaSource("ons", file.name)
+    return json.loads(for_vega(_approximate_areas(region)).to_json()), AreaSource("approximate")
+
+
+def ons_boundaries(file: Path) -> gpd.GeoDataFrame:
+    """An ONS boundary file read by data.public.ons (code and name properties found by pattern, WGS84)."""
+    from data.public.ons import read_boundaries
+
+    return read_boundaries(file)
 
 
 def for_vega(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -26,7 +26,7 @@ import streamlit as st
 
 from app.dashboard.access import child_councils, referral_councils, scope
 from app.dashboard.auth import User
-from app.dashboard.geography import coarse_settings, council_areas
+from app.dashboard.geography import AreaSource, coarse_settings, council_areas
 from data import EMBEDDED_REGION
 from data.region import Region
 
@@ -107,6 +107,22 @@ def _region(path: str) -> Region:
 def region() -> Region:
     """The validated region the runs were made from (shared by every session: never handed to a page whole)."""
     return _region(str(paths().region))
+
+
+def supply() -> pd.DataFrame:
+    """The region's settings with their provider and owning group: setting_id, setting_type, registration_status,
+    la_code, places, provider_name, owner (no children: the same for every role)."""
+    r = region()
+    providers = r.providers[["provider_id", "provider_name", "parent_group"]]
+    s = r.settings[["setting_id", "provider_id", "setting_type", "registration_status", "la_code", "places"]].merge(
+        providers, on="provider_id", how="left")
+    group = s["parent_group"].fillna("").astype(str).str.strip()
+    return s.assign(owner=group.where(group.ne(""), s["provider_name"].fillna(s["provider_id"])))
+
+
+def council_centroids() -> pd.DataFrame:
+    """The region's councils' centres (la_code, la_name, lat, lon): the only points the flow map draws."""
+    return region().authorities[["la_code", "la_name", "lat", "lon"]]
 
 
 def council_names() -> dict[str, str]:
@@ -242,16 +258,33 @@ def run_diff(user: User, run_a: str, run_b: str) -> dict[str, pd.DataFrame]:
 # --- the map -------------------------------------------------------------------------------------------------------
 
 @st.cache_data(show_spinner=False)
-def _map_data(region_path: str) -> tuple[dict, pd.DataFrame, bool]:
+def _map_data(region_path: str, public_data: str) -> tuple[dict, pd.DataFrame, AreaSource]:
     r = _region(region_path)
-    areas, approximate = council_areas(r, Path(region_path))
-    return areas, coarse_settings(r), approximate
+    areas, source = council_areas(r, Path(region_path), Path(public_data))
+    return areas, coarse_settings(r), source
 
 
-def map_data() -> tuple[dict, pd.DataFrame, bool]:
-    """Council areas (GeoJSON), settings grouped on a coarse grid (never a home's own location), and whether the
-    areas are approximate (built from centroids because the region has no boundary file)."""
-    return _map_data(str(paths().region))
+def map_data() -> tuple[dict, pd.DataFrame, AreaSource]:
+    """Council areas (GeoJSON), settings grouped on a coarse grid (never a home's own location), and where the
+    areas come from (the region's boundary file, ONS's, or approximate cells around the councils' centres)."""
+    return _map_data(str(paths().region), str(paths().public_data))
+
+
+def children_placed(user: User) -> pd.DataFrame:
+    """The children in care this user may see who live in a known setting: child_id, la_code and how far the
+    setting is from the child's home (km). No location leaves this function."""
+    from data.geo import haversine_km
+
+    r = region()
+    placed = r.children[r.children["current_setting_id"].fillna("").ne("")].merge(
+        r.settings[["setting_id", "lat", "lon"]], left_on="current_setting_id", right_on="setting_id")
+    known = placed["home_lat"].notna() & placed["lat"].notna()
+    placed = placed[known]
+    frame = pd.DataFrame({"child_id": placed["child_id"], "la_code": placed["la_code"],
+                          "distance_km": haversine_km(placed["home_lat"].to_numpy(float),
+                                                      placed["home_lon"].to_numpy(float),
+                                                      placed["lat"].to_numpy(float), placed["lon"].to_numpy(float))})
+    return scoped(frame.reset_index(drop=True), user)
 
 
 # --- forecasts and scenarios -------------------------------------------------------------------------------------
@@ -428,3 +461,37 @@ def strategy_files(user: User, run_id: str) -> dict[str, tuple[str, bytes, str]]
     folder = month_folder(run_id)
     return {label: (name, (folder / name).read_bytes(), mime) for label, (name, mime) in STRATEGY_FILES.items()
             if (folder / name).exists()}
+
+
+# --- the board pack ------------------------------------------------------------------------------------------------
+
+@st.cache_data(show_spinner="Writing the board pack", max_entries=16)
+def _board_pack(store: str, region_path: str, run_id: str, role: str, la_code: str) -> bytes:
+    from app.dashboard.figures import key_figures
+    from app.reports.board_pack import PackInput, board_pack
+
+    reader = User("board-pack", role, la_code)  # the reader's scope, so each scope is cached once
+    record = run_record(run_id)
+    previous = previous_run_id(run_id)
+    names = council_names()
+    council = names.get(la_code, la_code)
+    allocations = table(reader, run_id, "allocations")
+    pack = PackInput(
+        title=(f"{council}: board pack" if la_code else "The region's board pack"), month=record["month"],
+        run_id=run_id, scope=(f"{council}'s children and referrals only, beside the region's totals" if la_code
+                              else "every council of the region"),
+        figures=key_figures(record["summary"], run_record(previous)["summary"] if previous else None),
+        allocations=allocations if allocations is not None else pd.DataFrame(
+            columns=["referral_id", "child_id", "la_code", "status", "reason"]),
+        flags=table(reader, run_id, "flags"), balance=table(reader, run_id, "strategy_balance"),
+        actions=table(reader, run_id, "strategy_actions"), names=names)
+    return board_pack(pack).encode("utf-8")
+
+
+def board_pack_file(user: User, run_id: str) -> tuple[str, bytes]:
+    """The month's board pack for this user: a council officer's holds their council's children only and the
+    region's totals, a commissioner's the whole region (file name, HTML bytes)."""
+    la_code = "" if user.sees_all_councils else user.la_code
+    month = run_record(run_id)["month"]
+    name = f"board-pack-{month}-{la_code or 'region'}.html"
+    return name, _board_pack(str(paths().store), str(paths().region), run_id, user.role, la_code)

@@ -67,3 +67,12 @@ def source(run_id: str, *tables: str) -> None:
 
 def council(la_code: str) -> str:
     return loaders.council_names().get(la_code, la_code)
+
+
+def table(frame, columns=None, labels=None, group_labels=None, **options) -> None:
+    """A table as a person reads it (app/reports/readable.py: plain headings, names not codes, £ with separators,
+    no None or nan), full width, without the index."""
+    from app.reports.readable import readable
+
+    st.dataframe(readable(frame, loaders.council_names(), columns, labels, group_labels), hide_index=True,
+                 width="stretch", **options)

@@ -33,3 +33,18 @@ def document(title: str, sections: Iterable[str], css: str = REPORT_CSS) -> str:
     """The whole HTML file: the title, the style sheet inline and the sections one after another."""
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>{html.escape(title)}</title><style>{css}</style></head><body>{''.join(sections)}</body></html>")
+
+
+def table(frame) -> str:
+    """A table of text as it reads (app/reports/readable.py shapes it): headings, then one row per record; figures
+    (cells starting with a digit, £ or a minus) set right."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for value in record:
+            text = str(value)
+            numeric = text[:1].isdigit() or text[:1] in "£-" and text[1:2].isdigit()
+            cells.append(f"<td class='n'>{html.escape(text)}</td>" if numeric else f"<td>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data.vocabulary import HOME_KIND_LABELS
+from data.vocabulary import ACTION_KIND_LABELS, HOME_KIND_LABELS
 from optimiser.strategy import PLAN_NAMES, Strategy
 from optimiser.strategy.params import REGION_AREA
 
-KIND_NAMES = {"new_home": "new homes", "foster_recruitment": "foster recruitment",
-              "block_contract": "block contracts", "step_down": "step-down to family"}
+KIND_NAMES = ACTION_KIND_LABELS
 COST_LINES = {"capital": "Capital and one-off (homes, carer recruitment)",
               "commissioned_running": "Commissioned places (block beds, new homes, recruited carers)",
               "step_down_support": "Step-down support", "own_places": "Councils' own places",

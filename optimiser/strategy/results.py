@@ -8,11 +8,13 @@ linearly priced resources. The same costs are the model's, so a plan's expected 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from data.vocabulary import HOME_KIND_LABELS
 from optimiser.strategy.model import ModelData, Solution
 from optimiser.strategy.options import KIND_TEXT
 from optimiser.strategy.params import WEEKS_PER_QUARTER, StrategyParams
@@ -97,7 +99,7 @@ def actions_table(data: ModelData, solution: Solution, quarters: pd.DataFrame,
     taken["weekly_cost_per_place"] = taken["weekly_cost"]
     taken["decide_by"] = taken["start"].map(first_month)
     taken["places_from"] = taken["available"].map(lambda q: label.get(q, f"Q{q}"))
-    taken["action"] = [_action_text(r) for r in taken.itertuples(index=False)]
+    taken["action"] = [_action_text(r, label) for r in taken.itertuples(index=False)]
     step = solution.step_down[solution.step_down["children"] > 1e-6]
     steps = pd.DataFrame()
     if len(step):
@@ -111,7 +113,8 @@ def actions_table(data: ModelData, solution: Solution, quarters: pd.DataFrame,
             "running_cost": per_council["child_quarters"] * WEEKS_PER_QUARTER * params.step_down_support_weekly_cost,
             "decide_by": per_council["start"].map(first_month),
             "places_from": per_council["start"].map(lambda q: label.get(q, f"Q{q}")),
-            "action": [f"plan up to {c:.1f} children from children's homes into foster families with support "
+            # a plan's step-downs are a ceiling over simulated futures, so the sentence rounds up to whole children
+            "action": [f"plan up to {whole_up(c)} children from children's homes into foster families with support "
                        "where their needs allow" for c in per_council["children"]]})
     columns = ["action", "kind", "option_id", "provider_id", "la_code", "group", "decide_by", "places_from",
                "units", "places", "capital_cost", "running_cost", "weekly_cost_per_place"]
@@ -121,17 +124,25 @@ def actions_table(data: ModelData, solution: Solution, quarters: pd.DataFrame,
                            kind="stable").reset_index(drop=True)
 
 
-def _action_text(r) -> str:
+def _action_text(r, label: pd.Series) -> str:
+    """The action in words: whole places, the kind of home named, and the quarter by its months."""
+    kind = HOME_KIND_LABELS.get(r.group, r.group.replace("_", " "))
+    when = label.get(r.available, f"quarter {r.available}")
     if r.kind == "block_contract":
         return (f"{KIND_TEXT[r.kind]}: {r.units:.0f} with {r.provider_id} at £{r.weekly_cost:,.0f} a week for "
-                f"{r.group.replace('_', ' ')}, from quarter {r.available}"
+                f"{kind}, from {when}"
                 + (f" (minimum term runs {r.committed_quarters_after_horizon:.0f} quarters past the plan)"
                    if r.committed_quarters_after_horizon else ""))
     if r.kind == "new_home":
-        what = "children's home" if r.group == "childrens_home" else f"{r.group.replace('_', ' ')} home"
-        return f"{KIND_TEXT[r.kind]}: {r.units:.0f} x {r.unit_places:.0f}-place {what}, open quarter {r.available}"
-    return (f"{KIND_TEXT[r.kind]}: {r.units:.0f} households approved by quarter {r.available} "
-            f"(about {r.units * r.unit_places:.1f} children)")
+        what = "children's home" if r.group == "childrens_home" else f"home ({kind})"
+        return f"{KIND_TEXT[r.kind]}: {r.units:.0f} x {r.unit_places:.0f}-place {what}, open {when}"
+    return (f"{KIND_TEXT[r.kind]}: {r.units:.0f} households approved by {when} "
+            f"(about {r.units * r.unit_places:.0f} children)")
+
+
+def whole_up(children: float) -> int:
+    """Whole children, rounded up: "up to 7.2 children" is said "up to 8" (a tolerance keeps 3.0000001 at 3)."""
+    return int(math.ceil(children - 1e-6))
 
 
 def balance_table(data: ModelData, outcome_: Outcome, futures: np.ndarray, quarters: pd.DataFrame) -> pd.DataFrame:

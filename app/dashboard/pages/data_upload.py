@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.dashboard import loaders, ui
+from app.dashboard import charts, loaders, ui
 
 who = ui.user()
 ui.header("Data", who)
@@ -21,7 +21,7 @@ if uploads and st.button("Validate", type="primary"):
     else:
         st.success("No errors: this extract can be run. Loaded: "
                    + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()))
-    st.dataframe(issues, hide_index=True, width="stretch")
+    ui.table(issues)
 
 st.subheader("The region the runs use")
 counts = loaders.region_issue_counts()
@@ -29,8 +29,9 @@ a, b, c = st.columns(3)
 a.metric("Errors", f"{counts['error']:,}")
 b.metric("Warnings", f"{counts['warning']:,}")
 c.metric("Flags (facts to act on)", f"{counts['flag']:,}")
+st.altair_chart(charts.severity_bars(counts), width="stretch")
 if who.sees_all_councils:
-    st.dataframe(loaders.region_issues(who), hide_index=True, width="stretch")
+    ui.table(loaders.region_issues(who))
 else:
     st.caption("The full table quotes cells from every council's files, so only regional commissioners see it.")
 st.caption(f"Source: validation of {loaders.paths().region} (the same checks as `rcc validate`).")

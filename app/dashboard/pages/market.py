@@ -3,7 +3,9 @@ and the largest provider's exit stress test."""
 
 import streamlit as st
 
-from app.dashboard import loaders, ui
+from app.dashboard import charts, loaders, ui
+from app.dashboard.figures import group_shares
+from app.reports.readable import in_words
 
 UNLAWFUL = ("unregistered_placement", "under_16_supported", "secure_need_unmet")
 FLAG_VIEW = {
@@ -29,17 +31,18 @@ def flag_rows(*kinds: str):
 
 
 def flag_table(rows, key: str) -> None:
-    """The flags as a table; the row picked is shown in full below it (evidence and action are long)."""
-    picked = st.dataframe(rows, hide_index=True, width="stretch", column_config=FLAG_VIEW, key=key,
-                          on_select="rerun", selection_mode="single-row")
-    chosen = picked.selection.rows if picked else []
-    if chosen:
-        row = rows.iloc[chosen[0]]
-        st.markdown(f"**{row['subject_id']}** ({row['severity']} severity)")
-        st.write(row["evidence"])
-        st.write(f"What to do: {row['action']}")
-    elif len(rows):
-        st.caption("Click a row to read its evidence and action in full.")
+    """The flags as a short table, then each flag's evidence and action in full in its own expander (they are
+    sentences, cut off in a table's cells)."""
+    if rows.empty:
+        st.caption("No flag of this kind this month.")
+        return
+    names = loaders.council_names()
+    ui.table(rows, ["severity", "subject_id", "evidence"], key=key)
+    st.caption("Open a flag below to read its evidence and what to do in full.")
+    for row in rows.itertuples(index=False):
+        with st.expander(f"{row.severity} severity: {in_words(row.subject_id, names)}"):
+            st.markdown(f"**Evidence.** {in_words(row.evidence, names)}")
+            st.markdown(f"**What to do.** {in_words(row.action, names)}")
 
 
 unlawful_tab, money_tab, concentration_tab = st.tabs(
@@ -57,12 +60,8 @@ with unlawful_tab:
             c.metric("Spent on unregistered settings (region)", f"£{r['weekly_spend']:,.0f} a week",
                      help=f"£{r['annual_spend']:,.0f} a year")
         councils = summary[summary["level"] == "council"]
-        st.dataframe(councils[["name", "children_unlawful", "children_in_unregistered", "weekly_spend",
-                               "annual_spend"]], hide_index=True, width="stretch", column_config={
-            "name": "council", "children_unlawful": "children living unlawfully",
-            "children_in_unregistered": "in unregistered settings",
-            "weekly_spend": st.column_config.NumberColumn("£ a week", format="£%.0f"),
-            "annual_spend": st.column_config.NumberColumn("£ a year", format="£%.0f")})
+        ui.table(councils, ["name", "children_unlawful", "children_in_unregistered", "weekly_spend", "annual_spend"],
+                 labels={"name": ("council", "text")})
     st.markdown("**Each child, with the registered home the regional match proposes**")
     flag_table(flag_rows(*UNLAWFUL), "unlawful_flags")
     st.markdown("**Unregistered settings to report to Ofsted**")
@@ -75,34 +74,38 @@ with money_tab:
     margins = loaders.table(who, run_id, "margins")
     if margins is not None:
         with st.expander("All providers' margins against their peers"):
-            st.dataframe(margins[["level", "name", "sector", "revenue", "operating_profit", "margin", "peer_median",
-                                  "robust_z", "flagged", "children", "weekly_spend"]], hide_index=True,
-                         width="stretch", column_config={
-                             "revenue": st.column_config.NumberColumn("revenue (£ a year)", format="£%.0f"),
-                             "operating_profit": st.column_config.NumberColumn("profit (£ a year)", format="£%.0f"),
-                             "margin": st.column_config.NumberColumn("margin", format="percent"),
-                             "peer_median": st.column_config.NumberColumn("peers' median", format="percent"),
-                             "robust_z": st.column_config.NumberColumn("robust z", format="%.1f"),
-                             "weekly_spend": st.column_config.NumberColumn("region pays (£ a week)",
-                                                                           format="£%.0f")})
+            ui.table(margins, ["level", "name", "sector", "revenue", "operating_profit", "margin", "peer_median",
+                               "robust_z", "flagged", "children", "weekly_spend"],
+                     labels={"weekly_spend": ("region pays (£ a week)", "money")})
     st.markdown("**Placements far above the fee the region's own placements predict, and over £10,000 a week**")
     flag_table(flag_rows("fee_outlier", "high_cost_placement"), "fee_flags")
     ui.source(run_id, "flags", "margins", "fees")
 
 with concentration_tab:
+    st.markdown("**Who owns the region's places: provider groups' shares**")
+    home_kinds = {"childrens_home": "children's homes", "foster_ifa": "agency foster care",
+                  "supported": "supported accommodation"}
+    market_kind = st.selectbox("Kind of home", list(home_kinds), format_func=home_kinds.get, key="market_kind")
+    shares = group_shares(loaders.supply(), market_kind)
+    st.altair_chart(charts.share_bars(shares, f"share of the region's {home_kinds[market_kind]} places"),
+                    width="stretch")
+    st.caption("Places in registered settings in the region's councils, by the group that owns the provider (its "
+               "parent group, else the provider itself); the twelve largest, then the rest together. Source: the "
+               "region's settings.csv and providers.csv.")
     st.markdown("**Markets where a few owners hold most places**")
     flag_table(flag_rows("market_concentration", "difficult_to_replace_exposure"), "concentration_flags")
     concentration = loaders.table(who, run_id, "concentration")
     if concentration is not None:
         assessed = concentration[concentration["assessed"].astype(bool)]
-        st.dataframe(assessed[["area_name", "market", "independent_places", "owners", "hhi", "top_owner_name",
-                               "top_share", "top3_share", "flagged"]], hide_index=True, width="stretch",
-                     column_config={"area_name": "area", "independent_places": "independent places",
-                                    "hhi": st.column_config.NumberColumn("HHI", format="%.0f",
-                                                                         help="above 2,500: highly concentrated"),
-                                    "top_owner_name": "largest owner",
-                                    "top_share": st.column_config.NumberColumn("its share", format="percent"),
-                                    "top3_share": st.column_config.NumberColumn("top three", format="percent")})
+        councils = assessed[assessed["level"].eq("council") & assessed["market"].eq(market_kind)]
+        if len(councils):
+            st.altair_chart(charts.concentration_bars(councils.assign(
+                council=councils["area"].map(ui.council))), width="stretch")
+            st.caption("Concentration of each council's independent places (HHI: above 2,500 is highly "
+                       "concentrated, the dashed line), for the kind of home chosen above.")
+        ui.table(assessed, ["area_name", "market", "independent_places", "owners", "hhi", "top_owner_name",
+                            "top_share", "top3_share", "flagged"],
+                 labels={"market": ("kind of home", "group")})
     st.markdown("**Stress test: if the largest provider group left the market**")
     stress_flag = flags[flags["flag"] == "provider_exit_stress"]
     for row in stress_flag.itertuples():
@@ -113,10 +116,7 @@ with concentration_tab:
         a, b = st.columns(2)
         a.metric("Children who could be re-housed", f"{int((stress['status'] == 'matched').sum()):,} children")
         b.metric("Children with nowhere to go", f"{int((stress['status'] == 'unmatched').sum()):,} children")
-        st.dataframe(stress, hide_index=True, width="stretch", column_config={
-            "weekly_cost_before": st.column_config.NumberColumn("£ a week now", format="£%.0f"),
-            "weekly_fee_after": st.column_config.NumberColumn("£ a week after", format="£%.0f"),
-            "distance_km": st.column_config.NumberColumn("distance", format="%.1f km")})
+        ui.table(stress)
     elif stress is None:
         st.info("This run has no stress test.")
     ui.source(run_id, "flags", "concentration", "stress_test")

@@ -4,29 +4,16 @@ home, distance, cost and why; unmatched children with reasons; the regional plan
 import pandas as pd
 import streamlit as st
 
-from app.dashboard import loaders, ui
+from app.dashboard import charts, loaders, ui
+from app.dashboard.figures import placement_flows, plan_against_alone
+from app.reports.readable import in_words
 from app.summaries import COMPARISON_ROWS
-from data.vocabulary import SETTING_TYPE_LABELS
 from optimiser.match.allocation import REASON_SUMMARY
 
 OUTCOME_KEY = "match_outcome"
 CONTROLS_KEY = "match_controls"
-ALLOCATION_VIEW = {
-    "referral_id": st.column_config.TextColumn("referral"),
-    "child_id": st.column_config.TextColumn("child (pseudonym)"),
-    "council": st.column_config.TextColumn("council"),
-    "status": st.column_config.TextColumn("status"),
-    "setting_id": st.column_config.TextColumn("chosen home"),
-    "setting_type": st.column_config.TextColumn("type"),
-    "distance_km": st.column_config.NumberColumn("distance from home", format="%.1f km"),
-    "weekly_fee": st.column_config.NumberColumn("fee (£ a week)", format="£%.0f"),
-    "total_cost": st.column_config.NumberColumn("model cost (£ a week equivalent)", format="£%.0f",
-                                                help="fee plus the money-equivalent of distance, fit, Ofsted grade "
-                                                     "and siblings apart: the plan minimises the region's total"),
-    "distance_from": st.column_config.TextColumn("distance measured from"),
-    "reason": st.column_config.TextColumn("why not matched", width="large"),
-}
-
+ALLOCATION_VIEW = ["referral_id", "child_id", "la_code", "status", "setting_id", "setting_type", "distance_km",
+                   "weekly_fee", "total_cost", "distance_from", "reason"]
 
 
 def referral_label(referrals: pd.DataFrame, referral_id: str) -> str:
@@ -88,7 +75,7 @@ right.download_button("Download controls.csv", loaders.clean_controls(edited).to
 outcome = st.session_state.get(OUTCOME_KEY)
 if outcome is not None and (outcome.issues["severity"] == "error").any():
     st.error("The controls have problems, so the match was not re-solved. Fix these rows:")
-    st.dataframe(outcome.issues, hide_index=True, width="stretch")
+    ui.table(outcome.issues)
     outcome = None
 if outcome is not None:
     allocations, explanations, comparison = outcome.allocations, outcome.explanations, outcome.comparison
@@ -115,37 +102,51 @@ d.metric("Fees of the matches (£ a week)", f"£{matched['weekly_fee'].sum():,.0
 st.caption(f"From {origin}, table allocations"
            + ("" if who.sees_all_councils else f" ({ui.council(who.la_code)}'s referrals only)") + ".")
 
+st.subheader("Where children are placed, from where they come from")
+areas, _, area_source = loaders.map_data()
+flows, outside = placement_flows(allocations, loaders.council_centroids())
+st.altair_chart(charts.flow_map(areas, flows), width="stretch")
+st.caption("Each line runs from the centre of the council responsible for the children to the centre of the "
+           "council their new home is in, as wide as the children; circles are children matched within their own "
+           "council. No home is drawn at its own address."
+           + (f" {outside} matched children go to homes in councils outside the region (not drawn)." if outside
+              else "") + " " + area_source.caption())
+
 view = st.radio("Show", ["all referrals", "unmatched only"], horizontal=True)
-shown = (unmatched if view == "unmatched only" else allocations).assign(
-    council=lambda t: t["la_code"].map(ui.council), setting_type=lambda t: t["setting_type"].map(SETTING_TYPE_LABELS))
-st.dataframe(shown[[c for c in ALLOCATION_VIEW if c in shown.columns]], hide_index=True, width="stretch",
-             column_config=ALLOCATION_VIEW)
+shown = unmatched if view == "unmatched only" else allocations
+ui.table(shown, [c for c in ALLOCATION_VIEW if c in shown.columns])
 st.caption("Why this home: the plan chooses, for the whole region at once, the homes that keep the total of fees "
            "and the money-equivalent of distance, fit, Ofsted grade and siblings apart lowest, within the hard rules "
            "(needs, age, registration, locks and vetoes). Each cost term is in allocations.csv.")
 
 if len(unmatched):
     st.subheader("Why children were not matched")
-    reasons = unmatched["reason_code"].map(lambda code: REASON_SUMMARY.get(code, code)).value_counts()
-    st.dataframe(reasons.rename_axis("reason").reset_index(name="children"), hide_index=True)
-    pick = st.selectbox("Explain a referral", unmatched["referral_id"].tolist())
-    st.write(unmatched.loc[unmatched["referral_id"] == pick, "reason"].iloc[0])
+    names = loaders.council_names()
+    for row in unmatched.itertuples(index=False):
+        st.markdown(f"- **{row.referral_id}** (child {row.child_id}, {ui.council(row.la_code)}): "
+                    f"{REASON_SUMMARY.get(row.reason_code, in_words(row.reason_code, names))}. "
+                    f"{in_words(row.reason, names)[:1].upper()}{in_words(row.reason, names)[1:]}.")
+    pick = st.selectbox("The rules that ruled homes out, for a referral", unmatched["referral_id"].tolist())
     rules = explanations[explanations["referral_id"] == pick] if explanations is not None else pd.DataFrame()
     if len(rules):
-        st.dataframe(rules[["rule", "settings_failing", "binding_settings", "nearest_binding_km", "explanation"]],
-                     hide_index=True, width="stretch", column_config={
-                         "settings_failing": st.column_config.NumberColumn("settings ruled out"),
-                         "binding_settings": st.column_config.NumberColumn("ruled out by this rule alone"),
-                         "nearest_binding_km": st.column_config.NumberColumn("nearest of those", format="%.1f km")})
+        ui.table(rules, ["rule", "settings_failing", "binding_settings", "nearest_binding_km", "explanation"])
     st.caption(f"From {origin}, tables allocations and explanations.")
 
 held = loaders.table(who, run_id, "held_back") if outcome is None else None
 if held is not None and len(held):
     st.subheader("Places held back for the emergencies the forecast expects")
-    st.dataframe(held, hide_index=True, width="stretch")
+    ui.table(held)
     ui.source(run_id, "held_back")
 
 st.subheader("The regional plan against each council searching alone")
+baseline = loaders.table(who, run_id, "baseline_allocations") if outcome is None else None
+if baseline is not None and len(baseline):
+    per_council = plan_against_alone(allocations, baseline).assign(council=lambda t: t["la_code"].map(ui.council))
+    measure = st.radio("Compare", ["children matched", "placed over 20 miles", "fees (£ a week)"], horizontal=True,
+                       key="approach_measure")
+    st.altair_chart(charts.approach_bars(per_council, measure), width="stretch")
+    st.caption(f"Per council, from {origin}, tables allocations and baseline_allocations (today's practice: each "
+               "council in turn, first come first served, on the same referrals).")
 if comparison is not None and len(comparison):
     table = comparison.set_index("measure")
     rows = [{"measure": label, "regional plan": fmt.format(table.at[m, "regional"]),

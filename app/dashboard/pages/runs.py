@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from app.dashboard import loaders, ui
-from app.dashboard.figures import key_figures
+from app.dashboard import charts, loaders, ui
+from app.dashboard.figures import key_figures, run_trend
 
 who = ui.user()
 ui.header("Runs", who)
@@ -13,9 +13,12 @@ if runs.empty:
     st.info("No monthly run yet: start the dashboard with `rcc app` or run `rcc monthly`.")
     st.stop()
 
-st.dataframe(runs[["month", "run_id", "status", "started_at", "finished_at", "code_version", "input_hash",
-                   "params_hash"]], hide_index=True, width="stretch", column_config={
-    "run_id": "run", "input_hash": "input (hash of the data)", "params_hash": "parameters (hash)"})
+history = run_trend(runs, {r: loaders.run_record(r)["summary"] for r in runs["run_id"]})
+st.altair_chart(charts.trend_lines(history))
+if history["month"].nunique() < 2:
+    st.caption("One month so far: the lines grow with each month's run.")
+ui.table(runs, ["month", "run_id", "status", "started_at", "finished_at", "code_version", "input_hash",
+                "params_hash"])
 st.caption(f"Source: the runs table of the run store {loaders.paths().store}.")
 
 if len(runs) < 2:
@@ -42,7 +45,7 @@ except Exception as error:  # an older store without the diff, or a run missing 
     changes = {}
 for name, frame in changes.items():
     with st.expander(f"{name.replace('_', ' ')}: {len(frame):,} rows"):
-        st.dataframe(frame, hide_index=True, width="stretch")
+        ui.table(frame)
 if changes:
     st.caption(f"From the run store's diff of run {before} against run {after}"
                + ("" if who.sees_all_councils else f"; children's rows are {ui.council(who.la_code)}'s only") + ".")
