@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from app.dashboard.auth import authenticate, users_file
+from app.dashboard import loaders
+from app.dashboard.auth import sign_in
 from app.dashboard.ui import USER_KEY
 
 st.title("rcc: placement sufficiency for the Regional Care Co-operative")
@@ -13,11 +14,11 @@ with st.form("login"):
     password = st.text_input("Password", type="password")
     submitted = st.form_submit_button("Log in", type="primary")
 if submitted:
-    user = authenticate(name, password)
-    if user is None:
-        st.error("That user name and password do not match a user in the users file.")
+    result = sign_in(name, password, loaders.paths().region)
+    if result.user is None:
+        st.error(result.message)
     else:
-        st.session_state[USER_KEY] = user
+        st.session_state[USER_KEY] = result.user
         st.rerun()
-st.caption(f"Users file: {users_file()}. Add users with `rcc users add NAME --role commissioner|council_officer "
-           "[--la CODE]`.")
+# No path here: where the users file lives is of use to an attacker, not to someone signing in.
+st.caption("No account? Ask whoever runs this dashboard: accounts are added with `rcc users add`.")
