@@ -8,13 +8,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+from app.dashboard.server import streamlit_command
 from tests.dashboard_run import dashboard_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,10 +49,8 @@ def serve(env: dict):
     port = _free_port()
     env = env | {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     log = tempfile.NamedTemporaryFile(prefix="rcc-streamlit-", suffix=".log", delete=False)
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-                               "--server.headless", "true", "--server.port", str(port),
-                               "--client.toolbarMode", "viewer", "--browser.gatherUsageStats", "false"],
-                              env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # the command `rcc app` runs, so the tests see the served app's options and headers
+    server = subprocess.Popen(streamlit_command(port), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from app.dashboard import loaders
 from app.dashboard.auth import User
 
+LOG = logging.getLogger("rcc.dashboard")
 USER_KEY = "user"
 RUN_KEY = "run_id"
 
@@ -67,3 +70,12 @@ def source(run_id: str, *tables: str) -> None:
 
 def council(la_code: str) -> str:
     return loaders.council_names().get(la_code, la_code)
+
+
+def friendly_error(exc: BaseException, what: str = "This page") -> bool:
+    """A plain message in the browser and the traceback in the server's log: a traceback shows the code, file
+    paths and sometimes a child's data to whoever is looking. True: Streamlit shows nothing more."""
+    LOG.error("%s failed", what, exc_info=exc)
+    st.error(f"{what} could not be shown: something went wrong in rcc. Try again, or another page; whoever runs "
+             "the dashboard can find the details in its log.")
+    return True
