@@ -329,7 +329,8 @@ def cmd_app(args) -> int:
         env["RCC_SWEEP"] = str(args.sweep.resolve())
     host = f"[{args.address}]" if ":" in args.address else args.address
     _progress(f"Open http://{host}:{args.port} (Ctrl+C to stop)")
-    return subprocess.call(streamlit_command(args.port, args.address), env=env)
+    secrets = args.secrets.resolve() if args.secrets else None
+    return subprocess.call(streamlit_command(args.port, args.address, secrets), env=env)
 
 
 def cmd_users_add(args) -> int:
@@ -557,8 +558,11 @@ def _app_arguments(p) -> None:
                    help=f"address to listen on (default {DEFAULT_ADDRESS}: this machine only; 0.0.0.0 for every "
                         "interface, behind HTTPS and with real users only)")
     p.add_argument("--users", type=Path, help="users file (default app/users.toml, or $RCC_USERS)")
-    p.add_argument("--access", type=Path, help="access file: the sign-in lock-out (default app/access.toml, or "
-                                                "$RCC_ACCESS)")
+    p.add_argument("--access", type=Path, help="access file: the sign-in lock-out and single sign-on's group -> role "
+                                                "mapping (default app/access.toml, or $RCC_ACCESS)")
+    p.add_argument("--secrets", type=Path, help="Streamlit secrets file naming the single sign-on provider ([auth]: "
+                                                 "redirect_uri, cookie_secret, client_id, client_secret, "
+                                                 "server_metadata_url; default .streamlit/secrets.toml)")
     p.add_argument("--no-run", action="store_true", help="start even when the store has no run yet")
     p.add_argument("--sweep", type=Path, help="a sweep's output folder for the Sweep page (default OUT/sweep)")
 
@@ -642,7 +646,8 @@ COMMANDS = (  # name, what it does, an example, handler, argument builder
      "  rcc public backtest ../shared/public-data --out demand", cmd_public, _public_arguments),
     ("app", "Start the dashboard (Streamlit) on the region's latest monthly run, making the run first if the store "
             "has none. It listens on 127.0.0.1 unless --address says otherwise.",
-     "rcc app --port 8501\n  rcc app my-region --out out --users /etc/rcc/users.toml --address 0.0.0.0", cmd_app,
+     "rcc app --port 8501\n  rcc app my-region --out out --users /etc/rcc/users.toml --address 0.0.0.0\n"
+     "  rcc app my-region --out out --access /etc/rcc/access.toml --secrets /etc/rcc/secrets.toml", cmd_app,
      _app_arguments),
 )
 

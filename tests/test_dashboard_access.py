@@ -343,3 +343,48 @@ def test_referrals_by_council_adds_up_to_the_allocation():
     table = referrals_by_council(allocations).set_index("la_code")
     assert table.loc[BOLTON].tolist() == [2, 1, 1, 500.0]
     assert table.loc[MANCHESTER].tolist() == [1, 1, 0, 4000.0]
+
+
+SSO_ACCESS = """
+[sso]
+claim = "groups"
+[sso.groups]
+"gm-commissioners" = { role = "commissioner" }
+"bolton-placements" = { role = "council_officer", la_code = "E08000001" }
+"manchester-placements" = { role = "council_officer", la_code = "E08000003" }
+"""
+
+
+def test_single_sign_on_claims_map_to_roles_through_the_access_file(tmp_path):
+    """Groups in the identity provider's claims give the mapped role and council; a commissioner's group wins;
+    groups that map to nothing, or to two councils' officers, are refused with a message saying why."""
+    from app.dashboard.auth import read_access, user_from_claims
+
+    path = tmp_path / "access.toml"
+    path.write_text(SSO_ACCESS)
+    sso = read_access(path).sso
+    officer = user_from_claims({"sub": "x1", "email": "a@bolton.gov.uk", "name": "A Officer",
+                                "groups": ["staff", "bolton-placements"]}, sso).user
+    assert officer == User("a@bolton.gov.uk", "council_officer", BOLTON, "A Officer")
+    both = user_from_claims({"sub": "x2", "groups": ["bolton-placements", "gm-commissioners"]}, sso).user
+    assert both == User("x2", "commissioner", display_name="x2")
+    nobody = user_from_claims({"email": "b@example.org", "groups": ["finance"]}, sso)
+    assert nobody.user is None and "none of your groups gives a role in rcc" in nobody.message
+    assert user_from_claims({"email": "b@example.org"}, sso).user is None
+    two = user_from_claims({"email": "c@example.org", "groups": ["bolton-placements", "manchester-placements"]}, sso)
+    assert two.user is None and f"{BOLTON}, {MANCHESTER}" in two.message
+
+
+def test_access_file_refuses_a_bad_group_mapping(tmp_path):
+    """A group mapped to an officer without a council, or an unknown key, is one error naming the file."""
+    from app.dashboard.auth import read_access
+    from data.toml_files import ParameterError
+
+    path = tmp_path / "access.toml"
+    path.write_text('[sso.groups]\n"officers" = { role = "council_officer" }\n')
+    with pytest.raises(ParameterError, match="needs la_code"):
+        read_access(path)
+    path.write_text('[lockout]\nmax_tries = 3\n')
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        read_access(path)
+    assert not read_access(Path(__file__).parents[1] / "app" / "access.toml").sso.enabled

@@ -21,6 +21,7 @@ app/access.toml or RCC_ACCESS) and logs every failure and lock-out to the `rcc.a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -146,17 +147,87 @@ class LockoutPolicy:
 
 
 @dataclass(frozen=True)
+class GroupRole:
+    """What membership of one identity-provider group makes someone: a commissioner, or one council's officer."""
+
+    role: str
+    la_code: str = ""
+
+    def __post_init__(self) -> None:
+        User("group", self.role, self.la_code)  # the same rules as a local user's role and council
+
+
+@dataclass(frozen=True)
+class SsoMapping:
+    """Single sign-on (Streamlit's st.login, OpenID Connect): which claim lists a person's groups, and each group's
+    role. The provider itself (client id and secret, its metadata URL) is in Streamlit's secrets, `[auth]`."""
+
+    claim: str = "groups"
+    provider: str = ""  # a named provider, [auth.NAME] in the secrets; "" for [auth] itself
+    label: str = "Sign in with your council's account"
+    groups: dict[str, GroupRole] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.groups)
+
+
+@dataclass(frozen=True)
 class AccessConfig:
-    """The access file (app/access.toml, or RCC_ACCESS): how sign-in is guarded."""
+    """The access file (app/access.toml, or RCC_ACCESS): how sign-in is guarded, and who single sign-on admits."""
 
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    sso: SsoMapping = field(default_factory=SsoMapping)
 
 
 def read_access(path: Path | None = None) -> AccessConfig:
     path = path or access_file()
     if not path.exists():
         return AccessConfig()
-    return load_toml(path, lambda values: build_parameters(AccessConfig, values, {"lockout": LockoutPolicy}))
+    return load_toml(path, _access_config)
+
+
+def _access_config(values: dict) -> AccessConfig:
+    values = dict(values)
+    sso = dict(values.pop("sso", {}))
+    groups = sso.pop("groups", {})
+    if not isinstance(groups, dict) or not all(isinstance(g, dict) for g in groups.values()):
+        raise ValueError('[sso.groups] maps each group to a table: "group" = { role = ..., la_code = ... }')
+    mapping = build_parameters(SsoMapping, sso)
+    try:
+        roles = {name: build_parameters(GroupRole, entry) for name, entry in groups.items()}
+    except ValueError as exc:
+        raise ValueError(f"[sso.groups]: {exc}") from None
+    config = build_parameters(AccessConfig, values, {"lockout": LockoutPolicy})
+    return dataclasses.replace(config, sso=dataclasses.replace(mapping, groups=roles))
+
+
+def user_from_claims(claims: dict, sso: SsoMapping) -> SignIn:
+    """The rcc user an identity provider's claims make, through the group mapping; or a refusal saying why. A
+    commissioner's group wins over officers' groups; officers' groups of two councils are refused, as rcc gives an
+    officer one council."""
+    login = str(claims.get("email") or claims.get("preferred_username") or claims.get("sub") or "")
+    groups = claims.get(sso.claim) or []
+    groups = [groups] if isinstance(groups, str) else list(groups)
+    roles = [sso.groups[g] for g in groups if g in sso.groups]
+    display = str(claims.get("name") or login)
+    if not roles:
+        LOG.warning("single sign-on refused for %r: groups %s map to no rcc role", login, groups)
+        return SignIn(None, f"You are signed in as {login}, but none of your groups gives a role in rcc (a regional "
+                            "commissioner or a council's officer). Ask whoever runs this dashboard to map your "
+                            "group, then sign in again.")
+    if any(r.role == "commissioner" for r in roles):
+        user = User(login, "commissioner", display_name=display)
+    else:
+        councils = sorted({r.la_code for r in roles})
+        if len(councils) > 1:
+            LOG.warning("single sign-on refused for %r: officer groups of councils %s", login, councils)
+            return SignIn(None, f"You are signed in as {login}, but your groups make you an officer of more than "
+                                f"one council ({', '.join(councils)}); rcc gives an officer one. Ask whoever runs "
+                                "this dashboard.")
+        user = User(login, "council_officer", councils[0], display_name=display)
+    LOG.info("signed in by single sign-on: %r (%s)", login, user.role)
+    return SignIn(user)
 
 
 class Lockouts:

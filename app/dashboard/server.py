@@ -21,16 +21,19 @@ MAX_UPLOAD_MB = 50
 HEADERS = {"content-security-policy": "frame-ancestors 'none'", "x-frame-options": "DENY"}
 
 
-def streamlit_options(port: int, address: str = DEFAULT_ADDRESS) -> list[str]:
-    return ["--server.address", address, "--server.port", str(port), "--server.headless", "true",
+def streamlit_options(port: int, address: str = DEFAULT_ADDRESS, secrets: Path | None = None) -> list[str]:
+    """`secrets`: Streamlit's secrets file with the single sign-on provider ([auth]), instead of its own search of
+    .streamlit/secrets.toml."""
+    chosen = ["--secrets.files", str(secrets)] if secrets else []
+    return [*chosen, "--server.address", address, "--server.port", str(port), "--server.headless", "true",
             "--server.maxUploadSize", str(MAX_UPLOAD_MB),
             # the browser gets no traceback, type or message; the pages' own plain message stands instead
             "--client.showErrorDetails", "none",
             "--client.toolbarMode", "viewer", "--browser.gatherUsageStats", "false"]
 
 
-def streamlit_command(port: int, address: str = DEFAULT_ADDRESS) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(LAUNCHER), *streamlit_options(port, address)]
+def streamlit_command(port: int, address: str = DEFAULT_ADDRESS, secrets: Path | None = None) -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", str(LAUNCHER), *streamlit_options(port, address, secrets)]
 
 
 class SecurityHeaders:
