@@ -303,6 +303,7 @@ def cmd_app(args) -> int:
     import subprocess
 
     from app.batch.monthly import ensure_latest_run
+    from app.dashboard.auth import readable_by_others, users_file
     from data.load import load_region
 
     store = args.store or default_store(args.out)
@@ -323,6 +324,10 @@ def cmd_app(args) -> int:
                         "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     if args.users:
         env["RCC_USERS"] = str(args.users.resolve())
+    users = args.users or users_file()
+    if readable_by_others(users):
+        _progress(f"warning: {users} can be read by other accounts on this machine (it holds password hashes): "
+                  f"chmod 600 {users}")
     if args.access:
         env["RCC_ACCESS"] = str(args.access.resolve())
     if args.sweep:

@@ -107,3 +107,23 @@ def test_a_failing_page_shows_a_plain_message_not_a_traceback(monkeypatch):
         "dashboard can find the details in its log."]
     shown = " ".join(e.value for kind in ("markdown", "caption", "error", "text") for e in getattr(at, kind))
     assert "secret detail" not in shown and "Traceback" not in shown
+
+
+def test_rcc_app_warns_of_a_users_file_others_can_read(tmp_path, monkeypatch, capsys):
+    """A users file of real accounts left 0644 gets a warning with the fix; the same file at 0600, and the
+    committed demo file (0644 from git), get none."""
+    from app.cli import main
+    from app.dashboard.auth import add_user
+
+    monkeypatch.setattr("subprocess.call", lambda command, env: 0)
+    users = tmp_path / "users.toml"
+    add_user(users, "chief", "commissioner", "a-long-password")
+    users.chmod(0o644)
+    assert main(["app", "--out", str(tmp_path), "--no-run", "--users", str(users)]) == 0
+    assert f"chmod 600 {users}" in capsys.readouterr().err
+    users.chmod(0o600)
+    assert main(["app", "--out", str(tmp_path), "--no-run", "--users", str(users)]) == 0
+    assert "chmod" not in capsys.readouterr().err
+    monkeypatch.delenv("RCC_USERS", raising=False)
+    assert main(["app", "--out", str(tmp_path), "--no-run"]) == 0
+    assert "chmod" not in capsys.readouterr().err

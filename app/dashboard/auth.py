@@ -338,6 +338,14 @@ def add_user(path: Path, name: str, role: str, password: str, la_code: str = "",
     return user
 
 
+def readable_by_others(path: Path) -> bool:
+    """A users file with real accounts that other accounts on the machine can read (a copy made by hand, say).
+    The committed demo file is left alone: git checks it out 0644, and its passwords are published anyway."""
+    if not path.exists() or not path.stat().st_mode & 0o077:
+        return False
+    return not all(user.demo for user, _ in read_users(path).values())
+
+
 def _write_private(path: Path, text: str) -> None:
     """Write the file readable and writable by its owner only (0600), whatever the umask, and whole or not at all:
     a temporary file made 0600 by mkstemp, then renamed over the old one (which also drops a looser old mode)."""
