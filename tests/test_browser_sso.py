@@ -122,3 +122,24 @@ def test_a_person_whose_groups_map_to_no_role_is_refused(sso_app, browser):  # n
     assert "You are signed in as someone@finance.example" in body
     assert "Overview" not in [h.text for h in browser.find_elements("tag name", "h1")]
     assert "Sign out of that account" in body
+
+
+def test_log_out_forgets_the_identity_providers_sign_in(sso_app, browser):  # noqa: F811
+    """After single sign-on, Log out returns to the login page and stays there: the identity cookie is gone too,
+    so reloading does not sign the person straight back in."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _sign_in_with_provider(browser, sso_app, "chief")
+    _settled(browser, "Overview")
+    next(link for link in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a')
+         if link.text.strip().endswith("Log out")).click()
+    # the provider asks to confirm ending its own session, then sends the browser back to the dashboard
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, 'button[name="logout"][value="yes"]'))
+    browser.find_element(By.CSS_SELECTOR, 'button[name="logout"][value="yes"]').click()
+    WebDriverWait(browser, 60).until(lambda d: d.current_url.startswith(sso_app))
+    _settled(browser, "rcc: placement sufficiency for the Regional Care Co-operative")
+    browser.get(sso_app)
+    _settled(browser, "rcc: placement sufficiency for the Regional Care Co-operative")
+    WebDriverWait(browser, 30).until(lambda d: "Sign in with your council's account" in d.page_source)
+    assert "Signed in as" not in browser.find_element("tag name", "body").text

@@ -14,6 +14,8 @@ const provider = new Provider(issuer, {
     client_id: client.client_id,
     client_secret: client.client_secret,
     redirect_uris: [client.redirect_uri],
+    // Streamlit's st.logout ends the provider's session too, coming back to its redirect_uri
+    post_logout_redirect_uris: [client.redirect_uri],
     response_types: ['code'],
     grant_types: ['authorization_code'],
   }],

@@ -8,4 +8,6 @@ from app.dashboard.ui import sso_configured
 st.session_state.clear()
 if sso_configured() and st.user.is_logged_in:
     st.logout()
+    # no rerun: it could overtake the redirect to the provider's sign-out, which comes back as a new session
+    st.stop()
 st.rerun()
