@@ -33,18 +33,21 @@ app: $(COMPILED)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# The dashboard's real-browser test drives Debian's headless chromium through chromedriver: installed here when
-# missing and this machine can (apt-get as root, or with sudo that needs no password); otherwise one line says
-# what to install, and nothing runs.
+# The dashboard's real-browser tests drive Debian's headless chromium through chromedriver, and the single sign-on
+# test runs a real OpenID Connect provider on Node.js (tests/oidc, its npm package installed by the test): chromium,
+# chromium-driver, nodejs and npm are installed here when missing and this machine can (apt-get as root, or with sudo
+# that needs no password); otherwise one line says what to install, and nothing runs.
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+	    || ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
 	    if command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
 	        as_root=""; [ "$$(id -u)" = 0 ] || as_root="sudo -n"; \
-	        echo "installing Debian's chromium and chromium-driver for the dashboard's browser test"; \
-	        $$as_root apt-get install -y -q chromium chromium-driver >/dev/null \
-	            || { $$as_root apt-get update -q >/dev/null && $$as_root apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+	        missing="chromium chromium-driver"; command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	        echo "installing Debian's $$missing for the dashboard's browser tests"; \
+	        $$as_root apt-get install -y -q $$missing >/dev/null \
+	            || { $$as_root apt-get update -q >/dev/null && $$as_root apt-get install -y -q $$missing >/dev/null; }; \
 	    else \
-	        echo "make test needs Debian's chromium and chromium-driver (the dashboard's browser test): run 'sudo apt-get install chromium chromium-driver', then make test again"; \
+	        echo "make test needs Debian's chromium, chromium-driver, nodejs and npm (the dashboard's browser tests): run 'sudo apt-get install chromium chromium-driver nodejs npm', then make test again"; \
 	        exit 1; \
 	    fi; \
 	fi
@@ -54,4 +57,4 @@ test: $(COMPILED) browser lint
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache tests/oidc/node_modules

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from app.dashboard.server import DEFAULT_ADDRESS, streamlit_command
 from app.history.store import DEFAULT_OUT, default_store
 from data import EMBEDDED_REGION
 
@@ -302,6 +303,7 @@ def cmd_app(args) -> int:
     import subprocess
 
     from app.batch.monthly import ensure_latest_run
+    from app.dashboard.auth import readable_by_others, users_file
     from data.load import load_region
 
     store = args.store or default_store(args.out)
@@ -315,17 +317,25 @@ def cmd_app(args) -> int:
             print(f"error: could not make the first run: {exc}", file=sys.stderr)
             return INVALID_INPUT
         _progress(f"Dashboard on run {run_id}")
+
+    root = Path(__file__).resolve().parent.parent
     env = os.environ | {"RCC_REGION": str(args.dir.resolve()), "RCC_OUT": str(args.out.resolve()),
-                        "RCC_STORE": str(store.resolve())}
+                        "RCC_STORE": str(store.resolve()),
+                        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     if args.users:
         env["RCC_USERS"] = str(args.users.resolve())
+    users = args.users or users_file()
+    if readable_by_others(users):
+        _progress(f"warning: {users} can be read by other accounts on this machine (it holds password hashes): "
+                  f"chmod 600 {users}")
+    if args.access:
+        env["RCC_ACCESS"] = str(args.access.resolve())
     if args.sweep:
         env["RCC_SWEEP"] = str(args.sweep.resolve())
-    entry = Path(__file__).resolve().parent / "streamlit_app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(args.port),
-               "--server.headless", "true", "--client.toolbarMode", "viewer", "--browser.gatherUsageStats", "false"]
-    _progress(f"Open http://localhost:{args.port} (Ctrl+C to stop)")
-    return subprocess.call(command, env=env)
+    host = f"[{args.address}]" if ":" in args.address else args.address
+    _progress(f"Open http://{host}:{args.port} (Ctrl+C to stop)")
+    secrets = args.secrets.resolve() if args.secrets else None
+    return subprocess.call(streamlit_command(args.port, args.address, secrets), env=env)
 
 
 def cmd_users_add(args) -> int:
@@ -549,7 +559,15 @@ def _app_arguments(p) -> None:
     _region_and_out(p)
     p.add_argument("--store", type=Path, help="run store (default OUT/runs.duckdb)")
     p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    p.add_argument("--address", default=DEFAULT_ADDRESS,
+                   help=f"address to listen on (default {DEFAULT_ADDRESS}: this machine only; 0.0.0.0 for every "
+                        "interface, behind HTTPS and with real users only)")
     p.add_argument("--users", type=Path, help="users file (default app/users.toml, or $RCC_USERS)")
+    p.add_argument("--access", type=Path, help="access file: the sign-in lock-out and single sign-on's group -> role "
+                                                "mapping (default app/access.toml, or $RCC_ACCESS)")
+    p.add_argument("--secrets", type=Path, help="Streamlit secrets file naming the single sign-on provider ([auth]: "
+                                                 "redirect_uri, cookie_secret, client_id, client_secret, "
+                                                 "server_metadata_url; default .streamlit/secrets.toml)")
     p.add_argument("--no-run", action="store_true", help="start even when the store has no run yet")
     p.add_argument("--sweep", type=Path, help="a sweep's output folder for the Sweep page (default OUT/sweep)")
 
@@ -632,7 +650,10 @@ COMMANDS = (  # name, what it does, an example, handler, argument builder
      "  rcc public forecast ../shared/public-data --out demand --until 2021 --horizon 3\n"
      "  rcc public backtest ../shared/public-data --out demand", cmd_public, _public_arguments),
     ("app", "Start the dashboard (Streamlit) on the region's latest monthly run, making the run first if the store "
-            "has none.", "rcc app --port 8501", cmd_app, _app_arguments),
+            "has none. It listens on 127.0.0.1 unless --address says otherwise.",
+     "rcc app --port 8501\n  rcc app my-region --out out --users /etc/rcc/users.toml --address 0.0.0.0\n"
+     "  rcc app my-region --out out --access /etc/rcc/access.toml --secrets /etc/rcc/secrets.toml", cmd_app,
+     _app_arguments),
 )
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.dashboard.ui import current_user
+from app.dashboard.ui import current_user, friendly_error
 
 st.set_page_config(page_title="rcc: placement sufficiency", page_icon=":material/home_work:", layout="wide")
 
@@ -29,4 +29,7 @@ else:
             st.Page("dashboard/pages/logout.py", title="Log out", icon=":material/logout:"),
         ],
     })
-navigation.run()
+try:
+    navigation.run()
+except Exception as exc:  # noqa: BLE001  (any page's failure: a plain message, never a traceback in the browser)
+    friendly_error(exc)

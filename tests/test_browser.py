@@ -10,13 +10,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+from app.dashboard.server import streamlit_command
 from tests.dashboard_run import dashboard_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,19 +43,19 @@ def app_url():
     yield from serve(env)
 
 
-def serve(env: dict):
-    """Serve the dashboard with these environment variables on a free port; yield its address, then stop it."""
+def serve(env: dict, port: int | None = None, secrets: Path | None = None):
+    """Serve the dashboard with these environment variables on a free port (or this one); yield its address,
+    then stop it."""
     for program in (CHROMIUM, CHROMEDRIVER):
         if not Path(program).exists():
             pytest.fail(f"{program} is missing: install Debian's chromium and chromium-driver "
                         "(apt-get install chromium chromium-driver; .ci/run does this)", pytrace=False)
-    port = _free_port()
+    port = port or _free_port()
     env = env | {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     log = tempfile.NamedTemporaryFile(prefix="rcc-streamlit-", suffix=".log", delete=False)
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-                               "--server.headless", "true", "--server.port", str(port),
-                               "--client.toolbarMode", "viewer", "--browser.gatherUsageStats", "false"],
-                              env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # the command `rcc app` runs, so the tests see the served app's options and headers
+    server = subprocess.Popen(streamlit_command(port, secrets=secrets), env=env, cwd=ROOT, stdout=log,
+                              stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

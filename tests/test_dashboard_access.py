@@ -11,12 +11,15 @@ from streamlit.testing.v1 import AppTest
 from app.dashboard.access import child_councils, referral_councils, scope
 from app.dashboard.auth import (
     DEFAULT_USERS_FILE,
+    ITERATIONS,
+    Lockouts,
     User,
     add_user,
     authenticate,
     check_password,
     hash_password,
     read_users,
+    sign_in,
 )
 from app.dashboard.geography import GRID_DEGREES, SPREAD_DEGREES, coarse_settings, council_areas
 from data.load import load_region
@@ -49,7 +52,7 @@ def test_demo_users_file_has_each_role_and_documented_passwords():
     """The shipped demo users log in with the passwords the README gives, each with the right role and council."""
     users = read_users(DEFAULT_USERS_FILE)
     assert users["commissioner"][0].role == "commissioner"
-    assert users["bolton"][0] == User("bolton", "council_officer", BOLTON, users["bolton"][0].display_name)
+    assert users["bolton"][0] == User("bolton", "council_officer", BOLTON, users["bolton"][0].display_name, demo=True)
     assert users["manchester"][0].la_code == MANCHESTER
     for name, password in DEMO_PASSWORDS.items():
         assert authenticate(name, password, DEFAULT_USERS_FILE) == users[name][0]
@@ -69,6 +72,135 @@ def test_add_user_keeps_others_and_checks_roles(tmp_path):
         add_user(path, "nocouncil", "council_officer", "a-long-password")
     with pytest.raises(ValueError, match="at least 8"):
         add_user(path, "short", "commissioner", "short")
+
+
+def _users_file(path: Path, iterations: int = 1000, **extra: str) -> Path:
+    """A users file written by hand (a cheap hash, so a test can fail many sign-ins quickly)."""
+    lines = []
+    for name, password in {"chief": "chief-password", **extra}.items():
+        lines += [f"[users.{name}]", 'role = "commissioner"',
+                  f'password = "{hash_password(password, iterations=iterations)}"', ""]
+    path.write_text("\n".join(lines))
+    return path
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_lock_out_after_n_consecutive_failures_for_the_configured_minutes(tmp_path, caplog):
+    """With max_failures = 3 and minutes = 10: two failures then the right password let the user in (the count
+    restarts); three failures in a row lock the name, the right password is refused until 10 minutes have passed,
+    and every failure and the lock-out are logged."""
+    from data import EMBEDDED_REGION
+
+    users = _users_file(tmp_path / "users.toml")
+    access = tmp_path / "access.toml"
+    access.write_text("[lockout]\nmax_failures = 3\nminutes = 10\n")
+    clock = Clock()
+    guard = Lockouts(clock)
+
+    def attempt(password: str):
+        return sign_in("chief", password, EMBEDDED_REGION, users=users, access=access, lockouts=guard)
+
+    caplog.set_level("INFO", logger="rcc.access")
+    assert [attempt("wrong").user for _ in range(2)] == [None, None]
+    assert attempt("chief-password").user.name == "chief"
+    assert [attempt("wrong").user for _ in range(2)] == [None, None]
+    third = attempt("wrong")
+    assert third.user is None and "locked for 10 minutes" in third.message
+    clock.now += 9 * 60
+    refused = attempt("chief-password")
+    assert refused.user is None and "try again in 1 minute" in refused.message
+    clock.now += 61
+    assert attempt("chief-password").user.name == "chief"
+    failures = [r for r in caplog.records if "sign-in failed" in r.getMessage()]
+    assert len(failures) == 2 + 3
+    assert sum("locked out for 10 minutes" in r.getMessage() for r in failures) == 1
+    assert sum("refused for 'chief': locked out" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_an_unknown_name_is_locked_like_a_known_one(tmp_path):
+    """Lock-out does not tell names apart: an invented name is locked after the same number of failures."""
+    from data import EMBEDDED_REGION
+
+    access = tmp_path / "access.toml"
+    access.write_text("[lockout]\nmax_failures = 2\nminutes = 5\n")
+    guard = Lockouts(Clock())
+    users = _users_file(tmp_path / "users.toml")
+    messages = [sign_in(name, "x", EMBEDDED_REGION, users=users, access=access, lockouts=guard).message
+                for name in ("chief", "chief", "nobody", "nobody")]
+    assert ["locked" in m for m in messages] == [False, True, False, True]
+    assert messages[1] == messages[3]
+
+
+def test_an_unknown_name_costs_the_same_hash_work_as_a_known_one(tmp_path, monkeypatch):
+    """Refusing an unknown name runs as many PBKDF2 derivations, of as many iterations, as refusing or admitting a
+    known one (counted, not timed: the work is what the time is made of)."""
+    import hashlib
+
+    users = _users_file(tmp_path / "users.toml", iterations=ITERATIONS)
+    stored_iterations = int(read_users(users)["chief"][1].split("$")[1])
+    calls = []
+    derive = hashlib.pbkdf2_hmac
+
+    def counting(name, password, salt, iterations, *rest):
+        calls.append(iterations)
+        return derive(name, password, salt, iterations, *rest)
+
+    monkeypatch.setattr(hashlib, "pbkdf2_hmac", counting)
+    work = {}
+    for case, (name, password) in {"known, right": ("chief", "chief-password"), "known, wrong": ("chief", "nope"),
+                                   "unknown": ("nobody", "chief-password")}.items():
+        calls.clear()
+        authenticate(name, password, users)
+        work[case] = list(calls)
+    assert work == {case: [stored_iterations] for case in work}
+
+
+def test_demo_users_are_refused_unless_the_data_is_the_embedded_region(tmp_path):
+    """Every committed user is a demo user; with the right password each signs in on the embedded synthetic
+    region and is refused, with a message saying why, on any other region (even a copy of it); a user added with
+    `rcc users add` signs in on any region."""
+    import shutil
+
+    from data import EMBEDDED_REGION
+
+    committed = read_users(DEFAULT_USERS_FILE)
+    assert all(user.demo for user, _ in committed.values())
+    copy = tmp_path / "greater-manchester"
+    shutil.copytree(EMBEDDED_REGION, copy)
+    for name, password in DEMO_PASSWORDS.items():
+        on_demo = sign_in(name, password, EMBEDDED_REGION, users=DEFAULT_USERS_FILE, lockouts=Lockouts())
+        assert on_demo.user == committed[name][0]
+        refused = sign_in(name, password, copy, users=DEFAULT_USERS_FILE, lockouts=Lockouts())
+        assert refused.user is None and "only on the embedded synthetic region" in refused.message
+    users = tmp_path / "users.toml"
+    add_user(users, "chief", "commissioner", "a-long-password")
+    assert sign_in("chief", "a-long-password", copy, users=users, lockouts=Lockouts()).user.name == "chief"
+
+
+def test_users_file_is_written_readable_by_its_owner_only(tmp_path):
+    """A new users file is 0600 whatever the umask, and rewriting a looser (0644) one leaves it 0600."""
+    import os
+    import stat
+
+    path = tmp_path / "users.toml"
+    old = os.umask(0o000)
+    try:
+        add_user(path, "chief", "commissioner", "a-long-password")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)
+    add_user(path, "oldham", "council_officer", "another-password", la_code="E08000004")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert set(read_users(path)) == {"chief", "oldham"}
+    assert not list(tmp_path.glob(".users.toml.*"))  # no temporary file left behind
 
 
 def _allocations() -> pd.DataFrame:
@@ -165,6 +297,8 @@ def test_edited_controls_are_checked_against_the_region(tmp_path):
 def test_login_page_refuses_a_wrong_password_and_admits_the_right_one(tmp_path, monkeypatch):
     """The app shows only the login page until a user signs in; a wrong password is refused with a message."""
     monkeypatch.setenv("RCC_OUT", str(tmp_path))
+    monkeypatch.delenv("RCC_REGION", raising=False)
+    monkeypatch.delenv("RCC_USERS", raising=False)
     at = AppTest.from_file(ENTRY, default_timeout=60).run()
     assert not at.exception
     assert [t.label for t in at.text_input] == ["User name", "Password"]
@@ -173,6 +307,8 @@ def test_login_page_refuses_a_wrong_password_and_admits_the_right_one(tmp_path, 
     at.button[0].click().run()
     assert "do not match" in at.error[0].value
     assert "user" not in at.session_state
+    shown = [e.value for kind in ("markdown", "caption", "error") for e in getattr(at, kind)]
+    assert not any(str(DEFAULT_USERS_FILE) in text or "users.toml" in text for text in shown)
     at.text_input[1].input("bolton-demo")
     at.button[0].click().run()
     assert at.session_state["user"] == read_users(DEFAULT_USERS_FILE)["bolton"][0]
@@ -259,3 +395,48 @@ def test_a_boundary_file_missing_a_council_leaves_the_areas_approximate(embedded
     areas, area_source = council_areas(region, source, tmp_path)
     assert area_source.approximate and "approximate" in area_source.caption()
     assert len(areas["features"]) == 10
+
+
+SSO_ACCESS = """
+[sso]
+claim = "groups"
+[sso.groups]
+"gm-commissioners" = { role = "commissioner" }
+"bolton-placements" = { role = "council_officer", la_code = "E08000001" }
+"manchester-placements" = { role = "council_officer", la_code = "E08000003" }
+"""
+
+
+def test_single_sign_on_claims_map_to_roles_through_the_access_file(tmp_path):
+    """Groups in the identity provider's claims give the mapped role and council; a commissioner's group wins;
+    groups that map to nothing, or to two councils' officers, are refused with a message saying why."""
+    from app.dashboard.auth import read_access, user_from_claims
+
+    path = tmp_path / "access.toml"
+    path.write_text(SSO_ACCESS)
+    sso = read_access(path).sso
+    officer = user_from_claims({"sub": "x1", "email": "a@bolton.gov.uk", "name": "A Officer",
+                                "groups": ["staff", "bolton-placements"]}, sso).user
+    assert officer == User("a@bolton.gov.uk", "council_officer", BOLTON, "A Officer")
+    both = user_from_claims({"sub": "x2", "groups": ["bolton-placements", "gm-commissioners"]}, sso).user
+    assert both == User("x2", "commissioner", display_name="x2")
+    nobody = user_from_claims({"email": "b@example.org", "groups": ["finance"]}, sso)
+    assert nobody.user is None and "none of your groups gives a role in rcc" in nobody.message
+    assert user_from_claims({"email": "b@example.org"}, sso).user is None
+    two = user_from_claims({"email": "c@example.org", "groups": ["bolton-placements", "manchester-placements"]}, sso)
+    assert two.user is None and f"{BOLTON}, {MANCHESTER}" in two.message
+
+
+def test_access_file_refuses_a_bad_group_mapping(tmp_path):
+    """A group mapped to an officer without a council, or an unknown key, is one error naming the file."""
+    from app.dashboard.auth import read_access
+    from data.toml_files import ParameterError
+
+    path = tmp_path / "access.toml"
+    path.write_text('[sso.groups]\n"officers" = { role = "council_officer" }\n')
+    with pytest.raises(ParameterError, match="needs la_code"):
+        read_access(path)
+    path.write_text('[lockout]\nmax_tries = 3\n')
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        read_access(path)
+    assert not read_access(Path(__file__).parents[1] / "app" / "access.toml").sso.enabled

@@ -420,17 +420,32 @@ def solve(user: User, run_id: str, edited_controls: pd.DataFrame) -> MatchOutcom
 
 def validate_upload(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, dict | None]:
     """Validate uploaded CSV files (one per table) or one workbook: the issues table, and the loaded region's
-    counts when there are no errors. Not cached: each upload is new data."""
+    counts when there are no errors. Not cached: each upload is new data. A name that is not a plain file name
+    ('..', a path, a hidden file) is one error row, never written: the browser chooses the name, not the user."""
     from app.jobs.validate import validate
+    from data.problems import Problems
 
+    refused = Problems()
+    for name, _ in files:
+        if not _plain_file_name(name):
+            refused.add(name, None, "", "", "not a file name rcc reads: upload the region's files by their own "
+                                            "names (children.csv, ...) or one workbook")
+    if len(refused.table()):
+        return refused.table(), None
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         for name, content in files:
-            (folder / Path(name).name).write_bytes(content)
+            (folder / name).write_bytes(content)
         books = [name for name, _ in files if name.lower().endswith((".xlsx", ".xlsm"))]
-        source = folder / Path(books[0]).name if len(files) == 1 and books else folder
+        source = folder / books[0] if len(files) == 1 and books else folder
         loaded, issues = validate(source)
+        # the temporary folder means nothing to the person who uploaded: say "the upload"
+        issues["rule"] = issues["rule"].astype(str).str.replace(str(folder), "the upload", regex=False)
     return issues, (loaded.summary() if loaded is not None else None)
+
+
+def _plain_file_name(name: str) -> bool:
+    return bool(name) and Path(name).name == name and "\\" not in name and not name.startswith(".")
 
 
 def region_issue_counts() -> dict[str, int]:

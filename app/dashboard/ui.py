@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from app.dashboard import loaders
-from app.dashboard.auth import User
+from app.dashboard.auth import User, read_access, user_from_claims
 
+LOG = logging.getLogger("rcc.dashboard")
 USER_KEY = "user"
+SSO_REFUSED_KEY = "sso_refused"  # why the identity provider's account has no role here, for the login page
 RUN_KEY = "run_id"
 
 MONEY = st.column_config.NumberColumn(format="£%.0f")
@@ -16,7 +20,20 @@ SHARE = st.column_config.NumberColumn(format="percent")
 
 
 def current_user() -> User | None:
+    """The session's user: signed in with the login form, or by single sign-on (mapped once per session)."""
+    if USER_KEY not in st.session_state and SSO_REFUSED_KEY not in st.session_state and sso_configured():
+        if st.user.is_logged_in:
+            result = user_from_claims(st.user.to_dict(), read_access().sso)
+            if result.user is not None:
+                st.session_state[USER_KEY] = result.user
+            else:
+                st.session_state[SSO_REFUSED_KEY] = result.message
     return st.session_state.get(USER_KEY)
+
+
+def sso_configured() -> bool:
+    """Single sign-on is on when the access file maps groups and Streamlit's secrets name a provider ([auth])."""
+    return read_access().sso.enabled and st.secrets.load_if_toml_exists() and "auth" in st.secrets
 
 
 def user() -> User:
@@ -76,3 +93,12 @@ def table(frame, columns=None, labels=None, group_labels=None, **options) -> Non
 
     st.dataframe(readable(frame, loaders.council_names(), columns, labels, group_labels), hide_index=True,
                  width="stretch", **options)
+
+
+def friendly_error(exc: BaseException, what: str = "This page") -> bool:
+    """A plain message in the browser and the traceback in the server's log: a traceback shows the code, file
+    paths and sometimes a child's data to whoever is looking. True: Streamlit shows nothing more."""
+    LOG.error("%s failed", what, exc_info=exc)
+    st.error(f"{what} could not be shown: something went wrong in rcc. Try again, or another page; whoever runs "
+             "the dashboard can find the details in its log.")
+    return True

@@ -14,7 +14,11 @@ st.write("Upload the region's CSV files (authorities, providers, settings, child
          "uploaded is kept.")
 uploads = st.file_uploader("Region files", type=["csv", "xlsx", "xlsm"], accept_multiple_files=True)
 if uploads and st.button("Validate", type="primary"):
-    issues, counts = loaders.validate_upload([(f.name, f.getvalue()) for f in uploads])
+    try:
+        issues, counts = loaders.validate_upload([(f.name, f.getvalue()) for f in uploads])
+    except Exception as exc:  # noqa: BLE001  (a file no reader expected: say so plainly and let them try again)
+        ui.friendly_error(exc, "Checking these files")
+        st.stop()
     errors = int((issues["severity"] == "error").sum())
     if errors:
         st.error(f"{errors} error(s): fix them before this extract can be run.")
