@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.dashboard import loaders
+from app.dashboard import audit, loaders
 from app.dashboard.auth import User
 
 USER_KEY = "user"
@@ -37,6 +37,7 @@ def scope_note(who: User) -> str:
 
 
 def header(title: str, who: User) -> None:
+    audit.visit(title)
     st.title(title)
     st.caption(scope_note(who))
 

@@ -14,7 +14,7 @@ st.write("Upload the region's CSV files (authorities, providers, settings, child
          "uploaded is kept.")
 uploads = st.file_uploader("Region files", type=["csv", "xlsx", "xlsm"], accept_multiple_files=True)
 if uploads and st.button("Validate", type="primary"):
-    issues, counts = loaders.validate_upload([(f.name, f.getvalue()) for f in uploads])
+    issues, counts = loaders.validate_upload(who, [(f.name, f.getvalue()) for f in uploads])
     errors = int((issues["severity"] == "error").sum())
     if errors:
         st.error(f"{errors} error(s): fix them before this extract can be run.")

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app.dashboard import audit
 from app.dashboard.auth import authenticate, users_file
 from app.dashboard.ui import USER_KEY
 
@@ -14,6 +15,7 @@ with st.form("login"):
     submitted = st.form_submit_button("Log in", type="primary")
 if submitted:
     user = authenticate(name, password)
+    audit.sign_in(name, user)
     if user is None:
         st.error("That user name and password do not match a user in the users file.")
     else:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.dashboard import loaders, ui
+from app.dashboard import audit, loaders, ui
 
 PLAN_TABLES = {
     "strategy_actions": "What to commission",
@@ -33,4 +33,4 @@ files = loaders.strategy_files(who, run_id)
 if not files:
     st.write(f"No strategy.xlsx or strategy.html in OUT/{month}/ yet.")
 for label, (file_name, content, mime) in files.items():
-    st.download_button(label, content, file_name, mime)
+    st.download_button(label, content, file_name, mime, on_click=audit.download_callback(who, file_name, run_id))
