@@ -164,6 +164,9 @@ RECORD_FILES = {"match": "run.json", "planning": "planning_run.json", "forecast"
                 "public_market": "market_run.json", "public_forecast": "public_forecast_run.json",
                 "yearly": "yearly_run.json", "monthly": "monthly_run.json", "sweep": "sweep_run.json"}
 STORED_TABLES = tuple(o.table for o in OUTPUTS if o.stored)
+# Tables that list children one by one: what a council officer sees only for their own council, what viewing is
+# audited (app/dashboard/audit.py) and what retention removes from old runs (app/history/retention.py).
+CHILD_LEVEL_TABLES = tuple(o.table for o in OUTPUTS if o.child_level)
 
 
 class Result(Protocol):

@@ -26,6 +26,7 @@ else:
             st.Page("dashboard/pages/runs.py", title="Runs", icon=":material/history:"),
             *sweep,
             st.Page("dashboard/pages/data_upload.py", title="Data", icon=":material/upload_file:"),
+            st.Page("dashboard/pages/audit.py", title="Audit", icon=":material/policy:"),
             st.Page("dashboard/pages/logout.py", title="Log out", icon=":material/logout:"),
         ],
     })

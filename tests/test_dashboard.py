@@ -200,7 +200,7 @@ def test_data_page_validates_an_upload_and_lists_every_problem():
     files = [(p.name, p.read_bytes()) for p in sorted(Path(loaders.EMBEDDED_REGION).glob("*.csv"))]
     broken = [(name, content.replace(b",childrens_home,", b",castle,", 1) if name == "settings.csv" else content)
               for name, content in files]
-    issues, counts = loaders.validate_upload(broken)
+    issues, counts = loaders.validate_upload(COMMISSIONER, broken)
     assert counts is None
     bad = issues[(issues["severity"] == "error") & (issues["value"] == "castle")]
     assert len(bad) == 1 and bad.iloc[0]["file"] == "settings.csv"

@@ -24,9 +24,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from app.dashboard import audit
 from app.dashboard.access import child_councils, referral_councils, scope
 from app.dashboard.auth import User
 from app.dashboard.geography import AreaSource, coarse_settings, council_areas
+from app.outputs import CHILD_LEVEL_TABLES
 from data import EMBEDDED_REGION
 from data.region import Region
 
@@ -213,7 +215,10 @@ def table(user: User, run_id: str, name: str) -> pd.DataFrame | None:
     if name in COMMISSIONERS_ONLY and not user.sees_all_councils:
         raise PermissionError(f"the run's {name} table is for regional commissioners: {COMMISSIONERS_ONLY[name]}")
     frame = scoped(_raw_table(str(paths().store), run_id, name), user, run_id)
-    return _setting_flags_for(user, frame) if name == "flags" else frame
+    frame = _setting_flags_for(user, frame) if name == "flags" else frame
+    if name in CHILD_LEVEL_TABLES:
+        audit.viewed(user, run_id, name, frame)
+    return frame
 
 
 def _setting_flags_for(user: User, flags: pd.DataFrame) -> pd.DataFrame:
@@ -252,7 +257,9 @@ def _diff(store: str, run_a: str, run_b: str) -> dict[str, pd.DataFrame]:
 
 def run_diff(user: User, run_a: str, run_b: str) -> dict[str, pd.DataFrame]:
     """What changed from run A to run B, each table filtered to what this user may see."""
-    return {name: scoped(frame, user, run_b) for name, frame in _diff(str(paths().store), run_a, run_b).items()}
+    changes = {name: scoped(frame, user, run_b) for name, frame in _diff(str(paths().store), run_a, run_b).items()}
+    audit.viewed(user, f"{run_a}..{run_b}", "children", changes.get("children"))
+    return changes
 
 
 # --- the map -------------------------------------------------------------------------------------------------------
@@ -327,7 +334,9 @@ def save_scenario(scenario) -> Path:
 def referrals(user: User) -> pd.DataFrame:
     """The region's referrals this user may see (ids, council, age and needs: no family or school locations)."""
     columns = ["referral_id", "child_id", "la_code", "age", "sex", "needed_by", "emergency", "sibling_group", "needs"]
-    return scoped(region().referrals[columns], user)
+    rows = scoped(region().referrals[columns], user)
+    audit.viewed(user, None, "referrals", rows)
+    return rows
 
 
 def controls(user: User) -> pd.DataFrame:
@@ -407,6 +416,7 @@ def solve(user: User, run_id: str, edited_controls: pd.DataFrame) -> MatchOutcom
     demand_from = (str(paths().store), run_id) if _has(run_id, "held_back") else None
     outcome = _solve(str(paths().region), merged.to_csv(index=False), match_date(), _run_parameters(run_id, "match"),
                      demand_from)
+    audit.record(user, "resolve", run_id=run_id, detail=f"{len(merged)} controls")
     if user.sees_all_councils or outcome.allocations.empty:
         return outcome
     children, refs = _child_map(None)
@@ -418,13 +428,14 @@ def solve(user: User, run_id: str, edited_controls: pd.DataFrame) -> MatchOutcom
 
 # --- data upload ---------------------------------------------------------------------------------------------------
 
-def validate_upload(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, dict | None]:
+def validate_upload(user: User, files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, dict | None]:
     """Validate uploaded CSV files (one per table) or one workbook: the issues table, and the loaded region's
     counts when there are no errors. Not cached: each upload is new data. A name that is not a plain file name
     ('..', a path, a hidden file) is one error row, never written: the browser chooses the name, not the user."""
     from app.jobs.validate import validate
     from data.problems import Problems
 
+    audit.record(user, "upload", detail=", ".join(f"{name} ({len(content):,} bytes)" for name, content in files))
     refused = Problems()
     for name, _ in files:
         if not _plain_file_name(name):
@@ -459,6 +470,7 @@ def region_issues(user: User) -> pd.DataFrame:
     """The region's validation table (commissioners only: its rows quote cells from every council's files)."""
     if not user.sees_all_councils:
         raise PermissionError("the full validation table is for regional commissioners")
+    audit.viewed(user, None, "region validation", region().issues)
     return region().issues
 
 

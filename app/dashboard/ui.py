@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from app.dashboard import loaders
+from app.dashboard import audit, loaders
 from app.dashboard.auth import User, read_access, user_from_claims
 
 LOG = logging.getLogger("rcc.dashboard")
@@ -24,6 +24,8 @@ def current_user() -> User | None:
     if USER_KEY not in st.session_state and SSO_REFUSED_KEY not in st.session_state and sso_configured():
         if st.user.is_logged_in:
             result = user_from_claims(st.user.to_dict(), read_access().sso)
+            name = result.user.name if result.user is not None else str(st.user.get("email") or st.user.get("sub"))
+            audit.sign_in(name, result.user)
             if result.user is not None:
                 st.session_state[USER_KEY] = result.user
             else:
@@ -54,6 +56,7 @@ def scope_note(who: User) -> str:
 
 
 def header(title: str, who: User) -> None:
+    audit.visit(title)
     st.title(title)
     st.caption(scope_note(who))
 

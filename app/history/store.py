@@ -26,6 +26,11 @@ _JSON_COLUMNS = ("stages", "summary", "parameters", "tables")
 # Result tables a run may hold: the output registry's stored tables (app/outputs.py). Only these names become
 # tables, so a table name can never be anything a user typed.
 RESULT_TABLES = STORED_TABLES
+# Who did what on the dashboard, one row per event (app/dashboard/audit.py records them): the answer to a
+# council's information governance asking who looked at which children's rows, and when.
+AUDIT_TYPES = (("happened_at", "timestamp"), ("who", "varchar"), ("role", "varchar"), ("council", "varchar"),
+               ("action", "varchar"), ("page", "varchar"), ("run_id", "varchar"), ("detail", "varchar"))
+AUDIT_COLUMNS = tuple(column for column, _ in AUDIT_TYPES)
 # Where runs live unless told otherwise: OUT/<month>/ for the files and OUT/runs.duckdb for the store.
 DEFAULT_OUT = Path("out")
 STORE_FILE = "runs.duckdb"
@@ -88,6 +93,7 @@ class RunStore:
                 "parameters varchar, tables varchar)")
             # every file a run published, byte for byte: a lost or half-published month folder is rebuilt whole
             self.con.execute("create table if not exists run_files (run_id varchar, name varchar, content blob)")
+            self.con.execute(f"create table if not exists audit ({', '.join(f'{c} {t}' for c, t in AUDIT_TYPES)})")
 
     def __enter__(self) -> RunStore:
         return self
@@ -196,6 +202,23 @@ class RunStore:
             self.con.execute(f'insert into "{name}" by name select * from staged')
         finally:
             self.con.unregister("staged")
+
+    # The audit trail
+
+    def record_event(self, event: dict) -> None:
+        """Append one audit row (its own transaction: an event is kept even when nothing else is written)."""
+        unknown = set(event) - set(AUDIT_COLUMNS)
+        if unknown:
+            raise StoreError(f"not an audit column: {', '.join(sorted(unknown))}")
+        self.con.execute(f"insert into audit values ({', '.join('?' * len(AUDIT_COLUMNS))})",
+                         [event.get(column) for column in AUDIT_COLUMNS])
+
+    def audit(self, who: str | None = None) -> pd.DataFrame:
+        """The audit trail, newest first; only `who`'s own events when given."""
+        if not self._exists("audit"):
+            return pd.DataFrame(columns=list(AUDIT_COLUMNS))
+        where, values = ("where who = ?", [who]) if who is not None else ("", [])
+        return self.con.execute(f"select * from audit {where} order by happened_at desc", values).df()
 
     # Comparing
 

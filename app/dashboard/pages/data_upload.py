@@ -15,7 +15,7 @@ st.write("Upload the region's CSV files (authorities, providers, settings, child
 uploads = st.file_uploader("Region files", type=["csv", "xlsx", "xlsm"], accept_multiple_files=True)
 if uploads and st.button("Validate", type="primary"):
     try:
-        issues, counts = loaders.validate_upload([(f.name, f.getvalue()) for f in uploads])
+        issues, counts = loaders.validate_upload(who, [(f.name, f.getvalue()) for f in uploads])
     except Exception as exc:  # noqa: BLE001  (a file no reader expected: say so plainly and let them try again)
         ui.friendly_error(exc, "Checking these files")
         st.stop()

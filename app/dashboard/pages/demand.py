@@ -5,7 +5,7 @@ re-run the forecast and can be saved."""
 import pandas as pd
 import streamlit as st
 
-from app.dashboard import charts, loaders, ui
+from app.dashboard import audit, charts, loaders, ui
 from app.dashboard.figures import backtest_for, council_group_forecast, yearly_accuracy_words, yearly_series
 from data.vocabulary import DEMAND_GROUP_LABELS, DEMAND_GROUPS, PUBLIC_GROUP_LABELS, PUBLIC_GROUPS
 from forecasts.scenarios import Levers, Scenario
@@ -132,4 +132,5 @@ if scenario is not None:
     if st.button("Save this scenario"):
         path = loaders.save_scenario(scenario)
         st.success(f"Saved to {path}: run it any time with `rcc forecast --scenario {path}`.")
-    st.download_button("Download the scenario (TOML)", scenario.to_toml(), f"{scenario.name}.toml", "text/plain")
+    st.download_button("Download the scenario (TOML)", scenario.to_toml(), f"{scenario.name}.toml", "text/plain",
+                       on_click=audit.download_callback(who, f"{scenario.name}.toml", run_id))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.dashboard import loaders
+from app.dashboard import audit, loaders
 from app.dashboard.auth import read_access, sign_in
 from app.dashboard.ui import SSO_REFUSED_KEY, USER_KEY, sso_configured
 
@@ -23,6 +23,7 @@ with st.form("login"):
     submitted = st.form_submit_button("Log in", type="primary")
 if submitted:
     result = sign_in(name, password, loaders.paths().region)
+    audit.sign_in(name, result.user)
     if result.user is None:
         st.error(result.message)
     else:

@@ -4,7 +4,7 @@ home, distance, cost and why; unmatched children with reasons; the regional plan
 import pandas as pd
 import streamlit as st
 
-from app.dashboard import charts, loaders, ui
+from app.dashboard import audit, charts, loaders, ui
 from app.dashboard.figures import placement_flows, plan_against_alone
 from app.reports.readable import in_words
 from app.summaries import COMPARISON_ROWS
@@ -58,6 +58,7 @@ edited = st.data_editor(st.session_state[CONTROLS_KEY], num_rows="dynamic", hide
                             "note": st.column_config.TextColumn("why (kept for audit)")})
 # Keep grid edits when the form adds a row (the editor's key changes with the row count, so edits are not
 # applied twice).
+audit.controls_changed(who, run_id, edited)
 st.session_state[CONTROLS_KEY] = edited.reset_index(drop=True)
 st.caption("Edit or delete controls in the table; add them with the form above.")
 left, middle, right = st.columns(3)
@@ -70,7 +71,8 @@ if st.session_state.get(OUTCOME_KEY) is not None and middle.button("Back to this
     st.session_state[OUTCOME_KEY] = None
 right.download_button("Download controls.csv", loaders.clean_controls(edited).to_csv(index=False),
                       "controls.csv", "text/csv",
-                      help="Put it in the region's folder so next month's run keeps these controls")
+                      help="Put it in the region's folder so next month's run keeps these controls",
+                      on_click=audit.download_callback(who, "controls.csv", run_id))
 
 outcome = st.session_state.get(OUTCOME_KEY)
 if outcome is not None and (outcome.issues["severity"] == "error").any():

@@ -3,7 +3,7 @@ actions as sentences, the plan's cost against doing nothing and its risk; then t
 
 import streamlit as st
 
-from app.dashboard import charts, loaders, ui
+from app.dashboard import audit, charts, loaders, ui
 from app.dashboard.figures import (
     action_sentences,
     plan_costs,
@@ -101,4 +101,4 @@ files = loaders.strategy_files(who, run_id)
 if not files:
     st.write(f"No strategy.xlsx or strategy.html in OUT/{month}/ yet.")
 for label, (file_name, content, mime) in files.items():
-    st.download_button(label, content, file_name, mime)
+    st.download_button(label, content, file_name, mime, on_click=audit.download_callback(who, file_name, run_id))
