@@ -96,6 +96,15 @@ OUTPUTS: tuple[Output, ...] = (
        "%.3f", stored=True),
     _o("flags", "stress_test", "stress_test.csv", "The children the largest provider group's exit would displace "
        "and where they could go", "%.2f", stored=True, child_level=True),
+    _o("flags", "difficult_to_replace", "difficult_to_replace.csv", "Per independent owner: its largest shares of "
+       "the region's and a council's independent places by kind of home, the region's children with it, how many "
+       "the region could re-house if it left, where its places are, and whether the derived designation (or the "
+       "input) makes it difficult to replace", "%.4f", stored=True),
+    _o("flags", "fragility", "fragility.csv", "Per company with accounts and per parent group: margin now and the "
+       "year before, debt, interest, the council paying most of its revenue, the financial fragility score and its "
+       "reasons", "%.4f", stored=True),
+    _o("flags", "group_quality", "group_quality.csv", "Per independent owner: its registered homes' Ofsted grades "
+       "now and at the inspection before, the share weak, homes that fell or rose", "%.4f", stored=True),
     # strategy
     _o("strategy", "strategy_actions", "strategy_actions.csv", "The commissioning actions of the recommended plan",
        "%.2f", stored=True),
