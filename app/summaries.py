@@ -302,6 +302,30 @@ def flags_text(run) -> str:
     return "\n".join(lines)
 
 
+def profit_cap_text(run) -> str:
+    """The cap's saving and exits, then the sweep one cap a line."""
+    s = run.summary
+
+    def line(d: dict) -> str:
+        return (f"cap {d['cap']:.0%}: saves £{d['weekly_saving']:,.0f} a week (£{d['yearly_saving']:,.0f} a year); "
+                f"{d['providers_at_risk']} companies at risk with {d['places_at_risk']} places; "
+                f"{d['children_at_risk']} children would need a new home, {d['rehoused']} re-housed, "
+                f"{d['not_rehoused']} not")
+
+    lines = [f"Profit cap (exit margin {s['exit_margin']:.0%}, {s['owners_capped']} owners capped): {line(s)}"]
+    if s["weekly_saving_if_none_leave"] != s["weekly_saving"]:
+        lines.append(f"  £{s['weekly_saving_if_none_leave']:,.0f} a week if no company left")
+    areas = run.cap.areas
+    areas = areas[areas["la_code"].ne("region")].groupby("la_name")[["weekly_saving", "children_at_risk"]].sum()
+    if len(areas):
+        top = areas.sort_values("weekly_saving", ascending=False).head(3)
+        lines.append("  largest savings: " + ", ".join(f"{la} £{r.weekly_saving:,.0f} a week"
+                                                       for la, r in top.iterrows()))
+    if run.sweep is not None:
+        lines += ["Sweep:"] + [f"  {line(d)}" for d in run.sweep.to_dict("records")]
+    return "\n".join(lines)
+
+
 def liberty_line(d: dict, lead: str = "  deprivation of liberty: ") -> str:
     """The children on deprivation-of-liberty orders in one line (flags_text and the monthly summary)."""
     return (f"{lead}{d['children_on_dol_orders']} children on orders; {d['in_unregistered_settings']} in "
