@@ -98,22 +98,32 @@ def profit_cap(region: Region, params: CapParams, run_date: date, match_params: 
     children = (providers_exit(region, placed, leaving, match_params or MatchParams(), run_date,
                                base_allocations).displaced if leaving else pd.DataFrame(columns=DISPLACED_COLUMNS))
     return CapResult(params, table, children, _areas(region, placed, table, children),
-                     _summary(table, children, params))
+                     cap_summary(table, params, children))
 
 
-def _summary(table: pd.DataFrame, children: pd.DataFrame, params: CapParams) -> dict:
+def cap_summary(table: pd.DataFrame, params: CapParams, children: pd.DataFrame | None = None) -> dict:
+    """One row of SWEEP_COLUMNS from `capped`'s table and the children re-matched; without them (None: the match
+    not run) the children at risk are counted from the table and re-housed and not re-housed are None."""
     staying = table[~table["at_risk"]]
+    if children is None:
+        return _summary_row(table, staying, params) | {
+            "children_at_risk": int(table.loc[table["at_risk"], "children"].sum()), "rehoused": None,
+            "not_rehoused": None, "rehoused_weekly_cost_change": None}
     matched = children[children["status"].eq("matched")]
+    return _summary_row(table, staying, params) | {
+        "children_at_risk": len(children), "rehoused": len(matched), "not_rehoused": len(children) - len(matched),
+        "rehoused_weekly_cost_change": round(float(matched["weekly_fee_after"].astype(float).sum()
+                                                   - matched["weekly_cost_before"].astype(float).sum()), 2)}
+
+
+def _summary_row(table: pd.DataFrame, staying: pd.DataFrame, params: CapParams) -> dict:
     return {"cap": params.cap, "exit_margin": params.exit_margin,
             "owners_capped": int(table.loc[table["fee_cut"] > 0, "owner"].nunique()),
             "weekly_saving": round(float(staying["weekly_saving"].sum()), 2),
             "yearly_saving": round(float(staying["weekly_saving"].sum()) * WEEKS_PER_YEAR, 2),
             "weekly_saving_if_none_leave": round(float(table["weekly_saving"].sum()), 2),
             "providers_at_risk": int(table["at_risk"].sum()),
-            "places_at_risk": int(table.loc[table["at_risk"], "places_in_region"].sum()),
-            "children_at_risk": len(children), "rehoused": len(matched), "not_rehoused": len(children) - len(matched),
-            "rehoused_weekly_cost_change": round(float(matched["weekly_fee_after"].astype(float).sum()
-                                                       - matched["weekly_cost_before"].astype(float).sum()), 2)}
+            "places_at_risk": int(table.loc[table["at_risk"], "places_in_region"].sum())}
 
 
 def _areas(region: Region, placed: pd.DataFrame, table: pd.DataFrame, children: pd.DataFrame) -> pd.DataFrame:
