@@ -191,7 +191,6 @@ def cmd_flags(args) -> int:
     if args.no_stress or args.no_match:
         params = dataclasses.replace(
             params, stress=dataclasses.replace(params.stress, run=False),
-            replace=dataclasses.replace(params.replace, run=False),
             unlawful=dataclasses.replace(params.unlawful,
                                          propose_alternatives=(params.unlawful.propose_alternatives
                                                                and not args.no_match)))

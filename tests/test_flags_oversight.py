@@ -40,7 +40,8 @@ def replace_region(folder, other_places: int, dtr: bool = False):
 
 
 def oversight(region):
-    params = FlagParams(unlawful=UnlawfulParams(propose_alternatives=False), stress=StressParams(run=False),
+    # the stress test on: its match is the re-housing test's
+    params = FlagParams(unlawful=UnlawfulParams(propose_alternatives=False), stress=StressParams(run=True),
                         replace=RULE)
     return find_flags(region, params, RUN_DATE)
 

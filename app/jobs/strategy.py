@@ -132,6 +132,5 @@ def _flags_table(flags_table, region: Region, run_date: date) -> pd.DataFrame:
     # alone, the flags without the matcher suffice
     quiet = FlagParams()
     quiet = dataclasses.replace(quiet, stress=dataclasses.replace(quiet.stress, run=False),
-                                replace=dataclasses.replace(quiet.replace, run=False),
                                 unlawful=dataclasses.replace(quiet.unlawful, propose_alternatives=False))
     return find_flags(region, quiet, run_date).table

@@ -132,7 +132,6 @@ class StressParams:
 
 @dataclass(frozen=True)
 class ReplaceParams:
-    run: bool = True
     region_share: float = 0.15
     council_share: float = 0.30
     min_council_places: int = 10

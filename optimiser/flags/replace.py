@@ -36,10 +36,11 @@ REPLACE_COLUMNS = ["owner", "owner_name", "subject_type", "companies", "children
 
 def replaceability(region: Region, placed: pd.DataFrame, params: ReplaceParams, match_params: MatchParams,
                    run_date: date, base_allocations: pd.DataFrame | None = None,
-                   stress: StressTest | None = None) -> pd.DataFrame:
+                   stress: StressTest | None = None, rehouse: bool = True) -> pd.DataFrame:
     """One row per independent owner with places in the region or the region's children (REPLACE_COLUMNS): the
     designation rule's inputs, whether the re-housing test ran, and whether the owner is designated. `stress` is
-    the stress test already run for one owner: its answer is the same question's, so it is not asked again."""
+    the stress test already run for one owner: its answer is the same question's, so it is not asked again;
+    `rehouse` False (the stress test switched off) runs no match and leaves only the input's designations."""
     providers = region.providers.drop_duplicates("provider_id")
     independent = set(providers.loc[providers["sector"].ne("local_authority"), "provider_id"])
     owner_of = owners(providers)
@@ -76,7 +77,7 @@ def replaceability(region: Region, placed: pd.DataFrame, params: ReplaceParams, 
     candidates = table[table["market_test"] & (table["children"] >= params.min_children)]
     chosen = candidates.sort_values(["children", "owner"], ascending=[False, True]).head(params.max_tested)["owner"]
     table["tested"], table["rehoused"], table["unhoused"] = False, np.nan, np.nan
-    for owner in chosen if params.run else ():
+    for owner in chosen if rehouse else ():
         displaced = (stress.displaced if stress is not None and stress.owner == owner else
                      providers_exit(region, placed, owner_companies(region, owner), match_params, run_date,
                                     base_allocations).displaced)

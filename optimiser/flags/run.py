@@ -111,7 +111,7 @@ def find_flags(region: Region, params: FlagParams | None = None, run_date: date 
 
     placed = placements(region, run_date)
     found = unlawful_children(region, placed, params.unlawful)
-    if proposals is None and (params.unlawful.propose_alternatives or params.stress.run or params.replace.run):
+    if proposals is None and (params.unlawful.propose_alternatives or params.stress.run):
         progress(f"Matching the region (this month's referrals, plus a step-down referral for any of the "
                  f"{found['child_id'].nunique()} children in unlawful settings who has none) to propose registered "
                  "homes")
@@ -146,7 +146,7 @@ def find_flags(region: Region, params: FlagParams | None = None, run_date: date 
     progress("Owners difficult to replace (re-matching the largest candidates' children), financial fragility and "
              "group quality")
     replace = replaceability(region, placed, params.replace, match_params, run_date,
-                             proposals.allocations if proposals else None, stress)
+                             proposals.allocations if proposals else None, stress, params.stress.run)
     fragile = fragility(region, placed, params.fragility)
     quality = judged(group_quality(region, placed), params.quality)
     parts += [replace_flags(replace), fragility_flags(fragile),
