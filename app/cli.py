@@ -214,7 +214,7 @@ def cmd_what_if(args) -> int:
     from optimiser.profit_cap import CapParams, parse_sweep
 
     try:
-        params = CapParams(cap=args.cap, exit_margin=args.exit_margin)
+        params = CapParams(cap=args.cap, exit_margin=args.exit_margin, exit_spread=args.exit_spread)
         sweep = parse_sweep(args.sweep) if args.sweep else None
         run_date = date.fromisoformat(args.run_date) if args.run_date else None
     except ValueError as exc:
@@ -518,6 +518,10 @@ def _what_if_arguments(p) -> None:
     p.add_argument("--cap", type=float, default=0.10, help="the cap on operating margin, a fraction (default 0.10)")
     p.add_argument("--exit-margin", type=float, default=0.03,
                    help="a company whose margin after the cap is below this is at risk of leaving (default 0.03)")
+    p.add_argument("--exit-spread", type=float, default=0.0,
+                   help="the probability mode: a company's chance of leaving rises in a straight line from nil at "
+                        "exit margin + spread to certain at exit margin - spread (default 0: below the exit margin "
+                        "a company leaves)")
     p.add_argument("--sweep", help="caps to compare, start:stop:step (e.g. 0.05:0.25:0.05): profit_cap_sweep.csv, "
                                    "a chart (profit_cap_sweep.png) and a report (profit_cap_sweep.html)")
     p.add_argument("--match-params", type=Path, help="match parameters TOML for re-housing (defaults: "

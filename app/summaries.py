@@ -315,6 +315,10 @@ def profit_cap_text(run) -> str:
     lines = [f"Profit cap (exit margin {s['exit_margin']:.0%}, {s['owners_capped']} owners capped): {line(s)}"]
     if s["weekly_saving_if_none_leave"] != s["weekly_saving"]:
         lines.append(f"  £{s['weekly_saving_if_none_leave']:,.0f} a week if no company left")
+    if run.cap.params.exit_spread:
+        lines.append(f"  weighted by each company's chance of leaving: £{s['expected_weekly_saving']:,.0f} a week "
+                     f"saved, {s['expected_children_leaving']:.1f} children needing a new home, "
+                     f"{s['expected_rehoused']:.1f} of them re-housed")
     areas = run.cap.areas
     areas = areas[areas["la_code"].ne("region")].groupby("la_name")[["weekly_saving", "children_at_risk"]].sum()
     if len(areas):

@@ -11,6 +11,11 @@ the group whose own margin is thinner than the group's takes the same cut, and i
 the regional match (the stress test's, optimiser.flags.stress) re-houses its children where it can. Companies
 without accounts are not capped; a company already below the exit margin that the cap does not touch is not the
 cap's doing and is not counted.
+
+With an exit spread (the probability mode) leaving is a chance rather than a certainty: nil at a margin after the
+cap of exit margin + spread or more, one half at the exit margin, certain at exit margin - spread or less, in a
+straight line between. Every company with a chance above nil is taken out of the match (its children's homes are
+what is at stake); the expected figures weight each company's children, re-housed children and saving by it.
 """
 
 from __future__ import annotations
@@ -29,21 +34,25 @@ from optimiser.flags.stress import DISPLACED_COLUMNS, providers_exit
 from optimiser.match.params import MatchParams
 
 PROVIDER_COLUMNS = ["provider_id", "provider_name", "owner", "owner_name", "revenue", "operating_profit", "margin",
-                    "owner_margin", "fee_cut", "margin_after", "at_risk", "children", "weekly_spend", "weekly_saving",
-                    "places_in_region"]
+                    "owner_margin", "fee_cut", "margin_after", "exit_chance", "at_risk", "children", "weekly_spend",
+                    "weekly_saving", "places_in_region"]
 AREA_COLUMNS = ["la_code", "la_name", "market", "placements", "weekly_spend", "weekly_saving", "yearly_saving",
                 "places_at_risk", "children_at_risk", "rehoused", "not_rehoused"]
 SWEEP_COLUMNS = ["cap", "exit_margin", "owners_capped", "weekly_saving", "yearly_saving", "weekly_saving_if_none_leave",
                  "providers_at_risk", "places_at_risk", "children_at_risk", "rehoused", "not_rehoused",
-                 "rehoused_weekly_cost_change"]
+                 "rehoused_weekly_cost_change", "expected_weekly_saving", "expected_children_leaving",
+                 "expected_rehoused"]
 
 
 @dataclass(frozen=True)
 class CapParams:
     cap: float = 0.10
     exit_margin: float = 0.03
+    exit_spread: float = 0.0  # 0: below the exit margin a company leaves; above 0: the chance rises as margin falls
 
     def __post_init__(self) -> None:
+        if not 0 <= self.exit_spread < 1:
+            raise ValueError(f"the exit spread is a margin such as 0.02, from 0 to below 1 (got {self.exit_spread})")
         if not 0 < self.cap < 1:
             raise ValueError(f"the cap is a margin such as 0.10 for 10%, above 0 and below 1 (got {self.cap})")
         if not 0 <= self.exit_margin < 1:
@@ -78,7 +87,13 @@ def capped(region: Region, placed: pd.DataFrame, params: CapParams) -> pd.DataFr
     excess = np.maximum(sums["operating_profit"] - params.cap * sums["revenue"], 0) / (1 - params.cap)
     table["fee_cut"] = excess / sums["revenue"]
     table["margin_after"] = (table["margin"] - table["fee_cut"]) / (1 - table["fee_cut"])
-    table["at_risk"] = (table["fee_cut"] > 0) & (table["margin_after"] < params.exit_margin)
+    if params.exit_spread:
+        chance = np.clip((params.exit_margin + params.exit_spread - table["margin_after"]) / (2 * params.exit_spread),
+                         0, 1)
+    else:
+        chance = (table["margin_after"] < params.exit_margin).astype(float)
+    table["exit_chance"] = np.where(table["fee_cut"] > 0, chance, 0.0)
+    table["at_risk"] = table["exit_chance"] > 0
     spend = placed.groupby("provider_id")["weekly_cost"].agg(["size", "sum"])
     table["children"] = table["provider_id"].map(spend["size"]).fillna(0).astype(int)
     table["weekly_spend"] = table["provider_id"].map(spend["sum"]).fillna(0.0)
@@ -97,6 +112,8 @@ def profit_cap(region: Region, params: CapParams, run_date: date, match_params: 
     leaving = set(table.loc[table["at_risk"], "provider_id"])
     children = (providers_exit(region, placed, leaving, match_params or MatchParams(), run_date,
                                base_allocations).displaced if leaving else pd.DataFrame(columns=DISPLACED_COLUMNS))
+    chance = placed.set_index("child_id")["provider_id"].map(table.set_index("provider_id")["exit_chance"])
+    children = children.assign(exit_chance=children["child_id"].map(chance).fillna(0.0).to_numpy(dtype=float))
     return CapResult(params, table, children, _areas(region, placed, table, children),
                      cap_summary(table, params, children))
 
@@ -105,15 +122,18 @@ def cap_summary(table: pd.DataFrame, params: CapParams, children: pd.DataFrame |
     """One row of SWEEP_COLUMNS from `capped`'s table and the children re-matched; without them (None: the match
     not run) the children at risk are counted from the table and re-housed and not re-housed are None."""
     staying = table[~table["at_risk"]]
+    expected = {"expected_weekly_saving": round(float((table["weekly_saving"] * (1 - table["exit_chance"])).sum()), 2),
+                "expected_children_leaving": round(float((table["children"] * table["exit_chance"]).sum()), 4)}
     if children is None:
         return _summary_row(table, staying, params) | {
             "children_at_risk": int(table.loc[table["at_risk"], "children"].sum()), "rehoused": None,
-            "not_rehoused": None, "rehoused_weekly_cost_change": None}
+            "not_rehoused": None, "rehoused_weekly_cost_change": None} | expected | {"expected_rehoused": None}
     matched = children[children["status"].eq("matched")]
     return _summary_row(table, staying, params) | {
         "children_at_risk": len(children), "rehoused": len(matched), "not_rehoused": len(children) - len(matched),
         "rehoused_weekly_cost_change": round(float(matched["weekly_fee_after"].astype(float).sum()
-                                                   - matched["weekly_cost_before"].astype(float).sum()), 2)}
+                                                   - matched["weekly_cost_before"].astype(float).sum()), 2)} | \
+        expected | {"expected_rehoused": round(float(matched["exit_chance"].sum()), 4)}
 
 
 def _summary_row(table: pd.DataFrame, staying: pd.DataFrame, params: CapParams) -> dict:
@@ -157,7 +177,7 @@ def _areas(region: Region, placed: pd.DataFrame, table: pd.DataFrame, children: 
 
 
 def cap_sweep(region: Region, caps: list[float], exit_margin: float, run_date: date,
-              match_params: MatchParams | None = None) -> pd.DataFrame:
+              match_params: MatchParams | None = None, exit_spread: float = 0.0) -> pd.DataFrame:
     """The summary of each cap (SWEEP_COLUMNS), the region's ordinary match made once for all of them."""
     from optimiser.flags.unlawful import match_or_nothing
     from optimiser.match.stepdown import with_step_down_referrals
@@ -165,7 +185,7 @@ def cap_sweep(region: Region, caps: list[float], exit_margin: float, run_date: d
     match_params = match_params or MatchParams()
     placed = placements(region, run_date)
     base, _ = match_or_nothing(with_step_down_referrals(region, run_date)[0], match_params, run_date)
-    rows = [profit_cap(region, CapParams(cap, exit_margin), run_date, match_params, base, placed).summary
+    rows = [profit_cap(region, CapParams(cap, exit_margin, exit_spread), run_date, match_params, base, placed).summary
             for cap in caps]
     return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
 

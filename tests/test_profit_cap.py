@@ -97,6 +97,23 @@ def test_a_gentle_cap_pushes_nobody_out(tmp_path):
     assert result.summary["children_at_risk"] == 0 and result.children.empty
 
 
+def test_probability_mode_weights_by_the_chance_of_leaving(tmp_path):
+    """Cap 20%, exit margin 3%, spread 2%: G2 keeps (4% - 2.5%) / 97.5% = 1.54%, a chance of leaving of
+    (5% - 1.54%) / 4% = 86.5%; G1 (38.5%) and High (20%) none. Expected: 2 x 86.5% children need a new home,
+    86.5% of the one re-housed; saving High £10,000 x 12.5% + G1 £4,000 x 2.5% + G2 £10,000 x 2.5% x 13.5%."""
+    result = profit_cap(make_region(tmp_path, **market()), CapParams(0.20, 0.03, exit_spread=0.02), RUN_DATE)
+    chance = (0.05 - (0.04 - 0.025) / 0.975) / 0.04
+    rows = result.providers.set_index("provider_id")
+    assert rows["exit_chance"].to_dict() == pytest.approx({"G1": 0.0, "G2": chance, "H": 0.0, "X": 0.0})
+    s = result.summary
+    assert s["expected_children_leaving"] == pytest.approx(2 * chance, abs=1e-4)
+    assert (s["children_at_risk"], s["rehoused"]) == (2, 1)
+    assert s["expected_rehoused"] == pytest.approx(chance, abs=1e-4)
+    saving = 10_000 * (300_000 - 200_000) / 0.8 / 1_000_000 + 4_000 * 0.025 + 10_000 * 0.025 * (1 - chance)
+    assert s["expected_weekly_saving"] == pytest.approx(saving, abs=0.01)
+    assert s["weekly_saving"] == pytest.approx(1_250 + 100, abs=0.01)
+
+
 def test_sweep_ranges_and_bad_values():
     """start:stop:step includes the stop; a cap outside (0, 1) or a malformed sweep is refused."""
     assert parse_sweep("0.05:0.25:0.05") == [0.05, 0.1, 0.15, 0.2, 0.25]

@@ -45,9 +45,10 @@ def run_profit_cap(source: Path | Region, params: CapParams, sweep: list[float] 
     table = None
     if sweep:
         progress(f"Sweeping caps {', '.join(f'{c:.0%}' for c in sweep)}")
-        table = cap_sweep(region, sweep, params.exit_margin, run_date, match_params)
+        table = cap_sweep(region, sweep, params.exit_margin, run_date, match_params, params.exit_spread)
     record = {**run_header("profit_cap", started, region), "run_date": run_date.isoformat(),
-              "parameters": {"cap": params.cap, "exit_margin": params.exit_margin, "sweep": sweep or []},
+              "parameters": {"cap": params.cap, "exit_margin": params.exit_margin,
+                             "exit_spread": params.exit_spread, "sweep": sweep or []},
               "match_parameters": match_params.to_dict(), "summary": result.summary,
               "sweep": table.to_dict("records") if table is not None else []}
     return ProfitCapResult(result, table, record)
