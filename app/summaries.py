@@ -299,6 +299,13 @@ def flags_text(run) -> str:
         lines.append(f"  stress test: if {t['group']} left, {t['children_displaced']} children would need a new "
                      f"home (£{t['weekly_spend_before']:,.0f} a week); the region could re-house {t['rehoused']}, "
                      f"{t['not_rehoused']} could not be placed")
+    o = s.get("oversight")
+    if o:
+        lines.append(f"  difficult to replace: {', '.join(o['designated_by_rule']) or 'no owner'} by the data"
+                     + (f", {', '.join(o['designated_by_input_only'])} by the input only"
+                        if o["designated_by_input_only"] else "")
+                     + f"; top market risks: {', '.join(o['top_market_risks']) or 'none'}; fragile: "
+                     f"{o['fragile']['high']} high, {o['fragile']['medium']} medium")
     return "\n".join(lines)
 
 

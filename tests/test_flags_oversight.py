@@ -68,6 +68,8 @@ def test_a_group_meeting_the_rule_is_designated(meets):
     assert list(flag.index) == ["Big Group"] and flag.loc["Big Group", "severity"] == "high"
     assert "50.0% of the region's independent places" in flag.loc["Big Group", "evidence"]
     assert "1 (50%) would have nowhere to go" in flag.loc["Big Group", "evidence"]
+    oversight = meets.summary()["oversight"]
+    assert oversight["designated_by_rule"] == ["Big Group"] and oversight["top_market_risks"] == ["Big Group"]
 
 
 def test_its_twin_just_below_the_share_is_not(twin):

@@ -99,8 +99,9 @@ def _best_share(here: pd.DataFrame, market: pd.DataFrame, keys: list[str], level
     out = {f"{level}_market": "", f"{level}_share": np.nan} | ({"council": ""} if level == "council" else {})
     if here.empty:
         return out
+    # markets the owner is not in divide to NaN and drop out
     share = (here.groupby(keys)["places"].sum() / market.groupby(keys)["places"].sum()).dropna()
-    share = share[share.index.isin(here.groupby(keys).size().index)].sort_values(ascending=False, kind="stable")
+    share = share.sort_values(ascending=False, kind="stable")
     if share.empty:
         return out
     top = share.index[0] if len(keys) > 1 else (share.index[0],)

@@ -87,7 +87,19 @@ class Flags:
                 "fee_model": {"fitted_on": self.fees.fitted_on, "converged": self.fees.converged,
                               "note": self.fees.note},
                 "step_down_referrals_added": self.proposals.step_down_added if self.proposals else 0,
-                "stress_test": self.stress.summary() if self.stress else None}
+                "stress_test": self.stress.summary() if self.stress else None,
+                "oversight": self.oversight_summary()}
+
+    def oversight_summary(self) -> dict:
+        """Who the market oversight flags name: owners designated (by the rule, and by the input only), the top
+        market risks, and how many companies and groups score as fragile."""
+        r = self.replace
+        top = self.table.loc[self.table["flag"].eq("top_market_risk"), "subject_id"]
+        return {"designated_by_rule": sorted(r.loc[r["by_rule"].astype(bool), "owner_name"]) if len(r) else [],
+                "designated_by_input_only": sorted(r.loc[r["designated"].astype(bool) & ~r["by_rule"].astype(bool),
+                                                         "owner_name"]) if len(r) else [],
+                "top_market_risks": sorted(top),
+                "fragile": {level: int((self.fragility["severity"] == level).sum()) for level in ("high", "medium")}}
 
 
 def find_flags(region: Region, params: FlagParams | None = None, run_date: date | None = None,
