@@ -90,10 +90,10 @@ def test_the_input_designation_overrides_the_data(tmp_path):
 
 def test_fragile_and_hard_to_replace_is_the_top_risk(meets, twin):
     """Big Group scores 5 (a loss 3, a small turnover 1, one council 1: high) and is designated: the top risk, naming
-    Manchester's 2 children at £10,000 a week; its undesignated twin is fragile but no top risk."""
+    Manchester's 2 children; its undesignated twin is fragile but no top risk."""
     top = meets.table[meets.table["flag"] == "top_market_risk"]
     assert list(top["subject_id"]) == ["Big Group"]
-    assert "Manchester 2 (£10,000 a week)" in top["evidence"].iloc[0]
+    assert "Children by council: Manchester 2." in top["evidence"].iloc[0]
     assert meets.fragility.set_index("id").loc["Big Group", "score"] == 5
     assert (twin.table["flag"] == "top_market_risk").sum() == 0
     assert "Big Group" in set(twin.table.loc[twin.table["flag"] == "financial_fragility", "subject_id"])

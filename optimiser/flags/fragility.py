@@ -148,8 +148,8 @@ def top_risk_flags(region: Region, placed: pd.DataFrame, replace: pd.DataFrame, 
         kids = placed[placed["owner"].eq(r.owner)]
         per_council = kids.groupby("la_code").agg(children=("child_id", "size"), weekly=("weekly_cost", "sum"))
         per_council = per_council.sort_values(["children", "weekly"], ascending=False)
-        councils = ", ".join(f"{council(region, la)} {int(c.children):,} ({money(c.weekly)} a week)"
-                             for la, c in per_council.iterrows())
+        # counts only: a council's officer sees this row, and another council's one child's fee would describe it
+        councils = ", ".join(f"{council(region, la)} {int(c.children):,}" for la, c in per_council.iterrows())
         unhoused = (f" The region could not re-house {int(r.unhoused):,} of them if it failed."
                     if r.tested and pd.notna(r.unhoused) else "")
         evidence = (f"{r.owner_name} is both difficult to replace and financially fragile. Fragility score "
