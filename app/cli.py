@@ -205,6 +205,27 @@ def cmd_flags(args) -> int:
     return OK
 
 
+def cmd_what_if(args) -> int:
+    from datetime import date
+
+    from app.jobs.whatif import run_profit_cap
+    from app.summaries import profit_cap_text
+    from data.toml_files import ParameterError
+    from optimiser.match.params import MatchParams
+    from optimiser.profit_cap import CapParams, parse_sweep
+
+    try:
+        params = CapParams(cap=args.cap, exit_margin=args.exit_margin, exit_spread=args.exit_spread)
+        sweep = parse_sweep(args.sweep) if args.sweep else None
+        run_date = date.fromisoformat(args.run_date) if args.run_date else None
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
+    run = run_profit_cap(args.dir, params, sweep, run_date, _params(MatchParams, args.match_params),
+                         progress=_progress)
+    print(profit_cap_text(run) + "\n" + _written(run, args.out))
+    return OK
+
+
 def cmd_strategy(args) -> int:
     from app.jobs.strategy import run_strategy
     from app.summaries import strategy_text
@@ -491,9 +512,31 @@ def _flags_arguments(p) -> None:
     p.add_argument("--match-params", type=Path, help="match parameters TOML for the step-down proposals and the "
                                                       "stress test (defaults: optimiser/match.toml)")
     p.add_argument("--run-date", help="date to count days in placement from, YYYY-MM-DD (default today)")
-    p.add_argument("--no-stress", action="store_true", help="skip the provider-exit stress test (faster)")
+    p.add_argument("--no-stress", action="store_true", help="skip the provider-exit stress test and the "
+                                                             "difficult-to-replace re-housing tests (faster)")
     p.add_argument("--no-match", action="store_true",
-                   help="skip the matcher: no step-down proposals and no stress test (fastest)")
+                   help="skip the matcher: no step-down proposals, stress test or re-housing tests (fastest)")
+
+
+def _what_if_arguments(p) -> None:
+    p.add_argument("action", choices=["profit-cap"],
+                   help="profit-cap: cap each owner's operating margin; the excess becomes lower fees on the region's "
+                        "placements with it, in proportion to its revenue from the region; companies the cut pushes "
+                        "below the exit margin are assumed at risk of leaving and the regional match re-houses "
+                        "their children where it can")
+    _region_and_out(p)
+    p.add_argument("--cap", type=float, default=0.10, help="the cap on operating margin, a fraction (default 0.10)")
+    p.add_argument("--exit-margin", type=float, default=0.03,
+                   help="a company whose margin after the cap is below this is at risk of leaving (default 0.03)")
+    p.add_argument("--exit-spread", type=float, default=0.0,
+                   help="the probability mode: a company's chance of leaving rises in a straight line from nil at "
+                        "exit margin + spread to certain at exit margin - spread (default 0: below the exit margin "
+                        "a company leaves)")
+    p.add_argument("--sweep", help="caps to compare, start:stop:step (e.g. 0.05:0.25:0.05): profit_cap_sweep.csv, "
+                                   "a chart (profit_cap_sweep.png) and a report (profit_cap_sweep.html)")
+    p.add_argument("--match-params", type=Path, help="match parameters TOML for re-housing (defaults: "
+                                                      "optimiser/match.toml)")
+    p.add_argument("--run-date", help="the date the region is matched on, YYYY-MM-DD (default today)")
 
 
 def _strategy_arguments(p) -> None:
@@ -627,6 +670,12 @@ COMMANDS = (  # name, what it does, an example, handler, argument builder
     ("flags", "Flag unlawful placements (with a registered alternative for each), profit and fee outliers and market "
               "concentration, with a provider-exit stress test; write flags.csv.",
      "rcc flags data/regions/greater-manchester --out out", cmd_flags, _flags_arguments),
+    ("what-if", "What a policy would do to the region's market. profit-cap: the saving a cap on providers' margins "
+                "would bring, weekly and yearly, the companies it would push below the exit margin, their places and "
+                "children, and how many the region could re-house, per council and kind of home; --sweep compares "
+                "caps in a table and a chart.",
+     "rcc what-if profit-cap data/regions/greater-manchester --cap 0.10 --exit-margin 0.03 --out out\n"
+     "  rcc what-if profit-cap --sweep 0.05:0.25:0.05 --out out/cap", cmd_what_if, _what_if_arguments),
     ("strategy", "Plan commissioning under forecast uncertainty (block contracts, new homes, foster recruitment, spot "
                  "purchasing) with Pyomo + HiGHS; write strategy.xlsx, strategy.html and the plan's tables.",
      "rcc strategy data/regions/greater-manchester --out out --quantile 0.8 --horizon-quarters 12", cmd_strategy,

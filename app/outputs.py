@@ -96,6 +96,26 @@ OUTPUTS: tuple[Output, ...] = (
        "%.3f", stored=True),
     _o("flags", "stress_test", "stress_test.csv", "The children the largest provider group's exit would displace "
        "and where they could go", "%.2f", stored=True, child_level=True),
+    _o("flags", "difficult_to_replace", "difficult_to_replace.csv", "Per independent owner: its largest shares of "
+       "the region's and a council's independent places by kind of home, the region's children with it, how many "
+       "the region could re-house if it left, where its places are, and whether the derived designation (or the "
+       "input) makes it difficult to replace", "%.4f", stored=True),
+    _o("flags", "fragility", "fragility.csv", "Per company with accounts and per parent group: margin now and the "
+       "year before, debt, interest, the council paying most of its revenue, the financial fragility score and its "
+       "reasons", "%.4f", stored=True),
+    _o("flags", "group_quality", "group_quality.csv", "Per independent owner: its registered homes' Ofsted grades "
+       "now and at the inspection before, the share weak, homes that fell or rose", "%.4f", stored=True),
+    # what-if: a profit cap (rcc what-if profit-cap)
+    _o("profit_cap", "profit_cap_providers", "profit_cap_providers.csv", "Per company with accounts: its margin, its "
+       "owner's, the fee cut the cap imposes, its margin after, whether it is at risk of leaving, the region's spend "
+       "and saving with it", "%.4f"),
+    _o("profit_cap", "profit_cap_children", "profit_cap_children.csv", "The children living with companies at risk "
+       "and where the regional match could re-house them (the stress test's columns)", "%.2f", child_level=True),
+    _o("profit_cap", "profit_cap_areas", "profit_cap_areas.csv", "Per council x kind of home, and the region: "
+       "placements, spend, the weekly and yearly saving, places and children at risk, re-housed and not", "%.2f"),
+    _o("profit_cap", "profit_cap_sweep", "profit_cap_sweep.csv", "Per cap of the sweep: weekly and yearly saving, "
+       "companies, places and children at risk, re-housed and not (also drawn in profit_cap_sweep.png and .html)",
+       "%.4f"),
     # strategy
     _o("strategy", "strategy_actions", "strategy_actions.csv", "The commissioning actions of the recommended plan",
        "%.2f", stored=True),
@@ -162,7 +182,8 @@ OUTPUTS: tuple[Output, ...] = (
 RECORD_FILES = {"match": "run.json", "planning": "planning_run.json", "forecast": "forecast_run.json",
                 "backtest": "backtest_run.json", "flags": "flags_run.json", "strategy": "strategy_run.json",
                 "public_market": "market_run.json", "public_forecast": "public_forecast_run.json",
-                "yearly": "yearly_run.json", "monthly": "monthly_run.json", "sweep": "sweep_run.json"}
+                "yearly": "yearly_run.json", "monthly": "monthly_run.json", "sweep": "sweep_run.json",
+                "profit_cap": "profit_cap_run.json"}
 STORED_TABLES = tuple(o.table for o in OUTPUTS if o.stored)
 # Tables that list children one by one: what a council officer sees only for their own council, what viewing is
 # audited (app/dashboard/audit.py) and what retention removes from old runs (app/history/retention.py).
@@ -215,6 +236,12 @@ def documents(result: Result) -> dict[str, Callable[[Path], Path]]:
                                                                  result.highlight),
                 "report": lambda folder: write_market_report(folder / "market.html", result.market, result.highlight,
                                                              result.boundaries)}
+    if result.job == "profit_cap" and result.sweep is not None:
+        from app.reports.profit_cap import write_sweep_html, write_sweep_png
+
+        sweep, exit_margin = result.sweep, result.cap.params.exit_margin
+        return {"chart": lambda folder: write_sweep_png(folder / "profit_cap_sweep.png", sweep),
+                "report": lambda folder: write_sweep_html(folder / "profit_cap_sweep.html", sweep, exit_margin)}
     if result.job == "sweep":
         from app.reports.sweep_workbook import write_sweep_workbook
 

@@ -299,6 +299,41 @@ def flags_text(run) -> str:
         lines.append(f"  stress test: if {t['group']} left, {t['children_displaced']} children would need a new "
                      f"home (£{t['weekly_spend_before']:,.0f} a week); the region could re-house {t['rehoused']}, "
                      f"{t['not_rehoused']} could not be placed")
+    o = s.get("oversight")
+    if o:
+        lines.append(f"  difficult to replace: {', '.join(o['designated_by_rule']) or 'no owner'} by the data"
+                     + (f", {', '.join(o['designated_by_input_only'])} by the input only"
+                        if o["designated_by_input_only"] else "")
+                     + f"; top market risks: {', '.join(o['top_market_risks']) or 'none'}; fragile: "
+                     f"{o['fragile']['high']} high, {o['fragile']['medium']} medium")
+    return "\n".join(lines)
+
+
+def profit_cap_text(run) -> str:
+    """The cap's saving and exits, then the sweep one cap a line."""
+    s = run.summary
+
+    def line(d: dict) -> str:
+        return (f"cap {d['cap']:.0%}: saves £{d['weekly_saving']:,.0f} a week (£{d['yearly_saving']:,.0f} a year); "
+                f"{d['providers_at_risk']} companies at risk with {d['places_at_risk']} places; "
+                f"{d['children_at_risk']} children would need a new home, {d['rehoused']} re-housed, "
+                f"{d['not_rehoused']} not")
+
+    lines = [f"Profit cap (exit margin {s['exit_margin']:.0%}, {s['owners_capped']} owners capped): {line(s)}"]
+    if s["weekly_saving_if_none_leave"] != s["weekly_saving"]:
+        lines.append(f"  £{s['weekly_saving_if_none_leave']:,.0f} a week if no company left")
+    if run.cap.params.exit_spread:
+        lines.append(f"  weighted by each company's chance of leaving: £{s['expected_weekly_saving']:,.0f} a week "
+                     f"saved, {s['expected_children_leaving']:.1f} children needing a new home, "
+                     f"{s['expected_rehoused']:.1f} of them re-housed")
+    areas = run.cap.areas
+    areas = areas[areas["la_code"].ne("region")].groupby("la_name")[["weekly_saving", "children_at_risk"]].sum()
+    if len(areas):
+        top = areas.sort_values("weekly_saving", ascending=False).head(3)
+        lines.append("  largest savings: " + ", ".join(f"{la} £{r.weekly_saving:,.0f} a week"
+                                                       for la, r in top.iterrows()))
+    if run.sweep is not None:
+        lines += ["Sweep:"] + [f"  {line(d)}" for d in run.sweep.to_dict("records")]
     return "\n".join(lines)
 
 

@@ -284,8 +284,17 @@ PROVIDERS = Table(
         Column("revenue", "float", "Revenue for the financial year", minimum=0, unit="£ per year"),
         Column("operating_profit", "float", "Operating profit for the financial year (negative for a loss)",
                unit="£ per year"),
-        Column("difficult_to_replace", "bool", "Designated difficult to replace (the Bill's financial oversight)",
-               default=False),
+        Column("difficult_to_replace", "bool", "Designated difficult to replace (the Bill's financial oversight); "
+               "rcc also derives the designation from the data (flags.csv, difficult_to_replace_derived) and this "
+               "overrides it", default=False),
+        Column("prior_revenue", "float", "Revenue for the financial year before (for the margin's trend; blank: not "
+               "known)", minimum=0, unit="£ per year"),
+        Column("prior_operating_profit", "float", "Operating profit for the financial year before (blank: not known)",
+               unit="£ per year"),
+        Column("debt", "float", "Borrowings at the financial year end (blank: not known, not scored)", minimum=0,
+               unit="£"),
+        Column("interest", "float", "Interest payable for the financial year (blank: not known, not scored)",
+               minimum=0, unit="£ per year"),
     ),
     key="provider_id",
 )
@@ -317,6 +326,9 @@ SETTINGS = Table(
         Column("max_ratio", "str", "Highest adult:child staffing ratio it can give", allowed=RATIOS,
                default="standard"),
         Column("ofsted_grade", "str", "Latest Ofsted overall grade", allowed=OFSTED_GRADES,
+               default="not_inspected"),
+        Column("previous_ofsted_grade", "str", "The overall grade of the inspection before the latest (for the "
+               "group-level quality trend; not_inspected: none known)", allowed=OFSTED_GRADES,
                default="not_inspected"),
         Column("weekly_fee", "float", "Fee the provider charges", minimum=0, unit="£ per week"),
         Column("block_contract", "bool", "Beds already bought by the RCC", default=False),

@@ -27,7 +27,8 @@ class FlagsResult:
         f = self.flags
         tables = {"flags": f.table, "unregistered_summary": f.unregistered_summary,
                   "liberty_summary": f.liberty_summary, "margins": f.margins,
-                  "fees": f.fees.table, "concentration": f.markets}
+                  "fees": f.fees.table, "concentration": f.markets, "difficult_to_replace": f.replace,
+                  "fragility": f.fragility, "group_quality": f.quality}
         if f.stress is not None:
             tables["stress_test"] = f.stress.displaced
         return tables

@@ -26,7 +26,8 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
         _demand_sheet(writer, t, fmt)
         _gaps_sheet(writer, t, fmt, strategy)
         _actions_sheet(writer, t, fmt)
-        _table_sheet(writer, "Renegotiate", t.renegotiate, fmt, widths={0: 12, 1: 30, 2: 22, 3: 20, 8: 110, 9: 80})
+        _table_sheet(writer, "Renegotiate", t.renegotiate, fmt,
+                     widths={0: 12, 1: 30, 2: 22, 3: 20, 8: 110, 9: 80, 10: 40})
         _table_sheet(writer, "Assumptions", t.assumptions, fmt, widths={0: 34, 1: 22, 2: 80},
                      title_rows=[("Parameters (strategy_run.json holds every value)", t.assumptions),
                                  ("Supply today, per council x kind of home", t.supply)])

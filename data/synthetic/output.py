@@ -13,7 +13,8 @@ from data.synthetic.days import iso
 
 DECIMALS = {"lat": 4, "lon": 4, "home_lat": 4, "home_lon": 4, "family_lat": 4, "family_lon": 4, "school_lat": 4,
             "school_lon": 4, "avoid_lat": 4, "avoid_lon": 4, "revenue": 2, "operating_profit": 2,
-            "weekly_fee": 2, "weekly_cost": 2, "avoid_radius_km": 1, "max_distance_km": 1}
+            "prior_revenue": 2, "prior_operating_profit": 2, "debt": 2, "interest": 2, "weekly_fee": 2,
+            "weekly_cost": 2, "avoid_radius_km": 1, "max_distance_km": 1}
 TRUTH_TABLE = "synthetic_truth"
 
 

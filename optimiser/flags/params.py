@@ -2,7 +2,7 @@
 
 The documented defaults live in optimiser/flags.toml (as the match's in optimiser/match/match.toml; a test keeps
 the file and the code identical). Each TOML section is one dataclass here: [unlawful], [liberty], [profit],
-[fees], [concentration], [stress]. A run records every value with its outputs.
+[fees], [concentration], [stress], [replace], [fragility], [quality]. A run records every value with its outputs.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "flags.toml"
 SETTING_TYPES_FOR_SECURE = ("secure_childrens_home", "childrens_home", "residential_special_school")
 PLACEMENT_GROUPS = ("foster_inhouse", "foster_ifa", "childrens_home", "secure", "supported")
 STRESS_RANKINGS = ("children", "places")
-
-
 
 
 @dataclass(frozen=True)
@@ -132,8 +130,78 @@ class StressParams:
                            f"largest_by must be one of {', '.join(STRESS_RANKINGS)} (got {self.largest_by!r})")])
 
 
+@dataclass(frozen=True)
+class ReplaceParams:
+    region_share: float = 0.15
+    council_share: float = 0.30
+    min_council_places: int = 10
+    min_children: int = 5
+    unhoused_share: float = 0.25
+    max_tested: int = 6
+
+    def __post_init__(self) -> None:
+        check_parameters("replace flag", [
+            (0 < self.region_share <= 1, f"region_share must be in (0, 1] (got {self.region_share})"),
+            (0 < self.council_share <= 1, f"council_share must be in (0, 1] (got {self.council_share})"),
+            (self.min_council_places >= 1, f"min_council_places must be at least 1 (got {self.min_council_places})"),
+            (self.min_children >= 1, f"min_children must be at least 1 (got {self.min_children})"),
+            (0 < self.unhoused_share <= 1, f"unhoused_share must be in (0, 1] (got {self.unhoused_share})"),
+            (self.max_tested >= 0, f"max_tested must not be negative (got {self.max_tested})"),
+        ])
+
+
+@dataclass(frozen=True)
+class FragilityParams:
+    thin_margin: float = 0.05
+    score_thin_margin: int = 1
+    score_loss: int = 3
+    score_loss_before: int = 1
+    margin_drop_points: float = 5.0
+    score_margin_drop: int = 2
+    council_revenue_share: float = 0.5
+    score_one_council: int = 1
+    small_revenue: float = 500_000.0
+    score_small: int = 1
+    debt_to_revenue: float = 1.0
+    score_debt: int = 2
+    interest_cover: float = 1.5
+    score_interest: int = 2
+    medium_score: int = 3
+    high_score: int = 4
+
+    def __post_init__(self) -> None:
+        scores = [getattr(self, f.name) for f in dataclasses.fields(self) if f.name.startswith("score_")]
+        check_parameters("fragility flag", [
+            (0 < self.thin_margin < 1, f"thin_margin is a fraction such as 0.05 (got {self.thin_margin})"),
+            (all(v >= 0 for v in scores), "the score_ values must not be negative"),
+            (self.margin_drop_points > 0, f"margin_drop_points must be positive (got {self.margin_drop_points})"),
+            (0 < self.council_revenue_share <= 1,
+             f"council_revenue_share must be in (0, 1] (got {self.council_revenue_share})"),
+            (self.small_revenue >= 0, f"small_revenue must not be negative (got {self.small_revenue})"),
+            (self.debt_to_revenue > 0, f"debt_to_revenue must be positive (got {self.debt_to_revenue})"),
+            (self.interest_cover > 0, f"interest_cover must be positive (got {self.interest_cover})"),
+            (1 <= self.medium_score <= self.high_score,
+             f"need 1 <= medium_score <= high_score (got {self.medium_score}, {self.high_score})"),
+        ])
+
+
+@dataclass(frozen=True)
+class QualityParams:
+    min_homes: int = 3
+    weak_share: float = 0.3
+    declined_share: float = 0.25
+
+    def __post_init__(self) -> None:
+        check_parameters("quality flag", [
+            (self.min_homes >= 2, f"min_homes must be at least 2 for a spread (got {self.min_homes})"),
+            (0 < self.weak_share <= 1, f"weak_share must be in (0, 1] (got {self.weak_share})"),
+            (0 < self.declined_share <= 1, f"declined_share must be in (0, 1] (got {self.declined_share})"),
+        ])
+
+
 SECTIONS = {"unlawful": UnlawfulParams, "liberty": LibertyParams, "profit": ProfitParams, "fees": FeeParams,
-            "concentration": ConcentrationParams, "stress": StressParams}
+            "concentration": ConcentrationParams, "stress": StressParams, "replace": ReplaceParams,
+            "fragility": FragilityParams, "quality": QualityParams}
 
 
 @dataclass(frozen=True)
@@ -144,6 +212,9 @@ class FlagParams:
     fees: FeeParams = field(default_factory=FeeParams)
     concentration: ConcentrationParams = field(default_factory=ConcentrationParams)
     stress: StressParams = field(default_factory=StressParams)
+    replace: ReplaceParams = field(default_factory=ReplaceParams)
+    fragility: FragilityParams = field(default_factory=FragilityParams)
+    quality: QualityParams = field(default_factory=QualityParams)
 
     def __post_init__(self) -> None:
         for name, cls in SECTIONS.items():

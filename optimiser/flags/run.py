@@ -14,10 +14,13 @@ from data.region import Region
 from optimiser.flags.common import FLAG_COLUMNS, SEVERITIES, placements
 from optimiser.flags.concentration import concentration_flags, difficult_to_replace, markets
 from optimiser.flags.fees import FeeModel, fee_flags, fee_model
+from optimiser.flags.fragility import fragility, fragility_flags, top_risk_flags
 from optimiser.flags.liberty import liberty_findings, liberty_flags, region_counts
 from optimiser.flags.liberty import summary_table as liberty_summary_table
 from optimiser.flags.params import FlagParams
 from optimiser.flags.profit import margins, profit_flags
+from optimiser.flags.quality import group_quality, judged, quality_flags
+from optimiser.flags.replace import replace_flags, replaceability
 from optimiser.flags.stress import StressTest, stress_flags, stress_test
 from optimiser.flags.unlawful import (
     Proposals,
@@ -46,6 +49,11 @@ FLAG_TYPES = {
     "market_concentration": "highly concentrated markets",
     "difficult_to_replace_exposure": "providers designated difficult to replace that the region relies on",
     "provider_exit_stress": "stress test: the largest provider group leaves",
+    "difficult_to_replace_derived": "owners the region's data show to be difficult to replace (shares, children, "
+                                    "re-housing), or designated in the input",
+    "financial_fragility": "companies and groups whose accounts show signs of strain",
+    "top_market_risk": "owners both difficult to replace and financially fragile",
+    "group_quality": "owners whose homes' Ofsted grades are weak or falling",
 }
 
 
@@ -61,6 +69,9 @@ class Flags:
     markets: pd.DataFrame  # per market: places, HHI, top owner and shares
     proposals: Proposals | None  # the regional match with step-down referrals
     stress: StressTest | None
+    replace: pd.DataFrame  # per owner: the derived difficult-to-replace designation's inputs and verdict
+    fragility: pd.DataFrame  # per company and group: the financial fragility score and its reasons
+    quality: pd.DataFrame  # per owner: Ofsted grades of its homes now and before
     timings: dict[str, float]
 
     def counts(self) -> dict[str, int]:
@@ -76,7 +87,19 @@ class Flags:
                 "fee_model": {"fitted_on": self.fees.fitted_on, "converged": self.fees.converged,
                               "note": self.fees.note},
                 "step_down_referrals_added": self.proposals.step_down_added if self.proposals else 0,
-                "stress_test": self.stress.summary() if self.stress else None}
+                "stress_test": self.stress.summary() if self.stress else None,
+                "oversight": self.oversight_summary()}
+
+    def oversight_summary(self) -> dict:
+        """Who the market oversight flags name: owners designated (by the rule, and by the input only), the top
+        market risks, and how many companies and groups score as fragile."""
+        r = self.replace
+        top = self.table.loc[self.table["flag"].eq("top_market_risk"), "subject_id"]
+        return {"designated_by_rule": sorted(r.loc[r["by_rule"].astype(bool), "owner_name"]) if len(r) else [],
+                "designated_by_input_only": sorted(r.loc[r["designated"].astype(bool) & ~r["by_rule"].astype(bool),
+                                                         "owner_name"]) if len(r) else [],
+                "top_market_risks": sorted(top),
+                "fragile": {level: int((self.fragility["severity"] == level).sum()) for level in ("high", "medium")}}
 
 
 def find_flags(region: Region, params: FlagParams | None = None, run_date: date | None = None,
@@ -132,6 +155,16 @@ def find_flags(region: Region, params: FlagParams | None = None, run_date: date 
                              proposals.allocations if proposals else None)
         parts.append(stress_flags(stress))
     lap("stress")
+    progress("Owners difficult to replace (re-matching the largest candidates' children), financial fragility and "
+             "group quality")
+    replace = replaceability(region, placed, params.replace, match_params, run_date,
+                             proposals.allocations if proposals else None, stress, params.stress.run)
+    fragile = fragility(region, placed, params.fragility)
+    quality = judged(group_quality(region, placed), params.quality)
+    parts += [replace_flags(replace), fragility_flags(fragile),
+              top_risk_flags(region, placed, replace, fragile, params.fragility),
+              quality_flags(quality, params.quality)]
+    lap("market_oversight")
     table = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else \
         pd.DataFrame(columns=FLAG_COLUMNS)
     order = {flag: i for i, flag in enumerate(FLAG_TYPES)}
@@ -142,4 +175,4 @@ def find_flags(region: Region, params: FlagParams | None = None, run_date: date 
     return Flags(table=table[FLAG_COLUMNS], unlawful=found, unregistered_summary=summary_table(region, found),
                  liberty=on_orders, liberty_summary=liberty_summary_table(region, placed, on_orders),
                  margins=margin_table, fees=model, markets=market_table, proposals=proposals, stress=stress,
-                 timings=timings)
+                 replace=replace, fragility=fragile, quality=quality, timings=timings)

@@ -127,18 +127,35 @@ def exit_referrals(region: Region, children: pd.DataFrame, run_date: date) -> pd
     return TABLES["referrals"].with_defaults(rows)
 
 
-def stress_test(region: Region, placed: pd.DataFrame, params: StressParams, match_params: MatchParams,
-                run_date: date, base_allocations: pd.DataFrame | None = None) -> StressTest | None:
-    """Remove the largest group's settings, re-match, and count who could be re-housed. `base_allocations` is
-    the ordinary match of the same month (with step-down referrals) for comparison; made here when not given."""
-    owner, owner_name = largest_owner(region, placed, params)
-    if not owner:
-        return None
+@dataclass(frozen=True)
+class Exit:
+    """What the region faces if some providers leave: the children who would need a new home and where the
+    regional match could put them, and what the exit does to this month's other referrals."""
+    displaced: pd.DataFrame  # DISPLACED_COLUMNS
+    settings: int
+    places_in_region: int
+    other_referrals: int
+    other_matched_before: int
+    other_matched_after: int
+    result: MatchResult | None
+
+
+def owner_companies(region: Region, owner: str) -> set[str]:
+    """The provider ids an owner (a parent_group, or the provider_id of a company with none) stands for."""
     providers = region.providers.drop_duplicates("provider_id")
     group = providers["parent_group"].fillna("")
-    theirs = set(providers.loc[group.eq(owner) | (group.eq("") & providers["provider_id"].eq(owner)), "provider_id"])
-    removed = region.settings["provider_id"].isin(theirs)
-    displaced = placed[placed["provider_id"].isin(theirs)].reset_index(drop=True)
+    return set(providers.loc[group.eq(owner) | (group.eq("") & providers["provider_id"].eq(owner)), "provider_id"])
+
+
+def providers_exit(region: Region, placed: pd.DataFrame, leaving: set[str], match_params: MatchParams,
+                   run_date: date, base_allocations: pd.DataFrame | None = None) -> Exit:
+    """Remove the settings of the providers `leaving`, give each of the region's children living in one a home
+    search (kept if the child already has one) and match the whole region again against the vacancies left.
+    `base_allocations` is the ordinary match of the same month (with step-down referrals) for comparison; made
+    here when not given. The stress test, the derived difficult-to-replace designation and the profit cap's exits
+    all ask this one question."""
+    removed = region.settings["provider_id"].isin(leaving)
+    displaced = placed[placed["provider_id"].isin(leaving)].reset_index(drop=True)
     with_steps, _ = with_step_down_referrals(region, run_date)
     if base_allocations is None:
         base_allocations, _ = match_or_nothing(with_steps, match_params, run_date)
@@ -163,13 +180,26 @@ def stress_test(region: Region, placed: pd.DataFrame, params: StressParams, matc
     before = base_allocations[~base_allocations["child_id"].isin(displaced_ids)]
     after = allocations[allocations["referral_id"].isin(before["referral_id"])]
     in_region = region.settings["la_code"].isin(region.authorities["la_code"]) & removed
-    return StressTest(owner=owner, owner_name=owner_name,
-                      subject_type="parent_group" if group.eq(owner).any() else "provider", companies=len(theirs),
-                      settings=int(removed.sum()),
-                      places_in_region=int(region.settings.loc[in_region, "places"].sum()),
-                      displaced=out[DISPLACED_COLUMNS], other_referrals=len(before),
-                      other_matched_before=int(before["status"].eq("matched").sum()),
-                      other_matched_after=int(after["status"].eq("matched").sum()), result=result)
+    return Exit(displaced=out[DISPLACED_COLUMNS], settings=int(removed.sum()),
+                places_in_region=int(region.settings.loc[in_region, "places"].sum()), other_referrals=len(before),
+                other_matched_before=int(before["status"].eq("matched").sum()),
+                other_matched_after=int(after["status"].eq("matched").sum()), result=result)
+
+
+def stress_test(region: Region, placed: pd.DataFrame, params: StressParams, match_params: MatchParams,
+                run_date: date, base_allocations: pd.DataFrame | None = None) -> StressTest | None:
+    """Remove the largest group's settings, re-match, and count who could be re-housed."""
+    owner, owner_name = largest_owner(region, placed, params)
+    if not owner:
+        return None
+    theirs = owner_companies(region, owner)
+    gone = providers_exit(region, placed, theirs, match_params, run_date, base_allocations)
+    is_group = region.providers["parent_group"].fillna("").eq(owner).any()
+    return StressTest(owner=owner, owner_name=owner_name, subject_type="parent_group" if is_group else "provider",
+                      companies=len(theirs), settings=gone.settings, places_in_region=gone.places_in_region,
+                      displaced=gone.displaced, other_referrals=gone.other_referrals,
+                      other_matched_before=gone.other_matched_before, other_matched_after=gone.other_matched_after,
+                      result=gone.result)
 
 
 def stress_flags(test: StressTest | None) -> pd.DataFrame:

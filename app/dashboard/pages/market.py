@@ -120,3 +120,7 @@ with concentration_tab:
     elif stress is None:
         st.info("This run has no stress test.")
     ui.source(run_id, "flags", "concentration", "stress_test")
+
+from app.dashboard.market_oversight import section as market_oversight  # noqa: E402  (issue 21's section, last)
+
+market_oversight(who, run_id)
