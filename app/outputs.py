@@ -53,6 +53,10 @@ OUTPUTS: tuple[Output, ...] = (
        "council alone, first come first served)", "%.2f", stored=True, child_level=True),
     _o("match", "comparison", "comparison.csv", "The regional plan against councils alone, measure by measure",
        "%.4f", stored=True),
+    _o("match", "council_accounts", "council_accounts.csv", "Each council's account: its children's weekly cost, "
+       "mean distance, fit, children unmatched, in-house beds given and taken, and objective, in the regional plan "
+       "and searching alone; gain (alone less regional: positive, better off in the co-operative)", "%.2f",
+       stored=True),
     # planning mode of the match
     _o("planning", "planning_gap", "planning_gap.csv", "Children the forecast expects and those the supply could "
        "not take, per council x group x need x month", stored=True),
@@ -202,7 +206,8 @@ def documents(result: Result) -> dict[str, Callable[[Path], Path]]:
         from app.reports.strategy_workbook import write_strategy_workbook
 
         parts = (result.strategy, result.renegotiate, result.gap, result.header, result.council_names)
-        return {"workbook": lambda folder: write_strategy_workbook(folder / "strategy.xlsx", *parts),
+        return {"workbook": lambda folder: write_strategy_workbook(folder / "strategy.xlsx", *parts,
+                                                                   accounts=result.accounts),
                 "report": lambda folder: write_strategy_report(folder / "strategy.html", *parts)}
     if result.job == "public_market":
         from app.reports.market_html import write_market_report

@@ -335,7 +335,27 @@ def match_text(run) -> str:
                      + ", ".join(f"{g} {n}" for g, n in held["held_by_group"].items()) + "; see held_back.csv)")
     if s.get("gap_too_wide"):
         lines.append(gap_warning_text(s))
-    lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}", "", comparison_text(run.comparison), ""]
+    lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}", "", comparison_text(run.comparison), "",
+              accounts_text(run.match.accounts), ""]
+    return "\n".join(lines)
+
+
+def accounts_text(accounts) -> str:
+    """Each council's account in a few columns: what its children cost, how many wait, beds it gave and took, and
+    its gain against searching alone (the model's objective: money and the value put on distance, fit and waiting;
+    council_accounts.csv has every measure)."""
+    lines = [f"  {'Each council: regional vs alone':30}{'weekly cost':>13}{'alone':>11}{'unmatched':>10}"
+             f"{'alone':>6}{'beds given':>11}{'taken':>6}{'gain':>13}"]
+    def money(value: float) -> str:
+        return f"£{value:,.0f}"
+
+    for r in accounts.itertuples():
+        lines.append(f"  {(r.la_name or r.la_code)[:29]:30}{money(r.regional_weekly_cost):>13}"
+                     f"{money(r.alone_weekly_cost):>11}{r.regional_children_unmatched:>10}"
+                     f"{r.alone_children_unmatched:>6}{r.regional_in_house_given:>11}"
+                     f"{r.regional_in_house_taken:>6}{r.gain:>13,.0f}")
+    worse = accounts.loc[accounts["gain"] < -1e-6, "la_name"].tolist()
+    lines.append("  worse off than alone: " + (", ".join(worse) if worse else "none"))
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from tests.builders import AUTHORITY, SECOND_AUTHORITY, referral_rows, settings_
 from tests.forecast_history import simulate_903
 
 FAST_FORECAST = "paths = 40\n"
-SHEETS = ["Summary", "Demand vs supply", "Gaps", "Actions", "Renegotiate", "Assumptions", "Options"]
+SHEETS = ["Summary", "Demand vs supply", "Gaps", "Actions", "Renegotiate", "Councils", "Assumptions", "Options"]
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,9 @@ def test_cli_writes_every_output_and_a_run_record(run, capsys):
     costs = record["expected_costs"]
     assert record["summary"]["expected_saving"] == pytest.approx(
         costs["do_nothing"]["cash"] - costs["two_stage"]["cash"], abs=0.05)
+    assert set(record["accounts"]["gain_by_council"]) == {AUTHORITY["la_code"], SECOND_AUTHORITY["la_code"]}
+    councils = pd.read_excel(out / "strategy.xlsx", sheet_name="Councils")
+    assert councils["council"].tolist() == [AUTHORITY["la_name"], SECOND_AUTHORITY["la_name"]]
     balance = pd.read_csv(out / "strategy_balance.csv")
     assert set(balance["quarter"]) == {1, 2, 3, 4}
     assert record["in_sample_expected_objective"]["two_stage"] <= record["in_sample_expected_objective"]["quantile"] + 1

@@ -13,6 +13,7 @@ import pandas as pd
 from app.jobs.common import demand_record, loaded, run_header
 from data.region import Region
 from optimiser.match import Match, match, match_summary
+from optimiser.match.accounts import accounts_summary
 from optimiser.match.demand import check_demand
 from optimiser.match.params import MatchParams
 from optimiser.match.planning import Planning, plan
@@ -39,7 +40,8 @@ class MatchJob:
         held = {"held_back": m.lookahead.held_back} if m.lookahead is not None else {}
         return held | {"allocations": m.result.allocations, "explanations": m.explanations, "gap": m.gap,
                        "baseline_allocations": m.baseline,
-                       "comparison": m.comparison.rename_axis("measure").reset_index()}
+                       "comparison": m.comparison.rename_axis("measure").reset_index(),
+                       "council_accounts": m.accounts}
 
 
 def run_match(source: Path | Region, params: MatchParams | None = None, progress=lambda message: None,
@@ -71,6 +73,7 @@ def _match_record(m: Match, params: MatchParams, started: datetime) -> dict:
         "summary": m.summary,
         "comparison": {approach: {k: (None if pd.isna(v) else v) for k, v in column.items()}
                        for approach, column in m.comparison.items()},
+        "accounts": accounts_summary(m.accounts),
     }
     if m.lookahead is not None:
         record["lookahead"] = {

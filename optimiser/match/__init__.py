@@ -47,6 +47,7 @@ class Match:
     step_down_referrals_added: int
     violations: pd.DataFrame  # hard rules the answer breaks (verify.py): empty, since match raises on any
     baseline_violations: pd.DataFrame  # hard rules today's practice breaks (siblings split though one home fits)
+    accounts: pd.DataFrame  # each council's account, regional against alone: accounts.ACCOUNT_COLUMNS
     summary: dict  # match_summary of the allocations, with step_down_referrals_added
 
 
@@ -57,6 +58,7 @@ def match(region: Region, params: MatchParams | None = None, run_date: date | No
     the next run), the independent check, today's practice on the same referrals, and why children are left
     unmatched. `run_date` (default today) is the day referrals are matched on. A broken hard rule raises
     RuntimeError: it is a bug in rcc, never something to hand to a commissioner."""
+    from optimiser.match.accounts import council_accounts
     from optimiser.match.demand import check_demand
     from optimiser.match.explain import explanations, sufficiency_gap
     from optimiser.match.params import MatchParams
@@ -72,9 +74,11 @@ def match(region: Region, params: MatchParams | None = None, run_date: date | No
     result, lookahead, violations = _regional_match(region, params, run_date, demand, progress)
     progress("Comparing with today's practice (each council searching alone, first come first served)")
     baseline, baseline_violations, comparison = _todays_practice(region, result, params)
+    accounts = council_accounts(region, result.candidates, result.allocations, baseline, params)
     progress("Explaining unmatched referrals and the sufficiency gap")
     return Match(region=region, result=result, lookahead=lookahead, demand=demand, baseline=baseline,
-                 comparison=comparison, explanations=explanations(region, result.allocations, params, run_date),
+                 comparison=comparison, accounts=accounts,
+                 explanations=explanations(region, result.allocations, params, run_date),
                  gap=sufficiency_gap(region, result.allocations), step_down_referrals_added=len(step_down),
                  violations=violations, baseline_violations=baseline_violations,
                  summary=match_summary(result.allocations) | {"step_down_referrals_added": len(step_down)}
