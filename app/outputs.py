@@ -57,6 +57,9 @@ OUTPUTS: tuple[Output, ...] = (
        "mean distance, fit, children unmatched, in-house beds given and taken, and objective, in the regional plan "
        "and searching alone; gain (alone less regional: positive, better off in the co-operative)", "%.2f",
        stored=True),
+    _o("match", "fairness", "fairness.csv", "With --fairness: per council its stand-alone objective, its objective "
+       "without and with the rule, its gain without and with, and by how much and why the rule could not hold",
+       "%.2f", stored=True),
     # planning mode of the match
     _o("planning", "planning_gap", "planning_gap.csv", "Children the forecast expects and those the supply could "
        "not take, per council x group x need x month", stored=True),

@@ -337,6 +337,21 @@ def match_text(run) -> str:
         lines.append(gap_warning_text(s))
     lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}", "", comparison_text(run.comparison), "",
               accounts_text(run.match.accounts), ""]
+    if run.match.fairness is not None:
+        lines += [fairness_text(run.match.fairness.record), ""]
+    return "\n".join(lines)
+
+
+def fairness_text(record: dict) -> str:
+    """The fairness rule's outcome: the price the region pays for it, and any council it could not hold."""
+    rule = record["rule"] + (f" (share {record['share']:.0%})" if "share" in record else "")
+    worse = record["councils_worse_off_without"]
+    lines = [f"  fairness             {rule}: objective £{record['objective_with']:,.0f} against "
+             f"£{record['objective_without']:,.0f} without (price of fairness £{record['price_of_fairness']:,.0f} "
+             "a week, £-equivalent)",
+             "  worse off without    " + (", ".join(worse) if worse else "none"),
+             f"  solved by            {record['solver_with']}" + (f": {record['note']}" if record["note"] else "")]
+    lines += [f"  NOT HELD             {text}" for text in record["councils_not_held"].values()]
     return "\n".join(lines)
 
 

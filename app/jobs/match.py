@@ -38,6 +38,7 @@ class MatchJob:
     def tables(self) -> dict[str, pd.DataFrame]:
         m = self.match
         held = {"held_back": m.lookahead.held_back} if m.lookahead is not None else {}
+        held |= {"fairness": m.fairness.table} if m.fairness is not None else {}
         return held | {"allocations": m.result.allocations, "explanations": m.explanations, "gap": m.gap,
                        "baseline_allocations": m.baseline,
                        "comparison": m.comparison.rename_axis("measure").reset_index(),
@@ -75,6 +76,8 @@ def _match_record(m: Match, params: MatchParams, started: datetime) -> dict:
                        for approach, column in m.comparison.items()},
         "accounts": accounts_summary(m.accounts),
     }
+    if m.fairness is not None:
+        record["fairness"] = m.fairness.record
     if m.lookahead is not None:
         record["lookahead"] = {
             "forecast": demand_record(m.demand), "forecast_column": params.lookahead_column,

@@ -43,8 +43,9 @@ def referral_objectives(allocations: pd.DataFrame, candidates: Candidates, param
     does) also costs sibling_split_cost, as a split the model allows does, so both approaches are costed alike."""
     penalty = candidates.referrals.set_index("referral_id")["penalty"]
     matched = allocations["status"].eq("matched")
-    split_unpriced = allocations["sibling_split"].astype(bool) & allocations["split_cost"].fillna(0).eq(0)
-    placed = allocations["total_cost"].fillna(0) + params.sibling_split_cost * split_unpriced
+    split_unpriced = (allocations["sibling_split"].astype(bool)
+                      & allocations["split_cost"].astype(float).fillna(0).eq(0))
+    placed = allocations["total_cost"].astype(float).fillna(0) + params.sibling_split_cost * split_unpriced
     value = np.where(matched, placed, allocations["referral_id"].map(penalty))
     return pd.Series(value, index=allocations["referral_id"].to_numpy(), name="objective", dtype=float)
 
