@@ -350,6 +350,8 @@ def fairness_text(record: dict) -> str:
              f"£{record['objective_without']:,.0f} without (price of fairness £{record['price_of_fairness']:,.0f} "
              "a week, £-equivalent)",
              "  worse off without    " + (", ".join(worse) if worse else "none"),
+             f"  children unmatched   {record['children_unmatched_with']} with the rule, "
+             f"{record['children_unmatched_without']} without",
              f"  solved by            {record['solver_with']}" + (f": {record['note']}" if record["note"] else "")]
     lines += [f"  NOT HELD             {text}" for text in record["councils_not_held"].values()]
     return "\n".join(lines)

@@ -167,3 +167,21 @@ def test_rcc_match_fairness_writes_the_price_and_each_councils_gain(tmp_path, ca
     assert table.at[MANCHESTER, "gain_without"] == pytest.approx(-400)
     assert table.at[MANCHESTER, "gain_with"] == pytest.approx(0, abs=0.01)
     assert table.at[SALFORD, "gain_without"] == pytest.approx(700)
+
+
+def test_no_answer_in_time_leaves_the_regional_optimum_and_says_so(tmp_path, monkeypatch):
+    """When HiGHS finds no allocation under the rule within the time limit, the answer is the region's optimum
+    without the rule, and the run names Manchester as £400 short of it rather than passing the answer off as fair."""
+    import optimiser.match.fairness as fairness
+
+    def out_of_time(candidates, params, rows, elastic=False):
+        report = fairness.SolveReport("failed", np.nan, np.nan, np.nan, "highs", "Time limit reached")
+        return pd.Series(False, index=candidates.pairs.index), report, np.full(len(rows.upper), np.nan)
+
+    monkeypatch.setattr(fairness, "solve_full_with_rows", out_of_time)
+    fair = match(neighbour_region(tmp_path / "r"), NO_WORSE, run_date=RUN_DATE)
+    assert fair.result.allocations.set_index("referral_id")["setting_id"].to_dict() == {"R1": "S2", "R2": "S1"}
+    record = fair.fairness.record
+    assert record["answer_without_rule"] and not record["rule_held"]
+    assert list(record["councils_not_held"]) == [MANCHESTER] and "in time" in record["councils_not_held"][MANCHESTER]
+    assert fair.fairness.table.set_index("la_code").at[MANCHESTER, "shortfall"] == pytest.approx(400, abs=1e-3)

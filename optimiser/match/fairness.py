@@ -27,6 +27,7 @@ from optimiser.match.candidates import Candidates, build_candidates
 from optimiser.match.params import MatchParams
 from optimiser.match.solvers import ExtraRows, SolveReport, solve, solve_full_with_rows
 
+INFEASIBLE = "infeasible"  # solve_full_with_rows's message when HiGHS proves no allocation keeps the rows
 TOLERANCE = 1e-6  # £-equivalent: HiGHS's feasibility tolerance on rows worth hundreds of thousands
 ROUTED = ("the fast backend's flow, repair and core rest on the model being an assignment with vacancies, which a "
           "row over a council's every pair breaks: the fairness rows are solved as one HiGHS model with every pair")
@@ -44,6 +45,7 @@ class Fairness:
     alone_referrals: pd.Series  # la_code -> its referrals (the proportional rule's weights)
     split_alone: set[str]  # councils whose stand-alone result splits siblings one home could take
     real_ids: set[str]  # the region's referrals (the look-ahead adds placeholders that are no council's children)
+    fell_back: bool = False  # no answer under the rule in time: the answer is the region's optimum without it
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # FAIRNESS_COLUMNS, after solve
     record: dict = field(default_factory=dict)  # the run record's fairness entry, after solve
 
@@ -109,26 +111,42 @@ class Fairness:
         councils, M, P, rows = self.rows(candidates)
         x_free = free.to_numpy(dtype=float)
         without = P + M @ x_free
-        held = bool(np.all(rows.A @ x_free <= rows.upper))
+        broken_by_free = np.maximum(rows.A @ x_free - rows.upper, 0.0)
         shortfall = np.zeros(len(councils))
-        note = ""
-        if held:
-            chosen, report = free, free_report
+        chosen, report, note = free, free_report, ROUTED
+        if not broken_by_free.any():
             note = "the region's optimum already keeps the rule: fairness costs nothing here"
         else:
-            chosen, report, _ = solve_full_with_rows(candidates, params, rows)
-            if report.status == "failed":
+            fair, fair_report, _ = solve_full_with_rows(candidates, params, rows)
+            if fair_report.status != "failed":
+                chosen, report = fair, fair_report
+            elif fair_report.message == INFEASIBLE:
                 # some council cannot be held: the least shortfall first, then the best answer within it
                 _, phase_one, slack = solve_full_with_rows(candidates, params, rows, elastic=True)
-                if phase_one.status == "failed":
-                    raise RuntimeError(f"the fairness model could not be solved ({phase_one.message})")
-                shortfall = np.where(slack > TOLERANCE, slack, 0.0)
-                loosened = ExtraRows(A=rows.A, upper=rows.upper + shortfall + TOLERANCE, names=rows.names)
-                chosen, report, _ = solve_full_with_rows(candidates, params, loosened)
-            note = ROUTED
+                if phase_one.status != "failed":
+                    shortfall = np.where(slack > TOLERANCE, slack, 0.0)
+                    loosened = ExtraRows(A=rows.A, upper=rows.upper + shortfall + TOLERANCE, names=rows.names)
+                    fair, fair_report, _ = solve_full_with_rows(candidates, params, loosened)
+                    if fair_report.status != "failed":
+                        chosen, report = fair, fair_report
+            if chosen is free:
+                # no answer under the rule within the time limit: the region's optimum stands, and the run says
+                # which councils it leaves short of the rule rather than passing it off as fair
+                shortfall = broken_by_free
+                note = (f"HiGHS found no allocation under the rule within {params.time_limit_s:g} s on the whole "
+                        "model: this is the region's optimum without the rule (give it more time with --time-limit)")
+        self.fell_back = chosen is free and bool(broken_by_free.any())
         with_rule = P + M @ chosen.to_numpy(dtype=float)
         self._report(councils, without, with_rule, shortfall, free_report, report, note)
+        # a rule that leaves children unplaced who could have had a home is the costly kind: the run says how many
+        self.record |= {"children_unmatched_without": self._unmatched(candidates, free),
+                        "children_unmatched_with": self._unmatched(candidates, chosen)}
         return chosen, report
+
+    def _unmatched(self, candidates: Candidates, chosen: pd.Series) -> int:
+        placed = set(candidates.pairs.loc[chosen.to_numpy(dtype=bool), "unit_id"])
+        real = candidates.referrals[candidates.referrals["referral_id"].isin(self.real_ids)]
+        return int((~real["unit_id"].isin(placed)).sum())
 
     def _report(self, councils, without, with_rule, shortfall, free: SolveReport, fair: SolveReport,
                 note: str) -> None:
@@ -148,6 +166,7 @@ class Fairness:
             "solver_without": free.solver, "solver_with": fair.solver, "note": note,
             "councils_not_held": {la: text for la, text, short in zip(councils, why, shortfall) if short > 0},
             "councils_worse_off_without": [la for la, a, w in zip(councils, alone, without) if w > a + TOLERANCE],
+            "rule_held": not bool(shortfall.any()), "answer_without_rule": self.fell_back,
         }
 
     def why(self, la_code: str, shortfall: float) -> str:
@@ -157,6 +176,9 @@ class Fairness:
         name = self.region.authorities.set_index("la_code")["la_name"].get(la_code, la_code)
         rule = ("no worse off than alone" if self.params.fairness == "no-worse"
                 else f"{self.params.fairness_share:.0%} of its proportional share of the region's saving")
+        if shortfall > 0 and self.fell_back:
+            return (f"{name} is left £{shortfall:,.0f} (objective, £-equivalent) short of the rule ({rule}): no "
+                    "allocation under the rule was found in time")
         reason = (f"searching alone {name} splits siblings whom one home could take, which the regional match never "
                   "does, so its stand-alone result is out of the regional model's reach"
                   if la_code in self.split_alone else

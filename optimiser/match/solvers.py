@@ -626,6 +626,7 @@ def solve_full_with_rows(candidates: Candidates, params: MatchParams, rows: Extr
     status, info = h.getModelStatus(), h.getInfo()
     solver = "highs (full model with fairness rows)"
     if not info.primal_solution_status:
+        # "infeasible" (proven: no allocation keeps the rows) is what the caller tells apart from running out of time
         why = "infeasible" if status == highspy.HighsModelStatus.kInfeasible else h.modelStatusToString(status)
         return (pd.Series(False, index=candidates.pairs.index),
                 SolveReport("failed", np.nan, np.nan, np.nan, solver, why), np.full(k, np.nan))
