@@ -333,6 +333,12 @@ def match_text(run) -> str:
         lines.append(f"  held back            {held['places_held']} of the {held['places_expected']} place(s) the "
                      "forecast expects emergencies to need before the next run ("
                      + ", ".join(f"{g} {n}" for g, n in held["held_by_group"].items()) + "; see held_back.csv)")
+    if run.match.membership:
+        ms = run.match.membership
+        lines.append(f"  members only         {ms['referrals_left_out']} referral(s) of {len(ms['non_members'])} "
+                     f"non-member council(s) not matched; {ms['vacancies_counted']} of the "
+                     f"{ms['vacancies_in_non_member_areas']} vacancies in their areas counted on "
+                     f"(non_member_vacancy_share {ms['non_member_vacancy_share']:g})")
     if s.get("gap_too_wide"):
         lines.append(gap_warning_text(s))
     lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}", "", comparison_text(run.comparison), "",

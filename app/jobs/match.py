@@ -78,6 +78,8 @@ def _match_record(m: Match, params: MatchParams, started: datetime) -> dict:
     }
     if m.fairness is not None:
         record["fairness"] = m.fairness.record
+    if m.membership:
+        record["membership"] = m.membership
     if m.lookahead is not None:
         record["lookahead"] = {
             "forecast": demand_record(m.demand), "forecast_column": params.lookahead_column,

@@ -37,7 +37,7 @@ __all__ = ["Match", "match", "match_summary"]
 class Match:
     """Everything one match makes, as tables: nothing here is written to a file."""
 
-    region: Region  # as matched: with the step-down referrals rcc added
+    region: Region  # as matched: with the step-down referrals rcc added, members' referrals only
     result: MatchResult  # the solver's answer; result.allocations is the allocation table (one row per referral)
     lookahead: Lookahead | None  # what was held back, when the match had a forecast
     demand: pd.DataFrame | None  # the Demand table the look-ahead used, checked (months as dates)
@@ -50,6 +50,7 @@ class Match:
     baseline_violations: pd.DataFrame  # hard rules today's practice breaks (siblings split though one home fits)
     accounts: pd.DataFrame  # each council's account, regional against alone: accounts.ACCOUNT_COLUMNS
     fairness: Fairness | None  # the fairness rule's outcome (price, councils not held), unless fairness is none
+    membership: dict  # what leaving non-members out changed (membership.with_membership); empty when all are members
     summary: dict  # match_summary of the allocations, with step_down_referrals_added
 
 
@@ -63,6 +64,7 @@ def match(region: Region, params: MatchParams | None = None, run_date: date | No
     from optimiser.match.accounts import council_accounts
     from optimiser.match.demand import check_demand
     from optimiser.match.explain import explanations, sufficiency_gap
+    from optimiser.match.membership import with_membership
     from optimiser.match.params import MatchParams
     from optimiser.match.stepdown import with_step_down_referrals
 
@@ -73,6 +75,11 @@ def match(region: Region, params: MatchParams | None = None, run_date: date | No
     region, step_down = with_step_down_referrals(region, run_date)
     if len(step_down):
         progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")
+    region, membership = with_membership(region, params, run_date)
+    if membership:
+        progress(f"Members only: {membership['referrals_left_out']} referral(s) of non-member councils left out; "
+                 f"{membership['vacancies_counted']} of the {membership['vacancies_in_non_member_areas']} vacancies "
+                 "in their areas counted on")
     fairness = None
     if params.fairness != "none":
         from optimiser.match.fairness import Fairness
@@ -85,7 +92,7 @@ def match(region: Region, params: MatchParams | None = None, run_date: date | No
     accounts = council_accounts(region, result.candidates, result.allocations, baseline, params)
     progress("Explaining unmatched referrals and the sufficiency gap")
     return Match(region=region, result=result, lookahead=lookahead, demand=demand, baseline=baseline,
-                 comparison=comparison, accounts=accounts, fairness=fairness,
+                 comparison=comparison, accounts=accounts, fairness=fairness, membership=membership,
                  explanations=explanations(region, result.allocations, params, run_date),
                  gap=sufficiency_gap(region, result.allocations), step_down_referrals_added=len(step_down),
                  violations=violations, baseline_violations=baseline_violations,

@@ -48,6 +48,7 @@ class MatchParams:
     hold_value: float = 1_050_000.0
     fairness: str = "none"
     fairness_share: float = 0.5
+    non_member_vacancy_share: float = 0.5
     solver: str = "fast"
     time_limit_s: float = 60.0
     relative_gap: float = 1e-4
@@ -77,6 +78,8 @@ class MatchParams:
             problems.append(f"fairness must be one of {', '.join(FAIRNESS_RULES)} (got {self.fairness!r})")
         if not 0 < self.fairness_share <= 1:
             problems.append(f"fairness_share must be in (0, 1] (got {self.fairness_share})")
+        if not 0 <= self.non_member_vacancy_share <= 1:
+            problems.append(f"non_member_vacancy_share must be in [0, 1] (got {self.non_member_vacancy_share})")
         if self.solver not in SOLVERS:
             problems.append(f"solver must be one of {', '.join(SOLVERS)} (got {self.solver!r})")
         if self.time_limit_s <= 0:
