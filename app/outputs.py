@@ -116,6 +116,9 @@ OUTPUTS: tuple[Output, ...] = (
        stored=True),
     _o("strategy", "strategy_renegotiate", "strategy_renegotiate.csv", "Providers flagged for profit or fees, to "
        "renegotiate with", stored=True),
+    _o("strategy", "strategy_sharing", "strategy_sharing.csv", "Each member council's share of the plan's "
+       "commissioning costs and of the match's saving, by the sharing rule (strategy_run.json says which and how)",
+       "%.4f", stored=True),
     # England's market from public data
     _o("public_market", "councils", "market_councils.csv",
        "Per council x year: children's homes and places (Ofsted, by sector), places per 10,000 children (ONS), "
@@ -210,7 +213,8 @@ def documents(result: Result) -> dict[str, Callable[[Path], Path]]:
 
         parts = (result.strategy, result.renegotiate, result.gap, result.header, result.council_names)
         return {"workbook": lambda folder: write_strategy_workbook(folder / "strategy.xlsx", *parts,
-                                                                   accounts=result.accounts),
+                                                                   accounts=result.accounts,
+                                                                   sharing=result.sharing),
                 "report": lambda folder: write_strategy_report(folder / "strategy.html", *parts)}
     if result.job == "public_market":
         from app.reports.market_html import write_market_report

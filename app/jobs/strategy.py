@@ -25,6 +25,7 @@ from optimiser.match.accounts import accounts_summary
 from optimiser.match.params import MatchParams
 from optimiser.strategy import Strategy, StrategyParams, plan_strategy, unmatched_by_group
 from optimiser.strategy.renegotiate import providers_to_renegotiate
+from optimiser.strategy.sharing import sharing_for
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,15 @@ class StrategyResult:
     record: dict
     council_names: dict[str, str]
     accounts: pd.DataFrame | None = None  # each council's account of the starting match (accounts.py)
+    sharing: pd.DataFrame | None = None  # who pays and saves what (optimiser/strategy/sharing.py)
     job: str = field(default="strategy", init=False)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         s = self.strategy
         return {"strategy_actions": s.actions, "strategy_balance": s.balance, "strategy_risk": s.risk,
                 "strategy_comparison": s.comparison.rename_axis("cost").reset_index(),
-                "strategy_options": s.options, "strategy_renegotiate": self.renegotiate}
+                "strategy_options": s.options, "strategy_renegotiate": self.renegotiate} | (
+                    {"strategy_sharing": self.sharing} if self.sharing is not None else {})
 
     @property
     def header(self) -> dict:
@@ -119,10 +122,14 @@ def run_strategy(source: Path | Region, params: StrategyParams | None = None,
         "summary": summary,
     }
     names = dict(zip(region.authorities["la_code"], region.authorities["la_name"]))
-    accounts = None if start is None else start.accounts
+    accounts, sharing = (None, None) if start is None else (start.accounts, sharing_for(
+        start, strategy.actions, params.sharing_rule, params.shapley_exact_up_to, params.shapley_samples,
+        params.shapley_seed, progress))
     if accounts is not None:
         record["accounts"] = accounts_summary(accounts)
-    return StrategyResult(strategy, renegotiate, gap, summary, record, names, accounts)
+        record["sharing"] = sharing.record
+    return StrategyResult(strategy, renegotiate, gap, summary, record, names, accounts,
+                          None if sharing is None else sharing.table)
 
 
 def _children_now(forecast: Forecast) -> pd.DataFrame:

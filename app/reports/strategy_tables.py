@@ -287,6 +287,17 @@ def council_accounts_table(accounts: pd.DataFrame) -> pd.DataFrame:
         list(ACCOUNT_HEADINGS)].rename(columns=ACCOUNT_HEADINGS)
 
 
+SHARING_HEADINGS = {"la_name": "council", "share": "share of the costs (share)",
+                    "pays_commissioning": "pays of the plan's commissioning over the horizon (£)",
+                    "match_saving_weekly": "saves from the match (£ per week)"}
+
+
+def sharing_table(sharing: pd.DataFrame) -> pd.DataFrame:
+    """Each council's share, what it pays and what it saves (optimiser/strategy/sharing.py), readable headings."""
+    return sharing.assign(la_name=sharing["la_name"].where(sharing["la_name"].ne(""), sharing["la_code"]))[
+        list(SHARING_HEADINGS)].rename(columns=SHARING_HEADINGS)
+
+
 def is_money(column: str) -> bool:
     """A heading whose unit is pounds, e.g. "capital and one-off (£)" or "cost per place (£ per week)"."""
     return "(£" in column
