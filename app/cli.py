@@ -129,7 +129,8 @@ def cmd_match(args) -> int:
     from optimiser.match.demand import read_demand
     from optimiser.match.params import MatchParams
 
-    params = _params(MatchParams, args.params, solver=args.solver, time_limit_s=args.time_limit)
+    params = _params(MatchParams, args.params, solver=args.solver, time_limit_s=args.time_limit,
+                     fairness=args.fairness)
     if args.horizon is not None and args.forecast is None:
         raise ParameterError("--horizon (planning mode) needs --forecast FILE: the forecast.csv `rcc forecast` writes")
     try:
@@ -475,13 +476,17 @@ def _synth_arguments(p) -> None:
 
 
 def _match_arguments(p) -> None:
-    from optimiser.match.params import SOLVERS
+    from optimiser.match.params import FAIRNESS_RULES, SOLVERS
 
     _region_and_out(p)
     p.add_argument("--params", type=Path, help="match parameters TOML (defaults: optimiser/match.toml)")
     p.add_argument("--backend", "--solver", dest="solver", choices=list(SOLVERS),
                    help="override the backend: fast (default), pyomo (reference), scip, highs, cp-sat")
     p.add_argument("--time-limit", type=float, help="override the solver time limit in seconds")
+    p.add_argument("--fairness", choices=list(FAIRNESS_RULES),
+                   help="none (default: the region's least total), no-worse (no member council worse off than "
+                        "searching alone) or proportional (each keeps fairness_share of its part of the saving); "
+                        "writes fairness.csv and the price of fairness")
     p.add_argument("--forecast", type=Path,
                    help="forecast.csv from `rcc forecast`: hold places back for the emergencies it expects before "
                         "the next run (writes held_back.csv); with --horizon, planning mode instead")

@@ -53,6 +53,13 @@ OUTPUTS: tuple[Output, ...] = (
        "council alone, first come first served)", "%.2f", stored=True, child_level=True),
     _o("match", "comparison", "comparison.csv", "The regional plan against councils alone, measure by measure",
        "%.4f", stored=True),
+    _o("match", "council_accounts", "council_accounts.csv", "Each council's account: its children's weekly cost, "
+       "mean distance, fit, children unmatched, in-house beds given and taken, and objective, in the regional plan "
+       "and searching alone; gain (alone less regional: positive, better off in the co-operative)", "%.2f",
+       stored=True),
+    _o("match", "fairness", "fairness.csv", "With --fairness: per council its stand-alone objective, its objective "
+       "without and with the rule, its gain without and with, and by how much and why the rule could not hold",
+       "%.2f", stored=True),
     # planning mode of the match
     _o("planning", "planning_gap", "planning_gap.csv", "Children the forecast expects and those the supply could "
        "not take, per council x group x need x month", stored=True),
@@ -129,6 +136,9 @@ OUTPUTS: tuple[Output, ...] = (
        stored=True),
     _o("strategy", "strategy_renegotiate", "strategy_renegotiate.csv", "Providers flagged for profit or fees, to "
        "renegotiate with", stored=True),
+    _o("strategy", "strategy_sharing", "strategy_sharing.csv", "Each member council's share of the plan's "
+       "commissioning costs and of the match's saving, by the sharing rule (strategy_run.json says which and how)",
+       "%.4f", stored=True),
     # England's market from public data
     _o("public_market", "councils", "market_councils.csv",
        "Per council x year: children's homes and places (Ofsted, by sector), places per 10,000 children (ONS), "
@@ -226,7 +236,9 @@ def documents(result: Result) -> dict[str, Callable[[Path], Path]]:
         from app.reports.strategy_workbook import write_strategy_workbook
 
         parts = (result.strategy, result.renegotiate, result.gap, result.header, result.council_names)
-        return {"workbook": lambda folder: write_strategy_workbook(folder / "strategy.xlsx", *parts),
+        return {"workbook": lambda folder: write_strategy_workbook(folder / "strategy.xlsx", *parts,
+                                                                   accounts=result.accounts,
+                                                                   sharing=result.sharing),
                 "report": lambda folder: write_strategy_report(folder / "strategy.html", *parts)}
     if result.job == "public_market":
         from app.reports.market_html import write_market_report

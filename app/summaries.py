@@ -368,9 +368,52 @@ def match_text(run) -> str:
         lines.append(f"  held back            {held['places_held']} of the {held['places_expected']} place(s) the "
                      "forecast expects emergencies to need before the next run ("
                      + ", ".join(f"{g} {n}" for g, n in held["held_by_group"].items()) + "; see held_back.csv)")
+    if run.match.membership:
+        ms = run.match.membership
+        lines.append(f"  members only         {ms['referrals_left_out']} referral(s) of {len(ms['non_members'])} "
+                     f"non-member council(s) not matched; {ms['vacancies_counted']} of the "
+                     f"{ms['vacancies_in_non_member_areas']} vacancies in their areas counted on "
+                     f"(non_member_vacancy_share {ms['non_member_vacancy_share']:g})")
     if s.get("gap_too_wide"):
         lines.append(gap_warning_text(s))
-    lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}", "", comparison_text(run.comparison), ""]
+    lines += [f"  total weekly cost    £{s['total_weekly_cost']:,.0f}", "", comparison_text(run.comparison), "",
+              accounts_text(run.match.accounts), ""]
+    if run.match.fairness is not None:
+        lines += [fairness_text(run.match.fairness.record), ""]
+    return "\n".join(lines)
+
+
+def fairness_text(record: dict) -> str:
+    """The fairness rule's outcome: the price the region pays for it, and any council it could not hold."""
+    rule = record["rule"] + (f" (share {record['share']:.0%})" if "share" in record else "")
+    worse = record["councils_worse_off_without"]
+    lines = [f"  fairness             {rule}: objective £{record['objective_with']:,.0f} against "
+             f"£{record['objective_without']:,.0f} without (price of fairness £{record['price_of_fairness']:,.0f} "
+             "a week, £-equivalent)",
+             "  worse off without    " + (", ".join(worse) if worse else "none"),
+             f"  children unmatched   {record['children_unmatched_with']} with the rule, "
+             f"{record['children_unmatched_without']} without",
+             f"  solved by            {record['solver_with']}" + (f": {record['note']}" if record["note"] else "")]
+    lines += [f"  NOT HELD             {text}" for text in record["councils_not_held"].values()]
+    return "\n".join(lines)
+
+
+def accounts_text(accounts) -> str:
+    """Each council's account in a few columns: what its children cost, how many wait, beds it gave and took, and
+    its gain against searching alone (the model's objective: money and the value put on distance, fit and waiting;
+    council_accounts.csv has every measure)."""
+    lines = [f"  {'Each council: regional vs alone':30}{'weekly cost':>13}{'alone':>11}{'unmatched':>10}"
+             f"{'alone':>6}{'beds given':>11}{'taken':>6}{'gain':>13}"]
+    def money(value: float) -> str:
+        return f"£{value:,.0f}"
+
+    for r in accounts.itertuples():
+        lines.append(f"  {(r.la_name or r.la_code)[:29]:30}{money(r.regional_weekly_cost):>13}"
+                     f"{money(r.alone_weekly_cost):>11}{r.regional_children_unmatched:>10}"
+                     f"{r.alone_children_unmatched:>6}{r.regional_in_house_given:>11}"
+                     f"{r.regional_in_house_taken:>6}{r.gain:>13,.0f}")
+    worse = accounts.loc[accounts["gain"] < -1e-6, "la_name"].tolist()
+    lines.append("  worse off than alone: " + (", ".join(worse) if worse else "none"))
     return "\n".join(lines)
 
 

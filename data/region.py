@@ -39,6 +39,7 @@ class Region:
     options: pd.DataFrame = field(default_factory=pd.DataFrame)
     cla_annual: pd.DataFrame = field(default_factory=pd.DataFrame)  # published yearly figures (public regions)
     dol_orders: pd.DataFrame = field(default_factory=pd.DataFrame)  # SSDA903 deprivation-of-liberty orders (DoLo)
+    members: pd.DataFrame = field(default_factory=pd.DataFrame)  # RCC membership (optimiser/match/membership.py)
     source: str = ""
     input_hash: str = ""
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -497,6 +497,22 @@ CONTROLS = Table(
     optional_table=True,
 )
 
+MEMBERS = Table(
+    "members",
+    "Which councils of the region are members of the RCC (an rcc extension to DATA.md). Without the file every "
+    "council of authorities.csv is a member from the start. A non-member's children are not matched by the RCC; "
+    "the settings in its area stay in the market, competing for their vacancies, of which the match counts on "
+    "non_member_vacancy_share (optimiser/match/match.toml).",
+    (
+        Column("la_code", "str", "Council (ONS code)", required=True, unique=True, references="authorities.la_code"),
+        Column("member", "bool", "Whether the council is a member of the RCC", default=True),
+        Column("start_month", "date", "First day of the month the council's membership starts (e.g. 2026-04-01); "
+               "before it the council is not yet a member; blank: a member from the start", default=None),
+    ),
+    optional_table=True,
+    key="la_code",
+)
+
 OPTION_KINDS = ("block_contract", "new_home", "foster_recruitment")
 
 OPTIONS = Table(
@@ -559,7 +575,7 @@ CLA_ANNUAL = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t for t in (AUTHORITIES, PROVIDERS, SETTINGS, CHILDREN, REFERRALS, HEADER, EPISODES, UASC, CONTROLS,
-                        OPTIONS, CLA_ANNUAL, DOL_ORDERS)
+                        OPTIONS, CLA_ANNUAL, DOL_ORDERS, MEMBERS)
 }
 
 

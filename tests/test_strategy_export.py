@@ -16,7 +16,7 @@ from tests.builders import AUTHORITY, SECOND_AUTHORITY, referral_rows, settings_
 from tests.forecast_history import simulate_903
 
 FAST_FORECAST = "paths = 40\n"
-SHEETS = ["Summary", "Demand vs supply", "Gaps", "Actions", "Renegotiate", "Assumptions", "Options"]
+SHEETS = ["Summary", "Demand vs supply", "Gaps", "Actions", "Renegotiate", "Councils", "Assumptions", "Options"]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_cli_writes_every_output_and_a_run_record(run, capsys):
     assert code == 0
     for name in ("strategy.xlsx", "strategy.html", "strategy_actions.csv", "strategy_balance.csv",
                  "strategy_risk.csv", "strategy_comparison.csv", "strategy_options.csv",
-                 "strategy_renegotiate.csv", "strategy_run.json"):
+                 "strategy_renegotiate.csv", "strategy_sharing.csv", "strategy_run.json"):
         assert (out / name).exists(), name
     record = json.loads((out / "strategy_run.json").read_text())
     assert record["job"] == "strategy" and len(record["input"]["input_hash"]) == 64
@@ -60,6 +60,15 @@ def test_cli_writes_every_output_and_a_run_record(run, capsys):
     costs = record["expected_costs"]
     assert record["summary"]["expected_saving"] == pytest.approx(
         costs["do_nothing"]["cash"] - costs["two_stage"]["cash"], abs=0.05)
+    assert set(record["accounts"]["gain_by_council"]) == {AUTHORITY["la_code"], SECOND_AUTHORITY["la_code"]}
+    councils = pd.read_excel(out / "strategy.xlsx", sheet_name="Councils", header=1, nrows=2)
+    assert councils["council"].tolist() == [AUTHORITY["la_name"], SECOND_AUTHORITY["la_name"]]
+    assert record["sharing"]["rule"] == "use" and record["sharing"]["parameters"]["sharing_rule"] == "use"
+    sharing = pd.read_csv(out / "strategy_sharing.csv")
+    assert sharing["share"].sum() == pytest.approx(1.0)
+    commissioned = pd.read_csv(out / "strategy_actions.csv").query("kind != 'step_down'")
+    assert sharing["pays_commissioning"].sum() == pytest.approx(
+        commissioned["capital_cost"].sum() + commissioned["running_cost"].sum(), rel=1e-6)
     balance = pd.read_csv(out / "strategy_balance.csv")
     assert set(balance["quarter"]) == {1, 2, 3, 4}
     assert record["in_sample_expected_objective"]["two_stage"] <= record["in_sample_expected_objective"]["quantile"] + 1

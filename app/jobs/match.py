@@ -13,6 +13,7 @@ import pandas as pd
 from app.jobs.common import demand_record, loaded, run_header
 from data.region import Region
 from optimiser.match import Match, match, match_summary
+from optimiser.match.accounts import accounts_summary
 from optimiser.match.demand import check_demand
 from optimiser.match.params import MatchParams
 from optimiser.match.planning import Planning, plan
@@ -37,9 +38,11 @@ class MatchJob:
     def tables(self) -> dict[str, pd.DataFrame]:
         m = self.match
         held = {"held_back": m.lookahead.held_back} if m.lookahead is not None else {}
+        held |= {"fairness": m.fairness.table} if m.fairness is not None else {}
         return held | {"allocations": m.result.allocations, "explanations": m.explanations, "gap": m.gap,
                        "baseline_allocations": m.baseline,
-                       "comparison": m.comparison.rename_axis("measure").reset_index()}
+                       "comparison": m.comparison.rename_axis("measure").reset_index(),
+                       "council_accounts": m.accounts}
 
 
 def run_match(source: Path | Region, params: MatchParams | None = None, progress=lambda message: None,
@@ -71,7 +74,12 @@ def _match_record(m: Match, params: MatchParams, started: datetime) -> dict:
         "summary": m.summary,
         "comparison": {approach: {k: (None if pd.isna(v) else v) for k, v in column.items()}
                        for approach, column in m.comparison.items()},
+        "accounts": accounts_summary(m.accounts),
     }
+    if m.fairness is not None:
+        record["fairness"] = m.fairness.record
+    if m.membership:
+        record["membership"] = m.membership
     if m.lookahead is not None:
         record["lookahead"] = {
             "forecast": demand_record(m.demand), "forecast_column": params.lookahead_column,

@@ -20,11 +20,12 @@ from forecasts.liberty import with_dol_line
 from forecasts.params import ForecastParams
 from forecasts.simulate import path_table
 from optimiser.flags import FlagParams, find_flags
-from optimiser.match.allocation import match_region
+from optimiser.match import match as run_match_now
+from optimiser.match.accounts import accounts_summary
 from optimiser.match.params import MatchParams
-from optimiser.match.stepdown import with_step_down_referrals
 from optimiser.strategy import Strategy, StrategyParams, plan_strategy, unmatched_by_group
 from optimiser.strategy.renegotiate import providers_to_renegotiate
+from optimiser.strategy.sharing import sharing_for
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,16 @@ class StrategyResult:
     summary: dict
     record: dict
     council_names: dict[str, str]
+    accounts: pd.DataFrame | None = None  # each council's account of the starting match (accounts.py)
+    sharing: pd.DataFrame | None = None  # who pays and saves what (optimiser/strategy/sharing.py)
     job: str = field(default="strategy", init=False)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         s = self.strategy
         return {"strategy_actions": s.actions, "strategy_balance": s.balance, "strategy_risk": s.risk,
                 "strategy_comparison": s.comparison.rename_axis("cost").reset_index(),
-                "strategy_options": s.options, "strategy_renegotiate": self.renegotiate}
+                "strategy_options": s.options, "strategy_renegotiate": self.renegotiate} | (
+                    {"strategy_sharing": self.sharing} if self.sharing is not None else {})
 
     @property
     def header(self) -> dict:
@@ -49,15 +53,19 @@ class StrategyResult:
         return {k: self.record[k] for k in ("job", "started_at", "rcc_version", "python", "input")}
 
 
-def starting_gap(region: Region, match=None, run_date: date | None = None,
-                 progress=lambda message: None) -> pd.DataFrame:
+def starting_match(region: Region, match=None, run_date: date | None = None, progress=lambda message: None):
+    """The match the strategy starts from: the current match (a MatchJob) when there is one, else today's
+    referrals matched now, with the baseline, so the board pack can show each council's account."""
+    if match is not None:
+        return match.match
+    progress("Matching today's referrals for the starting sufficiency gap and each council's account")
+    return run_match_now(region, MatchParams(), run_date or date.today())
+
+
+def starting_gap(match) -> pd.DataFrame:
     """Children the match cannot place today per council x kind of home (la_code, group, children): the evidence
     the strategy starts from. Today the current match's; the matcher's planning mode can replace this step."""
-    if match is not None:
-        return unmatched_by_group(match.region, match.result.allocations)
-    progress("Matching today's referrals for the starting sufficiency gap")
-    region, _ = with_step_down_referrals(region, run_date or date.today())
-    return unmatched_by_group(region, match_region(region, MatchParams(), run_date).allocations)
+    return unmatched_by_group(match.region, match.result.allocations)
 
 
 def run_strategy(source: Path | Region, params: StrategyParams | None = None,
@@ -81,8 +89,9 @@ def run_strategy(source: Path | Region, params: StrategyParams | None = None,
         progress(f"Forecasting {3 * params.horizon_quarters} months ahead")
         forecast = make_forecast(region, forecast_params, 3 * params.horizon_quarters, progress=progress)
     timings["forecast_s"] = time.perf_counter() - clock
+    start = starting_match(region, match, run_date, progress) if gap is None or match is not None else None
     if gap is None:
-        gap = starting_gap(region, match, run_date, progress)
+        gap = starting_gap(start)
     timings["gap_s"] = time.perf_counter() - clock - timings["forecast_s"]
     # the deprivation-of-liberty cohort is carved out of the paths and today's counts as out of the Demand table
     paths = (with_dol_line(path_table(forecast.simulation), forecast.dol_shares, ["children"])
@@ -113,7 +122,14 @@ def run_strategy(source: Path | Region, params: StrategyParams | None = None,
         "summary": summary,
     }
     names = dict(zip(region.authorities["la_code"], region.authorities["la_name"]))
-    return StrategyResult(strategy, renegotiate, gap, summary, record, names)
+    accounts, sharing = (None, None) if start is None else (start.accounts, sharing_for(
+        start, strategy.actions, params.sharing_rule, params.shapley_exact_up_to, params.shapley_samples,
+        params.shapley_seed, progress))
+    if accounts is not None:
+        record["accounts"] = accounts_summary(accounts)
+        record["sharing"] = sharing.record
+    return StrategyResult(strategy, renegotiate, gap, summary, record, names, accounts,
+                          None if sharing is None else sharing.table)
 
 
 def _children_now(forecast: Forecast) -> pd.DataFrame:

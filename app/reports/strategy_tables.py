@@ -268,6 +268,35 @@ def _parameter_rows(strategy: Strategy) -> list[tuple[str, str, str]]:
     return [(name, str(value), meaning) for name, value, meaning in rows]
 
 
+ACCOUNT_HEADINGS = {
+    "la_name": "council", "referrals": "referrals (children)",
+    "regional_weekly_cost": "weekly cost, regional (£ per week)",
+    "alone_weekly_cost": "weekly cost, alone (£ per week)",
+    "weekly_cost_saving": "saving against alone (£ per week)",
+    "regional_children_unmatched": "unmatched, regional (children)", "alone_children_unmatched": "unmatched, alone "
+    "(children)", "regional_mean_distance_km": "mean distance, regional (km)",
+    "alone_mean_distance_km": "mean distance, alone (km)", "regional_in_house_given": "in-house beds given to other "
+    "councils (children)", "regional_in_house_taken": "in-house beds taken from other councils (children)",
+    "gain": "gain against alone: money, distance, fit and waiting (£-equivalent per week)"}
+
+
+def council_accounts_table(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Each council's account of the starting match (optimiser/match/accounts.py) with readable headings."""
+    return accounts.assign(la_name=accounts["la_name"].where(accounts["la_name"].ne(""), accounts["la_code"]))[
+        list(ACCOUNT_HEADINGS)].rename(columns=ACCOUNT_HEADINGS)
+
+
+SHARING_HEADINGS = {"la_name": "council", "share": "share of the costs (share)",
+                    "pays_commissioning": "pays of the plan's commissioning over the horizon (£)",
+                    "match_saving_weekly": "saves from the match (£ per week)"}
+
+
+def sharing_table(sharing: pd.DataFrame) -> pd.DataFrame:
+    """Each council's share, what it pays and what it saves (optimiser/strategy/sharing.py), readable headings."""
+    return sharing.assign(la_name=sharing["la_name"].where(sharing["la_name"].ne(""), sharing["la_code"]))[
+        list(SHARING_HEADINGS)].rename(columns=SHARING_HEADINGS)
+
+
 def is_money(column: str) -> bool:
     """A heading whose unit is pounds, e.g. "capital and one-off (£)" or "cost per place (£ per week)"."""
     return "(£" in column

@@ -8,14 +8,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.reports.strategy_tables import COST_LINES, BoardTables, board_tables, is_money
+from app.reports.strategy_tables import (
+    COST_LINES,
+    BoardTables,
+    board_tables,
+    council_accounts_table,
+    is_money,
+    sharing_table,
+)
 from app.reports.workbook import formats, freeze_header, native_chart, print_one_page_wide, set_widths, write_header
 from optimiser.strategy import PLAN_NAMES, Strategy
 
 
 def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.DataFrame, gap: pd.DataFrame,
-                            header: dict, names: dict[str, str]) -> Path:
-    """strategy.xlsx: Summary, Demand vs supply, Gaps, Actions, Renegotiate, Assumptions, Options; native charts."""
+                            header: dict, names: dict[str, str], accounts: pd.DataFrame | None = None,
+                            sharing: pd.DataFrame | None = None) -> Path:
+    """strategy.xlsx: Summary, Demand vs supply, Gaps, Actions, Renegotiate, Councils (each council's account of
+    the starting match, when the plan had one), Assumptions, Options; native charts."""
     t = board_tables(strategy, renegotiate, gap, header, names)
     with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
         book = writer.book
@@ -28,6 +37,13 @@ def write_strategy_workbook(path: Path, strategy: Strategy, renegotiate: pd.Data
         _actions_sheet(writer, t, fmt)
         _table_sheet(writer, "Renegotiate", t.renegotiate, fmt,
                      widths={0: 12, 1: 30, 2: 22, 3: 20, 8: 110, 9: 80, 10: 40})
+        if accounts is not None:
+            blocks = [("Each council's account of today's match: regional against searching alone",
+                       council_accounts_table(accounts))]
+            if sharing is not None and len(sharing):
+                blocks.append((f"Who pays and saves what: the {sharing['rule'].iat[0]} rule (strategy_run.json "
+                               "says how)", sharing_table(sharing)))
+            _table_sheet(writer, "Councils", blocks[0][1], fmt, widths={0: 26}, title_rows=blocks)
         _table_sheet(writer, "Assumptions", t.assumptions, fmt, widths={0: 34, 1: 22, 2: 80},
                      title_rows=[("Parameters (strategy_run.json holds every value)", t.assumptions),
                                  ("Supply today, per council x kind of home", t.supply)])

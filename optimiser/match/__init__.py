@@ -26,6 +26,7 @@ from data.geo import TWENTY_MILES_KM
 if TYPE_CHECKING:
     from data.region import Region
     from optimiser.match.allocation import MatchResult
+    from optimiser.match.fairness import Fairness
     from optimiser.match.lookahead import Lookahead
     from optimiser.match.params import MatchParams
 
@@ -36,7 +37,7 @@ __all__ = ["Match", "match", "match_summary"]
 class Match:
     """Everything one match makes, as tables: nothing here is written to a file."""
 
-    region: Region  # as matched: with the step-down referrals rcc added
+    region: Region  # as matched: with the step-down referrals rcc added, members' referrals only
     result: MatchResult  # the solver's answer; result.allocations is the allocation table (one row per referral)
     lookahead: Lookahead | None  # what was held back, when the match had a forecast
     demand: pd.DataFrame | None  # the Demand table the look-ahead used, checked (months as dates)
@@ -47,6 +48,9 @@ class Match:
     step_down_referrals_added: int
     violations: pd.DataFrame  # hard rules the answer breaks (verify.py): empty, since match raises on any
     baseline_violations: pd.DataFrame  # hard rules today's practice breaks (siblings split though one home fits)
+    accounts: pd.DataFrame  # each council's account, regional against alone: accounts.ACCOUNT_COLUMNS
+    fairness: Fairness | None  # the fairness rule's outcome (price, councils not held), unless fairness is none
+    membership: dict  # what leaving non-members out changed (membership.with_membership); empty when all are members
     summary: dict  # match_summary of the allocations, with step_down_referrals_added
 
 
@@ -57,8 +61,10 @@ def match(region: Region, params: MatchParams | None = None, run_date: date | No
     the next run), the independent check, today's practice on the same referrals, and why children are left
     unmatched. `run_date` (default today) is the day referrals are matched on. A broken hard rule raises
     RuntimeError: it is a bug in rcc, never something to hand to a commissioner."""
+    from optimiser.match.accounts import council_accounts
     from optimiser.match.demand import check_demand
     from optimiser.match.explain import explanations, sufficiency_gap
+    from optimiser.match.membership import with_membership
     from optimiser.match.params import MatchParams
     from optimiser.match.stepdown import with_step_down_referrals
 
@@ -69,12 +75,25 @@ def match(region: Region, params: MatchParams | None = None, run_date: date | No
     region, step_down = with_step_down_referrals(region, run_date)
     if len(step_down):
         progress(f"Added {len(step_down)} step-down referral(s) for children living in unlawful settings")
-    result, lookahead, violations = _regional_match(region, params, run_date, demand, progress)
+    region, membership = with_membership(region, params, run_date)
+    if membership:
+        progress(f"Members only: {membership['referrals_left_out']} referral(s) of non-member councils left out; "
+                 f"{membership['vacancies_counted']} of the {membership['vacancies_in_non_member_areas']} vacancies "
+                 "in their areas counted on")
+    fairness = None
+    if params.fairness != "none":
+        from optimiser.match.fairness import Fairness
+
+        progress(f"Fairness rule {params.fairness}: each council's stand-alone result (today's practice)")
+        fairness = Fairness.for_region(region, params, run_date)
+    result, lookahead, violations = _regional_match(region, params, run_date, demand, progress, fairness)
     progress("Comparing with today's practice (each council searching alone, first come first served)")
     baseline, baseline_violations, comparison = _todays_practice(region, result, params)
+    accounts = council_accounts(region, result.candidates, result.allocations, baseline, params)
     progress("Explaining unmatched referrals and the sufficiency gap")
     return Match(region=region, result=result, lookahead=lookahead, demand=demand, baseline=baseline,
-                 comparison=comparison, explanations=explanations(region, result.allocations, params, run_date),
+                 comparison=comparison, accounts=accounts, fairness=fairness, membership=membership,
+                 explanations=explanations(region, result.allocations, params, run_date),
                  gap=sufficiency_gap(region, result.allocations), step_down_referrals_added=len(step_down),
                  violations=violations, baseline_violations=baseline_violations,
                  summary=match_summary(result.allocations) | {"step_down_referrals_added": len(step_down)}
@@ -90,21 +109,24 @@ def solve_quality(result: MatchResult, params: MatchParams) -> dict:
 
 
 def _regional_match(region: Region, params: MatchParams, run_date: date, demand: pd.DataFrame | None,
-                    progress: Callable[[str], None]) -> tuple[MatchResult, Lookahead | None, pd.DataFrame]:
+                    progress: Callable[[str], None],
+                    fairness: Fairness | None = None) -> tuple[MatchResult, Lookahead | None, pd.DataFrame]:
     """The regional optimum (with the look-ahead when there is a forecast), checked by the independent verifier."""
     from optimiser.match.allocation import match_region
     from optimiser.match.lookahead import match_with_lookahead
     from optimiser.match.verify import verify_allocation
 
+    solve_with = None if fairness is None else fairness.solve
     progress(f"Matching {len(region.referrals)} referrals against {len(region.settings)} settings "
-             f"({params.solver}, time limit {params.time_limit_s:g} s)")
+             f"({params.solver}, time limit {params.time_limit_s:g} s)"
+             + ("" if fairness is None else f"; fairness {params.fairness}, then HiGHS on the whole model"))
     if demand is None:
-        result, lookahead = match_region(region, params, run_date), None
+        result, lookahead = match_region(region, params, run_date, solve_with), None
         violations = verify_allocation(region, result.allocations, params)
     else:
         progress(f"Holding places back for the emergencies the forecast ({params.lookahead_column}) expects before "
                  "the next run")
-        result, lookahead = match_with_lookahead(region, demand, params, run_date)
+        result, lookahead = match_with_lookahead(region, demand, params, run_date, solve_with)
         # the held places are checked with the children: they must fit the vacancies and the rules together
         violations = verify_allocation(lookahead.region, lookahead.allocations, params)
     if not violations.empty:

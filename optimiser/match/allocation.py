@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,13 +58,15 @@ class MatchResult:
         return len(self.candidates.units)
 
 
-def match_region(region: Region, params: MatchParams | None = None, run_date: date | None = None) -> MatchResult:
-    """Match the region's referrals; `run_date` (default today) sets how long each referral has waited."""
+def match_region(region: Region, params: MatchParams | None = None, run_date: date | None = None,
+                 solve_with: Callable | None = None) -> MatchResult:
+    """Match the region's referrals; `run_date` (default today) sets how long each referral has waited.
+    `solve_with(candidates, params)` replaces the backend (the fairness rule's model: optimiser/match/fairness.py)."""
     params = params or MatchParams()
     started = time.perf_counter()
     candidates = build_candidates(region, params, run_date=run_date)
     built = time.perf_counter()
-    chosen, report = solve(candidates, params)
+    chosen, report = (solve_with or solve)(candidates, params)
     solved = time.perf_counter()
     allocations = allocation_table(region, candidates, assignment_from_units(candidates, chosen))
     timings = {"candidates_s": built - started, "solve_s": solved - built,

@@ -123,7 +123,7 @@ def _ages(rows: pd.DataFrame, demand: pd.DataFrame) -> np.ndarray:
 
 
 def match_with_lookahead(region: Region, demand: pd.DataFrame, params: MatchParams,
-                         run_date: date) -> tuple[MatchResult, Lookahead]:
+                         run_date: date, solve_with=None) -> tuple[MatchResult, Lookahead]:
     """The month's match with places held back for the emergencies `demand` expects before the next run.
 
     The MatchResult is the real children's: its allocations and candidates leave the placeholders out (its
@@ -136,7 +136,7 @@ def match_with_lookahead(region: Region, demand: pd.DataFrame, params: MatchPara
     matched = region
     if len(holds):
         matched = region.replace(referrals=pd.concat([region.referrals, holds], ignore_index=True))
-    full = match_region(matched, params, run_date)
+    full = match_region(matched, params, run_date, solve_with)
     is_hold = full.allocations["referral_id"].isin(set(holds["referral_id"]))
     held = full.allocations[is_hold]
     real = _held_back_reasons(full.allocations[~is_hold].reset_index(drop=True), full.candidates, held)

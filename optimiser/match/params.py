@@ -11,6 +11,7 @@ from data.toml_files import build_parameters, load_toml
 
 DEFAULTS_FILE = Path(__file__).with_name("match.toml")
 SOLVERS = ("fast", "pyomo", "scip", "highs", "cp-sat")  # see optimiser/match/solvers.py
+FAIRNESS_RULES = ("none", "no-worse", "proportional")  # see optimiser/match/fairness.py
 LOOKAHEAD_COLUMNS = ("mean", "p10", "p50", "p90")  # the Demand table's stock columns (optimiser/match/demand.py)
 NON_NEGATIVE = ("cost_per_km", "over_20_miles_cost", "not_preferred_cost", "outstanding_cost", "good_cost",
                 "requires_improvement_cost", "not_inspected_cost", "inadequate_cost", "sibling_split_cost",
@@ -45,6 +46,9 @@ class MatchParams:
     education_cost: float = 400.0
     lookahead_column: str = "mean"
     hold_value: float = 1_050_000.0
+    fairness: str = "none"
+    fairness_share: float = 0.5
+    non_member_vacancy_share: float = 0.5
     solver: str = "fast"
     time_limit_s: float = 60.0
     relative_gap: float = 1e-4
@@ -70,6 +74,12 @@ class MatchParams:
                             f"(got {self.lookahead_column!r})")
         if self.hold_value <= 0:
             problems.append(f"hold_value must be positive (got {self.hold_value})")
+        if self.fairness not in FAIRNESS_RULES:
+            problems.append(f"fairness must be one of {', '.join(FAIRNESS_RULES)} (got {self.fairness!r})")
+        if not 0 < self.fairness_share <= 1:
+            problems.append(f"fairness_share must be in (0, 1] (got {self.fairness_share})")
+        if not 0 <= self.non_member_vacancy_share <= 1:
+            problems.append(f"non_member_vacancy_share must be in [0, 1] (got {self.non_member_vacancy_share})")
         if self.solver not in SOLVERS:
             problems.append(f"solver must be one of {', '.join(SOLVERS)} (got {self.solver!r})")
         if self.time_limit_s <= 0:

@@ -589,3 +589,53 @@ def solve(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, Solve
             "this is the fast path's answer instead")
     return chosen, dataclasses.replace(fallback, solver=f"fast (after {params.solver})",
                                        message="; ".join(filter(None, [note, fallback.message])))
+
+
+# --- extra constraint rows (each council no worse off than alone: optimiser/match/fairness.py) ------------------
+
+@dataclass(frozen=True)
+class ExtraRows:
+    """Rows added to the model, A @ x <= upper over the pairs (the columns of ModelArrays), one name per row."""
+
+    A: sparse.csr_matrix
+    upper: np.ndarray
+    names: tuple[str, ...]
+
+
+def solve_full_with_rows(candidates: Candidates, params: MatchParams, rows: ExtraRows,
+                         elastic: bool = False) -> tuple[pd.Series, SolveReport, np.ndarray]:
+    """The whole model (every pair and age conflict) with `rows` added, one MIP for HiGHS: (chosen pairs, report,
+    each extra row's slack). The fast backend's flow, repair and core rest on the model being an assignment with
+    vacancies, which rows spanning a council's every pair break, so a run with extra rows comes here whatever the
+    backend. `elastic` gives each extra row a slack column and minimises the slacks alone: the least by which the
+    rows must give for any allocation to exist, when they cannot all hold."""
+    arrays = ModelArrays.build(candidates)
+    n, k = len(arrays.c), len(rows.upper)
+    A = sparse.vstack([arrays.A, rows.A]).tocsc()
+    c = arrays.c
+    if elastic:
+        A = sparse.hstack([A, sparse.vstack([sparse.csc_matrix((arrays.A.shape[0], k)), -sparse.identity(k)])]).tocsc()
+        c = np.concatenate([np.zeros(n), np.ones(k)])
+    full = ModelArrays(c=c, A=A, row_upper=np.concatenate([arrays.row_upper, rows.upper]),
+                       constant=0.0 if elastic else arrays.constant)
+    h = _highs(full, params, integer=True, upper=np.concatenate([np.ones(n), np.full(k, np.inf)]) if elastic else None)
+    if elastic:
+        h.changeColsIntegrality(k, np.arange(n, n + k, dtype=np.int32),
+                                np.array([highspy.HighsVarType.kContinuous] * k))
+    h.run()
+    status, info = h.getModelStatus(), h.getInfo()
+    solver = "highs (full model with fairness rows)"
+    if not info.primal_solution_status:
+        # "infeasible" (proven: no allocation keeps the rows) is what the caller tells apart from running out of time
+        why = "infeasible" if status == highspy.HighsModelStatus.kInfeasible else h.modelStatusToString(status)
+        return (pd.Series(False, index=candidates.pairs.index),
+                SolveReport("failed", np.nan, np.nan, np.nan, solver, why), np.full(k, np.nan))
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    x, slack = np.round(values[:n]), (values[n:] if elastic else np.zeros(k))
+    objective = arrays.objective(x)
+    bound = info.mip_dual_bound + (arrays.constant if not elastic else 0.0)
+    gap = 0.0 if elastic else mip_gap(objective, min(bound, objective))
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    return (pd.Series(x > 0.5, index=candidates.pairs.index),
+            SolveReport("optimal" if optimal else "feasible", objective, objective if elastic else bound, gap, solver,
+                        "" if optimal else _time_limit_message(params, gap)), slack)

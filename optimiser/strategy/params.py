@@ -15,6 +15,8 @@ from pathlib import Path
 from data.toml_files import build_parameters, check_parameters, load_toml
 from data.vocabulary import HOME_KINDS
 
+SHARING_RULES = ("use", "children", "shapley")  # see optimiser/strategy/sharing.py
+
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "strategy.toml"
 WEEKS_PER_QUARTER = 365.25 / 7 / 4
 PLANS = ("best", "two_stage", "quantile")
@@ -103,6 +105,10 @@ class StrategyParams:
     service_penalty_per_week: float = 1_000_000.0
     time_limit_s: float = 10.0
     relative_gap: float = 1e-3
+    sharing_rule: str = "use"
+    shapley_exact_up_to: int = 12
+    shapley_samples: int = 200
+    shapley_seed: int = 0
     options: OptionDefaults = field(default_factory=OptionDefaults)
 
     def __post_init__(self) -> None:
@@ -136,6 +142,11 @@ class StrategyParams:
              "plan meets the service level whenever the budgets allow"),
             (self.time_limit_s > 0, f"time_limit_s must be positive (got {self.time_limit_s})"),
             (0 <= self.relative_gap < 1, f"relative_gap must be in [0, 1) (got {self.relative_gap})"),
+            (self.sharing_rule in SHARING_RULES,
+             f"sharing_rule must be one of {', '.join(SHARING_RULES)} (got {self.sharing_rule!r})"),
+            (0 <= self.shapley_exact_up_to <= 16, "shapley_exact_up_to must be 0 to 16: 2^n matches, one a coalition "
+             f"(got {self.shapley_exact_up_to})"),
+            (self.shapley_samples >= 1, f"shapley_samples must be at least 1 (got {self.shapley_samples})"),
         ])
 
     @property
