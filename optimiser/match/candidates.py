@@ -62,7 +62,8 @@ RULES: tuple[tuple[str, str, str], ...] = (
     ("distance", "is within the maximum distance", "nothing within the maximum distance"),
     ("school", "is close enough to keep the child's school", "nothing close enough to the child's school"),
     ("avoid", "is outside the area the child must avoid", "every setting left is in the area to avoid"),
-    ("sibling_group", "has room for the whole sibling group together", "no setting for the whole sibling group"),
+    ("sibling_group", "has room for the whole sibling group together (a group with a child who must live alone "
+     "never has: siblings are other children too)", "no setting for the whole sibling group"),
 )
 RULE_TEXT = {code: requirement for code, requirement, _ in RULES}
 COST_TERMS = ("fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost", *search.COST_TERMS,
@@ -178,6 +179,8 @@ def _prepare_referrals(region: Region, params: MatchParams, run_date: date) -> p
     r["unit_size"] = r.groupby("unit_id")["referral_id"].transform("size")
     # a sibling group with a child on a DoL order lives where the order would restrict each of them
     r["unit_dol"] = r.groupby("unit_id")["dol_order"].transform("any").astype(bool)
+    # a child who must live alone lives apart from their siblings too, as the verifier reads "alone"
+    r["unit_solo"] = r["cared_alongside"].eq("solo").groupby(r["unit_id"]).transform("any").astype(bool)
     centroid = region.authorities.set_index("la_code")[["lat", "lon"]]
     has_family = r["family_lat"].notna() & r["family_lon"].notna()
     r["origin_lat"] = r["family_lat"].where(has_family, r["la_code"].map(centroid["lat"]))
@@ -229,6 +232,7 @@ def _referral_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
         "lat": r["origin_lat"].to_numpy(dtype=float), "lon": r["origin_lon"].to_numpy(dtype=float),
         "age": r["age"].to_numpy(dtype=float), "secure": r["secure_order"].to_numpy(dtype=bool),
         "dol": r["dol_order"].to_numpy(dtype=bool), "unit_dol": r["unit_dol"].to_numpy(dtype=bool),
+        "unit_solo": r["unit_solo"].to_numpy(dtype=bool),
         "dol_conditions": conditions_mask(r["dol_conditions"]), "dol_staffing": staffing_rank(r["dol_conditions"]),
         "needs": needs_mask(r["needs"]), "ratio": r["ratio"].map(RATIO_RANK).to_numpy(),
         "solo": r["cared_alongside"].eq("solo").to_numpy(),
@@ -338,7 +342,7 @@ def _pair_checks(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, dis
         "school": ~keep_school | (school_km <= params.keep_school_max_km),
         "avoid": ~_listed(codes, blocked["avoid"]),
         "sibling_group": (s["vacancies"][set_idx] >= size)
-        & ~((size > 1) & (s["solo_only"][set_idx] | (r["unit_dol"][ref_idx] & ~shared))),
+        & ~((size > 1) & (s["solo_only"][set_idx] | r["unit_solo"][ref_idx] | (r["unit_dol"][ref_idx] & ~shared))),
     }
 
 
