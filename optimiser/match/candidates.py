@@ -15,8 +15,9 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
-from data.geo import TWENTY_MILES_KM, haversine_km
+from data.geo import EARTH_RADIUS_KM, TWENTY_MILES_KM, haversine_km
 from data.region import Region
 from data.toml_files import ParameterError
 from data.vocabulary import (
@@ -66,6 +67,7 @@ RULES: tuple[tuple[str, str, str], ...] = (
      "never has: siblings are other children too)", "no setting for the whole sibling group"),
 )
 RULE_TEXT = {code: requirement for code, requirement, _ in RULES}
+RULE_CODES = tuple(code for code, _, _ in RULES)
 COST_TERMS = ("fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost", *search.COST_TERMS,
               "split_cost")
 
@@ -107,29 +109,38 @@ def staffing_rank(conditions: pd.Series) -> np.ndarray:
 
 def build_candidates(region: Region, params: MatchParams, run_date: date | None = None,
                      chunk_pairs: int = 4_000_000) -> Candidates:
-    """Screen every (referral, available setting) pair, a block of referrals at a time to bound memory."""
+    """Screen the (referral, setting) pairs the distance rule can let through, found with a spatial index, and
+    count what each earlier rule leaves from one referral of each alike group screened against every setting.
+
+    The pairs, costs, units and conflicts are exactly those of screening every pair (tests hold it to the plain
+    reference build, tests/candidates_reference.py): a pair the index leaves out is farther than the referral's
+    limit, so the distance rule would refuse it, and the rules before distance never look at where anyone is.
+    """
     referrals, settings, r_arrays, s_arrays, blocked = _screening_inputs(region, params, run_date)
     survivors = np.zeros((len(referrals), len(RULES)), dtype=np.int64)
+    first_spatial = RULE_CODES.index("distance")
+    survivors[:, :first_spatial] = _survivors_before_distance(r_arrays, s_arrays, params, blocked, len(settings),
+                                                              chunk_pairs)[:, :first_spatial]
+    reach_ref, reach_set = _pairs_within_reach(r_arrays, s_arrays, params)
     kept = {"ref": [], "set": [], "km": [], "fits": []}
-    step = max(1, chunk_pairs // max(len(settings), 1))
-    for start in range(0, len(referrals), step):
-        rows = np.arange(start, min(start + step, len(referrals)))
-        ref_idx, set_idx = np.repeat(rows, len(settings)), np.tile(np.arange(len(settings)), len(rows))
+    for start in range(0, len(reach_ref), max(chunk_pairs, 1)):
+        ref_idx, set_idx = reach_ref[start:start + chunk_pairs], reach_set[start:start + chunk_pairs]
         distance = haversine_km(r_arrays["lat"][ref_idx], r_arrays["lon"][ref_idx],
                                 s_arrays["lat"][set_idx], s_arrays["lon"][set_idx])
         checks = _pair_checks(r_arrays, s_arrays, ref_idx, set_idx, distance, params, blocked, len(settings))
         alive = np.ones(len(ref_idx), dtype=bool)
-        for k, (code, _, _) in enumerate(RULES):
+        for k, code in enumerate(RULE_CODES):
             if code == "sibling_group":
                 # Kept per child even when the whole group does not fit: a split placement (today's practice
                 # in the baseline) needs them. Units only ever use pairs where the whole group fits.
                 eligible_alone = alive.copy()
             alive &= checks[code]
-            survivors[:, k] += np.bincount(ref_idx[alive], minlength=len(referrals))
+            if k >= first_spatial:
+                survivors[:, k] += np.bincount(ref_idx[alive], minlength=len(referrals))
         for key, values in (("ref", ref_idx), ("set", set_idx), ("km", distance),
                             ("fits", checks["sibling_group"])):
             kept[key].append(values[eligible_alone])
-    survivors = pd.DataFrame(survivors, index=referrals["referral_id"], columns=[code for code, _, _ in RULES])
+    survivors = pd.DataFrame(survivors, index=referrals["referral_id"], columns=list(RULE_CODES))
     ref_idx, set_idx = (np.concatenate(kept[k] or [[]]).astype(int) for k in ("ref", "set"))
     member_pairs = _member_costs(referrals, settings, region, ref_idx, set_idx,
                                  np.concatenate(kept["km"] or [[]]), params)
@@ -141,6 +152,86 @@ def build_candidates(region: Region, params: MatchParams, run_date: date | None 
     return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, conflicts=_age_conflicts(pairs, units),
                       survivors=survivors, referrals=referrals,
                       unknown_vacancies=int(region.settings["vacancies"].isna().sum()))
+
+
+# Referral arrays only the distance rule and those after it read: referrals alike in every other array get the
+# same verdicts from every rule before distance, against every setting.
+SPATIAL_REFERRAL_ARRAYS = ("lat", "lon", "max_km", "keep_school", "school_lat", "school_lon")
+# A pair a little beyond the limit by the index is still screened: the index's chord arithmetic and the
+# haversine may differ in the last digits, and only the haversine decides.
+REACH_SLACK_KM = 0.01
+
+
+def _survivors_before_distance(r: dict, s: dict, params: MatchParams, blocked: dict[str, np.ndarray],
+                               n_settings: int, chunk_pairs: int) -> np.ndarray:
+    """Settings left after each rule (cumulatively), for the rules that do not depend on distance: screened for
+    one referral of each group alike in every non-spatial array (a referral with a veto is a group of its own),
+    against every setting. Columns from distance on are not meaningful."""
+    columns = {name: values for name, values in r.items() if name not in SPATIAL_REFERRAL_ARRAYS and name != "search"}
+    columns |= {f"search_{name}": values for name, values in r["search"].items()}
+    vetoed = np.zeros(len(r["age"]), dtype=np.int64) - 1
+    veto_rows = np.unique(blocked["veto"] // max(n_settings, 1))
+    vetoed[veto_rows] = veto_rows
+    columns["vetoed"] = vetoed
+    group = pd.DataFrame(columns).groupby(list(columns), sort=False, dropna=False).ngroup().to_numpy()
+    representative = pd.Series(np.arange(len(group))).groupby(group).first().to_numpy()
+    counts = np.zeros((len(representative), len(RULES)), dtype=np.int64)
+    step = max(1, chunk_pairs // max(n_settings, 1))
+    for start in range(0, len(representative), step):
+        rows = np.arange(start, min(start + step, len(representative)))
+        ref_idx = np.repeat(representative[rows], n_settings)
+        set_idx = np.tile(np.arange(n_settings), len(rows))
+        checks = _pair_checks(r, s, ref_idx, set_idx, np.zeros(len(ref_idx)), params, blocked, n_settings)
+        alive, row_of_pair = np.ones(len(ref_idx), dtype=bool), np.repeat(rows, n_settings)
+        for k, code in enumerate(RULE_CODES):
+            if code == "distance":
+                break
+            alive &= checks[code]
+            counts[:, k] += np.bincount(row_of_pair[alive], minlength=len(representative))
+    return counts[group]
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+def _pairs_within_reach(r: dict, s: dict, params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
+    """(referral, setting) positions that could pass the distance rule, by referral: every setting for a referral
+    with no limit, else the settings within its limit (plus REACH_SLACK_KM) by a k-d tree on the unit sphere,
+    queried once per distinct origin and limit (siblings, and children of one council's centroid, share one)."""
+    limit = r["max_km"].copy()
+    if params.max_distance_km > 0:
+        limit = np.fmin(limit, params.max_distance_km)
+    n_settings = len(s["lat"])
+    unlimited = np.flatnonzero(np.isnan(limit))
+    origin_known = ~np.isnan(limit) & ~np.isnan(r["lat"]) & ~np.isnan(r["lon"])
+    located = np.flatnonzero(~np.isnan(s["lat"]) & ~np.isnan(s["lon"]))
+    refs, sets = [np.repeat(unlimited, n_settings)], [np.tile(np.arange(n_settings), len(unlimited))]
+    limited = np.flatnonzero(origin_known)
+    if len(limited) and len(located):
+        keys = pd.DataFrame({"lat": r["lat"][limited], "lon": r["lon"][limited], "limit": limit[limited]})
+        origin = keys.groupby(list(keys), sort=False).ngroup().to_numpy()
+        first = pd.Series(np.arange(len(origin))).groupby(origin).first().to_numpy()
+        tree = cKDTree(_unit_vectors(s["lat"][located], s["lon"][located]))
+        # chord of the great-circle arc on the unit sphere
+        radius = 2 * np.sin(np.minimum(limit[limited][first] + REACH_SLACK_KM, np.pi * EARTH_RADIUS_KM)
+                            / (2 * EARTH_RADIUS_KM))
+        found = tree.query_ball_point(_unit_vectors(r["lat"][limited][first], r["lon"][limited][first]), radius,
+                                      return_sorted=True)
+        per_origin = np.array([len(f) for f in found], dtype=np.int64)
+        near = located[np.concatenate([np.asarray(f, dtype=np.int64) for f in found] or [[]]).astype(np.int64)]
+        offsets = np.concatenate([[0], np.cumsum(per_origin)])
+        # each referral takes its origin's settings: expand origins to referrals without a Python loop
+        counts = per_origin[origin]
+        starts = np.repeat(offsets[origin], counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        refs.append(np.repeat(limited, counts))
+        sets.append(near[starts + within])
+    ref_idx, set_idx = np.concatenate(refs), np.concatenate(sets)
+    # referral by referral, settings in order: the reference's order, so every table comes out row for row alike
+    order = np.lexsort((set_idx, ref_idx))
+    return ref_idx[order], set_idx[order]
 
 
 def rule_table(region: Region, params: MatchParams, referral_ids: list[str],
