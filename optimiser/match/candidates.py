@@ -462,28 +462,38 @@ def _type_suitable(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, a
 
 def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Region, ref_idx: np.ndarray,
                   set_idx: np.ndarray, distance: np.ndarray, params: MatchParams) -> pd.DataFrame:
-    """Each eligible child-setting pair with every cost term the model weighs, kept apart for audit."""
-    r = referrals.iloc[ref_idx].reset_index(drop=True)
-    s = settings.iloc[set_idx].reset_index(drop=True)
-    fee = s["weekly_fee"].fillna(s["setting_type"].map(settings.groupby("setting_type")["weekly_fee"].median()))
-    suitability = pd.Series(np.select(
-        [s["setting_type"].map(SUITABILITY_COLUMN_BY_SETTING_TYPE).eq(column) for column in
-         sorted(set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()))],
-        [r[column] for column in sorted(set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()))], default=""))
-    sector = s["provider_id"].map(region.providers.set_index("provider_id")["sector"])
-    own_in_house = s["setting_type"].eq("foster_inhouse") & sector.eq("local_authority") & s["la_code"].eq(r["la_code"])
-    distance_weight = np.where(r["close_to_family"], params.close_to_family_multiplier, 1.0)
+    """Each eligible child-setting pair with every cost term the model weighs, kept apart for audit. Each term is
+    worked out once per setting or referral and looked up per pair: no table is copied row per pair."""
+    fee = settings["weekly_fee"].fillna(settings["setting_type"].map(settings.groupby("setting_type")["weekly_fee"]
+                                                                    .median()))
+    # a block-contract bed is already paid for: placing a child there costs nothing extra
+    fee_cost = np.where(settings["block_contract"], 0.0, fee.fillna(0.0))
+    columns = sorted(set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()))
+    preferred = np.column_stack([referrals[c].eq("preferred").to_numpy() for c in columns]
+                                + [np.zeros(len(referrals), dtype=bool)])  # last: a type with no column
+    column_of = settings["setting_type"].map(SUITABILITY_COLUMN_BY_SETTING_TYPE).map(
+        {c: i for i, c in enumerate(columns)}).fillna(len(columns)).to_numpy(dtype=np.int64)
+    sector = settings["provider_id"].map(region.providers.set_index("provider_id")["sector"])
+    in_house = (settings["setting_type"].eq("foster_inhouse") & sector.eq("local_authority")).to_numpy()
+    la_codes, _ = pd.factorize(pd.concat([referrals["la_code"], settings["la_code"]], ignore_index=True))
+    referral_la, setting_la = la_codes[:len(referrals)], la_codes[len(referrals):]
+    referral_la = np.where(referral_la < 0, -2, referral_la)  # a blank council matches no setting's blank one
+    own_in_house = in_house[set_idx] & (setting_la[set_idx] == referral_la[ref_idx])
+    distance_weight = np.where(referrals["close_to_family"].to_numpy(dtype=bool),
+                               params.close_to_family_multiplier, 1.0)[ref_idx]
+    quality = settings["ofsted_grade"].map(params.grade_cost).astype(float).to_numpy()
     pairs = pd.DataFrame({
-        "referral_id": r["referral_id"], "unit_id": r["unit_id"], "setting_id": s["setting_id"],
+        "referral_id": referrals["referral_id"].to_numpy(dtype=object)[ref_idx],
+        "unit_id": referrals["unit_id"].to_numpy(dtype=object)[ref_idx],
+        "setting_id": settings["setting_id"].to_numpy(dtype=object)[set_idx],
         "distance_km": distance,
-        # a block-contract bed is already paid for: placing a child there costs nothing extra
-        "fee_cost": np.where(s["block_contract"], 0.0, fee.fillna(0.0)),
+        "fee_cost": fee_cost[set_idx],
         "distance_cost": distance_weight * (params.cost_per_km * distance
                                             + params.over_20_miles_cost * (distance > TWENTY_MILES_KM)),
-        "fit_cost": np.where(suitability.eq("preferred"), 0.0, params.not_preferred_cost),
-        "quality_cost": s["ofsted_grade"].map(params.grade_cost).astype(float),
+        "fit_cost": np.where(preferred[ref_idx, column_of[set_idx]], 0.0, params.not_preferred_cost),
+        "quality_cost": quality[set_idx],
         "in_house_cost": np.where(own_in_house & params.in_house_first, -params.in_house_bonus, 0.0),
-        **search.pair_costs(r, s, params),
+        **search.pair_costs(referrals, settings, ref_idx, set_idx, params),
     })
     pairs["cost"] = pairs[[t for t in COST_TERMS if t in pairs]].sum(axis=1)
     return pairs
