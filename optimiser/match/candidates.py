@@ -539,16 +539,18 @@ def _split_groups_no_setting_can_take(referrals: pd.DataFrame, member_pairs: pd.
 def _units(referrals: pd.DataFrame) -> pd.DataFrame:
     r = referrals.assign(
         older_only_age=referrals["age"].where(referrals["cared_alongside"].eq("older_only")).astype(float),
-        younger_only_age=referrals["age"].where(referrals["cared_alongside"].eq("younger_only")).astype(float))
-    return r.groupby("unit_id", sort=True).agg(
-        size=("referral_id", "size"),
-        solo=("cared_alongside", lambda c: bool(c.eq("solo").any())),
-        dol=("dol_order", lambda d: bool(d.astype(bool).any())),
-        penalty=("penalty", "sum"),
+        younger_only_age=referrals["age"].where(referrals["cared_alongside"].eq("younger_only")).astype(float),
+        solo=referrals["cared_alongside"].eq("solo"), dol=referrals["dol_order"].astype(bool))
+    units = r.groupby("unit_id", sort=True).agg(
+        size=("referral_id", "size"), solo=("solo", "any"), dol=("dol", "any"), penalty=("penalty", "sum"),
         min_age=("age", "min"), max_age=("age", "max"),
         older_only_age=("older_only_age", "max"), younger_only_age=("younger_only_age", "min"),
-        referral_ids=("referral_id", lambda ids: tuple(sorted(ids))),
     ).reset_index()
+    # each unit's referral ids in order, cut from one sorted column rather than sorted group by group
+    ids = r[["unit_id", "referral_id"]].sort_values(["unit_id", "referral_id"])["referral_id"].to_numpy()
+    ends = np.cumsum(units["size"].to_numpy())
+    units["referral_ids"] = [tuple(ids[end - size:end]) for end, size in zip(ends, units["size"].to_numpy())]
+    return units
 
 
 def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
@@ -571,33 +573,49 @@ def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame
     return pairs.drop(columns="dol").reset_index(drop=True)
 
 
+CONFLICT_CHUNK_ROWS = 8_000_000  # candidate (pair, pair) rows examined at a time, to bound memory
+
+
 def _age_conflicts(pairs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """Pairs of placements into one setting that break a child's older_only / younger_only wish.
 
-    Only units with such a wish are joined against the others, so the table stays small.
+    Only a unit with such a wish is paired with the others, and only in a setting with room for both (most foster
+    households have one vacancy, and pairing every child who could go there would make millions of rows
+    nationally that no answer could break): each of its pairs against the pairs into the same setting, found
+    from the pairs sorted by setting, without a join.
     """
-    constrained = units.loc[units["older_only_age"].notna() | units["younger_only_age"].notna(), "unit_id"]
     empty = pd.DataFrame({"pair_a": pd.Series(dtype=int), "pair_b": pd.Series(dtype=int)})
-    if constrained.empty:
+    wish = (units["older_only_age"].notna() | units["younger_only_age"].notna()).to_numpy()
+    if not wish.any() or not len(pairs):
         return empty
-    info = units.set_index("unit_id")[["min_age", "max_age", "older_only_age", "younger_only_age"]]
-    # Two children can only share a setting with room for both: most foster households have one vacancy, and
-    # pairing every child who could go there would make millions of rows nationally that no answer could break.
-    shared = pairs.reset_index(names="pair")
-    shared = shared[shared["capacity"] >= 2][["pair", "unit_id", "setting_id", "weight", "capacity"]]
-    left = shared[shared["unit_id"].isin(constrained)].rename(columns={"pair": "pair_a"})
-    right = shared[["pair", "unit_id", "setting_id", "weight"]].rename(columns={"pair": "pair_b"})
-    both = left.merge(right, on="setting_id", suffixes=("_a", "_b"))
-    both = both[(both["unit_id_a"] != both["unit_id_b"])
-                & (both["weight_a"] + both["weight_b"] <= both["capacity"])]
-    a = info.loc[both["unit_id_a"]].to_numpy(dtype=float)
-    b = info.loc[both["unit_id_b"]].to_numpy(dtype=float)
+    unit = pd.Index(units["unit_id"]).get_indexer(pairs["unit_id"])
+    setting, _ = pd.factorize(pairs["setting_id"])
+    weight, capacity = pairs["weight"].to_numpy(), pairs["capacity"].to_numpy()
+    shared = np.flatnonzero(capacity >= 2)
+    by_setting = shared[np.argsort(setting[shared], kind="stable")]
+    sizes = np.bincount(setting[shared], minlength=setting.max() + 1)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    left = shared[wish[unit[shared]]]
+    ages = units[["min_age", "max_age", "older_only_age", "younger_only_age"]].to_numpy(dtype=float)
 
     def clash(x, y):  # columns: min_age, max_age, older_only_age, younger_only_age (NaN: no such wish)
         older_broken = ~np.isnan(x[:, 2]) & (y[:, 0] <= np.nan_to_num(x[:, 2]))
         younger_broken = ~np.isnan(x[:, 3]) & (y[:, 1] >= np.nan_to_num(x[:, 3]))
         return older_broken | younger_broken
 
-    bad = both[clash(a, b) | clash(b, a)]
-    ordered = np.sort(bad[["pair_a", "pair_b"]].to_numpy(), axis=1)
-    return pd.DataFrame(np.unique(ordered, axis=0), columns=["pair_a", "pair_b"]) if len(ordered) else empty
+    found, rows = [], sizes[setting[left]]
+    bounds = np.searchsorted(np.cumsum(rows), np.arange(CONFLICT_CHUNK_ROWS, rows.sum() + CONFLICT_CHUNK_ROWS,
+                                                        CONFLICT_CHUNK_ROWS), side="right")
+    for lo, hi in zip(np.concatenate([[0], bounds[:-1]]), bounds):
+        a_pairs, counts = left[lo:hi], rows[lo:hi]
+        a = np.repeat(a_pairs, counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        b = by_setting[np.repeat(starts[setting[a_pairs]], counts) + within]
+        ok = (unit[a] != unit[b]) & (weight[a] + weight[b] <= capacity[a])
+        a, b = a[ok], b[ok]
+        bad = clash(ages[unit[a]], ages[unit[b]]) | clash(ages[unit[b]], ages[unit[a]])
+        found.append(np.minimum(a[bad], b[bad]).astype(np.int64) * len(pairs) + np.maximum(a[bad], b[bad]))
+    codes = np.unique(np.concatenate(found)) if found else np.array([], dtype=np.int64)
+    if not len(codes):
+        return empty
+    return pd.DataFrame({"pair_a": codes // len(pairs), "pair_b": codes % len(pairs)})
