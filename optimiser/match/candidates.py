@@ -203,35 +203,39 @@ def _pairs_within_reach(r: dict, s: dict, params: MatchParams) -> tuple[np.ndarr
     limit = r["max_km"].copy()
     if params.max_distance_km > 0:
         limit = np.fmin(limit, params.max_distance_km)
-    n_settings = len(s["lat"])
-    unlimited = np.flatnonzero(np.isnan(limit))
-    origin_known = ~np.isnan(limit) & ~np.isnan(r["lat"]) & ~np.isnan(r["lon"])
+    n_settings, n_referrals = len(s["lat"]), len(r["lat"])
+    limited = np.flatnonzero(~np.isnan(limit) & ~np.isnan(r["lat"]) & ~np.isnan(r["lon"]))
     located = np.flatnonzero(~np.isnan(s["lat"]) & ~np.isnan(s["lon"]))
-    refs, sets = [np.repeat(unlimited, n_settings)], [np.tile(np.arange(n_settings), len(unlimited))]
-    limited = np.flatnonzero(origin_known)
+    # settings per referral: all of them without a limit; none from an unknown origin; else those found
+    count = np.where(np.isnan(limit), n_settings, 0).astype(np.int64)
+    origin, per_origin, near, offsets = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), None, None
     if len(limited) and len(located):
         keys = pd.DataFrame({"lat": r["lat"][limited], "lon": r["lon"][limited], "limit": limit[limited]})
         origin = keys.groupby(list(keys), sort=False).ngroup().to_numpy()
-        first = pd.Series(np.arange(len(origin))).groupby(origin).first().to_numpy()
+        first = limited[pd.Series(np.arange(len(origin))).groupby(origin).first().to_numpy()]
         tree = cKDTree(_unit_vectors(s["lat"][located], s["lon"][located]))
-        # chord of the great-circle arc on the unit sphere
-        radius = 2 * np.sin(np.minimum(limit[limited][first] + REACH_SLACK_KM, np.pi * EARTH_RADIUS_KM)
+        # the chord of the great-circle arc, on the unit sphere
+        radius = 2 * np.sin(np.minimum(limit[first] + REACH_SLACK_KM, np.pi * EARTH_RADIUS_KM)
                             / (2 * EARTH_RADIUS_KM))
-        found = tree.query_ball_point(_unit_vectors(r["lat"][limited][first], r["lon"][limited][first]), radius,
-                                      return_sorted=True)
+        found = tree.query_ball_point(_unit_vectors(r["lat"][first], r["lon"][first]), radius, return_sorted=True)
         per_origin = np.array([len(f) for f in found], dtype=np.int64)
-        near = located[np.concatenate([np.asarray(f, dtype=np.int64) for f in found] or [[]]).astype(np.int64)]
-        offsets = np.concatenate([[0], np.cumsum(per_origin)])
-        # each referral takes its origin's settings: expand origins to referrals without a Python loop
-        counts = per_origin[origin]
-        starts = np.repeat(offsets[origin], counts)
+        near = located[np.concatenate([np.asarray(f, dtype=np.int64) for f in found])].astype(np.int32)
+        offsets = np.concatenate([[0], np.cumsum(per_origin)[:-1]])
+        count[limited] = per_origin[origin]
+    # referral by referral, settings in order (the reference's order, so every table comes out row for row
+    # alike), written straight into place
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    ref_idx = np.repeat(np.arange(n_referrals, dtype=np.int32), count)
+    set_idx = np.empty(int(count.sum()), dtype=np.int32)
+    unlimited = np.flatnonzero(np.isnan(limit))
+    if len(unlimited):
+        set_idx[(start[unlimited][:, None] + np.arange(n_settings)).ravel()] = np.tile(
+            np.arange(n_settings, dtype=np.int32), len(unlimited))
+    if near is not None:
+        counts = count[limited]
         within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        refs.append(np.repeat(limited, counts))
-        sets.append(near[starts + within])
-    ref_idx, set_idx = np.concatenate(refs), np.concatenate(sets)
-    # referral by referral, settings in order: the reference's order, so every table comes out row for row alike
-    order = np.lexsort((set_idx, ref_idx))
-    return ref_idx[order], set_idx[order]
+        set_idx[np.repeat(start[limited], counts) + within] = near[np.repeat(offsets[origin], counts) + within]
+    return ref_idx, set_idx
 
 
 def rule_table(region: Region, params: MatchParams, referral_ids: list[str],
