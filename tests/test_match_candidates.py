@@ -7,6 +7,7 @@ import pytest
 
 from data import EMBEDDED_REGION
 from data.load import load_region
+from optimiser.match import candidates
 from optimiser.match.candidates import build_candidates
 from optimiser.match.params import MatchParams
 from tests.builders import make_region, random_instance
@@ -37,8 +38,10 @@ def test_embedded_region_builds_the_same_candidates(embedded, max_distance_km):
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("max_distance_km", [0.0, 12.0])
-def test_random_regions_build_the_same_candidates(seed, max_distance_km, tmp_path):
-    """Tiny regions where every rule bites sometimes (vetoes, locks, avoid zones, siblings, solo, age wishes)."""
+def test_random_regions_build_the_same_candidates(seed, max_distance_km, tmp_path, monkeypatch):
+    """Tiny regions where every rule bites sometimes (avoid zones, siblings, solo, age wishes, DoL, the fuller
+    referral), each group's settings found by the spatial index however few they are."""
+    monkeypatch.setattr(candidates, "SMALL_GROUP_SETTINGS", 0)
     region = make_region(tmp_path / "region", **random_instance(seed))
     assert_same_candidates(region, MatchParams(max_distance_km=max_distance_km))
 

@@ -109,19 +109,19 @@ def staffing_rank(conditions: pd.Series) -> np.ndarray:
 
 def build_candidates(region: Region, params: MatchParams, run_date: date | None = None,
                      chunk_pairs: int = 4_000_000) -> Candidates:
-    """Screen the (referral, setting) pairs the distance rule can let through, found with a spatial index, and
-    count what each earlier rule leaves from one referral of each alike group screened against every setting.
+    """Screen every setting for one referral of each group alike in all but where they are (the rules before
+    distance never look at where anyone is): that gives each rule's count and the settings passing them all; then
+    screen fully only the pairs of those settings the distance rule can let through, found with a spatial index.
 
-    The pairs, costs, units and conflicts are exactly those of screening every pair (tests hold it to the plain
-    reference build, tests/candidates_reference.py): a pair the index leaves out is farther than the referral's
-    limit, so the distance rule would refuse it, and the rules before distance never look at where anyone is.
+    The pairs, costs, units, conflicts and counts are exactly those of screening every pair (tests hold it to the
+    plain reference build, tests/candidates_reference.py).
     """
     referrals, settings, r_arrays, s_arrays, blocked = _screening_inputs(region, params, run_date)
     survivors = np.zeros((len(referrals), len(RULES)), dtype=np.int64)
     first_spatial = RULE_CODES.index("distance")
-    survivors[:, :first_spatial] = _survivors_before_distance(r_arrays, s_arrays, params, blocked, len(settings),
-                                                              chunk_pairs)[:, :first_spatial]
-    reach_ref, reach_set = _pairs_within_reach(r_arrays, s_arrays, params)
+    group, counts, passing = _screen_alike_groups(r_arrays, s_arrays, params, blocked, len(settings), chunk_pairs)
+    survivors[:, :first_spatial] = counts[group, :first_spatial]
+    reach_ref, reach_set = _pairs_within_reach(r_arrays, s_arrays, params, group, passing)
     kept = {"ref": [], "set": [], "km": [], "fits": []}
     for start in range(0, len(reach_ref), max(chunk_pairs, 1)):
         ref_idx, set_idx = reach_ref[start:start + chunk_pairs], reach_set[start:start + chunk_pairs]
@@ -162,11 +162,12 @@ SPATIAL_REFERRAL_ARRAYS = ("lat", "lon", "max_km", "keep_school", "school_lat", 
 REACH_SLACK_KM = 0.01
 
 
-def _survivors_before_distance(r: dict, s: dict, params: MatchParams, blocked: dict[str, np.ndarray],
-                               n_settings: int, chunk_pairs: int) -> np.ndarray:
-    """Settings left after each rule (cumulatively), for the rules that do not depend on distance: screened for
-    one referral of each group alike in every non-spatial array (a referral with a veto is a group of its own),
-    against every setting. Columns from distance on are not meaningful."""
+def _screen_alike_groups(r: dict, s: dict, params: MatchParams, blocked: dict[str, np.ndarray], n_settings: int,
+                         chunk_pairs: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Referrals alike in every non-spatial array (a referral with a veto is a group of its own) and, screening one
+    of each against every setting: each group's settings left after each rule before distance (cumulatively; the
+    columns from distance on are not meaningful), and the settings passing all of them, in order.
+    Returns (group per referral, counts per group x rule, passing settings per group)."""
     columns = {name: values for name, values in r.items() if name not in SPATIAL_REFERRAL_ARRAYS and name != "search"}
     columns |= {f"search_{name}": values for name, values in r["search"].items()}
     vetoed = np.zeros(len(r["age"]), dtype=np.int64) - 1
@@ -176,6 +177,7 @@ def _survivors_before_distance(r: dict, s: dict, params: MatchParams, blocked: d
     group = pd.DataFrame(columns).groupby(list(columns), sort=False, dropna=False).ngroup().to_numpy()
     representative = pd.Series(np.arange(len(group))).groupby(group).first().to_numpy()
     counts = np.zeros((len(representative), len(RULES)), dtype=np.int64)
+    passing: list[np.ndarray] = []
     step = max(1, chunk_pairs // max(n_settings, 1))
     for start in range(0, len(representative), step):
         rows = np.arange(start, min(start + step, len(representative)))
@@ -188,7 +190,9 @@ def _survivors_before_distance(r: dict, s: dict, params: MatchParams, blocked: d
                 break
             alive &= checks[code]
             counts[:, k] += np.bincount(row_of_pair[alive], minlength=len(representative))
-    return counts[group]
+        passing += np.split(set_idx[alive], np.cumsum(np.bincount(row_of_pair[alive] - start,
+                                                                  minlength=len(rows)))[:-1])
+    return group, counts, passing
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -196,45 +200,60 @@ def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
 
-def _pairs_within_reach(r: dict, s: dict, params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
-    """(referral, setting) positions that could pass the distance rule, by referral: every setting for a referral
-    with no limit, else the settings within its limit (plus REACH_SLACK_KM) by a k-d tree on the unit sphere,
-    queried once per distinct origin and limit (siblings, and children of one council's centroid, share one)."""
+SMALL_GROUP_SETTINGS = 64  # fewer settings than this pass a group's rules: screen them all rather than index them
+
+
+def _pairs_within_reach(r: dict, s: dict, params: MatchParams, group: np.ndarray,
+                        passing: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(referral, setting) positions, referral by referral and settings in order (the reference's order), of the
+    settings passing the referral's group's rules before distance that could pass the distance rule: all of them
+    without a limit; none from an unknown origin; else those within the limit (plus REACH_SLACK_KM), by a k-d
+    tree on the unit sphere over the group's settings, queried once per distinct origin and limit (siblings,
+    copies of a referral and children of one council's centroid share one)."""
     limit = r["max_km"].copy()
     if params.max_distance_km > 0:
         limit = np.fmin(limit, params.max_distance_km)
-    n_settings, n_referrals = len(s["lat"]), len(r["lat"])
-    limited = np.flatnonzero(~np.isnan(limit) & ~np.isnan(r["lat"]) & ~np.isnan(r["lon"]))
-    located = np.flatnonzero(~np.isnan(s["lat"]) & ~np.isnan(s["lon"]))
-    # settings per referral: all of them without a limit; none from an unknown origin; else those found
-    count = np.where(np.isnan(limit), n_settings, 0).astype(np.int64)
-    origin, per_origin, near, offsets = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), None, None
-    if len(limited) and len(located):
+    known = ~np.isnan(r["lat"]) & ~np.isnan(r["lon"])
+    located = ~np.isnan(s["lat"]) & ~np.isnan(s["lon"])
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (referrals, settings each, settings)
+    count = np.zeros(len(group), dtype=np.int64)
+    members = pd.Series(np.arange(len(group))).groupby(group).indices
+    for g, refs in members.items():
+        settings = passing[g].astype(np.int32)
+        unlimited = refs[np.isnan(limit[refs])]
+        if len(unlimited):
+            pieces.append((unlimited, np.full(len(unlimited), len(settings)), np.tile(settings, len(unlimited))))
+        limited = refs[~np.isnan(limit[refs]) & known[refs]]
+        if not len(limited) or not len(settings):
+            continue
+        settings = settings[located[settings]]
         keys = pd.DataFrame({"lat": r["lat"][limited], "lon": r["lon"][limited], "limit": limit[limited]})
         origin = keys.groupby(list(keys), sort=False).ngroup().to_numpy()
         first = limited[pd.Series(np.arange(len(origin))).groupby(origin).first().to_numpy()]
-        tree = cKDTree(_unit_vectors(s["lat"][located], s["lon"][located]))
-        # the chord of the great-circle arc, on the unit sphere
-        radius = 2 * np.sin(np.minimum(limit[first] + REACH_SLACK_KM, np.pi * EARTH_RADIUS_KM)
-                            / (2 * EARTH_RADIUS_KM))
-        found = tree.query_ball_point(_unit_vectors(r["lat"][first], r["lon"][first]), radius, return_sorted=True)
+        if len(settings) < SMALL_GROUP_SETTINGS:
+            found = [settings] * len(first)
+        else:
+            tree = cKDTree(_unit_vectors(s["lat"][settings], s["lon"][settings]))
+            # the chord of the great-circle arc, on the unit sphere
+            radius = 2 * np.sin(np.minimum(limit[first] + REACH_SLACK_KM, np.pi * EARTH_RADIUS_KM)
+                                / (2 * EARTH_RADIUS_KM))
+            found = [settings[np.asarray(f, dtype=np.int64)] for f in
+                     tree.query_ball_point(_unit_vectors(r["lat"][first], r["lon"][first]), radius,
+                                           return_sorted=True)]
         per_origin = np.array([len(f) for f in found], dtype=np.int64)
-        near = located[np.concatenate([np.asarray(f, dtype=np.int64) for f in found])].astype(np.int32)
         offsets = np.concatenate([[0], np.cumsum(per_origin)[:-1]])
-        count[limited] = per_origin[origin]
-    # referral by referral, settings in order (the reference's order, so every table comes out row for row
-    # alike), written straight into place
+        near = np.concatenate(found).astype(np.int32)
+        each = per_origin[origin]
+        within = np.arange(each.sum()) - np.repeat(np.cumsum(each) - each, each)
+        pieces.append((limited, each, near[np.repeat(offsets[origin], each) + within]))
+    for refs, each, _ in pieces:
+        count[refs] = each
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
-    ref_idx = np.repeat(np.arange(n_referrals, dtype=np.int32), count)
+    ref_idx = np.repeat(np.arange(len(group), dtype=np.int32), count)
     set_idx = np.empty(int(count.sum()), dtype=np.int32)
-    unlimited = np.flatnonzero(np.isnan(limit))
-    if len(unlimited):
-        set_idx[(start[unlimited][:, None] + np.arange(n_settings)).ravel()] = np.tile(
-            np.arange(n_settings, dtype=np.int32), len(unlimited))
-    if near is not None:
-        counts = count[limited]
-        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        set_idx[np.repeat(start[limited], counts) + within] = near[np.repeat(offsets[origin], counts) + within]
+    for refs, each, settings in pieces:  # written straight into place: no sort of every pair
+        within = np.arange(each.sum()) - np.repeat(np.cumsum(each) - each, each)
+        set_idx[np.repeat(start[refs], each) + within] = settings
     return ref_idx, set_idx
 
 
