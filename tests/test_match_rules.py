@@ -37,6 +37,41 @@ def test_younger_only_children_are_not_placed_together_in_one_run(tmp_path):
     assert sorted(outcome(region)["setting_id"]) == ["S1", "S2"]
 
 
+def test_a_child_who_must_live_alone_lives_apart_from_their_siblings(tmp_path):
+    """Found on synthetic East Midlands: a sibling pair with a solo child went together into an empty two-place
+    home. Alone means without siblings too, so no home can take the pair: each goes alone, at the split cost."""
+    region = make_region(tmp_path / "r",
+                         settings=settings_rows({"setting_type": "foster_ifa", "places": 2, "vacancies": 2},
+                                                {"setting_type": "foster_ifa", "places": 1, "vacancies": 1,
+                                                 "weekly_fee": 6000}),
+                         referrals=referral_rows({"sibling_group": "G1", "age": 10, "cared_alongside": "solo"},
+                                                 {"sibling_group": "G1", "age": 8}))
+    placed = outcome(region)
+    assert (placed["status"] == "matched").all() and placed["sibling_split"].all()
+    assert sorted(placed["setting_id"]) == ["S1", "S2"]
+    assert (placed["split_cost"] == MatchParams().sibling_split_cost).all()
+    together = placed.reset_index().assign(setting_id="S1")[["referral_id", "setting_id", "status"]]
+    assert "solo" in set(verify_allocation(region, together)["rule"])
+
+
+def test_siblings_are_apart_when_the_one_big_home_houses_a_child_a_sibling_cannot_live_with(tmp_path):
+    """Found on synthetic London: the only home with room for both siblings has a 13-year-old living there and
+    one sibling may live only with younger children, so placing them apart is no violation."""
+    region = make_region(tmp_path / "r",
+                         settings=settings_rows({"setting_type": "foster_ifa", "places": 3, "vacancies": 2},
+                                                {"setting_type": "foster_ifa", "places": 1, "vacancies": 1},
+                                                {"setting_type": "foster_ifa", "places": 1, "vacancies": 1,
+                                                 "weekly_fee": 6000}),
+                         children=[{"child_id": "K1", "age": 13, "current_setting_id": "S1"}],
+                         referrals=referral_rows({"sibling_group": "G1", "age": 3, "cared_alongside": "younger_only"},
+                                                 {"sibling_group": "G1", "age": 2}))
+    placed = outcome(region)
+    assert (placed["status"] == "matched").all() and placed["sibling_split"].all()
+    assert placed.at["R1", "setting_id"] != "S1"
+    together = placed.reset_index().assign(setting_id="S1")[["referral_id", "setting_id", "status"]]
+    assert "alongside" in set(verify_allocation(region, together)["rule"])
+
+
 def test_avoid_zone_excludes_settings_inside_the_circle(tmp_path):
     """A setting 3 km from the place a child must avoid is excluded for a 5 km radius, and allowed for 2 km."""
     referral = {"avoid_lat": 53.451 + 3 / 111.2, "avoid_lon": -2.233, "avoid_radius_km": 5}

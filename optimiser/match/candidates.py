@@ -15,8 +15,9 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
-from data.geo import TWENTY_MILES_KM, haversine_km
+from data.geo import EARTH_RADIUS_KM, TWENTY_MILES_KM, haversine_km
 from data.region import Region
 from data.toml_files import ParameterError
 from data.vocabulary import (
@@ -62,9 +63,11 @@ RULES: tuple[tuple[str, str, str], ...] = (
     ("distance", "is within the maximum distance", "nothing within the maximum distance"),
     ("school", "is close enough to keep the child's school", "nothing close enough to the child's school"),
     ("avoid", "is outside the area the child must avoid", "every setting left is in the area to avoid"),
-    ("sibling_group", "has room for the whole sibling group together", "no setting for the whole sibling group"),
+    ("sibling_group", "has room for the whole sibling group together (a group with a child who must live alone "
+     "never has: siblings are other children too)", "no setting for the whole sibling group"),
 )
 RULE_TEXT = {code: requirement for code, requirement, _ in RULES}
+RULE_CODES = tuple(code for code, _, _ in RULES)
 COST_TERMS = ("fee_cost", "distance_cost", "fit_cost", "quality_cost", "in_house_cost", *search.COST_TERMS,
               "split_cost")
 
@@ -106,29 +109,38 @@ def staffing_rank(conditions: pd.Series) -> np.ndarray:
 
 def build_candidates(region: Region, params: MatchParams, run_date: date | None = None,
                      chunk_pairs: int = 4_000_000) -> Candidates:
-    """Screen every (referral, available setting) pair, a block of referrals at a time to bound memory."""
+    """Screen every setting for one referral of each group alike in all but where they are (the rules before
+    distance never look at where anyone is): that gives each rule's count and the settings passing them all; then
+    screen fully only the pairs of those settings the distance rule can let through, found with a spatial index.
+
+    The pairs, costs, units, conflicts and counts are exactly those of screening every pair (tests hold it to the
+    plain reference build, tests/candidates_reference.py).
+    """
     referrals, settings, r_arrays, s_arrays, blocked = _screening_inputs(region, params, run_date)
     survivors = np.zeros((len(referrals), len(RULES)), dtype=np.int64)
+    first_spatial = RULE_CODES.index("distance")
+    group, counts, passing = _screen_alike_groups(r_arrays, s_arrays, params, blocked, len(settings), chunk_pairs)
+    survivors[:, :first_spatial] = counts[group, :first_spatial]
+    reach_ref, reach_set = _pairs_within_reach(r_arrays, s_arrays, params, group, passing)
     kept = {"ref": [], "set": [], "km": [], "fits": []}
-    step = max(1, chunk_pairs // max(len(settings), 1))
-    for start in range(0, len(referrals), step):
-        rows = np.arange(start, min(start + step, len(referrals)))
-        ref_idx, set_idx = np.repeat(rows, len(settings)), np.tile(np.arange(len(settings)), len(rows))
+    for start in range(0, len(reach_ref), max(chunk_pairs, 1)):
+        ref_idx, set_idx = reach_ref[start:start + chunk_pairs], reach_set[start:start + chunk_pairs]
         distance = haversine_km(r_arrays["lat"][ref_idx], r_arrays["lon"][ref_idx],
                                 s_arrays["lat"][set_idx], s_arrays["lon"][set_idx])
         checks = _pair_checks(r_arrays, s_arrays, ref_idx, set_idx, distance, params, blocked, len(settings))
         alive = np.ones(len(ref_idx), dtype=bool)
-        for k, (code, _, _) in enumerate(RULES):
+        for k, code in enumerate(RULE_CODES):
             if code == "sibling_group":
                 # Kept per child even when the whole group does not fit: a split placement (today's practice
                 # in the baseline) needs them. Units only ever use pairs where the whole group fits.
                 eligible_alone = alive.copy()
             alive &= checks[code]
-            survivors[:, k] += np.bincount(ref_idx[alive], minlength=len(referrals))
+            if k >= first_spatial:
+                survivors[:, k] += np.bincount(ref_idx[alive], minlength=len(referrals))
         for key, values in (("ref", ref_idx), ("set", set_idx), ("km", distance),
                             ("fits", checks["sibling_group"])):
             kept[key].append(values[eligible_alone])
-    survivors = pd.DataFrame(survivors, index=referrals["referral_id"], columns=[code for code, _, _ in RULES])
+    survivors = pd.DataFrame(survivors, index=referrals["referral_id"], columns=list(RULE_CODES))
     ref_idx, set_idx = (np.concatenate(kept[k] or [[]]).astype(int) for k in ("ref", "set"))
     member_pairs = _member_costs(referrals, settings, region, ref_idx, set_idx,
                                  np.concatenate(kept["km"] or [[]]), params)
@@ -140,6 +152,109 @@ def build_candidates(region: Region, params: MatchParams, run_date: date | None 
     return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, conflicts=_age_conflicts(pairs, units),
                       survivors=survivors, referrals=referrals,
                       unknown_vacancies=int(region.settings["vacancies"].isna().sum()))
+
+
+# Referral arrays only the distance rule and those after it read: referrals alike in every other array get the
+# same verdicts from every rule before distance, against every setting.
+SPATIAL_REFERRAL_ARRAYS = ("lat", "lon", "max_km", "keep_school", "school_lat", "school_lon")
+# A pair a little beyond the limit by the index is still screened: the index's chord arithmetic and the
+# haversine may differ in the last digits, and only the haversine decides.
+REACH_SLACK_KM = 0.01
+
+
+def _screen_alike_groups(r: dict, s: dict, params: MatchParams, blocked: dict[str, np.ndarray], n_settings: int,
+                         chunk_pairs: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Referrals alike in every non-spatial array (a referral with a veto is a group of its own) and, screening one
+    of each against every setting: each group's settings left after each rule before distance (cumulatively; the
+    columns from distance on are not meaningful), and the settings passing all of them, in order.
+    Returns (group per referral, counts per group x rule, passing settings per group)."""
+    columns = {name: values for name, values in r.items() if name not in SPATIAL_REFERRAL_ARRAYS and name != "search"}
+    columns |= {f"search_{name}": values for name, values in r["search"].items()}
+    vetoed = np.zeros(len(r["age"]), dtype=np.int64) - 1
+    veto_rows = np.unique(blocked["veto"] // max(n_settings, 1))
+    vetoed[veto_rows] = veto_rows
+    columns["vetoed"] = vetoed
+    group = pd.DataFrame(columns).groupby(list(columns), sort=False, dropna=False).ngroup().to_numpy()
+    representative = pd.Series(np.arange(len(group))).groupby(group).first().to_numpy()
+    counts = np.zeros((len(representative), len(RULES)), dtype=np.int64)
+    passing: list[np.ndarray] = []
+    step = max(1, chunk_pairs // max(n_settings, 1))
+    for start in range(0, len(representative), step):
+        rows = np.arange(start, min(start + step, len(representative)))
+        ref_idx = np.repeat(representative[rows], n_settings)
+        set_idx = np.tile(np.arange(n_settings), len(rows))
+        checks = _pair_checks(r, s, ref_idx, set_idx, np.zeros(len(ref_idx)), params, blocked, n_settings)
+        alive, row_of_pair = np.ones(len(ref_idx), dtype=bool), np.repeat(rows, n_settings)
+        for k, code in enumerate(RULE_CODES):
+            if code == "distance":
+                break
+            alive &= checks[code]
+            counts[:, k] += np.bincount(row_of_pair[alive], minlength=len(representative))
+        passing += np.split(set_idx[alive], np.cumsum(np.bincount(row_of_pair[alive] - start,
+                                                                  minlength=len(rows)))[:-1])
+    return group, counts, passing
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+SMALL_GROUP_SETTINGS = 64  # fewer settings than this pass a group's rules: screen them all rather than index them
+
+
+def _pairs_within_reach(r: dict, s: dict, params: MatchParams, group: np.ndarray,
+                        passing: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(referral, setting) positions, referral by referral and settings in order (the reference's order), of the
+    settings passing the referral's group's rules before distance that could pass the distance rule: all of them
+    without a limit; none from an unknown origin; else those within the limit (plus REACH_SLACK_KM), by a k-d
+    tree on the unit sphere over the group's settings, queried once per distinct origin and limit (siblings,
+    copies of a referral and children of one council's centroid share one)."""
+    limit = r["max_km"].copy()
+    if params.max_distance_km > 0:
+        limit = np.fmin(limit, params.max_distance_km)
+    known = ~np.isnan(r["lat"]) & ~np.isnan(r["lon"])
+    located = ~np.isnan(s["lat"]) & ~np.isnan(s["lon"])
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (referrals, settings each, settings)
+    count = np.zeros(len(group), dtype=np.int64)
+    members = pd.Series(np.arange(len(group))).groupby(group).indices
+    for g, refs in members.items():
+        settings = passing[g].astype(np.int32)
+        unlimited = refs[np.isnan(limit[refs])]
+        if len(unlimited):
+            pieces.append((unlimited, np.full(len(unlimited), len(settings)), np.tile(settings, len(unlimited))))
+        limited = refs[~np.isnan(limit[refs]) & known[refs]]
+        if not len(limited) or not len(settings):
+            continue
+        settings = settings[located[settings]]
+        keys = pd.DataFrame({"lat": r["lat"][limited], "lon": r["lon"][limited], "limit": limit[limited]})
+        origin = keys.groupby(list(keys), sort=False).ngroup().to_numpy()
+        first = limited[pd.Series(np.arange(len(origin))).groupby(origin).first().to_numpy()]
+        if len(settings) < SMALL_GROUP_SETTINGS:
+            found = [settings] * len(first)
+        else:
+            tree = cKDTree(_unit_vectors(s["lat"][settings], s["lon"][settings]))
+            # the chord of the great-circle arc, on the unit sphere
+            radius = 2 * np.sin(np.minimum(limit[first] + REACH_SLACK_KM, np.pi * EARTH_RADIUS_KM)
+                                / (2 * EARTH_RADIUS_KM))
+            found = [settings[np.asarray(f, dtype=np.int64)] for f in
+                     tree.query_ball_point(_unit_vectors(r["lat"][first], r["lon"][first]), radius,
+                                           return_sorted=True)]
+        per_origin = np.array([len(f) for f in found], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(per_origin)[:-1]])
+        near = np.concatenate(found).astype(np.int32)
+        each = per_origin[origin]
+        within = np.arange(each.sum()) - np.repeat(np.cumsum(each) - each, each)
+        pieces.append((limited, each, near[np.repeat(offsets[origin], each) + within]))
+    for refs, each, _ in pieces:
+        count[refs] = each
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    ref_idx = np.repeat(np.arange(len(group), dtype=np.int32), count)
+    set_idx = np.empty(int(count.sum()), dtype=np.int32)
+    for refs, each, settings in pieces:  # written straight into place: no sort of every pair
+        within = np.arange(each.sum()) - np.repeat(np.cumsum(each) - each, each)
+        set_idx[np.repeat(start[refs], each) + within] = settings
+    return ref_idx, set_idx
 
 
 def rule_table(region: Region, params: MatchParams, referral_ids: list[str],
@@ -178,6 +293,8 @@ def _prepare_referrals(region: Region, params: MatchParams, run_date: date) -> p
     r["unit_size"] = r.groupby("unit_id")["referral_id"].transform("size")
     # a sibling group with a child on a DoL order lives where the order would restrict each of them
     r["unit_dol"] = r.groupby("unit_id")["dol_order"].transform("any").astype(bool)
+    # a child who must live alone lives apart from their siblings too, as the verifier reads "alone"
+    r["unit_solo"] = r["cared_alongside"].eq("solo").groupby(r["unit_id"]).transform("any").astype(bool)
     centroid = region.authorities.set_index("la_code")[["lat", "lon"]]
     has_family = r["family_lat"].notna() & r["family_lon"].notna()
     r["origin_lat"] = r["family_lat"].where(has_family, r["la_code"].map(centroid["lat"]))
@@ -229,6 +346,7 @@ def _referral_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
         "lat": r["origin_lat"].to_numpy(dtype=float), "lon": r["origin_lon"].to_numpy(dtype=float),
         "age": r["age"].to_numpy(dtype=float), "secure": r["secure_order"].to_numpy(dtype=bool),
         "dol": r["dol_order"].to_numpy(dtype=bool), "unit_dol": r["unit_dol"].to_numpy(dtype=bool),
+        "unit_solo": r["unit_solo"].to_numpy(dtype=bool),
         "dol_conditions": conditions_mask(r["dol_conditions"]), "dol_staffing": staffing_rank(r["dol_conditions"]),
         "needs": needs_mask(r["needs"]), "ratio": r["ratio"].map(RATIO_RANK).to_numpy(),
         "solo": r["cared_alongside"].eq("solo").to_numpy(),
@@ -338,7 +456,7 @@ def _pair_checks(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, dis
         "school": ~keep_school | (school_km <= params.keep_school_max_km),
         "avoid": ~_listed(codes, blocked["avoid"]),
         "sibling_group": (s["vacancies"][set_idx] >= size)
-        & ~((size > 1) & (s["solo_only"][set_idx] | (r["unit_dol"][ref_idx] & ~shared))),
+        & ~((size > 1) & (s["solo_only"][set_idx] | r["unit_solo"][ref_idx] | (r["unit_dol"][ref_idx] & ~shared))),
     }
 
 
@@ -367,28 +485,38 @@ def _type_suitable(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, a
 
 def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Region, ref_idx: np.ndarray,
                   set_idx: np.ndarray, distance: np.ndarray, params: MatchParams) -> pd.DataFrame:
-    """Each eligible child-setting pair with every cost term the model weighs, kept apart for audit."""
-    r = referrals.iloc[ref_idx].reset_index(drop=True)
-    s = settings.iloc[set_idx].reset_index(drop=True)
-    fee = s["weekly_fee"].fillna(s["setting_type"].map(settings.groupby("setting_type")["weekly_fee"].median()))
-    suitability = pd.Series(np.select(
-        [s["setting_type"].map(SUITABILITY_COLUMN_BY_SETTING_TYPE).eq(column) for column in
-         sorted(set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()))],
-        [r[column] for column in sorted(set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()))], default=""))
-    sector = s["provider_id"].map(region.providers.set_index("provider_id")["sector"])
-    own_in_house = s["setting_type"].eq("foster_inhouse") & sector.eq("local_authority") & s["la_code"].eq(r["la_code"])
-    distance_weight = np.where(r["close_to_family"], params.close_to_family_multiplier, 1.0)
+    """Each eligible child-setting pair with every cost term the model weighs, kept apart for audit. Each term is
+    worked out once per setting or referral and looked up per pair: no table is copied row per pair."""
+    fee = settings["weekly_fee"].fillna(settings["setting_type"].map(settings.groupby("setting_type")["weekly_fee"]
+                                                                    .median()))
+    # a block-contract bed is already paid for: placing a child there costs nothing extra
+    fee_cost = np.where(settings["block_contract"], 0.0, fee.fillna(0.0))
+    columns = sorted(set(SUITABILITY_COLUMN_BY_SETTING_TYPE.values()))
+    preferred = np.column_stack([referrals[c].eq("preferred").to_numpy() for c in columns]
+                                + [np.zeros(len(referrals), dtype=bool)])  # last: a type with no column
+    column_of = settings["setting_type"].map(SUITABILITY_COLUMN_BY_SETTING_TYPE).map(
+        {c: i for i, c in enumerate(columns)}).fillna(len(columns)).to_numpy(dtype=np.int64)
+    sector = settings["provider_id"].map(region.providers.set_index("provider_id")["sector"])
+    in_house = (settings["setting_type"].eq("foster_inhouse") & sector.eq("local_authority")).to_numpy()
+    la_codes, _ = pd.factorize(pd.concat([referrals["la_code"], settings["la_code"]], ignore_index=True))
+    referral_la, setting_la = la_codes[:len(referrals)], la_codes[len(referrals):]
+    referral_la = np.where(referral_la < 0, -2, referral_la)  # a blank council matches no setting's blank one
+    own_in_house = in_house[set_idx] & (setting_la[set_idx] == referral_la[ref_idx])
+    distance_weight = np.where(referrals["close_to_family"].to_numpy(dtype=bool),
+                               params.close_to_family_multiplier, 1.0)[ref_idx]
+    quality = settings["ofsted_grade"].map(params.grade_cost).astype(float).to_numpy()
     pairs = pd.DataFrame({
-        "referral_id": r["referral_id"], "unit_id": r["unit_id"], "setting_id": s["setting_id"],
+        "referral_id": referrals["referral_id"].to_numpy(dtype=object)[ref_idx],
+        "unit_id": referrals["unit_id"].to_numpy(dtype=object)[ref_idx],
+        "setting_id": settings["setting_id"].to_numpy(dtype=object)[set_idx],
         "distance_km": distance,
-        # a block-contract bed is already paid for: placing a child there costs nothing extra
-        "fee_cost": np.where(s["block_contract"], 0.0, fee.fillna(0.0)),
+        "fee_cost": fee_cost[set_idx],
         "distance_cost": distance_weight * (params.cost_per_km * distance
                                             + params.over_20_miles_cost * (distance > TWENTY_MILES_KM)),
-        "fit_cost": np.where(suitability.eq("preferred"), 0.0, params.not_preferred_cost),
-        "quality_cost": s["ofsted_grade"].map(params.grade_cost).astype(float),
+        "fit_cost": np.where(preferred[ref_idx, column_of[set_idx]], 0.0, params.not_preferred_cost),
+        "quality_cost": quality[set_idx],
         "in_house_cost": np.where(own_in_house & params.in_house_first, -params.in_house_bonus, 0.0),
-        **search.pair_costs(r, s, params),
+        **search.pair_costs(referrals, settings, ref_idx, set_idx, params),
     })
     pairs["cost"] = pairs[[t for t in COST_TERMS if t in pairs]].sum(axis=1)
     return pairs
@@ -434,16 +562,18 @@ def _split_groups_no_setting_can_take(referrals: pd.DataFrame, member_pairs: pd.
 def _units(referrals: pd.DataFrame) -> pd.DataFrame:
     r = referrals.assign(
         older_only_age=referrals["age"].where(referrals["cared_alongside"].eq("older_only")).astype(float),
-        younger_only_age=referrals["age"].where(referrals["cared_alongside"].eq("younger_only")).astype(float))
-    return r.groupby("unit_id", sort=True).agg(
-        size=("referral_id", "size"),
-        solo=("cared_alongside", lambda c: bool(c.eq("solo").any())),
-        dol=("dol_order", lambda d: bool(d.astype(bool).any())),
-        penalty=("penalty", "sum"),
+        younger_only_age=referrals["age"].where(referrals["cared_alongside"].eq("younger_only")).astype(float),
+        solo=referrals["cared_alongside"].eq("solo"), dol=referrals["dol_order"].astype(bool))
+    units = r.groupby("unit_id", sort=True).agg(
+        size=("referral_id", "size"), solo=("solo", "any"), dol=("dol", "any"), penalty=("penalty", "sum"),
         min_age=("age", "min"), max_age=("age", "max"),
         older_only_age=("older_only_age", "max"), younger_only_age=("younger_only_age", "min"),
-        referral_ids=("referral_id", lambda ids: tuple(sorted(ids))),
     ).reset_index()
+    # each unit's referral ids in order, cut from one sorted column rather than sorted group by group
+    ids = r[["unit_id", "referral_id"]].sort_values(["unit_id", "referral_id"])["referral_id"].to_numpy()
+    ends = np.cumsum(units["size"].to_numpy())
+    units["referral_ids"] = [tuple(ids[end - size:end]) for end, size in zip(ends, units["size"].to_numpy())]
+    return units
 
 
 def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
@@ -466,33 +596,49 @@ def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame
     return pairs.drop(columns="dol").reset_index(drop=True)
 
 
+CONFLICT_CHUNK_ROWS = 8_000_000  # candidate (pair, pair) rows examined at a time, to bound memory
+
+
 def _age_conflicts(pairs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """Pairs of placements into one setting that break a child's older_only / younger_only wish.
 
-    Only units with such a wish are joined against the others, so the table stays small.
+    Only a unit with such a wish is paired with the others, and only in a setting with room for both (most foster
+    households have one vacancy, and pairing every child who could go there would make millions of rows
+    nationally that no answer could break): each of its pairs against the pairs into the same setting, found
+    from the pairs sorted by setting, without a join.
     """
-    constrained = units.loc[units["older_only_age"].notna() | units["younger_only_age"].notna(), "unit_id"]
     empty = pd.DataFrame({"pair_a": pd.Series(dtype=int), "pair_b": pd.Series(dtype=int)})
-    if constrained.empty:
+    wish = (units["older_only_age"].notna() | units["younger_only_age"].notna()).to_numpy()
+    if not wish.any() or not len(pairs):
         return empty
-    info = units.set_index("unit_id")[["min_age", "max_age", "older_only_age", "younger_only_age"]]
-    # Two children can only share a setting with room for both: most foster households have one vacancy, and
-    # pairing every child who could go there would make millions of rows nationally that no answer could break.
-    shared = pairs.reset_index(names="pair")
-    shared = shared[shared["capacity"] >= 2][["pair", "unit_id", "setting_id", "weight", "capacity"]]
-    left = shared[shared["unit_id"].isin(constrained)].rename(columns={"pair": "pair_a"})
-    right = shared[["pair", "unit_id", "setting_id", "weight"]].rename(columns={"pair": "pair_b"})
-    both = left.merge(right, on="setting_id", suffixes=("_a", "_b"))
-    both = both[(both["unit_id_a"] != both["unit_id_b"])
-                & (both["weight_a"] + both["weight_b"] <= both["capacity"])]
-    a = info.loc[both["unit_id_a"]].to_numpy(dtype=float)
-    b = info.loc[both["unit_id_b"]].to_numpy(dtype=float)
+    unit = pd.Index(units["unit_id"]).get_indexer(pairs["unit_id"])
+    setting, _ = pd.factorize(pairs["setting_id"])
+    weight, capacity = pairs["weight"].to_numpy(), pairs["capacity"].to_numpy()
+    shared = np.flatnonzero(capacity >= 2)
+    by_setting = shared[np.argsort(setting[shared], kind="stable")]
+    sizes = np.bincount(setting[shared], minlength=setting.max() + 1)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    left = shared[wish[unit[shared]]]
+    ages = units[["min_age", "max_age", "older_only_age", "younger_only_age"]].to_numpy(dtype=float)
 
     def clash(x, y):  # columns: min_age, max_age, older_only_age, younger_only_age (NaN: no such wish)
         older_broken = ~np.isnan(x[:, 2]) & (y[:, 0] <= np.nan_to_num(x[:, 2]))
         younger_broken = ~np.isnan(x[:, 3]) & (y[:, 1] >= np.nan_to_num(x[:, 3]))
         return older_broken | younger_broken
 
-    bad = both[clash(a, b) | clash(b, a)]
-    ordered = np.sort(bad[["pair_a", "pair_b"]].to_numpy(), axis=1)
-    return pd.DataFrame(np.unique(ordered, axis=0), columns=["pair_a", "pair_b"]) if len(ordered) else empty
+    found, rows = [], sizes[setting[left]]
+    bounds = np.searchsorted(np.cumsum(rows), np.arange(CONFLICT_CHUNK_ROWS, rows.sum() + CONFLICT_CHUNK_ROWS,
+                                                        CONFLICT_CHUNK_ROWS), side="right")
+    for lo, hi in zip(np.concatenate([[0], bounds[:-1]]), bounds):
+        a_pairs, counts = left[lo:hi], rows[lo:hi]
+        a = np.repeat(a_pairs, counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        b = by_setting[np.repeat(starts[setting[a_pairs]], counts) + within]
+        ok = (unit[a] != unit[b]) & (weight[a] + weight[b] <= capacity[a])
+        a, b = a[ok], b[ok]
+        bad = clash(ages[unit[a]], ages[unit[b]]) | clash(ages[unit[b]], ages[unit[a]])
+        found.append(np.minimum(a[bad], b[bad]).astype(np.int64) * len(pairs) + np.maximum(a[bad], b[bad]))
+    codes = np.unique(np.concatenate(found)) if found else np.array([], dtype=np.int64)
+    if not len(codes):
+        return empty
+    return pd.DataFrame({"pair_a": codes // len(pairs), "pair_b": codes % len(pairs)})

@@ -67,33 +67,46 @@ def pair_checks(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray) -> d
     }
 
 
-def _listed(wanted: pd.Series, offered: pd.Series) -> np.ndarray:
-    """Per pair: the referral asks for something (non-blank) the setting's list does not hold."""
-    asks = wanted.ne("").to_numpy()
-    out = np.zeros(len(wanted), dtype=bool)
-    where = np.flatnonzero(asks)
-    out[where] = [w not in {str(o).strip().lower() for o in (listed or ())}
-                  for w, listed in zip(wanted.to_numpy()[where], offered.to_numpy()[where])]
-    return out
+def _missing_from_list(wanted: pd.Series, offered: pd.Series, ref_idx: np.ndarray, set_idx: np.ndarray) -> np.ndarray:
+    """Per pair: the referral asks for something (non-blank) the setting's list does not hold, compared as
+    _text compares. Each referral's wish and each setting's list are coded once; a pair is then one lookup among
+    the sorted (setting, item) codes."""
+    wants = _text(wanted).to_numpy(dtype=object)
+    items = offered.map(lambda listed: list(dict.fromkeys(str(o).strip().lower() for o in (listed or ()))))
+    holder = np.repeat(np.arange(len(offered)), items.map(len).to_numpy(dtype=np.int64))
+    flat = np.array([item for listed in items for item in listed], dtype=object)
+    codes, vocabulary = pd.factorize(np.concatenate([wants, flat]))
+    want_code, item_code = codes[:len(wants)], codes[len(wants):]
+    held = np.sort(holder.astype(np.int64) * len(vocabulary) + item_code)
+    asks = (wants != "")[ref_idx]
+    key = set_idx.astype(np.int64) * len(vocabulary) + want_code[ref_idx]
+    at = np.minimum(np.searchsorted(held, key), max(len(held) - 1, 0))
+    found = (held[at] == key) if len(held) else np.zeros(len(key), dtype=bool)
+    return asks & ~found
 
 
-def pair_costs(r: pd.DataFrame, s: pd.DataFrame, params: MatchParams) -> dict[str, np.ndarray]:
-    """The five cost terms for pairs (`r` and `s` aligned row by row: one row per pair)."""
-    unstated = s["risks_managed"].map(lambda listed: not listed).to_numpy()
-    risks = r["risks"].map(lambda listed: len(listed or ())).to_numpy(dtype=float)
-    education = r["education_provision"].to_numpy(dtype=object)
-    needs_reach = np.isin(education, WITHIN_REACH)
-    reach_missing = np.array([need not in (offered or ()) for need, offered in
-                              zip(education, s["education_provision"].to_numpy())], dtype=bool)
-    cultures = (_listed(_text(r["religion"]), s["religions"]).astype(float)
-                + _listed(_text(r["culture"]), s["cultures"]).astype(float))
+def pair_costs(referrals: pd.DataFrame, settings: pd.DataFrame, ref_idx: np.ndarray, set_idx: np.ndarray,
+               params: MatchParams) -> dict[str, np.ndarray]:
+    """The five cost terms for the pairs (referrals.iloc[ref_idx], settings.iloc[set_idx]), each worked out once
+    per referral and per setting and then looked up per pair."""
+    unstated = settings["risks_managed"].map(lambda listed: not listed).to_numpy(dtype=bool)
+    risks = referrals["risks"].map(lambda listed: len(listed or ())).to_numpy(dtype=float)
+    # a need within reach as one bit; a setting's provisions as the bits it offers
+    reach_bit = {need: 1 << i for i, need in enumerate(WITHIN_REACH)}
+    need_bit = referrals["education_provision"].map(lambda need: reach_bit.get(need, 0)).to_numpy(dtype=np.int64)
+    offers = settings["education_provision"].map(
+        lambda offered: sum(reach_bit.get(o, 0) for o in set(offered or ()))).to_numpy(dtype=np.int64)
+    needs_reach_missing = (need_bit[ref_idx] != 0) & ((offers[set_idx] & need_bit[ref_idx]) == 0)
+    cultures = (_missing_from_list(referrals["religion"], settings["religions"], ref_idx, set_idx).astype(float)
+                + _missing_from_list(referrals["culture"], settings["cultures"], ref_idx, set_idx).astype(float))
     return {
-        "risk_cost": params.risk_unstated_cost * risks * unstated,
-        "pet_cost": params.pet_cost * (r["pets"].eq("bringing_a_pet").to_numpy()
-                                       & ~s["pets_accepted"].to_numpy(bool)),
-        "language_cost": params.language_cost * _listed(_text(r["language"]), s["languages"]),
+        "risk_cost": params.risk_unstated_cost * risks[ref_idx] * unstated[set_idx],
+        "pet_cost": params.pet_cost * (referrals["pets"].eq("bringing_a_pet").to_numpy()[ref_idx]
+                                       & ~settings["pets_accepted"].to_numpy(bool)[set_idx]),
+        "language_cost": params.language_cost * _missing_from_list(referrals["language"], settings["languages"],
+                                                                   ref_idx, set_idx),
         "culture_cost": params.culture_cost * cultures,
-        "education_cost": params.education_cost * (needs_reach & reach_missing),
+        "education_cost": params.education_cost * needs_reach_missing,
     }
 
 

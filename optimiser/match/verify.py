@@ -80,7 +80,7 @@ def verify_allocation(region: Region, allocations: pd.DataFrame, params: MatchPa
                                                     setting_id in on_order):
             broken("", setting_id, rule, detail)
     for rule, referral_id, detail in _sibling_violations(referrals, allocations, settings, params, centroids,
-                                                          controls, on_order):
+                                                          controls, on_order, residents):
         broken(referral_id, "", rule, detail)
     return pd.DataFrame(violations, columns=["referral_id", "setting_id", "rule", "detail"])
 
@@ -217,7 +217,7 @@ def _setting_violations(setting: dict, placed: list[dict], resident_ages: list[i
 
 
 def _sibling_violations(referrals: dict, allocations: pd.DataFrame, settings: dict, params: MatchParams,
-                        centroids: dict, controls: list[dict], on_order: set):
+                        centroids: dict, controls: list[dict], on_order: set, residents: dict):
     """Siblings must share one setting, unless not one setting could have taken them all together."""
     where = {row["referral_id"]: (row["status"], row["setting_id"] if row["status"] == "matched" else "")
              for row in allocations.to_dict("records")}
@@ -229,8 +229,9 @@ def _sibling_violations(referrals: dict, allocations: pd.DataFrame, settings: di
         outcomes = {where.get(m["referral_id"], ("missing", None)) for m in members}
         if len(outcomes) <= 1:
             continue
-        together = next((s for s in settings.values() if _could_take_together(s, members, params, centroids,
-                                                                               controls, on_order)), None)
+        together = next((s for s in settings.values()
+                         if _could_take_together(s, members, params, centroids, controls,
+                                                 s["setting_id"] in on_order, residents[s["setting_id"]])), None)
         if together is not None:
             yield ("siblings_together", members[0]["referral_id"],
                    f"sibling group {group} is split, though {together['setting_id']} could take them all: "
@@ -238,11 +239,13 @@ def _sibling_violations(referrals: dict, allocations: pd.DataFrame, settings: di
 
 
 def _could_take_together(setting: dict, members: list[dict], params: MatchParams, centroids: dict,
-                         controls: list[dict], on_order: set) -> bool:
-    if setting["vacancies"] < len(members) or setting["solo_only"]:
-        return False
-    if not _shares_dol(setting) and (setting["setting_id"] in on_order
-                                     or any(m["dol_order"] for m in members)):
-        return False
-    return not any(any(True for _ in _pair_violations(m, setting, params, centroids))
-                   or any(True for _ in _control_violations(m, setting, controls)) for m in members)
+                         controls: list[dict], order_lives_there: bool, resident_ages: list) -> bool:
+    """Whether placing the whole group in `setting` would break none of the rules above: the rules that judge a
+    placement also judge the alternative to a split, so a group with a child who must live alone is never together,
+    nor where the children living there break a sibling's wish about ages."""
+    if pd.isna(setting["vacancies"]):
+        return False  # vacancies not known: offered to no child
+    return not (any(any(True for _ in _pair_violations(m, setting, params, centroids))
+                    or any(True for _ in _control_violations(m, setting, controls)) for m in members)
+                or any(True for _ in _setting_violations(setting, members, resident_ages))
+                or any(True for _ in _dol_sharing_violations(setting, members, resident_ages, order_lives_there)))
