@@ -122,10 +122,11 @@ def plan_stack(sources: pd.DataFrame, demand: pd.DataFrame, title: str) -> alt.L
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("quarter_label:N", title="quarter"), alt.Tooltip("source:N"),
                  alt.Tooltip("children:Q", format=",.0f")])
-    lines = alt.Chart(demand).mark_line(point=True, color="#111111").encode(
+    lines = alt.Chart(demand).mark_line(point={"color": "#111111"}, color="#111111").encode(
         x=quarters, y="children:Q",
         strokeDash=alt.StrokeDash("line:N", title="demand", scale=alt.Scale(
-            domain=["demand at the service level", "demand, mean"], range=[[1, 0], [4, 3]])),
+            domain=["demand at the service level", "demand, mean"], range=[[1, 0], [4, 3]]),
+            legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#111111")),
         tooltip=[alt.Tooltip("quarter_label:N", title="quarter"), alt.Tooltip("line:N", title="demand"),
                  alt.Tooltip("children:Q", format=",.0f")])
     return alt.layer(bars, lines).resolve_scale(color="independent").properties(title=title, height=360)
@@ -146,14 +147,14 @@ def risk_dots(risk: pd.DataFrame) -> alt.Chart:
     """Per council x kind of home, the chance of a shortfall in the worst quarter: the plan against doing nothing."""
     frame = risk.assign(cell=risk["area"] + ": " + risk["kind of home"])
     return alt.Chart(frame).mark_point(filled=True, size=90).encode(
-        y=alt.Y("cell:N", title=None, sort=None, axis=alt.Axis(labelLimit=360)),
+        y=alt.Y("cell:N", title=None, sort=None, axis=alt.Axis(labelLimit=360, labelOverlap=False)),
         x=alt.X("chance:Q", title="chance of a shortfall in the worst quarter", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("plan:N", title=None, scale=alt.Scale(range=["#bab0ac", "#1f4e79"])),
         tooltip=[alt.Tooltip("cell:N", title="where"), alt.Tooltip("plan:N"),
                  alt.Tooltip("chance:Q", format=".0%", title="chance"),
                  alt.Tooltip("child_weeks:Q", format=",.0f", title="child-weeks without a suitable home")],
-    ).properties(height=max(160, 18 * frame["cell"].nunique()))
+    ).properties(height=max(160, 28 * frame["cell"].nunique()))
 
 
 def measure_map(areas: dict, values: dict[str, float], title: str) -> alt.LayerChart:
@@ -223,7 +224,8 @@ def flow_map(areas: dict, flows: pd.DataFrame) -> alt.LayerChart:
         tooltip=tooltip).project(**projection)
     home = alt.Chart(within).mark_circle(color="#f58518", opacity=0.7).encode(
         longitude="lon:Q", latitude="lat:Q",
-        size=alt.Size("children:Q", title="placed in their own council", scale=alt.Scale(range=[30, 900])),
+        size=alt.Size("children:Q", title="within their own council", scale=alt.Scale(range=[30, 900]),
+                     legend=alt.Legend(symbolFillColor="#f58518", symbolStrokeColor="#f58518")),
         tooltip=tooltip).project(**projection)
     names = alt.Chart(alt.Data(values=areas["features"])).transform_calculate(
         lon="geoCentroid(null, datum)[0]", lat="geoCentroid(null, datum)[1]").mark_text(

@@ -42,10 +42,14 @@ def board_pack(p: PackInput) -> str:
 
 
 def _opening(p: PackInput) -> str:
+    def change(f) -> str:
+        if not f.delta:
+            return ""
+        return " (no change on last month)" if f.unchanged else f" ({html.escape(f.delta)} on last month)"
     cards = "".join(f"<div class='card'><div class='value'>{html.escape(f.value)}</div><div class='label'>"
-                    f"{html.escape(f.label)}{' (' + html.escape(f.delta) + ' on last month)' if f.delta else ''}"
-                    "</div></div>" for f in p.figures)
-    return (f"<h1>{html.escape(p.title)}</h1><p class='sub'>{html.escape(p.month)}: {html.escape(p.scope)}</p>"
+                    f"{html.escape(f.label)}{change(f)}</div></div>" for f in p.figures)
+    month = pd.Timestamp(f"{p.month}-01").strftime("%B %Y")
+    return (f"<h1>{html.escape(p.title)}</h1><p class='sub'>{month}: {html.escape(p.scope)}</p>"
             f"<h2>The region's key figures</h2><div class='cards'>{cards}</div>")
 
 
