@@ -254,3 +254,11 @@ def severity_bars(counts: dict[str, int]) -> alt.Chart:
         y=alt.Y("severity:N", title=None, sort=None), x=alt.X("problems:Q", title="problems found"),
         color=alt.Color("severity:N", legend=None, scale=alt.Scale(range=["#e45756", "#f58518", "#4c78a8"])),
         tooltip=["severity:N", "problems:Q"]).properties(height=120)
+
+
+def count_bars(frame: pd.DataFrame, label: str, value: str, title: str) -> alt.Chart:
+    """One bar per row (a council, say), largest first, of one count."""
+    return alt.Chart(frame).mark_bar(color="#e45756").encode(
+        y=alt.Y(f"{label}:N", title=None, sort="-x"), x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(tickMinStep=1)),
+        tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q", title=title, format=",.0f")],
+    ).properties(height=max(120, 26 * len(frame)))
