@@ -130,7 +130,7 @@ def test_matching_veto_changes_the_allocation():
     matched = allocations[allocations["status"] == "matched"].iloc[0]
     referral, home = matched["referral"], matched["home"]
     next(s for s in at.selectbox if s.label == "Referral").select(referral)
-    at.radio[0].set_value("veto")
+    next(r for r in at.radio if r.label == "Action").set_value("veto")
     at.text_input[0].input(home)
     at.text_input[2].input("test veto")
     next(b for b in at.button if b.label == "Add this control").click().run()
