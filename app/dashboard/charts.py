@@ -111,7 +111,7 @@ SOURCE_COLOURS = ["#4c78a8", "#72b7b2", "#54a24b", "#b279a2", "#f58518", "#e4575
 def plan_stack(sources: pd.DataFrame, demand: pd.DataFrame, title: str) -> alt.LayerChart:
     """Per quarter, the plan's places stacked by source (figures.PLAN_SOURCES, in that order), with demand at the
     service level and in the mean future drawn over them."""
-    from app.dashboard.figures import PLAN_SOURCES
+    from app.reports.strategy_tables import PLAN_SOURCES
 
     quarters = alt.X("quarter_label:N", title="quarter", sort=alt.SortField("quarter"),
                      axis=alt.Axis(labelAngle=-30, labelLimit=200))
@@ -126,7 +126,8 @@ def plan_stack(sources: pd.DataFrame, demand: pd.DataFrame, title: str) -> alt.L
         x=quarters, y="children:Q",
         strokeDash=alt.StrokeDash("line:N", title="demand", scale=alt.Scale(
             domain=["demand at the service level", "demand, mean"], range=[[1, 0], [4, 3]]),
-            legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#111111")),
+            legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#111111", symbolStrokeWidth=2.5,
+                              symbolSize=400)),
         tooltip=[alt.Tooltip("quarter_label:N", title="quarter"), alt.Tooltip("line:N", title="demand"),
                  alt.Tooltip("children:Q", format=",.0f")])
     return alt.layer(bars, lines).resolve_scale(color="independent").properties(title=title, height=360)

@@ -13,6 +13,7 @@ import pandas as pd
 from app.reports.charts import pyplot, svg_with_legend_beside
 from app.reports.page import document, figure, table
 from app.reports.readable import council_name, in_words, readable
+from app.reports.strategy_tables import PLAN_SOURCES, action_sentences, strategy_plan_sources
 from data.vocabulary import HOME_KIND_LABELS, HOME_KINDS
 
 UNLAWFUL_FLAGS = ("unregistered_placement", "under_16_supported", "secure_need_unmet", "dol_unregistered",
@@ -87,8 +88,6 @@ def _unlawful(p: PackInput) -> list[str]:
 
 
 def _strategy(p: PackInput) -> list[str]:
-    from app.dashboard.figures import PLAN_SOURCES, action_sentences, strategy_plan_sources
-
     if p.balance is None or p.actions is None or p.balance.empty:
         return []
     out = ["<h2>The commissioning plan</h2>"]
