@@ -130,7 +130,7 @@ def test_matching_veto_changes_the_allocation():
     matched = allocations[allocations["status"] == "matched"].iloc[0]
     referral, home = matched["referral"], matched["home"]
     next(s for s in at.selectbox if s.label == "Referral").select(referral)
-    at.radio[0].set_value("veto")
+    next(r for r in at.radio if r.label == "Action").set_value("veto")
     at.text_input[0].input(home)
     at.text_input[2].input("test veto")
     next(b for b in at.button if b.label == "Add this control").click().run()
@@ -151,7 +151,8 @@ def test_matching_rejects_a_control_with_an_unknown_home():
     next(b for b in at.button if b.label == "Add this control").click().run()
     next(b for b in at.button if b.label == "Re-solve the match with these controls").click().run()
     assert "not re-solved" in at.error[0].value
-    assert "NO-SUCH-HOME" in at.dataframe[1].value["value"].tolist()
+    issues = next(d.value for d in at.dataframe if {"rule", "value"} <= set(d.value.columns))
+    assert "NO-SUCH-HOME" in issues["value"].tolist()
 
 
 def test_strategy_page_says_plainly_when_a_run_has_no_plan(run_store, tmp_path, monkeypatch):

@@ -8,8 +8,9 @@ import math
 import pandas as pd
 import pytest
 
-from app.dashboard.figures import council_measures, placement_flows, strategy_plan_sources
+from app.dashboard.figures import council_measures, placement_flows
 from app.reports.readable import in_words, readable
+from app.reports.strategy_tables import strategy_plan_sources
 
 NAMES = {"E08000001": "Bolton", "E08000003": "Manchester"}
 

@@ -111,7 +111,7 @@ SOURCE_COLOURS = ["#4c78a8", "#72b7b2", "#54a24b", "#b279a2", "#f58518", "#e4575
 def plan_stack(sources: pd.DataFrame, demand: pd.DataFrame, title: str) -> alt.LayerChart:
     """Per quarter, the plan's places stacked by source (figures.PLAN_SOURCES, in that order), with demand at the
     service level and in the mean future drawn over them."""
-    from app.dashboard.figures import PLAN_SOURCES
+    from app.reports.strategy_tables import PLAN_SOURCES
 
     quarters = alt.X("quarter_label:N", title="quarter", sort=alt.SortField("quarter"),
                      axis=alt.Axis(labelAngle=-30, labelLimit=200))
@@ -122,10 +122,12 @@ def plan_stack(sources: pd.DataFrame, demand: pd.DataFrame, title: str) -> alt.L
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("quarter_label:N", title="quarter"), alt.Tooltip("source:N"),
                  alt.Tooltip("children:Q", format=",.0f")])
-    lines = alt.Chart(demand).mark_line(point=True, color="#111111").encode(
+    lines = alt.Chart(demand).mark_line(point={"color": "#111111"}, color="#111111").encode(
         x=quarters, y="children:Q",
         strokeDash=alt.StrokeDash("line:N", title="demand", scale=alt.Scale(
-            domain=["demand at the service level", "demand, mean"], range=[[1, 0], [4, 3]])),
+            domain=["demand at the service level", "demand, mean"], range=[[1, 0], [4, 3]]),
+            legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#111111", symbolStrokeWidth=2.5,
+                              symbolSize=400)),
         tooltip=[alt.Tooltip("quarter_label:N", title="quarter"), alt.Tooltip("line:N", title="demand"),
                  alt.Tooltip("children:Q", format=",.0f")])
     return alt.layer(bars, lines).resolve_scale(color="independent").properties(title=title, height=360)
@@ -146,14 +148,14 @@ def risk_dots(risk: pd.DataFrame) -> alt.Chart:
     """Per council x kind of home, the chance of a shortfall in the worst quarter: the plan against doing nothing."""
     frame = risk.assign(cell=risk["area"] + ": " + risk["kind of home"])
     return alt.Chart(frame).mark_point(filled=True, size=90).encode(
-        y=alt.Y("cell:N", title=None, sort=None, axis=alt.Axis(labelLimit=360)),
+        y=alt.Y("cell:N", title=None, sort=None, axis=alt.Axis(labelLimit=360, labelOverlap=False)),
         x=alt.X("chance:Q", title="chance of a shortfall in the worst quarter", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("plan:N", title=None, scale=alt.Scale(range=["#bab0ac", "#1f4e79"])),
         tooltip=[alt.Tooltip("cell:N", title="where"), alt.Tooltip("plan:N"),
                  alt.Tooltip("chance:Q", format=".0%", title="chance"),
                  alt.Tooltip("child_weeks:Q", format=",.0f", title="child-weeks without a suitable home")],
-    ).properties(height=max(160, 18 * frame["cell"].nunique()))
+    ).properties(height=max(160, 28 * frame["cell"].nunique()))
 
 
 def measure_map(areas: dict, values: dict[str, float], title: str) -> alt.LayerChart:
@@ -223,7 +225,8 @@ def flow_map(areas: dict, flows: pd.DataFrame) -> alt.LayerChart:
         tooltip=tooltip).project(**projection)
     home = alt.Chart(within).mark_circle(color="#f58518", opacity=0.7).encode(
         longitude="lon:Q", latitude="lat:Q",
-        size=alt.Size("children:Q", title="placed in their own council", scale=alt.Scale(range=[30, 900])),
+        size=alt.Size("children:Q", title="within their own council", scale=alt.Scale(range=[30, 900]),
+                     legend=alt.Legend(symbolFillColor="#f58518", symbolStrokeColor="#f58518")),
         tooltip=tooltip).project(**projection)
     names = alt.Chart(alt.Data(values=areas["features"])).transform_calculate(
         lon="geoCentroid(null, datum)[0]", lat="geoCentroid(null, datum)[1]").mark_text(
@@ -252,3 +255,11 @@ def severity_bars(counts: dict[str, int]) -> alt.Chart:
         y=alt.Y("severity:N", title=None, sort=None), x=alt.X("problems:Q", title="problems found"),
         color=alt.Color("severity:N", legend=None, scale=alt.Scale(range=["#e45756", "#f58518", "#4c78a8"])),
         tooltip=["severity:N", "problems:Q"]).properties(height=120)
+
+
+def count_bars(frame: pd.DataFrame, label: str, value: str, title: str) -> alt.Chart:
+    """One bar per row (a council, say), largest first, of one count."""
+    return alt.Chart(frame).mark_bar(color="#e45756").encode(
+        y=alt.Y(f"{label}:N", title=None, sort="-x"), x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(tickMinStep=1)),
+        tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q", title=title, format=",.0f")],
+    ).properties(height=max(120, 26 * len(frame)))

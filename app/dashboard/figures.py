@@ -129,38 +129,8 @@ def yearly_accuracy_words(backtest: pd.DataFrame, la_code: str, group: str) -> s
 
 # --- the strategy --------------------------------------------------------------------------------------------
 
-# Where the plan's children live each quarter, bottom of the stack first; commissioned places are split by the kind
-# of action that opened them (strategy_plan_sources).
-PLAN_SOURCES = ("councils' own places", "block contracts", "new homes", "foster recruitment", "spot purchases",
-                "short: no suitable home")
-COMMISSIONED_SOURCES = {"block_contract": "block contracts", "new_home": "new homes",
-                        "foster_recruitment": "foster recruitment"}
-
-
-def strategy_plan_sources(balance: pd.DataFrame, actions: pd.DataFrame, la_code: str, group: str) -> pd.DataFrame:
-    """One council x kind of home under the plan, per quarter and source (PLAN_SOURCES): the places (children,
-    in the mean future) from each. The balance table says how many commissioned places a cell has each quarter but
-    not from which kind of action, so they are shared out in proportion to the places each kind of action the plan
-    takes for the cell has opened by that quarter."""
-    cell = balance[(balance["la_code"] == la_code) & (balance["group"] == group)].sort_values("quarter")
-    quarter_of_label = dict(zip(balance["quarter_label"], balance["quarter"]))
-    taken = actions[(actions["la_code"] == la_code) & (actions["group"] == group)
-                    & actions["kind"].isin(list(COMMISSIONED_SOURCES))]
-    opened = {kind: [float(taken.loc[taken["kind"].eq(kind) & taken["places_from"].map(quarter_of_label).le(q),
-                                     "places"].sum()) for q in cell["quarter"]] for kind in COMMISSIONED_SOURCES}
-    total = [sum(opened[k][i] for k in COMMISSIONED_SOURCES) for i in range(len(cell))]
-    rows = []
-    for i, r in enumerate(cell.itertuples(index=False)):
-        parts = {"councils' own places": r.own_places_used, "spot purchases": r.spot_used,
-                 "short: no suitable home": r.shortfall_expected}
-        for kind, source in COMMISSIONED_SOURCES.items():
-            parts[source] = r.commissioned_places * opened[kind][i] / total[i] if total[i] > 0 else 0.0
-        if total[i] == 0 and r.commissioned_places > 0:  # places the actions table does not attribute (none today)
-            parts["block contracts"] = r.commissioned_places
-        rows += [{"quarter": int(r.quarter), "quarter_label": r.quarter_label, "source": source,
-                  "order": PLAN_SOURCES.index(source), "children": float(parts[source])} for source in PLAN_SOURCES]
-    return pd.DataFrame(rows, columns=["quarter", "quarter_label", "source", "order", "children"])
-
+# The plan by source and its actions in words (PLAN_SOURCES, strategy_plan_sources, action_sentences) are shaped
+# once in app/reports/strategy_tables.py, for the Strategy page and the board pack alike.
 
 def strategy_demand_line(balance: pd.DataFrame, la_code: str, group: str) -> pd.DataFrame:
     """One cell's demand per quarter: at the service level and in the mean future, after the step-downs."""
@@ -171,24 +141,6 @@ def strategy_demand_line(balance: pd.DataFrame, la_code: str, group: str) -> pd.
                       "line": "demand at the service level", "children": cell["demand_at_service_level"] + shift}),
         pd.DataFrame({"quarter": cell["quarter"], "quarter_label": cell["quarter_label"],
                       "line": "demand, mean", "children": cell["demand_mean"] + shift})], ignore_index=True)
-
-
-def action_sentences(actions: pd.DataFrame, names: dict[str, str]) -> list[str]:
-    """Each action of the plan as a sentence a board reads: where, what (whole places), when to decide, when the
-    places come, and what it costs."""
-    from app.reports.readable import council_name, money
-    from data.vocabulary import HOME_KIND_LABELS
-
-    sentences = []
-    for r in actions.itertuples(index=False):
-        text = str(r.action)
-        what = text[0].upper() + text[1:]
-        decide = pd.Timestamp(f"{r.decide_by}-01").strftime("%B %Y") if str(r.decide_by) not in ("", "nan") else ""
-        cost = (f" Capital {money(r.capital_cost)}; running cost {money(r.running_cost)} over the plan."
-                if float(r.capital_cost or 0) > 0 else f" Running cost {money(r.running_cost)} over the plan.")
-        sentences.append(f"**{council_name(r.la_code, names)}, {HOME_KIND_LABELS.get(r.group, r.group)}**: {what}. "
-                         f"Decide by {decide}; places from {r.places_from}.{cost}")
-    return sentences
 
 
 def plan_costs(comparison: pd.DataFrame, plan: str) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 from app.reports.charts import pyplot, svg_with_legend_beside
 from app.reports.page import document, figure, table
 from app.reports.readable import council_name, in_words, readable
+from app.reports.strategy_tables import PLAN_SOURCES, action_sentences, strategy_plan_sources
 from data.vocabulary import HOME_KIND_LABELS, HOME_KINDS
 
 UNLAWFUL_FLAGS = ("unregistered_placement", "under_16_supported", "secure_need_unmet", "dol_unregistered",
@@ -42,10 +43,14 @@ def board_pack(p: PackInput) -> str:
 
 
 def _opening(p: PackInput) -> str:
+    def change(f) -> str:
+        if not f.delta:
+            return ""
+        return " (no change on last month)" if f.unchanged else f" ({html.escape(f.delta)} on last month)"
     cards = "".join(f"<div class='card'><div class='value'>{html.escape(f.value)}</div><div class='label'>"
-                    f"{html.escape(f.label)}{' (' + html.escape(f.delta) + ' on last month)' if f.delta else ''}"
-                    "</div></div>" for f in p.figures)
-    return (f"<h1>{html.escape(p.title)}</h1><p class='sub'>{html.escape(p.month)}: {html.escape(p.scope)}</p>"
+                    f"{html.escape(f.label)}{change(f)}</div></div>" for f in p.figures)
+    month = pd.Timestamp(f"{p.month}-01").strftime("%B %Y")
+    return (f"<h1>{html.escape(p.title)}</h1><p class='sub'>{month}: {html.escape(p.scope)}</p>"
             f"<h2>The region's key figures</h2><div class='cards'>{cards}</div>")
 
 
@@ -83,8 +88,6 @@ def _unlawful(p: PackInput) -> list[str]:
 
 
 def _strategy(p: PackInput) -> list[str]:
-    from app.dashboard.figures import PLAN_SOURCES, action_sentences, strategy_plan_sources
-
     if p.balance is None or p.actions is None or p.balance.empty:
         return []
     out = ["<h2>The commissioning plan</h2>"]

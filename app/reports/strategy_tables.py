@@ -300,3 +300,55 @@ def sharing_table(sharing: pd.DataFrame) -> pd.DataFrame:
 def is_money(column: str) -> bool:
     """A heading whose unit is pounds, e.g. "capital and one-off (£)" or "cost per place (£ per week)"."""
     return "(£" in column
+
+
+# --- the plan in the dashboard and the board pack ------------------------------------------------------
+
+# Where the plan's children live each quarter, bottom of the stack first; commissioned places are split by the kind
+# of action that opened them (strategy_plan_sources).
+PLAN_SOURCES = ("councils' own places", "block contracts", "new homes", "foster recruitment", "spot purchases",
+                "short: no suitable home")
+COMMISSIONED_SOURCES = {"block_contract": "block contracts", "new_home": "new homes",
+                        "foster_recruitment": "foster recruitment"}
+
+
+def strategy_plan_sources(balance: pd.DataFrame, actions: pd.DataFrame, la_code: str, group: str) -> pd.DataFrame:
+    """One council x kind of home under the plan, per quarter and source (PLAN_SOURCES): the places (children,
+    in the mean future) from each. The balance table says how many commissioned places a cell has each quarter but
+    not from which kind of action, so they are shared out in proportion to the places each kind of action the plan
+    takes for the cell has opened by that quarter."""
+    cell = balance[(balance["la_code"] == la_code) & (balance["group"] == group)].sort_values("quarter")
+    quarter_of_label = dict(zip(balance["quarter_label"], balance["quarter"]))
+    taken = actions[(actions["la_code"] == la_code) & (actions["group"] == group)
+                    & actions["kind"].isin(list(COMMISSIONED_SOURCES))]
+    opened = {kind: [float(taken.loc[taken["kind"].eq(kind) & taken["places_from"].map(quarter_of_label).le(q),
+                                     "places"].sum()) for q in cell["quarter"]] for kind in COMMISSIONED_SOURCES}
+    total = [sum(opened[k][i] for k in COMMISSIONED_SOURCES) for i in range(len(cell))]
+    rows = []
+    for i, r in enumerate(cell.itertuples(index=False)):
+        parts = {"councils' own places": r.own_places_used, "spot purchases": r.spot_used,
+                 "short: no suitable home": r.shortfall_expected}
+        for kind, source in COMMISSIONED_SOURCES.items():
+            parts[source] = r.commissioned_places * opened[kind][i] / total[i] if total[i] > 0 else 0.0
+        if total[i] == 0 and r.commissioned_places > 0:  # places the actions table does not attribute (none today)
+            parts["block contracts"] = r.commissioned_places
+        rows += [{"quarter": int(r.quarter), "quarter_label": r.quarter_label, "source": source,
+                  "order": PLAN_SOURCES.index(source), "children": float(parts[source])} for source in PLAN_SOURCES]
+    return pd.DataFrame(rows, columns=["quarter", "quarter_label", "source", "order", "children"])
+
+
+def action_sentences(actions: pd.DataFrame, names: dict[str, str]) -> list[str]:
+    """Each action of the plan as a sentence a board reads: where, what (whole places), when to decide, when the
+    places come, and what it costs."""
+    from app.reports.readable import council_name, money
+
+    sentences = []
+    for r in actions.itertuples(index=False):
+        text = str(r.action)
+        what = text[0].upper() + text[1:]
+        decide = pd.Timestamp(f"{r.decide_by}-01").strftime("%B %Y") if str(r.decide_by) not in ("", "nan") else ""
+        cost = (f" Capital {money(r.capital_cost)}; running cost {money(r.running_cost)} over the plan."
+                if float(r.capital_cost or 0) > 0 else f" Running cost {money(r.running_cost)} over the plan.")
+        sentences.append(f"**{council_name(r.la_code, names)}, {HOME_KIND_LABELS.get(r.group, r.group)}**: {what}. "
+                         f"Decide by {decide}; places from {r.places_from}.{cost}")
+    return sentences

@@ -60,6 +60,8 @@ with unlawful_tab:
             c.metric("Spent on unregistered settings (region)", f"£{r['weekly_spend']:,.0f} a week",
                      help=f"£{r['annual_spend']:,.0f} a year")
         councils = summary[summary["level"] == "council"]
+        st.altair_chart(charts.count_bars(councils.assign(council=councils["name"]), "council",
+                                          "children_unlawful", "children living unlawfully"), width="stretch")
         ui.table(councils, ["name", "children_unlawful", "children_in_unregistered", "weekly_spend", "annual_spend"],
                  labels={"name": ("council", "text")})
     st.markdown("**Each child, with the registered home the regional match proposes**")

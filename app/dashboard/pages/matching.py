@@ -1,5 +1,6 @@
-"""Matching: open this month's allocation or re-solve it with edited locks and vetoes; per referral the chosen
-home, distance, cost and why; unmatched children with reasons; the regional plan against each council alone."""
+"""Matching: where children are placed from where they come from, this month's allocation (per referral the chosen
+home, distance, cost and why), unmatched children with reasons in words, the regional plan against each council
+alone; below them, the locks and vetoes to re-solve it with."""
 
 import pandas as pd
 import streamlit as st
@@ -24,6 +25,7 @@ def referral_label(referrals: pd.DataFrame, referral_id: str) -> str:
 who = ui.user()
 ui.header("Matching", who)
 run_id = ui.chosen_run()
+results = st.container()
 
 st.subheader("Locks and vetoes")
 st.write("Lock a child to a named home, or veto a home or a whole provider for a child, then re-solve the "
@@ -93,67 +95,68 @@ else:
         st.stop()
     origin = f"monthly run {run_id}"
 
-st.subheader("The allocation")
-matched = allocations[allocations["status"] == "matched"]
-unmatched = allocations[allocations["status"] == "unmatched"]
-a, b, c, d = st.columns(4)
-a.metric("Referrals", f"{len(allocations):,} referrals")
-b.metric("Matched", f"{len(matched):,} children")
-c.metric("Unmatched", f"{len(unmatched):,} children")
-d.metric("Fees of the matches (£ a week)", f"£{matched['weekly_fee'].sum():,.0f}")
-st.caption(f"From {origin}, table allocations"
-           + ("" if who.sees_all_councils else f" ({ui.council(who.la_code)}'s referrals only)") + ".")
+with results:  # drawn above the locks and vetoes: the picture first, the controls after
+    st.subheader("The allocation")
+    matched = allocations[allocations["status"] == "matched"]
+    unmatched = allocations[allocations["status"] == "unmatched"]
+    a, b, c, d = st.columns(4)
+    a.metric("Referrals", f"{len(allocations):,} referrals")
+    b.metric("Matched", f"{len(matched):,} children")
+    c.metric("Unmatched", f"{len(unmatched):,} children")
+    d.metric("Fees of the matches (£ a week)", f"£{matched['weekly_fee'].sum():,.0f}")
+    st.caption(f"From {origin}, table allocations"
+               + ("" if who.sees_all_councils else f" ({ui.council(who.la_code)}'s referrals only)") + ".")
 
-st.subheader("Where children are placed, from where they come from")
-areas, _, area_source = loaders.map_data()
-flows, outside = placement_flows(allocations, loaders.council_centroids())
-st.altair_chart(charts.flow_map(areas, flows), width="stretch")
-st.caption("Each line runs from the centre of the council responsible for the children to the centre of the "
-           "council their new home is in, as wide as the children; circles are children matched within their own "
-           "council. No home is drawn at its own address."
-           + (f" {outside} matched children go to homes in councils outside the region (not drawn)." if outside
-              else "") + " " + area_source.caption())
+    st.subheader("Where children are placed, from where they come from")
+    areas, _, area_source = loaders.map_data()
+    flows, outside = placement_flows(allocations, loaders.council_centroids())
+    st.altair_chart(charts.flow_map(areas, flows), width="stretch")
+    st.caption("Each line runs from the centre of the council responsible for the children to the centre of the "
+               "council their new home is in, as wide as the children; circles are children matched within their own "
+               "council. No home is drawn at its own address."
+               + (f" {outside} matched children go to homes in councils outside the region (not drawn)." if outside
+                  else "") + " " + area_source.caption())
 
-view = st.radio("Show", ["all referrals", "unmatched only"], horizontal=True)
-shown = unmatched if view == "unmatched only" else allocations
-ui.table(shown, [c for c in ALLOCATION_VIEW if c in shown.columns])
-st.caption("Why this home: the plan chooses, for the whole region at once, the homes that keep the total of fees "
-           "and the money-equivalent of distance, fit, Ofsted grade and siblings apart lowest, within the hard rules "
-           "(needs, age, registration, locks and vetoes). Each cost term is in allocations.csv.")
+    view = st.radio("Show", ["all referrals", "unmatched only"], horizontal=True)
+    shown = unmatched if view == "unmatched only" else allocations
+    ui.table(shown, [c for c in ALLOCATION_VIEW if c in shown.columns])
+    st.caption("Why this home: the plan chooses, for the whole region at once, the homes that keep the total of "
+               "fees and the money-equivalent of distance, fit, Ofsted grade and siblings apart lowest, within the "
+               "hard rules (needs, age, registration, locks and vetoes). Each cost term is in allocations.csv.")
 
-if len(unmatched):
-    st.subheader("Why children were not matched")
-    names = loaders.council_names()
-    for row in unmatched.itertuples(index=False):
-        st.markdown(f"- **{row.referral_id}** (child {row.child_id}, {ui.council(row.la_code)}): "
-                    f"{REASON_SUMMARY.get(row.reason_code, in_words(row.reason_code, names))}. "
-                    f"{in_words(row.reason, names)[:1].upper()}{in_words(row.reason, names)[1:]}.")
-    pick = st.selectbox("The rules that ruled homes out, for a referral", unmatched["referral_id"].tolist())
-    rules = explanations[explanations["referral_id"] == pick] if explanations is not None else pd.DataFrame()
-    if len(rules):
-        ui.table(rules, ["rule", "settings_failing", "binding_settings", "nearest_binding_km", "explanation"])
-    st.caption(f"From {origin}, tables allocations and explanations.")
+    if len(unmatched):
+        st.subheader("Why children were not matched")
+        names = loaders.council_names()
+        for row in unmatched.itertuples(index=False):
+            st.markdown(f"- **{row.referral_id}** (child {row.child_id}, {ui.council(row.la_code)}): "
+                        f"{REASON_SUMMARY.get(row.reason_code, in_words(row.reason_code, names))}. "
+                        f"{in_words(row.reason, names)[:1].upper()}{in_words(row.reason, names)[1:]}.")
+        pick = st.selectbox("The rules that ruled homes out, for a referral", unmatched["referral_id"].tolist())
+        rules = explanations[explanations["referral_id"] == pick] if explanations is not None else pd.DataFrame()
+        if len(rules):
+            ui.table(rules, ["rule", "settings_failing", "binding_settings", "nearest_binding_km", "explanation"])
+        st.caption(f"From {origin}, tables allocations and explanations.")
 
-held = loaders.table(who, run_id, "held_back") if outcome is None else None
-if held is not None and len(held):
-    st.subheader("Places held back for the emergencies the forecast expects")
-    ui.table(held)
-    ui.source(run_id, "held_back")
+    held = loaders.table(who, run_id, "held_back") if outcome is None else None
+    if held is not None and len(held):
+        st.subheader("Places held back for the emergencies the forecast expects")
+        ui.table(held)
+        ui.source(run_id, "held_back")
 
-st.subheader("The regional plan against each council searching alone")
-baseline = loaders.table(who, run_id, "baseline_allocations") if outcome is None else None
-if baseline is not None and len(baseline):
-    per_council = plan_against_alone(allocations, baseline).assign(council=lambda t: t["la_code"].map(ui.council))
-    measure = st.radio("Compare", ["children matched", "placed over 20 miles", "fees (£ a week)"], horizontal=True,
-                       key="approach_measure")
-    st.altair_chart(charts.approach_bars(per_council, measure), width="stretch")
-    st.caption(f"Per council, from {origin}, tables allocations and baseline_allocations (today's practice: each "
-               "council in turn, first come first served, on the same referrals).")
-if comparison is not None and len(comparison):
-    table = comparison.set_index("measure")
-    rows = [{"measure": label, "regional plan": fmt.format(table.at[m, "regional"]),
-             "each council alone": fmt.format(table.at[m, "la_by_la"])}
-            for m, (label, fmt) in COMPARISON_ROWS.items() if m in table.index]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    st.caption(f"Whole-region totals from {origin}, table comparison. 'Each council alone' replays today's "
-               "practice on the same referrals: each council in turn, first come first served.")
+    st.subheader("The regional plan against each council searching alone")
+    baseline = loaders.table(who, run_id, "baseline_allocations") if outcome is None else None
+    if baseline is not None and len(baseline):
+        per_council = plan_against_alone(allocations, baseline).assign(council=lambda t: t["la_code"].map(ui.council))
+        measure = st.radio("Compare", ["children matched", "placed over 20 miles", "fees (£ a week)"], horizontal=True,
+                           key="approach_measure")
+        st.altair_chart(charts.approach_bars(per_council, measure), width="stretch")
+        st.caption(f"Per council, from {origin}, tables allocations and baseline_allocations (today's practice: each "
+                   "council in turn, first come first served, on the same referrals).")
+    if comparison is not None and len(comparison):
+        table = comparison.set_index("measure")
+        rows = [{"measure": label, "regional plan": fmt.format(table.at[m, "regional"]),
+                 "each council alone": fmt.format(table.at[m, "la_by_la"])}
+                for m, (label, fmt) in COMPARISON_ROWS.items() if m in table.index]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.caption(f"Whole-region totals from {origin}, table comparison. 'Each council alone' replays today's "
+                   "practice on the same referrals: each council in turn, first come first served.")

@@ -4,14 +4,9 @@ actions as sentences, the plan's cost against doing nothing and its risk; then t
 import streamlit as st
 
 from app.dashboard import audit, charts, loaders, ui
-from app.dashboard.figures import (
-    action_sentences,
-    plan_costs,
-    plan_risk,
-    strategy_demand_line,
-    strategy_plan_sources,
-)
+from app.dashboard.figures import plan_costs, plan_risk, strategy_demand_line
 from app.reports.readable import council_name, money
+from app.reports.strategy_tables import action_sentences, strategy_plan_sources
 from data.vocabulary import HOME_KIND_LABELS, HOME_KINDS
 
 PLAN_TABLES = {
