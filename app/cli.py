@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 from app.history.store import DEFAULT_OUT, default_store
@@ -297,6 +298,25 @@ def cmd_runs(args) -> int:
     return OK
 
 
+def cmd_purge(args) -> int:
+    from app.history.retention import parse_age, purge
+    from app.history.store import StoreBusy, StoreError, open_store
+    from app.summaries import purge_text
+
+    try:
+        parse_age(args.older_than)
+        with open_store(args.store, wait_s=args.wait, progress=_progress) as store:
+            purged = purge(store, args.older_than, as_of=args.as_of)
+    except StoreBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BUSY
+    except (StoreError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_PARAMETERS
+    print(purge_text(purged, args.older_than, args.store))
+    return OK
+
+
 def cmd_app(args) -> int:
     import os
     import subprocess
@@ -545,6 +565,16 @@ def _runs_arguments(p) -> None:
                    help=f"run store (default {default_store()})")
 
 
+def _purge_arguments(p) -> None:
+    p.add_argument("--store", type=Path, default=default_store(), help=f"run store (default {default_store()})")
+    p.add_argument("--older-than", required=True, metavar="AGE",
+                   help="runs whose month ended more than AGE ago: months (24m, 12m) or days (90d)")
+    p.add_argument("--as-of", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="count ages back from this day (default today)")
+    p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                   help="how long to wait for another program holding the store (default 30)")
+
+
 def _app_arguments(p) -> None:
     _region_and_out(p)
     p.add_argument("--store", type=Path, help="run store (default OUT/runs.duckdb)")
@@ -623,6 +653,10 @@ COMMANDS = (  # name, what it does, an example, handler, argument builder
      "rcc sweep sweep.toml --out out/sweep --workers 2", cmd_sweep, _sweep_arguments),
     ("runs", "The run history: list runs, show one, or diff two (what changed month on month).",
      "rcc runs diff 16b1a37b8120 4f0c2e9d1a77 --store out/runs.duckdb", cmd_runs, _runs_arguments),
+    ("purge", "Retention: remove the child-level rows and files (allocations, explanations, the baseline, children's "
+              "flags, fees, the stress test, validation) of every run older than AGE, keeping every aggregate the "
+              "dashboard and `rcc runs diff` read; each run's record says what was purged and when.",
+     "rcc purge --store out/runs.duckdb --older-than 24m", cmd_purge, _purge_arguments),
     ("public", "Read what Ofsted, the DfE and ONS publish: build a region folder for any councils (region), "
                "England's market picture (market: CSVs, market.xlsx, market.html), or every council's children "
                "looked after forecast from the DfE's yearly series and backtested on the real years (forecast, "

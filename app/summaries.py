@@ -434,7 +434,22 @@ def run_text(store, run_id: str | None) -> str:
         f"{record['code_version']}",
         "  stages: " + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in record["stages"].items()),
         "  tables: " + tables,
+        *([f"  purged {record['purged']['at']} (older than {record['purged']['older_than']}): children's rows of "
+           + ", ".join(record["purged"]["rows"])] if record.get("purged") else []),
         json.dumps(record["summary"], indent=2, default=str)])
+
+
+def purge_text(purged: list[dict], older_than: str, store) -> str:
+    """What `rcc purge` removed, run by run."""
+    if not purged:
+        return f"{store}: no run older than {older_than} holds children's rows; nothing purged"
+    lines = [f"{store}: purged the children's rows of {len(purged)} run(s) older than {older_than}"]
+    for run in purged:
+        rows = ", ".join(f"{name} {count:,}" for name, count in run["rows"].items() if count) or "no rows"
+        lines.append(f"  {run['run_id']} ({run['month']}): {rows}; {len(run['files'])} files")
+    lines.append("Aggregates (summary, forecast, stocks, gap, market flags, plan) are kept; "
+                 "`rcc runs show RUN` says what was purged.")
+    return "\n".join(lines)
 
 
 WAITING = ["still waiting", "waiting again", "new referral, waiting"]

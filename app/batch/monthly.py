@@ -46,6 +46,7 @@ from app.batch.publish import (
     tidy,
 )
 from app.executors import timed_call
+from app.history.retention import parse_age, purge
 from app.history.store import DEFAULT_OUT, RunStore, default_store, open_store
 from app.jobs.flags import run_flags
 from app.jobs.forecast import run_backtest, run_forecast
@@ -91,12 +92,18 @@ class MonthlyParams:
     backtest: bool = True
     strategy_plan: bool = True
     yearly: bool = True  # the councils' DfE yearly series, forecast and backtested, beside the monthly forecast
+    # After committing its run, the batch purges the children's rows of runs older than this (app/history/
+    # retention.py: months or days, e.g. 24m, 90d; "" keeps everything). How long data is kept does not change
+    # what a run computes, so it is left out of the run id.
+    retention: str = "24m"
     forecast: ForecastParams = field(default_factory=lambda: monthly_forecast_defaults(ForecastParams()))
     match: MatchParams = field(default_factory=MatchParams)
     flags: FlagParams = field(default_factory=FlagParams)
     strategy: StrategyParams = field(default_factory=lambda: StrategyParams(**MONTHLY_STRATEGY))
 
     def __post_init__(self):
+        if self.retention:
+            parse_age(self.retention)
         if not 1 <= self.horizon_months <= 120:
             raise ValueError(f"monthly.horizon_months must be 1 to 120 months (got {self.horizon_months})")
         if self.strategy_plan and self.horizon_months < 3 * self.strategy.horizon_quarters:
@@ -115,11 +122,11 @@ class MonthlyParams:
             raise ValueError(f"unknown section(s) {', '.join(unknown)}; known: monthly, forecast, match, flags, "
                              "strategy")
         own = dict(values.get("monthly", {}))
-        extra = sorted(set(own) - {"horizon_months", "backtest", "strategy_plan", "yearly"})
+        extra = sorted(set(own) - {"horizon_months", "backtest", "strategy_plan", "yearly", "retention"})
         if extra:
             raise ValueError(f"unknown parameter(s) monthly.{', monthly.'.join(extra)}; "
                              "known: monthly.horizon_months, monthly.backtest, monthly.strategy_plan, "
-                             "monthly.yearly")
+                             "monthly.yearly, monthly.retention")
         forecast = values.get("forecast", {})
         defaults = monthly_forecast_defaults(ForecastParams()).to_dict()["backtest"]
         forecast = forecast | {"backtest": {k: defaults[k] for k in MONTHLY_BACKTEST} | forecast.get("backtest", {})}
@@ -130,12 +137,15 @@ class MonthlyParams:
 
     def to_dict(self) -> dict:
         return {"monthly": {"horizon_months": self.horizon_months, "backtest": self.backtest,
-                            "strategy_plan": self.strategy_plan, "yearly": self.yearly},
+                            "strategy_plan": self.strategy_plan, "yearly": self.yearly,
+                            "retention": self.retention},
                 "forecast": self.forecast.to_dict(), "match": self.match.to_dict(), "flags": self.flags.to_dict(),
                 "strategy": self.strategy.to_dict()}
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16]
+        values = self.to_dict()
+        del values["monthly"]["retention"]  # what is kept, not what is computed
+        return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -244,6 +254,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
                 # between is repaired by the next run of the month, which publishes it from the store
                 with open_store(store_path, wait_s=STORE_WAIT_S, progress=progress) as store:
                     store.write_run(record, tables, folder_files(folder), progress)
+                    _apply_retention(store, params.retention, as_of, run_id, progress)
                 publish(folder, month_dir, progress)
         except BaseException:
             # after the worker beside has been stopped (leaving the `with`), so nothing writes into staging any more
@@ -318,6 +329,16 @@ def _reused(store_path: Path, run_id: str, month: str, month_dir: Path, progress
         record = store.run(run_id)
     return MonthlyRun(run_id=run_id, month=month, reused=True, out_dir=month_dir, store_path=store_path,
                       summary=record["summary"], timings={"total_s": 0.0})
+
+
+def _apply_retention(store: RunStore, older_than: str, as_of: date, run_id: str, progress) -> None:
+    """Purge older runs' children's rows, ages counted from this run's extract date (so re-running an old month
+    purges relative to that month, never this run itself)."""
+    if not older_than:
+        return
+    for purged in purge(store, older_than, as_of=as_of, keep=(run_id,)):
+        progress(f"Retention ({older_than}): purged the children's rows of run {purged['run_id']} "
+                 f"({purged['month']})")
 
 
 def _clear_stale_staging(out_dir: Path, month: str) -> None:

@@ -12,20 +12,26 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 import duckdb
 import pandas as pd
 
-from app.outputs import STORED_TABLES
+from app.outputs import OUTPUTS, STORED_TABLES
 
 RUN_COLUMNS = ("run_id", "month", "region", "source", "input_hash", "params_hash", "code_version", "started_at",
-               "finished_at", "status", "stages", "summary", "parameters", "tables")
-_JSON_COLUMNS = ("stages", "summary", "parameters", "tables")
+               "finished_at", "status", "stages", "summary", "parameters", "tables", "purged")
+# purged: what retention removed of the run and when (app/history/retention.py); NULL while the run is whole
+_JSON_COLUMNS = ("stages", "summary", "parameters", "tables", "purged")
 # Result tables a run may hold: the output registry's stored tables (app/outputs.py). Only these names become
 # tables, so a table name can never be anything a user typed.
 RESULT_TABLES = STORED_TABLES
+# What retention removes of an old run, from the output registry's child-level tables (app/outputs.py): table ->
+# None (every row) or (column, value) (only the rows about children); and the published files of those tables.
+CHILD_ROWS = {o.table: o.child_rows for o in OUTPUTS if o.child_level and o.stored}
+CHILD_FILES = tuple(sorted(o.file for o in OUTPUTS if o.child_level))
 # Who did what on the dashboard, one row per event (app/dashboard/audit.py records them): the answer to a
 # council's information governance asking who looked at which children's rows, and when.
 AUDIT_TYPES = (("happened_at", "timestamp"), ("who", "varchar"), ("role", "varchar"), ("council", "varchar"),
@@ -90,7 +96,9 @@ class RunStore:
                 "create table if not exists runs (run_id varchar primary key, month varchar, region varchar, "
                 "source varchar, input_hash varchar, params_hash varchar, code_version varchar, "
                 "started_at timestamp, finished_at timestamp, status varchar, stages varchar, summary varchar, "
-                "parameters varchar, tables varchar)")
+                "parameters varchar, tables varchar, purged varchar)")
+            # a store made before retention existed gains the column; its runs are whole (NULL)
+            self.con.execute("alter table runs add column if not exists purged varchar")
             # every file a run published, byte for byte: a lost or half-published month folder is rebuilt whole
             self.con.execute("create table if not exists run_files (run_id varchar, name varchar, content blob)")
             self.con.execute(f"create table if not exists audit ({', '.join(f'{c} {t}' for c, t in AUDIT_TYPES)})")
@@ -167,11 +175,13 @@ class RunStore:
         row = {column: record.get(column) for column in RUN_COLUMNS} | {"tables": list(tables)}
         for column in _JSON_COLUMNS:
             row[column] = json.dumps(row[column], default=str, sort_keys=True)
+        row["purged"] = None  # a run goes in whole
         self.con.begin()
         try:
             if self.has_run(row["run_id"]):
                 raise StoreError(f"run {row['run_id']} is already in {self.path}")
-            self.con.execute(f"insert into runs values ({', '.join('?' * len(RUN_COLUMNS))})",
+            self.con.execute(f"insert into runs ({', '.join(RUN_COLUMNS)}) values "
+                             f"({', '.join('?' * len(RUN_COLUMNS))})",
                              [row[c] for c in RUN_COLUMNS])
             for name, frame in tables.items():
                 progress(f"storing {name} ({len(frame)} rows)")
@@ -202,6 +212,36 @@ class RunStore:
             self.con.execute(f'insert into "{name}" by name select * from staged')
         finally:
             self.con.unregister("staged")
+
+    # Retention
+
+    def purge_children(self, run_id: str, when: datetime, older_than: str) -> dict:
+        """Remove the run's child-level rows (CHILD_ROWS) and published files (CHILD_FILES) in one transaction and
+        say so in its run record; every aggregate stays. Returns what was removed (the record's `purged`)."""
+        tables = self.tables(run_id)
+        removed: dict[str, int] = {}
+        self.con.begin()
+        try:
+            for name, where in CHILD_ROWS.items():
+                if name not in tables:
+                    continue
+                condition, values = ("", [run_id]) if where is None else (f' and "{where[0]}" = ?', [run_id, where[1]])
+                removed[name] = self.con.execute(f'select count(*) from "{name}" where run_id = ?{condition}',
+                                                 values).fetchone()[0]
+                self.con.execute(f'delete from "{name}" where run_id = ?{condition}', values)
+            files = [row[0] for row in self.con.execute(
+                f"select name from run_files where run_id = ? and name in ({', '.join('?' * len(CHILD_FILES))}) "
+                "order by name", [run_id, *CHILD_FILES]).fetchall()]
+            self.con.execute(f"delete from run_files where run_id = ? and name in "
+                             f"({', '.join('?' * len(CHILD_FILES))})", [run_id, *CHILD_FILES])
+            purged = {"at": when.isoformat(timespec="seconds"), "older_than": older_than, "rows": removed,
+                      "files": files}
+            self.con.execute("update runs set purged = ? where run_id = ?", [json.dumps(purged), run_id])
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+        return purged
 
     # The audit trail
 
