@@ -47,7 +47,17 @@ from app.batch.publish import (
 )
 from app.executors import timed_call
 from app.history.retention import parse_age, purge
-from app.history.store import DEFAULT_OUT, RunStore, default_store, open_store
+from app.history.store import (
+    DEFAULT_OUT,
+    RunStore,
+    ServerLock,
+    default_store,
+    is_server,
+    open_store,
+    shown,
+    store_exists,
+    store_location,
+)
 from app.jobs.flags import run_flags
 from app.jobs.forecast import run_backtest, run_forecast
 from app.jobs.match import run_match
@@ -154,7 +164,7 @@ class MonthlyRun:
     month: str  # YYYY-MM
     reused: bool  # the same month, inputs and parameters were already in the store: nothing was recomputed
     out_dir: Path  # OUT/<month>/
-    store_path: Path
+    store_path: Path | str  # a DuckDB file, or a PostgreSQL URL
     summary: dict
     timings: dict[str, float]
 
@@ -214,7 +224,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
     extract does not cover; any other exception means nothing was written either."""
     params = params or MonthlyParams()
     out_dir = Path(out_dir)
-    store_path = Path(store_path) if store_path else default_store(out_dir)
+    store_path = store_location(store_path) if store_path else default_store(out_dir)
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -316,12 +326,12 @@ def _run_jobs(region: Region, params: MonthlyParams, as_of: date, month: str, ru
 
 def _reused(store_path: Path, run_id: str, month: str, month_dir: Path, progress) -> MonthlyRun | None:
     """The run when the store already has it (published again from the store if OUT/<month>/ is not it)."""
-    if not store_path.exists():
+    if not store_exists(store_path):
         return None
     with open_store(store_path, read_only=True, wait_s=STORE_WAIT_S, progress=progress) as store:
         if not store.has_run(run_id):
             return None
-        progress(f"Run {run_id} ({month}, same inputs and parameters) is already in {store_path}: reused")
+        progress(f"Run {run_id} ({month}, same inputs and parameters) is already in {shown(store_path)}: reused")
         if published_run_id(month_dir) != run_id:
             publish_from_store(store, run_id, month_dir, progress)
         else:
@@ -365,36 +375,60 @@ class RunInProgress(RuntimeError):
 
 
 class BatchLock:
-    """One monthly batch per run store at a time: a lock file beside the store, held for the whole run. A second
-    batch waits `wait_s` seconds (saying so) and then stops with RunInProgress, writing nothing."""
+    """One monthly batch per run store at a time: a lock file beside a DuckDB store, an advisory lock in a
+    PostgreSQL one (app/history/store.py's ServerLock), held for the whole run. A second batch waits `wait_s`
+    seconds (saying so) and then stops with RunInProgress, writing nothing; when it gets the lock, the run it
+    waited for is in the store and is reused."""
 
-    def __init__(self, store_path: Path, wait_s: float, progress):
+    def __init__(self, store_path: Path | str, wait_s: float, progress):
         from filelock import FileLock
 
-        store_path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = store_path.with_name(store_path.name + ".lock")
-        self.lock, self.wait_s, self.progress = FileLock(self.path), wait_s, progress
+        self.wait_s, self.progress = wait_s, progress
+        if is_server(store_path):
+            self.path, self.lock = f"the advisory lock of {shown(store_path)}", ServerLock(str(store_path))
+        else:
+            store_path.parent.mkdir(parents=True, exist_ok=True)
+            self.path = store_path.with_name(store_path.name + ".lock")
+            self.lock = _FileLock(FileLock(self.path))
 
     def __enter__(self):
-        from filelock import Timeout
-
-        try:
-            self.lock.acquire(timeout=0)
+        if self.lock.acquire(0):
             return self
-        except Timeout:
-            if self.wait_s <= 0:
-                raise RunInProgress(f"another monthly run is in progress on this run store ({self.path} is "
-                                    "held): wait for it to finish, or run with --wait SECONDS") from None
+        if self.wait_s <= 0:
+            self.lock.release_unheld()
+            raise RunInProgress(f"another monthly run is in progress on this run store ({self.path} is "
+                                "held): wait for it to finish, or run with --wait SECONDS")
         self.progress(f"another monthly run is in progress on this run store: waiting up to {self.wait_s:.0f} s")
-        try:
-            self.lock.acquire(timeout=self.wait_s)
-        except Timeout:
+        if not self.lock.acquire(self.wait_s):
+            self.lock.release_unheld()
             raise RunInProgress(f"another monthly run was still in progress on this run store after "
-                                f"{self.wait_s:.0f} s ({self.path} is held)") from None
+                                f"{self.wait_s:.0f} s ({self.path} is held)")
         return self
 
     def __exit__(self, *exc) -> None:
         self.lock.release()
+
+
+class _FileLock:
+    """filelock's lock with ServerLock's two calls."""
+
+    def __init__(self, lock):
+        self.lock = lock
+
+    def acquire(self, timeout: float) -> bool:
+        from filelock import Timeout
+
+        try:
+            self.lock.acquire(timeout=timeout)
+            return True
+        except Timeout:
+            return False
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def release_unheld(self) -> None:
+        pass
 
 
 def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest, strategy=None, yearly=None) -> dict:
@@ -519,7 +553,7 @@ def _code_version() -> str:
 
 def ensure_latest_run(region: Path, out: Path, store: Path, progress=lambda message: None) -> str:
     """The store's latest run of this region, made first (the whole monthly run) when the store has none."""
-    if store.exists():
+    if store_exists(store):
         with RunStore(store, read_only=True) as existing:
             latest = existing.latest_run_id(region.stem if region.suffix else region.name)
         if latest:
