@@ -17,9 +17,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from app.history.store import DEFAULT_OUT, default_store
+from app.history.store import DEFAULT_OUT, configured_store, default_store, shown, store_location
 from data import EMBEDDED_REGION
 
+STORE_HELP = ("run store: a DuckDB file, or a PostgreSQL database shared by the RCC (postgresql://USER@HOST/DB); "
+              f"default $RCC_STORE, else OUT/runs.duckdb ({default_store()})")
 OK, INVALID_INPUT, BAD_PARAMETERS, INTERNAL_FAILURE, BUSY, NOT_PROVEN, CELLS_FAILED = 0, 1, 2, 3, 4, 5, 6
 
 
@@ -227,7 +229,8 @@ def cmd_monthly(args) -> int:
     params = _params(MonthlyParams, args.params)
     if args.all_regions:
         return _monthly_all_regions(args)
-    run, log_path, code = run_with_progress(args.dir, args.month, args.store, args.out, params, args.wait,
+    run, log_path, code = run_with_progress(args.dir, args.month, args.store or configured_store(args.out), args.out,
+                                            params, args.wait,
                                             args.accept_warnings)
     if run is not None:
         print(monthly_summary_text(run, log_path))
@@ -278,10 +281,10 @@ def cmd_runs(args) -> int:
     from app.summaries import diff_text, run_text
 
     try:
-        with RunStore(args.store, read_only=True) as store:
+        with RunStore(args.store or configured_store(), read_only=True) as store:
             if args.action == "list":
                 runs = store.runs()
-                print(f"{args.store}: no runs yet" if runs.empty else runs[
+                print(f"{shown(args.store or configured_store())}: no runs yet" if runs.empty else runs[
                     ["run_id", "month", "region", "status", "finished_at", "input_hash", "params_hash"]
                 ].to_string(index=False))
             elif args.action == "show":
@@ -305,7 +308,7 @@ def cmd_purge(args) -> int:
 
     try:
         parse_age(args.older_than)
-        with open_store(args.store, wait_s=args.wait, progress=_progress) as store:
+        with open_store(args.store or configured_store(), wait_s=args.wait, progress=_progress) as store:
             purged = purge(store, args.older_than, as_of=args.as_of)
     except StoreBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -313,7 +316,7 @@ def cmd_purge(args) -> int:
     except (StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_PARAMETERS
-    print(purge_text(purged, args.older_than, args.store))
+    print(purge_text(purged, args.older_than, shown(args.store or configured_store())))
     return OK
 
 
@@ -324,7 +327,7 @@ def cmd_app(args) -> int:
     from app.batch.monthly import ensure_latest_run
     from data.load import load_region
 
-    store = args.store or default_store(args.out)
+    store = args.store or configured_store(args.out)
     if not args.no_run and load_region(args.dir).is_public:
         _progress(f"{args.dir} was built from published data: no children, so no monthly run; the dashboard shows "
                   "its supply and England's market")
@@ -336,7 +339,7 @@ def cmd_app(args) -> int:
             return INVALID_INPUT
         _progress(f"Dashboard on run {run_id}")
     env = os.environ | {"RCC_REGION": str(args.dir.resolve()), "RCC_OUT": str(args.out.resolve()),
-                        "RCC_STORE": str(store.resolve())}
+                        "RCC_STORE": str(store if isinstance(store, str) else store.resolve())}
     if args.users:
         env["RCC_USERS"] = str(args.users.resolve())
     if args.sweep:
@@ -520,7 +523,7 @@ def _strategy_arguments(p) -> None:
 def _monthly_arguments(p) -> None:
     _region_and_out(p)
     p.add_argument("--month", help="the month this extract is for, YYYY-MM (default: the month its episodes run to)")
-    p.add_argument("--store", type=Path, help="run store (default OUT/runs.duckdb)")
+    p.add_argument("--store", type=store_location, help=STORE_HELP)
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="when another monthly run holds the store, wait this long for it (default: stop at once, "
                         "exit 4)")
@@ -561,12 +564,11 @@ def _sweep_arguments(p) -> None:
 def _runs_arguments(p) -> None:
     p.add_argument("action", choices=["list", "show", "diff"], help="list | show [RUN] | diff RUN_A RUN_B")
     p.add_argument("runs", nargs="*", help="run ids (show: default the latest; diff: the earlier, then the later)")
-    p.add_argument("--store", type=Path, default=default_store(),
-                   help=f"run store (default {default_store()})")
+    p.add_argument("--store", type=store_location, help=STORE_HELP)
 
 
 def _purge_arguments(p) -> None:
-    p.add_argument("--store", type=Path, default=default_store(), help=f"run store (default {default_store()})")
+    p.add_argument("--store", type=store_location, help=STORE_HELP)
     p.add_argument("--older-than", required=True, metavar="AGE",
                    help="runs whose month ended more than AGE ago: months (24m, 12m) or days (90d)")
     p.add_argument("--as-of", type=date.fromisoformat, metavar="YYYY-MM-DD",
@@ -577,7 +579,7 @@ def _purge_arguments(p) -> None:
 
 def _app_arguments(p) -> None:
     _region_and_out(p)
-    p.add_argument("--store", type=Path, help="run store (default OUT/runs.duckdb)")
+    p.add_argument("--store", type=store_location, help=STORE_HELP)
     p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     p.add_argument("--users", type=Path, help="users file (default app/users.toml, or $RCC_USERS)")
     p.add_argument("--no-run", action="store_true", help="start even when the store has no run yet")

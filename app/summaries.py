@@ -364,6 +364,12 @@ def comparison_text(comparison) -> str:
     return "\n".join(lines)
 
 
+def shown(location) -> str:
+    from app.history.store import shown as without_password
+
+    return without_password(location)
+
+
 def monthly_summary_text(run, log_path: Path) -> str:
     from app.batch.monthly import BESIDE_STAGES
 
@@ -395,7 +401,8 @@ def monthly_summary_text(run, log_path: Path) -> str:
               *([liberty_line(s["liberty"], "  liberty              ")] if s.get("liberty") else []),
               *([strategy_line(s["strategy"])] if s.get("strategy") else []),
               *(yearly_lines(s["yearly"]) if s.get("yearly") else []),
-              f"Outputs: {run.out_dir}/", f"Run store: {run.store_path} (rcc runs list --store {run.store_path})",
+              f"Outputs: {run.out_dir}/",
+              f"Run store: {shown(run.store_path)} (rcc runs list --store {shown(run.store_path)})",
               f"Log: {log_path}"]
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ if runs.empty:
 st.dataframe(runs[["month", "run_id", "status", "started_at", "finished_at", "code_version", "input_hash",
                    "params_hash"]], hide_index=True, width="stretch", column_config={
     "run_id": "run", "input_hash": "input (hash of the data)", "params_hash": "parameters (hash)"})
-st.caption(f"Source: the runs table of the run store {loaders.paths().store}.")
+st.caption(f"Source: the runs table of the run store {loaders.store_name()}.")
 
 if len(runs) < 2:
     st.info("Only one run so far: the month-on-month comparison appears after the next month's run.")
