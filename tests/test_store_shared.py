@@ -73,3 +73,27 @@ def test_a_monthly_run_on_a_database_reads_back_as_on_a_file(tmp_path):
     assert main(["purge", "--store", store, "--older-than", "1d", "--as-of", "2099-01-01"]) == 0
     assert count(store, "select count(*) from allocations") == 0
     assert count(store, "select count(*) from runs where purged is not null") == 1
+
+
+def test_a_reader_is_not_blocked_by_a_run_being_written_and_sees_it_only_whole():
+    """While a run's transaction is open (inside write_run, before its commit), a second connection reads the
+    database at once and sees the earlier run only; after the commit it sees both."""
+    import pandas as pd
+
+    store = fresh_database()
+    record = {"run_id": "a", "month": "2026-09", "region": "r", "status": "ok", "summary": {}, "stages": {}}
+    seen = []
+
+    def read_meanwhile(message: str) -> None:
+        if message == "committing the run":
+            with RunStore(store, read_only=True) as reader:
+                seen.append((sorted(reader.runs()["run_id"]), count(store, "select count(*) from gap")))
+
+    with RunStore(store) as writer:
+        writer.write_run(record, {"gap": pd.DataFrame({"children": [1]})})
+        writer.write_run(dict(record, run_id="b", month="2026-10"), {"gap": pd.DataFrame({"children": [2, 3]})},
+                         progress=read_meanwhile)
+    assert seen == [(["a"], 1)]
+    with RunStore(store, read_only=True) as reader:
+        assert sorted(reader.runs()["run_id"]) == ["a", "b"]
+    assert count(store, "select count(*) from gap") == 3
