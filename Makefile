@@ -52,9 +52,11 @@ browser:
 	    fi; \
 	fi
 
-# Lint first: a finding stops the run before the (longer) tests, as CONTRIBUTING.md says.
+# Lint first: a finding stops the run before the (longer) tests, as CONTRIBUTING.md says. The run store's tests run
+# on DuckDB and on a real PostgreSQL server: .ci/with-postgres starts one for the run (installing Debian's
+# postgresql when it can) and stops it after, unless RCC_TEST_POSTGRES already names one.
 test: $(COMPILED) browser lint
-	$(BIN)/python -m pytest -q
+	if [ -n "$$RCC_TEST_POSTGRES" ]; then $(BIN)/python -m pytest -q; else .ci/with-postgres $(BIN)/python -m pytest -q; fi
 
 clean:
 	rm -rf $(VENV) out .pytest_cache tests/oidc/node_modules

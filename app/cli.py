@@ -14,12 +14,15 @@ import argparse
 import dataclasses
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 from app.dashboard.server import DEFAULT_ADDRESS, streamlit_command
-from app.history.store import DEFAULT_OUT, default_store
+from app.history.store import DEFAULT_OUT, configured_store, default_store, shown, store_location
 from data import EMBEDDED_REGION
 
+STORE_HELP = ("run store: a DuckDB file, or a PostgreSQL database shared by the RCC (postgresql://USER@HOST/DB); "
+              f"default $RCC_STORE, else OUT/runs.duckdb ({default_store()})")
 OK, INVALID_INPUT, BAD_PARAMETERS, INTERNAL_FAILURE, BUSY, NOT_PROVEN, CELLS_FAILED = 0, 1, 2, 3, 4, 5, 6
 
 
@@ -249,7 +252,8 @@ def cmd_monthly(args) -> int:
     params = _params(MonthlyParams, args.params)
     if args.all_regions:
         return _monthly_all_regions(args)
-    run, log_path, code = run_with_progress(args.dir, args.month, args.store, args.out, params, args.wait,
+    run, log_path, code = run_with_progress(args.dir, args.month, args.store or configured_store(args.out), args.out,
+                                            params, args.wait,
                                             args.accept_warnings)
     if run is not None:
         print(monthly_summary_text(run, log_path))
@@ -300,10 +304,10 @@ def cmd_runs(args) -> int:
     from app.summaries import diff_text, run_text
 
     try:
-        with RunStore(args.store, read_only=True) as store:
+        with RunStore(args.store or configured_store(), read_only=True) as store:
             if args.action == "list":
                 runs = store.runs()
-                print(f"{args.store}: no runs yet" if runs.empty else runs[
+                print(f"{shown(args.store or configured_store())}: no runs yet" if runs.empty else runs[
                     ["run_id", "month", "region", "status", "finished_at", "input_hash", "params_hash"]
                 ].to_string(index=False))
             elif args.action == "show":
@@ -320,6 +324,25 @@ def cmd_runs(args) -> int:
     return OK
 
 
+def cmd_purge(args) -> int:
+    from app.history.retention import parse_age, purge
+    from app.history.store import StoreBusy, StoreError, open_store
+    from app.summaries import purge_text
+
+    try:
+        parse_age(args.older_than)
+        with open_store(args.store or configured_store(), wait_s=args.wait, progress=_progress) as store:
+            purged = purge(store, args.older_than, as_of=args.as_of)
+    except StoreBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BUSY
+    except (StoreError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_PARAMETERS
+    print(purge_text(purged, args.older_than, shown(args.store or configured_store())))
+    return OK
+
+
 def cmd_app(args) -> int:
     import os
     import subprocess
@@ -328,7 +351,7 @@ def cmd_app(args) -> int:
     from app.dashboard.auth import readable_by_others, users_file
     from data.load import load_region
 
-    store = args.store or default_store(args.out)
+    store = args.store or configured_store(args.out)
     if not args.no_run and load_region(args.dir).is_public:
         _progress(f"{args.dir} was built from published data: no children, so no monthly run; the dashboard shows "
                   "its supply and England's market")
@@ -342,7 +365,7 @@ def cmd_app(args) -> int:
 
     root = Path(__file__).resolve().parent.parent
     env = os.environ | {"RCC_REGION": str(args.dir.resolve()), "RCC_OUT": str(args.out.resolve()),
-                        "RCC_STORE": str(store.resolve()),
+                        "RCC_STORE": str(store if isinstance(store, str) else store.resolve()),
                         "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     if args.users:
         env["RCC_USERS"] = str(args.users.resolve())
@@ -558,7 +581,7 @@ def _strategy_arguments(p) -> None:
 def _monthly_arguments(p) -> None:
     _region_and_out(p)
     p.add_argument("--month", help="the month this extract is for, YYYY-MM (default: the month its episodes run to)")
-    p.add_argument("--store", type=Path, help="run store (default OUT/runs.duckdb)")
+    p.add_argument("--store", type=store_location, help=STORE_HELP)
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="when another monthly run holds the store, wait this long for it (default: stop at once, "
                         "exit 4)")
@@ -599,13 +622,22 @@ def _sweep_arguments(p) -> None:
 def _runs_arguments(p) -> None:
     p.add_argument("action", choices=["list", "show", "diff"], help="list | show [RUN] | diff RUN_A RUN_B")
     p.add_argument("runs", nargs="*", help="run ids (show: default the latest; diff: the earlier, then the later)")
-    p.add_argument("--store", type=Path, default=default_store(),
-                   help=f"run store (default {default_store()})")
+    p.add_argument("--store", type=store_location, help=STORE_HELP)
+
+
+def _purge_arguments(p) -> None:
+    p.add_argument("--store", type=store_location, help=STORE_HELP)
+    p.add_argument("--older-than", required=True, metavar="AGE",
+                   help="runs whose month ended more than AGE ago: months (24m, 12m) or days (90d)")
+    p.add_argument("--as-of", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="count ages back from this day (default today)")
+    p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                   help="how long to wait for another program holding the store (default 30)")
 
 
 def _app_arguments(p) -> None:
     _region_and_out(p)
-    p.add_argument("--store", type=Path, help="run store (default OUT/runs.duckdb)")
+    p.add_argument("--store", type=store_location, help=STORE_HELP)
     p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     p.add_argument("--address", default=DEFAULT_ADDRESS,
                    help=f"address to listen on (default {DEFAULT_ADDRESS}: this machine only; 0.0.0.0 for every "
@@ -695,6 +727,10 @@ COMMANDS = (  # name, what it does, an example, handler, argument builder
      "rcc sweep sweep.toml --out out/sweep --workers 2", cmd_sweep, _sweep_arguments),
     ("runs", "The run history: list runs, show one, or diff two (what changed month on month).",
      "rcc runs diff 16b1a37b8120 4f0c2e9d1a77 --store out/runs.duckdb", cmd_runs, _runs_arguments),
+    ("purge", "Retention: remove the child-level rows and files (allocations, explanations, the baseline, children's "
+              "flags, fees, the stress test, validation) of every run older than AGE, keeping every aggregate the "
+              "dashboard and `rcc runs diff` read; each run's record says what was purged and when.",
+     "rcc purge --store out/runs.duckdb --older-than 24m", cmd_purge, _purge_arguments),
     ("public", "Read what Ofsted, the DfE and ONS publish: build a region folder for any councils (region), "
                "England's market picture (market: CSVs, market.xlsx, market.html), or every council's children "
                "looked after forecast from the DfE's yearly series and backtested on the real years (forecast, "

@@ -29,10 +29,14 @@ class Output:
     date_format: str | None = None
     stored: bool = False  # kept in the run store by the monthly batch
     child_level: bool = False
+    # Of a child-level table, the rows about children when not every row is: (column, value). Retention removes
+    # those rows and keeps the others (a flag on a setting or a provider is the market's record, not a child's).
+    child_rows: tuple[str, str] | None = None
 
 
-def _o(job, table, file, description, float_format=None, date_format=None, stored=False, child_level=False):
-    return Output(job, table, file, description, float_format, date_format, stored, child_level)
+def _o(job, table, file, description, float_format=None, date_format=None, stored=False, child_level=False,
+       child_rows=None):
+    return Output(job, table, file, description, float_format, date_format, stored, child_level, child_rows)
 
 
 OUTPUTS: tuple[Output, ...] = (
@@ -89,7 +93,7 @@ OUTPUTS: tuple[Output, ...] = (
        "%.2f", "%Y-%m"),
     # flags
     _o("flags", "flags", "flags.csv", "One row per flag: flag, subject, severity, evidence, action", stored=True,
-       child_level=True),
+       child_level=True, child_rows=("subject_type", "child")),
     _o("flags", "unregistered_summary", "unregistered_summary.csv", "Children in unlawful settings and the spend on "
        "them, per region, council and provider", "%.2f", stored=True),
     _o("flags", "liberty_summary", "liberty_summary.csv", "Children on deprivation-of-liberty orders per region and "

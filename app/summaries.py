@@ -442,6 +442,12 @@ def comparison_text(comparison) -> str:
     return "\n".join(lines)
 
 
+def shown(location) -> str:
+    from app.history.store import shown as without_password
+
+    return without_password(location)
+
+
 def monthly_summary_text(run, log_path: Path) -> str:
     from app.batch.monthly import BESIDE_STAGES
 
@@ -473,7 +479,8 @@ def monthly_summary_text(run, log_path: Path) -> str:
               *([liberty_line(s["liberty"], "  liberty              ")] if s.get("liberty") else []),
               *([strategy_line(s["strategy"])] if s.get("strategy") else []),
               *(yearly_lines(s["yearly"]) if s.get("yearly") else []),
-              f"Outputs: {run.out_dir}/", f"Run store: {run.store_path} (rcc runs list --store {run.store_path})",
+              f"Outputs: {run.out_dir}/",
+              f"Run store: {shown(run.store_path)} (rcc runs list --store {shown(run.store_path)})",
               f"Log: {log_path}"]
     return "\n".join(lines)
 
@@ -512,7 +519,22 @@ def run_text(store, run_id: str | None) -> str:
         f"{record['code_version']}",
         "  stages: " + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in record["stages"].items()),
         "  tables: " + tables,
+        *([f"  purged {record['purged']['at']} (older than {record['purged']['older_than']}): children's rows of "
+           + ", ".join(record["purged"]["rows"])] if record.get("purged") else []),
         json.dumps(record["summary"], indent=2, default=str)])
+
+
+def purge_text(purged: list[dict], older_than: str, store) -> str:
+    """What `rcc purge` removed, run by run."""
+    if not purged:
+        return f"{store}: no run older than {older_than} holds children's rows; nothing purged"
+    lines = [f"{store}: purged the children's rows of {len(purged)} run(s) older than {older_than}"]
+    for run in purged:
+        rows = ", ".join(f"{name} {count:,}" for name, count in run["rows"].items() if count) or "no rows"
+        lines.append(f"  {run['run_id']} ({run['month']}): {rows}; {len(run['files'])} files")
+    lines.append("Aggregates (summary, forecast, stocks, gap, market flags, plan) are kept; "
+                 "`rcc runs show RUN` says what was purged.")
+    return "\n".join(lines)
 
 
 WAITING = ["still waiting", "waiting again", "new referral, waiting"]

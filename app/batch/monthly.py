@@ -46,7 +46,18 @@ from app.batch.publish import (
     tidy,
 )
 from app.executors import timed_call
-from app.history.store import DEFAULT_OUT, RunStore, default_store, open_store
+from app.history.retention import parse_age, purge
+from app.history.store import (
+    DEFAULT_OUT,
+    RunStore,
+    ServerLock,
+    default_store,
+    is_server,
+    open_store,
+    shown,
+    store_exists,
+    store_location,
+)
 from app.jobs.flags import run_flags
 from app.jobs.forecast import run_backtest, run_forecast
 from app.jobs.match import run_match
@@ -91,12 +102,18 @@ class MonthlyParams:
     backtest: bool = True
     strategy_plan: bool = True
     yearly: bool = True  # the councils' DfE yearly series, forecast and backtested, beside the monthly forecast
+    # After committing its run, the batch purges the children's rows of runs older than this (app/history/
+    # retention.py: months or days, e.g. 24m, 90d; "" keeps everything). How long data is kept does not change
+    # what a run computes, so it is left out of the run id.
+    retention: str = "24m"
     forecast: ForecastParams = field(default_factory=lambda: monthly_forecast_defaults(ForecastParams()))
     match: MatchParams = field(default_factory=MatchParams)
     flags: FlagParams = field(default_factory=FlagParams)
     strategy: StrategyParams = field(default_factory=lambda: StrategyParams(**MONTHLY_STRATEGY))
 
     def __post_init__(self):
+        if self.retention:
+            parse_age(self.retention)
         if not 1 <= self.horizon_months <= 120:
             raise ValueError(f"monthly.horizon_months must be 1 to 120 months (got {self.horizon_months})")
         if self.strategy_plan and self.horizon_months < 3 * self.strategy.horizon_quarters:
@@ -115,11 +132,11 @@ class MonthlyParams:
             raise ValueError(f"unknown section(s) {', '.join(unknown)}; known: monthly, forecast, match, flags, "
                              "strategy")
         own = dict(values.get("monthly", {}))
-        extra = sorted(set(own) - {"horizon_months", "backtest", "strategy_plan", "yearly"})
+        extra = sorted(set(own) - {"horizon_months", "backtest", "strategy_plan", "yearly", "retention"})
         if extra:
             raise ValueError(f"unknown parameter(s) monthly.{', monthly.'.join(extra)}; "
                              "known: monthly.horizon_months, monthly.backtest, monthly.strategy_plan, "
-                             "monthly.yearly")
+                             "monthly.yearly, monthly.retention")
         forecast = values.get("forecast", {})
         defaults = monthly_forecast_defaults(ForecastParams()).to_dict()["backtest"]
         forecast = forecast | {"backtest": {k: defaults[k] for k in MONTHLY_BACKTEST} | forecast.get("backtest", {})}
@@ -130,12 +147,15 @@ class MonthlyParams:
 
     def to_dict(self) -> dict:
         return {"monthly": {"horizon_months": self.horizon_months, "backtest": self.backtest,
-                            "strategy_plan": self.strategy_plan, "yearly": self.yearly},
+                            "strategy_plan": self.strategy_plan, "yearly": self.yearly,
+                            "retention": self.retention},
                 "forecast": self.forecast.to_dict(), "match": self.match.to_dict(), "flags": self.flags.to_dict(),
                 "strategy": self.strategy.to_dict()}
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16]
+        values = self.to_dict()
+        del values["monthly"]["retention"]  # what is kept, not what is computed
+        return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -144,7 +164,7 @@ class MonthlyRun:
     month: str  # YYYY-MM
     reused: bool  # the same month, inputs and parameters were already in the store: nothing was recomputed
     out_dir: Path  # OUT/<month>/
-    store_path: Path
+    store_path: Path | str  # a DuckDB file, or a PostgreSQL URL
     summary: dict
     timings: dict[str, float]
 
@@ -204,7 +224,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
     extract does not cover; any other exception means nothing was written either."""
     params = params or MonthlyParams()
     out_dir = Path(out_dir)
-    store_path = Path(store_path) if store_path else default_store(out_dir)
+    store_path = store_location(store_path) if store_path else default_store(out_dir)
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -244,6 +264,7 @@ def run_monthly(source: Path | Region, month: str | None = None, store_path: Pat
                 # between is repaired by the next run of the month, which publishes it from the store
                 with open_store(store_path, wait_s=STORE_WAIT_S, progress=progress) as store:
                     store.write_run(record, tables, folder_files(folder), progress)
+                    _apply_retention(store, params.retention, as_of, run_id, progress)
                 publish(folder, month_dir, progress)
         except BaseException:
             # after the worker beside has been stopped (leaving the `with`), so nothing writes into staging any more
@@ -305,12 +326,12 @@ def _run_jobs(region: Region, params: MonthlyParams, as_of: date, month: str, ru
 
 def _reused(store_path: Path, run_id: str, month: str, month_dir: Path, progress) -> MonthlyRun | None:
     """The run when the store already has it (published again from the store if OUT/<month>/ is not it)."""
-    if not store_path.exists():
+    if not store_exists(store_path):
         return None
     with open_store(store_path, read_only=True, wait_s=STORE_WAIT_S, progress=progress) as store:
         if not store.has_run(run_id):
             return None
-        progress(f"Run {run_id} ({month}, same inputs and parameters) is already in {store_path}: reused")
+        progress(f"Run {run_id} ({month}, same inputs and parameters) is already in {shown(store_path)}: reused")
         if published_run_id(month_dir) != run_id:
             publish_from_store(store, run_id, month_dir, progress)
         else:
@@ -318,6 +339,16 @@ def _reused(store_path: Path, run_id: str, month: str, month_dir: Path, progress
         record = store.run(run_id)
     return MonthlyRun(run_id=run_id, month=month, reused=True, out_dir=month_dir, store_path=store_path,
                       summary=record["summary"], timings={"total_s": 0.0})
+
+
+def _apply_retention(store: RunStore, older_than: str, as_of: date, run_id: str, progress) -> None:
+    """Purge older runs' children's rows, ages counted from this run's extract date (so re-running an old month
+    purges relative to that month, never this run itself)."""
+    if not older_than:
+        return
+    for purged in purge(store, older_than, as_of=as_of, keep=(run_id,)):
+        progress(f"Retention ({older_than}): purged the children's rows of run {purged['run_id']} "
+                 f"({purged['month']})")
 
 
 def _clear_stale_staging(out_dir: Path, month: str) -> None:
@@ -344,36 +375,60 @@ class RunInProgress(RuntimeError):
 
 
 class BatchLock:
-    """One monthly batch per run store at a time: a lock file beside the store, held for the whole run. A second
-    batch waits `wait_s` seconds (saying so) and then stops with RunInProgress, writing nothing."""
+    """One monthly batch per run store at a time: a lock file beside a DuckDB store, an advisory lock in a
+    PostgreSQL one (app/history/store.py's ServerLock), held for the whole run. A second batch waits `wait_s`
+    seconds (saying so) and then stops with RunInProgress, writing nothing; when it gets the lock, the run it
+    waited for is in the store and is reused."""
 
-    def __init__(self, store_path: Path, wait_s: float, progress):
+    def __init__(self, store_path: Path | str, wait_s: float, progress):
         from filelock import FileLock
 
-        store_path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = store_path.with_name(store_path.name + ".lock")
-        self.lock, self.wait_s, self.progress = FileLock(self.path), wait_s, progress
+        self.wait_s, self.progress = wait_s, progress
+        if is_server(store_path):
+            self.path, self.lock = f"the advisory lock of {shown(store_path)}", ServerLock(str(store_path))
+        else:
+            store_path.parent.mkdir(parents=True, exist_ok=True)
+            self.path = store_path.with_name(store_path.name + ".lock")
+            self.lock = _FileLock(FileLock(self.path))
 
     def __enter__(self):
-        from filelock import Timeout
-
-        try:
-            self.lock.acquire(timeout=0)
+        if self.lock.acquire(0):
             return self
-        except Timeout:
-            if self.wait_s <= 0:
-                raise RunInProgress(f"another monthly run is in progress on this run store ({self.path} is "
-                                    "held): wait for it to finish, or run with --wait SECONDS") from None
+        if self.wait_s <= 0:
+            self.lock.release_unheld()
+            raise RunInProgress(f"another monthly run is in progress on this run store ({self.path} is "
+                                "held): wait for it to finish, or run with --wait SECONDS")
         self.progress(f"another monthly run is in progress on this run store: waiting up to {self.wait_s:.0f} s")
-        try:
-            self.lock.acquire(timeout=self.wait_s)
-        except Timeout:
+        if not self.lock.acquire(self.wait_s):
+            self.lock.release_unheld()
             raise RunInProgress(f"another monthly run was still in progress on this run store after "
-                                f"{self.wait_s:.0f} s ({self.path} is held)") from None
+                                f"{self.wait_s:.0f} s ({self.path} is held)")
         return self
 
     def __exit__(self, *exc) -> None:
         self.lock.release()
+
+
+class _FileLock:
+    """filelock's lock with ServerLock's two calls."""
+
+    def __init__(self, lock):
+        self.lock = lock
+
+    def acquire(self, timeout: float) -> bool:
+        from filelock import Timeout
+
+        try:
+            self.lock.acquire(timeout=timeout)
+            return True
+        except Timeout:
+            return False
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def release_unheld(self) -> None:
+        pass
 
 
 def monthly_summary(month: str, run_id: str, forecast, match, flags, backtest, strategy=None, yearly=None) -> dict:
@@ -498,7 +553,7 @@ def _code_version() -> str:
 
 def ensure_latest_run(region: Path, out: Path, store: Path, progress=lambda message: None) -> str:
     """The store's latest run of this region, made first (the whole monthly run) when the store has none."""
-    if store.exists():
+    if store_exists(store):
         with RunStore(store, read_only=True) as existing:
             latest = existing.latest_run_id(region.stem if region.suffix else region.name)
         if latest:

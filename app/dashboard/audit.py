@@ -90,9 +90,9 @@ def download_callback(user: User, file_name: str, run_id: str = ""):
 def events(user: User) -> pd.DataFrame:
     """The audit trail this user may read: every event for a commissioner, their own for an officer."""
     from app.dashboard.loaders import paths
-    from app.history.store import RunStore
+    from app.history.store import RunStore, store_exists
 
-    if not paths().store.exists():
+    if not store_exists(paths().store):
         return pd.DataFrame()
     with RunStore(paths().store, read_only=True) as store:
         return store.audit(None if user.sees_all_councils else user.name)

@@ -39,19 +39,26 @@ CONTROL_COLUMNS = ["referral_id", "action", "setting_id", "provider_id", "note"]
 class Paths:
     region: Path
     out: Path
-    store: Path
+    store: Path | str  # a DuckDB file, or a PostgreSQL URL
     public_data: Path
     sweep: Path
 
 
 def paths() -> Paths:
-    from app.history.store import DEFAULT_OUT, default_store
+    from app.history.store import DEFAULT_OUT, configured_store
     from data.public import default_public_data
 
     out = Path(os.environ.get("RCC_OUT", DEFAULT_OUT))
     return Paths(region=Path(os.environ.get("RCC_REGION", EMBEDDED_REGION)), out=out,
-                 store=Path(os.environ.get("RCC_STORE", default_store(out))), public_data=default_public_data(),
+                 store=configured_store(out), public_data=default_public_data(),
                  sweep=Path(os.environ.get("RCC_SWEEP", out / "sweep")))
+
+
+def store_name() -> str:
+    """The run store as a page may name it (a PostgreSQL URL without its password)."""
+    from app.history.store import shown
+
+    return shown(paths().store)
 
 
 # --- England's market (published data: no child's record, the same for every user) ---------------------------
@@ -151,9 +158,9 @@ def scoped(frame: pd.DataFrame, user: User, run_id: str | None = None) -> pd.Dat
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _runs(store: str) -> pd.DataFrame:
-    from app.history.store import RunStore
+    from app.history.store import RunStore, store_exists
 
-    if not Path(store).exists():
+    if not store_exists(store):
         return pd.DataFrame()
     with RunStore(store, read_only=True) as s:
         return s.runs()

@@ -19,7 +19,7 @@ if history["month"].nunique() < 2:
     st.caption("One month so far: the lines grow with each month's run.")
 ui.table(runs, ["month", "run_id", "status", "started_at", "finished_at", "code_version", "input_hash",
                 "params_hash"])
-st.caption(f"Source: the runs table of the run store {loaders.paths().store}.")
+st.caption(f"Source: the runs table of the run store {loaders.store_name()}.")
 
 if len(runs) < 2:
     st.info("Only one run so far: the month-on-month comparison appears after the next month's run.")
