@@ -602,8 +602,8 @@ class ExtraRows:
     names: tuple[str, ...]
 
 
-def solve_full_with_rows(candidates: Candidates, params: MatchParams, rows: ExtraRows,
-                         elastic: bool = False) -> tuple[pd.Series, SolveReport, np.ndarray]:
+def solve_full_with_rows(candidates: Candidates, params: MatchParams, rows: ExtraRows, elastic: bool = False,
+                         hard: ExtraRows | None = None) -> tuple[pd.Series, SolveReport, np.ndarray]:
     """The whole model (every pair and age conflict) with `rows` added, one MIP for HiGHS: (chosen pairs, report,
     each extra row's slack). The fast backend's flow, repair and core rest on the model being an assignment with
     vacancies, which rows spanning a council's every pair break, so a run with extra rows comes here whatever the
