@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app.dashboard import loaders, ui
+from app.dashboard.accounts_section import council_accounts_section
 from app.summaries import COMPARISON_ROWS
 from data.vocabulary import SETTING_TYPE_LABELS
 from optimiser.match.allocation import REASON_SUMMARY
@@ -154,3 +155,5 @@ if comparison is not None and len(comparison):
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(f"Whole-region totals from {origin}, table comparison. 'Each council alone' replays today's "
                "practice on the same referrals: each council in turn, first come first served.")
+
+council_accounts_section(who, run_id)
