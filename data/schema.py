@@ -508,6 +508,10 @@ MEMBERS = Table(
         Column("member", "bool", "Whether the council is a member of the RCC", default=True),
         Column("start_month", "date", "First day of the month the council's membership starts (e.g. 2026-04-01); "
                "before it the council is not yet a member; blank: a member from the start", default=None),
+        Column("reserved_share", "float", "Share of the council's own in-house places (council-run settings in its "
+               "area) reserved for its own children: other councils' children may use the rest only (rounded down "
+               "to whole places); the council's account shows what the reservation costs the region", minimum=0,
+               maximum=1, default=0.0, unit="share"),
     ),
     optional_table=True,
     key="la_code",

@@ -174,7 +174,7 @@ def test_no_answer_in_time_leaves_the_regional_optimum_and_says_so(tmp_path, mon
     without the rule, and the run names Manchester as £400 short of it rather than passing the answer off as fair."""
     import optimiser.match.fairness as fairness
 
-    def out_of_time(candidates, params, rows, elastic=False):
+    def out_of_time(candidates, params, rows, elastic=False, **_):
         report = fairness.SolveReport("failed", np.nan, np.nan, np.nan, "highs", "Time limit reached")
         return pd.Series(False, index=candidates.pairs.index), report, np.full(len(rows.upper), np.nan)
 

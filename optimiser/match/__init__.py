@@ -66,6 +66,7 @@ def match(region: Region, params: MatchParams | None = None, run_date: date | No
     from optimiser.match.explain import explanations, sufficiency_gap
     from optimiser.match.membership import with_membership
     from optimiser.match.params import MatchParams
+    from optimiser.match.reservations import Reservations
     from optimiser.match.stepdown import with_step_down_referrals
 
     params = params or MatchParams()
@@ -80,16 +81,19 @@ def match(region: Region, params: MatchParams | None = None, run_date: date | No
         progress(f"Members only: {membership['referrals_left_out']} referral(s) of non-member councils left out; "
                  f"{membership['vacancies_counted']} of the {membership['vacancies_in_non_member_areas']} vacancies "
                  "in their areas counted on")
-    fairness = None
+    fairness, reservations = None, Reservations.for_region(region)
     if params.fairness != "none":
         from optimiser.match.fairness import Fairness
 
         progress(f"Fairness rule {params.fairness}: each council's stand-alone result (today's practice)")
         fairness = Fairness.for_region(region, params, run_date)
-    result, lookahead, violations = _regional_match(region, params, run_date, demand, progress, fairness)
+        fairness.reservations = reservations
+    solve_with = fairness.solve if fairness is not None else None if reservations is None else reservations.solve
+    result, lookahead, violations = _regional_match(region, params, run_date, demand, progress, solve_with)
     progress("Comparing with today's practice (each council searching alone, first come first served)")
     baseline, baseline_violations, comparison = _todays_practice(region, result, params)
-    accounts = council_accounts(region, result.candidates, result.allocations, baseline, params)
+    accounts = council_accounts(region, result.candidates, result.allocations, baseline, params,
+                                {} if reservations is None else reservations.costs)
     progress("Explaining unmatched referrals and the sufficiency gap")
     return Match(region=region, result=result, lookahead=lookahead, demand=demand, baseline=baseline,
                  comparison=comparison, accounts=accounts, fairness=fairness, membership=membership,
@@ -110,16 +114,15 @@ def solve_quality(result: MatchResult, params: MatchParams) -> dict:
 
 def _regional_match(region: Region, params: MatchParams, run_date: date, demand: pd.DataFrame | None,
                     progress: Callable[[str], None],
-                    fairness: Fairness | None = None) -> tuple[MatchResult, Lookahead | None, pd.DataFrame]:
+                    solve_with: Callable | None = None) -> tuple[MatchResult, Lookahead | None, pd.DataFrame]:
     """The regional optimum (with the look-ahead when there is a forecast), checked by the independent verifier."""
     from optimiser.match.allocation import match_region
     from optimiser.match.lookahead import match_with_lookahead
     from optimiser.match.verify import verify_allocation
 
-    solve_with = None if fairness is None else fairness.solve
     progress(f"Matching {len(region.referrals)} referrals against {len(region.settings)} settings "
              f"({params.solver}, time limit {params.time_limit_s:g} s)"
-             + ("" if fairness is None else f"; fairness {params.fairness}, then HiGHS on the whole model"))
+             + ("" if solve_with is None else "; with fairness or reserved places: HiGHS on the whole model"))
     if demand is None:
         result, lookahead = match_region(region, params, run_date, solve_with), None
         violations = verify_allocation(region, result.allocations, params)

@@ -24,7 +24,7 @@ MEASURES = ("children_matched", "children_unmatched", "weekly_cost", "mean_dista
             "in_house_given", "in_house_taken", "objective")
 ACCOUNT_COLUMNS = ["la_code", "la_name", "referrals",
                    *(f"{approach}_{measure}" for approach in APPROACHES for measure in MEASURES),
-                   "gain", "weekly_cost_saving"]
+                   "gain", "weekly_cost_saving", "reserved_share", "reservation_cost"]
 
 
 def in_house_council(region: Region) -> pd.Series:
@@ -81,10 +81,14 @@ def _measures(region: Region, allocations: pd.DataFrame, candidates: Candidates,
 
 
 def council_accounts(region: Region, candidates: Candidates, regional: pd.DataFrame, alone: pd.DataFrame,
-                     params: MatchParams) -> pd.DataFrame:
+                     params: MatchParams, reservation_costs: dict[str, float] | None = None) -> pd.DataFrame:
     """One row per council of the region: each measure under the regional plan and searching alone, the gain
-    (alone's objective less the regional one: positive means the council is better off in the co-operative) and
-    the weekly cost saving. `regional` and `alone` are allocation tables of the same referrals."""
+    (alone's objective less the regional one: positive means the council is better off in the co-operative), the
+    weekly cost saving, and the share of its in-house places it reserves with what that costs the region (the
+    objective with every reservation less with all but its own: reservations.py). `regional` and `alone` are
+    allocation tables of the same referrals."""
+    from optimiser.match.reservations import reserved_shares
+
     names = region.authorities.set_index("la_code")["la_name"]
     councils = pd.Index(sorted(set(names.index) | set(regional["la_code"])), name="la_code")
     out = pd.DataFrame({"la_name": names.reindex(councils).fillna(""),
@@ -94,6 +98,8 @@ def council_accounts(region: Region, candidates: Candidates, regional: pd.DataFr
         out = out.join(measures.add_prefix(f"{approach}_"))
     out["gain"] = out["alone_objective"] - out["regional_objective"]
     out["weekly_cost_saving"] = out["alone_weekly_cost"] - out["regional_weekly_cost"]
+    out["reserved_share"] = reserved_shares(region).reindex(councils).fillna(0.0)
+    out["reservation_cost"] = pd.Series(reservation_costs or {}, dtype=float).reindex(councils).fillna(0.0)
     return out.reset_index()[ACCOUNT_COLUMNS]
 
 

@@ -602,8 +602,9 @@ class ExtraRows:
     names: tuple[str, ...]
 
 
-def solve_full_with_rows(candidates: Candidates, params: MatchParams, rows: ExtraRows,
-                         elastic: bool = False) -> tuple[pd.Series, SolveReport, np.ndarray]:
+def solve_full_with_rows(candidates: Candidates, params: MatchParams, rows: ExtraRows, elastic: bool = False,
+                         hard: ExtraRows | None = None, columns: np.ndarray | None = None,
+                         start: np.ndarray | None = None) -> tuple[pd.Series, SolveReport, np.ndarray]:
     """The whole model (every pair and age conflict) with `rows` added, one MIP for HiGHS: (chosen pairs, report,
     each extra row's slack). The fast backend's flow, repair and core rest on the model being an assignment with
     vacancies, which rows spanning a council's every pair break, so a run with extra rows comes here whatever the
@@ -618,10 +619,16 @@ def solve_full_with_rows(candidates: Candidates, params: MatchParams, rows: Extr
         c = np.concatenate([np.zeros(n), np.ones(k)])
     full = ModelArrays(c=c, A=A, row_upper=np.concatenate([arrays.row_upper, rows.upper]),
                        constant=0.0 if elastic else arrays.constant)
-    h = _highs(full, params, integer=True, upper=np.concatenate([np.ones(n), np.full(k, np.inf)]) if elastic else None)
+    upper = np.ones(n) if columns is None else columns.astype(float)
+    h = _highs(full, params, integer=True, upper=np.concatenate([upper, np.full(k, np.inf)]) if elastic else upper)
     if elastic:
         h.changeColsIntegrality(k, np.arange(n, n + k, dtype=np.int32),
                                 np.array([highspy.HighsVarType.kContinuous] * k))
+    if start is not None and not elastic:
+        warm = highspy.HighsSolution()
+        warm.col_value = start.astype(float).tolist()
+        warm.value_valid = True
+        h.setSolution(warm)
     h.run()
     status, info = h.getModelStatus(), h.getInfo()
     solver = "highs (full model with fairness rows)"

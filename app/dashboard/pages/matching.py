@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.dashboard import audit, charts, loaders, ui
+from app.dashboard.accounts_section import council_accounts_section
 from app.dashboard.figures import placement_flows, plan_against_alone
 from app.reports.readable import in_words
 from app.summaries import COMPARISON_ROWS
@@ -160,3 +161,5 @@ with results:  # drawn above the locks and vetoes: the picture first, the contro
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         st.caption(f"Whole-region totals from {origin}, table comparison. 'Each council alone' replays today's "
                    "practice on the same referrals: each council in turn, first come first served.")
+
+    council_accounts_section(who, run_id)

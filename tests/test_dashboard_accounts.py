@@ -1,0 +1,35 @@
+"""The Matching page's council accounts on a real monthly run: an officer sees their own council's account, a
+commissioner every council's."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.dashboard.auth import User
+from tests.dashboard_run import dashboard_run
+from tests.test_dashboard import COMMISSIONER, OFFICER, open_page
+
+BOLTON = OFFICER.la_code
+
+
+@pytest.fixture(scope="module", autouse=True)
+def run_store():
+    run = dashboard_run()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RCC_OUT", str(run.out))
+        patch.setenv("RCC_STORE", str(run.store))
+        patch.delenv("RCC_REGION", raising=False)
+        yield run
+
+
+@pytest.mark.parametrize(("user", "councils"), [(COMMISSIONER, 10), (OFFICER, 1)], ids=["commissioner", "officer"])
+def test_matching_page_shows_each_council_its_account(user: User, councils: int, run_store):
+    """The accounts table on the Matching page has every council's row for a commissioner and only Bolton's for
+    Bolton's officer, read from the run's council_accounts table."""
+    at = open_page(user, "matching")
+    subheaders = [s.value for s in at.subheader]
+    assert "Each council's account: the regional plan against searching alone" in subheaders
+    table = at.dataframe[-1].value
+    assert len(table) == councils
+    if user is OFFICER:
+        assert table["council"].tolist() == ["Bolton"]
