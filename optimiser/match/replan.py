@@ -66,31 +66,41 @@ def replan(region: Region, params: MatchParams, move_threshold: float, run_date:
     for name in sorted(set(rcc_of)):
         councils = set(rcc_of.index[rcc_of.eq(name)])
         area = replan_region(region, councils, run_date, whole=membership is None)
-        candidates = with_stability(build_candidates(area, params, run_date=run_date), move_threshold)
+        candidates = build_candidates(area, params, run_date=run_date)
+        stuck = _kept_where_they_are(area, candidates)
+        if stuck:  # their places must not be offered to others while they may be left there: built again
+            area = replan_region(region, councils, run_date, whole=membership is None, keep=stuck)
+            candidates = build_candidates(area, params, run_date=run_date)
+        candidates = with_stability(candidates, move_threshold)
         chosen, report = solve(candidates, params)
         allocations = allocation_table(area, candidates, assignment_from_units(candidates, chosen))
         violations = verify_allocation(area, allocations, params)
         if not violations.empty:
             raise RuntimeError("the replan breaks hard rules (this is a bug in rcc):\n" + violations.to_string())
-        rows.append(_children_table(region, area, allocations, name))
+        rows += [_children_table(region, area, allocations, name), _not_in_a_setting(region, councils, name)]
         areas.append({"rcc": name or "(one region)", "children": len(area.referrals), "pairs": len(candidates.pairs),
                       "status": report.status, "objective": report.objective, "bound": report.bound,
                       "gap": report.gap, "solver": report.solver})
-    children = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=CHILD_COLUMNS)
+    children = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) \
+        else pd.DataFrame(columns=CHILD_COLUMNS)
     return Replan(children=children, councils=council_table(children), areas=pd.DataFrame(areas),
                   timings={"total_s": time.perf_counter() - started})
 
 
-def replan_region(region: Region, councils: set[str], run_date: date, whole: bool = True) -> Region:
-    """The region as the replan matches it: a referral for each of the councils' children in care (a child living
-    in a secure children's home is there on a secure order and keeps it), nobody left living anywhere (each child's
-    place is freed; places others fill stay taken), and the supply the area may use (all of it when `whole`;
-    else the settings in its councils' areas, and elsewhere only the places its own children free)."""
-    children = region.children[region.children["la_code"].isin(councils)]
+def replan_region(region: Region, councils: set[str], run_date: date, whole: bool = True,
+                  keep: set[str] = frozenset()) -> Region:
+    """The region as the replan matches it: a referral for each of the councils' children living in a setting (a
+    child living in a secure children's home is there on a secure order and keeps it), nobody left living anywhere
+    (each child's place is freed, but for the children in `keep`; places others fill stay taken), and the supply
+    the area may use (all of it when `whole`; else the settings in its councils' areas, and elsewhere only the
+    places its own children free). A child in `keep` is re-matched but their place is not freed. Children in no
+    setting (with parents, family and friends, placed for adoption) are not the match's to place: left out."""
+    children = region.children[region.children["la_code"].isin(councils)
+                               & region.children["current_setting_id"].fillna("").ne("")]
     referrals = referrals_for_children(children.reset_index(drop=True), run_date, REPLAN_PREFIX)
     setting_type = referrals["current_setting_id"].map(region.settings.set_index("setting_id")["setting_type"])
     referrals["secure_order"] = setting_type.eq("secure_childrens_home").to_numpy()
-    freed = children["current_setting_id"].fillna("").value_counts()
+    freed = children.loc[~children["child_id"].isin(keep), "current_setting_id"].value_counts()
     settings = region.settings.copy()
     own = settings["setting_id"].map(freed).fillna(0).astype(int)
     in_area = settings["la_code"].isin(councils) | whole
@@ -100,6 +110,18 @@ def replan_region(region: Region, councils: set[str], run_date: date, whole: boo
     settings = settings[in_area | own.gt(0)].reset_index(drop=True)
     return region.replace(referrals=referrals, settings=settings, children=region.children.iloc[:0],
                           controls=region.controls.iloc[:0])
+
+
+def _kept_where_they_are(area: Region, candidates: Candidates) -> set[str]:
+    """Children living in an active setting whom no rule lets stay there (under 16 in supported accommodation, a
+    home not listing their needs): if no other place were found for them they would still be there, so their
+    place must not go to another child."""
+    referrals = candidates.referrals
+    stay = set(zip(candidates.member_pairs["referral_id"], candidates.member_pairs["setting_id"]))
+    can_stay = np.array([(r, s) in stay for r, s in zip(referrals["referral_id"], referrals["current_setting_id"])],
+                        dtype=bool)
+    active = set(area.settings.loc[area.settings["registration_status"].eq("active"), "setting_id"])
+    return set(referrals.loc[referrals["current_setting_id"].isin(active).to_numpy() & ~can_stay, "child_id"])
 
 
 def with_stability(candidates: Candidates, move_threshold: float) -> Candidates:
@@ -142,6 +164,19 @@ def _children_table(region: Region, area: Region, allocations: pd.DataFrame, rcc
         "distance_km_replan": np.where(moved, allocations["distance_km"].to_numpy(dtype=float), distance_today),
         "reason": allocations["reason"].fillna("").to_numpy(),
     })
+
+
+def _not_in_a_setting(region: Region, councils: set[str], rcc: str) -> pd.DataFrame:
+    """The councils' children in no setting, as they are: counted among the children in care, costing the same."""
+    children = region.children[region.children["la_code"].isin(councils)
+                               & region.children["current_setting_id"].fillna("").eq("")]
+    cost = children["weekly_cost"].astype(float).to_numpy()
+    return pd.DataFrame({
+        "child_id": children["child_id"].to_numpy(), "la_code": children["la_code"].to_numpy(), "rcc": rcc,
+        "setting_today": "", "setting_replan": "", "status": "not_in_a_setting", "moved": False,
+        "unlawful_today": False, "weekly_cost_today": cost, "weekly_cost_replan": cost,
+        "distance_km_today": np.nan, "distance_km_replan": np.nan,
+        "reason": "in no setting (with parents, family or friends, placed for adoption): not the match's to place"})
 
 
 def council_table(children: pd.DataFrame) -> pd.DataFrame:
