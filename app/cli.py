@@ -151,6 +151,35 @@ def cmd_match(args) -> int:
     return NOT_PROVEN if args.strict and run.summary["gap_too_wide"] else OK
 
 
+def cmd_what_if_replan(args) -> int:
+    from app.jobs.replan import english_regions, read_membership, run_replan
+    from app.summaries import replan_text
+    from data.toml_files import ParameterError
+    from optimiser.match.params import MatchParams
+
+    params = _params(MatchParams, args.params, solver=args.solver, time_limit_s=args.time_limit,
+                     max_distance_km=args.max_distance_km)
+    if args.move_threshold < 0:
+        raise ParameterError(f"--move-threshold must be zero or more (got {args.move_threshold:g})")
+    if args.membership is not None and args.by != "rcc":
+        raise ParameterError("--membership is the RCC membership table of --by rcc")
+    membership = None
+    if args.by == "rcc":
+        from data.load import load_region
+
+        try:
+            membership = read_membership(args.membership) if args.membership else None
+        except (ValueError, OSError) as exc:
+            raise ParameterError(str(exc)) from None
+        region = load_region(args.dir)
+        membership = membership if membership is not None else english_regions(region)
+        run = run_replan(region, params, args.move_threshold, membership, progress=_progress)
+    else:
+        run = run_replan(args.dir, params, args.move_threshold, progress=_progress)
+    print(replan_text(run) + _written(run, args.out))
+    return OK
+
+
 def _forecast_params(args):
     from forecasts.params import ForecastParams
 
@@ -760,8 +789,46 @@ def build_parser() -> argparse.ArgumentParser:
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=handler)
         arguments(p)
+    _what_if_parser(sub)
     _users_parser(sub)
     return parser
+
+
+def _what_if_parser(sub) -> None:
+    text = "What-if counterfactuals on a region's data."
+    what_if = sub.add_parser("what-if", help=text, description=text,
+                             epilog="example:\n  rcc what-if replan data/regions/greater-manchester --out out/replan",
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    what_if.set_defaults(func=lambda args: what_if.print_help() or BAD_PARAMETERS)
+    actions = what_if.add_subparsers(dest="what_if_command", metavar="ACTION")
+    text = ("What if every child in care (the children table, not only today's referrals) were placed by regional "
+            "matching? Re-matches them all as one region (or per RCC) against where they live today, a move costing "
+            "--move-threshold a week more so no child moves for less; the verifier checks the answer. Writes "
+            "replan_children.csv, replan_councils.csv (per council and in all: weekly cost, share over 20 miles, "
+            "children moved out of unlawful settings, children who would move, councils better and worse off), "
+            "replan_areas.csv (each area's proven gap) and replan_run.json.")
+    p = actions.add_parser("replan", help="every child in care re-matched against where they live today",
+                           description=text, formatter_class=argparse.RawDescriptionHelpFormatter,
+                           epilog="examples:\n  rcc what-if replan data/regions/greater-manchester --out out/replan\n"
+                                  "  rcc synth --region national --seed 7 --out national\n"
+                                  "  rcc what-if replan national --out out/replan-rccs --by rcc --max-distance-km 40")
+    p.set_defaults(func=cmd_what_if_replan)
+    _region_and_out(p)
+    p.add_argument("--move-threshold", type=float, default=100.0, metavar="POUNDS",
+                   help="what a move must save, in pounds a week, for a child to leave where they live "
+                        "(default 100)")
+    p.add_argument("--by", choices=["region", "rcc"], default="region",
+                   help="region: every child as one region (default); rcc: each RCC alone, on the settings in its "
+                        "councils' areas and the places its own children free elsewhere")
+    p.add_argument("--membership", type=Path, metavar="CSV",
+                   help="with --by rcc: the RCC of each council (columns la_code, rcc); default England's nine "
+                        "regions from the register of councils")
+    p.add_argument("--params", type=Path, help="match parameters TOML (defaults: optimiser/match.toml)")
+    p.add_argument("--solver", choices=["fast", "pyomo", "scip", "highs", "cp-sat"],
+                   help="override the backend (default fast)")
+    p.add_argument("--time-limit", type=float, help="solver time limit per area, in seconds")
+    p.add_argument("--max-distance-km", type=float,
+                   help="a cap on distance from home for every child (keeps the national pair table small)")
 
 
 def _users_parser(sub) -> None:

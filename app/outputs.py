@@ -71,6 +71,16 @@ OUTPUTS: tuple[Output, ...] = (
        "drawn child", "%.2f"),
     _o("planning", "planning_cohort", "planning_cohort.csv", "The children drawn from the forecast (ids F-...: no "
        "real child)", date_format="%Y-%m-%d"),
+    # what if every child in care were placed by regional matching (rcc what-if replan)
+    _o("replan", "replan_children", "replan_children.csv", "One row per child in care: the setting today and in the "
+       "replan, whether they move (stays, moves, no_place_found), in an unlawful setting today, weekly cost and "
+       "distance from home today and in the replan", "%.2f", child_level=True),
+    _o("replan", "replan_councils", "replan_councils.csv", "Per council and in all (la_code all): children, weekly "
+       "cost today and in the replan, the saving, shares over 20 miles, moved out of unlawful settings, children "
+       "moved, children no registered place was found for, better or worse off (in all: how many councils)",
+       "%.4f"),
+    _o("replan", "replan_areas", "replan_areas.csv", "Per area matched (the whole region, or each RCC): children, "
+       "pairs, solver status, objective, proven bound and gap", "%.6g"),
     # forecast
     _o("forecast", "forecast", "forecast.csv", "The Demand table: la_code, group, age_band, month, mean, p10, p50, "
        "p90, weekly_cost", "%.2f", stored=True),
@@ -193,10 +203,11 @@ OUTPUTS: tuple[Output, ...] = (
        "the headline figures (costs, children unmatched, over 20 miles, shortfall risk, savings), whether it was "
        "computed now, reused from the store or failed, and why", "%.4f"),
 )
-RECORD_FILES = {"match": "run.json", "planning": "planning_run.json", "forecast": "forecast_run.json",
-                "backtest": "backtest_run.json", "flags": "flags_run.json", "strategy": "strategy_run.json",
-                "public_market": "market_run.json", "public_forecast": "public_forecast_run.json",
-                "yearly": "yearly_run.json", "monthly": "monthly_run.json", "sweep": "sweep_run.json",
+RECORD_FILES = {"match": "run.json", "planning": "planning_run.json", "replan": "replan_run.json",
+                "forecast": "forecast_run.json", "backtest": "backtest_run.json", "flags": "flags_run.json",
+                "strategy": "strategy_run.json", "public_market": "market_run.json",
+                "public_forecast": "public_forecast_run.json", "yearly": "yearly_run.json",
+                "monthly": "monthly_run.json", "sweep": "sweep_run.json",
                 "profit_cap": "profit_cap_run.json"}
 STORED_TABLES = tuple(o.table for o in OUTPUTS if o.stored)
 # Tables that list children one by one: what a council officer sees only for their own council, what viewing is

@@ -417,6 +417,29 @@ def accounts_text(accounts) -> str:
     return "\n".join(lines)
 
 
+def replan_text(run) -> str:
+    """The replan in a few lines: all councils today against the replan, the councils better and worse off."""
+    total = run.replan.councils.set_index("la_code").iloc[-1]
+    areas = run.replan.areas
+    status = "optimal" if areas["status"].eq("optimal").all() else "feasible (time limit)"
+    return "\n".join([
+        f"Replan of every child in care: {status}, proven gap {run.replan.gap:.2%} "
+        f"({len(areas)} area(s), {run.replan.timings['total_s']:.1f} s)",
+        f"  children in care     {int(total['children']):,}",
+        f"  weekly cost          £{total['weekly_cost_today']:,.0f} today, £{total['weekly_cost_replan']:,.0f} "
+        f"replanned (saves £{total['weekly_saving']:,.0f} a week)",
+        f"  over 20 miles        {total['share_over_20_miles_today']:.1%} today, "
+        f"{total['share_over_20_miles_replan']:.1%} replanned",
+        f"  unlawful settings    {int(total['in_unlawful_settings_today']):,} children today, "
+        f"{int(total['moved_out_of_unlawful_settings']):,} moved out",
+        f"  would move           {int(total['children_moved']):,} children (a move must save "
+        f"£{run.record['parameters']['move_threshold']:,.0f} a week); no registered place found for "
+        f"{int(total['children_unplaced']):,}",
+        f"  councils             {int(total['better_off'])} better off, {int(total['worse_off'])} worse off "
+        "(replan_councils.csv)",
+        "", ""])
+
+
 COMPARISON_ROWS = {
     "matched": ("children matched", "{:,.0f}"),
     "total_weekly_cost": ("weekly cost of placements", "£{:,.0f}"),

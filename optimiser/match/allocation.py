@@ -84,10 +84,15 @@ def split_siblings(allocations: pd.DataFrame) -> pd.Series:
             & allocations["status"].eq("matched"))
 
 
+def weekly_fees(allocations: pd.DataFrame) -> pd.Series:
+    """Money paid each week for each placement at the provider's fee (block beds included; 0 when unmatched)."""
+    matched = allocations["status"] == "matched"
+    return allocations["weekly_fee"].fillna(allocations["fee_cost"]).where(matched, 0.0).astype(float)
+
+
 def weekly_spend(allocations: pd.DataFrame) -> float:
     """Money paid each week for the matched placements at the providers' fees (block beds included)."""
-    matched = allocations[allocations["status"] == "matched"]
-    return float(matched["weekly_fee"].fillna(matched["fee_cost"]).sum())
+    return float(weekly_fees(allocations).sum())
 
 
 def assignment_from_units(candidates: Candidates, chosen: pd.Series) -> pd.Series:

@@ -41,10 +41,16 @@ def step_down_referrals(region: Region, run_date: date) -> pd.DataFrame:
     """Referrals (in the referrals schema) for children needing step-down who have no open referral yet."""
     flagged = children_needing_step_down(region)
     flagged = flagged[~flagged["child_id"].isin(set(region.referrals["child_id"]))]
-    children = region.children.set_index("child_id").loc[flagged["child_id"]].reset_index()
+    return referrals_for_children(region.children.set_index("child_id").loc[flagged["child_id"]].reset_index(),
+                                  run_date, STEP_DOWN_PREFIX)
+
+
+def referrals_for_children(children: pd.DataFrame, run_date: date, prefix: str) -> pd.DataFrame:
+    """A home search (in the referrals schema, id `prefix` + child id) for each child in care, from what the
+    children table says of them: needed now, anywhere suitable, keeping any deprivation-of-liberty order."""
     adult_enough = children["age"].fillna(0).to_numpy() >= SUPPORTED_MIN_AGE
     rows = pd.DataFrame({
-        "referral_id": STEP_DOWN_PREFIX + children["child_id"],
+        "referral_id": prefix + children["child_id"],
         "child_id": children["child_id"], "la_code": children["la_code"], "age": children["age"],
         "sex": children["sex"], "needed_by": pd.Timestamp(run_date), "emergency": False, "sibling_group": "",
         "family_lat": children["home_lat"], "family_lon": children["home_lon"], "close_to_family": False,

@@ -1,0 +1,206 @@
+"""What if every child in care were placed by regional matching? The counterfactual behind the RCC policy.
+
+Every child in the children table (not only this month's referrals) gets a home search, built as a step-down
+referral is, and the whole region is matched at once against the settings with each child's own place freed. A
+child may stay where they live: staying costs what the placement costs, and going anywhere else costs
+`move_threshold` (£ a week) more, so no child is moved for a smaller gain (the stability cost). A child living
+somewhere that breaks a hard rule (an unregistered setting, under 16 in supported accommodation) has no pair to
+stay in and is moved if any registered setting can take them. The independent verifier checks the answer.
+
+Compared against where they live today, per council and nationally: weekly cost, share placed over 20 miles from
+home, children moved out of unlawful settings, children who would move, children no registered place was found
+for. With `membership` (la_code -> rcc), each RCC is matched alone on the supply it could use: the settings in its
+councils' areas, and elsewhere only the places its own children free.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from data.geo import TWENTY_MILES_KM, haversine_km
+from data.region import Region
+from optimiser.match.allocation import allocation_table, assignment_from_units, weekly_fees
+from optimiser.match.candidates import Candidates, build_candidates
+from optimiser.match.params import MatchParams
+from optimiser.match.solvers import solve
+from optimiser.match.stepdown import children_needing_step_down, referrals_for_children
+from optimiser.match.verify import verify_allocation
+
+REPLAN_PREFIX = "REPLAN-"
+NATIONAL = "all"  # the la_code of the councils' total row
+COUNCIL_COLUMNS = [
+    "la_code", "rcc", "children", "weekly_cost_today", "weekly_cost_replan", "weekly_saving",
+    "share_over_20_miles_today", "share_over_20_miles_replan", "in_unlawful_settings_today",
+    "moved_out_of_unlawful_settings", "children_moved", "children_unplaced", "better_off", "worse_off"]
+
+
+@dataclass(frozen=True)
+class Replan:
+    children: pd.DataFrame  # one row per child: today and in the replan (see CHILD_COLUMNS)
+    councils: pd.DataFrame  # COUNCIL_COLUMNS, one row per council and a total row (la_code "all")
+    areas: pd.DataFrame  # one row per area matched (the whole region, or each RCC): status, objective, bound, gap
+    timings: dict[str, float]
+
+    @property
+    def gap(self) -> float:
+        """The widest proven gap of the areas matched (each area's objective against its own bound)."""
+        return float(self.areas["gap"].max()) if len(self.areas) else 0.0
+
+
+def replan(region: Region, params: MatchParams, move_threshold: float, run_date: date,
+           membership: pd.Series | None = None) -> Replan:
+    """Re-match every child in care (as one region, or per RCC when `membership` maps la_code -> rcc)."""
+    if move_threshold < 0:
+        raise ValueError(f"move_threshold must be zero or more (got {move_threshold})")
+    started = time.perf_counter()
+    rcc = (membership.reindex(region.authorities["la_code"]).fillna("").to_numpy() if membership is not None
+           else np.full(len(region.authorities), ""))
+    rcc_of = pd.Series(rcc, index=region.authorities["la_code"].to_numpy())
+    rows, areas = [], []
+    for name in sorted(set(rcc_of)):
+        councils = set(rcc_of.index[rcc_of.eq(name)])
+        area = replan_region(region, councils, run_date, whole=membership is None)
+        candidates = build_candidates(area, params, run_date=run_date)
+        stuck = _kept_where_they_are(area, candidates)
+        if stuck:  # their places must not be offered to others while they may be left there: built again
+            area = replan_region(region, councils, run_date, whole=membership is None, keep=stuck)
+            candidates = build_candidates(area, params, run_date=run_date)
+        candidates = with_stability(candidates, move_threshold)
+        chosen, report = solve(candidates, params)
+        allocations = allocation_table(area, candidates, assignment_from_units(candidates, chosen))
+        violations = verify_allocation(area, allocations, params)
+        if not violations.empty:
+            raise RuntimeError("the replan breaks hard rules (this is a bug in rcc):\n" + violations.to_string())
+        rows += [_children_table(region, area, allocations, name), _not_in_a_setting(region, councils, name)]
+        areas.append({"rcc": name or "(one region)", "children": len(area.referrals), "pairs": len(candidates.pairs),
+                      "status": report.status, "objective": report.objective, "bound": report.bound,
+                      "gap": report.gap, "solver": report.solver})
+    children = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) \
+        else pd.DataFrame(columns=CHILD_COLUMNS)
+    return Replan(children=children, councils=council_table(children), areas=pd.DataFrame(areas),
+                  timings={"total_s": time.perf_counter() - started})
+
+
+def replan_region(region: Region, councils: set[str], run_date: date, whole: bool = True,
+                  keep: set[str] = frozenset()) -> Region:
+    """The region as the replan matches it: a referral for each of the councils' children living in a setting (a
+    child living in a secure children's home is there on a secure order and keeps it), nobody left living anywhere
+    (each child's place is freed, but for the children in `keep`; places others fill stay taken), and the supply
+    the area may use (all of it when `whole`; else the settings in its councils' areas, and elsewhere only the
+    places its own children free). A child in `keep` is re-matched but their place is not freed. Children in no
+    setting (with parents, family and friends, placed for adoption) are not the match's to place: left out."""
+    children = region.children[region.children["la_code"].isin(councils)
+                               & region.children["current_setting_id"].fillna("").ne("")]
+    referrals = referrals_for_children(children.reset_index(drop=True), run_date, REPLAN_PREFIX)
+    setting_type = referrals["current_setting_id"].map(region.settings.set_index("setting_id")["setting_type"])
+    referrals["secure_order"] = setting_type.eq("secure_childrens_home").to_numpy()
+    freed = children.loc[~children["child_id"].isin(keep), "current_setting_id"].value_counts()
+    settings = region.settings.copy()
+    own = settings["setting_id"].map(freed).fillna(0).astype(int)
+    in_area = settings["la_code"].isin(councils) | whole
+    # a blank vacancy count is not known: only the places this area's children free are known to be there
+    vacancies = settings["vacancies"].where(in_area, 0)
+    settings["vacancies"] = vacancies.where(vacancies.notna() | own.eq(0), 0) + own
+    settings = settings[in_area | own.gt(0)].reset_index(drop=True)
+    return region.replace(referrals=referrals, settings=settings, children=region.children.iloc[:0],
+                          controls=region.controls.iloc[:0])
+
+
+def _kept_where_they_are(area: Region, candidates: Candidates) -> set[str]:
+    """Children living in an active setting whom no rule lets stay there (under 16 in supported accommodation, a
+    home not listing their needs): if no other place were found for them they would still be there, so their
+    place must not go to another child."""
+    referrals = candidates.referrals
+    stay = set(zip(candidates.member_pairs["referral_id"], candidates.member_pairs["setting_id"]))
+    can_stay = np.array([(r, s) in stay for r, s in zip(referrals["referral_id"], referrals["current_setting_id"])],
+                        dtype=bool)
+    active = set(area.settings.loc[area.settings["registration_status"].eq("active"), "setting_id"])
+    return set(referrals.loc[referrals["current_setting_id"].isin(active).to_numpy() & ~can_stay, "child_id"])
+
+
+def with_stability(candidates: Candidates, move_threshold: float) -> Candidates:
+    """Every pair but the one where the child lives today costs `move_threshold` more in the model (not in the
+    allocation's cost terms: it is no money anyone pays), so a child moves only to save more than that."""
+    current = candidates.referrals.set_index("unit_id")["current_setting_id"].fillna("")
+    moves = candidates.pairs["setting_id"].ne(candidates.pairs["unit_id"].map(current)).to_numpy()
+    pairs = candidates.pairs.assign(cost=candidates.pairs["cost"] + move_threshold * moves)
+    return dataclasses.replace(candidates, pairs=pairs)
+
+
+CHILD_COLUMNS = [
+    "child_id", "la_code", "rcc", "setting_today", "setting_replan", "status", "moved", "unlawful_today",
+    "weekly_cost_today", "weekly_cost_replan", "distance_km_today", "distance_km_replan", "reason"]
+
+
+def _children_table(region: Region, area: Region, allocations: pd.DataFrame, rcc: str) -> pd.DataFrame:
+    """Each child today and in the replan. A child staying, or for whom no registered place was found, costs what
+    they cost today; a child moving costs the new setting's fee."""
+    children = region.children.set_index("child_id").loc[allocations["child_id"]].reset_index()
+    settings = region.settings.set_index("setting_id")
+    today = children["current_setting_id"].fillna("")
+    centroid = region.authorities.set_index("la_code")[["lat", "lon"]]
+    home_lat = children["home_lat"].fillna(children["la_code"].map(centroid["lat"]))
+    home_lon = children["home_lon"].fillna(children["la_code"].map(centroid["lon"]))
+    distance_today = haversine_km(home_lat, home_lon, today.map(settings["lat"]), today.map(settings["lon"]))
+    matched = allocations["status"].eq("matched").to_numpy()
+    replanned = allocations["setting_id"].where(matched, today.to_numpy()).fillna("")
+    moved = matched & replanned.ne(today).to_numpy()
+    unlawful = set(children_needing_step_down(region)["child_id"])
+    cost_today = children["weekly_cost"].astype(float).to_numpy()
+    return pd.DataFrame({
+        "child_id": children["child_id"], "la_code": children["la_code"], "rcc": rcc, "setting_today": today,
+        "setting_replan": replanned.to_numpy(), "status": np.where(moved, "moves", np.where(matched, "stays",
+                                                                                                  "no_place_found")),
+        "moved": moved, "unlawful_today": children["child_id"].isin(unlawful).to_numpy(),
+        "weekly_cost_today": cost_today,
+        "weekly_cost_replan": np.where(moved, weekly_fees(allocations).to_numpy(), cost_today),
+        "distance_km_today": distance_today,
+        "distance_km_replan": np.where(moved, allocations["distance_km"].to_numpy(dtype=float), distance_today),
+        "reason": allocations["reason"].fillna("").to_numpy(),
+    })
+
+
+def _not_in_a_setting(region: Region, councils: set[str], rcc: str) -> pd.DataFrame:
+    """The councils' children in no setting, as they are: counted among the children in care, costing the same."""
+    children = region.children[region.children["la_code"].isin(councils)
+                               & region.children["current_setting_id"].fillna("").eq("")]
+    cost = children["weekly_cost"].astype(float).to_numpy()
+    return pd.DataFrame({
+        "child_id": children["child_id"].to_numpy(), "la_code": children["la_code"].to_numpy(), "rcc": rcc,
+        "setting_today": "", "setting_replan": "", "status": "not_in_a_setting", "moved": False,
+        "unlawful_today": False, "weekly_cost_today": cost, "weekly_cost_replan": cost,
+        "distance_km_today": np.nan, "distance_km_replan": np.nan,
+        "reason": "in no setting (with parents, family or friends, placed for adoption): not the match's to place"})
+
+
+def council_table(children: pd.DataFrame) -> pd.DataFrame:
+    """Per council and in all, today against the replan; a council is better (worse) off when its weekly cost
+    falls (rises) by a pound or more."""
+    def measures(frame: pd.DataFrame) -> dict:
+        known_today, known_replan = frame["distance_km_today"].notna(), frame["distance_km_replan"].notna()
+        today, replanned = frame["weekly_cost_today"].sum(), frame["weekly_cost_replan"].sum()
+        return {"children": len(frame), "weekly_cost_today": today, "weekly_cost_replan": replanned,
+                "weekly_saving": today - replanned,
+                "share_over_20_miles_today": float((frame.loc[known_today, "distance_km_today"]
+                                                    > TWENTY_MILES_KM).mean()) if known_today.any() else np.nan,
+                "share_over_20_miles_replan": float((frame.loc[known_replan, "distance_km_replan"]
+                                                     > TWENTY_MILES_KM).mean()) if known_replan.any() else np.nan,
+                "in_unlawful_settings_today": int(frame["unlawful_today"].sum()),
+                "moved_out_of_unlawful_settings": int((frame["unlawful_today"] & frame["moved"]).sum()),
+                "children_moved": int(frame["moved"].sum()),
+                "children_unplaced": int(frame["status"].eq("no_place_found").sum())}
+
+    rows = [{"la_code": la, "rcc": frame["rcc"].iloc[0], **measures(frame)}
+            for la, frame in children.groupby("la_code", sort=True)]
+    table = pd.DataFrame(rows, columns=[c for c in COUNCIL_COLUMNS if c not in ("better_off", "worse_off")])
+    table["better_off"] = table["weekly_saving"] >= 1.0
+    table["worse_off"] = table["weekly_saving"] <= -1.0
+    total = {"la_code": NATIONAL, "rcc": "", **measures(children), "better_off": int(table["better_off"].sum()),
+             "worse_off": int(table["worse_off"].sum())}
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)[COUNCIL_COLUMNS]

@@ -1,0 +1,100 @@
+"""rcc what-if replan: every child in care re-matched, moving only where a move saves more than the threshold."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from optimiser.match.params import MatchParams
+from optimiser.match.replan import NATIONAL, replan
+from tests.builders import AUTHORITY, make_region, settings_rows
+from tests.match_brute_force import RUN_DATE, placement_cost
+
+HERE = {"lat": AUTHORITY["lat"], "lon": AUTHORITY["lon"]}
+
+
+def tiny_region(tmp_path):
+    """K1 lives in S1 (£5,000) with S2 at £4,950 beside it: a move saves £50. K2 lives in S3 (£8,000) with S4 at
+    £5,000: a move saves £3,000. K3 lives in the unregistered S5 and must move; S6 (£6,000) is the one home left."""
+    return make_region(tmp_path / "r", settings=settings_rows(
+        {"weekly_fee": 5000, "places": 1, "vacancies": 0, **HERE},
+        {"weekly_fee": 4950, "places": 2, "vacancies": 2, **HERE},
+        {"weekly_fee": 8000, "places": 1, "vacancies": 0, **HERE},
+        {"weekly_fee": 5000, "places": 1, "vacancies": 1, **HERE},
+        {"weekly_fee": 9000, "places": 1, "vacancies": 0, "registration_status": "unregistered", **HERE},
+        {"weekly_fee": 6000, "places": 1, "vacancies": 1, **HERE}),
+        referrals=[], children=[{"child_id": "K1", "current_setting_id": "S1", "weekly_cost": 5000},
+                                {"child_id": "K2", "current_setting_id": "S3", "weekly_cost": 8000},
+                                {"child_id": "K3", "current_setting_id": "S5", "weekly_cost": 9000},
+                                {"child_id": "K4", "current_setting_id": "", "weekly_cost": 300}])
+
+
+def saving_of_each_move(region, children: pd.DataFrame, params: MatchParams) -> dict[str, float]:
+    """What each child's move saves, costed from the raw rows by the brute force's own cost function."""
+    settings, centre = region.settings.set_index("setting_id"), (AUTHORITY["lat"], AUTHORITY["lon"])
+    child = pd.Series({"family_lat": float("nan"), "family_lon": float("nan"), "close_to_family": False,
+                       "foster_suitability": "suitable", "residential_suitability": "suitable",
+                       "supported_suitability": "unsuitable", "risks": (), "pets": "", "language": "",
+                       "religion": "", "culture": "", "education_provision": ""})
+    return {row.child_id: placement_cost(child, settings.loc[row.setting_today], params, centre)
+            - placement_cost(child, settings.loc[row.setting_replan], params, centre)
+            for row in children[children["moved"]].itertuples()}
+
+
+@pytest.mark.parametrize("threshold", [0.0, 100.0, 2_000.0])
+def test_replan_never_moves_a_child_for_less_than_the_threshold(threshold, tmp_path):
+    """Each child who moves saves at least the threshold; K1 (saving £50) moves only with no threshold, K2 (saving
+    £3,000) at every threshold here, and K3 leaves the unregistered home whatever the threshold."""
+    region = tiny_region(tmp_path)
+    params = MatchParams()
+    result = replan(region, params, move_threshold=threshold, run_date=RUN_DATE)
+    children = result.children.set_index("child_id")
+    savings = saving_of_each_move(region, result.children[result.children["setting_today"].ne("S5")], params)
+    assert all(saving >= threshold for saving in savings.values()), savings
+    assert children.at["K1", "moved"] == (threshold < 50)
+    assert children.at["K2", "moved"] and children.at["K2", "setting_replan"] in ("S2", "S4")
+    assert children.at["K3", "moved"] and children.at["K3", "setting_replan"] in ("S2", "S4", "S6")
+    assert set(savings) == set(children.index[children["moved"]]) - {"K3"}
+
+
+def test_replan_counts_per_council_and_in_all(tmp_path):
+    """The council rows add up, by hand: 4 children, £22,300 a week today, K3 out of the unregistered home, K4 left
+    with family."""
+    result = replan(tiny_region(tmp_path), MatchParams(), move_threshold=100.0, run_date=RUN_DATE)
+    total = result.councils.set_index("la_code").loc[NATIONAL]
+    assert total["children"] == 4 and total["weekly_cost_today"] == 22_300
+    assert total["in_unlawful_settings_today"] == 1 and total["moved_out_of_unlawful_settings"] == 1
+    assert total["children_moved"] == 2 and total["children_unplaced"] == 0
+    # K1 stays at £5,000; K2 and K3 both take S2's two places at £4,950, the cheapest left
+    assert total["weekly_cost_replan"] == 5_000 + 2 * 4_950 + 300
+    assert result.children.set_index("child_id").at["K4", "status"] == "not_in_a_setting"
+    assert total["weekly_saving"] == 22_300 - 15_200 and total["better_off"] == 1 and total["worse_off"] == 0
+    assert result.areas["status"].eq("optimal").all()
+
+
+def test_a_child_no_other_place_is_found_for_keeps_their_place(tmp_path):
+    """K1 (15) lives in supported accommodation S1, unlawful at their age, and no other home takes a 15-year-old;
+    K2 (17) would save £8,000 a week moving into S1. K1 cannot be moved, so S1 is not K2's to take."""
+    region = make_region(tmp_path / "r", settings=settings_rows(
+        {"setting_type": "supported_accommodation", "age_min": 16, "weekly_fee": 1000, "places": 1, "vacancies": 0,
+         **HERE},
+        {"weekly_fee": 9000, "age_min": 17, "places": 1, "vacancies": 0, **HERE}),
+        referrals=[], children=[{"child_id": "K1", "age": 15, "current_setting_id": "S1", "weekly_cost": 1000},
+                                {"child_id": "K2", "age": 17, "current_setting_id": "S2", "weekly_cost": 9000}])
+    children = replan(region, MatchParams(), move_threshold=100.0, run_date=RUN_DATE).children.set_index("child_id")
+    assert children.at["K1", "status"] == "no_place_found" and children.at["K1", "unlawful_today"]
+    assert children.at["K2", "status"] == "stays"
+
+
+def test_what_if_replan_command_writes_its_tables(tmp_path, capsys):
+    """`rcc what-if replan DIR --out OUT` prints the headline and writes the children, councils and areas tables."""
+    from app.cli import main
+
+    region = tiny_region(tmp_path)
+    out = tmp_path / "out"
+    assert main(["what-if", "replan", str(region.source), "--out", str(out), "--move-threshold", "100"]) == 0
+    printed = capsys.readouterr().out
+    assert "Replan of every child in care: optimal" in printed and "£22,300 today" in printed
+    councils = pd.read_csv(out / "replan_councils.csv")
+    assert councils["la_code"].tolist()[-1] == NATIONAL and councils["children_moved"].iloc[-1] == 2
+    assert len(pd.read_csv(out / "replan_children.csv")) == 4 and (out / "replan_run.json").exists()
