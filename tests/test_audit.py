@@ -75,6 +75,7 @@ def test_a_page_of_childrens_rows_is_one_row_per_table_per_visit(run_store):
     assert sorted((r[0], r[2], r[3], r[4], r[5], r[6].split(":")[0]) for r in views) == [
         ("bolton", BOLTON, "view", "Matching", "", "referrals"),
         ("bolton", BOLTON, "view", "Matching", run_id, "allocations"),
+        ("bolton", BOLTON, "view", "Matching", run_id, "baseline_allocations"),
         ("bolton", BOLTON, "view", "Matching", run_id, "explanations"),
     ]
     allocations = next(d.value for d in at.dataframe if "status" in d.value.columns)
@@ -85,7 +86,7 @@ def test_a_page_of_childrens_rows_is_one_row_per_table_per_visit(run_store):
     at.switch_page("dashboard/pages/overview.py").run()
     after_overview = len(rows(run_store.store))
     at.switch_page("dashboard/pages/matching.py").run()
-    assert len(rows(run_store.store)) == after_overview + 3
+    assert len(rows(run_store.store)) == after_overview + 4
 
 
 def test_a_control_change_and_a_resolve_write_one_row_each(run_store):
