@@ -102,7 +102,7 @@ def sweep_bars(cells: pd.DataFrame, figure: str, title: str) -> alt.Chart:
         y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=480)),
         x=alt.X("value:Q", title=title), color=alt.Color("job:N", title="job"),
         tooltip=["region:N", "job:N", "cell:N", alt.Tooltip("value:Q", title=title, format=",.3~f")],
-    ).properties(height=max(120, 26 * len(frame)))
+    ).properties(height=max(120, 30 * len(frame)))
 
 
 SOURCE_COLOURS = ["#4c78a8", "#72b7b2", "#54a24b", "#b279a2", "#f58518", "#e45756"]
@@ -126,8 +126,7 @@ def plan_stack(sources: pd.DataFrame, demand: pd.DataFrame, title: str) -> alt.L
         x=quarters, y="children:Q",
         strokeDash=alt.StrokeDash("line:N", title="demand", scale=alt.Scale(
             domain=["demand at the service level", "demand, mean"], range=[[1, 0], [4, 3]]),
-            legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#111111", symbolStrokeWidth=2.5,
-                              symbolSize=400)),
+            legend=None),  # the caption says which line is which: a stroke legend draws blank at this size
         tooltip=[alt.Tooltip("quarter_label:N", title="quarter"), alt.Tooltip("line:N", title="demand"),
                  alt.Tooltip("children:Q", format=",.0f")])
     return alt.layer(bars, lines).resolve_scale(color="independent").properties(title=title, height=360)
@@ -192,7 +191,7 @@ def trend_lines(trend: pd.DataFrame) -> alt.Chart:
 def share_bars(shares: pd.DataFrame, title: str) -> alt.Chart:
     """Owners' shares as horizontal bars, largest first."""
     return alt.Chart(shares).mark_bar(color="#4c78a8").encode(
-        y=alt.Y("owner:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
+        y=alt.Y("owner:N", title=None, sort=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
         x=alt.X("share:Q", title=title, axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("owner:N"), alt.Tooltip("places:Q", format=",.0f"),
                  alt.Tooltip("share:Q", format=".1%")]).properties(height=max(160, 24 * len(shares)))
@@ -201,12 +200,13 @@ def share_bars(shares: pd.DataFrame, title: str) -> alt.Chart:
 def concentration_bars(councils: pd.DataFrame) -> alt.LayerChart:
     """Each council's HHI as a bar, with the 2,500 line above which a market is highly concentrated."""
     bars = alt.Chart(councils).mark_bar(color="#72b7b2").encode(
-        y=alt.Y("council:N", title=None, sort="-x"), x=alt.X("hhi:Q", title="concentration (HHI)"),
+        y=alt.Y("council:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
+        x=alt.X("hhi:Q", title="concentration (HHI)"),
         tooltip=[alt.Tooltip("council:N"), alt.Tooltip("hhi:Q", format=",.0f", title="HHI"),
                  alt.Tooltip("top_owner_name:N", title="largest owner"),
                  alt.Tooltip("top_share:Q", format=".0%", title="its share")])
     rule = alt.Chart(pd.DataFrame({"hhi": [2500]})).mark_rule(strokeDash=[4, 3], color="#e45756").encode(x="hhi:Q")
-    return alt.layer(bars, rule).properties(height=max(160, 26 * len(councils)))
+    return alt.layer(bars, rule).properties(height=max(160, 30 * len(councils)))
 
 
 def flow_map(areas: dict, flows: pd.DataFrame) -> alt.LayerChart:
@@ -239,7 +239,7 @@ def approach_bars(comparison: pd.DataFrame, measure: str) -> alt.Chart:
     """One measure per council, the regional plan beside each council searching alone."""
     frame = comparison[comparison["measure"] == measure]
     return alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("council:N", title=None), yOffset=alt.YOffset("approach:N"),
+        y=alt.Y("council:N", title=None, axis=alt.Axis(labelOverlap=False)), yOffset=alt.YOffset("approach:N"),
         x=alt.X("value:Q", title=measure, axis=alt.Axis(format=",.0f")),
         color=alt.Color("approach:N", title=None, scale=alt.Scale(range=["#1f4e79", "#bab0ac"])),
         tooltip=[alt.Tooltip("council:N"), alt.Tooltip("approach:N"),
@@ -260,6 +260,7 @@ def severity_bars(counts: dict[str, int]) -> alt.Chart:
 def count_bars(frame: pd.DataFrame, label: str, value: str, title: str) -> alt.Chart:
     """One bar per row (a council, say), largest first, of one count."""
     return alt.Chart(frame).mark_bar(color="#e45756").encode(
-        y=alt.Y(f"{label}:N", title=None, sort="-x"), x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y(f"{label}:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
+        x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(tickMinStep=1)),
         tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q", title=title, format=",.0f")],
-    ).properties(height=max(120, 26 * len(frame)))
+    ).properties(height=max(120, 30 * len(frame)))
