@@ -7,9 +7,10 @@ import pytest
 from optimiser.match.candidates import build_candidates
 from optimiser.match.params import MatchParams
 from optimiser.match.solvers import components, solve, solve_by_components
-from tests.builders import make_region, random_instance
+from tests.builders import SETTING_DEFAULTS, make_region, random_instance, referral_rows, settings_rows
 from tests.match_brute_force import RUN_DATE, brute_force_optimum
 
+SETTING_LAT = SETTING_DEFAULTS["lat"]
 FAR = 3.0  # degrees of latitude between the two halves (~330 km): no pair, setting or conflict joins them
 
 
@@ -47,3 +48,27 @@ def test_components_reach_the_sum_of_the_halves_brute_force_optima(seeds, tmp_pa
     _, whole = solve(candidates, params)
     assert by_parts.status == "optimal" and by_parts.objective == pytest.approx(expected, rel=1e-7)
     assert whole.objective == pytest.approx(by_parts.objective, rel=1e-7)
+
+
+def test_components_keep_the_age_conflicts(tmp_path):
+    """Two pairs of children who may each live only with younger children, ~330 km apart, each pair by a cheap
+    two-place home: component by component keeps each pair apart and gives SCIP's whole-model optimum, and every
+    conflict lands in exactly one component."""
+    from optimiser.match.solvers import sub_candidates
+
+    north = {"lat": SETTING_LAT + FAR}
+    wish = {"age": 14, "cared_alongside": "younger_only"}
+    region = make_region(tmp_path / "r",
+                         settings=settings_rows({"vacancies": 2}, {"weekly_fee": 9000},
+                                                {"vacancies": 2, **north}, {"weekly_fee": 9000, **north}),
+                         referrals=referral_rows(wish, wish, {**wish, "family_lat": north["lat"]},
+                                                 {**wish, "family_lat": north["lat"]}))
+    params = MatchParams(max_distance_km=100.0)
+    candidates = build_candidates(region, params, run_date=RUN_DATE)
+    label = components(candidates)
+    assert len(set(label)) == 2 and len(candidates.conflicts) >= 2
+    assert sum(len(sub_candidates(candidates, label == k).conflicts) for k in set(label)) == len(candidates.conflicts)
+    chosen, by_parts = solve_by_components(candidates, params)
+    _, whole = solve(candidates, MatchParams(max_distance_km=100.0, solver="scip"))
+    assert by_parts.objective == pytest.approx(whole.objective, rel=1e-9)
+    assert candidates.pairs.loc[chosen.to_numpy(), "setting_id"].value_counts().max() == 1  # nobody shares
