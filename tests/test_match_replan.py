@@ -7,7 +7,7 @@ import pytest
 
 from optimiser.match.params import MatchParams
 from optimiser.match.replan import NATIONAL, replan
-from tests.builders import AUTHORITY, make_region, settings_rows
+from tests.builders import AUTHORITY, SECOND_AUTHORITY, make_region, settings_rows
 from tests.match_brute_force import RUN_DATE, placement_cost
 
 HERE = {"lat": AUTHORITY["lat"], "lon": AUTHORITY["lon"]}
@@ -98,3 +98,23 @@ def test_what_if_replan_command_writes_its_tables(tmp_path, capsys):
     councils = pd.read_csv(out / "replan_councils.csv")
     assert councils["la_code"].tolist()[-1] == NATIONAL and councils["children_moved"].iloc[-1] == 2
     assert len(pd.read_csv(out / "replan_children.csv")) == 4 and (out / "replan_run.json").exists()
+
+
+def test_by_rcc_an_rcc_uses_only_its_own_area_and_the_places_its_children_free(tmp_path):
+    """K1 (Manchester, RCC A) lives in S1 in Salford (£8,000); Salford's S2 (£1,000) has the one vacancy, and Salford
+    is RCC B's. Per RCC, K1 cannot take B's vacancy and stays; B's K2 (in S3, £8,000) takes it. As one region, the
+    vacancy goes to one of them and the other stays (a freed £8,000 place saves nothing)."""
+    salford = {"la_code": SECOND_AUTHORITY["la_code"], "lat": SECOND_AUTHORITY["lat"], "lon": SECOND_AUTHORITY["lon"]}
+    region = make_region(tmp_path / "r", settings=settings_rows(
+        {"weekly_fee": 8000, "places": 1, "vacancies": 0, **salford},
+        {"weekly_fee": 1000, "places": 1, "vacancies": 1, **salford},
+        {"weekly_fee": 8000, "places": 1, "vacancies": 0, **salford}),
+        referrals=[], children=[{"child_id": "K1", "current_setting_id": "S1", "weekly_cost": 8000},
+                                {"child_id": "K2", "la_code": salford["la_code"], "current_setting_id": "S3",
+                                 "weekly_cost": 8000}])
+    membership = pd.Series({AUTHORITY["la_code"]: "A", SECOND_AUTHORITY["la_code"]: "B"})
+    per_rcc = replan(region, MatchParams(), 100.0, RUN_DATE, membership)
+    placed = per_rcc.children.set_index("child_id")["setting_replan"]
+    assert placed.to_dict() == {"K1": "S1", "K2": "S2"} and len(per_rcc.areas) == 2
+    whole = replan(region, MatchParams(), 100.0, RUN_DATE).children.set_index("child_id")
+    assert whole["moved"].sum() == 1 and "S2" in set(whole["setting_replan"])

@@ -31,6 +31,7 @@ import pyomo.environ as pyo
 from ortools.graph.python import min_cost_flow
 from ortools.linear_solver.python import model_builder as mb
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from optimiser.highs import HIGHS_THREADS, mip_gap, solve_with_highs
 from optimiser.match.candidates import Candidates
@@ -572,6 +573,70 @@ def nothing_to_choose(candidates: Candidates, params: MatchParams) -> tuple[pd.S
 
 BACKENDS = {"fast": solve_fast, "pyomo": solve_pyomo, "scip": solve_model_builder, "highs": solve_model_builder,
             "cp-sat": solve_model_builder}
+
+
+def components(candidates: Candidates) -> np.ndarray:
+    """The connected component of each pair in the graph of units and settings joined by pairs: two components
+    share no unit, no setting and no age conflict (conflicting pairs share a setting), so their models are
+    independent and the whole model's optimum is the sum of theirs."""
+    pairs = candidates.pairs
+    if not len(pairs):
+        return np.zeros(0, dtype=np.int64)
+    unit = pd.Index(candidates.units["unit_id"]).get_indexer(pairs["unit_id"])
+    setting, _ = pd.factorize(pairs["setting_id"])
+    n_units = len(candidates.units)
+    graph = sparse.coo_matrix((np.ones(len(pairs)), (unit, n_units + setting)),
+                              shape=(n_units + setting.max() + 1,) * 2)
+    _, label = connected_components(graph, directed=False)
+    return pd.factorize(label[unit])[0]
+
+
+def sub_candidates(candidates: Candidates, keep: np.ndarray) -> Candidates:
+    """The candidates of the pairs `keep` (a boolean mask) and of their units, the pairs renumbered from 0."""
+    pairs = candidates.pairs[keep]
+    position = np.full(len(candidates.pairs), -1)
+    position[np.flatnonzero(keep)] = np.arange(len(pairs))
+    units = set(pairs["unit_id"])
+    a, b = (position[candidates.conflicts[end].to_numpy(dtype=np.int64)] for end in ("pair_a", "pair_b"))
+    both = (a >= 0) & (b >= 0)
+    return dataclasses.replace(
+        candidates, pairs=pairs.reset_index(drop=True),
+        units=candidates.units[candidates.units["unit_id"].isin(units)].reset_index(drop=True),
+        conflicts=pd.DataFrame({"pair_a": a[both], "pair_b": b[both]}),
+        referrals=candidates.referrals[candidates.referrals["unit_id"].isin(units)].reset_index(drop=True),
+        member_pairs=candidates.member_pairs[candidates.member_pairs["unit_id"].isin(units)])
+
+
+def solve_by_components(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
+    """The model solved one connected component at a time (councils far apart never interact), each with a share
+    of the time left in proportion to its pairs, and added up: objective and bound are sums of the components',
+    plus the penalty of every unit with no pair at all."""
+    started = time.perf_counter()
+    label = components(candidates)
+    chosen = pd.Series(False, index=candidates.pairs.index)
+    placed_units = set(candidates.pairs["unit_id"])
+    constant = float(candidates.units.loc[~candidates.units["unit_id"].isin(placed_units), "penalty"].sum())
+    objective, bound, statuses, messages = constant, constant, [], []
+    sizes = np.bincount(label)
+    remaining_pairs = len(label)
+    for k in np.argsort(-sizes, kind="stable"):
+        keep = label == k
+        left = max(params.time_limit_s - (time.perf_counter() - started), 1.0)
+        share = dataclasses.replace(params, time_limit_s=max(1.0, left * sizes[k] / remaining_pairs))
+        remaining_pairs -= sizes[k]
+        sub = sub_candidates(candidates, keep)
+        picked, report = BACKENDS[params.solver](sub, share)
+        chosen[np.flatnonzero(keep)[picked.to_numpy(dtype=bool)]] = True
+        # each component's objective counts its own units' penalties, so the sum counts every unit once
+        objective += report.objective
+        bound += report.bound
+        statuses.append(report.status)
+        messages += [report.message] if report.message else []
+    status = "failed" if "failed" in statuses else "optimal" if all(s == "optimal" for s in statuses) else "feasible"
+    gap = mip_gap(objective, bound)
+    message = "" if status == "optimal" else (_time_limit_message(params, gap) if status == "feasible"
+                                               else "; ".join(messages))
+    return chosen, SolveReport(status, objective, bound, gap, params.solver, message)
 
 
 def solve(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
