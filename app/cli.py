@@ -238,7 +238,7 @@ def cmd_flags(args) -> int:
     return OK
 
 
-def cmd_what_if(args) -> int:
+def cmd_what_if_profit_cap(args) -> int:
     from datetime import date
 
     from app.jobs.whatif import run_profit_cap
@@ -575,12 +575,7 @@ def _flags_arguments(p) -> None:
                    help="skip the matcher: no step-down proposals, stress test or re-housing tests (fastest)")
 
 
-def _what_if_arguments(p) -> None:
-    p.add_argument("action", choices=["profit-cap"],
-                   help="profit-cap: cap each owner's operating margin; the excess becomes lower fees on the region's "
-                        "placements with it, in proportion to its revenue from the region; companies the cut pushes "
-                        "below the exit margin are assumed at risk of leaving and the regional match re-houses "
-                        "their children where it can")
+def _profit_cap_arguments(p) -> None:
     _region_and_out(p)
     p.add_argument("--cap", type=float, default=0.10, help="the cap on operating margin, a fraction (default 0.10)")
     p.add_argument("--exit-margin", type=float, default=0.03,
@@ -736,12 +731,6 @@ COMMANDS = (  # name, what it does, an example, handler, argument builder
     ("flags", "Flag unlawful placements (with a registered alternative for each), profit and fee outliers and market "
               "concentration, with a provider-exit stress test; write flags.csv.",
      "rcc flags data/regions/greater-manchester --out out", cmd_flags, _flags_arguments),
-    ("what-if", "What a policy would do to the region's market. profit-cap: the saving a cap on providers' margins "
-                "would bring, weekly and yearly, the companies it would push below the exit margin, their places and "
-                "children, and how many the region could re-house, per council and kind of home; --sweep compares "
-                "caps in a table and a chart.",
-     "rcc what-if profit-cap data/regions/greater-manchester --cap 0.10 --exit-margin 0.03 --out out\n"
-     "  rcc what-if profit-cap --sweep 0.05:0.25:0.05 --out out/cap", cmd_what_if, _what_if_arguments),
     ("strategy", "Plan commissioning under forecast uncertainty (block contracts, new homes, foster recruitment, spot "
                  "purchasing) with Pyomo + HiGHS; write strategy.xlsx, strategy.html and the plan's tables.",
      "rcc strategy data/regions/greater-manchester --out out --quantile 0.8 --horizon-quarters 12", cmd_strategy,
@@ -795,12 +784,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _what_if_parser(sub) -> None:
-    text = "What-if counterfactuals on a region's data."
+    text = ("What a policy would do, on a region's data: replan (every child in care placed by regional matching) "
+            "or profit-cap (a cap on providers' margins).")
     what_if = sub.add_parser("what-if", help=text, description=text,
-                             epilog="example:\n  rcc what-if replan data/regions/greater-manchester --out out/replan",
+                             epilog="example:\n  rcc what-if replan data/regions/greater-manchester --out out/replan\n"
+                                    "  rcc what-if profit-cap data/regions/greater-manchester --cap 0.10 --out out/cap",
                              formatter_class=argparse.RawDescriptionHelpFormatter)
     what_if.set_defaults(func=lambda args: what_if.print_help() or BAD_PARAMETERS)
     actions = what_if.add_subparsers(dest="what_if_command", metavar="ACTION")
+    text = ("What a cap on providers' operating margins would do: each owner's margin capped, the excess becoming "
+            "lower fees on the region's placements with it, in proportion to its revenue from the region; companies "
+            "the cut pushes below the exit margin are assumed at risk of leaving and the regional match re-houses "
+            "their children where it can. The saving, weekly and yearly, the companies at risk, their places and "
+            "children, and how many the region could re-house, per council and kind of home; --sweep compares caps in "
+            "a table and a chart.")
+    p = actions.add_parser("profit-cap", help="a cap on providers' margins: the saving and the children at risk",
+                           description=text, formatter_class=argparse.RawDescriptionHelpFormatter,
+                           epilog="examples:\n  rcc what-if profit-cap data/regions/greater-manchester --cap 0.10 "
+                                  "--exit-margin 0.03 --out out/cap\n"
+                                  "  rcc what-if profit-cap --sweep 0.05:0.25:0.05 --out out/cap")
+    p.set_defaults(func=cmd_what_if_profit_cap)
+    _profit_cap_arguments(p)
     text = ("What if every child in care (the children table, not only today's referrals) were placed by regional "
             "matching? Re-matches them all as one region (or per RCC) against where they live today, a move costing "
             "--move-threshold a week more so no child moves for less; the verifier checks the answer. Writes "

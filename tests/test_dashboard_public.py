@@ -63,3 +63,19 @@ def test_englands_market_shows_the_regions_real_figures(public_region):
     assert metrics["Children's homes (Greater Manchester)"] == f"{len(homes):,}"
     assert any("provider_at_march_2025.csv" in c.value for c in at.caption)
     assert "geoshape" in at.get("vega_lite_chart")[0].proto.spec
+
+
+def test_englands_market_on_the_embedded_extract_says_england_needs_the_full_data(public_region, monkeypatch):
+    """The repository's extract holds Greater Manchester's rows only, so England's totals cannot be made from it:
+    the page says so and still shows the region's homes, counted here from the extract's raw Ofsted file."""
+    from data.public import EMBEDDED_EXTRACT
+
+    monkeypatch.setenv("RCC_PUBLIC_DATA", str(EMBEDDED_EXTRACT))
+    homes = [r for r in ofsted_records(EMBEDDED_EXTRACT / "ofsted" / "provider_at_march_2025.csv")
+             if kind(r) in ("home", "secure", "rss_home") and live(r)
+             and r["Local authority"].strip().lower() in GM_NAMES]
+    at = _page(COMMISSIONER, "england")
+    assert any("England's figures need every council's published files" in i.value for i in at.info)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Children's homes (Greater Manchester)"] == f"{len(homes):,}" and len(homes) > 0
+    assert any(c.value == "England: not in these files" for c in at.caption)

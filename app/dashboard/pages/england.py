@@ -31,7 +31,12 @@ england = market.areas[market.areas["level"].eq("england")].set_index("year")
 ours = area_rows(market, codes, name).set_index("year")
 
 st.subheader(f"Children's homes at 31 March {latest}: {name} against England")
-now, here = england.loc[latest], ours.loc[latest] if latest in ours.index else None
+now = england.loc[latest] if latest in england.index else None
+here = ours.loc[latest] if latest in ours.index else None
+if now is None:
+    # An extract of a few councils (the one the repository embeds) cannot make England's totals: say so, not fail.
+    st.info("England's figures need every council's published files: point `RCC_PUBLIC_DATA` at the full public "
+            "data folder. The region's own figures are below.")
 cells = [("Children's homes", "homes", "{:,.0f}"), ("Places", "places", "{:,.0f}"),
          ("Private share of places", "private_share", "{:.0%}"), ("Places per 10,000 children", "places_per_10k",
                                                                    "{:.1f}"),
@@ -40,9 +45,11 @@ cells = [("Children's homes", "homes", "{:,.0f}"), ("Places", "places", "{:,.0f}
 for row in range(0, len(cells), 3):
     for column, (label, key, fmt) in zip(st.columns(3), cells[row:row + 3]):
         value = here[key] if here is not None else float("nan")
+        england_value = "not in these files" if now is None else (
+            fmt.format(now[key]) if now[key] == now[key] else "not published")
         column.metric(f"{label} ({name})", "not published" if value != value else fmt.format(value),
-                      help=f"England: {fmt.format(now[key]) if now[key] == now[key] else 'not published'}")
-        column.caption(f"England: {fmt.format(now[key]) if now[key] == now[key] else 'not published'}")
+                      help=f"England: {england_value}")
+        column.caption(f"England: {england_value}")
 
 st.subheader("Where the places are, council by council")
 measure = st.selectbox("Colour the councils by", list(MEASURES), format_func=lambda k: MEASURES[k][0])
