@@ -51,6 +51,7 @@ def replaceability(region: Region, placed: pd.DataFrame, params: ReplaceParams, 
     if not every:
         return pd.DataFrame(columns=REPLACE_COLUMNS)
     names = council_names(region)
+    big = s.groupby(["la_code", "market"])["places"].transform("sum") >= params.min_council_places
     rows = []
     for owner in every:
         here = s[s["owner"].eq(owner)]
@@ -61,7 +62,6 @@ def replaceability(region: Region, placed: pd.DataFrame, params: ReplaceParams, 
                else "provider", "companies": len(companies), "children": len(kids),
                "weekly_spend": float(kids["weekly_cost"].sum()), "places_in_region": int(here["places"].sum())}
         row |= _best_share(here, s, ["market"], "region")
-        big = s.groupby(["la_code", "market"])["places"].transform("sum") >= params.min_council_places
         row |= _best_share(here[big.reindex(here.index, fill_value=False)], s[big], ["la_code", "market"], "council")
         row["council"] = str(names.get(row["council"], row["council"]))
         by_council = here.groupby("la_code")["places"].sum().sort_values(ascending=False, kind="stable")
