@@ -98,10 +98,13 @@ def table(frame, columns=None, labels=None, group_labels=None, **options) -> Non
                  width="stretch", **options)
 
 
-def friendly_error(exc: BaseException, what: str = "This page") -> bool:
+PAGE_FAILED = ("This page could not be shown: something went wrong in rcc. Try again, or another page; whoever runs "
+               "the dashboard can find the details in its log.")
+
+
+def friendly_error(exc: BaseException, message: str = PAGE_FAILED) -> bool:
     """A plain message in the browser and the traceback in the server's log: a traceback shows the code, file
     paths and sometimes a child's data to whoever is looking. True: Streamlit shows nothing more."""
-    LOG.error("%s failed", what, exc_info=exc)
-    st.error(f"{what} could not be shown: something went wrong in rcc. Try again, or another page; whoever runs "
-             "the dashboard can find the details in its log.")
+    LOG.error("dashboard failure shown as %r", message, exc_info=exc)
+    st.error(message)
     return True

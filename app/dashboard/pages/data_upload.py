@@ -17,7 +17,9 @@ if uploads and st.button("Validate", type="primary"):
     try:
         issues, counts = loaders.validate_upload(who, [(f.name, f.getvalue()) for f in uploads])
     except Exception as exc:  # noqa: BLE001  (a file no reader expected: say so plainly and let them try again)
-        ui.friendly_error(exc, "Checking these files")
+        ui.friendly_error(exc, "rcc could not read these files. Check they are the region's CSV files or one workbook "
+                               "saved from Excel, and try again; whoever runs the dashboard can find the details "
+                               "in its log.")
         st.stop()
     errors = int((issues["severity"] == "error").sum())
     if errors:
