@@ -100,7 +100,7 @@ OUTPUTS: tuple[Output, ...] = (
     _o("backtest", "backtest", "backtest.csv", "Per series, horizon and model: MASE, bias, p10-p90 coverage",
        "%.4f", stored=True),
     _o("backtest", "backtest_forecasts", "backtest_forecasts.csv", "Every backtest forecast and what happened",
-       "%.2f", "%Y-%m"),
+       "%.2f", "%Y-%m", stored=True),
     # flags
     _o("flags", "flags", "flags.csv", "One row per flag: flag, subject, severity, evidence, action", stored=True,
        child_level=True, child_rows=("subject_type", "child")),

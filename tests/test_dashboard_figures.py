@@ -86,3 +86,33 @@ def test_readable_tables_name_councils_and_never_show_none_or_nan():
     assert shown["type of home"].tolist() == ["children's home", "", "agency foster household"]
     assert shown["why not matched"].tolist() == ["needs (learning disability) in Manchester", "", ""]
     assert in_words("E08000008:childrens_home", {}) == "Tameside, children's homes"
+
+
+def test_forecast_accuracy_in_words_counts_the_backtest_by_hand():
+    """Five forecasts 3 months ahead, off by 0.5, 1.2, 2, 3.7 and 10 children: the fourth smallest error (80% of
+    five) is 3.7, so 'within ±4 children' holds for four of them; only the first actual (10 in 9-12) lies inside
+    its band. The yardstick's rows and another council's are not counted."""
+    from app.dashboard.figures import forecast_accuracy_words
+
+    months = pd.period_range("2024-01", periods=5, freq="M").astype(str)
+    ours = pd.DataFrame({"la_code": "E08000001", "group": "foster", "horizon": 3, "model": "markov",
+                         "origin": months, "forecast": [10.5, 20.0, 30.0, 40.0, 50.0],
+                         "actual": [10.0, 21.2, 28.0, 43.7, 60.0],
+                         "p10": [9.0, 19.0, 29.0, 38.0, 45.0], "p90": [12.0, 21.0, 31.0, 42.0, 55.0]})
+    noise = pd.concat([ours.assign(model="seasonal_naive", forecast=0.0), ours.assign(la_code="E08000002",
+                                                                                      forecast=0.0)])
+    words = forecast_accuracy_words(pd.concat([ours, noise], ignore_index=True), "E08000001", "foster")
+    assert words == ["3 months ahead: of the 5 forecasts made from January 2024 to May 2024, 4 were within ±4 "
+                     "children of what happened, and the p10-p90 band held what happened in 1 of them."]
+
+
+def test_council_group_history_adds_the_age_bands_up():
+    from app.dashboard.figures import council_group_history
+
+    stocks = pd.DataFrame({"la_code": ["A", "A", "A", "A", "B"], "group": ["foster"] * 4 + ["foster"],
+                           "age_band": ["0-4", "5-9", "0-4", "5-9", "0-4"],
+                           "month": ["2026-01", "2026-01", "2026-02", "2026-02", "2026-01"],
+                           "stock": [3, 4, 5, 6, 100]})
+    out = council_group_history(stocks, "A", "foster")
+    assert out["children"].tolist() == [7, 11]
+    assert out["month"].dt.strftime("%Y-%m").tolist() == ["2026-01", "2026-02"]

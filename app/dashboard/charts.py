@@ -30,20 +30,34 @@ def region_map(areas: dict, settings: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(shapes, points, names).properties(height=620).configure_legend(labelLimit=320)
 
 
-def forecast_band(history: pd.DataFrame, title: str) -> alt.LayerChart:
-    """Mean with the p10-p90 band, children by month."""
-    # one tick per month (or per few months over a long horizon): Vega's own ticks fall between months on a short
+def forecast_band(history: pd.DataFrame, title: str, counted: pd.DataFrame | None = None,
+                  scenario: pd.DataFrame | None = None) -> alt.LayerChart:
+    """The fan chart: mean with the p10-p90 band, children by month; the months counted before it (`counted`:
+    month, children) as a black line, and a scenario's mean (`scenario`: month, mean) dashed over the base."""
+    months = pd.concat([pd.to_datetime(history["month"])]
+                       + ([pd.to_datetime(counted["month"])] if counted is not None else []))
+    # one tick per month (or per few months over a long span): Vega's own ticks fall between months on a short
     # horizon, and "%b %Y" then prints the same month twice
-    step = max(1, -(-history["month"].nunique() // 12))
-    base = alt.Chart(history).encode(x=alt.X("month:T", title="month", axis=alt.Axis(
-        format="%b %Y", tickCount={"interval": "month", "step": step}, labelAngle=-40)))
+    step = max(1, -(-months.nunique() // 12))
+    axis = alt.X("month:T", title="month", axis=alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": step},
+                                                         labelAngle=-40))
+    base = alt.Chart(history).encode(x=axis)
     band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
         y=alt.Y("p10:Q", title="children"), y2="p90:Q",
         tooltip=[alt.Tooltip("month:T", format="%b %Y"), alt.Tooltip("p10:Q", format=".0f", title="p10"),
                  alt.Tooltip("mean:Q", format=".1f", title="expected"),
                  alt.Tooltip("p90:Q", format=".0f", title="p90")])
     line = base.mark_line(color="#1f4e79").encode(y="mean:Q")
-    return alt.layer(band, line).properties(title=title, height=300)
+    layers = [band, line]
+    if counted is not None and len(counted):
+        layers.append(alt.Chart(counted).mark_line(color="#111111").encode(
+            x=axis, y="children:Q", tooltip=[alt.Tooltip("month:T", format="%b %Y"),
+                                             alt.Tooltip("children:Q", format=".0f", title="counted")]))
+    if scenario is not None and len(scenario):
+        layers.append(alt.Chart(scenario).mark_line(color="#e45756", strokeDash=[6, 3]).encode(
+            x=axis, y="mean:Q", tooltip=[alt.Tooltip("month:T", format="%b %Y"),
+                                         alt.Tooltip("mean:Q", format=".1f", title="scenario")]))
+    return alt.layer(*layers).properties(title=title, height=300)
 
 
 def council_choropleth(features: list[dict], value: str, title: str, fmt: str, midpoint: float | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -78,6 +79,34 @@ def backtest_for(backtest, la_code: str, group: str):
                         "yardstick_mase": mase.drop(columns=FORECAST_MODEL, errors="ignore").min(axis=1),
                         "bias": own["bias"].reindex(mase.index), "coverage_80": own["coverage_80"].reindex(mase.index)})
     return out.reset_index(drop=True)
+
+
+def council_group_history(stocks: pd.DataFrame, la_code: str, group: str) -> pd.DataFrame:
+    """Children in care per month for one council x group as the history counted them (the age bands added up):
+    month, children. The fan chart draws it before the forecast starts."""
+    rows = stocks[(stocks["la_code"] == la_code) & (stocks["group"] == group)]
+    out = rows.groupby("month", as_index=False)["stock"].sum().rename(columns={"stock": "children"})
+    return out.assign(month=pd.to_datetime(out["month"].astype(str))).sort_values("month", ignore_index=True)
+
+
+def forecast_accuracy_words(forecasts: pd.DataFrame, la_code: str, group: str) -> list[str]:
+    """The monthly backtest of this council and group in sentences a board member reads, one per horizon: within
+    how many children of what happened rcc's forecasts from past months were 8 times in 10 (the smallest whole
+    number of children that held at least 80% of them), and how often the p10-p90 band held the actual."""
+    rows = forecasts[(forecasts["la_code"] == la_code) & (forecasts["group"] == group)
+                     & (forecasts["model"] == FORECAST_MODEL)].dropna(subset=["actual"])
+    words = []
+    for horizon, at in rows.groupby("horizon"):
+        errors = (at["forecast"] - at["actual"]).abs().to_numpy()
+        # the smallest error that 80% of the forecasts are at or below (no interpolation), in whole children
+        within = int(np.ceil(np.quantile(errors, 0.8, method="inverted_cdf")))
+        held = int((errors <= within).sum())
+        inside = int(((at["actual"] >= at["p10"]) & (at["actual"] <= at["p90"])).sum())
+        origins = pd.to_datetime(at["origin"].astype(str))
+        words.append(f"{int(horizon)} months ahead: of the {len(at)} forecasts made from {origins.min():%B %Y} to "
+                     f"{origins.max():%B %Y}, {held} were within ±{within} children of what happened, and the p10-p90 "
+                     f"band held what happened in {inside} of them.")
+    return words
 
 
 def referrals_by_council(allocations: pd.DataFrame) -> pd.DataFrame:

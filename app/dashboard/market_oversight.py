@@ -10,13 +10,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.dashboard import loaders
+from app.dashboard import loaders, ui
 
 OVERSIGHT_FLAGS = ("top_market_risk", "difficult_to_replace_derived", "financial_fragility", "group_quality")
-FLAG_COLUMNS = {"flag": "finding", "subject_id": "about", "severity": "severity",
-                "evidence": st.column_config.TextColumn("evidence", width="large"),
-                "action": st.column_config.TextColumn("what to do", width="large")}
-MONEY = "£%.0f"
+FLAG_COLUMNS = ("flag", "subject_id", "severity", "evidence", "action")
+# Headings and kinds of value (app/reports/readable.py) for the section's tables, beyond the shared vocabulary.
+LABELS = {"flag": ("finding", "text"), "subject_id": ("about", "text"), "action": ("what to do", "text"),
+          "region_share": ("region share", "share"), "council": ("council where its share is largest", "council"),
+          "council_share": ("council share", "share"),
+          "geo_council": ("its main council", "council"), "geo_share": ("places in its main council", "share"),
+          "revenue": ("revenue (a year)", "money"), "margin": ("margin", "share"),
+          "prior_margin": ("the year before", "share"), "top_council": ("council paying most", "council"),
+          "top_council_share": ("share paid by one council", "share"), "reasons": ("why", "text"),
+          "weak_share": ("weak now", "share"), "owner_margin": ("owner's margin", "share"),
+          "fee_cut": ("fee cut", "share"), "margin_after": ("margin after the cap", "share")}
 
 
 @st.cache_data(show_spinner="Capping every owner's margin", max_entries=32)
@@ -54,39 +61,24 @@ def _findings(who, run_id: str, found: pd.DataFrame) -> None:
              help="companies and groups scoring at least the medium fragility score")
     d.metric("Groups with weak or falling grades", f"{int(counts.get('group_quality', 0)):,}")
     order = {flag: i for i, flag in enumerate(OVERSIGHT_FLAGS)}
-    shown = found.sort_values("flag", key=lambda s: s.map(order), kind="stable")[list(FLAG_COLUMNS)]
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=FLAG_COLUMNS)
+    ui.table(found.sort_values("flag", key=lambda s: s.map(order), kind="stable"), FLAG_COLUMNS, LABELS)
     replace = loaders.table(who, run_id, "difficult_to_replace")
     if replace is not None and len(replace):
         with st.expander("Every owner against the difficult-to-replace rule"):
-            st.dataframe(replace[["owner_name", "children", "places_in_region", "region_market", "region_share",
-                                  "council", "council_share", "geo_council", "geo_share", "tested", "rehoused",
-                                  "unhoused", "override", "designated"]]
-                         .sort_values("children", ascending=False), hide_index=True, width="stretch",
-                         column_config={"region_share": st.column_config.NumberColumn("region share",
-                                                                                      format="percent"),
-                                        "council_share": st.column_config.NumberColumn("council share",
-                                                                                       format="percent"),
-                                        "geo_share": st.column_config.NumberColumn("places in its main council",
-                                                                                   format="percent")})
+            ui.table(replace.sort_values("children", ascending=False),
+                     ["owner_name", "children", "places_in_region", "region_market", "region_share", "council",
+                      "council_share", "geo_council", "geo_share", "tested", "rehoused", "unhoused", "override",
+                      "designated"], LABELS)
     fragile = loaders.table(who, run_id, "fragility")
     if fragile is not None and len(fragile):
         with st.expander("Financial fragility of every company and group with accounts"):
-            st.dataframe(fragile[["level", "name", "revenue", "margin", "prior_margin", "top_council",
-                                  "top_council_share", "score", "reasons", "children"]]
-                         .sort_values("score", ascending=False), hide_index=True, width="stretch",
-                         column_config={"revenue": st.column_config.NumberColumn("revenue (£ a year)", format=MONEY),
-                                        "margin": st.column_config.NumberColumn("margin", format="percent"),
-                                        "prior_margin": st.column_config.NumberColumn("the year before",
-                                                                                      format="percent"),
-                                        "top_council_share": st.column_config.NumberColumn(
-                                            "share paid by one council", format="percent"),
-                                        "reasons": st.column_config.TextColumn("why", width="large")})
+            ui.table(fragile.sort_values("score", ascending=False),
+                     ["level", "name", "revenue", "margin", "prior_margin", "top_council", "top_council_share",
+                      "score", "reasons", "children"], LABELS)
     quality = loaders.table(who, run_id, "group_quality")
     if quality is not None and len(quality):
         with st.expander("Ofsted grades across each owner's homes, now and at the inspection before"):
-            st.dataframe(quality, hide_index=True, width="stretch",
-                         column_config={"weak_share": st.column_config.NumberColumn("weak now", format="percent")})
+            ui.table(quality, labels=LABELS)
     loaders_source = ", ".join(("flags", "difficult_to_replace", "fragility", "group_quality"))
     st.caption(f"Source: monthly run {run_id}, tables {loaders_source} in the run store.")
 
@@ -108,10 +100,8 @@ def _profit_cap() -> None:
     d.metric("Children who would need a new home", f"{summary['children_at_risk']:,}")
     at_risk = table[table["at_risk"]]
     if len(at_risk):
-        st.dataframe(at_risk[["provider_name", "owner_name", "margin", "owner_margin", "fee_cut", "margin_after",
-                              "children", "places_in_region"]], hide_index=True, width="stretch",
-                     column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="percent")
-                                    for c in ("margin", "owner_margin", "fee_cut", "margin_after")})
+        ui.table(at_risk, ["provider_name", "owner_name", "margin", "owner_margin", "fee_cut", "margin_after",
+                           "children", "places_in_region"], LABELS)
     st.caption("Each owner's margin (a group's accounts added up) is capped; the excess comes back as lower fees on "
                "every placement, the region's share in proportion to what it pays. A company thinner than its group "
                "may fall below the exit margin. Where their children could go: `rcc what-if profit-cap --sweep "

@@ -6,7 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from app.dashboard import audit, charts, loaders, ui
-from app.dashboard.figures import backtest_for, council_group_forecast, yearly_accuracy_words, yearly_series
+from app.dashboard.figures import (
+    backtest_for,
+    council_group_forecast,
+    council_group_history,
+    forecast_accuracy_words,
+    yearly_accuracy_words,
+    yearly_series,
+)
 from data.vocabulary import DEMAND_GROUP_LABELS, DEMAND_GROUPS, PUBLIC_GROUP_LABELS, PUBLIC_GROUPS
 from forecasts.scenarios import Levers, Scenario
 
@@ -20,6 +27,8 @@ if forecast is None:
     st.info("This run has no forecast (its forecast stage did not run).")
     st.stop()
 backtest = loaders.table(who, run_id, "backtest")
+backtest_forecasts = loaders.table(who, run_id, "backtest_forecasts")
+stocks = loaders.table(who, run_id, "history_stocks")
 
 councils = sorted(forecast["la_code"].unique())
 left, right = st.columns(2)
@@ -29,19 +38,25 @@ group = right.selectbox("Placement group", groups, format_func=DEMAND_GROUP_LABE
                         index=groups.index("childrens_home") if "childrens_home" in groups else 0)
 
 series = council_group_forecast(forecast, la_code, group)
+# the last three years counted, so the fan starts from where the children are
+counted = council_group_history(stocks, la_code, group).tail(36) if stocks is not None else None
 chart_col, accuracy_col = st.columns([1, 1])
 with chart_col:
-    st.altair_chart(charts.forecast_band(series, f"{ui.council(la_code)}: children in {DEMAND_GROUP_LABELS[group]}"),
-                    width="stretch")
+    st.altair_chart(charts.forecast_band(series, f"{ui.council(la_code)}: children in {DEMAND_GROUP_LABELS[group]}",
+                                         counted), width="stretch")
     last = series.iloc[-1]
     st.caption(f"By {pd.Timestamp(last['month']):%B %Y}: {last['mean']:.0f} children expected (p10-p90 "
                f"{last['p10']:.0f} to {last['p90']:.0f}), costing £{last['weekly_cost']:,.0f} a week. The band "
-               "adds the age bands' p10 and p90, so it is a little wider than the true 80% interval.")
+               "adds the age bands' p10 and p90, so it is a little wider than the true 80% interval. The black line "
+               "is the children counted in the SSDA903 history.")
 with accuracy_col:
     st.markdown("**How accurate this forecast has been** (backtest)")
     if backtest is None:
         st.info("This run has no backtest.")
     else:
+        if backtest_forecasts is not None:
+            for sentence in forecast_accuracy_words(backtest_forecasts, la_code, group):
+                st.markdown(f"- {sentence}")
         accuracy = backtest_for(backtest, la_code, group)
         st.dataframe(accuracy, hide_index=True, width="stretch", column_config={
             "horizon": st.column_config.NumberColumn("months ahead"),
@@ -119,8 +134,9 @@ if scenario is not None:
     horizon = forecast["month"].nunique()
     changed = loaders.scenario_forecast(who, run_id, scenario, horizon)
     scenario_series = council_group_forecast(changed, la_code, group)
-    st.altair_chart(charts.forecast_band(scenario_series, f"Scenario '{scenario.name}': {ui.council(la_code)}, "
-                                         f"{DEMAND_GROUP_LABELS[group]}"), width="stretch")
+    st.altair_chart(charts.forecast_band(series, f"Scenario '{scenario.name}' (dashed) over the run's forecast: "
+                                         f"{ui.council(la_code)}, {DEMAND_GROUP_LABELS[group]}", counted,
+                                         scenario=scenario_series), width="stretch")
     base_total, new_total = series.iloc[-1], scenario_series.iloc[-1]
     a, b = st.columns(2)
     a.metric(f"Children expected by {pd.Timestamp(new_total['month']):%B %Y}", f"{new_total['mean']:.0f} children",
