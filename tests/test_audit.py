@@ -92,10 +92,11 @@ def test_a_page_of_childrens_rows_is_one_row_per_table_per_visit(run_store):
 def test_a_control_change_and_a_resolve_write_one_row_each(run_store):
     """Adding a veto is one 'controls' row naming it; re-solving is one 'resolve' row and nothing else."""
     at = open_page(COMMISSIONER, "matching")
-    allocations = next(d.value for d in at.dataframe if "status" in d.value.columns)
-    matched = allocations[allocations["status"] == "matched"].iloc[0]
+    with duckdb.connect(str(run_store.store), read_only=True) as con:  # the codes, as the page's table shows words
+        matched = con.execute("select referral_id, setting_id from allocations where run_id = ? and status = "
+                              "'matched' order by referral_id limit 1", [run_store.run_id]).df().iloc[0]
     next(s for s in at.selectbox if s.label == "Referral").select(matched["referral_id"])
-    at.radio[0].set_value("veto")
+    next(r for r in at.radio if r.label == "Action").set_value("veto")
     at.text_input[0].input(matched["setting_id"])
     before = len(rows(run_store.store))
     next(b for b in at.button if b.label == "Add this control").click().run()

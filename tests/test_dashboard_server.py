@@ -74,17 +74,21 @@ def test_rcc_app_starts_streamlit_on_127_0_0_1_unless_told(tmp_path, monkeypatch
         assert started[-1][4].endswith("streamlit_server.py")
 
 
-def test_uploads_named_as_paths_and_corrupt_workbooks_are_error_rows():
+def test_uploads_named_as_paths_and_corrupt_workbooks_are_error_rows(tmp_path, monkeypatch):
     """An upload named '..', a path or a hidden file is an error row, never a file written; a damaged workbook is
     an error row saying so, without the temporary folder's path; neither raises."""
+    from app.dashboard.auth import User
     from app.dashboard.loaders import validate_upload
 
+    monkeypatch.setenv("RCC_OUT", str(tmp_path))  # every upload is audited: into a store of this test's own
+    monkeypatch.delenv("RCC_STORE", raising=False)
+    who = User("commissioner", "commissioner", display_name="Commissioner")
     for name in ("..", "../children.csv", ".hidden.csv", "a/b.csv", "..\\children.csv"):
-        issues, counts = validate_upload([(name, b"la_code\nE08000001\n")])
+        issues, counts = validate_upload(who, [(name, b"la_code\nE08000001\n")])
         assert counts is None
         assert issues[["file", "severity"]].values.tolist() == [[name, "error"]]
         assert "not a file name rcc reads" in issues["rule"].iloc[0]
-    issues, counts = validate_upload([("region.xlsx", b"PK\x03\x04" + os.urandom(200))])
+    issues, counts = validate_upload(who, [("region.xlsx", b"PK\x03\x04" + os.urandom(200))])
     assert counts is None and issues["severity"].eq("error").any()
     assert issues["rule"].str.contains("cannot be read as a workbook").any()
     assert not issues["rule"].str.contains("/tmp").any()
@@ -154,7 +158,7 @@ def test_the_data_page_answers_a_bad_upload_in_words(monkeypatch):
         assert at.error[0].value.startswith("1 error(s)")
         assert at.dataframe[0].value["file"].tolist()[0] == name
 
-    def broken(files):
+    def broken(user, files):
         raise KeyError("xl/worksheets/sheet1.xml")
 
     monkeypatch.setattr(loaders, "validate_upload", broken)
