@@ -116,3 +116,14 @@ def test_council_group_history_adds_the_age_bands_up():
     out = council_group_history(stocks, "A", "foster")
     assert out["children"].tolist() == [7, 11]
     assert out["month"].dt.strftime("%Y-%m").tolist() == ["2026-01", "2026-02"]
+
+
+def test_forecast_accuracy_in_words_says_one_in_the_singular():
+    """One forecast a month ahead, off by one child: the sentence reads as English, not '1 months', '1 were'."""
+    from app.dashboard.figures import forecast_accuracy_words
+
+    one = pd.DataFrame({"la_code": "A", "group": "foster", "horizon": [1], "model": "markov", "origin": ["2024-01"],
+                        "forecast": [1.0], "actual": [2.0], "p10": [0.0], "p90": [3.0]})
+    assert forecast_accuracy_words(one, "A", "foster") == [
+        "1 month ahead: of the 1 forecast made in January 2024, 1 was within ±1 child of what happened, and the "
+        "p10-p90 band held what happened in 1 of them."]

@@ -89,6 +89,10 @@ def council_group_history(stocks: pd.DataFrame, la_code: str, group: str) -> pd.
     return out.assign(month=pd.to_datetime(out["month"].astype(str))).sort_values("month", ignore_index=True)
 
 
+def _counted(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def forecast_accuracy_words(forecasts: pd.DataFrame, la_code: str, group: str) -> list[str]:
     """The monthly backtest of this council and group in sentences a board member reads, one per horizon: within
     how many children of what happened rcc's forecasts from past months were 8 times in 10 (the smallest whole
@@ -103,9 +107,11 @@ def forecast_accuracy_words(forecasts: pd.DataFrame, la_code: str, group: str) -
         held = int((errors <= within).sum())
         inside = int(((at["actual"] >= at["p10"]) & (at["actual"] <= at["p90"])).sum())
         origins = pd.to_datetime(at["origin"].astype(str))
-        words.append(f"{int(horizon)} months ahead: of the {len(at)} forecasts made from {origins.min():%B %Y} to "
-                     f"{origins.max():%B %Y}, {held} were within ±{within} children of what happened, and the p10-p90 "
-                     f"band held what happened in {inside} of them.")
+        first, last = f"{origins.min():%B %Y}", f"{origins.max():%B %Y}"
+        made = f"made in {first}" if first == last else f"made from {first} to {last}"
+        words.append(f"{_counted(int(horizon), 'month')} ahead: of the {_counted(len(at), 'forecast')} {made}, {held} "
+                     f"{'was' if held == 1 else 'were'} within ±{_counted(within, 'child', 'children')} of what "
+                     f"happened, and the p10-p90 band held what happened in {inside} of them.")
     return words
 
 
