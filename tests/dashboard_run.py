@@ -14,13 +14,18 @@ import dataclasses
 import functools
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
 
 from data import EMBEDDED_REGION
 
+ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 FAST_PARAMS = Path(__file__).resolve().parent / "fixtures" / "monthly-fast.toml"
 EARLIER_CHILDREN_IN_CARE_DROP = 25  # the earlier run had this many fewer children in care
 
@@ -53,3 +58,25 @@ def dashboard_run() -> DashboardRun:
         earlier = dict(record, run_id=f"{run.run_id}-earlier", month=earlier_month, summary=summary)
         s.write_run(earlier, tables)
     return DashboardRun(out=out, store=store, run_id=run.run_id, earlier_run_id=earlier["run_id"])
+
+
+@contextmanager
+def dashboard_on_session_run() -> Iterator[DashboardRun]:
+    """The session's run, with the dashboard's environment pointed at it (its out folder and store; the embedded
+    region) for as long as the block lasts: a test module's fixture yields from it."""
+    run = dashboard_run()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RCC_OUT", str(run.out))
+        patch.setenv("RCC_STORE", str(run.store))
+        patch.delenv("RCC_REGION", raising=False)
+        yield run
+
+
+def open_page(user, page: str) -> AppTest:
+    """The app signed in as `user`, switched to one page, with no exception on it."""
+    at = AppTest.from_file(ENTRY, default_timeout=240)
+    at.session_state["user"] = user
+    at.run()
+    at.switch_page(f"dashboard/pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -11,9 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.dashboard.auth import User, add_user
-from tests.dashboard_run import dashboard_run
+from tests.dashboard_run import ENTRY, dashboard_on_session_run, open_page
 
-ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 BOLTON = "E08000001"
 COMMISSIONER = User("commissioner", "commissioner", display_name="Test commissioner")
 OFFICER = User("bolton", "council_officer", BOLTON, "Test Bolton officer")
@@ -22,11 +21,7 @@ OFFICER = User("bolton", "council_officer", BOLTON, "Test Bolton officer")
 @pytest.fixture(scope="module")
 def run_store():
     """The session's monthly run of the embedded region (tests/dashboard_run.py), the dashboard pointed at it."""
-    run = dashboard_run()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RCC_OUT", str(run.out))
-        patch.setenv("RCC_STORE", str(run.store))
-        patch.delenv("RCC_REGION", raising=False)
+    with dashboard_on_session_run() as run:
         yield run
 
 
@@ -35,15 +30,6 @@ def rows(store: Path, where: str = "true") -> list[tuple]:
     with duckdb.connect(str(store), read_only=True) as con:
         return con.execute(f"select who, role, council, action, page, run_id, detail from audit where {where} "
                            "order by happened_at").fetchall()
-
-
-def open_page(user: User, page: str) -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=240)
-    at.session_state["user"] = user
-    at.run()
-    at.switch_page(f"dashboard/pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def test_a_sign_in_and_a_refused_one_write_one_row_each(tmp_path, monkeypatch):

@@ -13,9 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.dashboard.auth import User
-from tests.dashboard_run import EARLIER_CHILDREN_IN_CARE_DROP, dashboard_run
+from tests.dashboard_run import EARLIER_CHILDREN_IN_CARE_DROP, dashboard_on_session_run, open_page
 
-ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 BOLTON, MANCHESTER = "E08000001", "E08000003"
 COMMISSIONER = User("commissioner", "commissioner", display_name="Test commissioner")
 OFFICER = User("bolton", "council_officer", BOLTON, "Test Bolton officer")
@@ -26,21 +25,8 @@ TITLES = {"data_upload": "Data", "england": "England's market"}
 @pytest.fixture(scope="module", autouse=True)
 def run_store():
     """Point the dashboard at the session's monthly run (the real batch on the embedded region)."""
-    run = dashboard_run()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RCC_OUT", str(run.out))
-        patch.setenv("RCC_STORE", str(run.store))
-        patch.delenv("RCC_REGION", raising=False)
+    with dashboard_on_session_run() as run:
         yield run
-
-
-def open_page(user: User, page: str) -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=240)
-    at.session_state["user"] = user
-    at.run()
-    at.switch_page(f"dashboard/pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def texts(at: AppTest) -> list[str]:

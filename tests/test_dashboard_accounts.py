@@ -6,19 +6,15 @@ from __future__ import annotations
 import pytest
 
 from app.dashboard.auth import User
-from tests.dashboard_run import dashboard_run
-from tests.test_dashboard import COMMISSIONER, OFFICER, open_page
+from tests.dashboard_run import dashboard_on_session_run, open_page
+from tests.test_dashboard import COMMISSIONER, OFFICER
 
 BOLTON = OFFICER.la_code
 
 
 @pytest.fixture(scope="module", autouse=True)
 def run_store():
-    run = dashboard_run()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RCC_OUT", str(run.out))
-        patch.setenv("RCC_STORE", str(run.store))
-        patch.delenv("RCC_REGION", raising=False)
+    with dashboard_on_session_run() as run:
         yield run
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.history.store import RunStore
-from tests.test_dashboard import COMMISSIONER, OFFICER, open_page, run_store  # noqa: F401  (the module's fixture)
+from tests.dashboard_run import open_page
+from tests.test_dashboard import COMMISSIONER, OFFICER, run_store  # noqa: F401  (the module's fixture)
 
 
 @pytest.mark.parametrize("user", [COMMISSIONER, OFFICER], ids=["commissioner", "council_officer"])

@@ -406,26 +406,26 @@ class _DuckDB(_Backend):
         return raw.execute(re.sub(r":\w+", "?", statement), [values[n] for n in names]).df()
 
     @staticmethod
-    def create(conn: sa.Connection, name: str, staged: pd.DataFrame) -> None:
+    def _from_staged(conn: sa.Connection, staged: pd.DataFrame, statement: str) -> None:
+        # DuckDB reads the DataFrame in place, by name, for one statement: no row-by-row insert
         raw = conn.connection.driver_connection
         raw.register("staged", staged)
         try:
-            raw.execute(f'create table "{name}" as select * from staged limit 0')
+            raw.execute(statement)
         finally:
             raw.unregister("staged")
+
+    @classmethod
+    def create(cls, conn: sa.Connection, name: str, staged: pd.DataFrame) -> None:
+        cls._from_staged(conn, staged, f'create table "{name}" as select * from staged limit 0')
 
     @staticmethod
     def sql_type(staged: pd.DataFrame, column: str) -> str:
         return _pg_type(staged[column])
 
-    @staticmethod
-    def append(conn: sa.Connection, name: str, staged: pd.DataFrame) -> None:
-        raw = conn.connection.driver_connection
-        raw.register("staged", staged)
-        try:
-            raw.execute(f'insert into "{name}" by name select * from staged')
-        finally:
-            raw.unregister("staged")
+    @classmethod
+    def append(cls, conn: sa.Connection, name: str, staged: pd.DataFrame) -> None:
+        cls._from_staged(conn, staged, f'insert into "{name}" by name select * from staged')
 
 
 class _Postgres(_Backend):
