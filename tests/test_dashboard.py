@@ -109,6 +109,35 @@ def test_demand_council_choice_and_scenario_change_the_result(run_store):
     assert saved.exists() and "fgdm_diversion = 0.2" in saved.read_text()
 
 
+def test_demand_fan_starts_from_the_children_counted_and_says_its_accuracy_in_words(run_store):
+    """The fan chart carries the history counted (the store's history_stocks, added up here by hand for the first
+    council's children's homes), one accuracy sentence per horizon backtested, and after a scenario the run's
+    forecast with the scenario drawn over it in one chart."""
+    import tomllib
+
+    import duckdb
+
+    from tests.dashboard_run import FAST_PARAMS
+
+    with duckdb.connect(str(run_store.store), read_only=True) as con:
+        council, month, counted = con.execute(
+            "select la_code, month, sum(stock) from history_stocks where run_id = ? and \"group\" = 'childrens_home' "
+            "group by la_code, month order by la_code, month desc limit 1", [run_store.run_id]).fetchone()
+    at = open_page(COMMISSIONER, "demand")
+    assert next(s for s in at.selectbox if s.label == "Council").value == council
+    spec, frames = chart_data(at)[0]
+    history = next(f for f in frames if "children" in f.columns)
+    assert '"counted"' in spec and history["children"].iloc[-1] == counted and len(history) == 36
+    assert pd.Timestamp(history["month"].iloc[-1]).strftime("%Y-%m") == pd.Timestamp(str(month)).strftime("%Y-%m")
+    horizons = tomllib.loads(FAST_PARAMS.read_text())["forecast"]["backtest"]["horizons"]
+    sentences = [m.value for m in at.markdown if "forecast" in m.value and "ahead:" in m.value]
+    assert [s.split(" ")[1] for s in sentences] == [str(h) for h in horizons]
+    at.slider[0].set_value(0.2)
+    at.button[0].click().run()
+    overlaid = [spec for spec, _ in chart_data(at) if "over the run's forecast" in spec]
+    assert len(overlaid) == 1 and '"scenario"' in overlaid[0] and '"counted"' in overlaid[0]
+
+
 def test_matching_veto_changes_the_allocation():
     """Vetoing the home a child was given and re-solving moves that child elsewhere, and the page says so."""
     at = open_page(COMMISSIONER, "matching")
