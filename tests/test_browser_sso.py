@@ -45,6 +45,18 @@ def _node_modules() -> None:
     subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=OIDC, check=True, capture_output=True, timeout=600)
 
 
+SERVED: dict[str, Path] = {}  # the served app's run store, for the tests that read its audit rows
+
+
+def _audited(action: str) -> list[tuple]:
+    """The audit rows of one action in the served app's store: (who, role, council)."""
+    import duckdb
+
+    with duckdb.connect(str(SERVED["store"]), read_only=True) as con:
+        return con.execute("select who, role, council from audit where action = ? order by happened_at",
+                           [action]).fetchall()
+
+
 @pytest.fixture(scope="module")
 def sso_app(tmp_path_factory):
     """The provider and the dashboard, each on a free loopback port, the dashboard's [auth] pointing at the
@@ -74,6 +86,7 @@ client_kwargs = {{ scope = "openid profile email groups", prompt = "login" }}
 """)
         (folder / "access.toml").write_text(ACCESS)
         out = folder / "out"
+        SERVED["store"] = out / "runs.duckdb"
         env = os.environ | {"RCC_OUT": str(out), "RCC_STORE": str(out / "runs.duckdb"),
                             "RCC_ACCESS": str(folder / "access.toml")}
         env.pop("RCC_REGION", None)
@@ -110,6 +123,8 @@ def test_sign_in_through_the_provider_lands_with_the_mapped_role(sso_app, browse
     _settled(browser, "Overview")
     assert browser.current_url.startswith(sso_app)
     assert expected in browser.find_element("tag name", "body").text
+    role = "commissioner" if account == "chief" else "council_officer"
+    assert any(r[1] == role for r in _audited("sign_in"))  # single sign-on's sign-ins are audited as the form's
 
 
 def test_a_person_whose_groups_map_to_no_role_is_refused(sso_app, browser):  # noqa: F811
@@ -122,6 +137,7 @@ def test_a_person_whose_groups_map_to_no_role_is_refused(sso_app, browser):  # n
     assert "You are signed in as someone@finance.example" in body
     assert "Overview" not in [h.text for h in browser.find_elements("tag name", "h1")]
     assert "Sign out of that account" in body
+    assert ("someone@finance.example", "", "") in _audited("sign_in_failed")
 
 
 def test_log_out_forgets_the_identity_providers_sign_in(sso_app, browser):  # noqa: F811
