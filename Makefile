@@ -59,4 +59,4 @@ test: $(COMPILED) browser lint
 	if [ -n "$$RCC_TEST_POSTGRES" ]; then $(BIN)/python -m pytest -q; else .ci/with-postgres $(BIN)/python -m pytest -q; fi
 
 clean:
-	rm -rf $(VENV) out .pytest_cache tests/oidc/node_modules
+	rm -rf $(VENV) out .pytest_cache tests/oidc/node_modules tests/oidc/.node

