@@ -150,6 +150,10 @@ DOL_FORBIDDEN_SETTING_TYPES = {"secure_childrens_home": "a secure children's hom
 DOL_FORBIDDEN_PLACES = {"K1": "a secure children's home", "K3": "supported accommodation",
                         "H5": "supported accommodation", "P1": "placed with parents",
                         "R5": "a young offender institution or prison"}
+# DfE rule 710 names these codes only: H5, the code semi-independent living had before supported accommodation was
+# regulated (K3), is not in the rule's text, so the return's check leaves it out while the flags (which judge
+# where a child lives, whatever code an older return used) keep it.
+DOL_RULE_710_PLACES = tuple(code for code in DOL_FORBIDDEN_PLACES if code != "H5")
 
 # --- the home-search standard's fuller referral (issue 18, item 4) ------------------------------------------------
 # What commissioners decide on beyond needs and staffing. Risks the child brings (referrals.risks) against the risks a

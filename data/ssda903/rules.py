@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from data.problems import Problems
+from data.vocabulary import DOL_RULE_710_PLACES
 
 # Placement types valid in each collection year (the DfE's SSDA903 guide; rcc's vocabulary): H5 and P2 until
 # 2024/25, K3 and Z11-Z14 in place of H5, P2 and Z1 from 2025/26 (rcc's K3_FROM, 1 April 2025).
@@ -39,7 +40,6 @@ REC_CODES = ("E11", "E12", "E13", "E14", "E15", "E16", "E17", "E2", "E3", "E4A",
              "E48", "E5", "E6", "E7", "E8", "E9", "X1")
 PROVIDER_CODES = ("PR0", "PR1", "PR2", "PR3", "PR4", "PR5")
 DOL_EXPECTED_PLACES = ("K2", "Z12", "Z13")  # rule 709
-DOL_FORBIDDEN_PLACES = ("K1", "P1", "R5", "K3")  # rule 710: secure home, with parents, YOI, supported accommodation
 
 
 def place_codes(year: int) -> tuple[str, ...]:
@@ -158,7 +158,7 @@ def _dolo_overlaps(t, forbidden: bool):
     pairs = orders.merge(e[["CHILD", "DECOM", "DEC", "PLACE"]], on="CHILD", how="inner")
     overlap = (pairs["DECOM"] <= pairs["DOLO_END"]) & ((pairs["DEC"] >= pairs["DOLO_START"]) | pairs["DEC"].isna())
     place = _text(pairs, "PLACE").str.upper()
-    wrong = place.isin(DOL_FORBIDDEN_PLACES) if forbidden else ~place.isin(DOL_EXPECTED_PLACES)
+    wrong = place.isin(DOL_RULE_710_PLACES) if forbidden else ~place.isin(DOL_EXPECTED_PLACES)
     return pd.Series(d.index.isin(pairs.loc[overlap & wrong, "index"]), index=d.index)
 
 
