@@ -8,8 +8,8 @@ import math
 import pandas as pd
 import pytest
 
-from app.dashboard.figures import council_measures, placement_flows
-from app.reports.readable import in_words, readable
+from app.dashboard.figures import council_measures, key_figures, placement_flows
+from app.reports.readable import in_words, money_short, readable
 from app.reports.strategy_tables import strategy_plan_sources
 
 NAMES = {"E08000001": "Bolton", "E08000003": "Manchester"}
@@ -127,3 +127,15 @@ def test_forecast_accuracy_in_words_says_one_in_the_singular():
     assert forecast_accuracy_words(one, "A", "foster") == [
         "1 month ahead: of the 1 forecast made in January 2024, 1 was within ±1 child of what happened, and the "
         "p10-p90 band held what happened in 1 of them."]
+
+
+def test_headline_money_is_in_millions_with_the_full_figure_kept_for_the_trace():
+    """A board reads £7.29m, not £7,290,112; under a million stays in full; the change keeps its sign."""
+    assert money_short(7_290_112) == "£7.29m"
+    assert money_short(174_412_000) == "£174.4m"
+    assert money_short(-1_250_000) == "-£1.25m"
+    assert money_short(497_979) == "£497,979"
+    summary = {"match": {"total_weekly_cost": 7_290_112.0}}
+    previous = {"match": {"total_weekly_cost": 7_300_112.0}}
+    cost = next(f for f in key_figures(summary, previous) if f.source == "summary.match.total_weekly_cost")
+    assert (cost.value, cost.delta, cost.exact) == ("£7.29m a week", "-£10,000 a week", "£7,290,112 a week")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from app.reports.readable import money_short
+
 
 @dataclass(frozen=True)
 class KeyFigure:
@@ -16,6 +18,7 @@ class KeyFigure:
     lower_is_better: bool
     unchanged: bool  # the same as last month (no arrow, no colour)
     source: str  # which summary field it comes from, so a board member's question can be traced
+    exact: str = ""  # the value in full where the shown one is rounded (£7.29m)
 
 
 def _get(summary: dict | None, path: str):
@@ -26,16 +29,16 @@ def _get(summary: dict | None, path: str):
 
 
 FIGURES = (
-    # label, summary path, format, delta format, lower is better
+    # label, summary path, format ("money": £ a week, millions short), delta format, lower is better
     ("Children in care", "children_in_care", "{:,.0f} children", "{:+,.0f} children", False),
     ("Expected in 12 months", "forecast_12_months.mean", "{:,.0f} children", "{:+,.0f} children", False),
     ("Referrals needing a home", "match.referrals", "{:,.0f} referrals", "{:+,.0f} referrals", False),
     ("Matched by the regional plan", "match.matched", "{:,.0f} children", "{:+,.0f} children", False),
     ("Left unmatched", "match.unmatched", "{:,.0f} children", "{:+,.0f} children", True),
-    ("Weekly cost of the matched placements", "match.total_weekly_cost", "£{:,.0f} a week", "money", True),
+    ("Weekly cost of the matched placements", "match.total_weekly_cost", "money", "money", True),
     ("Mean distance from home", "match.mean_distance_km", "{:.1f} km", "{:+.1f} km", True),
     ("Children in unregistered settings", "unregistered.children", "{:,.0f} children", "{:+,.0f} children", True),
-    ("Weekly spend on unregistered settings", "unregistered.weekly_spend", "£{:,.0f} a week", "money", True),
+    ("Weekly spend on unregistered settings", "unregistered.weekly_spend", "money", "money", True),
 )
 
 
@@ -50,11 +53,12 @@ def key_figures(summary: dict, previous: dict | None) -> list[KeyFigure]:
         if change is None:
             delta = None
         elif delta_fmt == "money":
-            delta = f"{'-' if change < 0 else '+'}£{abs(change):,.0f} a week"
+            delta = f"{'+' if change >= 0 else ''}{money_short(change)} a week"
         else:
             delta = delta_fmt.format(change)
-        figures.append(KeyFigure(label, fmt.format(value), delta, lower, change is not None and abs(change) < 1e-9,
-                                 f"summary.{path}"))
+        shown = f"{money_short(value)} a week" if fmt == "money" else fmt.format(value)
+        figures.append(KeyFigure(label, shown, delta, lower, change is not None and abs(change) < 1e-9,
+                                 f"summary.{path}", f"£{value:,.0f} a week" if fmt == "money" else ""))
     return figures
 
 

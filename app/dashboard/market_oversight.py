@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app.dashboard import loaders, ui
+from app.reports.readable import money_short
 
 OVERSIGHT_FLAGS = ("top_market_risk", "difficult_to_replace_derived", "financial_fragility", "group_quality")
 FLAG_COLUMNS = ("flag", "subject_id", "severity", "evidence", "action")
@@ -92,8 +93,9 @@ def _profit_cap() -> None:
                                key="oversight_exit")
     summary, table = _cap(str(loaders.paths().region), loaders.match_date(), cap, exit_margin)
     a, b, c, d = st.columns(4)
-    a.metric("Saving to the region", f"£{summary['weekly_saving']:,.0f} a week",
-             help=f"£{summary['yearly_saving']:,.0f} a year, on placements with the companies that stay")
+    a.metric("Saving to the region", f"{money_short(summary['weekly_saving'])} a week",
+             help=f"{money_short(summary['yearly_saving'])} a year (£{summary['yearly_saving']:,.0f}), on "
+                  "placements with the companies that stay")
     b.metric("Owners capped", f"{summary['owners_capped']:,}")
     c.metric("Companies at risk of leaving", f"{summary['providers_at_risk']:,}",
              help=f"{summary['places_at_risk']:,} places in the region")

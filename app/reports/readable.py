@@ -80,6 +80,14 @@ def money(value) -> str:
     return BLANK if is_blank(value) else f"{'-' if float(value) < 0 else ''}£{abs(float(value)):,.0f}"
 
 
+def money_short(value) -> str:
+    """A headline figure: millions as £7.29m or £174.4m (three figures are what a board reads), less in full."""
+    if is_blank(value) or abs(float(value)) < 1e6:
+        return money(value)
+    millions = abs(float(value)) / 1e6
+    return f"{'-' if float(value) < 0 else ''}£{millions:,.{2 if millions < 10 else 1}f}m"
+
+
 def _formatter(kind: str, names: Mapping[str, str], group_labels: Mapping[str, str]):
     vocabularies = {"setting_type": SETTING_TYPE_LABELS, "group": group_labels, "action_kind": ACTION_KIND_LABELS,
                     "sector": SECTOR_LABELS, "yes_no": YES_NO}

@@ -77,7 +77,8 @@ for row in range(0, len(figures), 3):
         colour = "off" if figure.unchanged else "inverse" if figure.lower_is_better else "normal"
         column.metric(figure.label, figure.value, figure.delta and ("no change" if figure.unchanged else figure.delta),
                       delta_color=colour, delta_arrow="off" if figure.unchanged else "auto",
-                      help=f"From the run summary: {figure.source}")
+                      help=f"From the run summary: {figure.source}"
+                           + (f", {figure.exact} in full" if figure.exact else ""))
 pack_name, pack = loaders.board_pack_file(who, run_id)
 st.download_button("Download the board pack (HTML)", pack, pack_name, "text/html",
                    help=("This month's pages as one printable report: the whole region." if who.sees_all_councils
