@@ -2,8 +2,10 @@
 generator planted, and timings, on the embedded region and a few other seeds.
 
 Prints figures; asserts nothing (tests/test_flags_synthetic.py holds the thresholds). The definitions of
-positives and clean subjects per flag type are in tests/flag_scoring.py. The matcher (step-down proposals and
-the stress test) does not change any flag's recall, so it runs only on the first region, for its timing.
+positives and clean subjects per flag type are in tests/flag_scoring.py. The matcher (step-down proposals, the
+stress test and the re-housing test of owners difficult to replace) runs on every region: the derived
+difficult-to-replace designation and the top market risk need it. `--no-match` skips it, and those two flags
+are then not scored.
 
 examples:
   .venv/bin/python benchmarks/flags.py                                  # GM seeds 7 (embedded), 8, 9; South East 3
@@ -28,7 +30,7 @@ from benchmarks.common import region_folder  # noqa: E402
 from data.load import load_region  # noqa: E402
 from optimiser.flags import FlagParams, find_flags  # noqa: E402
 from optimiser.flags.params import StressParams, UnlawfulParams  # noqa: E402
-from tests.flag_scoring import read_truth, score, table  # noqa: E402
+from tests.flag_scoring import NEEDS_MATCH, read_truth, score, table  # noqa: E402
 
 RUN_DATE = date(2026, 11, 22)  # three weeks after the synthetic regions' snapshot
 DEFAULT_REGIONS = "greater-manchester:7,greater-manchester:8,greater-manchester:9,south-east:3"
@@ -38,26 +40,28 @@ DEFAULT_REGIONS = "greater-manchester:7,greater-manchester:8,greater-manchester:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--regions", default=DEFAULT_REGIONS, help="comma-separated region:seed pairs")
-    parser.add_argument("--no-match", action="store_true", help="skip the matcher on the first region too")
+    parser.add_argument("--no-match", action="store_true",
+                        help="skip the matcher (faster; the flags that need it are not scored)")
     args = parser.parse_args()
     quick = FlagParams(unlawful=UnlawfulParams(propose_alternatives=False), stress=StressParams(run=False))
     scores = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, pair in enumerate(args.regions.split(",")):
+        for pair in args.regions.split(","):
             name, seed = pair.split(":")
             started = time.perf_counter()
             folder = region_folder(name, int(seed), Path(tmp), verbose=False)
             made = time.perf_counter()
             region = load_region(folder, today=RUN_DATE)
             loaded = time.perf_counter()
-            full = i == 0 and not args.no_match
-            flags = find_flags(region, FlagParams() if full else quick, RUN_DATE)
+            flags = find_flags(region, quick if args.no_match else FlagParams(), RUN_DATE)
             done = time.perf_counter()
             timing = ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in flags.timings.items())
             print(f"\n{name} seed {seed}: {len(region.children):,} children, {len(region.settings):,} settings, "
                   f"{len(region.providers):,} providers; synth {made - started:.1f} s, load {loaded - made:.1f} s, "
                   f"flags {done - loaded:.1f} s ({timing})")
             result = table(score(region, read_truth(folder), flags.table, flags.markets)).assign(region=pair)
+            if args.no_match:
+                result = result[~result["flag"].isin(NEEDS_MATCH)]
             with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
                 print(result.drop(columns="region").to_string(index=False))
             if flags.stress is not None:

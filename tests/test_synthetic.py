@@ -279,6 +279,39 @@ def test_planted_market_anomalies(gm):
     assert homes <= set(children["current_setting_id"]), "every overpriced home has a child of the region"
 
 
+def test_planted_top_market_risk_group(gm):
+    """One parent group of private supported-accommodation companies, none planted otherwise or designated, whose
+    settings house at least 1.5 of the region's 16-17-year-olds per supported place free in every other setting,
+    and whose accounts added up show a loss after a profit (a fall of 5 points or more), borrowing above a year's
+    revenue and interest its profit cannot pay; no other provider reports the optional accounts."""
+    truth, providers = gm["synthetic_truth"], gm["providers"]
+    kinds = ("fragile_group", "hard_to_replace_group", "top_market_risk_group")
+    named = {kind: truth.loc[truth["kind"].eq(kind), "subject_id"].tolist() for kind in kinds}
+    (group,) = named["top_market_risk_group"]
+    assert named["fragile_group"] == named["hard_to_replace_group"] == [group]
+    assert group not in {g for g, *_ in GROUPS}
+    mine = providers[providers["parent_group"].eq(group)]
+    planted = set(truth["subject_id"])
+    assert len(mine) >= 2 and mine["sector"].eq("private").all() and not mine["difficult_to_replace"].any()
+    assert not set(mine["provider_id"]) & planted
+    settings = gm["settings"]
+    supported = settings[settings["setting_type"].eq("supported_accommodation")
+                         & settings["registration_status"].eq("active")]
+    theirs = supported["provider_id"].isin(mine["provider_id"])
+    assert set(settings.loc[settings["provider_id"].isin(mine["provider_id"]), "setting_type"]) == {
+        "supported_accommodation"}
+    kids = gm["children"]
+    older = kids[kids["current_setting_id"].isin(supported.loc[theirs, "setting_id"]) & (kids["age"] >= 16)]
+    assert len(older) >= 1.5 * supported.loc[~theirs, "vacancies"].sum()
+    books = mine[["revenue", "operating_profit", "prior_revenue", "prior_operating_profit", "debt", "interest"]].sum()
+    margin, before = books["operating_profit"] / books["revenue"], books["prior_operating_profit"] / books[
+        "prior_revenue"]
+    assert margin < 0 < before and before - margin >= 0.05
+    assert books["debt"] >= books["revenue"] and books["interest"] > books["operating_profit"]
+    others = providers[~providers["parent_group"].eq(group)]
+    assert others[["prior_revenue", "prior_operating_profit", "debt", "interest"]].isna().all().all()
+
+
 # --- referrals ----------------------------------------------------------------------------------------------------
 
 def test_referrals_are_a_month_of_searches(gm):

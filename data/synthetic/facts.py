@@ -164,6 +164,15 @@ PLANTED_PREMIUM_PLACEMENTS = (3, 5)  # assumption: single placements a council p
 PLANTED_PREMIUM = (3.0, 4.0)  # assumption: ... 3-4 times the fee
 PLANTED_GROUP_MARGIN = (0.275, 0.30)  # assumption: one parent group whose companies each earn 27.5-30%
 PLANTED_DOMINANT_SHARE = (0.65, 0.80)  # assumption: one group's share of independent home places in one council
+# One supported-accommodation group both difficult to replace and fragile (the top market risk): it houses at least
+# this many of the region's 16-17-year-olds per supported place free anywhere else, so most could not be re-housed ...
+PLANTED_FRAGILE_CHILDREN_PER_VACANCY = 1.5  # assumption
+# ... and its accounts show a loss after a modest profit the year before, and borrowing larger than a year's revenue
+PLANTED_FRAGILE_MARGIN = (-0.06, -0.01)  # assumption: this year's operating margin of each of its companies
+PLANTED_FRAGILE_PRIOR_MARGIN = (0.06, 0.10)  # assumption: the year before's
+PLANTED_FRAGILE_PRIOR_REVENUE = (0.95, 1.10)  # assumption: the year before's revenue, as a multiple of this year's
+PLANTED_FRAGILE_DEBT = (1.2, 1.8)  # assumption: borrowings, as a multiple of a year's revenue (a leveraged buy-out)
+PLANTED_FRAGILE_RATE = (0.07, 0.10)  # assumption: the year's interest, as a share of the borrowings
 FOSTER_EXTRA_PLACES = (0.50, 0.38, 0.12)  # assumption: approved places beyond the children there now: 0, 1, 2
 FOSTER_SPARE_OFFERED = 0.3  # assumption: share of spare foster places actually offered now
 FOSTER_EMPTY_HOUSEHOLDS = 0.06  # assumption: households between placements, all places free

@@ -11,6 +11,7 @@ import pandas as pd
 from data.synthetic import facts, truth
 from data.synthetic.places import councils
 from data.synthetic.sampling import pick, top_k, unique_numbers
+from data.vocabulary import SUPPORTED_MIN_AGE
 
 # Large and medium groups: (parent group, ownership, share of private children's homes, companies). Assumption,
 # after the CMA's finding that a few private-equity-backed groups own a large share of homes.
@@ -33,6 +34,7 @@ SETTINGS_PER_SMALL_PROVIDER = 6
 CHARITY_HOMES = 3
 YEAR_ENDS = (("2025-03-31", 0.35), ("2025-08-31", 0.15), ("2025-12-31", 0.30), ("2026-03-31", 0.20))
 DIFFICULT_TO_REPLACE_SHARE = 0.01
+FRAGILE_GROUP = ("Cornerstone Living Group", "private_equity")  # the planted top market risk (no GROUPS name)
 NAME_WORDS = ("Horizon", "Keystone", "Evergreen", "Northstar", "Bluebell", "Cornerstone", "Pathway", "Bridgeway",
               "Harbour", "Summit", "Lighthouse", "Compass", "Riverside", "Hillside", "Oakleaf", "Springfield",
               "Fairway", "Brightwater", "Greenacre", "Kingfisher", "Larkspur", "Millbrook", "Newbridge", "Orchard",
@@ -327,3 +329,66 @@ def _difficult_to_replace(providers: pd.DataFrame) -> None:
     ranked = np.argsort(-np.where(company, providers["revenue"].to_numpy(), -1), kind="stable")[:n]
     providers["difficult_to_replace"] = False
     providers.loc[ranked, "difficult_to_replace"] = True
+
+
+def fragile_group(rng: np.random.Generator, settings: pd.DataFrame, providers: pd.DataFrame, kids: pd.DataFrame,
+                  row: np.ndarray, planted: list[dict]) -> list:
+    """One parent group both difficult to replace and financially fragile (the top market risk), made of private
+    supported-accommodation companies that had none (none planted with a margin, none designated in the input):
+    companies join it, the region's larger ones more likely first, until its settings house at least
+    PLANTED_FRAGILE_CHILDREN_PER_VACANCY of the region's 16-17-year-olds per supported place free in every other
+    setting. A child there needs supported accommodation again, so whatever else the month asks, at least a third
+    of them could not be re-housed if it left. Its companies' accounts then show a loss after a profit the year
+    before, and borrowing above a year's revenue whose interest their profit cannot pay. Only those companies' rows
+    of the providers table change (parent group, ownership, accounts); `row` is each child's settings row (-1: none).
+    """
+    for column in ("prior_revenue", "prior_operating_profit", "debt", "interest"):
+        if column not in providers:
+            providers[column] = np.nan
+    supported = (settings["setting_type"].eq("supported_accommodation")
+                 & settings["registration_status"].eq("active")).to_numpy()
+    older = (row >= 0) & (kids["age"].to_numpy() >= SUPPORTED_MIN_AGE)
+    residents = np.bincount(row[older], minlength=len(settings)) * supported
+    firm = settings["provider_id"].to_numpy()
+    children = pd.Series(residents).groupby(firm).sum()
+    free = pd.Series(settings["vacancies"].to_numpy() * supported).groupby(firm).sum()
+    skip = {r["subject_id"] for r in planted}
+    eligible = (providers["sector"].eq("private") & providers["parent_group"].eq("")
+                & ~providers["difficult_to_replace"] & ~providers["provider_id"].isin(skip)).to_numpy()
+    weight = np.where(eligible, providers["provider_id"].map(children).fillna(0).to_numpy(), 0)
+    order = top_k(rng, weight.astype(float), int(eligible.sum()))
+    ids = providers["provider_id"].to_numpy()[order]
+    housed = np.cumsum(children.reindex(ids).to_numpy())
+    free_elsewhere = free.sum() - np.cumsum(free.reindex(ids).to_numpy())
+    enough = np.flatnonzero(housed >= facts.PLANTED_FRAGILE_CHILDREN_PER_VACANCY * free_elsewhere)
+    if not enough.size:
+        return []
+    chosen = order[: enough[0] + 1]
+    name, ownership = FRAGILE_GROUP
+    revenue = providers["revenue"].to_numpy()[chosen]
+    margin = rng.uniform(*facts.PLANTED_FRAGILE_MARGIN, chosen.size)
+    prior_revenue = revenue * rng.uniform(*facts.PLANTED_FRAGILE_PRIOR_REVENUE, chosen.size)
+    prior_margin = rng.uniform(*facts.PLANTED_FRAGILE_PRIOR_MARGIN, chosen.size)
+    debt = revenue * rng.uniform(*facts.PLANTED_FRAGILE_DEBT, chosen.size)
+    accounts = {"parent_group": name, "ownership": ownership, "operating_profit": revenue * margin,
+                "prior_revenue": prior_revenue, "prior_operating_profit": prior_revenue * prior_margin,
+                "debt": debt, "interest": debt * rng.uniform(*facts.PLANTED_FRAGILE_RATE, chosen.size)}
+    for column, values in accounts.items():
+        providers.iloc[chosen, providers.columns.get_loc(column)] = values
+    mine = providers.iloc[chosen]
+    total = {c: float(mine[c].sum()) for c in ("revenue", "operating_profit", "prior_revenue",
+                                              "prior_operating_profit", "debt", "interest")}
+    in_region = supported & settings["role"].eq("member").to_numpy()
+    independent = in_region & settings["provider_id"].isin(providers.loc[providers["sector"].ne("local_authority"),
+                                                                         "provider_id"]).to_numpy()
+    places = settings["places"].to_numpy()
+    share = places[independent & np.isin(firm, mine["provider_id"])].sum() / max(places[independent].sum(), 1)
+    strain = (f"operating margin {total['operating_profit'] / total['revenue']:.1%} against "
+              f"{total['prior_operating_profit'] / total['prior_revenue']:.1%} the year before; borrowing "
+              f"{total['debt'] / total['revenue']:.1f} times a year's revenue; {chosen.size} companies")
+    reliance = (f"{share:.0%} of the region's independent supported accommodation places; {int(housed[enough[0]])} "
+                f"of the region's 16-17-year-olds live in them, against {int(free_elsewhere[enough[0]])} supported "
+                "places free anywhere else")
+    return (truth.rows("fragile_group", "parent_group", [name], [strain])
+            + truth.rows("hard_to_replace_group", "parent_group", [name], [reliance])
+            + truth.rows("top_market_risk_group", "parent_group", [name], [f"{reliance}; {strain}"]))

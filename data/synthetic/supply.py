@@ -33,10 +33,13 @@ def build(streams, region: str, hosts: pd.DataFrame, kids: pd.DataFrame) -> tupl
     provider_table, margins = providers.attach(streams("providers"), settings, members, region == "national",
                                                 streams("planted_market"))
     _costs(streams("costs"), kids, settings, row)
+    market_risk = providers.fragile_group(streams("planted_fragile_group"), settings, provider_table, kids, row,
+                                          margins)
     _match_needs(kids, settings, row)
     placements = truth.fee_outlier_placements(kids, settings, row, planted)
     premiums = truth.placement_premiums(streams("premiums"), kids, settings, row, members, placements)
-    parts = [planted, margins, placements, premiums, truth.unregistered_settings(settings), truth.children(kids)]
+    parts = [planted, margins, market_risk, placements, premiums, truth.unregistered_settings(settings),
+             truth.children(kids)]
     return settings, provider_table, parts
 
 
