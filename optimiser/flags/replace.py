@@ -105,22 +105,32 @@ def market_test(region_share: pd.Series, council_share: pd.Series, params: Repla
 
 
 def best_share(here: pd.DataFrame, market: pd.DataFrame, keys: list[str], level: str) -> dict:
-    """The owner's largest share of independent places over the markets keyed by `keys` (the region's kinds of
-    home, or each council's: the area's key before the market's), with the market it is in and, keyed by area, the
-    area (`level`)."""
-    out = {f"{level}_market": "", f"{level}_share": np.nan} | ({level: ""} if len(keys) > 1 else {})
-    if here.empty:
-        return out
-    # markets the owner is not in divide to NaN and drop out
-    share = (here.groupby(keys)["places"].sum() / market.groupby(keys)["places"].sum()).dropna()
-    share = share.sort_values(ascending=False, kind="stable")
-    if share.empty:
-        return out
-    top = share.index[0] if len(keys) > 1 else (share.index[0],)
-    out[f"{level}_market"], out[f"{level}_share"] = top[-1], float(share.iloc[0])
+    """One owner's largest share of independent places over the markets keyed by `keys` (best_shares)."""
+    found = best_shares(here, market, keys, level)
+    if found.empty:
+        return {f"{level}_market": "", f"{level}_share": np.nan} | ({level: ""} if len(keys) > 1 else {})
+    return found.iloc[0].to_dict()
+
+
+def best_shares(owned: pd.DataFrame, market: pd.DataFrame, keys: list[str], level: str) -> pd.DataFrame:
+    """Per owner of `owned`, its largest share of independent places over the markets keyed by `keys` (the region's
+    kinds of home, or each council's: the area's key before the market's), with the market it is in and, keyed by
+    area, the area (`level`); ties go to the first market in key order. Owners in no market with places are left
+    out."""
+    columns = [f"{level}_market", f"{level}_share"] + ([level] if len(keys) > 1 else [])
+    mine = owned.groupby(["owner", *keys])["places"].sum().reset_index()
+    total = market.groupby(keys)["places"].sum().rename("_total").reset_index()
+    mine = mine.merge(total, on=keys, how="left")
+    # a market without places divides to NaN and drops out
+    mine["_share"] = (mine["places"] / mine["_total"].where(mine["_total"] > 0)).astype(float)
+    mine = mine.dropna(subset=["_share"]).sort_values(["owner", "_share", *keys],
+                                                      ascending=[True, False, *[True] * len(keys)], kind="stable")
+    top = mine.drop_duplicates("owner").set_index("owner")
+    out = pd.DataFrame({f"{level}_market": top[keys[-1]].astype(str), f"{level}_share": top["_share"]},
+                       index=top.index)
     if len(keys) > 1:
-        out[level] = top[0]
-    return out
+        out[level] = top[keys[0]].astype(str)
+    return out[columns]
 
 
 def _evidence(r, by_rule: bool, params: ReplaceParams) -> str:
