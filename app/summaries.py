@@ -74,6 +74,12 @@ def market_text(result, highlight: Sequence[str] = (), name: str = "") -> str:
         lines.append(f"  joined and left      {int(changes['homes_joined'].sum()):,} homes joined and "
                      f"{int(changes['homes_left'].sum()):,} left between {first} and {latest} "
                      f"({int(changes['private_joined'].sum()):,} of the joiners private)")
+    replace = m.difficult_to_replace
+    if len(replace):
+        by_region = int(replace["meets_region_share"].sum())
+        lines.append(f"  difficult to replace {len(replace):,} owners meet the designation rule's market part ("
+                     f"{by_region:,} by a region's share, the rest by a council's); the public data have no children "
+                     "placed or re-housing test, so those parts are not applied (difficult_to_replace.csv)")
     if highlight:
         part = councils[councils["year"].eq(latest) & councils["la_code"].isin(highlight)]
         here = areas[areas["year"].eq(latest) & areas["area_name"].eq(name)] if name else pd.DataFrame()

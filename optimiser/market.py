@@ -21,7 +21,7 @@ carries the file and date it comes from (`*_source` columns).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from data.authorities import RCC_NAMES, RCCS, register
 from data.public.ofsted import CHILDRENS_HOME_KINDS, OfstedProviders
 from data.public.read import PublicData
 from optimiser.flags.concentration import owner_concentration
+from optimiser.national import NATIONAL_REPLACE_COLUMNS, national_replace, replace_note
 
 INDEPENDENT_SECTORS = ("private", "voluntary", "health_authority")
 COUNT_COLUMNS = ["homes", "places", "places_private", "places_local_authority", "places_voluntary",
@@ -46,6 +47,8 @@ class Market:
     changes: pd.DataFrame  # area x pair of years: homes joined and left, places joined and left
     sources: dict  # publication -> files read
     notes: tuple[str, ...]  # caveats the report prints beside the figures
+    # owners meeting the difficult-to-replace rule's market part in England's latest list (optimiser.national)
+    difficult_to_replace: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def area_rows(market: Market, codes, name: str) -> pd.DataFrame:
@@ -80,7 +83,10 @@ def market_picture(public: PublicData) -> Market:
     changes = _changes(public.ofsted)
     if not everywhere:
         changes = changes[changes["level"].ne("england")].reset_index(drop=True)
-    return Market(councils, areas, owners, changes, public.sources(), _notes(public, coverage))
+    latest = max(coverage)
+    replace = national_replace(public) if coverage[latest][1] else pd.DataFrame(columns=NATIONAL_REPLACE_COLUMNS)
+    notes = _notes(public, coverage) + ((replace_note(),) if coverage[latest][1] else ())
+    return Market(councils, areas, owners, changes, public.sources(), notes, replace)
 
 
 NATIONAL_COVERAGE = 0.95  # a list naming providers in this share of the councils is England's whole list

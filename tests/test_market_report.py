@@ -18,7 +18,7 @@ from app.reports.market_workbook import write_market_workbook
 from optimiser.market import Market
 from tests.public_raw import PUBLIC as PUBLIC_DATA
 
-SHEETS = ["Summary", "Councils", "Regions", "Owners", "Joiners and leavers", "Sources"]
+SHEETS = ["Summary", "Councils", "Regions", "Owners", "Difficult to replace", "Joiners and leavers", "Sources"]
 NORTH_WEST = ("E08000001", "E08000002")  # Bolton and Bury: the whole North West of this small England
 OFSTED = {2023: "Ofsted provider_at_march_2023.csv (31 March 2023)",
           2025: "Ofsted provider_at_march_2025.csv (31 March 2025)"}
