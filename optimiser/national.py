@@ -163,14 +163,13 @@ class NationalCap:
     notes: tuple[str, ...]
 
 
-def national_cap(public: PublicData, margins: pd.DataFrame, params) -> NationalCap:
+def national_cap(s: pd.DataFrame, margins: pd.DataFrame, params) -> NationalCap:
     """The cap `params` (optimiser.profit_cap.CapParams) on the owners of a margin table (data.public.margins: one row
-    per owner or per home, its margin and revenue), their homes from Ofsted's latest list: each owner's excess over
-    the cap is the fees England's councils would save; a home, or an owner, whose margin after the cut falls below
-    the exit margin is at risk of leaving, with its places."""
+    per owner or per home, its margin and revenue), their homes in England's independent supply `s`
+    (independent_supply): each owner's excess over the cap is the fees England's councils would save; a home, or an
+    owner, whose margin after the cut falls below the exit margin is at risk of leaving, with its places."""
     from optimiser.profit_cap import cut
 
-    s = independent_supply(england(public))
     table = margins.copy()
     table["operating_profit"] = table["margin"] * table["revenue"]
     table = cut(table, params)
