@@ -83,13 +83,17 @@ def independent_supply(region: Region) -> pd.DataFrame:
 def national_replace(public: PublicData, params: ReplaceParams | None = None) -> pd.DataFrame:
     """The independent owners meeting the designation rule's market part somewhere in England
     (NATIONAL_REPLACE_COLUMNS), largest share first."""
-    params = params or replace_params()
     region = england(public)
-    s = independent_supply(region)
+    return owners_meeting_rule(independent_supply(region), params or replace_params(),
+                               region.authorities.set_index("la_code")["la_name"],
+                               f"Ofsted {public.latest_ofsted.file} ({public.latest_ofsted.as_of:%d %B %Y})")
+
+
+def owners_meeting_rule(s: pd.DataFrame, params: ReplaceParams, names: pd.Series, source: str) -> pd.DataFrame:
+    """NATIONAL_REPLACE_COLUMNS for the owners of independent supply `s` (owner, owner_name, sector, la_code, region,
+    market, places) meeting the rule's market part; `names` are the councils' names by code."""
     if s.empty:
         return pd.DataFrame(columns=NATIONAL_REPLACE_COLUMNS)
-    source = f"Ofsted {public.latest_ofsted.file} ({public.latest_ofsted.as_of:%d %B %Y})"
-    names = region.authorities.set_index("la_code")["la_name"]
     big = counted_council_markets(s, params)
     by = s.groupby("owner")
     table = pd.DataFrame({"owner_name": by["owner_name"].first(), "sector": by["sector"].agg(lambda x: x.mode()[0]),
