@@ -12,7 +12,10 @@ The questions are the ones a regional commissioner and the DfE ask of the market
 - who owns the places: HHI and the top three owners' share of independent places (private, voluntary, health:
   councils' own homes are not a market they buy in, as in rcc's flags), per region and nationally, and the
   largest owners' growth since the first year whose file names owners (2017's does not);
-- homes that joined and left the register between consecutive files.
+- homes that joined and left the register between consecutive files;
+- the owners meeting the difficult-to-replace rule's market part nationally in the latest list
+  (optimiser.national: its settings are the public region's, supported accommodation included and short-break
+  homes not, as in a region's flags).
 
 "Children's homes" are Ofsted's "all children's homes": children's homes, secure children's homes and residential
 special schools registered as children's homes, short-break homes included, as Ofsted counts them. Each figure

@@ -7,7 +7,8 @@ One row per owner or per home:
 - `urn`: a home's Ofsted URN, for margins known home by home (its owner is Ofsted's);
 - `margin`: operating profit over revenue, a fraction (0.12 for 12%; "12%" is read as 0.12), a loss negative;
 - `revenue`: pounds a year (commas and a leading £ allowed), above zero.
-Lines starting with '#' are comments. An owner is given whole or by its homes, not both. Every problem is reported
+Lines starting with '#' are comments. An owner is given whole or by its homes, not both; an owner given by some of
+its homes is capped on those homes' accounts alone, and its other homes are not capped. Every problem is reported
 with file, row (as a spreadsheet numbers it), column, value and rule, and the table is refused if any is an error.
 """
 
