@@ -179,9 +179,9 @@ OUTPUTS: tuple[Output, ...] = (
     _o("public_market", "national_difficult_to_replace", "difficult_to_replace.csv",
        "Per independent owner meeting the difficult-to-replace rule's market part in England (Ofsted's latest list, "
        "registered places; thresholds from optimiser/flags.toml [replace]): its share of England's independent "
-       "places by kind of home, its highest share of one region's and of one council's, the councils and regions "
-       "where it holds places, its geographic concentration, the evidence in words; the rule's children and "
-       "re-housing parts are not applied (no children's records)", "%.4f"),
+       "places by kind of home, its highest share of one region's and of one council's, the councils (named, most "
+       "places first) and regions where it holds places, its geographic concentration, the evidence in words; the "
+       "rule's children and re-housing parts are not applied (no children's records)", "%.4f"),
     _o("public_market", "issues", "market_issues.csv",
        "Every problem found reading the publications (file, row, column, value, rule, severity)"),
     # every council's yearly demand from the DfE's published series

@@ -36,9 +36,8 @@ NATIONAL_MARKETS = ("childrens_home", "secure", "supported")  # the kinds of hom
 NATIONAL_REPLACE_COLUMNS = [
     "owner", "owner_name", "sector", "homes", "places", *[f"england_share_{m}" for m in NATIONAL_MARKETS],
     "england_market", "england_share", "region", "region_market", "region_share", "council", "council_market",
-    "council_share", "councils_with_places", "regions_with_places", "geo_council", "geo_share", "meets_region_share",
-    "meets_council_share",
-    "not_applied", "evidence", "source"]
+    "council_share", "councils_with_places", "councils", "regions_with_places", "geo_council", "geo_share",
+    "meets_region_share", "meets_council_share", "not_applied", "evidence", "source"]
 NOT_APPLIED = ("children placed with the owner and the re-housing test: the public data have no children's records, "
                "so the rule's last two parts are not applied")
 
@@ -113,6 +112,8 @@ def owners_meeting_rule(s: pd.DataFrame, params: ReplaceParams, names: pd.Series
         ["owner", "places", "la_code"], ascending=[True, False, True], kind="stable")
     first = by_council.drop_duplicates("owner").set_index("owner")
     table["councils_with_places"] = by_council.groupby("owner").size()
+    table["councils"] = by_council.assign(name=by_council["la_code"].map(lambda code: str(names.get(code, code)))) \
+        .groupby("owner", sort=False)["name"].agg("; ".join)  # most places first
     table["regions_with_places"] = by["region"].nunique()
     table["geo_council"] = first["la_code"].map(lambda code: str(names.get(code, code)))
     table["geo_share"] = first["places"] / table["places"].where(table["places"] > 0)

@@ -96,6 +96,13 @@ def test_national_shares_equal_a_hand_count_of_the_2025_list(national, owner):
     assert (_plain(row["council"]), row["council_market"]) == (_plain(council), market)
     assert row["council_share"] == pytest.approx(share)
     assert row["councils_with_places"] == len({r["council"] for r in rows if r["owner"] == key})
+    by_council = defaultdict(int)
+    for r in rows:
+        if r["owner"] == key:
+            by_council[r["council"]] += r["places"]
+    most = max(by_council, key=lambda c: by_council[c])
+    assert _plain(row["geo_council"]) == _plain(row["councils"].split("; ")[0]) == _plain(most)
+    assert row["geo_share"] == pytest.approx(by_council[most] / sum(by_council.values()))
 
 
 def test_the_table_says_what_the_public_data_cannot_test(national):
@@ -138,6 +145,7 @@ def test_an_owner_at_the_threshold_is_listed_and_one_just_below_is_not():
     assert (a["region_share"], a["meets_region_share"], a["meets_council_share"]) == (0.15, True, False)
     assert (x["council"], x["council_share"], x["meets_council_share"]) == ("D1", 0.30, True)
     assert a["councils_with_places"] == 5 and a["geo_share"] == pytest.approx(0.2)
+    assert a["councils"] == "C0; C1; C2; C3; C4"  # 3 places in each: in code order
 
 
 # --- the margin table -------------------------------------------------------------------------------------------

@@ -452,6 +452,7 @@ def _replace_view(table: pd.DataFrame) -> pd.DataFrame:
         "kind of home in that council": table["council_market"].map(kind).fillna("").to_numpy(),
         "share of that council's independent places (%)": table["council_share"].to_numpy(dtype=float),
         "councils with its places (councils)": table["councils_with_places"].to_numpy(dtype=float),
+        "its councils, most places first": table["councils"].to_numpy(),
         "regions with its places (regions)": table["regions_with_places"].to_numpy(dtype=float),
         "council holding most of its places": table["geo_council"].to_numpy(),
         "share of its places in that council (%)": table["geo_share"].to_numpy(dtype=float),
