@@ -136,11 +136,11 @@ def _evidence(r, params: ReplaceParams) -> str:
              f"in {market_name(r.england_market)}"]
     if r.region_market:
         met = ": met" if r.meets_region_share else ""
-        parts.append(f"{pct(r.region_share)} of {r.region}'s there in {market_name(r.region_market)} (the rule: at "
+        parts.append(f"{pct(r.region_share)} of {r.region}'s in {market_name(r.region_market)} (the rule: at "
                      f"least {pct(params.region_share, 0)} of a region's{met})")
     if r.council_market:
         met = ": met" if r.meets_council_share else ""
-        parts.append(f"{pct(r.council_share)} of {r.council}'s there in {market_name(r.council_market)} (the rule: "
+        parts.append(f"{pct(r.council_share)} of {r.council}'s in {market_name(r.council_market)} (the rule: "
                      f"at least {pct(params.council_share, 0)} of a council market of at least "
                      f"{plural(params.min_council_places, 'place')}{met})")
     text = "; ".join(parts) + "."
