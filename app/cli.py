@@ -253,9 +253,36 @@ def cmd_what_if_profit_cap(args) -> int:
         run_date = date.fromisoformat(args.run_date) if args.run_date else None
     except ValueError as exc:
         raise ParameterError(str(exc)) from None
+    if args.national or args.margins:
+        return _national_profit_cap(args, params, sweep)
     run = run_profit_cap(args.dir, params, sweep, run_date, _params(MatchParams, args.match_params),
                          progress=_progress)
     print(profit_cap_text(run) + "\n" + _written(run, args.out))
+    return OK
+
+
+def _national_profit_cap(args, params, sweep) -> int:
+    from app.jobs.whatif import run_national_profit_cap
+    from app.summaries import national_cap_text
+    from data.problems import ValidationError
+    from data.public import default_public_data
+    from data.toml_files import ParameterError
+
+    if not args.national:
+        raise ParameterError("--margins is for the national cap: add --national (DIR is then the public data folder)")
+    if not args.margins:
+        raise ParameterError("the national profit cap needs a margin table, which Ofsted does not publish: --margins "
+                             "FILE, a CSV with owner (as Ofsted's list names it) or urn, margin (0.12 for 12%) and "
+                             "revenue (pounds a year) per line; tests/fixtures/margins/synthetic_margins.csv is an "
+                             "example with invented values")
+    data_dir = default_public_data() if args.dir == EMBEDDED_REGION else args.dir
+    try:
+        run = run_national_profit_cap(data_dir, args.margins, params, sweep, progress=_progress)
+    except ValidationError:
+        raise  # the margin table's problems, each with file, row, column, value and rule: exit 1
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
+    print(national_cap_text(run) + "\n" + _written(run, args.out))
     return OK
 
 
@@ -589,6 +616,13 @@ def _profit_cap_arguments(p) -> None:
     p.add_argument("--match-params", type=Path, help="match parameters TOML for re-housing (defaults: "
                                                       "optimiser/match.toml)")
     p.add_argument("--run-date", help="the date the region is matched on, YYYY-MM-DD (default today)")
+    p.add_argument("--national", action="store_true",
+                   help="cap England's owners on the public data instead: DIR is the public data folder (default "
+                        "../shared/public-data), the owners and their homes come from Ofsted's latest list, and "
+                        "--margins is needed")
+    p.add_argument("--margins", type=Path, metavar="FILE",
+                   help="with --national: the owners' margins, a CSV with owner (or urn: one home), margin (0.12 for "
+                        "12%%) and revenue (pounds a year) per line")
 
 
 def _strategy_arguments(p) -> None:
@@ -797,12 +831,18 @@ def _what_if_parser(sub) -> None:
             "the cut pushes below the exit margin are assumed at risk of leaving and the regional match re-houses "
             "their children where it can. The saving, weekly and yearly, the companies at risk, their places and "
             "children, and how many the region could re-house, per council and kind of home; --sweep compares caps in "
-            "a table and a chart.")
+            "a table and a chart. With --national, the same cap on England's owners from the public data: the owners "
+            "and their homes from Ofsted's latest list, their margins and revenues from the table --margins names "
+            "(Ofsted publishes no accounts, so without one the cap cannot run); the saving is each owner's excess "
+            "over the cap, and the homes whose margin after falls below the exit margin are at risk, per region and "
+            "council.")
     p = actions.add_parser("profit-cap", help="a cap on providers' margins: the saving and the children at risk",
                            description=text, formatter_class=argparse.RawDescriptionHelpFormatter,
                            epilog="examples:\n  rcc what-if profit-cap data/regions/greater-manchester --cap 0.10 "
                                   "--exit-margin 0.03 --out out/cap\n"
-                                  "  rcc what-if profit-cap --sweep 0.05:0.25:0.05 --out out/cap")
+                                  "  rcc what-if profit-cap --sweep 0.05:0.25:0.05 --out out/cap\n"
+                                  "  rcc what-if profit-cap ../shared/public-data --national --margins margins.csv "
+                                  "--cap 0.10 --out out/cap-england")
     p.set_defaults(func=cmd_what_if_profit_cap)
     _profit_cap_arguments(p)
     text = ("What if every child in care (the children table, not only today's referrals) were placed by regional "

@@ -137,6 +137,16 @@ OUTPUTS: tuple[Output, ...] = (
     _o("profit_cap", "profit_cap_sweep", "profit_cap_sweep.csv", "Per cap of the sweep: weekly and yearly saving, "
        "companies, places and children at risk, re-housed and not (also drawn in profit_cap_sweep.png and .html)",
        "%.4f"),
+    # what-if: a profit cap nationally on the public data (rcc what-if profit-cap --national --margins FILE)
+    _o("national_profit_cap", "national_cap_owners", "profit_cap_national.csv", "Per row of the margin table (an "
+       "owner, or a home by its URN): its owner in Ofsted's list, revenue, margin, the owner's margin, the fee cut "
+       "the cap imposes, its margin after, whether it is at risk of leaving, the yearly and weekly saving, its homes "
+       "and places", "%.4f"),
+    _o("national_profit_cap", "national_cap_areas", "profit_cap_national_areas.csv", "England, each region and "
+       "council x kind of home: independent places, places of owners the cap cuts, homes and places at risk, the "
+       "share at risk", "%.4f"),
+    _o("national_profit_cap", "national_cap_sweep", "profit_cap_national_sweep.csv", "Per cap of the sweep: the "
+       "national cap's summary (owners capped, yearly and weekly saving, homes and places at risk)", "%.4f"),
     # strategy
     _o("strategy", "strategy_actions", "strategy_actions.csv", "The commissioning actions of the recommended plan",
        "%.2f", stored=True),
@@ -166,6 +176,12 @@ OUTPUTS: tuple[Output, ...] = (
        "owners named, for growth", "%.5f"),
     _o("public_market", "changes", "market_changes.csv",
        "Per council and England x pair of consecutive Ofsted lists: homes and places that joined and left"),
+    _o("public_market", "national_difficult_to_replace", "difficult_to_replace.csv",
+       "Per independent owner meeting the difficult-to-replace rule's market part in England (Ofsted's latest list, "
+       "registered places; thresholds from optimiser/flags.toml [replace]): its share of England's independent "
+       "places by kind of home, its highest share of one region's and of one council's, the councils (named, most "
+       "places first) and regions where it holds places, its geographic concentration, the evidence in words; the "
+       "rule's children and re-housing parts are not applied (no children's records)", "%.4f"),
     _o("public_market", "issues", "market_issues.csv",
        "Every problem found reading the publications (file, row, column, value, rule, severity)"),
     # every council's yearly demand from the DfE's published series
@@ -208,7 +224,7 @@ RECORD_FILES = {"match": "run.json", "planning": "planning_run.json", "replan": 
                 "strategy": "strategy_run.json", "public_market": "market_run.json",
                 "public_forecast": "public_forecast_run.json", "yearly": "yearly_run.json",
                 "monthly": "monthly_run.json", "sweep": "sweep_run.json",
-                "profit_cap": "profit_cap_run.json"}
+                "profit_cap": "profit_cap_run.json", "national_profit_cap": "profit_cap_national_run.json"}
 STORED_TABLES = tuple(o.table for o in OUTPUTS if o.stored)
 # Tables that list children one by one: what a council officer sees only for their own council, what viewing is
 # audited (app/dashboard/audit.py) and what retention removes from old runs (app/history/retention.py).

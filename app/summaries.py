@@ -10,6 +10,7 @@ import pandas as pd
 
 from data.authorities import register
 from data.vocabulary import SETTING_TYPE_LABELS
+from optimiser.flags.common import plural
 
 
 def _count(value) -> str:
@@ -74,6 +75,12 @@ def market_text(result, highlight: Sequence[str] = (), name: str = "") -> str:
         lines.append(f"  joined and left      {int(changes['homes_joined'].sum()):,} homes joined and "
                      f"{int(changes['homes_left'].sum()):,} left between {first} and {latest} "
                      f"({int(changes['private_joined'].sum()):,} of the joiners private)")
+    replace = m.difficult_to_replace
+    if len(replace):
+        by_region = int(replace["meets_region_share"].sum())
+        lines.append(f"  difficult to replace {len(replace):,} owners meet the designation rule's market part ("
+                     f"{by_region:,} by a region's share, the rest by a council's); the public data have no children "
+                     "placed or re-housing test, so those parts are not applied (difficult_to_replace.csv)")
     if highlight:
         part = councils[councils["year"].eq(latest) & councils["la_code"].isin(highlight)]
         here = areas[areas["year"].eq(latest) & areas["area_name"].eq(name)] if name else pd.DataFrame()
@@ -332,6 +339,28 @@ def profit_cap_text(run) -> str:
         top = areas.sort_values("weekly_saving", ascending=False).head(3)
         lines.append("  largest savings: " + ", ".join(f"{la} £{r.weekly_saving:,.0f} a week"
                                                        for la, r in top.iterrows()))
+    if run.sweep is not None:
+        lines += ["Sweep:"] + [f"  {line(d)}" for d in run.sweep.to_dict("records")]
+    return "\n".join(lines)
+
+
+def national_cap_text(run) -> str:
+    """The national cap's saving and the places at risk, then the sweep one cap a line."""
+    s = run.summary
+
+    def line(d: dict) -> str:
+        return (f"cap {d['cap']:.0%}: saves £{d['yearly_saving']:,.0f} a year (£{d['weekly_saving']:,.0f} a week) on "
+                f"{d['owners_capped']:,} of {d['owners']:,} owners given; "
+                f"{plural(d['at_risk'], 'owner or home', 'owners or homes')} of the table at risk of leaving, with "
+                f"{plural(d['homes_at_risk'], 'home')} and {plural(d['places_at_risk'], 'place')}")
+
+    lines = [f"Profit cap on England's owners (Ofsted {run.record['supply_as_of']}, exit margin "
+             f"{s['exit_margin']:.0%}): {line(s)}",
+             f"  the margin table covers owners of {s['places_of_owners_given']:,} of England's "
+             f"{s['independent_places']:,} independent places; owners without a row are not capped"]
+    if s["yearly_saving_if_none_leave"] != s["yearly_saving"]:
+        lines.append(f"  £{s['yearly_saving_if_none_leave']:,.0f} a year if none left")
+    lines += [f"  {note}" for note in run.cap.notes]
     if run.sweep is not None:
         lines += ["Sweep:"] + [f"  {line(d)}" for d in run.sweep.to_dict("records")]
     return "\n".join(lines)

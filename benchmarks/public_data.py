@@ -1,5 +1,6 @@
 """Benchmark reading the public data: every Ofsted provider list, the DfE's LA tables and ONS's files in a folder
-(default ../shared/public-data), then building the --all-england region folder and England's market picture.
+(default ../shared/public-data), then building the --all-england region folder and England's market picture, and
+the owners meeting the difficult-to-replace rule's market part nationally.
 
 Prints figures; asserts nothing. Target on 2 cores: reading everything and building --all-england under 20 s.
 
@@ -24,6 +25,7 @@ from data.authorities import register  # noqa: E402
 from data.public.read import read_public_data  # noqa: E402
 from data.public.region import build_public_region, write_public_region  # noqa: E402
 from optimiser.market import market_picture  # noqa: E402
+from optimiser.national import national_replace  # noqa: E402
 
 
 def main() -> None:
@@ -52,6 +54,10 @@ def main() -> None:
     market = market_picture(public)
     print(f"market picture in {time.perf_counter() - clock:.1f} s: {len(market.councils):,} council-years, "
           f"{len(market.owners):,} owner-years")
+    clock = time.perf_counter()
+    candidates = national_replace(public)
+    print(f"difficult to replace nationally (in the market picture's time too) in {time.perf_counter() - clock:.1f} "
+          f"s: {len(candidates):,} owners meet the rule's market part")
     print(f"peak memory {peak_memory_mb():,.0f} MB")
 
 

@@ -12,7 +12,10 @@ The questions are the ones a regional commissioner and the DfE ask of the market
 - who owns the places: HHI and the top three owners' share of independent places (private, voluntary, health:
   councils' own homes are not a market they buy in, as in rcc's flags), per region and nationally, and the
   largest owners' growth since the first year whose file names owners (2017's does not);
-- homes that joined and left the register between consecutive files.
+- homes that joined and left the register between consecutive files;
+- the owners meeting the difficult-to-replace rule's market part nationally in the latest list
+  (optimiser.national: its settings are the public region's, supported accommodation included and short-break
+  homes not, as in a region's flags).
 
 "Children's homes" are Ofsted's "all children's homes": children's homes, secure children's homes and residential
 special schools registered as children's homes, short-break homes included, as Ofsted counts them. Each figure
@@ -21,7 +24,7 @@ carries the file and date it comes from (`*_source` columns).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +33,7 @@ from data.authorities import RCC_NAMES, RCCS, register
 from data.public.ofsted import CHILDRENS_HOME_KINDS, OfstedProviders
 from data.public.read import PublicData
 from optimiser.flags.concentration import owner_concentration
+from optimiser.national import NATIONAL_REPLACE_COLUMNS, national_replace, replace_note
 
 INDEPENDENT_SECTORS = ("private", "voluntary", "health_authority")
 COUNT_COLUMNS = ["homes", "places", "places_private", "places_local_authority", "places_voluntary",
@@ -46,6 +50,8 @@ class Market:
     changes: pd.DataFrame  # area x pair of years: homes joined and left, places joined and left
     sources: dict  # publication -> files read
     notes: tuple[str, ...]  # caveats the report prints beside the figures
+    # owners meeting the difficult-to-replace rule's market part in England's latest list (optimiser.national)
+    difficult_to_replace: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def area_rows(market: Market, codes, name: str) -> pd.DataFrame:
@@ -80,7 +86,10 @@ def market_picture(public: PublicData) -> Market:
     changes = _changes(public.ofsted)
     if not everywhere:
         changes = changes[changes["level"].ne("england")].reset_index(drop=True)
-    return Market(councils, areas, owners, changes, public.sources(), _notes(public, coverage))
+    latest = max(coverage)
+    replace = national_replace(public) if coverage[latest][1] else pd.DataFrame(columns=NATIONAL_REPLACE_COLUMNS)
+    notes = _notes(public, coverage) + ((replace_note(),) if coverage[latest][1] else ())
+    return Market(councils, areas, owners, changes, public.sources(), notes, replace)
 
 
 NATIONAL_COVERAGE = 0.95  # a list naming providers in this share of the councils is England's whole list

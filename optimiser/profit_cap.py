@@ -82,6 +82,20 @@ def capped(region: Region, placed: pd.DataFrame, params: CapParams) -> pd.DataFr
     table["owner"] = table["provider_id"].map(owner["owner"])
     table["owner_name"] = table["provider_id"].map(owner["owner_name"])
     table["margin"] = table["operating_profit"] / table["revenue"]
+    table = cut(table, params)
+    spend = placed.groupby("provider_id")["weekly_cost"].agg(["size", "sum"])
+    table["children"] = table["provider_id"].map(spend["size"]).fillna(0).astype(int)
+    table["weekly_spend"] = table["provider_id"].map(spend["sum"]).fillna(0.0)
+    table["weekly_saving"] = table["weekly_spend"] * table["fee_cut"]
+    places = supply(region).groupby("provider_id")["places"].sum()
+    table["places_in_region"] = table["provider_id"].map(places).fillna(0).astype(int)
+    return table[PROVIDER_COLUMNS].sort_values("provider_id", ignore_index=True)
+
+
+def cut(table: pd.DataFrame, params: CapParams) -> pd.DataFrame:
+    """The cap on a table of companies (owner, revenue, operating_profit, margin), each owner's companies added up:
+    adds owner_margin, fee_cut (a fraction of every fee), margin_after, exit_chance and at_risk."""
+    table = table.copy()
     sums = table.groupby("owner")[["revenue", "operating_profit"]].transform("sum")
     table["owner_margin"] = sums["operating_profit"] / sums["revenue"]
     excess = np.maximum(sums["operating_profit"] - params.cap * sums["revenue"], 0) / (1 - params.cap)
@@ -94,13 +108,7 @@ def capped(region: Region, placed: pd.DataFrame, params: CapParams) -> pd.DataFr
         chance = (table["margin_after"] < params.exit_margin).astype(float)
     table["exit_chance"] = np.where(table["fee_cut"] > 0, chance, 0.0)
     table["at_risk"] = table["exit_chance"] > 0
-    spend = placed.groupby("provider_id")["weekly_cost"].agg(["size", "sum"])
-    table["children"] = table["provider_id"].map(spend["size"]).fillna(0).astype(int)
-    table["weekly_spend"] = table["provider_id"].map(spend["sum"]).fillna(0.0)
-    table["weekly_saving"] = table["weekly_spend"] * table["fee_cut"]
-    places = supply(region).groupby("provider_id")["places"].sum()
-    table["places_in_region"] = table["provider_id"].map(places).fillna(0).astype(int)
-    return table[PROVIDER_COLUMNS].sort_values("provider_id", ignore_index=True)
+    return table
 
 
 def profit_cap(region: Region, params: CapParams, run_date: date, match_params: MatchParams | None = None,

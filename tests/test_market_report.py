@@ -18,7 +18,7 @@ from app.reports.market_workbook import write_market_workbook
 from optimiser.market import Market
 from tests.public_raw import PUBLIC as PUBLIC_DATA
 
-SHEETS = ["Summary", "Councils", "Regions", "Owners", "Joiners and leavers", "Sources"]
+SHEETS = ["Summary", "Councils", "Regions", "Owners", "Difficult to replace", "Joiners and leavers", "Sources"]
 NORTH_WEST = ("E08000001", "E08000002")  # Bolton and Bury: the whole North West of this small England
 OFSTED = {2023: "Ofsted provider_at_march_2023.csv (31 March 2023)",
           2025: "Ofsted provider_at_march_2025.csv (31 March 2025)"}
@@ -316,3 +316,28 @@ def test_real_data_writes_both_files_with_englands_homes(tmp_path):
                                boundaries=public.boundaries).read_text(encoding="utf-8")
     assert f"<div class='value'>{homes:,}</div>" in text
     assert "Greater Manchester" in text and NO_BOUNDARIES not in text
+
+
+def test_both_documents_show_the_owners_meeting_the_rule(market, tmp_path):
+    """A hand-made owner holding 6 of Bolton's 20 independent places (30%, the council rule exactly) is a row of the
+    workbook's Difficult to replace sheet, its share formatted as a percentage, and of the report's section, with
+    the note that the children and re-housing parts are not applied."""
+    import dataclasses
+
+    from optimiser.flags.params import ReplaceParams
+    from optimiser.national import owners_meeting_rule, replace_note
+
+    homes = ([("Owner A Ltd", "E08000001", 6)] + [(f"small {k}", "E08000001", 1) for k in range(14)]
+             + [(f"other {k}", "E08000002", 1) for k in range(30)])
+    supply = pd.DataFrame([{"owner": o, "owner_name": o, "sector": "private", "la_code": la, "region": "North West",
+                            "market": "childrens_home", "places": float(n)} for o, la, n in homes])
+    table = owners_meeting_rule(supply, ReplaceParams(), pd.Series({"E08000001": "Bolton"}), "Ofsted test list")
+    assert list(table["owner_name"]) == ["Owner A Ltd"]
+    planted = dataclasses.replace(market, difficult_to_replace=table, notes=market.notes + (replace_note(),))
+    sheet = load_workbook(write_market_workbook(tmp_path / "market.xlsx", planted))["Difficult to replace"]
+    row = _row_of(sheet, "Owner A Ltd")
+    share = sheet.cell(row, _column_of(sheet, "share of that council's independent places (%)", header_row=4))
+    assert share.value == pytest.approx(0.30) and share.number_format == "0.0%"
+    text = write_market_report(tmp_path / "market.html", planted).read_text(encoding="utf-8")
+    section = _without_svg(text).split("Difficult to replace: owners meeting")[1].split("<h2>")[0]
+    assert "Owner A Ltd" in section and "30.0%" in section and "not applied" in section

@@ -48,7 +48,7 @@ class MarketResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         m = self.market
         return {"councils": m.councils, "areas": m.areas, "owners": m.owners, "changes": m.changes,
-                "issues": self.issues}
+                "national_difficult_to_replace": m.difficult_to_replace, "issues": self.issues}
 
 
 def public_region(data_dir: str | Path, codes: Sequence[str], name: str, ofsted_file: str | Path | None = None,

@@ -80,6 +80,7 @@ def write_market_report(path: Path, market: Market, highlight: Sequence[str] = (
         f"<h2>Who owns the places: the largest owners in {t.latest_year}</h2>",
         _html_table(t.owners, note=t.footnotes["owners"]) if len(t.owners) else
         "<p>No provider list names owners.</p>",
+        _replace_section(t),
         f"<h2>Regions and RCC pathfinders, {t.latest_year}</h2>",
         _regions_html(t),
         "<h2>Homes joining and leaving the register</h2>",
@@ -205,6 +206,32 @@ def _regions_html(t: MarketTables) -> str:
     places = t.regions.drop(columns=owners)  # "kind of area" kept: South East is a region and an RCC
     return (_html_table(places, highlight=shaded) + "<p class='note'>Who owns the independent places:</p>"
             + _html_table(t.regions[["area", "kind of area", *owners]], highlight=shaded, note=t.footnotes["regions"]))
+
+
+REPLACE_SHOWN = ["owner", "independent places (places)", "region where its share is highest", "kind of home there",
+                 "share of that region's independent places (%)", "council where its share is highest",
+                 "kind of home in that council", "share of that council's independent places (%)",
+                 "councils with its places (councils)", "share of its places in that council (%)"]
+REPLACE_IN_WORDS = 12  # the largest owners' evidence in words; every owner's is in market.xlsx and the CSV
+
+
+def _replace_section(t: MarketTables) -> str:
+    """The owners meeting the designation rule's market part: the rule and what the data cannot test, the table,
+    and the largest owners' evidence in words."""
+    head = f"<h2>Difficult to replace: owners meeting the designation rule's market part, {t.latest_year}</h2>"
+    if not len(t.replace):
+        return head + "<p>No owner meets it, or no list covers the whole of England.</p>"
+    by_region = t.replace["meets a region's share"].eq("yes")
+    note = (f"{len(t.replace):,} owners meet it, {int(by_region.sum()):,} of them by a region's "
+            "share and the rest by a council's. " + t.replace_note)
+    largest = t.replace.sort_values("independent places (places)", ascending=False, kind="stable")
+    words = "".join(f"<li>{html.escape(text)}</li>" for text in largest["evidence"].head(REPLACE_IN_WORDS))
+    return (head + f"<p class='missing'>{html.escape(note)}</p>"
+            + _html_table(t.replace[REPLACE_SHOWN], note=f"{t.replace['Ofsted source'].iloc[0]}; every column and "
+                          "the evidence for every owner: market.xlsx (Difficult to replace) and "
+                          "difficult_to_replace.csv.")
+            + f"<h3>In words: the {min(REPLACE_IN_WORDS, len(t.replace))} largest of them by places</h3>"
+            + f"<ul class='notes'>{words}</ul>")
 
 
 def _sources_html(t: MarketTables) -> str:

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from data.authorities import RCCS
-from data.vocabulary import SECTOR_LABELS
+from data.vocabulary import PLACEMENT_GROUP_LABELS, SECTOR_LABELS
+from optimiser.flags.concentration import market_name
 from optimiser.market import Market
 
 ENGLAND = "England"
@@ -61,6 +62,8 @@ class MarketTables:
     council_years: pd.DataFrame  # every council x year with source columns, highlighted first
     owners: pd.DataFrame  # the largest owners now, with growth since the first list naming owners
     owners_all: pd.DataFrame  # every owner x year
+    replace: pd.DataFrame  # owners meeting the difficult-to-replace rule's market part, England, latest list
+    replace_note: str  # what that table is and what the public data cannot say ("" without it)
     regions: pd.DataFrame  # England, regions and RCCs, latest year
     areas_years: pd.DataFrame  # the same, every year
     joiners: pd.DataFrame  # England and the region, per pair of lists
@@ -111,6 +114,8 @@ def market_tables(market: Market, highlight: Sequence[str] = ()) -> MarketTables
         council_years=_council_years_view(ordered),
         owners=_owners_view(owners, latest, owners_first),
         owners_all=_owners_all_view(owners),
+        replace=_replace_view(market.difficult_to_replace),
+        replace_note=next((n for n in market.notes if n.startswith("Difficult to replace")), ""),
         regions=_areas_view(areas[areas["year"].eq(latest)], with_year=False),
         areas_years=_areas_view(areas, with_year=True),
         joiners=_joiners_view(england_changes, region_changes, region_name),
@@ -422,6 +427,40 @@ def _owners_view(owners: pd.DataFrame, latest: int, first: int | None) -> pd.Dat
         f"places, {first} (places)": top["places_first_year"].to_numpy(dtype=float),
         f"growth in places since {first} (places)": growth.to_numpy(dtype=float),
         f"growth in places since {first} (%)": _ratio(growth, top["places_first_year"]).to_numpy(dtype=float)})
+
+
+def _replace_view(table: pd.DataFrame) -> pd.DataFrame:
+    """optimiser.national's table with readable headings, the rule's parts in the order it tests them."""
+    if table.empty:
+        return pd.DataFrame(columns=["owner"])
+    kind = {m: market_name(m) for m in PLACEMENT_GROUP_LABELS}
+    return pd.DataFrame({
+        "owner": table["owner_name"].to_numpy(),
+        "sector": table["sector"].map(SECTOR_LABELS).fillna(table["sector"]).to_numpy(),
+        "homes (homes)": table["homes"].to_numpy(dtype=float),
+        "independent places (places)": table["places"].to_numpy(dtype=float),
+        "share of England's independent places in children's homes (%)":
+            table["england_share_childrens_home"].to_numpy(dtype=float),
+        "share of England's independent places in secure children's homes (%)":
+            table["england_share_secure"].to_numpy(dtype=float),
+        "share of England's independent places in supported accommodation (%)":
+            table["england_share_supported"].to_numpy(dtype=float),
+        "region where its share is highest": table["region"].to_numpy(),
+        "kind of home there": table["region_market"].map(kind).fillna("").to_numpy(),
+        "share of that region's independent places (%)": table["region_share"].to_numpy(dtype=float),
+        "council where its share is highest": table["council"].to_numpy(),
+        "kind of home in that council": table["council_market"].map(kind).fillna("").to_numpy(),
+        "share of that council's independent places (%)": table["council_share"].to_numpy(dtype=float),
+        "councils with its places (councils)": table["councils_with_places"].to_numpy(dtype=float),
+        "its councils, most places first": table["councils"].to_numpy(),
+        "regions with its places (regions)": table["regions_with_places"].to_numpy(dtype=float),
+        "council holding most of its places": table["geo_council"].to_numpy(),
+        "share of its places in that council (%)": table["geo_share"].to_numpy(dtype=float),
+        "meets a region's share": table["meets_region_share"].map({True: "yes", False: "no"}).to_numpy(),
+        "meets a council's share": table["meets_council_share"].map({True: "yes", False: "no"}).to_numpy(),
+        "evidence": table["evidence"].to_numpy(),
+        "not applied": table["not_applied"].to_numpy(),
+        "Ofsted source": table["source"].to_numpy()})
 
 
 def _owners_all_view(owners: pd.DataFrame) -> pd.DataFrame:

@@ -28,11 +28,13 @@ from optimiser.market import Market
 
 EXCEL_FORMATS = {"count": "#,##0", "share": "0.0%", "points": "+0.0;-0.0;0.0", "ratio": "0.00", "rate": "0.0",
                  "hhi": "#,##0", "year": "0"}
-WORKBOOK_SHEETS = ("Summary", "Councils", "Regions", "Owners", "Joiners and leavers", "Sources")
+WORKBOOK_SHEETS = ("Summary", "Councils", "Regions", "Owners", "Difficult to replace", "Joiners and leavers",
+                   "Sources")
 
 
 def write_market_workbook(path: Path, market: Market, highlight: Sequence[str] = ()) -> Path:
-    """market.xlsx: Summary, Councils, Regions, Owners, Joiners and leavers, Sources; native Excel charts."""
+    """market.xlsx: Summary, Councils, Regions, Owners, Difficult to replace, Joiners and leavers, Sources; native
+    Excel charts."""
     import xlsxwriter
 
     t = market_tables(market, highlight)
@@ -44,6 +46,7 @@ def write_market_workbook(path: Path, market: Market, highlight: Sequence[str] =
     _summary_sheet(book, sheets["Summary"], t, fmt, chart_data)
     _councils_sheet(sheets["Councils"], t, fmt)
     _owners_sheet(sheets["Owners"], t, fmt)
+    _replace_sheet(sheets["Difficult to replace"], t, fmt)
     _joiners_sheet(book, sheets["Joiners and leavers"], t, fmt)
     _sources_sheet(sheets["Sources"], t, fmt)
     print_one_page_wide(book.worksheets())
@@ -226,6 +229,19 @@ def _owners_sheet(sheet, t: MarketTables, fmt: dict) -> None:
     sheet.write(row - 1, 0, "Every owner named in Ofsted's lists, every year", fmt["subtitle"])
     _write_table(sheet, t.owners_all, row, fmt, widths)
     _set_widths(sheet, widths)
+
+
+def _replace_sheet(sheet, t: MarketTables, fmt: dict) -> None:
+    widths: dict[int, float] = {}
+    sheet.write(0, 0, f"Owners meeting the difficult-to-replace rule's market part in England, {t.latest_year}",
+                fmt["subtitle"])
+    sheet.write(1, 0, t.replace_note or "No national Ofsted list: the table needs England's whole list.", fmt["note"])
+    end = _write_table(sheet, t.replace, 3, fmt, widths)
+    freeze_header(sheet, 3, 1)
+    if len(t.replace):
+        sheet.autofilter(3, 0, end - 1, len(t.replace.columns) - 1)
+    _set_widths(sheet, widths)
+    sheet.set_column(0, 0, 40)
 
 
 def _joiners_sheet(book, sheet, t: MarketTables, fmt: dict) -> None:

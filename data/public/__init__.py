@@ -1,5 +1,6 @@
 """Readers of what Ofsted, the DfE and ONS publish: one module per publication, each returning tables in rcc's
-own schema plus an issues table (file, row, column, value, rule, severity), like `rcc validate`."""
+own schema plus an issues table (file, row, column, value, rule, severity), like `rcc validate`; and the one table
+rcc reads that no one publishes, the owners' margins for the national profit cap (margins.py), checked the same way."""
 
 import os
 from pathlib import Path

@@ -51,7 +51,7 @@ def replaceability(region: Region, placed: pd.DataFrame, params: ReplaceParams, 
     if not every:
         return pd.DataFrame(columns=REPLACE_COLUMNS)
     names = council_names(region)
-    big = s.groupby(["la_code", "market"])["places"].transform("sum") >= params.min_council_places
+    big = counted_council_markets(s, params)
     rows = []
     for owner in every:
         here = s[s["owner"].eq(owner)]
@@ -61,8 +61,8 @@ def replaceability(region: Region, placed: pd.DataFrame, params: ReplaceParams, 
                else owner, "subject_type": "parent_group" if providers["parent_group"].fillna("").eq(owner).any()
                else "provider", "companies": len(companies), "children": len(kids),
                "weekly_spend": float(kids["weekly_cost"].sum()), "places_in_region": int(here["places"].sum())}
-        row |= _best_share(here, s, ["market"], "region")
-        row |= _best_share(here[big.reindex(here.index, fill_value=False)], s[big], ["la_code", "market"], "council")
+        row |= best_share(here, s, ["market"], "region")
+        row |= best_share(here[big.reindex(here.index, fill_value=False)], s[big], ["la_code", "market"], "council")
         row["council"] = str(names.get(row["council"], row["council"]))
         by_council = here.groupby("la_code")["places"].sum().sort_values(ascending=False, kind="stable")
         row["geo_council"] = str(names.get(by_council.index[0], by_council.index[0])) if len(by_council) else ""
@@ -72,8 +72,7 @@ def replaceability(region: Region, placed: pd.DataFrame, params: ReplaceParams, 
                                .astype(bool).any())
         rows.append(row)
     table = pd.DataFrame(rows)
-    table["market_test"] = ((table["region_share"].fillna(0) >= params.region_share)
-                            | (table["council_share"].fillna(0) >= params.council_share))
+    table["market_test"] = market_test(table["region_share"], table["council_share"], params)
     candidates = table[table["market_test"] & (table["children"] >= params.min_children)]
     chosen = candidates.sort_values(["children", "owner"], ascending=[False, True]).head(params.max_tested)["owner"]
     table["tested"], table["rehoused"], table["unhoused"] = False, np.nan, np.nan
@@ -93,22 +92,45 @@ def replaceability(region: Region, placed: pd.DataFrame, params: ReplaceParams, 
     return table[REPLACE_COLUMNS]
 
 
-def _best_share(here: pd.DataFrame, market: pd.DataFrame, keys: list[str], level: str) -> dict:
-    """The owner's largest share of independent places over the markets keyed by `keys` (the region's kinds of
-    home, or each council's), with the market it is in."""
-    out = {f"{level}_market": "", f"{level}_share": np.nan} | ({"council": ""} if level == "council" else {})
-    if here.empty:
-        return out
-    # markets the owner is not in divide to NaN and drop out
-    share = (here.groupby(keys)["places"].sum() / market.groupby(keys)["places"].sum()).dropna()
-    share = share.sort_values(ascending=False, kind="stable")
-    if share.empty:
-        return out
-    top = share.index[0] if len(keys) > 1 else (share.index[0],)
-    out[f"{level}_market"], out[f"{level}_share"] = top[-1], float(share.iloc[0])
-    if level == "council":
-        out["council"] = top[0]
-    return out
+def counted_council_markets(supply: pd.DataFrame, params: ReplaceParams) -> pd.Series:
+    """The rows of independent supply in a council market large enough for a share of it to count (one home is a
+    large share of a tiny market)."""
+    return supply.groupby(["la_code", "market"])["places"].transform("sum") >= params.min_council_places
+
+
+def market_test(region_share: pd.Series, council_share: pd.Series, params: ReplaceParams) -> pd.Series:
+    """The designation rule's market part: a large enough share of the region's, or of one council's, independent
+    places in one kind of home."""
+    return (region_share.fillna(0) >= params.region_share) | (council_share.fillna(0) >= params.council_share)
+
+
+def best_share(here: pd.DataFrame, market: pd.DataFrame, keys: list[str], level: str) -> dict:
+    """One owner's largest share of independent places over the markets keyed by `keys` (best_shares)."""
+    found = best_shares(here, market, keys, level)
+    if found.empty:
+        return {f"{level}_market": "", f"{level}_share": np.nan} | ({level: ""} if len(keys) > 1 else {})
+    return found.iloc[0].to_dict()
+
+
+def best_shares(owned: pd.DataFrame, market: pd.DataFrame, keys: list[str], level: str) -> pd.DataFrame:
+    """Per owner of `owned`, its largest share of independent places over the markets keyed by `keys` (the region's
+    kinds of home, or each council's: the area's key before the market's), with the market it is in and, keyed by
+    area, the area (`level`); ties go to the first market in key order. Owners in no market with places are left
+    out."""
+    columns = [f"{level}_market", f"{level}_share"] + ([level] if len(keys) > 1 else [])
+    mine = owned.groupby(["owner", *keys])["places"].sum().reset_index()
+    total = market.groupby(keys)["places"].sum().rename("_total").reset_index()
+    mine = mine.merge(total, on=keys, how="left")
+    # a market without places divides to NaN and drops out
+    mine["_share"] = (mine["places"] / mine["_total"].where(mine["_total"] > 0)).astype(float)
+    mine = mine.dropna(subset=["_share"]).sort_values(["owner", "_share", *keys],
+                                                      ascending=[True, False, *[True] * len(keys)], kind="stable")
+    top = mine.drop_duplicates("owner").set_index("owner")
+    out = pd.DataFrame({f"{level}_market": top[keys[-1]].astype(str), f"{level}_share": top["_share"]},
+                       index=top.index)
+    if len(keys) > 1:
+        out[level] = top[keys[0]].astype(str)
+    return out[columns]
 
 
 def _evidence(r, by_rule: bool, params: ReplaceParams) -> str:
