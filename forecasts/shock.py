@@ -40,7 +40,8 @@ class SharedShock:
             return np.ones((paths, horizon))
         log_var = np.log1p(self.sd ** 2)  # a lognormal multiplier with relative sd `sd`
         rho = self.autocorrelation
-        innovations = rng.standard_normal((paths, horizon)) * np.sqrt(log_var)
+        # Month by month, so a shorter horizon draws the same first months.
+        innovations = rng.standard_normal((horizon, paths)).T * np.sqrt(log_var)
         z = np.empty((paths, horizon))
         # The shock's state at the origin is not known from the fit: start from its stationary distribution.
         z[:, 0] = innovations[:, 0]

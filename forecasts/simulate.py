@@ -150,8 +150,11 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
     rng = np.random.default_rng(seed)
     chain = draw_chain(model.rates, paths, rng)
     entry_mean, entry_mix = draw_entries(model.entries, horizon, paths, rng)
-    entry_mean *= model.entries.shock.draw(rng, paths, horizon)[:, None, :]
-    exit_scale = model.rates.exit_shock.draw(rng, paths, horizon)  # (path, month ahead)
+    # Each shared shock has a stream of its own, so every draw is the same whatever the horizon.
+    entry_rng, exit_rng = (np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k)))
+                           for k in range(2))
+    entry_mean *= model.entries.shock.draw(entry_rng, paths, horizon)[:, None, :]
+    exit_scale = model.rates.exit_shock.draw(exit_rng, paths, horizon)  # (path, month ahead)
     adjusted = apply(scenario, model.rates.la_codes, chain, entry_mix, model.entries.uasc_share,
                      model.rates.regional_move)
     # Rates stay per age band (one row per path, council, group and band) and are looked up by row number.
