@@ -114,11 +114,12 @@ def fit_chain(history: History, origin: int, params: ForecastParams) -> ChainRat
 
 def _exit_shock(history: History, steps: slice, exit: np.ndarray) -> SharedShock:
     """The common shock in each month's leavers (other than at 18) against the fitted rates times the stock at
-    risk, per council. The rates are fitted on the same months: their overall level is one shared effect."""
+    risk, per council, beyond the month-of-year pattern they share (forecasts.shock)."""
     at_risk = band_sum(history.stock[:, steps], axis=3).astype(float)  # (council, step, group, band)
     exits = history.exits[:, steps]
     left = (exits.sum(axis=-1) - exits[..., AGED_18]).sum(axis=(2, 3))
-    return estimate_shock(left, np.einsum("ctga,cga->ct", at_risk, exit), shared_effects=1)
+    calendar = history.months[steps.start + 1:steps.stop + 1].month.to_numpy()  # the month each step's exits are in
+    return estimate_shock(left, np.einsum("ctga,cga->ct", at_risk, exit), calendar=calendar)
 
 
 def _shrunk_rate(events: np.ndarray, exposure: np.ndarray, kappa: float) -> tuple[np.ndarray, np.ndarray]:
