@@ -14,7 +14,7 @@ examples:
   .venv/bin/python benchmarks/forecast.py --region greater-manchester --seed 7
   .venv/bin/python benchmarks/forecast.py --backtest-models markov,seasonal_naive,ets
   .venv/bin/python benchmarks/forecast.py --processes 1      # the chain in this process only
-  .venv/bin/python benchmarks/forecast.py --no-shared-shock   # without the shock shared by every council
+  .venv/bin/python benchmarks/forecast.py --shared-shock      # with the shock shared by every council
 """
 
 from __future__ import annotations
@@ -79,14 +79,16 @@ def main() -> None:
     parser.add_argument("--paths", type=int, help="paths of the 24-month forecast (default from forecast.toml)")
     parser.add_argument("--processes", type=int,
                         help="processes for the backtest's chain and the forecast's paths (default: every core)")
-    parser.add_argument("--no-shared-shock", action="store_true",
-                        help="leave out the shock shared by every council (forecast.toml's shared_shock = false)")
+    parser.add_argument("--shared-shock", action=argparse.BooleanOptionalAction,
+                        help="with (or --no-shared-shock without) the shock shared by every council "
+                             "(default: forecast.toml's shared_shock)")
     args = parser.parse_args()
     processes = args.processes or usable_cores()
     defaults = ForecastParams()
     bt = defaults.backtest
     params = dataclasses.replace(defaults, paths=args.paths or defaults.paths,
-                                 shared_shock=defaults.shared_shock and not args.no_shared_shock,
+                                 shared_shock=defaults.shared_shock if args.shared_shock is None
+                                 else args.shared_shock,
                                  backtest=dataclasses.replace(
         bt, models=tuple(args.backtest_models.split(",")), origins=args.origins or bt.origins,
         origin_step=args.origin_step or bt.origin_step, paths=args.backtest_paths or bt.paths))

@@ -27,6 +27,7 @@ from tests.forecast_history import SEASON
 GROUP = PLACEMENT_GROUPS.index("foster_inhouse")
 HOME = EXIT_REASONS.index("home")
 REPLICATES = 30
+SHOCK = ForecastParams(shared_shock=True)
 
 
 def _history(rng: np.random.Generator, councils: int = 60, months: int = 25, entries: float = 100.0,
@@ -77,7 +78,7 @@ def test_a_common_shock_to_entries_is_recovered_from_the_entries_fit():
     estimates averages within 30% of 0.05^2 (three standard errors of that average): the shared month-of-year
     effects, which take 11 of the window's 24 months of common variation, are allowed for."""
     rng = np.random.default_rng(1)
-    params = ForecastParams()
+    params = SHOCK
     shocks = [fit_entries(history, 24, params).shock
               for history in (_history(rng, entry_shock=0.05) for _ in range(REPLICATES))]
     assert _mean_variance(shocks) == pytest.approx(0.05 ** 2, rel=0.3)
@@ -87,7 +88,7 @@ def test_noise_of_each_council_own_is_not_taken_for_a_common_shock():
     """The same histories with no common shock, each council's entries twice as variable as Poisson: the
     estimate is near none (its variance under a twentieth of the 5% shock's)."""
     rng = np.random.default_rng(2)
-    params = ForecastParams()
+    params = SHOCK
     shocks = [fit_entries(history, 24, params).shock for history in (_history(rng) for _ in range(REPLICATES))]
     assert _mean_variance(shocks) < 0.05 ** 2 / 20
 
@@ -96,7 +97,7 @@ def test_a_common_shock_to_exit_rates_is_recovered_from_the_chain_fit():
     """A common 10% shock to a month's chance of leaving care: the chain's estimate, over 24 months of 60
     councils' leavers, averages within 25% of 0.1^2 over 30 histories; with none it is near none."""
     rng = np.random.default_rng(3)
-    params = ForecastParams()
+    params = SHOCK
     shocked = [fit_chain(_history(rng, exit_shock=0.1), 24, params).exit_shock for _ in range(REPLICATES)]
     calm = [fit_chain(_history(rng), 24, params).exit_shock for _ in range(REPLICATES)]
     assert _mean_variance(shocked) == pytest.approx(0.1 ** 2, rel=0.25)
@@ -141,7 +142,7 @@ def test_the_shock_widens_the_region_total_and_leaves_each_council_much_as_it_wa
     spread (standard deviation) on median within 10% of what it was, and the mean total unchanged within four
     standard errors."""
     history = _history(np.random.default_rng(6), councils=40, months=30, entries=15.0)
-    calm = fit(history, 29, dataclasses.replace(ForecastParams(), shared_shock=False))
+    calm = fit(history, 29, ForecastParams())
     shock = SharedShock(sd=0.1, autocorrelation=0.5)
     shocked = dataclasses.replace(calm, entries=dataclasses.replace(calm.entries, shock=shock),
                                   rates=dataclasses.replace(calm.rates, exit_shock=shock))
@@ -164,6 +165,6 @@ def test_a_month_of_year_pattern_in_exits_is_not_taken_for_a_shock():
     rng = np.random.default_rng(9)
     pattern = np.ones(12)
     pattern[2], pattern[7] = 1.1, 0.9
-    shocks = [fit_chain(_history(rng, exit_season=pattern), 24, ForecastParams()).exit_shock
+    shocks = [fit_chain(_history(rng, exit_season=pattern), 24, SHOCK).exit_shock
               for _ in range(REPLICATES)]
     assert _mean_variance(shocks) < 0.1 ** 2 / 20
