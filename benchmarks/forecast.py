@@ -14,6 +14,7 @@ examples:
   .venv/bin/python benchmarks/forecast.py --region greater-manchester --seed 7
   .venv/bin/python benchmarks/forecast.py --backtest-models markov,seasonal_naive,ets
   .venv/bin/python benchmarks/forecast.py --processes 1      # the chain in this process only
+  .venv/bin/python benchmarks/forecast.py --shared-shock      # with the shock shared by every council
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
+
 # Each simulation is single-threaded (the backtest runs one per core); on two cores OpenBLAS's extra threads
 # (used only by the entries GLM) spin against it and against anything else running, which made the same fit
 # take 2 s or 20 s from run to run.
@@ -38,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import peak_memory_mb, region_folder  # noqa: E402
 from data.load import load_region  # noqa: E402
-from forecasts.backtest import backtest  # noqa: E402
+from forecasts.backtest import ALL_GROUPS, REGION, backtest  # noqa: E402
 from forecasts.demand import population, prepared_history  # noqa: E402
 from forecasts.params import ForecastParams  # noqa: E402
 from forecasts.simulate import compile_simulation, demand_table, fit, simulate, usable_cores  # noqa: E402
@@ -76,11 +79,17 @@ def main() -> None:
     parser.add_argument("--paths", type=int, help="paths of the 24-month forecast (default from forecast.toml)")
     parser.add_argument("--processes", type=int,
                         help="processes for the backtest's chain and the forecast's paths (default: every core)")
+    parser.add_argument("--shared-shock", action=argparse.BooleanOptionalAction,
+                        help="with (or --no-shared-shock without) the shock shared by every council "
+                             "(default: forecast.toml's shared_shock)")
     args = parser.parse_args()
     processes = args.processes or usable_cores()
     defaults = ForecastParams()
     bt = defaults.backtest
-    params = dataclasses.replace(defaults, paths=args.paths or defaults.paths, backtest=dataclasses.replace(
+    params = dataclasses.replace(defaults, paths=args.paths or defaults.paths,
+                                 shared_shock=defaults.shared_shock if args.shared_shock is None
+                                 else args.shared_shock,
+                                 backtest=dataclasses.replace(
         bt, models=tuple(args.backtest_models.split(",")), origins=args.origins or bt.origins,
         origin_step=args.origin_step or bt.origin_step, paths=args.backtest_paths or bt.paths))
 
@@ -121,6 +130,21 @@ def main() -> None:
     regional = result.regional().pivot(index="model", columns="horizon", values=["mase", "coverage_80"])
     lines = regional.round(2).to_string().splitlines()
     print(f"  backtest of the {args.region} total:\n" + "\n".join("    " + line for line in lines))
+    print(f"  p10-p90 coverage of the councils' series (mean over series), the chain; shared shock "
+          f"{'on' if params.shared_shock else 'off'}"
+          + "".join(f" (estimated at the last origin: entries sd {s.sd:.1%}, autocorrelation {s.autocorrelation:.2f}"
+                    f"; exit rates sd {x.sd:.1%}, autocorrelation {x.autocorrelation:.2f})"
+                    for s, x in [(model.entries.shock, model.rates.exit_shock)] if params.shared_shock) + ":")
+    councils = _council_coverage(result.table)
+    print("\n".join("    " + line for line in councils.round(2).to_string().splitlines()))
+
+
+def _council_coverage(table: pd.DataFrame) -> pd.DataFrame:
+    """The chain's p10-p90 coverage by horizon, averaged over each council's total and over council x group."""
+    chain = table[(table["model"] == "markov") & (table["la_code"] != REGION)].dropna(subset=["coverage_80"])
+    rows = {"council totals": chain[chain["group"] == ALL_GROUPS],
+            "council x group": chain[chain["group"] != ALL_GROUPS]}
+    return pd.DataFrame({name: rows.groupby("horizon")["coverage_80"].mean() for name, rows in rows.items()}).T
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from scipy import sparse
 from forecasts.flows import History, band_sum
 from forecasts.markov import gammas
 from forecasts.params import ForecastParams
+from forecasts.shock import SharedShock, estimate_shock
 
 ENTRY_RATE_COLUMNS = ["la_code", "month", "observed", "fitted", "per_10000"]
 MONTHS_PER_YEAR = 12
@@ -44,6 +45,7 @@ class EntryModel:
     mix_concentration: np.ndarray  # per council: entrants of evidence after discounting
     uasc_share: np.ndarray  # (council, group, age band): share of entrants there who are unaccompanied
     thin: bool = False  # entries too few for a season and a trend: both held near none (see _fit_entry_glm)
+    shock: SharedShock = SharedShock()  # moves every council's entries together, month by month (forecasts.shock)
 
     @cached_property
     def cov_factor(self) -> np.ndarray:
@@ -97,11 +99,16 @@ def fit_entries(history: History, origin: int, params: ForecastParams, populatio
                           "observed": counts.reshape(-1), "fitted": fitted,
                           "per_10000": fitted * np.repeat(per_10000, n_m)})
     mix, mix_conc, uasc = _mix(history, first, origin, params)
+    # The shared month-of-year effects, and the councils' levels and trends on average, take the common shock's
+    # variation in their directions out of the residuals.
+    shared_effects = MONTHS_PER_YEAR - 1 + 1 + int(params.entry_trend)
+    shock = estimate_shock(counts[active], fitted.reshape(n_c, n_m)[active], shared_effects) \
+        if params.shared_shock else SharedShock()
     return EntryModel(la_codes=history.la_codes, coef=coef, cov=cov, dispersion=dispersion,
                       origin_month=history.months[origin],
                       fitted=table[ENTRY_RATE_COLUMNS],
                       active=active, trend=params.entry_trend, mix=mix,
-                      mix_concentration=mix_conc, uasc_share=uasc, thin=thin)
+                      mix_concentration=mix_conc, uasc_share=uasc, thin=thin, shock=shock)
 
 
 # The largest month-of-year or trend effect, and its standard error, a fit is believed (log scale): beyond them the

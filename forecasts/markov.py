@@ -26,6 +26,7 @@ from data.vocabulary import PLACEMENT_GROUPS
 from forecasts.flows import History, band_sum
 from forecasts.groups import AGE_BANDS, AGED_18
 from forecasts.params import ForecastParams
+from forecasts.shock import SharedShock, estimate_shock
 
 RATE_COLUMNS = ["la_code", "rate", "group", "age_band", "to_group", "events", "exposure", "regional", "mean"]
 # A state the whole region never saw gets the region's rate pooled over all states, worth one child-month.
@@ -56,6 +57,7 @@ class ChainRates:
     concentration: np.ndarray  # (council, group, band): child-months of evidence after discounting
     regional_concentration: np.ndarray  # (group, band)
     window: tuple[pd.Timestamp, pd.Timestamp]
+    exit_shock: SharedShock = SharedShock()  # moves every council's exit rates together, month by month
 
     def table(self) -> pd.DataFrame:
         """Every rate with its evidence: events, exposure (child-months), regional rate and the shrunk mean."""
@@ -106,7 +108,18 @@ def fit_chain(history: History, origin: int, params: ForecastParams) -> ChainRat
         move_evidence=Evidence(moves, stayers),
         concentration=params.evidence_discount * (kappa + at_risk),
         regional_concentration=params.evidence_discount * at_risk.sum(axis=0),
-        window=(history.months[steps.start], history.months[steps.stop]))
+        window=(history.months[steps.start], history.months[steps.stop]),
+        exit_shock=_exit_shock(history, steps, exit) if params.shared_shock else SharedShock())
+
+
+def _exit_shock(history: History, steps: slice, exit: np.ndarray) -> SharedShock:
+    """The common shock in each month's leavers (other than at 18) against the fitted rates times the stock at
+    risk, per council, beyond the month-of-year pattern they share (forecasts.shock)."""
+    at_risk = band_sum(history.stock[:, steps], axis=3).astype(float)  # (council, step, group, band)
+    exits = history.exits[:, steps]
+    left = (exits.sum(axis=-1) - exits[..., AGED_18]).sum(axis=(2, 3))
+    calendar = history.months[steps.start + 1:steps.stop + 1].month.to_numpy()  # the month each step's exits are in
+    return estimate_shock(left, np.einsum("ctga,cga->ct", at_risk, exit), calendar=calendar)
 
 
 def _shrunk_rate(events: np.ndarray, exposure: np.ndarray, kappa: float) -> tuple[np.ndarray, np.ndarray]:

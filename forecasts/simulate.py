@@ -100,7 +100,7 @@ def compile_simulation() -> None:
     compiling or loading their own. `make` runs this once after installing."""
     unit, state = np.zeros(1, np.int32), np.zeros(1, np.int8)
     rates = np.zeros(len(AGE_BANDS))
-    _month(np.random.default_rng(0), np.zeros(TOP_BAND, np.int32), rates, rates, rates, rates, rates, rates,
+    _month(np.random.default_rng(0), np.zeros(TOP_BAND, np.int32), rates, rates, rates, np.ones(1),
            np.ones((len(AGE_BANDS), len(PLACEMENT_GROUPS))), unit, state, 0, np.zeros(1, np.int32), np.ones((1, 1)))
 
 
@@ -150,6 +150,11 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
     rng = np.random.default_rng(seed)
     chain = draw_chain(model.rates, paths, rng)
     entry_mean, entry_mix = draw_entries(model.entries, horizon, paths, rng)
+    # Each shared shock has a stream of its own, so every draw is the same whatever the horizon.
+    entry_rng, exit_rng = (np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k)))
+                           for k in range(2))
+    entry_mean *= model.entries.shock.draw(entry_rng, paths, horizon)[:, None, :]
+    exit_scale = model.rates.exit_shock.draw(exit_rng, paths, horizon)  # (path, month ahead)
     adjusted = apply(scenario, model.rates.la_codes, chain, entry_mix, model.entries.uasc_share,
                      model.rates.regional_move)
     # Rates stay per age band (one row per path, council, group and band) and are looked up by row number.
@@ -157,14 +162,9 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
     move = adjusted.chain.move  # (path, council, group, band, to group)
     stay = np.einsum("pcgag->pcga", move)  # a view of the diagonal: staying in the group
     leave = (1 - stay).reshape(-1)
-    # The chance of leaving the cell at all (care, or the group), then of that being leaving care.
-    out_of_cell = exit + (1 - exit) * leave
-    exit_given_out = np.divide(exit, out_of_cell, out=np.zeros_like(exit), where=out_of_cell > 0)
-    # Under 16 a child who stays in the cell may move up a band: the chance that anything happens to a child,
-    # then of that being leaving the cell.
+    # Rates per row, and the chance of leaving the group, from which _month works out each month's chances under
+    # the path's shared shock to exit rates.
     ageing = np.ascontiguousarray(adjusted.chain.ageing).reshape(-1)
-    event = out_of_cell + (1 - out_of_cell) * ageing
-    out_given_event = np.divide(out_of_cell, event, out=np.zeros_like(event), where=event > 0)
     entry_add, renormalised = adjusted.entry_add, adjusted.renormalised
     entry_total = adjusted.entry_share.sum(axis=(2, 3))  # (path, council): share of the month's entries kept
     stay[...] = 0  # a mover's new group is drawn from the other groups
@@ -183,8 +183,8 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
         # Room for everyone who can turn 16 or arrive at 16 or 17 this month: the 10-15s now (changing group keeps
         # a child's band) and every entrant.
         older.reserve(int(young[..., -1].sum()) + int(arrivals.sum()))
-        older.count = _month(rng, young.reshape(-1), event, out_given_event, exit_given_out, exit, out_of_cell,
-                             ageing, move_cdf, older.unit, older.state, older.count, arrivals.reshape(-1), entry_cdf)
+        older.count = _month(rng, young.reshape(-1), exit, leave, ageing, exit_scale[:, h].copy(), move_cdf,
+                             older.unit, older.state, older.count, arrivals.reshape(-1), entry_cdf)
         if entry_add.any():
             added = rng.poisson(np.broadcast_to(entry_add, (*units, AGE_STATES)))
             young += added[..., :TOP_BAND].astype(np.int32)
@@ -196,18 +196,20 @@ def _simulate_block(model: FittedModel, seed: np.random.SeedSequence, scenario: 
 
 
 @numba.njit(cache=True, nogil=True)
-def _month(rng, young, event, out_given_event, exit_given_out, exit, out_of_cell, ageing, move_cdf, older_unit,
-           older_state, n_older, arrivals, entry_cdf):
+def _month(rng, young, exit, leave, ageing, exit_scale, move_cdf, older_unit, older_state, n_older, arrivals,
+           entry_cdf):
     """One month of a block of paths, in place: children under 16 per cell (`young`, unit x band below 16),
     those of 16 and 17 one by one (the first `n_older` of `older_unit` and `older_state`, which have room for
     everyone who can join them this month), then the month's `arrivals` per path x council. Returns the number
-    of children of 16 and 17 now. Rates are looked up by row: unit x age band.
+    of children of 16 and 17 now. Rates are looked up by row: unit x age band; `leave` is the chance of
+    changing group, and each path's exit rates are scaled by its month's `exit_scale` (the shared shock).
 
     Under 16, one binomial draw per occupied cell finds everyone to whom anything happened (left care, changed
     group, or moved up a band), then binomial splits of those few say what. A child who changed group takes
     their new group's chance of moving up a band. From 16, one uniform number decides leaving care or moving
     (exit <= out_of_cell); then the child is a month older, and leaves care at 18."""
     n_groups, n_bands = move_cdf.shape[1], TOP_BAND + 1
+    units_per_path = young.size // TOP_BAND // exit_scale.size
     incoming = np.zeros_like(young)  # arrivals from other cells, which must not be drawn again this month
     up = np.zeros_like(young)
     for cell in range(young.size):
@@ -216,16 +218,21 @@ def _month(rng, young, event, out_given_event, exit_given_out, exit, out_of_cell
             continue
         unit, band = divmod(cell, TOP_BAND)
         row = unit * n_bands + band
-        changed = rng.binomial(n, event[row])
+        exit_row = min(exit[row] * exit_scale[unit // units_per_path], 1.0)
+        # The chance of leaving the cell at all (care, or the group), then of that being leaving care; and, as a
+        # child who stays in the cell may move up a band, the chance that anything happens to a child.
+        out_of_cell = exit_row + (1 - exit_row) * leave[row]
+        event = out_of_cell + (1 - out_of_cell) * ageing[row]
+        changed = rng.binomial(n, event)
         if changed == 0:
             continue
         young[cell] = n - changed
-        gone = rng.binomial(changed, out_given_event[row])
+        gone = rng.binomial(changed, out_of_cell / event)
         up[cell] += changed - gone
         if gone == 0:
             continue
         group = unit % n_groups
-        for _ in range(gone - rng.binomial(gone, exit_given_out[row])):
+        for _ in range(gone - rng.binomial(gone, exit_row / out_of_cell)):
             to = _destination(rng, move_cdf, row)
             to_cell = cell + (to - group) * TOP_BAND
             if rng.random() < ageing[row + (to - group) * n_bands]:
@@ -241,10 +248,11 @@ def _month(rng, young, event, out_given_event, exit_given_out, exit, out_of_cell
     for child in range(n_older):
         unit = older_unit[child]
         row = unit * n_bands + TOP_BAND
+        exit_row = min(exit[row] * exit_scale[unit // units_per_path], 1.0)
         chance = rng.random()
-        if chance < exit[row]:
+        if chance < exit_row:
             continue  # left care
-        if chance < out_of_cell[row]:
+        if chance < exit_row + (1 - exit_row) * leave[row]:
             unit += _destination(rng, move_cdf, row) - unit % n_groups
         if older_state[child] >= AGE_STATES - 1:
             continue  # 18
