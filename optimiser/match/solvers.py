@@ -176,7 +176,7 @@ def solve_fast(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, 
 
 LOCAL_PAIRS_PER_UNIT = 12  # cheapest pairs per unit a neighbour of a broken placement may move to
 LOCAL_DEPTH = 1  # rounds of neighbours set free (2 and 3 gave the same answer, slower)
-LOCAL_TIME_SHARE = 0.25  # of the time left: the local MIP is a first improvement, not the proof
+LOCAL_TIME_SHARE = 0.5  # of the time left: the LP and the core need the rest only when this falls short
 
 
 def local_repair(candidates: Candidates, relaxed: ModelArrays, relaxations: list[np.ndarray], start: np.ndarray,
