@@ -179,6 +179,7 @@ LOCAL_DEPTH = 1  # rounds of neighbours set free (2 and 3 gave the same answer, 
 # Greater Manchester's replan at 40 km frees 1% of the pairs and is mended in seconds; the national stress case
 # frees 27% (10,674 units, 436,425 age conflicts) and HiGHS found nothing better in its share of the time.
 LOCAL_MAX_PAIR_SHARE = 0.05
+LOCAL_ALWAYS_PAIRS = 20_000  # a MIP this small is solved in well under a second, whatever its share
 LOCAL_TIME_SHARE = 0.5  # of the time left: the LP and the core need the rest only when this falls short
 
 
@@ -224,7 +225,7 @@ def local_repair(candidates: Candidates, relaxed: ModelArrays, relaxations: list
     # a pair in conflict with a placement kept is out of reach
     free[ends[:, 0][fixed[ends[:, 1]]]] = free[ends[:, 1][fixed[ends[:, 0]]]] = False
     free |= chosen & free_units[unit]
-    if free.sum() > LOCAL_MAX_PAIR_SHARE * len(pairs):
+    if free.sum() > max(LOCAL_MAX_PAIR_SHARE * len(pairs), LOCAL_ALWAYS_PAIRS):
         return start  # the side constraints bind too widely for a local fix: the LP and the core's work
     sub = sub_candidates(candidates, free)
     sub = dataclasses.replace(sub, pairs=sub.pairs.assign(capacity=room[free]))
