@@ -118,3 +118,20 @@ def test_by_rcc_an_rcc_uses_only_its_own_area_and_the_places_its_children_free(t
     assert placed.to_dict() == {"K1": "S1", "K2": "S2"} and len(per_rcc.areas) == 2
     whole = replan(region, MatchParams(), 100.0, RUN_DATE).children.set_index("child_id")
     assert whole["moved"].sum() == 1 and "S2" in set(whole["setting_replan"])
+
+
+def test_replan_of_the_embedded_region_passes_the_verifier():
+    """Every child of the embedded region living in a setting is re-matched (within 3 km, to stay fast) and the
+    answer passes the independent verifier; each child of the children table appears once."""
+    from data import EMBEDDED_REGION
+    from data.load import load_region
+    from optimiser.match.replan import match_area
+    from optimiser.match.verify import verify_allocation
+
+    region = load_region(EMBEDDED_REGION)
+    params = MatchParams(max_distance_km=3.0)
+    matched = match_area(region, set(region.authorities["la_code"]), params, 100.0, RUN_DATE)
+    assert verify_allocation(matched.area, matched.allocations, params).empty
+    assert matched.report.status in ("optimal", "feasible") and matched.report.bound <= matched.report.objective
+    children = replan(region, params, 100.0, RUN_DATE).children
+    assert sorted(children["child_id"]) == sorted(region.children["child_id"])

@@ -306,6 +306,8 @@ def test_a_core_grown_from_nothing_reaches_the_optimum(tmp_path, monkeypatch):
 
     monkeypatch.setattr(solvers, "_initial_core", lambda candidates, *rest: np.zeros(len(candidates.pairs), bool))
     monkeypatch.setattr(solvers, "repair", lambda candidates, fractions: np.zeros(len(candidates.pairs)))
+    # the local MIP would mend the empty start before the core is reached: left out, the start stays the worst
+    monkeypatch.setattr(solvers, "local_repair", lambda candidates, relaxed, relaxations, start, *rest: start)
     solves, core_solve = {"n": 0}, solvers._solve_with_lazy_conflicts
 
     def counting_core_solve(*args):
@@ -324,3 +326,44 @@ def test_a_core_grown_from_nothing_reaches_the_optimum(tmp_path, monkeypatch):
         assert result.status == "optimal" and result.objective == pytest.approx(expected, rel=1e-7), seed
         assert verify_allocation(region, result.allocations, params).empty
     assert grown >= 5  # the empty core had to grow wherever anyone could be placed
+
+
+def test_local_repair_fits_in_the_child_a_plain_repair_strands(tmp_path):
+    """The instance above without the flow's re-solves: repair strands a child; the local MIP over the units the
+    repair placed differently from the flow (and those placed where they could go) reaches SCIP's optimum."""
+    from optimiser.match import solvers
+
+    near_others = {"lat": 53.496}
+    region = make_region(tmp_path / "region",
+                         settings=settings_rows({"places": 2, "vacancies": 2},
+                                                {"places": 1, "vacancies": 1, "weekly_fee": 9000, **near_others}),
+                         referrals=referral_rows({"cared_alongside": "solo"},
+                                                 {"family_lat": near_others["lat"]},
+                                                 {"family_lat": near_others["lat"]}))
+    params = MatchParams()
+    candidates = build_candidates(region, params, run_date=RUN_DATE)
+    arrays = solvers.ModelArrays.build(candidates)
+    shares = solvers.flow_relaxation(candidates) / candidates.pairs["size"].to_numpy()
+    stranded = solvers.repair(candidates, shares)
+    mended = solvers.local_repair(candidates, arrays, [shares], stranded, params, time.perf_counter())
+    optimum = match_region(region, MatchParams(solver="scip"), run_date=RUN_DATE).objective
+    assert arrays.objective(stranded) > optimum + params.unmatched_penalty / 2
+    assert arrays.objective(mended) == pytest.approx(optimum, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_local_repair_is_feasible_and_never_worse(seed, tmp_path):
+    """From the repaired flow, the local MIP's answer keeps every constraint (age conflicts included), costs no
+    more than where it started and no less than the brute-force optimum."""
+    from optimiser.match import solvers
+
+    region = make_region(tmp_path / "region", **random_instance(seed))
+    params = MatchParams(cost_per_km=40.0)
+    candidates = build_candidates(region, params, run_date=RUN_DATE)
+    arrays = solvers.ModelArrays.build(candidates)  # with the age conflicts
+    shares = solvers.flow_relaxation(candidates) / candidates.pairs["size"].to_numpy()
+    start = solvers.repair(candidates, shares)
+    mended = solvers.local_repair(candidates, arrays, [shares], start, params, time.perf_counter())
+    expected, _ = brute_force_optimum(region, params)
+    assert arrays.feasible(mended) and set(np.unique(mended)) <= {0.0, 1.0}
+    assert expected - 1e-6 <= arrays.objective(mended) <= arrays.objective(start) + 1e-6

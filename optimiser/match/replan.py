@@ -28,7 +28,7 @@ from data.region import Region
 from optimiser.match.allocation import allocation_table, assignment_from_units, weekly_fees
 from optimiser.match.candidates import Candidates, build_candidates
 from optimiser.match.params import MatchParams
-from optimiser.match.solvers import solve
+from optimiser.match.solvers import SolveReport, solve
 from optimiser.match.stepdown import children_needing_step_down, referrals_for_children
 from optimiser.match.verify import verify_allocation
 
@@ -62,29 +62,57 @@ def replan(region: Region, params: MatchParams, move_threshold: float, run_date:
     rcc = (membership.reindex(region.authorities["la_code"]).fillna("").to_numpy() if membership is not None
            else np.full(len(region.authorities), ""))
     rcc_of = pd.Series(rcc, index=region.authorities["la_code"].to_numpy())
-    rows, areas = [], []
+    rows, areas, timings = [], [], {}
     for name in sorted(set(rcc_of)):
         councils = set(rcc_of.index[rcc_of.eq(name)])
-        area = replan_region(region, councils, run_date, whole=membership is None)
-        candidates = build_candidates(area, params, run_date=run_date)
-        stuck = _kept_where_they_are(area, candidates)
-        if stuck:  # their places must not be offered to others while they may be left there: built again
-            area = replan_region(region, councils, run_date, whole=membership is None, keep=stuck)
-            candidates = build_candidates(area, params, run_date=run_date)
-        candidates = with_stability(candidates, move_threshold)
-        chosen, report = solve(candidates, params)
-        allocations = allocation_table(area, candidates, assignment_from_units(candidates, chosen))
-        violations = verify_allocation(area, allocations, params)
-        if not violations.empty:
-            raise RuntimeError("the replan breaks hard rules (this is a bug in rcc):\n" + violations.to_string())
-        rows += [_children_table(region, area, allocations, name), _not_in_a_setting(region, councils, name)]
-        areas.append({"rcc": name or "(one region)", "children": len(area.referrals), "pairs": len(candidates.pairs),
-                      "status": report.status, "objective": report.objective, "bound": report.bound,
-                      "gap": report.gap, "solver": report.solver})
+        matched = match_area(region, councils, params, move_threshold, run_date, whole=membership is None)
+        for stage, seconds in matched.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+        tables_started = time.perf_counter()
+        rows += [_children_table(region, matched.area, matched.allocations, name),
+                 _not_in_a_setting(region, councils, name)]
+        timings["tables_s"] = timings.get("tables_s", 0.0) + time.perf_counter() - tables_started
+        report = matched.report
+        areas.append({"rcc": name or "(one region)", "children": len(matched.area.referrals),
+                      "pairs": len(matched.candidates.pairs), "status": report.status,
+                      "objective": report.objective, "bound": report.bound, "gap": report.gap,
+                      "solver": report.solver})
     children = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) \
         else pd.DataFrame(columns=CHILD_COLUMNS)
     return Replan(children=children, councils=council_table(children), areas=pd.DataFrame(areas),
-                  timings={"total_s": time.perf_counter() - started})
+                  timings=timings | {"total_s": time.perf_counter() - started})
+
+
+@dataclass(frozen=True)
+class AreaMatch:
+    area: Region  # the area as matched (replan_region)
+    candidates: Candidates  # with the stability cost on every move
+    report: SolveReport
+    allocations: pd.DataFrame
+    timings: dict[str, float]  # build_s, solve_s, verify_s
+
+
+def match_area(region: Region, councils: set[str], params: MatchParams, move_threshold: float, run_date: date,
+               whole: bool = True) -> AreaMatch:
+    """One area's replan: its referrals and supply, the pairs with the stability cost, the solve, the verifier."""
+    started = time.perf_counter()
+    area = replan_region(region, councils, run_date, whole=whole)
+    candidates = build_candidates(area, params, run_date=run_date)
+    stuck = _kept_where_they_are(area, candidates)
+    if stuck:  # their places must not be offered to others while they may be left there: built again
+        area = replan_region(region, councils, run_date, whole=whole, keep=stuck)
+        candidates = build_candidates(area, params, run_date=run_date)
+    candidates = with_stability(candidates, move_threshold)
+    built = time.perf_counter()
+    chosen, report = solve(candidates, params)
+    solved = time.perf_counter()
+    allocations = allocation_table(area, candidates, assignment_from_units(candidates, chosen))
+    violations = verify_allocation(area, allocations, params)
+    if not violations.empty:
+        raise RuntimeError("the replan breaks hard rules (this is a bug in rcc):\n" + violations.to_string())
+    return AreaMatch(area, candidates, report, allocations,
+                     {"build_s": built - started, "solve_s": solved - built,
+                      "verify_s": time.perf_counter() - solved})
 
 
 def replan_region(region: Region, councils: set[str], run_date: date, whole: bool = True,
