@@ -132,8 +132,9 @@ def main() -> None:
     print(f"  backtest of the {args.region} total:\n" + "\n".join("    " + line for line in lines))
     print(f"  p10-p90 coverage of the councils' series (mean over series), the chain; shared shock "
           f"{'on' if params.shared_shock else 'off'}"
-          + "".join(f" (estimated at the last origin: entries sd {s.sd:.1%}, autocorrelation {s.autocorrelation:.2f}"
-                    f"; exit rates sd {x.sd:.1%}, autocorrelation {x.autocorrelation:.2f})"
+          + "".join(f" (estimated at the last origin: entries sd {s.sd:.1%} shrunk from {s.estimated_sd:.1%}, "
+                    f"autocorrelation {s.autocorrelation:.2f}; exit rates sd {x.sd:.1%} shrunk from "
+                    f"{x.estimated_sd:.1%}, autocorrelation {x.autocorrelation:.2f})"
                     for s, x in [(model.entries.shock, model.rates.exit_shock)] if params.shared_shock) + ":")
     councils = _council_coverage(result.table)
     print("\n".join("    " + line for line in councils.round(2).to_string().splitlines()))

@@ -18,6 +18,18 @@ Leavers have a month-of-year pattern the chain's rates (constant through the yea
 to every council (entries are seasonal, and many stays are short). It comes back every year and cancels over
 one, so it is no shock: `calendar` takes it out first. (Forecasting it instead, from two years of a region's
 leavers shrunk towards none by their noise, made the embedded region's backtest less accurate.)
+
+The estimate is unbiased but noisy, and more so than its many council-months suggest: a few councils give few
+pairs, and a persistent shock is seen in only a few independent stretches of a 24-month window (with
+autocorrelation rho, months / ((1 + rho^2) / (1 - rho^2)) of them, a quarter of the months at rho = 0.8), so a
+shift that happened once in the window reads as a shock that comes back. The variance forecast with is the
+estimate shrunk by its own sampling uncertainty, empirical-Bayes fashion: the estimate v is the true variance
+plus an error of variance se^2 (worked out under the fitted model itself: the shock's own sampling over its
+autocorrelated months, its cross-products with councils' noise, and the noise's between councils); with a
+normal prior around no shock whose spread A is taken from v itself by moments (E[v^2] = A + se^2), the
+posterior mean is v * A / (A + se^2) = v * (1 - se^2 / v^2), none once v is within one standard error of none.
+Many councils and months give se far under v and the estimate is kept nearly whole. The autocorrelation is
+left as estimated: the shrinkage already grows with it, through the fewer independent months.
 """
 
 from __future__ import annotations
@@ -34,9 +46,11 @@ MOST_AUTOCORRELATION = 0.9
 @dataclass(frozen=True)
 class SharedShock:
     """A multiplicative shock common to every council: relative standard deviation of a month's multiplier and
-    its autocorrelation from one month to the next (AR(1) on the log scale)."""
+    its autocorrelation from one month to the next (AR(1) on the log scale). `estimated_sd` is the sd the
+    residuals gave before shrinkage by its sampling uncertainty (see the module's docstring); `sd` is drawn."""
     sd: float = 0.0
     autocorrelation: float = 0.0
+    estimated_sd: float = 0.0
 
     def draw(self, rng: np.random.Generator, paths: int, horizon: int) -> np.ndarray:
         """(path, month ahead) multipliers with mean 1 and relative standard deviation `sd`; all ones (and no
@@ -79,7 +93,27 @@ def estimate_shock(observed: np.ndarray, expected: np.ndarray, shared_effects: i
         return SharedShock()
     lag1 = _cross(r[:, 1:], r[:, :-1]) / max(_cross(expected[:, 1:], expected[:, :-1]), 1e-300)
     autocorrelation = float(np.clip(lag1 / lag0, 0.0, MOST_AUTOCORRELATION))
-    return SharedShock(sd=float(np.sqrt(variance)), autocorrelation=autocorrelation)
+    # lag0 and the variance differ by a constant factor, so their relative standard errors are the same.
+    shrink = max(0.0, 1.0 - (_standard_error(r, expected, lag0, autocorrelation) / lag0) ** 2)
+    return SharedShock(sd=float(np.sqrt(variance * shrink)), autocorrelation=autocorrelation,
+                       estimated_sd=float(np.sqrt(variance)))
+
+
+def _standard_error(r: np.ndarray, expected: np.ndarray, lag0: float, rho: float) -> float:
+    """Standard error of lag0 (sum of the residuals' cross-products between councils over that of the expected
+    counts) under the fitted model: r[c, t] = expected[c, t] * s[t] + u[c, t], s an AR(1) of variance lag0 and
+    autocorrelation rho, u each council's own noise, independent, of variance r^2 less the shock's share. The
+    sum of cross-products is s^2 P + 2 s (sum over c of u[c] (E - expected[c])) + (sum over pairs of u u'), P
+    and E the month's sums over pairs and councils of expected counts; the three terms are uncorrelated, and
+    Cov(s[t]^2, s[t']^2) = 2 lag0^2 rho^(2 |t - t'|) for a normal s."""
+    months = r.shape[1]
+    pairs = expected.sum(axis=0) ** 2 - np.sum(expected ** 2, axis=0)  # P, a month
+    lags = np.abs(np.subtract.outer(np.arange(months), np.arange(months)))
+    shock = 2 * lag0 ** 2 * pairs @ (rho ** (2 * lags)) @ pairs
+    noise = np.maximum(r ** 2 - lag0 * expected ** 2, 0.0)
+    cross = 4 * lag0 * np.sum(noise * (expected.sum(axis=0) - expected) ** 2)
+    own = 2 * np.sum(noise.sum(axis=0) ** 2 - np.sum(noise ** 2, axis=0))
+    return float(np.sqrt(shock + cross + own) / max(pairs.sum(), 1e-300))
 
 
 def _without_season(r: np.ndarray, expected: np.ndarray,

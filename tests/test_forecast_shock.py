@@ -69,19 +69,34 @@ def _multiplier(rng: np.random.Generator, sd: float) -> float:
     return float(np.exp(rng.normal(-log_var / 2, np.sqrt(log_var))))
 
 
-def _mean_variance(shocks: list[SharedShock]) -> float:
-    return float(np.mean([s.sd ** 2 for s in shocks]))
+def _mean_variance(shocks: list[SharedShock], raw: bool = False) -> float:
+    """Mean variance of the shocks drawn (or, `raw`, of the estimates before their shrinkage)."""
+    return float(np.mean([(s.estimated_sd if raw else s.sd) ** 2 for s in shocks]))
+
+
+def _shocked_counts(rng: np.random.Generator, councils: int, months: int, sd: float, rho: float = 0.0,
+                    level: tuple[float, float] = (20, 80)) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson counts (council, month) around known means times a common multiplier, an AR(1) on the log scale
+    with autocorrelation `rho` and relative sd `sd`; and the means."""
+    log_var = np.log1p(sd ** 2)
+    z = np.empty(months)
+    z[0] = rng.normal(0, np.sqrt(log_var))
+    for t in range(1, months):
+        z[t] = rho * z[t - 1] + np.sqrt(1 - rho ** 2) * rng.normal(0, np.sqrt(log_var))
+    expected = rng.uniform(*level, (councils, 1)) * np.ones((1, months))
+    return rng.poisson(expected * np.exp(z - log_var / 2)[None, :]), expected
 
 
 def test_a_common_shock_to_entries_is_recovered_from_the_entries_fit():
     """Over 30 histories of 60 councils with a common 5% shock to a month's entries, the variance the entries fit
-    estimates averages within 30% of 0.05^2 (three standard errors of that average): the shared month-of-year
-    effects, which take 11 of the window's 24 months of common variation, are allowed for."""
+    estimates (before its shrinkage) averages within 30% of 0.05^2 (three standard errors of that average): the
+    shared month-of-year effects, which take 11 of the window's 24 months of common variation, are allowed
+    for."""
     rng = np.random.default_rng(1)
     params = SHOCK
     shocks = [fit_entries(history, 24, params).shock
               for history in (_history(rng, entry_shock=0.05) for _ in range(REPLICATES))]
-    assert _mean_variance(shocks) == pytest.approx(0.05 ** 2, rel=0.3)
+    assert _mean_variance(shocks, raw=True) == pytest.approx(0.05 ** 2, rel=0.3)
 
 
 def test_noise_of_each_council_own_is_not_taken_for_a_common_shock():
@@ -94,13 +109,14 @@ def test_noise_of_each_council_own_is_not_taken_for_a_common_shock():
 
 
 def test_a_common_shock_to_exit_rates_is_recovered_from_the_chain_fit():
-    """A common 10% shock to a month's chance of leaving care: the chain's estimate, over 24 months of 60
-    councils' leavers, averages within 25% of 0.1^2 over 30 histories; with none it is near none."""
+    """A common 10% shock to a month's chance of leaving care: the chain's estimate (before its shrinkage), over
+    24 months of 60 councils' leavers, averages within 25% of 0.1^2 over 30 histories; with none it is near
+    none."""
     rng = np.random.default_rng(3)
     params = SHOCK
     shocked = [fit_chain(_history(rng, exit_shock=0.1), 24, params).exit_shock for _ in range(REPLICATES)]
     calm = [fit_chain(_history(rng), 24, params).exit_shock for _ in range(REPLICATES)]
-    assert _mean_variance(shocked) == pytest.approx(0.1 ** 2, rel=0.25)
+    assert _mean_variance(shocked, raw=True) == pytest.approx(0.1 ** 2, rel=0.25)
     assert _mean_variance(calm) < 0.1 ** 2 / 20
 
 
@@ -108,17 +124,34 @@ def test_a_persistent_shock_has_its_autocorrelation_recovered():
     """600 months of 40 councils' counts around known means, the common multiplier an AR(1) with autocorrelation
     0.6 and sd 8%: both are recovered (0.6 within 0.1, the sd within 15%)."""
     rng = np.random.default_rng(4)
-    months, councils, rho, sd = 600, 40, 0.6, 0.08
-    log_var = np.log1p(sd ** 2)
-    z = np.empty(months)
-    z[0] = rng.normal(0, np.sqrt(log_var))
-    for t in range(1, months):
-        z[t] = rho * z[t - 1] + np.sqrt(1 - rho ** 2) * rng.normal(0, np.sqrt(log_var))
-    expected = rng.uniform(20, 80, (councils, 1)) * np.ones((1, months))
-    observed = rng.poisson(expected * np.exp(z - log_var / 2)[None, :])
-    shock = estimate_shock(observed, expected)
+    rho, sd = 0.6, 0.08
+    shock = estimate_shock(*_shocked_counts(rng, 40, 600, sd, rho))
     assert shock.autocorrelation == pytest.approx(rho, abs=0.1)
     assert shock.sd == pytest.approx(sd, rel=0.15)
+
+
+def test_with_few_councils_and_no_shock_the_shrunk_estimate_is_near_none():
+    """10 councils' counts of about 10 a month, 24 months, no common shock, 30 times: their raw cross-council
+    covariance reads as a shock of some 3% on average (its positive part), all sampling noise; shrunk by its
+    standard error it is none in most windows and its mean variance under a tenth of the raw one's."""
+    rng = np.random.default_rng(10)
+    shocks = [estimate_shock(*_shocked_counts(rng, 10, 24, 0.0, level=(5, 15))) for _ in range(REPLICATES)]
+    assert all(s.sd <= s.estimated_sd for s in shocks)
+    assert np.mean([s.sd == 0 for s in shocks]) >= 0.5
+    assert _mean_variance(shocks) < _mean_variance(shocks, raw=True) / 10
+
+
+def test_with_many_councils_a_known_shock_survives_the_shrinkage():
+    """150 councils' counts of about 10 a month over 24 months with a common 10% shock, 30 times: the shrunk
+    variance averages within 20% of 0.1^2 and keeps over 80% of the raw estimate's, where 10 councils (the
+    embedded region's count) keep less of it."""
+    rng = np.random.default_rng(11)
+    many = [estimate_shock(*_shocked_counts(rng, 150, 24, 0.1, level=(5, 15))) for _ in range(REPLICATES)]
+    few = [estimate_shock(*_shocked_counts(rng, 10, 24, 0.1, level=(5, 15))) for _ in range(REPLICATES)]
+    assert _mean_variance(many) == pytest.approx(0.1 ** 2, rel=0.2)
+    kept = _mean_variance(many) / _mean_variance(many, raw=True)
+    assert kept > 0.8
+    assert _mean_variance(few) / _mean_variance(few, raw=True) < kept
 
 
 def test_draws_of_the_shock_have_mean_one_and_the_spread_asked_for():

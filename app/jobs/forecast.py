@@ -60,7 +60,8 @@ def _forecast_record(result: Forecast, region: Region, params: ForecastParams, h
         "entry_window": [f"{model.entries.fitted['month'].min():%Y-%m}",
                          f"{model.entries.fitted['month'].max():%Y-%m}"],
         "entry_dispersion": round(model.entries.dispersion, 4),
-        "shared_shock": {name: {"sd": round(shock.sd, 4), "autocorrelation": round(shock.autocorrelation, 3)}
+        "shared_shock": {name: {"sd": round(shock.sd, 4), "estimated_sd": round(shock.estimated_sd, 4),
+                                "autocorrelation": round(shock.autocorrelation, 3)}
                          for name, shock in (("entries", model.entries.shock), ("exit_rates", model.rates.exit_shock))},
         "preparation": {row.rule: int(row.rows) for row in prep.report.itertuples()},
         "preparation_warnings": int((prep.issues["severity"] == "warning").sum()),
