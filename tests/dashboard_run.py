@@ -86,8 +86,13 @@ def _make(out: Path) -> None:
 @contextmanager
 def dashboard_on_session_run() -> Iterator[DashboardRun]:
     """The session's run, with the dashboard's environment pointed at it (its out folder and store; the embedded
-    region) for as long as the block lasts: a test module's fixture yields from it."""
-    run = dashboard_run()
+    region) for as long as the block lasts: a test module's fixture yields from it. Each block has its own copy of
+    the run, so what one module's pages write to the store (audit rows) is not there for the next, whichever order
+    the modules run in (pytest-xdist changes it)."""
+    made = dashboard_run()
+    out = SESSION_TMP[0].mktemp("dashboard-run")
+    shutil.copytree(made.out, out, symlinks=True, dirs_exist_ok=True)
+    run = dataclasses.replace(made, out=out, store=out / "runs.duckdb")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RCC_OUT", str(run.out))
         patch.setenv("RCC_STORE", str(run.store))
