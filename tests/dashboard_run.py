@@ -5,15 +5,19 @@ tests/fixtures/monthly-fast.toml (fewer simulated paths, a 6-month horizon, two 
 earlier month is added to
 the store from the same tables with a smaller children-in-care figure, so month-on-month changes and the run diff
 have something to show without running the batch twice.
+
+Under pytest-xdist the first worker to need the run makes it, in the folder the workers of one pytest run share,
+and each worker then works on its own copy: the dashboard writes its audit rows into the store, and one DuckDB file
+takes one writing process.
 """
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import functools
+import json
+import os
 import shutil
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,18 +42,36 @@ class DashboardRun:
     earlier_run_id: str
 
 
+SESSION_TMP: list[pytest.TempPathFactory] = []  # the session's tmp_path_factory, set by tests/conftest.py
+
+
 @functools.cache
 def dashboard_run() -> DashboardRun:
+    from filelock import FileLock
+
+    base = SESSION_TMP[0].getbasetemp()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = base.parent if worker else base  # xdist's workers each have a folder in the run's own
+    with FileLock(shared / "dashboard-run.lock"):
+        made = shared / "dashboard-run"
+        if not (made / "made.json").exists():
+            shutil.rmtree(made, ignore_errors=True)  # what a failed attempt left
+            _make(made)
+    ids = json.loads((made / "made.json").read_text())
+    out = base / "dashboard-run-copy" if worker else made
+    if worker:
+        shutil.copytree(made, out, symlinks=True)  # OUT/<month> is a link into OUT/.runs/
+    return DashboardRun(out=out, store=out / "runs.duckdb", run_id=ids["run_id"], earlier_run_id=ids["earlier_run_id"])
+
+
+def _make(out: Path) -> None:
     from app.batch.monthly import MonthlyParams, run_monthly
     from app.history.store import RunStore
 
-    out = Path(tempfile.mkdtemp(prefix="rcc-dashboard-test-"))
-    atexit.register(shutil.rmtree, out, True)
     # with the yearly stage, so the Demand page shows the DfE's yearly series beside the monthly forecast
     params = dataclasses.replace(MonthlyParams.from_toml(FAST_PARAMS), yearly=True)
     run = run_monthly(EMBEDDED_REGION, out_dir=out, params=params)
-    store = out / "runs.duckdb"
-    with RunStore(store) as s:
+    with RunStore(out / "runs.duckdb") as s:
         record = s.run(run.run_id)
         tables = {name: s.table(run.run_id, name) for name in record["tables"]}
         earlier_month = f"{pd.Period(run.month, freq='M') - 1}"
@@ -57,14 +79,20 @@ def dashboard_run() -> DashboardRun:
                        children_in_care=record["summary"]["children_in_care"] - EARLIER_CHILDREN_IN_CARE_DROP)
         earlier = dict(record, run_id=f"{run.run_id}-earlier", month=earlier_month, summary=summary)
         s.write_run(earlier, tables)
-    return DashboardRun(out=out, store=store, run_id=run.run_id, earlier_run_id=earlier["run_id"])
+    # written last: its presence says the folder is whole
+    (out / "made.json").write_text(json.dumps({"run_id": run.run_id, "earlier_run_id": earlier["run_id"]}))
 
 
 @contextmanager
 def dashboard_on_session_run() -> Iterator[DashboardRun]:
     """The session's run, with the dashboard's environment pointed at it (its out folder and store; the embedded
-    region) for as long as the block lasts: a test module's fixture yields from it."""
-    run = dashboard_run()
+    region) for as long as the block lasts: a test module's fixture yields from it. Each block has its own copy of
+    the run, so what one module's pages write to the store (audit rows) is not there for the next, whichever order
+    the modules run in (pytest-xdist changes it)."""
+    made = dashboard_run()
+    out = SESSION_TMP[0].mktemp("dashboard-run")
+    shutil.copytree(made.out, out, symlinks=True, dirs_exist_ok=True)
+    run = dataclasses.replace(made, out=out, store=out / "runs.duckdb")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RCC_OUT", str(run.out))
         patch.setenv("RCC_STORE", str(run.store))
