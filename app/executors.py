@@ -90,8 +90,11 @@ class DaskExecutor(cf.Executor):
             # under `if __name__ == "__main__":`, as `rcc` does.
             workers = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                                      else os.cpu_count() or 1)
+            # No dashboard; the scheduler's own HTTP routes (health, metrics) still listen, and on a port the
+            # system picks, not dask's default 8787, which another sweep or program on the machine may hold.
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR if quiet else logging.INFO)
+                                        dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                                        silence_logs=logging.ERROR if quiet else logging.INFO)
             self.client = Client(self.cluster)
         self.client.register_plugin(OneCoreEach(), name="rcc-one-core-each")
 

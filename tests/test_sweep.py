@@ -9,6 +9,7 @@ import concurrent.futures as cf
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -63,7 +64,16 @@ def region(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def cluster():
-    executor = DaskExecutor(workers=2)
+    """Made while dask's default port (8787) is held, as another program on the machine may hold it: dask's
+    warning that it is taken fails the setup (warnings are errors here) unless the scheduler lets the system pick."""
+    with socket.socket() as held:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            held.bind(("", 8787))
+            held.listen()
+        except OSError:
+            pass  # something else holds it already: the same condition
+        executor = DaskExecutor(workers=2)
     yield executor
     executor.shutdown()
 
