@@ -119,3 +119,18 @@ def test_the_audit_page_shows_a_commissioner_everything_and_an_officer_their_own
     assert set(own["who"]) == {"bolton"}
     assert len(own) == len(rows(run_store.store, "who = 'bolton'"))
     assert [b.label for b in everyone.get("download_button")] == ["Download audit.csv"]
+
+
+def test_the_board_pack_is_audited_as_its_readers_download_not_as_views_by_no_one(run_store):
+    """Making the pack reads child-level tables for the reader's scope: no audit row may name anyone but a person
+    (before, its reads were logged as viewed by 'board-pack'); the download itself is one row under the reader."""
+    import streamlit as st
+
+    from app.dashboard import audit, loaders
+
+    st.cache_data.clear()  # the pack is made afresh, as in a new server process
+    before = len(rows(run_store.store))
+    name, _ = loaders.board_pack_file(OFFICER, run_store.run_id)
+    assert rows(run_store.store)[before:] == []
+    audit.download_callback(OFFICER, name, run_store.run_id)()
+    assert [(r[0], r[3], r[6]) for r in rows(run_store.store)[before:]] == [("bolton", "download", name)]

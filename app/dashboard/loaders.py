@@ -215,15 +215,16 @@ def _raw_table(store: str, run_id: str, name: str) -> pd.DataFrame:
 COMMISSIONERS_ONLY = {"validation": "its rows quote cells from every council's files"}
 
 
-def table(user: User, run_id: str, name: str) -> pd.DataFrame | None:
-    """A run's result table as this user may see it; None when the run has no such table."""
+def table(user: User, run_id: str, name: str, audited: bool = True) -> pd.DataFrame | None:
+    """A run's result table as this user may see it; None when the run has no such table. `audited` False is
+    for a file made from it (the board pack): the person is recorded when they download it, not the making."""
     if not _has(run_id, name):
         return None
     if name in COMMISSIONERS_ONLY and not user.sees_all_councils:
         raise PermissionError(f"the run's {name} table is for regional commissioners: {COMMISSIONERS_ONLY[name]}")
     frame = scoped(_raw_table(str(paths().store), run_id, name), user, run_id)
     frame = _setting_flags_for(user, frame) if name == "flags" else frame
-    if name in CHILD_LEVEL_TABLES:
+    if name in CHILD_LEVEL_TABLES and audited:
         audit.viewed(user, run_id, name, frame)
     return frame
 
@@ -504,12 +505,13 @@ def _board_pack(store: str, region_path: str, run_id: str, role: str, la_code: s
     from app.dashboard.figures import key_figures
     from app.reports.board_pack import PackInput, board_pack
 
-    reader = User("board-pack", role, la_code)  # the reader's scope, so each scope is cached once
+    # The reader's scope, so each scope is made once; the pack's reads are not views (its download is audited).
+    reader = User("board-pack", role, la_code)
     record = run_record(run_id)
     previous = previous_run_id(run_id)
     names = council_names()
     council = names.get(la_code, la_code)
-    allocations = table(reader, run_id, "allocations")
+    allocations = table(reader, run_id, "allocations", audited=False)
     pack = PackInput(
         title=(f"{council}: board pack" if la_code else "The region's board pack"), month=record["month"],
         run_id=run_id, scope=(f"{council}'s children and referrals only, beside the region's totals" if la_code
@@ -517,8 +519,9 @@ def _board_pack(store: str, region_path: str, run_id: str, role: str, la_code: s
         figures=key_figures(record["summary"], run_record(previous)["summary"] if previous else None),
         allocations=allocations if allocations is not None else pd.DataFrame(
             columns=["referral_id", "child_id", "la_code", "status", "reason"]),
-        flags=table(reader, run_id, "flags"), balance=table(reader, run_id, "strategy_balance"),
-        actions=table(reader, run_id, "strategy_actions"), names=names)
+        flags=table(reader, run_id, "flags", audited=False),
+        balance=table(reader, run_id, "strategy_balance", audited=False),
+        actions=table(reader, run_id, "strategy_actions", audited=False), names=names)
     return board_pack(pack).encode("utf-8")
 
 

@@ -4,7 +4,7 @@ by unmet need or distance from home, the trend over the run history, and where t
 import pandas as pd
 import streamlit as st
 
-from app.dashboard import charts, loaders, ui
+from app.dashboard import audit, charts, loaders, ui
 from app.dashboard.figures import (
     COUNCIL_MEASURES,
     council_measures,
@@ -83,7 +83,8 @@ pack_name, pack = loaders.board_pack_file(who, run_id)
 st.download_button("Download the board pack (HTML)", pack, pack_name, "text/html",
                    help=("This month's pages as one printable report: the whole region." if who.sees_all_councils
                          else f"This month's pages as one printable report: {ui.council(who.la_code)}'s children "
-                              "and referrals only, with the region's totals."))
+                              "and referrals only, with the region's totals."),
+                   on_click=audit.download_callback(who, pack_name, run_id))
 st.caption(f"Regional totals from the run summary of run {run_id}"
            + (f"; changes are against run {previous_id} ({loaders.run_record(previous_id)['month']})."
               if previous_id else "; this is the first run in the store, so there is no change to show yet."))
