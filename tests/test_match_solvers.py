@@ -204,18 +204,23 @@ def test_fast_path_pieces_relax_and_repair_soundly(seed, tmp_path):
         assert arrays.feasible(allocation) and arrays.objective(allocation) >= optimum - 1e-6
 
 
+def _solo_child_beside_a_shared_home(tmp_path):
+    """A solo child R1 nearest a two-place home, and R2 and R3 about 5 km north of it, by a one-place home."""
+    near_others = {"lat": 53.496}
+    return make_region(tmp_path / "region",
+                       settings=settings_rows({"places": 2, "vacancies": 2},
+                                              {"places": 1, "vacancies": 1, "weekly_fee": 9000, **near_others}),
+                       referrals=referral_rows({"cared_alongside": "solo"},
+                                               {"family_lat": near_others["lat"]},
+                                               {"family_lat": near_others["lat"]}))
+
+
 def test_flow_rounding_moves_a_solo_child_the_flow_put_in_a_shared_home(tmp_path):
     """The flow puts the solo child R1 in the two-place home nearest to them, counting one place; repair then
     gives R1 the whole home and strands a child. Re-solving the flow without that pair places all three."""
     from optimiser.match import solvers
 
-    near_others = {"lat": 53.496}  # about 5 km north of S1, where R2 and R3 live
-    region = make_region(tmp_path / "region",
-                         settings=settings_rows({"places": 2, "vacancies": 2},
-                                                {"places": 1, "vacancies": 1, "weekly_fee": 9000, **near_others}),
-                         referrals=referral_rows({"cared_alongside": "solo"},
-                                                 {"family_lat": near_others["lat"]},
-                                                 {"family_lat": near_others["lat"]}))
+    region = _solo_child_beside_a_shared_home(tmp_path)
     params = MatchParams()
     candidates = build_candidates(region, params, run_date=RUN_DATE)
     arrays = solvers.ModelArrays.build(candidates)
@@ -333,13 +338,7 @@ def test_local_repair_fits_in_the_child_a_plain_repair_strands(tmp_path):
     repair placed differently from the flow (and those placed where they could go) reaches SCIP's optimum."""
     from optimiser.match import solvers
 
-    near_others = {"lat": 53.496}
-    region = make_region(tmp_path / "region",
-                         settings=settings_rows({"places": 2, "vacancies": 2},
-                                                {"places": 1, "vacancies": 1, "weekly_fee": 9000, **near_others}),
-                         referrals=referral_rows({"cared_alongside": "solo"},
-                                                 {"family_lat": near_others["lat"]},
-                                                 {"family_lat": near_others["lat"]}))
+    region = _solo_child_beside_a_shared_home(tmp_path)
     params = MatchParams()
     candidates = build_candidates(region, params, run_date=RUN_DATE)
     arrays = solvers.ModelArrays.build(candidates)
