@@ -4,16 +4,14 @@ there is no monthly run, and England's market page shows the region's real figur
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from app.cli import main
 from app.dashboard.auth import User
+from tests.dashboard_run import open_page
 from tests.public_raw import GM_NAMES, OFSTED, PUBLIC, kind, live, ofsted_records
 
-ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 OFFICER = User("bolton", "council_officer", "E08000001", "Bolton officer")
 COMMISSIONER = User("commissioner", "commissioner", display_name="Commissioner")
 
@@ -31,20 +29,11 @@ def public_region(tmp_path_factory):
         yield folder
 
 
-def _page(user: User, page: str) -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=240)
-    at.session_state["user"] = user
-    at.run()
-    at.switch_page(f"dashboard/pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 @pytest.mark.parametrize("user", [COMMISSIONER, OFFICER], ids=["commissioner", "council_officer"])
 def test_overview_of_a_public_region_draws_its_real_boundaries(public_region, user):
     """No monthly run is needed: the page says the region is built from published data, and its map's council
     areas are ONS's boundaries (the region's boundaries.geojson), not approximate cells."""
-    at = _page(user, "overview")
+    at = open_page(user, "overview")
     assert any("built from published data" in i.value for i in at.info)
     spec = at.get("vega_lite_chart")[0].proto.spec
     boundary = json.loads((public_region / "boundaries.geojson").read_text())["features"][0]
@@ -58,7 +47,7 @@ def test_englands_market_shows_the_regions_real_figures(public_region):
     homes = [r for r in ofsted_records(OFSTED / "provider_at_march_2025.csv")
              if kind(r) in ("home", "secure", "rss_home") and live(r)
              and r["Local authority"].strip().lower() in GM_NAMES]
-    at = _page(COMMISSIONER, "england")
+    at = open_page(COMMISSIONER, "england")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Children's homes (Greater Manchester)"] == f"{len(homes):,}"
     assert any("provider_at_march_2025.csv" in c.value for c in at.caption)
@@ -74,7 +63,7 @@ def test_englands_market_on_the_embedded_extract_says_england_needs_the_full_dat
     homes = [r for r in ofsted_records(EMBEDDED_EXTRACT / "ofsted" / "provider_at_march_2025.csv")
              if kind(r) in ("home", "secure", "rss_home") and live(r)
              and r["Local authority"].strip().lower() in GM_NAMES]
-    at = _page(COMMISSIONER, "england")
+    at = open_page(COMMISSIONER, "england")
     assert any("England's figures need every council's published files" in i.value for i in at.info)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Children's homes (Greater Manchester)"] == f"{len(homes):,}" and len(homes) > 0

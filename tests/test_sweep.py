@@ -6,6 +6,7 @@ a re-run recomputes nothing, a failed cell is reported and the others go on; swe
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import json
 import os
 import signal
@@ -68,11 +69,9 @@ def cluster():
     warning that it is taken fails the setup (warnings are errors here) unless the scheduler lets the system pick."""
     with socket.socket() as held:
         held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
+        with contextlib.suppress(OSError):  # something else holds it already: the same condition
             held.bind(("", 8787))
             held.listen()
-        except OSError:
-            pass  # something else holds it already: the same condition
         executor = DaskExecutor(workers=2)
     yield executor
     executor.shutdown()
