@@ -76,6 +76,9 @@ def market_text(result, highlight: Sequence[str] = (), name: str = "") -> str:
                      f"{int(changes['homes_left'].sum()):,} left between {first} and {latest} "
                      f"({int(changes['private_joined'].sum()):,} of the joiners private)")
     replace = m.difficult_to_replace
+    unnamed = next((n for n in m.notes if n.startswith("Difficult to replace") and "names no owners" in n), "")
+    if unnamed:
+        lines.append(f"  difficult to replace {unnamed.split(': ', 1)[1]}")
     if len(replace):
         by_region = int(replace["meets_region_share"].sum())
         lines.append(f"  difficult to replace {len(replace):,} owners meet the designation rule's market part ("

@@ -88,7 +88,7 @@ def market_picture(public: PublicData) -> Market:
         changes = changes[changes["level"].ne("england")].reset_index(drop=True)
     latest = max(coverage)
     replace = national_replace(public) if coverage[latest][1] else pd.DataFrame(columns=NATIONAL_REPLACE_COLUMNS)
-    notes = _notes(public, coverage) + ((replace_note(),) if coverage[latest][1] else ())
+    notes = _notes(public, coverage) + ((replace_note(public.latest_ofsted),) if coverage[latest][1] else ())
     return Market(councils, areas, owners, changes, public.sources(), notes, replace)
 
 

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from data.authorities import register
+from data.public.ofsted import OfstedProviders
 from data.public.read import PublicData
-from data.public.region import build_public_region
+from data.public.region import OWNER_NOT_PUBLISHED, build_public_region
 from data.region import Region
 from optimiser.flags.common import WEEKS_PER_YEAR, pct, plural
 from optimiser.flags.concentration import market_name, supply
@@ -47,8 +48,12 @@ def replace_params() -> ReplaceParams:
     return FlagParams.from_toml(DEFAULTS_FILE).replace
 
 
-def replace_note(params: ReplaceParams | None = None) -> str:
-    """What the national difficult-to-replace table is, and what it cannot be, in one sentence for a report."""
+def replace_note(latest: OfstedProviders | None = None, params: ReplaceParams | None = None) -> str:
+    """What the national difficult-to-replace table is, and what it cannot be, in one sentence for a report;
+    `latest` is the Ofsted list it was made from, when that may name no owners."""
+    if latest is not None and not latest.summary.get("owners_listed", True):
+        return (f"Difficult to replace, nationally: Ofsted's list at {latest.as_of:%d %B %Y} ({latest.file}) names no "
+                "owners (its lists name them from 2019), so no owner can be put forward.")
     p = params or replace_params()
     return (f"Difficult to replace, nationally: the independent owners that meet the designation rule's market part "
             f"(optimiser/flags.toml [replace]) in Ofsted's latest list, by registered places: at least "
@@ -82,6 +87,8 @@ def independent_supply(region: Region) -> pd.DataFrame:
 def national_replace(public: PublicData, params: ReplaceParams | None = None) -> pd.DataFrame:
     """The independent owners meeting the designation rule's market part somewhere in England
     (NATIONAL_REPLACE_COLUMNS), largest share first."""
+    if not public.latest_ofsted.summary.get("owners_listed", True):
+        return pd.DataFrame(columns=NATIONAL_REPLACE_COLUMNS)  # replace_note says why
     region = england(public)
     return owners_meeting_rule(independent_supply(region), params or replace_params(),
                                region.authorities.set_index("la_code")["la_name"],
@@ -118,7 +125,9 @@ def owners_meeting_rule(s: pd.DataFrame, params: ReplaceParams, names: pd.Series
     table["geo_council"] = first["la_code"].map(lambda code: str(names.get(code, code)))
     table["geo_share"] = first["places"] / table["places"].where(table["places"] > 0)
     table = table.reset_index()
-    table = table[market_test(table["region_share"], table["council_share"], params)].copy()
+    # homes whose owner Ofsted does not name count in every market's places, but are nobody's
+    table = table[market_test(table["region_share"], table["council_share"], params)
+                  & table["owner_name"].ne(OWNER_NOT_PUBLISHED)].copy()
     table["meets_region_share"] = table["region_share"].fillna(0) >= params.region_share
     table["meets_council_share"] = table["council_share"].fillna(0) >= params.council_share
     table["not_applied"] = NOT_APPLIED

@@ -148,6 +148,33 @@ def test_an_owner_at_the_threshold_is_listed_and_one_just_below_is_not():
     assert a["councils"] == "C0; C1; C2; C3; C4"  # 3 places in each: in code order
 
 
+def test_homes_whose_owner_is_not_named_count_in_the_market_but_are_nobodys():
+    """Owner A has 6 of a council's 20 places (30%), 10 of the others on rows naming no owner (50%): A is listed, the
+    unnamed homes, which Ofsted's older lists leave blank, are not an owner."""
+    homes = [("Owner A Ltd", 6), *[("owner not published", 1)] * 10, *[(f"small {k}", 1) for k in range(4)]]
+    s = pd.DataFrame([{"owner": o, "owner_name": o, "sector": "private", "la_code": "E08000001", "region": "R",
+                       "market": "childrens_home", "places": float(n)} for o, n in homes]
+                     + [{"owner": f"far {k}", "owner_name": f"far {k}", "sector": "private", "la_code": "E08000002",
+                         "region": "R", "market": "childrens_home", "places": 1.0} for k in range(100)])
+    table = owners_meeting_rule(s, ReplaceParams(), pd.Series({"E08000001": "Bolton"}), "hand-made")
+    assert list(table["owner_name"]) == ["Owner A Ltd"] and table["council_share"].iloc[0] == pytest.approx(0.30)
+
+
+def test_a_list_naming_no_owners_puts_no_owner_forward_and_says_why():
+    """Ofsted's 2017 list has no owner column (read here with csv): the table is empty and the note says why."""
+    import csv
+
+    from optimiser.national import replace_note
+
+    path = OFSTED / "provider_at_march_2017.csv"
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
+        header = next(row for row in csv.reader(f) if any("URN" in cell for cell in row))
+    assert not any("owner" in cell.lower() or "organisation" in cell.lower() for cell in header)
+    public = read_public_data(PUBLIC, ofsted_file=path)
+    assert national_replace(public).empty
+    assert "names no owners" in replace_note(public.latest_ofsted)
+
+
 # --- the margin table -------------------------------------------------------------------------------------------
 
 def _supply() -> pd.DataFrame:
@@ -184,6 +211,19 @@ def test_a_bad_margin_table_is_refused_with_every_row_and_column(tmp_path):
     assert "first on row 2" in rules[(7, "owner")]
     assert "given whole on row 9" in rules[(8, "urn")]
     assert (issues["file"] == "margins.csv").all() and (issues["severity"] == "error").all()
+
+
+def test_a_margin_table_on_a_list_naming_no_owners_asks_for_homes_by_urn(tmp_path):
+    """Before 2019 Ofsted's list names no owners: an owner's row is refused saying so (not "no owner of that name");
+    a home given by URN is still found."""
+    path = tmp_path / "margins.csv"
+    path.write_text("owner,urn,margin,revenue\nP Care Ltd,,0.2,1000\n,p1,0.2,1000\n", encoding="utf-8")
+    unnamed = _supply().assign(owner="", owner_name="owner not published")
+    with pytest.raises(ValidationError) as caught:
+        read_margins(path, unnamed, "2017-03-31")
+    issues = caught.value.issues
+    assert [(int(r.row), r.column) for r in issues.itertuples()] == [(2, "owner")]
+    assert "names no owners" in issues["rule"].iloc[0]
 
 
 def test_a_margin_table_without_its_columns_says_which(tmp_path):

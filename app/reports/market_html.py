@@ -220,7 +220,7 @@ def _replace_section(t: MarketTables) -> str:
     and the largest owners' evidence in words."""
     head = f"<h2>Difficult to replace: owners meeting the designation rule's market part, {t.latest_year}</h2>"
     if not len(t.replace):
-        return head + "<p>No owner meets it, or no list covers the whole of England.</p>"
+        return head + f"<p>No owner meets it. {html.escape(t.replace_note or 'No list covers all of England.')}</p>"
     by_region = t.replace["meets a region's share"].eq("yes")
     note = (f"{len(t.replace):,} owners meet it, {int(by_region.sum()):,} of them by a region's "
             "share and the rest by a council's. " + t.replace_note)

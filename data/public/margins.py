@@ -23,6 +23,7 @@ import pandas as pd
 
 from data.problems import Problems, ValidationError
 from data.public.ofsted import owner_identity
+from data.public.region import OWNER_NOT_PUBLISHED
 
 MARGIN_COLUMNS = ["row", "subject", "owner", "owner_name", "urn", "margin", "revenue"]
 REQUIRED = ("margin", "revenue")
@@ -52,7 +53,8 @@ def read_margins(path: str | Path, supply: pd.DataFrame, as_of: str) -> pd.DataF
         problems.add(file, None, "", "", "the margin table has no rows: give one owner or home a line")
         raise ValidationError(file, problems.table())
 
-    by_key = supply.drop_duplicates("owner").assign(_key=lambda s: s["owner_name"].map(owner_identity))
+    named = supply[supply["owner_name"].ne(OWNER_NOT_PUBLISHED)]
+    by_key = named.drop_duplicates("owner").assign(_key=lambda s: s["owner_name"].map(owner_identity))
     owner_of_key = by_key.drop_duplicates("_key").set_index("_key")
     homes = supply.drop_duplicates("setting_id").set_index("setting_id")
     table = []
@@ -76,7 +78,10 @@ def read_margins(path: str | Path, supply: pd.DataFrame, as_of: str) -> pd.DataF
                 row |= {"subject": "home", "owner": homes.at[urn, "owner"], "owner_name": homes.at[urn, "owner_name"]}
         else:
             key = owner_identity(owner_text)
-            if key not in owner_of_key.index:
+            if owner_of_key.empty:
+                problems.add(file, number, "owner", owner_text, f"Ofsted's list at {as_of} names no owners (its "
+                             "lists name them from 2019): give this owner's homes by URN, or use a later list")
+            elif key not in owner_of_key.index:
                 problems.add(file, number, "owner", owner_text, "no independent owner of that name in Ofsted's list "
                              f"at {as_of} (write it as the list's 'Organisation which owns the provider' does)")
             else:

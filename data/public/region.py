@@ -136,6 +136,10 @@ def _settings(homes: pd.DataFrame, authorities: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["la_code", "setting_type", "setting_id"], kind="stable").reset_index(drop=True)
 
 
+# The owner of homes whose row in Ofsted's list names none (all of them before 2019): one placeholder, never an owner.
+OWNER_NOT_PUBLISHED = "owner not published"
+
+
 def _providers(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per owner: its most frequent spelling and sector (an owner can run homes in several councils)."""
     if rows.empty:
@@ -146,7 +150,7 @@ def _providers(rows: pd.DataFrame) -> pd.DataFrame:
     sector = (rows.groupby(["provider_id", "sector"]).size().rename("n").reset_index()
               .sort_values(["provider_id", "n", "sector"], ascending=[True, False, True])
               .drop_duplicates("provider_id").set_index("provider_id")["sector"])
-    name = first.where(first.ne(""), "owner not published")
+    name = first.where(first.ne(""), OWNER_NOT_PUBLISHED)
     return pd.DataFrame({"provider_id": first.index, "provider_name": name.to_numpy(),
                          "sector": sector.reindex(first.index).to_numpy(), "parent_group": name.to_numpy(),
                          "ownership": sector.reindex(first.index).map(OWNERSHIP_BY_SECTOR).to_numpy()})
