@@ -96,7 +96,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or region_folder(args.region, args.seed, Path(tmp))
         started = time.perf_counter()
-        region = load_region(folder)
+        region = load_region(folder, history=False)  # as rcc match loads it: no SSDA903 history
         print(f"loaded {folder.name}: {region.summary()} in {time.perf_counter() - started:.1f} s")
     if args.stress:
         region = region.replace(referrals=stress_referrals(region.referrals, args.stress, args.seed))

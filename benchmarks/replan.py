@@ -51,7 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or region_folder(args.region, args.seed, Path(tmp))
         started = time.perf_counter()
-        region = load_region(folder)
+        region = load_region(folder, history=False)  # as rcc match loads it: no SSDA903 history
         load_s = time.perf_counter() - started
     print(f"loaded {folder.name}: {region.summary()} in {load_s:.1f} s, peak {peak_memory_mb():.0f} MB", flush=True)
     params = MatchParams(time_limit_s=args.time_limit, max_distance_km=args.max_distance_km)

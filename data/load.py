@@ -73,20 +73,27 @@ SAVE_AS_UTF8 = "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited) (*.cs
 IF_EMPTY = "save it again from the program that made it (a table needs at least its header row)"
 
 
-def load_region(path: str | Path, today: date | None = None) -> Region:
-    """Load and validate a region; raise ValidationError (listing every error) if any error is found."""
-    region, issues = read_region(path, today=today)
+def load_region(path: str | Path, today: date | None = None, history: bool = True) -> Region:
+    """Load and validate a region; raise ValidationError (listing every error) if any error is found. Without
+    `history`, a folder's SSDA903 history files are hashed but neither parsed nor checked (see read_region)."""
+    region, issues = read_region(path, today=today, history=history)
     if region is None:
         raise ValidationError(str(path), issues)
     return region
 
 
-def read_region(path: str | Path, today: date | None = None) -> tuple[Region | None, pd.DataFrame]:
-    """Parse and validate; return (Region or None when there are errors, issues table)."""
+def read_region(path: str | Path, today: date | None = None,
+                history: bool = True) -> tuple[Region | None, pd.DataFrame]:
+    """Parse and validate; return (Region or None when there are errors, issues table).
+
+    Matching needs no SSDA903 history, and nationally parsing and checking it is most of the load: without
+    `history`, a region folder's history files (header, episodes, uasc, DoLo) are hashed, so the input hash is
+    the same, but left empty in the Region, which says so (Region.history_read). A folder of a council's returns
+    and a workbook are read whole (their history also gives the councils)."""
     path = Path(path)
     today = today or date.today()
     problems = Problems()
-    raw = _read_raw(path, problems)
+    raw = _read_raw(path, problems, skip=() if history else KEPT)
     if raw is None:  # the path itself is unusable: that one problem is the answer
         return None, problems.table()
     tables = {name: _parse_table(TABLES[name], raw.tables.get(name), raw.files.get(name, TABLES[name].file_name),
@@ -94,7 +101,7 @@ def read_region(path: str | Path, today: date | None = None) -> tuple[Region | N
               for name in TABLES if name not in raw.history_tables}
     if raw.returns is not None and not _history_from_returns(raw, tables, problems, today):
         return None, problems.table()
-    if raw.returns is None:
+    if raw.returns is None and not raw.skipped:
         check_region_history(tables, raw.files, problems)
     check_under_18(tables, raw.files, problems, today)
     tables["children"] = _derive_ages(tables["children"], today)
@@ -105,7 +112,7 @@ def read_region(path: str | Path, today: date | None = None) -> tuple[Region | N
     records = raw.records if raw.records is not None else record_children(
         {name: tables[name] for name in KEPT}, {name: raw.files[name] for name in KEPT})
     region = Region(**tables, source=str(path), input_hash=raw.digest, issues=issues,
-                    absent=tuple(sorted(raw.absent)), record_children=records)
+                    absent=tuple(sorted(raw.absent)), record_children=records, history_read=not raw.skipped)
     return region, issues
 
 
@@ -175,6 +182,7 @@ class _Raw:
     absent: set[str] = dataclasses.field(default_factory=set)  # optional tables whose file is not there
     returns: Path | None = None  # a folder holding the history as a council's returns (data/ssda903)
     records: pd.DataFrame | None = None  # the returns' records (data.ssda903.history.record_children)
+    skipped: bool = False  # the SSDA903 history was hashed but not parsed (read_region without history)
 
     @property
     def history_tables(self) -> tuple[str, ...]:
@@ -187,10 +195,11 @@ class _Raw:
         return [f for n in KEPT for f in tables[n]["_file"].dropna().unique()]
 
 
-def _read_raw(path: Path, problems: Problems) -> _Raw | None:
-    """The tables of a folder or a workbook; None (after one problem saying why) when `path` is neither."""
+def _read_raw(path: Path, problems: Problems, skip: tuple[str, ...] = ()) -> _Raw | None:
+    """The tables of a folder or a workbook; None (after one problem saying why) when `path` is neither. A region
+    folder's tables in `skip` are hashed but not read."""
     if path.is_dir():
-        return _read_folder(path, problems)
+        return _read_folder(path, problems, skip)
     if not path.exists():
         problems.add(str(path), None, "", "", "not found: give a folder of CSV files or one .xlsx workbook")
         return None
@@ -210,7 +219,7 @@ def _read_raw(path: Path, problems: Problems) -> _Raw | None:
     return None
 
 
-def _read_folder(folder: Path, problems: Problems) -> _Raw | None:
+def _read_folder(folder: Path, problems: Problems, skip: tuple[str, ...] = ()) -> _Raw | None:
     returns = folder if holds_returns(folder) else None
     present = {name: folder / t.file_name for name, t in TABLES.items() if (folder / t.file_name).exists()
                and not (returns is not None and name in KEPT)}
@@ -220,7 +229,7 @@ def _read_folder(folder: Path, problems: Problems) -> _Raw | None:
                      "children.csv and referrals.csv to match): is it the right folder? (`rcc template DIR` writes "
                      "blank ones with their columns)")
         return None
-    raw = _Raw({}, {}, "", set(), returns=returns)
+    raw = _Raw({}, {}, "", set(), returns=returns, skipped=returns is None and bool(skip))
     sha = hashlib.sha256()
     for name, table in TABLES.items():
         raw.files[name] = table.file_name
@@ -239,6 +248,8 @@ def _read_folder(folder: Path, problems: Problems) -> _Raw | None:
             raw.unreadable.add(name)
             continue
         sha.update(table.file_name.encode() + b"\0" + data + b"\0")
+        if raw.skipped and name in skip:
+            continue
         if looks_like_workbook(data):
             problems.add(table.file_name, None, "", "", "is an Excel workbook, not a CSV file: open it and save it "
                          f"as CSV ({SAVE_AS_UTF8}), or give rcc one workbook with a sheet per table")
@@ -421,6 +432,30 @@ BLANK_WORDS = frozenset({"", "nan", "none", "null", "na", "n/a"})
 
 
 def _parse_column(column: Column, text: pd.Series, file: str, problems: Problems, today: date) -> pd.Series:
+    # Most columns repeat a few values (types, councils, dates, flags): each distinct text is parsed once and the
+    # result spread back to the rows, with every problem still on the row it is on.
+    codes, distinct = pd.factorize(text.to_numpy(dtype=object))
+    if 2 * len(distinct) < len(text):
+        values = _parse_cells(column, pd.Series(distinct, dtype=object), file, _OnRows(problems, codes, text), today)
+        return values.take(codes).set_axis(text.index)
+    return _parse_cells(column, text, file, problems, today)
+
+
+class _OnRows:
+    """Problems found on a column's distinct texts, reported on every row holding the text."""
+
+    def __init__(self, problems: Problems, codes: np.ndarray, text: pd.Series):
+        self.problems, self.codes, self.text = problems, codes, text
+
+    def add_mask(self, file: str, positions: np.ndarray, column: str, values: pd.Series, rule: str,
+                 severity: str = "error") -> None:
+        positions = np.asarray(positions, dtype=bool)
+        if positions.any():
+            self.problems.add_mask(file, positions[self.codes], column, values.take(self.codes), rule, severity)
+
+
+def _parse_cells(column: Column, text: pd.Series, file: str, problems: Problems | _OnRows,
+                 today: date) -> pd.Series:
     # Element-wise work is done on numpy arrays: pandas' per-call overhead, paid for every column of every table,
     # was most of the time a small region took to load.
     lower = np.array([cell.lower() for cell in text], dtype=object)

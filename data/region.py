@@ -46,6 +46,7 @@ class Region:
     absent: tuple[str, ...] = ()  # tables whose file the region does not have (asked for by the jobs needing them)
     # file, row, CHILD of every SSDA903 record read: the child a problem on a record is about (forecasts/sound.py)
     record_children: pd.DataFrame = field(default_factory=pd.DataFrame)
+    history_read: bool = True  # False: loaded for matching, the SSDA903 history hashed but not read (data/load.py)
 
     def replace(self, **changes) -> Region:
         """A new Region with some tables swapped (the old one is untouched)."""
@@ -71,7 +72,9 @@ class Region:
                       "there is no child to match: referrals.csv (children who need a home now) and children.csv "
                       "are empty"),
             "forecast": (self.episodes.empty, "there is no SSDA903 history to forecast from: header.csv and "
-                                              "episodes.csv are missing or empty"),
+                                              "episodes.csv are missing or empty" if self.history_read else
+                         "the SSDA903 history was not read (the region was loaded for matching only): load it "
+                         "again with its history"),
         }
         needs["monthly"] = needs["forecast"]
         missing, text = needs.get(job, (False, ""))

@@ -460,3 +460,43 @@ def test_a_folder_of_yearly_returns_says_which_council_is_missing():
     assert region is None and len(issues) == 1, issues.to_string()
     rule = issues["rule"].iloc[0]
     assert "no council column" in rule and "rcc import-903 PATH --la CODE --out REGION" in rule
+
+
+def test_a_repeated_bad_value_is_reported_on_every_row_holding_it(tmp_path):
+    """A column's distinct texts are parsed once (data/load.py): a bad text on three rows is still three problems,
+    each on its own spreadsheet row, and the good rows around them parse as typed."""
+    folder = tmp_path / "region"
+    shutil.copytree(VALID, folder)
+    settings = pd.read_csv(folder / "settings.csv", dtype=str, keep_default_na=False)
+    settings["setting_type"] = ["bogus", "childrens_home", "bogus", "bogus", "childrens_home"]
+    settings.to_csv(folder / "settings.csv", index=False)
+    _, issues = read_region(folder, today=TODAY)
+    bad = issues[(issues["file"] == "settings.csv") & (issues["column"] == "setting_type")
+                 & issues["rule"].str.contains("must be one of")]
+    assert bad["row"].tolist() == [2, 4, 5]  # rows 2, 4 and 5 of the sheet, counted by hand
+    assert bad["value"].tolist() == ["bogus"] * 3
+    settings["setting_type"] = ["childrens_home"] * 5
+    settings.to_csv(folder / "settings.csv", index=False)
+    region, issues = read_region(folder, today=TODAY)
+    assert region is not None and region.settings["setting_type"].tolist() == ["childrens_home"] * 5
+    assert region.settings["places"].tolist() == [4, 1, 2, 3, int(settings["places"].iloc[4])]
+
+
+def test_a_match_reads_no_ssda903_history(tmp_path):
+    """Loaded for a match, a region's history files are hashed (the same input hash) but not read: an error in
+    episodes.csv is not even seen, the history is empty and the Region says why; a forecast's load reads it all."""
+    from app.jobs.common import loaded, run_header
+
+    folder = region_with(DEFECTS / "episodes__dec_before_decom.csv", tmp_path / "region")
+    full = load_region(folder, today=TODAY)
+    assert (full.issues["file"] == "episodes.csv").any() and len(full.episodes) == 5
+    for_match = loaded(folder, print, TODAY, job="match")
+    assert for_match.input_hash == full.input_hash
+    assert not for_match.history_read and for_match.episodes.empty and for_match.header.empty
+    assert not (for_match.issues["file"].isin(HISTORY_FILES)).any()
+    pd.testing.assert_frame_equal(for_match.settings, full.settings)
+    pd.testing.assert_frame_equal(for_match.children, full.children)
+    assert "not read" in for_match.missing_for("forecast")
+    header = run_header("match", pd.Timestamp("2026-11-22", tz="UTC"), for_match)
+    assert "not read" in header["input"]["ssda903_history"]
+    assert loaded(folder, print, TODAY, job="forecast").history_read

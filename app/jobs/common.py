@@ -21,7 +21,8 @@ def loaded(source: Path | Region, progress, today: date | None = None, job: str 
     to match, no history to forecast) stops here with what to add."""
     if not isinstance(source, Region):
         progress(f"Loading and validating {source}")
-        source = load_region(source, today=today)
+        # a match needs no SSDA903 history; nationally reading it is most of the load
+        source = load_region(source, today=today, history=job != "match")
     source.require(job)
     return source
 
@@ -32,7 +33,9 @@ def run_header(job: str, started: datetime, region: Region) -> dict:
             "python": platform.python_version(),
             "input": {"source": region.source, "input_hash": region.input_hash,
                       "warnings": int((region.issues["severity"] == "warning").sum()),
-                      "flags": int((region.issues["severity"] == "flag").sum())}}
+                      "flags": int((region.issues["severity"] == "flag").sum()),
+                      **({} if region.history_read else
+                         {"ssda903_history": "not read (a match needs none): its checks are not in these counts"})}}
 
 
 def demand_record(demand: pd.DataFrame) -> dict:
