@@ -101,3 +101,34 @@ def test_a_time_limit_that_is_not_a_positive_number_is_refused(value, tmp_path, 
     assert main(["match", "--time-limit", value, "--out", str(tmp_path / "o")]) == 2
     assert "time_limit_s" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+CORE_SEED = 61  # of seeds 1-79 the one tiny region whose LP leaves a gap, so the fast path goes on to the core MIP
+
+
+def test_with_too_little_time_for_the_core_mip_the_fast_path_stops_with_a_true_bound(region, optimum, tmp_path,
+                                                                                    monkeypatch):
+    """When the time left could not cover the core MIP's root LP (CORE_ROOT_LP_FACTOR times the LP by pricing's),
+    the fast path does not start the MIP: it hands back the repaired answer, verified, bracketing the optimum (the
+    brute force's on a tiny region, the proven one on the embedded region, which also reaches the core) with its
+    LP bound, and says the time limit was too short."""
+    from optimiser.match import solvers
+
+    def core_started(*args, **kwargs):
+        raise AssertionError("the core MIP was started with too little time left")
+
+    monkeypatch.setattr(solvers, "CORE_ROOT_LP_FACTOR", 1e12)
+    monkeypatch.setattr(solvers, "_initial_core", core_started)
+    params = MatchParams()
+    tiny = make_region(tmp_path / "tiny", **random_instance(CORE_SEED))
+    tiny_optimum, _ = brute_force_optimum(tiny, params)
+    r = match_region(tiny, params, run_date=RUN_DATE)
+    assert verify_allocation(tiny, r.allocations, params).empty
+    assert r.objective == pytest.approx(allocation_cost(tiny, r.allocations, params), rel=1e-9)
+    assert r.bound <= tiny_optimum + 1e-7 * abs(tiny_optimum) <= r.objective + 2e-7 * abs(tiny_optimum)
+    assert r.status == "feasible" and "left too little time for the MIP" in r.message, r.message
+    embedded = match(region, dataclasses.replace(params, time_limit_s=60.0))
+    e = embedded.result
+    assert verify_allocation(embedded.region, e.allocations, params).empty
+    assert e.bound <= optimum + 1e-6 * optimum and e.objective >= optimum - 1e-6 * optimum
+    assert e.status == "feasible" and "left too little time for the MIP" in e.message
