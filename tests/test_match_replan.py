@@ -135,3 +135,21 @@ def test_replan_of_the_embedded_region_passes_the_verifier():
     assert matched.report.status in ("optimal", "feasible") and matched.report.bound <= matched.report.objective
     children = replan(region, params, 100.0, RUN_DATE).children
     assert sorted(children["child_id"]) == sorted(region.children["child_id"])
+
+
+def test_a_replan_too_big_for_the_memory_is_refused_before_it_is_built(tmp_path, capsys, monkeypatch):
+    """A pair table the machine could not hold (every child in England within 40 km) stops the command with exit 2
+    and what to change, before any pair is built, instead of filling the memory; with the memory there, it runs."""
+    from app.cli import main
+    from optimiser.match import candidates
+
+    region = tiny_region(tmp_path)
+    monkeypatch.setattr(candidates, "_available_memory", lambda: candidates.BYTES_PER_PAIR - 1)  # under one pair
+    built = []
+    monkeypatch.setattr(candidates, "_member_costs", lambda *a, **k: built.append(1))
+    assert main(["what-if", "replan", str(region.source), "--out", str(tmp_path / "out")]) == 2
+    said = capsys.readouterr()
+    assert "child-setting pairs" in said.err + said.out and "--max-distance-km" in said.err + said.out
+    assert not built and not (tmp_path / "out" / "replan_children.csv").exists()
+    monkeypatch.undo()
+    assert main(["what-if", "replan", str(region.source), "--out", str(tmp_path / "out")]) == 0

@@ -122,6 +122,7 @@ def build_candidates(region: Region, params: MatchParams, run_date: date | None 
     group, counts, passing = _screen_alike_groups(r_arrays, s_arrays, params, blocked, len(settings), chunk_pairs)
     survivors[:, :first_spatial] = counts[group, :first_spatial]
     reach_ref, reach_set = _pairs_within_reach(r_arrays, s_arrays, params, group, passing)
+    _check_memory_for(len(reach_ref))
     kept = {"ref": [], "set": [], "km": [], "fits": []}
     for start in range(0, len(reach_ref), max(chunk_pairs, 1)):
         ref_idx, set_idx = reach_ref[start:start + chunk_pairs], reach_set[start:start + chunk_pairs]
@@ -152,6 +153,34 @@ def build_candidates(region: Region, params: MatchParams, run_date: date | None 
     return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, conflicts=_age_conflicts(pairs, units),
                       survivors=survivors, referrals=referrals,
                       unknown_vacancies=int(region.settings["vacancies"].isna().sum()))
+
+
+# What the build holds per pair at its peak: the national stress case's 1,987,239 pairs peaked near 2 GB in all.
+BYTES_PER_PAIR = 1_000
+
+
+def _available_memory() -> int | None:
+    """Bytes the system could give this process now (Linux's MemAvailable); None where it does not say."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _check_memory_for(pairs: int) -> None:
+    """A pair table this machine cannot hold is refused before it is built, saying what to change, rather than
+    filling the memory until the system stops the process (every child in England within 40 km is 157 million
+    pairs, about 157 GB)."""
+    available = _available_memory()
+    if available is not None and pairs * BYTES_PER_PAIR > available:
+        raise ParameterError(
+            f"the match would screen {pairs:,} child-setting pairs, about {pairs * BYTES_PER_PAIR / 1e9:,.0f} GB, and "
+            f"this machine has {available / 1e9:,.1f} GB free: set a smaller max_distance_km (the match parameters "
+            "file, or --max-distance-km), or match a smaller area (rcc what-if replan --by rcc)")
 
 
 # Referral arrays only the distance rule and those after it read: referrals alike in every other array get the
