@@ -436,7 +436,7 @@ def _parse_column(column: Column, text: pd.Series, file: str, problems: Problems
     # result spread back to the rows, with every problem still on the row it is on.
     codes, distinct = pd.factorize(text.to_numpy(dtype=object))
     if 2 * len(distinct) < len(text):
-        values = _parse_cells(column, pd.Series(distinct, dtype=object), file, _OnRows(problems, codes, text), today)
+        values = _parse_cells(column, pd.Series(distinct, dtype=object), file, _OnRows(problems, codes), today)
         return values.take(codes).set_axis(text.index)
     return _parse_cells(column, text, file, problems, today)
 
@@ -444,8 +444,8 @@ def _parse_column(column: Column, text: pd.Series, file: str, problems: Problems
 class _OnRows:
     """Problems found on a column's distinct texts, reported on every row holding the text."""
 
-    def __init__(self, problems: Problems, codes: np.ndarray, text: pd.Series):
-        self.problems, self.codes, self.text = problems, codes, text
+    def __init__(self, problems: Problems, codes: np.ndarray):
+        self.problems, self.codes = problems, codes
 
     def add_mask(self, file: str, positions: np.ndarray, column: str, values: pd.Series, rule: str,
                  severity: str = "error") -> None:

@@ -173,8 +173,8 @@ def _available_memory() -> int | None:
 
 def _check_memory_for(pairs: int) -> None:
     """A pair table this machine cannot hold is refused before it is built, saying what to change, rather than
-    filling the memory until the system stops the process (every child in England within 40 km is 157 million
-    pairs, about 157 GB)."""
+    filling the memory until the system stops the process (every child in England's synthetic region as one
+    region within 40 km is 69.7 million pairs, about 70 GB)."""
     available = _available_memory()
     if available is not None and pairs * BYTES_PER_PAIR > available:
         raise ParameterError(
