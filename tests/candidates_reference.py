@@ -21,7 +21,6 @@ from optimiser.match.candidates import (
     _check_penalty_dominates,
     _pair_checks,
     _screening_inputs,
-    _split_groups_no_setting_can_take,
 )
 from optimiser.match.params import MatchParams
 from optimiser.match.search import WITHIN_REACH, _text
@@ -92,6 +91,32 @@ def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Regio
     })
     pairs["cost"] = pairs[[t for t in COST_TERMS if t in pairs]].sum(axis=1)
     return pairs
+
+
+def _split_groups_no_setting_can_take(referrals: pd.DataFrame, member_pairs: pd.DataFrame,
+                                      params: MatchParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Siblings no single setting can take together may be placed apart, each at a penalty.
+
+    A group is split only when not one setting passes every rule for all of them with room for them all (the
+    law and practice guidance: together wherever possible), so the model never trades togetherness for cost.
+    """
+    whole = member_pairs[member_pairs["group_fits"]].groupby(["unit_id", "setting_id"])["referral_id"].nunique()
+    size = referrals.groupby("unit_id")["referral_id"].size()
+    placeable_together = set(whole[whole.to_numpy() == size.reindex(whole.index.get_level_values(0)).to_numpy()]
+                             .index.get_level_values(0))
+    split = referrals["unit_size"].gt(1) & ~referrals["unit_id"].isin(placeable_together)
+    referrals = referrals.copy()
+    referrals["split_from"] = np.where(split, referrals["sibling_group"], "")
+    referrals.loc[split, "unit_id"] = "apart:" + referrals.loc[split, "referral_id"]
+    referrals.loc[split, "unit_size"] = 1
+    apart = member_pairs["referral_id"].isin(set(referrals.loc[split, "referral_id"]))
+    member_pairs = member_pairs.copy()
+    member_pairs["unit_id"] = member_pairs["referral_id"].map(referrals.set_index("referral_id")["unit_id"])
+    member_pairs["split_cost"] = np.where(apart, params.sibling_split_cost, 0.0)
+    member_pairs["cost"] += member_pairs["split_cost"]
+    # the child alone is now the whole unit, so every pair the child may use fits it
+    member_pairs.loc[apart, "group_fits"] = True
+    return referrals, member_pairs
 
 
 def _units(referrals: pd.DataFrame) -> pd.DataFrame:

@@ -153,3 +153,28 @@ def test_a_replan_too_big_for_the_memory_is_refused_before_it_is_built(tmp_path,
     assert not built and not (tmp_path / "out" / "replan_children.csv").exists()
     monkeypatch.undo()
     assert main(["what-if", "replan", str(region.source), "--out", str(tmp_path / "out")]) == 0
+
+
+@pytest.mark.parametrize("max_distance_km", [0.0, 40.0])
+def test_who_may_stay_is_screened_without_building_every_pair(max_distance_km):
+    """Which children no rule lets stay where they live (their place is then kept for them) is found by screening
+    each child's one pair there; the second formulation reads it off the full build's member pairs. Within 40 km of
+    home, hundreds of the embedded region's children live too far away to stay, so both answers are far from
+    empty."""
+    from data import EMBEDDED_REGION
+    from data.load import load_region
+    from optimiser.match.candidates import build_candidates, may_stay
+    from optimiser.match.replan import replan_region
+
+    region = load_region(EMBEDDED_REGION)
+    params = MatchParams(max_distance_km=max_distance_km)
+    area = replan_region(region, set(region.authorities["la_code"]), RUN_DATE)
+    built = build_candidates(area, params, run_date=RUN_DATE).member_pairs
+    stay_pairs = set(zip(built["referral_id"], built["setting_id"]))
+    living = zip(area.referrals["referral_id"], area.referrals["current_setting_id"])
+    expected = [(referral, setting) in stay_pairs for referral, setting in living]
+    stays = may_stay(area, params, RUN_DATE)
+    assert stays.tolist() == expected
+    assert 0 < (~stays).sum() < len(stays)
+    if max_distance_km:
+        assert (~stays).sum() > 500

@@ -57,7 +57,7 @@ def run_replan(source: Path | Region, params: MatchParams, move_threshold: float
     progress(f"Re-matching all {len(region.children):,} children in care as {areas} against {len(region.settings):,} "
              f"settings (a move must save £{move_threshold:,.0f} a week; {params.solver}, time limit "
              f"{params.time_limit_s:g} s per area)")
-    result = replan(region, params, move_threshold, run_date, membership)
+    result = replan(region, params, move_threshold, run_date, membership, progress)
     total = result.councils.set_index("la_code").iloc[-1]
     record = {
         **run_header("replan", started, region), "run_date": run_date.isoformat(),

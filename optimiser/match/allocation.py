@@ -108,8 +108,8 @@ def allocation_table(region: Region, candidates: Candidates, assignment: pd.Seri
     r = candidates.referrals
     alloc = r[["referral_id", "child_id", "la_code", "sibling_group", "split_from", "unit_id", "distance_from"]].copy()
     alloc["setting_id"] = alloc["referral_id"].map(assignment).astype(object)
-    alloc = alloc.merge(candidates.member_pairs[["referral_id", "setting_id", "distance_km", *COST_TERMS, "cost"]],
-                        on=["referral_id", "setting_id"], how="left").rename(columns={"cost": "total_cost"})
+    alloc = alloc.merge(_chosen_member_pairs(candidates.member_pairs, alloc), on=["referral_id", "setting_id"],
+                        how="left").rename(columns={"cost": "total_cost"})
     settings = region.settings.set_index("setting_id")
     alloc["provider_id"] = alloc["setting_id"].map(settings["provider_id"])
     alloc["setting_type"] = alloc["setting_id"].map(settings["setting_type"])
@@ -125,6 +125,19 @@ def allocation_table(region: Region, candidates: Candidates, assignment: pd.Seri
     alloc.loc[~matched, "distance_from"] = ""
     alloc["cost_reasons"] = _cost_reasons(region, alloc)
     return alloc[ALLOCATION_COLUMNS].sort_values("referral_id").reset_index(drop=True)
+
+
+def _chosen_member_pairs(member_pairs: pd.DataFrame, alloc: pd.DataFrame) -> pd.DataFrame:
+    """The member pairs `alloc` places its referrals in, with their cost terms: found by each pair's referral's
+    row (a lookup in the short table), so the join never hashes every pair's two ids (millions nationally)."""
+    columns = ["referral_id", "setting_id", "distance_km", *COST_TERMS, "cost"]
+    placed = alloc[alloc["setting_id"].notna()]
+    if placed.empty:
+        return member_pairs.loc[:, columns].iloc[:0]
+    row = pd.Index(placed["referral_id"]).get_indexer(member_pairs["referral_id"])
+    wanted = placed["setting_id"].to_numpy(dtype=object)[np.maximum(row, 0)]
+    hit = (row >= 0) & (member_pairs["setting_id"].to_numpy(dtype=object) == wanted)
+    return member_pairs.loc[hit, columns]
 
 
 def _cost_reasons(region: Region, alloc: pd.DataFrame) -> pd.Series:

@@ -143,13 +143,13 @@ def build_candidates(region: Region, params: MatchParams, run_date: date | None 
             kept[key].append(values[eligible_alone])
     survivors = pd.DataFrame(survivors, index=referrals["referral_id"], columns=list(RULE_CODES))
     ref_idx, set_idx = (np.concatenate(kept[k] or [[]]).astype(int) for k in ("ref", "set"))
-    member_pairs = _member_costs(referrals, settings, region, ref_idx, set_idx,
-                                 np.concatenate(kept["km"] or [[]]), params)
-    member_pairs["group_fits"] = np.concatenate(kept["fits"] or [[]]).astype(bool)
-    referrals, member_pairs = _split_groups_no_setting_can_take(referrals, member_pairs, params)
+    distance, fits = np.concatenate(kept["km"] or [[]]), np.concatenate(kept["fits"] or [[]]).astype(bool)
+    member_pairs = _member_costs(referrals, settings, region, ref_idx, set_idx, distance, params)
+    member_pairs["group_fits"] = fits
+    referrals, member_pairs = _split_groups_no_setting_can_take(referrals, member_pairs, params, ref_idx)
     _check_penalty_dominates(member_pairs, params)
     units = _units(referrals)
-    pairs = _unit_pairs(member_pairs, units, settings)
+    pairs = _unit_pairs(member_pairs, units, settings, referrals, ref_idx, set_idx)
     return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, conflicts=_age_conflicts(pairs, units),
                       survivors=survivors, referrals=referrals,
                       unknown_vacancies=int(region.settings["vacancies"].isna().sum()))
@@ -301,6 +301,27 @@ def rule_table(region: Region, params: MatchParams, referral_ids: list[str],
     table.insert(1, "setting_id", settings["setting_id"].to_numpy()[set_idx])
     table.insert(2, "distance_km", distance)
     return table
+
+
+def may_stay(region: Region, params: MatchParams, run_date: date | None = None) -> np.ndarray:
+    """Per referral (in the region's order), whether every rule a child is screened by alone (all but
+    sibling_group) lets them live in their `current_setting_id`: the one pair of each child the full build would
+    keep for them there, screened without building the others."""
+    referrals, settings, r_arrays, s_arrays, blocked = _screening_inputs(region, params, run_date)
+    position = pd.Series(np.arange(len(settings)), index=settings["setting_id"])
+    current = referrals["current_setting_id"].map(position).to_numpy(dtype=float)
+    ref_idx = np.flatnonzero(~np.isnan(current))
+    set_idx = current[ref_idx].astype(np.int64)
+    distance = haversine_km(r_arrays["lat"][ref_idx], r_arrays["lon"][ref_idx],
+                            s_arrays["lat"][set_idx], s_arrays["lon"][set_idx])
+    checks = _pair_checks(r_arrays, s_arrays, ref_idx, set_idx, distance, params, blocked, len(settings))
+    alive = np.ones(len(ref_idx), dtype=bool)
+    for code in RULE_CODES:
+        if code != "sibling_group":
+            alive &= checks[code]
+    stays = np.zeros(len(referrals), dtype=bool)
+    stays[ref_idx[alive]] = True
+    return stays
 
 
 def _screening_inputs(region: Region, params: MatchParams, run_date: date | None):
@@ -512,10 +533,10 @@ def _type_suitable(r: dict, s: dict, ref_idx: np.ndarray, set_idx: np.ndarray, a
 
 # --- costs ------------------------------------------------------------------------------------------------
 
-def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Region, ref_idx: np.ndarray,
-                  set_idx: np.ndarray, distance: np.ndarray, params: MatchParams) -> pd.DataFrame:
-    """Each eligible child-setting pair with every cost term the model weighs, kept apart for audit. Each term is
-    worked out once per setting or referral and looked up per pair: no table is copied row per pair."""
+def _cost_terms(referrals: pd.DataFrame, settings: pd.DataFrame, region: Region, ref_idx: np.ndarray,
+                set_idx: np.ndarray, distance: np.ndarray, params: MatchParams) -> dict[str, np.ndarray]:
+    """Every cost term the model weighs, per pair. Each term is worked out once per setting or referral and looked
+    up per pair: no table is copied row per pair."""
     fee = settings["weekly_fee"].fillna(settings["setting_type"].map(settings.groupby("setting_type")["weekly_fee"]
                                                                     .median()))
     # a block-contract bed is already paid for: placing a child there costs nothing extra
@@ -534,11 +555,7 @@ def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Regio
     distance_weight = np.where(referrals["close_to_family"].to_numpy(dtype=bool),
                                params.close_to_family_multiplier, 1.0)[ref_idx]
     quality = settings["ofsted_grade"].map(params.grade_cost).astype(float).to_numpy()
-    pairs = pd.DataFrame({
-        "referral_id": referrals["referral_id"].to_numpy(dtype=object)[ref_idx],
-        "unit_id": referrals["unit_id"].to_numpy(dtype=object)[ref_idx],
-        "setting_id": settings["setting_id"].to_numpy(dtype=object)[set_idx],
-        "distance_km": distance,
+    return {
         "fee_cost": fee_cost[set_idx],
         "distance_cost": distance_weight * (params.cost_per_km * distance
                                             + params.over_20_miles_cost * (distance > TWENTY_MILES_KM)),
@@ -546,8 +563,29 @@ def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Regio
         "quality_cost": quality[set_idx],
         "in_house_cost": np.where(own_in_house & params.in_house_first, -params.in_house_bonus, 0.0),
         **search.pair_costs(referrals, settings, ref_idx, set_idx, params),
-    })
-    pairs["cost"] = pairs[[t for t in COST_TERMS if t in pairs]].sum(axis=1)
+    }
+
+
+def _total(terms: dict[str, np.ndarray]) -> np.ndarray:
+    """The terms added one by one in COST_TERMS order, as a row sum adds them (a blank term counts nothing)."""
+    cost = np.zeros(len(next(iter(terms.values()))))
+    for term in (t for t in COST_TERMS if t in terms):
+        cost += np.nan_to_num(np.asarray(terms[term], dtype=float), nan=0.0)
+    return cost
+
+
+def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Region, ref_idx: np.ndarray,
+                  set_idx: np.ndarray, distance: np.ndarray, params: MatchParams) -> pd.DataFrame:
+    """Each eligible child-setting pair with every cost term the model weighs, kept apart for audit."""
+    terms = _cost_terms(referrals, settings, region, ref_idx, set_idx, distance, params)
+    # copy=False: the arrays are this table's alone, and stacking millions of rows into one block costs seconds
+    pairs = pd.DataFrame({
+        "referral_id": referrals["referral_id"].to_numpy(dtype=object)[ref_idx],
+        "unit_id": referrals["unit_id"].to_numpy(dtype=object)[ref_idx],
+        "setting_id": settings["setting_id"].to_numpy(dtype=object)[set_idx],
+        "distance_km": distance, **terms,
+    }, copy=False)
+    pairs["cost"] = _total(terms)
     return pairs
 
 
@@ -562,25 +600,28 @@ def _check_penalty_dominates(member_pairs: pd.DataFrame, params: MatchParams) ->
 
 # --- units ------------------------------------------------------------------------------------------------
 
-def _split_groups_no_setting_can_take(referrals: pd.DataFrame, member_pairs: pd.DataFrame,
-                                      params: MatchParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _split_groups_no_setting_can_take(referrals: pd.DataFrame, member_pairs: pd.DataFrame, params: MatchParams,
+                                      ref_idx: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Siblings no single setting can take together may be placed apart, each at a penalty.
 
     A group is split only when not one setting passes every rule for all of them with room for them all (the
     law and practice guidance: together wherever possible), so the model never trades togetherness for cost.
+    `ref_idx` is each member pair's referral position; `member_pairs` is changed in place.
     """
-    whole = member_pairs[member_pairs["group_fits"]].groupby(["unit_id", "setting_id"])["referral_id"].nunique()
+    in_group = referrals["unit_size"].to_numpy()[ref_idx] > 1  # a child alone is never split
+    grouped = member_pairs[in_group & member_pairs["group_fits"].to_numpy(dtype=bool)]
+    whole = grouped.groupby(["unit_id", "setting_id"])["referral_id"].nunique()
     size = referrals.groupby("unit_id")["referral_id"].size()
     placeable_together = set(whole[whole.to_numpy() == size.reindex(whole.index.get_level_values(0)).to_numpy()]
                              .index.get_level_values(0))
-    split = referrals["unit_size"].gt(1) & ~referrals["unit_id"].isin(placeable_together)
+    split = (referrals["unit_size"].gt(1) & ~referrals["unit_id"].isin(placeable_together)).to_numpy()
     referrals = referrals.copy()
     referrals["split_from"] = np.where(split, referrals["sibling_group"], "")
     referrals.loc[split, "unit_id"] = "apart:" + referrals.loc[split, "referral_id"]
     referrals.loc[split, "unit_size"] = 1
-    apart = member_pairs["referral_id"].isin(set(referrals.loc[split, "referral_id"]))
-    member_pairs = member_pairs.copy()
-    member_pairs["unit_id"] = member_pairs["referral_id"].map(referrals.set_index("referral_id")["unit_id"])
+    apart = split[ref_idx]
+    if apart.any():
+        member_pairs["unit_id"] = referrals["unit_id"].to_numpy(dtype=object)[ref_idx]
     member_pairs["split_cost"] = np.where(apart, params.sibling_split_cost, 0.0)
     member_pairs["cost"] += member_pairs["split_cost"]
     # the child alone is now the whole unit, so every pair the child may use fits it
@@ -605,24 +646,51 @@ def _units(referrals: pd.DataFrame) -> pd.DataFrame:
     return units
 
 
-def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
+def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame, referrals: pd.DataFrame,
+                ref_idx: np.ndarray, set_idx: np.ndarray) -> pd.DataFrame:
     """A unit may go to a setting only if every member may; its cost is the members' costs added up.
 
     `weight` is what the pair uses of the setting's `capacity` (its vacancies): the unit's size, or the whole
     setting when the unit must live alone, the setting is a single-child home, or a child of the unit is on a DoL
     order the home cannot meet alongside other children.
+
+    Ordered by unit_id and setting_id. A child alone is their unit, so their pairs are their member pairs as they
+    are; only sibling groups' pairs are added up per setting. Ids are ranked once per unit and per setting, and
+    pairs sorted by those ranks, never by their text.
     """
-    grouped = member_pairs[member_pairs["group_fits"]].groupby(["unit_id", "setting_id"], sort=True)
-    pairs = grouped.agg(members=("referral_id", "size"), cost=("cost", "sum")).reset_index()
-    pairs = pairs.astype({"unit_id": object, "setting_id": object})  # an empty month keeps its id columns' type
-    pairs = pairs.merge(units[["unit_id", "size", "solo", "dol"]], on="unit_id")
-    pairs = pairs[pairs["members"] == pairs["size"]].drop(columns="members")
-    setting = s.set_index("setting_id")
-    pairs["capacity"] = pairs["setting_id"].map(setting["vacancies"]).astype(int)
-    alone = pairs["dol"] & ~pairs["setting_id"].map(setting["dol_shared"]).astype(bool)
-    whole = pairs["solo"] | pairs["setting_id"].map(setting["solo_only"]).astype(bool) | alone
-    pairs["weight"] = np.where(whole, pairs["capacity"], pairs["size"])
-    return pairs.drop(columns="dol").reset_index(drop=True)
+    fits = member_pairs["group_fits"].to_numpy(dtype=bool)
+    unit_rank = pd.Index(units["unit_id"]).get_indexer(referrals["unit_id"])  # units are sorted by unit_id
+    setting_order = np.argsort(s["setting_id"].to_numpy(dtype=object), kind="stable")
+    setting_rank = np.empty(len(s), dtype=np.int64)
+    setting_rank[setting_order] = np.arange(len(s))
+    unit_size = units["size"].to_numpy()
+    pair_unit, pair_setting = unit_rank[ref_idx], setting_rank[set_idx]
+    alone = fits & (unit_size[pair_unit] == 1)
+    together = fits & (unit_size[pair_unit] > 1)
+    cost = member_pairs["cost"].to_numpy(dtype=float)
+    unit_of, setting_of, unit_cost = [pair_unit[alone]], [pair_setting[alone]], [cost[alone]]
+    if together.any():
+        grouped = pd.DataFrame({"unit": pair_unit[together], "setting": pair_setting[together],
+                                "cost": cost[together]}).groupby(["unit", "setting"], sort=False)
+        sums = grouped.agg(members=("cost", "size"), cost=("cost", "sum")).reset_index()
+        sums = sums[sums["members"].to_numpy() == unit_size[sums["unit"].to_numpy()]]
+        unit_of.append(sums["unit"].to_numpy())
+        setting_of.append(sums["setting"].to_numpy())
+        unit_cost.append(sums["cost"].to_numpy(dtype=float))
+    unit_of, setting_of, unit_cost = (np.concatenate(a) for a in (unit_of, setting_of, unit_cost))
+    order = np.lexsort((setting_of, unit_of))
+    unit_of, setting_of = unit_of[order], setting_of[order]
+    at = setting_order[setting_of]  # each pair's setting as a row of `s`
+    capacity = s["vacancies"].to_numpy()[at].astype(int)
+    solo, dol = units["solo"].to_numpy(dtype=bool)[unit_of], units["dol"].to_numpy(dtype=bool)[unit_of]
+    whole = solo | s["solo_only"].to_numpy(dtype=bool)[at] | (dol & ~s["dol_shared"].to_numpy(dtype=bool)[at])
+    size = unit_size[unit_of]
+    return pd.DataFrame({
+        "unit_id": units["unit_id"].to_numpy(dtype=object)[unit_of],
+        "setting_id": s["setting_id"].to_numpy(dtype=object)[at],
+        "cost": unit_cost[order], "size": size, "solo": solo, "capacity": capacity,
+        "weight": np.where(whole, capacity, size),
+    }, copy=False)
 
 
 CONFLICT_CHUNK_ROWS = 8_000_000  # candidate (pair, pair) rows examined at a time, to bound memory

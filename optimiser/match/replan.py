@@ -26,7 +26,7 @@ import pandas as pd
 from data.geo import TWENTY_MILES_KM, haversine_km
 from data.region import Region
 from optimiser.match.allocation import allocation_table, assignment_from_units, weekly_fees
-from optimiser.match.candidates import Candidates, build_candidates
+from optimiser.match.candidates import Candidates, build_candidates, may_stay
 from optimiser.match.params import MatchParams
 from optimiser.match.solvers import SolveReport, solve
 from optimiser.match.stepdown import children_needing_step_down, referrals_for_children
@@ -54,8 +54,9 @@ class Replan:
 
 
 def replan(region: Region, params: MatchParams, move_threshold: float, run_date: date,
-           membership: pd.Series | None = None) -> Replan:
-    """Re-match every child in care (as one region, or per RCC when `membership` maps la_code -> rcc)."""
+           membership: pd.Series | None = None, progress=lambda message: None) -> Replan:
+    """Re-match every child in care (as one region, or per RCC when `membership` maps la_code -> rcc), saying
+    to `progress` as each area is done."""
     if move_threshold < 0:
         raise ValueError(f"move_threshold must be zero or more (got {move_threshold})")
     started = time.perf_counter()
@@ -63,7 +64,8 @@ def replan(region: Region, params: MatchParams, move_threshold: float, run_date:
            else np.full(len(region.authorities), ""))
     rcc_of = pd.Series(rcc, index=region.authorities["la_code"].to_numpy())
     rows, areas, timings = [], [], {}
-    for name in sorted(set(rcc_of)):
+    names = sorted(set(rcc_of))
+    for done, name in enumerate(names, start=1):
         councils = set(rcc_of.index[rcc_of.eq(name)])
         matched = match_area(region, councils, params, move_threshold, run_date, whole=membership is None)
         for stage, seconds in matched.timings.items():
@@ -76,7 +78,10 @@ def replan(region: Region, params: MatchParams, move_threshold: float, run_date:
         areas.append({"rcc": name or "(one region)", "children": len(matched.area.referrals),
                       "pairs": len(matched.candidates.pairs), "status": report.status,
                       "objective": report.objective, "bound": report.bound, "gap": report.gap,
-                      "solver": report.solver})
+                      "solver": report.solver, **{stage: round(s, 2) for stage, s in matched.timings.items()}})
+        progress(f"{name or 'the region'} ({done} of {len(names)}): {len(matched.area.referrals):,} children, "
+                 f"{len(matched.candidates.pairs):,} pairs, {report.status} (gap {report.gap:.2%}) in "
+                 f"{sum(matched.timings.values()):.0f} s")
     children = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) \
         else pd.DataFrame(columns=CHILD_COLUMNS)
     return Replan(children=children, councils=council_table(children), areas=pd.DataFrame(areas),
@@ -97,12 +102,10 @@ def match_area(region: Region, councils: set[str], params: MatchParams, move_thr
     """One area's replan: its referrals and supply, the pairs with the stability cost, the solve, the verifier."""
     started = time.perf_counter()
     area = replan_region(region, councils, run_date, whole=whole)
-    candidates = build_candidates(area, params, run_date=run_date)
-    stuck = _kept_where_they_are(area, candidates)
-    if stuck:  # their places must not be offered to others while they may be left there: built again
+    stuck = _kept_where_they_are(area, params, run_date)
+    if stuck:  # their places must not be offered to others while they may be left there
         area = replan_region(region, councils, run_date, whole=whole, keep=stuck)
-        candidates = build_candidates(area, params, run_date=run_date)
-    candidates = with_stability(candidates, move_threshold)
+    candidates = with_stability(build_candidates(area, params, run_date=run_date), move_threshold)
     built = time.perf_counter()
     chosen, report = solve(candidates, params)
     solved = time.perf_counter()
@@ -140,16 +143,14 @@ def replan_region(region: Region, councils: set[str], run_date: date, whole: boo
                           controls=region.controls.iloc[:0])
 
 
-def _kept_where_they_are(area: Region, candidates: Candidates) -> set[str]:
+def _kept_where_they_are(area: Region, params: MatchParams, run_date: date) -> set[str]:
     """Children living in an active setting whom no rule lets stay there (under 16 in supported accommodation, a
     home not listing their needs): if no other place were found for them they would still be there, so their
     place must not go to another child."""
-    referrals = candidates.referrals
-    stay = set(zip(candidates.member_pairs["referral_id"], candidates.member_pairs["setting_id"]))
-    can_stay = np.array([(r, s) in stay for r, s in zip(referrals["referral_id"], referrals["current_setting_id"])],
-                        dtype=bool)
+    referrals = area.referrals
     active = set(area.settings.loc[area.settings["registration_status"].eq("active"), "setting_id"])
-    return set(referrals.loc[referrals["current_setting_id"].isin(active).to_numpy() & ~can_stay, "child_id"])
+    stuck = referrals["current_setting_id"].isin(active).to_numpy() & ~may_stay(area, params, run_date)
+    return set(referrals.loc[stuck, "child_id"])
 
 
 def with_stability(candidates: Candidates, move_threshold: float) -> Candidates:
