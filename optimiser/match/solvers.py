@@ -85,13 +85,18 @@ class ModelArrays:
         capacity = pairs.groupby(setting_codes)["capacity"].first().to_numpy(dtype=float)
         conflicts = candidates.conflicts[["pair_a", "pair_b"]].to_numpy(dtype=int)
         first_setting_row, first_conflict_row = len(units), len(units) + len(settings)
-        rows = np.concatenate([unit_row, first_setting_row + setting_codes,
-                               first_conflict_row + np.repeat(np.arange(len(conflicts)), 2)])
-        cols = np.concatenate([np.arange(n), np.arange(n), conflicts.ravel()])
-        values = np.concatenate([np.ones(n), pairs["weight"].to_numpy(dtype=float), np.ones(2 * len(conflicts))])
         shape = (first_conflict_row + len(conflicts), n)
-        return cls(c=placement_saving(candidates),
-                   A=sparse.csc_matrix((values, (rows, cols)), shape=shape),
+        if len(conflicts):
+            rows = np.concatenate([unit_row, first_setting_row + setting_codes,
+                                   first_conflict_row + np.repeat(np.arange(len(conflicts)), 2)])
+            cols = np.concatenate([np.arange(n), np.arange(n), conflicts.ravel()])
+            values = np.concatenate([np.ones(n), pairs["weight"].to_numpy(dtype=float), np.ones(2 * len(conflicts))])
+            A = sparse.csc_matrix((values, (rows, cols)), shape=shape)
+        else:  # each column its unit's row and its setting's, in order: built as it is stored, with no sort
+            indices = np.column_stack([unit_row, first_setting_row + setting_codes]).ravel()
+            values = np.column_stack([np.ones(n), pairs["weight"].to_numpy(dtype=float)]).ravel()
+            A = sparse.csc_matrix((values, indices, np.arange(0, 2 * n + 1, 2)), shape=shape)
+        return cls(c=placement_saving(candidates), A=A,
                    row_upper=np.concatenate([np.ones(len(units)), capacity, np.ones(len(conflicts))]),
                    constant=float(units["penalty"].sum()))
 
@@ -683,7 +688,8 @@ def components(candidates: Candidates) -> np.ndarray:
 
 
 def sub_candidates(candidates: Candidates, keep: np.ndarray) -> Candidates:
-    """The candidates of the pairs `keep` (a boolean mask) and of their units, the pairs renumbered from 0."""
+    """The candidates of the pairs `keep` (a boolean mask) and of their units, the pairs renumbered from 0, for a
+    solver: without member pairs."""
     pairs = candidates.pairs[keep]
     position = np.full(len(candidates.pairs), -1)
     position[np.flatnonzero(keep)] = np.arange(len(pairs))
@@ -695,7 +701,8 @@ def sub_candidates(candidates: Candidates, keep: np.ndarray) -> Candidates:
         units=candidates.units[candidates.units["unit_id"].isin(units)].reset_index(drop=True),
         conflicts=pd.DataFrame({"pair_a": a[both], "pair_b": b[both]}),
         referrals=candidates.referrals[candidates.referrals["unit_id"].isin(units)].reset_index(drop=True),
-        member_pairs=candidates.member_pairs[candidates.member_pairs["unit_id"].isin(units)])
+        # no solver reads the member pairs (the cost terms, for audit): filtering millions of them took seconds
+        member_pairs=candidates.member_pairs.iloc[:0])
 
 
 def solve_by_components(candidates: Candidates, params: MatchParams) -> tuple[pd.Series, SolveReport]:
