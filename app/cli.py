@@ -171,10 +171,26 @@ def cmd_what_if_replan(args) -> int:
             membership = read_membership(args.membership) if args.membership else None
         except (ValueError, OSError) as exc:
             raise ParameterError(str(exc)) from None
-        region = load_region(args.dir)
+        region = load_region(args.dir, history=False)  # as a match loads it
         membership = membership if membership is not None else english_regions(region)
-        run = run_replan(region, params, args.move_threshold, membership, progress=_progress)
+        if args.workers < 0:
+            raise ParameterError(f"--workers must be 0 (one area after another, in this process) or more "
+                                 f"(got {args.workers})")
+        executor = None
+        if args.workers or args.scheduler:
+            from app.sweep.console import executor_for
+
+            executor = executor_for(args.workers, args.scheduler)
+            _progress(f"RCCs matched on {executor.describe()}")
+        try:
+            run = run_replan(region, params, args.move_threshold, membership, progress=_progress,
+                             executor=executor, folder=args.dir)
+        finally:
+            if executor is not None:
+                executor.shutdown()
     else:
+        if args.workers or args.scheduler:
+            raise ParameterError("--workers and --scheduler share out the RCCs of --by rcc: one region is one job")
         run = run_replan(args.dir, params, args.move_threshold, progress=_progress)
     print(replan_text(run) + _written(run, args.out))
     return OK
@@ -855,7 +871,9 @@ def _what_if_parser(sub) -> None:
                            description=text, formatter_class=argparse.RawDescriptionHelpFormatter,
                            epilog="examples:\n  rcc what-if replan data/regions/greater-manchester --out out/replan\n"
                                   "  rcc synth --region national --seed 7 --out national\n"
-                                  "  rcc what-if replan national --out out/replan-rccs --by rcc --max-distance-km 40")
+                                  "  rcc what-if replan national --out out/replan-rccs --by rcc --max-distance-km 40\n"
+                                  "  rcc what-if replan national --out out/replan-rccs --by rcc --max-distance-km 40 "
+                                  "--workers 2")
     p.set_defaults(func=cmd_what_if_replan)
     _region_and_out(p)
     p.add_argument("--move-threshold", type=float, default=100.0, metavar="POUNDS",
@@ -873,6 +891,14 @@ def _what_if_parser(sub) -> None:
     p.add_argument("--time-limit", type=float, help="solver time limit per area, in seconds")
     p.add_argument("--max-distance-km", type=float,
                    help="a cap on distance from home for every child (keeps the national pair table small)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=0, metavar="N",
+                       help="with --by rcc: match N RCCs at once, on a Dask LocalCluster of N worker processes "
+                            "(default 0: one after another, in this process). Each worker holds its own RCC's "
+                            "pairs, so the memory needed grows with N: England's North West alone takes 6.4 GB")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="with --by rcc: the RCCs as jobs of an existing Dask scheduler, e.g. "
+                            "tcp://10.0.0.5:8786, whose workers can read DIR (see README, Sweeps)")
 
 
 def _users_parser(sub) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
@@ -178,3 +180,71 @@ def test_who_may_stay_is_screened_without_building_every_pair(max_distance_km):
     assert 0 < (~stays).sum() < len(stays)
     if max_distance_km:
         assert (~stays).sum() > 500
+
+
+def test_the_rccs_of_a_replan_run_as_jobs_on_a_dask_cluster(tmp_path):
+    """Per RCC, each area is one job: on a real Dask cluster of two worker processes, each loading the region from
+    its folder (and, without the folder, sent the region), the children, councils and areas come out as in the
+    serial run, and each area ran as a Dask task in a worker process."""
+    from app.executors import DaskExecutor
+
+    salford = {"la_code": SECOND_AUTHORITY["la_code"], "lat": SECOND_AUTHORITY["lat"], "lon": SECOND_AUTHORITY["lon"]}
+    region = make_region(tmp_path / "r", settings=settings_rows(
+        {"weekly_fee": 8000, "places": 1, "vacancies": 0, **salford},
+        {"weekly_fee": 1000, "places": 1, "vacancies": 1, **salford},
+        {"weekly_fee": 8000, "places": 1, "vacancies": 0},
+        {"weekly_fee": 2000, "places": 2, "vacancies": 2}),
+        referrals=[], children=[{"child_id": "K1", "current_setting_id": "S3", "weekly_cost": 8000},
+                                {"child_id": "K2", "la_code": salford["la_code"], "current_setting_id": "S1",
+                                 "weekly_cost": 8000}])
+    membership = pd.Series({AUTHORITY["la_code"]: "A", SECOND_AUTHORITY["la_code"]: "B"})
+    serial = replan(region, MatchParams(), 100.0, RUN_DATE, membership)
+
+    class Recorded:
+        """The cluster's executor, keeping the Dask futures of what was submitted."""
+
+        def __init__(self, executor):
+            self.executor, self.futures = executor, []
+
+        def submit(self, fn, *args, **kwargs):
+            future = self.executor.submit(fn, *args, **kwargs)
+            self.futures.append(future.dask_future)
+            return future
+
+    cluster = DaskExecutor(workers=2)
+    try:
+        assert os.getpid() not in set(cluster.worker_pids().values())
+        for source in (region.source, None):
+            recorded = Recorded(cluster)
+            parallel = replan(region, MatchParams(), 100.0, RUN_DATE, membership, executor=recorded,
+                              source=source)
+            for table in ("children", "councils"):
+                ours, theirs = (getattr(r, table).sort_values(list(getattr(r, table).columns[:2]))
+                                .reset_index(drop=True) for r in (parallel, serial))
+                pd.testing.assert_frame_equal(ours, theirs)
+            same = ["rcc", "children", "pairs", "status", "objective", "bound"]
+            pd.testing.assert_frame_equal(parallel.areas[same], serial.areas[same])
+            assert len(recorded.futures) == 2 and all(f.status == "finished" for f in recorded.futures)
+    finally:
+        cluster.shutdown()
+    assert serial.children.set_index("child_id")["setting_replan"].to_dict() == {"K1": "S4", "K2": "S2"}
+
+
+def test_what_if_replan_by_rcc_on_workers_writes_what_the_serial_run_writes(tmp_path, capsys):
+    """`--by rcc --workers 2` starts a LocalCluster, hands it the RCCs, and writes the same children and councils
+    tables as the serial run; `--workers` without `--by rcc` (one region is one job) is refused with exit 2."""
+    from app.cli import main
+
+    region = tiny_region(tmp_path)
+    membership = tmp_path / "membership.csv"
+    pd.DataFrame({"la_code": [AUTHORITY["la_code"], SECOND_AUTHORITY["la_code"]], "rcc": ["A", "B"]}).to_csv(
+        membership, index=False)
+    for out, workers in (("serial", "0"), ("parallel", "2")):
+        assert main(["what-if", "replan", str(region.source), "--by", "rcc", "--membership", str(membership),
+                     "--workers", workers, "--out", str(tmp_path / out)]) == 0
+    assert "dask.distributed, 2 worker(s)" in capsys.readouterr().err
+    for table in ("replan_children.csv", "replan_councils.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "parallel" / table),
+                                      pd.read_csv(tmp_path / "serial" / table))
+    assert main(["what-if", "replan", str(region.source), "--workers", "2", "--out", str(tmp_path / "x")]) == 2
+    assert "--by rcc" in capsys.readouterr().err

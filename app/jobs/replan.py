@@ -48,8 +48,10 @@ def read_membership(path: Path) -> pd.Series:
 
 
 def run_replan(source: Path | Region, params: MatchParams, move_threshold: float, membership: pd.Series | None = None,
-               progress=lambda message: None, run_date: date | None = None) -> ReplanJob:
-    """Re-match every child in the children table (per RCC with `membership`), verified, against today."""
+               progress=lambda message: None, run_date: date | None = None, executor=None,
+               folder: Path | None = None) -> ReplanJob:
+    """Re-match every child in the children table (per RCC with `membership`), verified, against today. With
+    `executor`, the areas run as its jobs, each loading the region from `folder` (or sent it)."""
     started = datetime.now(UTC)
     run_date = run_date or started.date()
     region = loaded(source, progress, run_date, job="match")
@@ -57,7 +59,8 @@ def run_replan(source: Path | Region, params: MatchParams, move_threshold: float
     progress(f"Re-matching all {len(region.children):,} children in care as {areas} against {len(region.settings):,} "
              f"settings (a move must save £{move_threshold:,.0f} a week; {params.solver}, time limit "
              f"{params.time_limit_s:g} s per area)")
-    result = replan(region, params, move_threshold, run_date, membership, progress)
+    result = replan(region, params, move_threshold, run_date, membership, progress, executor,
+                    folder or (source if isinstance(source, Path) else None))
     total = result.councils.set_index("la_code").iloc[-1]
     record = {
         **run_header("replan", started, region), "run_date": run_date.isoformat(),

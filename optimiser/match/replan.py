@@ -21,6 +21,7 @@ import gc
 import time
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,40 +57,87 @@ class Replan:
 
 
 def replan(region: Region, params: MatchParams, move_threshold: float, run_date: date,
-           membership: pd.Series | None = None, progress=lambda message: None) -> Replan:
+           membership: pd.Series | None = None, progress=lambda message: None, executor=None,
+           source: Path | None = None) -> Replan:
     """Re-match every child in care (as one region, or per RCC when `membership` maps la_code -> rcc), saying
-    to `progress` as each area is done."""
+    to `progress` as each area is done. With `executor` (app.executors) the areas run as its jobs, the largest
+    first, each loading the region from `source` (the folder or workbook `region` was loaded from) or, without
+    it, sent the region; without an executor, one after another in this process."""
     if move_threshold < 0:
         raise ValueError(f"move_threshold must be zero or more (got {move_threshold})")
     started = time.perf_counter()
     rcc = (membership.reindex(region.authorities["la_code"]).fillna("").to_numpy() if membership is not None
            else np.full(len(region.authorities), ""))
     rcc_of = pd.Series(rcc, index=region.authorities["la_code"].to_numpy())
-    rows, areas, timings = [], [], {}
     names = sorted(set(rcc_of))
-    for done, name in enumerate(names, start=1):
-        councils = set(rcc_of.index[rcc_of.eq(name)])
-        matched = match_area(region, councils, params, move_threshold, run_date, whole=membership is None)
-        for stage, seconds in matched.timings.items():
+    councils_of = {name: set(rcc_of.index[rcc_of.eq(name)]) for name in names}
+    whole = membership is None
+    done: dict[str, AreaResult] = {}
+
+    def finished(name: str, result: AreaResult) -> None:
+        done[name] = result
+        area = result.area
+        progress(f"{name or 'the region'} ({len(done)} of {len(names)}): {area['children']:,} children, "
+                 f"{area['pairs']:,} pairs, {area['status']} (gap {area['gap']:.2%}) in "
+                 f"{sum(result.timings.values()):.0f} s")
+
+    if executor is None or len(names) == 1:
+        for name in names:
+            finished(name, replan_area(region, councils_of[name], name, params, move_threshold, run_date, whole))
+    else:
+        import concurrent.futures as cf
+
+        children = region.children["la_code"].value_counts()
+        largest_first = sorted(names, key=lambda name: -children.reindex(list(councils_of[name])).fillna(0).sum())
+        futures = {executor.submit(replan_area, str(source) if source else region, councils_of[name], name, params,
+                                   move_threshold, run_date, whole): name for name in largest_first}
+        for future in cf.as_completed(futures):
+            finished(futures[future], future.result())
+    results = [done[name] for name in names]
+    timings: dict[str, float] = {}
+    for result in results:
+        for stage, seconds in result.timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds
-        tables_started = time.perf_counter()
-        rows += [_children_table(region, matched.area, matched.allocations, name),
-                 _not_in_a_setting(region, councils, name)]
-        timings["tables_s"] = timings.get("tables_s", 0.0) + time.perf_counter() - tables_started
-        report = matched.report
-        areas.append({"rcc": name or "(one region)", "children": len(matched.area.referrals),
-                      "pairs": len(matched.candidates.pairs), "status": report.status,
-                      "objective": report.objective, "bound": report.bound, "gap": report.gap,
-                      "solver": report.solver, **{stage: round(s, 2) for stage, s in matched.timings.items()}})
-        progress(f"{name or 'the region'} ({done} of {len(names)}): {len(matched.area.referrals):,} children, "
-                 f"{len(matched.candidates.pairs):,} pairs, {report.status} (gap {report.gap:.2%}) in "
-                 f"{sum(matched.timings.values()):.0f} s")
-        del matched
-        _give_back_freed_memory()
-    children = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) \
-        else pd.DataFrame(columns=CHILD_COLUMNS)
-    return Replan(children=children, councils=council_table(children), areas=pd.DataFrame(areas),
+    rows = [table for result in results for table in result.children if len(table)]
+    children = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=CHILD_COLUMNS)
+    return Replan(children=children, councils=council_table(children),
+                  areas=pd.DataFrame([result.area for result in results]),
                   timings=timings | {"total_s": time.perf_counter() - started})
+
+
+@dataclass(frozen=True)
+class AreaResult:
+    """What one area's replan hands back (small enough to come back from another process)."""
+
+    children: tuple[pd.DataFrame, ...]  # the area's children, re-matched and in no setting (CHILD_COLUMNS)
+    area: dict  # the row of Replan.areas
+    timings: dict[str, float]  # build_s, solve_s, verify_s, tables_s
+
+
+def replan_area(source: Region | str, councils: set[str], name: str, params: MatchParams, move_threshold: float,
+                run_date: date, whole: bool) -> AreaResult:
+    """One area (an RCC, or the whole region) re-matched, as its children's rows and its row of the areas table.
+    `source` is the region, or the folder or workbook it is loaded from (a job in another process loads it, as a
+    match does: without the SSDA903 history)."""
+    if isinstance(source, str):
+        from data.load import load_region
+
+        region = load_region(Path(source), history=False)
+    else:
+        region = source
+    matched = match_area(region, councils, params, move_threshold, run_date, whole=whole)
+    tables_started = time.perf_counter()
+    children = (_children_table(region, matched.area, matched.allocations, name),
+                _not_in_a_setting(region, councils, name))
+    report = matched.report
+    timings = matched.timings | {"tables_s": time.perf_counter() - tables_started}
+    area = {"rcc": name or "(one region)", "children": len(matched.area.referrals),
+            "pairs": len(matched.candidates.pairs), "status": report.status, "objective": report.objective,
+            "bound": report.bound, "gap": report.gap, "solver": report.solver,
+            **{stage: round(s, 2) for stage, s in timings.items()}}
+    del matched
+    _give_back_freed_memory()
+    return AreaResult(children, area, timings)
 
 
 def _give_back_freed_memory() -> None:
