@@ -157,19 +157,18 @@ def test_a_replan_too_big_for_the_memory_is_refused_before_it_is_built(tmp_path,
     assert main(["what-if", "replan", str(region.source), "--out", str(tmp_path / "out")]) == 0
 
 
-@pytest.mark.parametrize("max_distance_km", [0.0, 40.0])
-def test_who_may_stay_is_screened_without_building_every_pair(max_distance_km):
+def test_who_may_stay_is_screened_without_building_every_pair():
     """Which children no rule lets stay where they live (their place is then kept for them) is found by screening
-    each child's one pair there; the second formulation reads it off the full build's member pairs. Within 40 km of
-    home, hundreds of the embedded region's children live too far away to stay, so both answers are far from
-    empty."""
+    each child's one pair there; the second formulation reads it off the full build's member pairs. Within 3 km of
+    home, most of the embedded region's children live too far away to stay, and some who live near may not stay
+    for another rule, so neither answer is all one way."""
     from data import EMBEDDED_REGION
     from data.load import load_region
     from optimiser.match.candidates import build_candidates, may_stay
     from optimiser.match.replan import replan_region
 
     region = load_region(EMBEDDED_REGION)
-    params = MatchParams(max_distance_km=max_distance_km)
+    params = MatchParams(max_distance_km=3.0)
     area = replan_region(region, set(region.authorities["la_code"]), RUN_DATE)
     built = build_candidates(area, params, run_date=RUN_DATE).member_pairs
     stay_pairs = set(zip(built["referral_id"], built["setting_id"]))
@@ -177,9 +176,7 @@ def test_who_may_stay_is_screened_without_building_every_pair(max_distance_km):
     expected = [(referral, setting) in stay_pairs for referral, setting in living]
     stays = may_stay(area, params, RUN_DATE)
     assert stays.tolist() == expected
-    assert 0 < (~stays).sum() < len(stays)
-    if max_distance_km:
-        assert (~stays).sum() > 500
+    assert 0 < stays.sum() < len(stays)
 
 
 def test_the_rccs_of_a_replan_run_as_jobs_on_a_dask_cluster(tmp_path):
