@@ -245,3 +245,14 @@ def test_what_if_replan_by_rcc_on_workers_writes_what_the_serial_run_writes(tmp_
                                       pd.read_csv(tmp_path / "serial" / table))
     assert main(["what-if", "replan", str(region.source), "--workers", "2", "--out", str(tmp_path / "x")]) == 2
     assert "--by rcc" in capsys.readouterr().err
+
+
+def test_a_worker_that_cannot_read_the_region_says_so(tmp_path):
+    """A cluster's worker on another machine may not see the region's folder: the job stops with a ParameterError
+    naming the folder and the worker, not a stack trace from deep in the loader."""
+    from data.toml_files import ParameterError
+    from optimiser.match.replan import replan_area
+
+    with pytest.raises(ParameterError, match="not found on the Dask worker"):
+        replan_area(str(tmp_path / "elsewhere"), {AUTHORITY["la_code"]}, "A", MatchParams(), 100.0, RUN_DATE,
+                    whole=False)

@@ -120,8 +120,14 @@ def replan_area(source: Region | str, councils: set[str], name: str, params: Mat
     `source` is the region, or the folder or workbook it is loaded from (a job in another process loads it, as a
     match does: without the SSDA903 history)."""
     if isinstance(source, str):
-        from data.load import load_region
+        import socket
 
+        from data.load import load_region
+        from data.toml_files import ParameterError
+
+        if not Path(source).exists():  # a cluster's worker on another machine
+            raise ParameterError(f"{source}: not found on the Dask worker at {socket.gethostname()}: give the "
+                                 "region's folder as a path every worker can read (a shared file system)")
         region = load_region(Path(source), history=False)
     else:
         region = source
