@@ -239,7 +239,13 @@ def test_what_if_replan_by_rcc_on_workers_writes_what_the_serial_run_writes(tmp_
     for out, workers in (("serial", "0"), ("parallel", "2")):
         assert main(["what-if", "replan", str(region.source), "--by", "rcc", "--membership", str(membership),
                      "--workers", workers, "--out", str(tmp_path / out)]) == 0
-    assert "dask.distributed, 2 worker(s)" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "dask.distributed, 2 worker(s)" in said
+    # each RCC says when it is done, once per run, and its stages' seconds are in the areas table
+    assert said.count("A (") == 2 and said.count("B (") == 2 and said.count(" of 2): ") == 4
+    areas = pd.read_csv(tmp_path / "parallel" / "replan_areas.csv")
+    assert areas["rcc"].tolist() == ["A", "B"]
+    assert (areas[["build_s", "solve_s", "verify_s", "tables_s"]] >= 0).all().all()
     for table in ("replan_children.csv", "replan_councils.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "parallel" / table),
                                       pd.read_csv(tmp_path / "serial" / table))

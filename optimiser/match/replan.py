@@ -15,9 +15,11 @@ councils' areas, and elsewhere only the places its own children free.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import ctypes
 import dataclasses
 import gc
+import socket
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +30,7 @@ import pandas as pd
 
 from data.geo import TWENTY_MILES_KM, haversine_km
 from data.region import Region
+from data.toml_files import ParameterError
 from optimiser.match.allocation import allocation_table, assignment_from_units, weekly_fees
 from optimiser.match.candidates import Candidates, build_candidates, may_stay
 from optimiser.match.params import MatchParams
@@ -85,8 +88,6 @@ def replan(region: Region, params: MatchParams, move_threshold: float, run_date:
         for name in names:
             finished(name, replan_area(region, councils_of[name], name, params, move_threshold, run_date, whole))
     else:
-        import concurrent.futures as cf
-
         children = region.children["la_code"].value_counts()
         largest_first = sorted(names, key=lambda name: -children.reindex(list(councils_of[name])).fillna(0).sum())
         futures = {executor.submit(replan_area, str(source) if source else region, councils_of[name], name, params,
@@ -120,10 +121,7 @@ def replan_area(source: Region | str, councils: set[str], name: str, params: Mat
     `source` is the region, or the folder or workbook it is loaded from (a job in another process loads it, as a
     match does: without the SSDA903 history)."""
     if isinstance(source, str):
-        import socket
-
         from data.load import load_region
-        from data.toml_files import ParameterError
 
         if not Path(source).exists():  # a cluster's worker on another machine
             raise ParameterError(f"{source}: not found on the Dask worker at {socket.gethostname()}: give the "
