@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data.load import load_region
 from optimiser.match.allocation import match_region
 from optimiser.match.candidates import build_candidates
 from optimiser.match.params import MatchParams
@@ -297,7 +298,8 @@ def test_lp_by_pricing_reaches_the_full_lps_value(primal_share, tmp_path, monkey
         full = solvers._highs(relaxed, params, integer=False)
         full.run()
         seed_none = np.zeros(len(relaxed.c), dtype=bool)
-        x, reduced_cost, value = solvers._lp_by_pricing(relaxed, candidates, seed_none, params, time.perf_counter())
+        lp = solvers._lp_by_pricing(relaxed, candidates, seed_none, params, time.perf_counter())
+        x, reduced_cost, value = lp.x, lp.reduced_cost, lp.bound
         assert value == pytest.approx(full.getInfo().objective_function_value, rel=1e-9, abs=1e-6), seed
         assert relaxed.feasible(x) and relaxed.objective(x) == pytest.approx(value, rel=1e-9, abs=1e-6)
         assert (reduced_cost[x < 1e-9] >= -1e-6).all()  # no pair left at zero could still improve the LP
@@ -311,8 +313,6 @@ def test_a_core_grown_from_nothing_reaches_the_optimum(tmp_path, monkeypatch):
 
     monkeypatch.setattr(solvers, "_initial_core", lambda candidates, *rest: np.zeros(len(candidates.pairs), bool))
     monkeypatch.setattr(solvers, "repair", lambda candidates, fractions: np.zeros(len(candidates.pairs)))
-    # the local MIP would mend the empty start before the core is reached: left out, the start stays the worst
-    monkeypatch.setattr(solvers, "local_repair", lambda candidates, relaxed, relaxations, start, *rest: start)
     solves, core_solve = {"n": 0}, solvers._solve_with_lazy_conflicts
 
     def counting_core_solve(*args):
@@ -333,36 +333,50 @@ def test_a_core_grown_from_nothing_reaches_the_optimum(tmp_path, monkeypatch):
     assert grown >= 5  # the empty core had to grow wherever anyone could be placed
 
 
-def test_local_repair_fits_in_the_child_a_plain_repair_strands(tmp_path):
-    """The instance above without the flow's re-solves: repair strands a child; the local MIP over the units the
-    repair placed differently from the flow (and those placed where they could go) reaches SCIP's optimum."""
+@pytest.mark.parametrize("seed_pairs", [1, 8])
+def test_pricing_stops_early_with_an_answer_within_the_gap_of_the_floor(seed_pairs, monkeypatch):
+    """Given a floor (here the full LP's value, which HiGHS computes over every pair), column generation stops as
+    soon as a restricted optimum repairs to an answer within the relative gap of it: on the embedded region's
+    replan within 3 km, in fewer rounds than pricing to the end. The answer keeps every constraint, costs no
+    less than the MIP's optimum over every pair (HiGHS again) and is within the gap of the floor; no bound is
+    claimed from the restricted LP. Without a floor, pricing runs to the full LP's value."""
+    import highspy
+
+    from data import EMBEDDED_REGION
     from optimiser.match import solvers
+    from optimiser.match.replan import _kept_where_they_are, replan_region, with_stability
 
-    region = _solo_child_beside_a_shared_home(tmp_path)
-    params = MatchParams()
-    candidates = build_candidates(region, params, run_date=RUN_DATE)
-    arrays = solvers.ModelArrays.build(candidates)
-    shares = solvers.flow_relaxation(candidates) / candidates.pairs["size"].to_numpy()
-    stranded = solvers.repair(candidates, shares)
-    mended = solvers.local_repair(candidates, arrays, [shares], stranded, params, time.perf_counter())
-    optimum = match_region(region, MatchParams(solver="scip"), run_date=RUN_DATE).objective
-    assert arrays.objective(stranded) > optimum + params.unmatched_penalty / 2
-    assert arrays.objective(mended) == pytest.approx(optimum, rel=1e-9)
+    monkeypatch.setattr(solvers, "LP_SEED_PAIRS_PER_UNIT", seed_pairs)
+    rounds = {"added": 0}
+    add_cols = highspy.Highs.addCols
 
+    def counting_add_cols(self, *args):
+        rounds["added"] += 1
+        return add_cols(self, *args)
 
-@pytest.mark.parametrize("seed", range(12))
-def test_local_repair_is_feasible_and_never_worse(seed, tmp_path):
-    """From the repaired flow, the local MIP's answer keeps every constraint (age conflicts included), costs no
-    more than where it started and no less than the brute-force optimum."""
-    from optimiser.match import solvers
-
-    region = make_region(tmp_path / "region", **random_instance(seed))
-    params = MatchParams(cost_per_km=40.0)
-    candidates = build_candidates(region, params, run_date=RUN_DATE)
-    arrays = solvers.ModelArrays.build(candidates)  # with the age conflicts
-    shares = solvers.flow_relaxation(candidates) / candidates.pairs["size"].to_numpy()
-    start = solvers.repair(candidates, shares)
-    mended = solvers.local_repair(candidates, arrays, [shares], start, params, time.perf_counter())
-    expected, _ = brute_force_optimum(region, params)
-    assert arrays.feasible(mended) and set(np.unique(mended)) <= {0.0, 1.0}
-    assert expected - 1e-6 <= arrays.objective(mended) <= arrays.objective(start) + 1e-6
+    monkeypatch.setattr(highspy.Highs, "addCols", counting_add_cols)
+    region = load_region(EMBEDDED_REGION, history=False)
+    params = MatchParams(max_distance_km=3)
+    councils = set(region.authorities["la_code"])
+    area = replan_region(region, councils, RUN_DATE)
+    area = replan_region(region, councils, RUN_DATE, keep=_kept_where_they_are(area, params, RUN_DATE))
+    candidates = with_stability(build_candidates(area, params, run_date=RUN_DATE), 100.0)
+    whole = solvers.ModelArrays.build(candidates)
+    relaxed = solvers.ModelArrays.build(dataclasses.replace(candidates, conflicts=candidates.conflicts.iloc[:0]))
+    full_lp, full_mip = solvers._highs(relaxed, params, integer=False), solvers._highs(whole, params, integer=True)
+    full_lp.run()
+    full_mip.setOptionValue("mip_rel_gap", 0.0)
+    full_mip.run()
+    floor, optimum = full_lp.getInfo().objective_function_value, full_mip.getInfo().objective_function_value
+    assert full_mip.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    no_seed = np.zeros(len(relaxed.c), dtype=bool)
+    complete = solvers._lp_by_pricing(relaxed, candidates, no_seed, params, time.perf_counter())
+    complete_rounds = rounds["added"]
+    early = solvers._lp_by_pricing(relaxed, candidates, no_seed, params, time.perf_counter(), floor=floor)
+    early_rounds = rounds["added"] - complete_rounds
+    assert complete.answer is None and complete.bound == pytest.approx(floor, rel=1e-9)
+    assert early.answer is not None and early.bound is None and early.reduced_cost is None
+    assert early_rounds < complete_rounds
+    assert whole.feasible(early.answer) and set(np.unique(early.answer)) <= {0.0, 1.0}
+    assert optimum - 1e-6 <= whole.objective(early.answer)
+    assert solvers.mip_gap(whole.objective(early.answer), floor) <= params.relative_gap
