@@ -21,6 +21,7 @@ from optimiser.match.candidates import (
     _check_penalty_dominates,
     _pair_checks,
     _screening_inputs,
+    member_cost_terms,
 )
 from optimiser.match.params import MatchParams
 from optimiser.match.search import WITHIN_REACH, _text
@@ -62,6 +63,38 @@ def reference_build_candidates(region: Region, params: MatchParams, run_date: da
     return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, conflicts=_age_conflicts(pairs, units),
                       survivors=survivors, referrals=referrals,
                       unknown_vacancies=int(region.settings["vacancies"].isna().sum()))
+
+
+TABLES = ("units", "pairs", "member_pairs", "conflicts", "survivors", "referrals")
+
+
+def candidate_differences(region: Region, fast: Candidates, plain: Candidates) -> list[str]:
+    """How the fast build's tables differ from the reference's: none when every table is the same. The member
+    pairs' cost terms the fast build does not keep are worked out again for every pair (member_cost_terms) and
+    must be the reference's, bit for bit."""
+    differ = []
+
+    def compare(ours: pd.DataFrame, theirs: pd.DataFrame, name: str) -> None:
+        try:
+            # an empty column's dtype says only how the empty table was made (the reference's sums come out object)
+            pd.testing.assert_frame_equal(ours, theirs, check_exact=True, check_dtype=len(theirs) > 0, obj=name)
+        except AssertionError as error:
+            differ.append(f"{name}: {error}")
+
+    for table in TABLES:
+        ours, theirs = getattr(fast, table), getattr(plain, table)
+        if table == "member_pairs":
+            dropped = set(theirs.columns) - set(ours.columns)
+            if dropped != set(COST_TERMS) - {"fee_cost", "split_cost"}:
+                differ.append(f"member_pairs: the fast build leaves out {sorted(dropped)}")
+                continue
+            compare(member_cost_terms(region, fast, ours), theirs[list(COST_TERMS)], "member cost terms")
+            ours = ours.drop(columns=["referral_row", "setting_row"])
+            theirs = theirs[list(ours.columns)]
+        compare(ours, theirs, table)
+    if fast.unknown_vacancies != plain.unknown_vacancies:
+        differ.append(f"unknown_vacancies: {fast.unknown_vacancies} against {plain.unknown_vacancies}")
+    return differ
 
 
 def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Region, ref_idx: np.ndarray,

@@ -19,7 +19,7 @@ import pandas as pd
 from data.region import Region
 from data.vocabulary import DOL_CONDITIONS
 from optimiser.match import search
-from optimiser.match.candidates import COST_TERMS, RULE_TEXT, RULES, Candidates, build_candidates
+from optimiser.match.candidates import COST_TERMS, RULE_TEXT, RULES, Candidates, build_candidates, member_cost_terms
 from optimiser.match.params import MatchParams
 from optimiser.match.solvers import solve
 
@@ -108,7 +108,7 @@ def allocation_table(region: Region, candidates: Candidates, assignment: pd.Seri
     r = candidates.referrals
     alloc = r[["referral_id", "child_id", "la_code", "sibling_group", "split_from", "unit_id", "distance_from"]].copy()
     alloc["setting_id"] = alloc["referral_id"].map(assignment).astype(object)
-    alloc = alloc.merge(_chosen_member_pairs(candidates.member_pairs, alloc), on=["referral_id", "setting_id"],
+    alloc = alloc.merge(_chosen_member_pairs(region, candidates, alloc), on=["referral_id", "setting_id"],
                         how="left").rename(columns={"cost": "total_cost"})
     settings = region.settings.set_index("setting_id")
     alloc["provider_id"] = alloc["setting_id"].map(settings["provider_id"])
@@ -127,17 +127,17 @@ def allocation_table(region: Region, candidates: Candidates, assignment: pd.Seri
     return alloc[ALLOCATION_COLUMNS].sort_values("referral_id").reset_index(drop=True)
 
 
-def _chosen_member_pairs(member_pairs: pd.DataFrame, alloc: pd.DataFrame) -> pd.DataFrame:
+def _chosen_member_pairs(region: Region, candidates: Candidates, alloc: pd.DataFrame) -> pd.DataFrame:
     """The member pairs `alloc` places its referrals in, with their cost terms: found by each pair's referral's
     row (a lookup in the short table), so the join never hashes every pair's two ids (millions nationally)."""
-    columns = ["referral_id", "setting_id", "distance_km", *COST_TERMS, "cost"]
+    member_pairs = candidates.member_pairs
     placed = alloc[alloc["setting_id"].notna()]
-    if placed.empty:
-        return member_pairs.loc[:, columns].iloc[:0]
     row = pd.Index(placed["referral_id"]).get_indexer(member_pairs["referral_id"])
     wanted = placed["setting_id"].to_numpy(dtype=object)[np.maximum(row, 0)]
     hit = (row >= 0) & (member_pairs["setting_id"].to_numpy(dtype=object) == wanted)
-    return member_pairs.loc[hit, columns]
+    chosen = member_pairs.loc[hit]
+    return pd.concat([chosen[["referral_id", "setting_id", "distance_km"]],
+                      member_cost_terms(region, candidates, chosen), chosen[["cost"]]], axis=1)
 
 
 def _cost_reasons(region: Region, alloc: pd.DataFrame) -> pd.Series:

@@ -78,12 +78,16 @@ class Candidates:
 
     units: pd.DataFrame  # one row per unit: unit_id, size, solo, penalty, referral_ids (tuple)
     pairs: pd.DataFrame  # one row per eligible (unit, setting): unit_id, setting_id, cost, weight, capacity
-    member_pairs: pd.DataFrame  # one row per (referral, setting) eligible for the child alone: cost terms, and
+    member_pairs: pd.DataFrame  # one row per (referral, setting) eligible for the child alone: its cost, fee
+    #                             and split terms, referral_row / setting_row (the rows of `referrals` and
+    #                             `settings` it pairs: member_cost_terms gives its other terms from them), and
     #                             group_fits: the setting also has room for the child's whole sibling group
     conflicts: pd.DataFrame  # pair_a, pair_b: rows of `pairs` that cannot both be chosen (ages cared alongside)
     survivors: pd.DataFrame  # referral_id x rule code: settings still eligible after each rule
     referrals: pd.DataFrame  # referrals with unit_id, priority and the origin used for distance
     unknown_vacancies: int = 0  # settings whose vacancies are not known (blank): offered to no child
+    settings: pd.DataFrame | None = None  # the settings screened (member pairs' setting_row are its rows)
+    params: MatchParams | None = None  # the parameters the costs were worked out with
 
 
 def needs_mask(needs: pd.Series) -> np.ndarray:
@@ -152,7 +156,8 @@ def build_candidates(region: Region, params: MatchParams, run_date: date | None 
     pairs = _unit_pairs(member_pairs, units, settings, referrals, ref_idx, set_idx)
     return Candidates(units=units, pairs=pairs, member_pairs=member_pairs, conflicts=_age_conflicts(pairs, units),
                       survivors=survivors, referrals=referrals,
-                      unknown_vacancies=int(region.settings["vacancies"].isna().sum()))
+                      unknown_vacancies=int(region.settings["vacancies"].isna().sum()), settings=settings,
+                      params=params)
 
 
 # What the build holds per pair at its peak: the national stress case's 1,987,239 pairs peaked near 2 GB in all.
@@ -574,19 +579,43 @@ def _total(terms: dict[str, np.ndarray]) -> np.ndarray:
     return cost
 
 
+# The terms every member pair keeps: the baseline reads every pair's fee, and the split term is added later. The
+# others are worked out again only for the pairs an allocation uses (member_cost_terms): kept for every pair,
+# they were 80 bytes of its ~250, 1.2 GB of England's North West replan.
+KEPT_TERMS = ("fee_cost",)
+
+
 def _member_costs(referrals: pd.DataFrame, settings: pd.DataFrame, region: Region, ref_idx: np.ndarray,
                   set_idx: np.ndarray, distance: np.ndarray, params: MatchParams) -> pd.DataFrame:
-    """Each eligible child-setting pair with every cost term the model weighs, kept apart for audit."""
+    """Each eligible child-setting pair with its cost (every term the model weighs, added up), its fee, and the
+    rows of `referrals` and `settings` it pairs, from which member_cost_terms gives its other terms for audit."""
     terms = _cost_terms(referrals, settings, region, ref_idx, set_idx, distance, params)
     # copy=False: the arrays are this table's alone, and stacking millions of rows into one block costs seconds
     pairs = pd.DataFrame({
         "referral_id": referrals["referral_id"].to_numpy(dtype=object)[ref_idx],
         "unit_id": referrals["unit_id"].to_numpy(dtype=object)[ref_idx],
         "setting_id": settings["setting_id"].to_numpy(dtype=object)[set_idx],
-        "distance_km": distance, **terms,
+        "referral_row": ref_idx.astype(np.int32), "setting_row": set_idx.astype(np.int32),
+        "distance_km": distance, **{term: terms[term] for term in KEPT_TERMS},
     }, copy=False)
     pairs["cost"] = _total(terms)
     return pairs
+
+
+def member_cost_terms(region: Region, candidates: Candidates, member_pairs: pd.DataFrame) -> pd.DataFrame:
+    """Every cost term (COST_TERMS) of `member_pairs` (rows of candidates.member_pairs), worked out again from the
+    referrals and settings they pair, as the build worked them out: the same values, bit for bit."""
+    # referral_row is the referral's label in candidates.referrals: the build's row, still its label when some
+    # referrals are left out (lookahead, coalitions)
+    ref_idx = candidates.referrals.index.get_indexer(member_pairs["referral_row"].to_numpy(dtype=np.int64))
+    if (ref_idx < 0).any():
+        raise ValueError("member pairs of referrals these candidates no longer hold (a bug in rcc)")
+    set_idx = member_pairs["setting_row"].to_numpy(dtype=np.int64)
+    distance = member_pairs["distance_km"].to_numpy(dtype=float)
+    terms = _cost_terms(candidates.referrals, candidates.settings, region, ref_idx, set_idx, distance,
+                        candidates.params)
+    terms["split_cost"] = member_pairs["split_cost"].to_numpy(dtype=float)
+    return pd.DataFrame({term: terms[term] for term in COST_TERMS}, index=member_pairs.index)
 
 
 def _check_penalty_dominates(member_pairs: pd.DataFrame, params: MatchParams) -> None:

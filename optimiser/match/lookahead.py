@@ -204,9 +204,8 @@ def without_referrals(candidates: Candidates, referral_ids: set[str]) -> Candida
     pairs = candidates.pairs[candidates.pairs["unit_id"].isin(units)]
     conflicts = candidates.conflicts[candidates.conflicts["pair_a"].isin(pairs.index)
                                      & candidates.conflicts["pair_b"].isin(pairs.index)]
-    return Candidates(units=candidates.units[candidates.units["unit_id"].isin(units)], pairs=pairs,
-                      member_pairs=candidates.member_pairs[candidates.member_pairs["unit_id"].isin(units)],
-                      conflicts=conflicts,
-                      survivors=candidates.survivors.drop(index=list(referral_ids), errors="ignore"),
-                      referrals=referrals, unknown_vacancies=candidates.unknown_vacancies)
+    return dataclasses.replace(
+        candidates, units=candidates.units[candidates.units["unit_id"].isin(units)], pairs=pairs,
+        member_pairs=candidates.member_pairs[candidates.member_pairs["unit_id"].isin(units)], conflicts=conflicts,
+        survivors=candidates.survivors.drop(index=list(referral_ids), errors="ignore"), referrals=referrals)
 
