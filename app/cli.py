@@ -156,6 +156,7 @@ def cmd_what_if_replan(args) -> int:
     from app.summaries import replan_text
     from data.toml_files import ParameterError
     from optimiser.match.params import MatchParams
+    from optimiser.match.replan import reuse_freed_memory
 
     params = _params(MatchParams, args.params, solver=args.solver, time_limit_s=args.time_limit,
                      max_distance_km=args.max_distance_km)
@@ -182,6 +183,8 @@ def cmd_what_if_replan(args) -> int:
 
             executor = executor_for(args.workers, args.scheduler)
             _progress(f"RCCs matched on {executor.describe()}")
+        else:
+            reuse_freed_memory()
         try:
             run = run_replan(region, params, args.move_threshold, membership, progress=_progress,
                              executor=executor, folder=args.dir)
@@ -191,6 +194,7 @@ def cmd_what_if_replan(args) -> int:
     else:
         if args.workers or args.scheduler:
             raise ParameterError("--workers and --scheduler share out the RCCs of --by rcc: one region is one job")
+        reuse_freed_memory()
         run = run_replan(args.dir, params, args.move_threshold, progress=_progress)
     print(replan_text(run) + _written(run, args.out))
     return OK

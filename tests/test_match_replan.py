@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -262,3 +263,37 @@ def test_a_worker_that_cannot_read_the_region_says_so(tmp_path):
     with pytest.raises(ParameterError, match="not found on the Dask worker"):
         replan_area(str(tmp_path / "elsewhere"), {AUTHORITY["la_code"]}, "A", MatchParams(), 100.0, RUN_DATE,
                     whole=False)
+
+
+FREED_MEMORY = """
+import sys
+import numpy as np
+import psutil
+from optimiser.match import replan
+
+if sys.argv[1] == "reuse":
+    replan.reuse_freed_memory()
+process = psutil.Process()
+before = process.memory_info().rss
+table = np.ones(50_000_000)  # 400 MB: far over glibc's 32 MB, above which it maps an array afresh by default
+del table
+replan._give_back_freed_memory()  # as after each area
+print((process.memory_info().rss - before) / 1e6)
+"""
+
+
+@pytest.mark.parametrize("policy", ["reuse", "default"])
+def test_a_process_told_to_reuse_freed_memory_keeps_it_and_no_other_does(policy):
+    """After reuse_freed_memory, a 400 MB table freed (and the heap tidied as after each area) stays this
+    process's for its next allocation; by default it goes back to the system at once."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", FREED_MEMORY, policy], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    kept_mb = float(done.stdout.strip())
+    if policy == "reuse":
+        assert kept_mb > 350, kept_mb
+    else:
+        assert kept_mb < 50, kept_mb
