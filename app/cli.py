@@ -899,7 +899,7 @@ def _what_if_parser(sub) -> None:
     where.add_argument("--workers", type=int, default=0, metavar="N",
                        help="with --by rcc: match N RCCs at once, on a Dask LocalCluster of N worker processes "
                             "(default 0: one after another, in this process). Each worker holds its own RCC's "
-                            "pairs, so the memory needed grows with N: England's North West alone takes 6.4 GB")
+                            "pairs, so the memory needed grows with N: England's North West alone takes 4.5 GB")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="with --by rcc: the RCCs as jobs of an existing Dask scheduler, e.g. "
                             "tcp://10.0.0.5:8786, whose workers can read DIR (see README, Sweeps)")

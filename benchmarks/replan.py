@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import peak_memory_mb, region_folder  # noqa: E402
 from data.load import load_region  # noqa: E402
 from optimiser.match.params import MatchParams  # noqa: E402
-from optimiser.match.replan import match_area  # noqa: E402
+from optimiser.match.replan import match_area, reuse_freed_memory  # noqa: E402
 from optimiser.match.solvers import components, flow_relaxation  # noqa: E402
 
 RUN_DATE = date(2026, 11, 1)  # fixed, so runs compare
@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also print the N functions with the most cumulative time (cProfile)")
     args = parser.parse_args()
+    reuse_freed_memory()  # as `rcc what-if replan` does
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or region_folder(args.region, args.seed, Path(tmp))

@@ -171,9 +171,9 @@ def reuse_freed_memory() -> None:
 
 def _give_back_freed_memory() -> None:
     """Hand the memory an area's pair tables used back to the system before the next area is built, unless this
-    process keeps it for reuse (reuse_freed_memory): glibc keeps freed memory for reuse, and the areas' tables
-    come in different sizes, so without this England's replan held 8.0 GB at its peak where its largest area
-    alone needs 6.4 GB."""
+    process keeps it for reuse (reuse_freed_memory): on a Dask worker, which lives on after the replan, glibc's
+    default keeps part of it, and the areas' tables come in different sizes (England's replan once held 8.0 GB at
+    its peak so, where its largest area alone needed 6.4 GB)."""
     gc.collect()
     if _reusing_freed_memory:
         return
