@@ -380,3 +380,19 @@ def test_pricing_stops_early_with_an_answer_within_the_gap_of_the_floor(seed_pai
     assert whole.feasible(early.answer) and set(np.unique(early.answer)) <= {0.0, 1.0}
     assert optimum - 1e-6 <= whole.objective(early.answer)
     assert solvers.mip_gap(whole.objective(early.answer), floor) <= params.relative_gap
+
+
+def test_an_answer_placing_nobody_still_makes_an_allocation_table(tmp_path):
+    """A backend stopped with nothing (SCIP at a tiny time limit) places no child: the allocation table still has
+    every referral, each unmatched, with no cost terms."""
+    from optimiser.match.allocation import allocation_table, assignment_from_units
+
+    for seed in range(24):  # the first tiny region with a pair anyone could be placed in
+        region = make_region(tmp_path / f"r{seed}", **random_instance(seed))
+        candidates = build_candidates(region, MatchParams(), run_date=RUN_DATE)
+        if len(candidates.pairs):
+            break
+    nobody = pd.Series(False, index=candidates.pairs.index)
+    table = allocation_table(region, candidates, assignment_from_units(candidates, nobody))
+    assert len(candidates.pairs) and len(table) == len(region.referrals)
+    assert table["status"].eq("unmatched").all() and table["total_cost"].isna().all()

@@ -133,8 +133,10 @@ def _chosen_member_pairs(region: Region, candidates: Candidates, alloc: pd.DataF
     member_pairs = candidates.member_pairs
     placed = alloc[alloc["setting_id"].notna()]
     row = pd.Index(placed["referral_id"]).get_indexer(member_pairs["referral_id"])
-    wanted = placed["setting_id"].to_numpy(dtype=object)[np.maximum(row, 0)]
-    hit = (row >= 0) & (member_pairs["setting_id"].to_numpy(dtype=object) == wanted)
+    hit = np.zeros(len(member_pairs), dtype=bool)
+    if len(placed):  # nobody placed (a solver stopped with nothing): no pair is chosen
+        wanted = placed["setting_id"].to_numpy(dtype=object)[np.maximum(row, 0)]
+        hit = (row >= 0) & (member_pairs["setting_id"].to_numpy(dtype=object) == wanted)
     chosen = member_pairs.loc[hit]
     return pd.concat([chosen[["referral_id", "setting_id", "distance_km"]],
                       member_cost_terms(region, candidates, chosen), chosen[["cost"]]], axis=1)
