@@ -16,8 +16,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-$(COMPILED): $(STAMP) forecasts/simulate.py
+$(COMPILED): $(STAMP) forecasts/simulate.py optimiser/match/candidates.py
 	$(BIN)/python -c "from forecasts.simulate import compile_simulation; compile_simulation()"
+	$(BIN)/python -c "from optimiser.match.candidates import compile_conflicts; compile_conflicts()"
 	touch $(COMPILED)
 
 setup: $(COMPILED)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
+import numba
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
@@ -722,49 +723,70 @@ def _unit_pairs(member_pairs: pd.DataFrame, units: pd.DataFrame, s: pd.DataFrame
     }, copy=False)
 
 
-CONFLICT_CHUNK_ROWS = 8_000_000  # candidate (pair, pair) rows examined at a time, to bound memory
-
-
 def _age_conflicts(pairs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """Pairs of placements into one setting that break a child's older_only / younger_only wish.
 
     Only a unit with such a wish is paired with the others, and only in a setting with room for both (most foster
     households have one vacancy, and pairing every child who could go there would make millions of rows
     nationally that no answer could break): each of its pairs against the pairs into the same setting, found
-    from the pairs sorted by setting, without a join.
+    from the pairs sorted by setting, without a join, in one compiled pass (_conflict_codes).
     """
     empty = pd.DataFrame({"pair_a": pd.Series(dtype=int), "pair_b": pd.Series(dtype=int)})
     wish = (units["older_only_age"].notna() | units["younger_only_age"].notna()).to_numpy()
     if not wish.any() or not len(pairs):
         return empty
-    unit = pd.Index(units["unit_id"]).get_indexer(pairs["unit_id"])
+    unit = pd.Index(units["unit_id"]).get_indexer(pairs["unit_id"]).astype(np.int64)
     setting, _ = pd.factorize(pairs["setting_id"])
-    weight, capacity = pairs["weight"].to_numpy(), pairs["capacity"].to_numpy()
+    setting = setting.astype(np.int64)
+    weight, capacity = pairs["weight"].to_numpy(dtype=np.int64), pairs["capacity"].to_numpy(dtype=np.int64)
     shared = np.flatnonzero(capacity >= 2)
     by_setting = shared[np.argsort(setting[shared], kind="stable")]
     sizes = np.bincount(setting[shared], minlength=setting.max() + 1)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    left = shared[wish[unit[shared]]]
+    wishing = np.zeros(len(pairs), dtype=np.bool_)
+    wishing[shared[wish[unit[shared]]]] = True
     ages = units[["min_age", "max_age", "older_only_age", "younger_only_age"]].to_numpy(dtype=float)
-
-    def clash(x, y):  # columns: min_age, max_age, older_only_age, younger_only_age (NaN: no such wish)
-        older_broken = ~np.isnan(x[:, 2]) & (y[:, 0] <= np.nan_to_num(x[:, 2]))
-        younger_broken = ~np.isnan(x[:, 3]) & (y[:, 1] >= np.nan_to_num(x[:, 3]))
-        return older_broken | younger_broken
-
-    found, rows = [], sizes[setting[left]]
-    bounds = np.searchsorted(np.cumsum(rows), np.arange(CONFLICT_CHUNK_ROWS, rows.sum() + CONFLICT_CHUNK_ROWS,
-                                                        CONFLICT_CHUNK_ROWS), side="right")
-    for lo, hi in zip(np.concatenate([[0], bounds[:-1]]), bounds):
-        a_pairs, counts = left[lo:hi], rows[lo:hi]
-        a = np.repeat(a_pairs, counts)
-        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        b = by_setting[np.repeat(starts[setting[a_pairs]], counts) + within]
-        ok = (unit[a] != unit[b]) & (weight[a] + weight[b] <= capacity[a])
-        a, b = a[ok], b[ok]
-        bad = clash(ages[unit[a]], ages[unit[b]]) | clash(ages[unit[b]], ages[unit[a]])
-        found.append(np.minimum(a[bad], b[bad]).astype(np.int64) * len(pairs) + np.maximum(a[bad], b[bad]))
-    codes = np.unique(np.concatenate(found)) if found else np.array([], dtype=np.int64)
+    codes = _conflict_codes(np.flatnonzero(wishing), wishing, by_setting, starts, sizes, setting, unit, weight,
+                            capacity, np.ascontiguousarray(ages))
     if not len(codes):
         return empty
     return pd.DataFrame({"pair_a": codes // len(pairs), "pair_b": codes % len(pairs)})
+
+
+@numba.njit(cache=True, nogil=True)
+def _clash(x: np.ndarray, y: np.ndarray) -> bool:
+    """Unit x's wish broken by living with unit y (ages rows: min_age, max_age, older_only_age, younger_only_age;
+    NaN: no such wish)."""
+    return (x[2] == x[2] and y[0] <= x[2]) or (x[3] == x[3] and y[1] >= x[3])
+
+
+@numba.njit(cache=True, nogil=True)
+def _conflict_codes(wishing_pairs, wishing, by_setting, starts, sizes, setting, unit, weight, capacity, ages):
+    """Sorted codes (lower pair * pairs + higher pair) of the pairs into one setting with room for both whose
+    units' ages break either one's wish: each pair of a unit with a wish against every pair into its setting.
+    Two pairs both with wishes meet from both sides; the one from the lower pair's side is kept."""
+    n = len(setting)
+    out = np.empty(0, np.int64)
+    for fill in range(2):  # count, then write
+        found = 0
+        for a in wishing_pairs:
+            s = setting[a]
+            for k in range(starts[s], starts[s] + sizes[s]):
+                b = by_setting[k]
+                if unit[a] == unit[b] or weight[a] + weight[b] > capacity[a] or (wishing[b] and b < a):
+                    continue
+                if _clash(ages[unit[a]], ages[unit[b]]) or _clash(ages[unit[b]], ages[unit[a]]):
+                    if fill:
+                        out[found] = min(a, b) * n + max(a, b)
+                    found += 1
+        if not fill:
+            out = np.empty(found, np.int64)
+    out.sort()
+    return out
+
+
+def compile_conflicts() -> None:
+    """Compile the age-conflict pass (numba; a second or two the first time, then loaded from its cache in
+    __pycache__). `make` runs this once after installing."""
+    one = np.zeros(1, np.int64)
+    _conflict_codes(one, np.ones(1, np.bool_), one, one, one, one, one, one, one + 2, np.zeros((1, 4)))
