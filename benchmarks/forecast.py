@@ -14,7 +14,8 @@ examples:
   .venv/bin/python benchmarks/forecast.py --region greater-manchester --seed 7
   .venv/bin/python benchmarks/forecast.py --backtest-models markov,seasonal_naive,ets
   .venv/bin/python benchmarks/forecast.py --processes 1      # the chain in this process only
-  .venv/bin/python benchmarks/forecast.py --shared-shock      # with the shock shared by every council
+  .venv/bin/python benchmarks/forecast.py --no-shared-shock   # without the shock shared by every council
+  .venv/bin/python benchmarks/forecast.py --shrink-shared-shock   # that shock shrunk by its standard error
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ def main() -> None:
     parser.add_argument("--shared-shock", action=argparse.BooleanOptionalAction,
                         help="with (or --no-shared-shock without) the shock shared by every council "
                              "(default: forecast.toml's shared_shock)")
+    parser.add_argument("--shrink-shared-shock", action=argparse.BooleanOptionalAction,
+                        help="shrink that shock towards none by its standard error "
+                             "(default: forecast.toml's shrink_shared_shock)")
     args = parser.parse_args()
     processes = args.processes or usable_cores()
     defaults = ForecastParams()
@@ -89,6 +93,8 @@ def main() -> None:
     params = dataclasses.replace(defaults, paths=args.paths or defaults.paths,
                                  shared_shock=defaults.shared_shock if args.shared_shock is None
                                  else args.shared_shock,
+                                 shrink_shared_shock=defaults.shrink_shared_shock
+                                 if args.shrink_shared_shock is None else args.shrink_shared_shock,
                                  backtest=dataclasses.replace(
         bt, models=tuple(args.backtest_models.split(",")), origins=args.origins or bt.origins,
         origin_step=args.origin_step or bt.origin_step, paths=args.backtest_paths or bt.paths))
@@ -132,9 +138,10 @@ def main() -> None:
     print(f"  backtest of the {args.region} total:\n" + "\n".join("    " + line for line in lines))
     print(f"  p10-p90 coverage of the councils' series (mean over series), the chain; shared shock "
           f"{'on' if params.shared_shock else 'off'}"
-          + "".join(f" (estimated at the last origin: entries sd {s.sd:.1%} shrunk from {s.estimated_sd:.1%}, "
-                    f"autocorrelation {s.autocorrelation:.2f}; exit rates sd {x.sd:.1%} shrunk from "
-                    f"{x.estimated_sd:.1%}, autocorrelation {x.autocorrelation:.2f})"
+          + "".join(f" (at the last origin: entries sd {s.sd:.1%} (estimated {s.estimated_sd:.1%}), "
+                    f"autocorrelation {s.autocorrelation:.2f}; exit rates sd {x.sd:.1%} (estimated "
+                    f"{x.estimated_sd:.1%}), autocorrelation {x.autocorrelation:.2f}"
+                    f"{'; shrunk' if params.shrink_shared_shock else ''})"
                     for s, x in [(model.entries.shock, model.rates.exit_shock)] if params.shared_shock) + ":")
     councils = _council_coverage(result.table)
     print("\n".join("    " + line for line in councils.round(2).to_string().splitlines()))

@@ -102,7 +102,8 @@ def fit_entries(history: History, origin: int, params: ForecastParams, populatio
     # The shared month-of-year effects, and the councils' levels and trends on average, take the common shock's
     # variation in their directions out of the residuals.
     shared_effects = MONTHS_PER_YEAR - 1 + 1 + int(params.entry_trend)
-    shock = estimate_shock(counts[active], fitted.reshape(n_c, n_m)[active], shared_effects) \
+    shock = estimate_shock(counts[active], fitted.reshape(n_c, n_m)[active], shared_effects,
+                           shrink=params.shrink_shared_shock) \
         if params.shared_shock else SharedShock()
     return EntryModel(la_codes=history.la_codes, coef=coef, cov=cov, dispersion=dispersion,
                       origin_month=history.months[origin],

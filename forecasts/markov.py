@@ -109,17 +109,18 @@ def fit_chain(history: History, origin: int, params: ForecastParams) -> ChainRat
         concentration=params.evidence_discount * (kappa + at_risk),
         regional_concentration=params.evidence_discount * at_risk.sum(axis=0),
         window=(history.months[steps.start], history.months[steps.stop]),
-        exit_shock=_exit_shock(history, steps, exit) if params.shared_shock else SharedShock())
+        exit_shock=_exit_shock(history, steps, exit, params.shrink_shared_shock) if params.shared_shock
+        else SharedShock())
 
 
-def _exit_shock(history: History, steps: slice, exit: np.ndarray) -> SharedShock:
+def _exit_shock(history: History, steps: slice, exit: np.ndarray, shrink: bool) -> SharedShock:
     """The common shock in each month's leavers (other than at 18) against the fitted rates times the stock at
     risk, per council, beyond the month-of-year pattern they share (forecasts.shock)."""
     at_risk = band_sum(history.stock[:, steps], axis=3).astype(float)  # (council, step, group, band)
     exits = history.exits[:, steps]
     left = (exits.sum(axis=-1) - exits[..., AGED_18]).sum(axis=(2, 3))
     calendar = history.months[steps.start + 1:steps.stop + 1].month.to_numpy()  # the month each step's exits are in
-    return estimate_shock(left, np.einsum("ctga,cga->ct", at_risk, exit), calendar=calendar)
+    return estimate_shock(left, np.einsum("ctga,cga->ct", at_risk, exit), calendar=calendar, shrink=shrink)
 
 
 def _shrunk_rate(events: np.ndarray, exposure: np.ndarray, kappa: float) -> tuple[np.ndarray, np.ndarray]:

@@ -92,7 +92,8 @@ class ForecastParams:
     entry_mix_shrinkage: float = 40.0
     evidence_discount: float = 1.0
     entry_trend: bool = True
-    shared_shock: bool = False
+    shared_shock: bool = True
+    shrink_shared_shock: bool = False
     paths: int = 500
     seed: int = 0
     max_excluded_share: float = 0.05
