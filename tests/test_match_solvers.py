@@ -268,17 +268,10 @@ def test_lazy_conflicts_keep_two_younger_only_children_apart(tmp_path, monkeypat
 
 
 
-@pytest.mark.parametrize("primal_share", [0.0, 1.0])  # re-solves by dual simplex only, or by primal only
-def test_lp_by_pricing_reaches_the_full_lps_value(primal_share, tmp_path, monkeypatch):
-    """Column generation from one pair per unit, one entering pair per unit per round, ends at the value of the
-    LP over every pair, and does have to bring pairs in to get there."""
+def _count_pricing_rounds(monkeypatch) -> dict[str, int]:
+    """A counter of the rounds in which column generation adds pairs to the LP (HiGHS's addCols calls)."""
     import highspy
 
-    from optimiser.match import solvers
-
-    monkeypatch.setattr(solvers, "LP_SEED_PAIRS_PER_UNIT", 1)
-    monkeypatch.setattr(solvers, "LP_ENTERING_PER_UNIT", 1)
-    monkeypatch.setattr(solvers, "LP_PRIMAL_SIMPLEX_ENTERING_SHARE", primal_share)
     rounds = {"added": 0}
     add_cols = highspy.Highs.addCols
 
@@ -287,6 +280,20 @@ def test_lp_by_pricing_reaches_the_full_lps_value(primal_share, tmp_path, monkey
         return add_cols(self, *args)
 
     monkeypatch.setattr(highspy.Highs, "addCols", counting_add_cols)
+    return rounds
+
+
+@pytest.mark.parametrize("primal_share", [0.0, 1.0])  # re-solves by dual simplex only, or by primal only
+def test_lp_by_pricing_reaches_the_full_lps_value(primal_share, tmp_path, monkeypatch):
+    """Column generation from one pair per unit, one entering pair per unit per round, ends at the value of the
+    LP over every pair, and does have to bring pairs in to get there."""
+
+    from optimiser.match import solvers
+
+    monkeypatch.setattr(solvers, "LP_SEED_PAIRS_PER_UNIT", 1)
+    monkeypatch.setattr(solvers, "LP_ENTERING_PER_UNIT", 1)
+    monkeypatch.setattr(solvers, "LP_PRIMAL_SIMPLEX_ENTERING_SHARE", primal_share)
+    rounds = _count_pricing_rounds(monkeypatch)
     params = MatchParams(cost_per_km=40.0)
     # 24 instances: deprivation-of-liberty orders leave some instances too few pairs for pricing to add any
     for seed in range(24):
@@ -347,14 +354,7 @@ def test_pricing_stops_early_with_an_answer_within_the_gap_of_the_floor(seed_pai
     from optimiser.match.replan import _kept_where_they_are, replan_region, with_stability
 
     monkeypatch.setattr(solvers, "LP_SEED_PAIRS_PER_UNIT", seed_pairs)
-    rounds = {"added": 0}
-    add_cols = highspy.Highs.addCols
-
-    def counting_add_cols(self, *args):
-        rounds["added"] += 1
-        return add_cols(self, *args)
-
-    monkeypatch.setattr(highspy.Highs, "addCols", counting_add_cols)
+    rounds = _count_pricing_rounds(monkeypatch)
     region = load_region(EMBEDDED_REGION, history=False)
     params = MatchParams(max_distance_km=3)
     councils = set(region.authorities["la_code"])
