@@ -87,11 +87,13 @@ def estimate_shock(observed: np.ndarray, expected: np.ndarray, shared_effects: i
     its standard error."""
     observed, expected = np.asarray(observed, float), np.asarray(expected, float)
     months = observed.shape[1]
+    if observed.shape[0] < 2:
+        return SharedShock()
     r, own, kept = observed - expected, 0.0, (months - shared_effects) / max(months, 1)
     if calendar is not None:  # the months of the year take the place of the other shared effects
         calendar = np.asarray(calendar)
         r, own, kept = _without_season(r, expected, calendar)
-    if observed.shape[0] < 2 or kept <= 1 / max(months, 1):
+    if kept <= 1 / max(months, 1):
         return SharedShock()
     lag0 = (_cross(r, r) - own) / max(_cross(expected, expected), 1e-300)
     variance = lag0 / kept
@@ -135,12 +137,14 @@ def _without_season(r: np.ndarray, expected: np.ndarray,
     kept = 0.0
     for month in np.unique(calendar):
         at = calendar == month
-        total = max(expected[:, at].sum(), 1e-300)
+        total = expected[:, at].sum()
+        if not total > 0:  # nobody expected to leave in that month of the year: no share to take out, no weight
+            continue
         out[:, at] -= r[:, at].sum() / total * expected[:, at]
         e, v = expected[:, at], noise[:, at]
         # Cov(r[c, t], share) = v[c, t] / total, Var(share) = (sum of v) / total^2
         own += np.sum(-2 * (v.sum(axis=0) * e.sum(axis=0) - np.sum(v * e, axis=0)) / total
-                      + (e.sum(axis=0) ** 2 - np.sum(e ** 2, axis=0)) * v.sum() / total ** 2)
+                      + (e.sum(axis=0) ** 2 - np.sum(e ** 2, axis=0)) * v.sum() / total / total)
         # A shock x[t] leaves x[t] - sum of w[t'] x[t'] (w: the months' weights in the share): variance
         # 1 - 2 w[t] + sum of w^2 times the shock's.
         w = e.sum(axis=0) / total

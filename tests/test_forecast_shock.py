@@ -201,3 +201,16 @@ def test_a_month_of_year_pattern_in_exits_is_not_taken_for_a_shock():
     shocks = [fit_chain(_history(rng, exit_season=pattern), 24, SHOCK).exit_shock
               for _ in range(REPLICATES)]
     assert _mean_variance(shocks) < 0.1 ** 2 / 20
+
+
+def test_a_region_too_small_for_a_shock_gives_none_without_a_warning():
+    """One council (no pairs of councils to see a shock in), and two whose expected leavers are none in some
+    months of the year and vanishingly few in the others (a region of one or two children): no shock, and no
+    division by nothing (the suite turns warnings into errors)."""
+    calendar = np.tile(np.arange(1, 13), 2)
+    one = estimate_shock(np.ones((1, 24)), np.full((1, 24), 0.5), calendar=calendar)
+    expected = np.where(calendar % 2 == 0, 0.0, 1e-200)[None, :] * np.ones((2, 1))
+    observed = np.zeros((2, 24))
+    observed[0, 3] = 1
+    two = estimate_shock(observed, expected, calendar=calendar)
+    assert one == SharedShock() and two.sd == 0 and np.isfinite(two.estimated_sd)
