@@ -77,14 +77,14 @@ class SharedShock:
 
 
 def estimate_shock(observed: np.ndarray, expected: np.ndarray, shared_effects: int = 0,
-                   calendar: np.ndarray | None = None, shrink: bool = True) -> SharedShock:
+                   calendar: np.ndarray | None = None, shrink: bool = False) -> SharedShock:
     """The common shock in counts `observed` (council, month) against the fit's `expected` (same shape), with
     `shared_effects` parameters fitted to every council together (see the module's docstring). With `calendar`
     (each month's month of the year), a common month-of-year pattern the fit left in the residuals is taken out
     first, as one more shared effect a month: it comes back every year and cancels over one, where a shock does
     not. No evidence of a common shock (cross-products summing to less than nothing, or fewer than two
-    councils) gives none. Without `shrink` the estimate is drawn as it is (unbiased), not shrunk towards none by
-    its standard error."""
+    councils) gives none. The estimate is drawn as it is (unbiased) unless `shrink` asks for it shrunk towards
+    none by its standard error."""
     observed, expected = np.asarray(observed, float), np.asarray(expected, float)
     months = observed.shape[1]
     if observed.shape[0] < 2:

@@ -135,8 +135,11 @@ def test_with_few_councils_and_no_shock_the_shrunk_estimate_is_near_none():
     covariance reads as a shock of some 3% on average (its positive part), all sampling noise; shrunk by its
     standard error it is none in most windows and its mean variance under a tenth of the raw one's."""
     rng = np.random.default_rng(10)
-    shocks = [estimate_shock(*_shocked_counts(rng, 10, 24, 0.0, level=(5, 15))) for _ in range(REPLICATES)]
+    windows = [_shocked_counts(rng, 10, 24, 0.0, level=(5, 15)) for _ in range(REPLICATES)]
+    shocks = [estimate_shock(*window, shrink=True) for window in windows]
     assert all(s.sd <= s.estimated_sd for s in shocks)
+    # unshrunk (the default), the same windows' estimates are drawn whole
+    assert [estimate_shock(*window).sd for window in windows] == [s.estimated_sd for s in shocks]
     assert np.mean([s.sd == 0 for s in shocks]) >= 0.5
     assert _mean_variance(shocks) < _mean_variance(shocks, raw=True) / 10
 
@@ -146,8 +149,8 @@ def test_with_many_councils_a_known_shock_survives_the_shrinkage():
     variance averages within 20% of 0.1^2 and keeps over 80% of the raw estimate's, where 10 councils (the
     embedded region's count) keep less of it."""
     rng = np.random.default_rng(11)
-    many = [estimate_shock(*_shocked_counts(rng, 150, 24, 0.1, level=(5, 15))) for _ in range(REPLICATES)]
-    few = [estimate_shock(*_shocked_counts(rng, 10, 24, 0.1, level=(5, 15))) for _ in range(REPLICATES)]
+    many = [estimate_shock(*_shocked_counts(rng, 150, 24, 0.1, level=(5, 15)), shrink=True) for _ in range(REPLICATES)]
+    few = [estimate_shock(*_shocked_counts(rng, 10, 24, 0.1, level=(5, 15)), shrink=True) for _ in range(REPLICATES)]
     assert _mean_variance(many) == pytest.approx(0.1 ** 2, rel=0.2)
     kept = _mean_variance(many) / _mean_variance(many, raw=True)
     assert kept > 0.8

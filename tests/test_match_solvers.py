@@ -287,7 +287,6 @@ def _count_pricing_rounds(monkeypatch) -> dict[str, int]:
 def test_lp_by_pricing_reaches_the_full_lps_value(primal_share, tmp_path, monkeypatch):
     """Column generation from one pair per unit, one entering pair per unit per round, ends at the value of the
     LP over every pair, and does have to bring pairs in to get there."""
-
     from optimiser.match import solvers
 
     monkeypatch.setattr(solvers, "LP_SEED_PAIRS_PER_UNIT", 1)
